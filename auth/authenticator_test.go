@@ -1,0 +1,644 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rolodav/rolodav/store"
+)
+
+// fakeUsers is a UserSource over a map that counts GetUser calls.
+type fakeUsers struct {
+	mu    sync.Mutex
+	users map[string]*store.User
+	err   error // returned by GetUser when set
+	calls int
+}
+
+func (f *fakeUsers) GetUser(_ context.Context, login string) (*store.User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	u, ok := f.users[login]
+	if !ok {
+		return nil, fmt.Errorf("user %q: %w", login, store.ErrNotFound)
+	}
+	c := *u
+	return &c, nil
+}
+
+func (f *fakeUsers) setPassword(t testing.TB, login, password string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[login] = &store.User{Login: login, PasswordHash: mustHash(t, password, cheap)}
+}
+
+func (f *fakeUsers) getCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// fakeSleep records the delays asked for without waiting.
+type fakeSleep struct {
+	mu     sync.Mutex
+	delays []time.Duration
+}
+
+func (s *fakeSleep) Sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.delays = append(s.delays, d)
+	s.mu.Unlock()
+	return ctx.Err()
+}
+
+// take returns the delays recorded since the last call.
+func (s *fakeSleep) take() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.delays
+	s.delays = nil
+	return d
+}
+
+type harness struct {
+	a        *Authenticator
+	users    *fakeUsers
+	clock    *fakeClock
+	sleep    *fakeSleep
+	verifies atomic.Int64
+	hashes   chan string // hashes verified, when not nil
+}
+
+// newHarness returns an Authenticator over alice:secret and bob:hunter2,
+// with a fake clock and sleep and counted verifications. Options fields
+// left zero get the package defaults, except Params (cheap).
+func newHarness(t testing.TB, opt Options) *harness {
+	h := &harness{
+		users: &fakeUsers{users: map[string]*store.User{}},
+		clock: &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+		sleep: &fakeSleep{},
+	}
+	h.users.setPassword(t, "alice@example.com", "secret")
+	h.users.setPassword(t, "bob", "hunter2")
+	opt.Now = h.clock.Now
+	opt.Sleep = h.sleep.Sleep
+	if opt.Params == (Params{}) {
+		opt.Params = cheap
+	}
+	h.a = NewAuthenticator(h.users, opt)
+	h.a.verify = func(hash, password string) (bool, error) {
+		h.verifies.Add(1)
+		if h.hashes != nil {
+			h.hashes <- hash
+		}
+		return VerifyPassword(hash, password)
+	}
+	return h
+}
+
+func (h *harness) check(login, password, addr string) (*store.User, error) {
+	return h.a.Check(context.Background(), login, password, addr)
+}
+
+// bad expects ErrBadCredentials.
+func (h *harness) bad(t *testing.T, login, password, addr string) {
+	t.Helper()
+	u, err := h.check(login, password, addr)
+	if u != nil || err != ErrBadCredentials {
+		t.Fatalf("Check(%q, %q, %q) = %v, %v; want nil, ErrBadCredentials", login, password, addr, u, err)
+	}
+}
+
+// ok expects the user named by login.
+func (h *harness) ok(t *testing.T, login, password, addr string) {
+	t.Helper()
+	want, _ := NormalizeLogin(login)
+	u, err := h.check(login, password, addr)
+	if err != nil || u == nil || u.Login != want {
+		t.Fatalf("Check(%q, %q, %q) = %+v, %v; want user %s", login, password, addr, u, err, want)
+	}
+}
+
+// throttled expects a *ThrottledError with RetryAfter about retry.
+func (h *harness) throttled(t *testing.T, login, password, addr string, retry time.Duration) {
+	t.Helper()
+	u, err := h.check(login, password, addr)
+	var te *ThrottledError
+	if u != nil || !errors.As(err, &te) {
+		t.Fatalf("Check(%q, %q, %q) = %v, %v; want *ThrottledError", login, password, addr, u, err)
+	}
+	if d := te.RetryAfter - retry; d < -time.Second || d > time.Second {
+		t.Fatalf("RetryAfter = %v, want about %v", te.RetryAfter, retry)
+	}
+	if !errors.Is(err, ErrThrottled) {
+		t.Fatal("errors.Is(err, ErrThrottled) = false")
+	}
+}
+
+func TestCheckSuccess(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.ok(t, "alice@example.com", "secret", "192.0.2.1")
+	h.ok(t, "  Alice@Example.COM ", "secret", "192.0.2.1")
+	if d := h.sleep.take(); len(d) != 0 {
+		t.Errorf("successes slept %v", d)
+	}
+}
+
+func TestCheckWrongAndUnknownAreAlike(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.hashes = make(chan string, 10)
+
+	h.bad(t, "alice@example.com", "Secret", "192.0.2.1")
+	if got := <-h.hashes; got != h.users.users["alice@example.com"].PasswordHash {
+		t.Errorf("wrong password verified against %q", got)
+	}
+
+	h.bad(t, "nobody@example.com", "secret", "192.0.2.1")
+	// An unknown login still costs one verification, against a dummy hash
+	// made with the configured parameters.
+	if h.verifies.Load() != 2 {
+		t.Fatalf("%d verifications, want 2", h.verifies.Load())
+	}
+	dummy := <-h.hashes
+	if p, err := ParseHash(dummy); err != nil || p != cheap {
+		t.Errorf("dummy hash %q: params %+v, %v; want %+v", dummy, p, err, cheap)
+	}
+	if ok, err := VerifyPassword(dummy, "secret"); ok || err != nil {
+		t.Errorf("dummy hash accepts a password: %v, %v", ok, err)
+	}
+
+	// An invalid login too.
+	h.bad(t, "a/b", "secret", "192.0.2.1")
+	if h.verifies.Load() != 3 {
+		t.Fatalf("%d verifications, want 3", h.verifies.Load())
+	}
+}
+
+func TestCheckUnusableStoredHash(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.users.users["carol"] = &store.User{Login: "carol", PasswordHash: ""}
+	h.bad(t, "carol", "", "192.0.2.1")
+	// The failed parse is followed by a dummy verification to spend the time.
+	if h.verifies.Load() != 2 {
+		t.Fatalf("%d verifications, want 2", h.verifies.Load())
+	}
+}
+
+func TestCheckStoreError(t *testing.T) {
+	h := newHarness(t, Options{})
+	boom := errors.New("disk on fire")
+	h.users.err = boom
+	for range 20 {
+		u, err := h.check("alice@example.com", "secret", "192.0.2.1")
+		if u != nil || !errors.Is(err, boom) || errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("Check = %v, %v; want the store's error", u, err)
+		}
+	}
+	// Store failures are not the client's failures.
+	h.users.err = nil
+	h.ok(t, "alice@example.com", "secret", "192.0.2.1")
+	if d := h.sleep.take(); len(d) != 0 {
+		t.Errorf("slept %v after store errors", d)
+	}
+}
+
+func TestSlowdownAfterSlowAfter(t *testing.T) {
+	h := newHarness(t, Options{LockAfter: 100})
+	want := []time.Duration{0, 0, 0, 1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second, 8 * time.Second}
+	for i, w := range want {
+		h.bad(t, "alice@example.com", fmt.Sprint("guess", i), "192.0.2.1")
+		got := h.sleep.take()
+		if w == 0 && len(got) != 0 || w != 0 && (len(got) != 1 || got[0] != w) {
+			t.Fatalf("attempt %d (after %d failures) slept %v, want %v", i+1, i, got, w)
+		}
+	}
+	// The right password waits too (else timing would tell it apart), then
+	// clears the failures.
+	h.ok(t, "alice@example.com", "secret", "192.0.2.1")
+	if got := h.sleep.take(); len(got) != 1 || got[0] != 8*time.Second {
+		t.Fatalf("success after failures slept %v, want [8s]", got)
+	}
+	h.bad(t, "alice@example.com", "wrong", "192.0.2.1")
+	if got := h.sleep.take(); len(got) != 0 {
+		t.Fatalf("after a success, slept %v", got)
+	}
+}
+
+func TestSlowdownPerLogin(t *testing.T) {
+	// Failures for one login from many addresses slow that login down.
+	h := newHarness(t, Options{})
+	for i := range 3 {
+		h.bad(t, "bob", "wrong", fmt.Sprintf("198.51.100.%d", i))
+	}
+	if got := h.sleep.take(); len(got) != 0 {
+		t.Fatalf("slept %v", got)
+	}
+	h.bad(t, "bob", "wrong", "198.51.100.200")
+	if got := h.sleep.take(); len(got) != 1 || got[0] != time.Second {
+		t.Fatalf("4th failure for bob from a fresh address slept %v, want [1s]", got)
+	}
+	// Another login from a fresh address is not slowed.
+	h.ok(t, "alice@example.com", "secret", "198.51.100.201")
+	if got := h.sleep.take(); len(got) != 0 {
+		t.Fatalf("alice slept %v", got)
+	}
+}
+
+func TestSlowdownHonoursContext(t *testing.T) {
+	h := newHarness(t, Options{Delay: time.Hour, MaxDelay: time.Hour})
+	h.a.opt.Sleep = sleepContext // the real one
+	for i := range 3 {
+		h.bad(t, "bob", fmt.Sprint(i), "192.0.2.1")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	start := time.Now()
+	u, err := h.a.Check(ctx, "bob", "hunter2", "192.0.2.1")
+	if u != nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Check = %v, %v; want context.Canceled", u, err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Fatal("Check did not stop waiting when ctx ended")
+	}
+	if n := h.verifies.Load(); n != 3 {
+		t.Fatalf("%d verifications, want 3 (none for the abandoned attempt)", n)
+	}
+}
+
+func TestLockAddress(t *testing.T) {
+	h := newHarness(t, Options{})
+	const addr = "203.0.113.7"
+	// Ten failures from one address, spread over logins (known, unknown).
+	for i := range 10 {
+		login := []string{"alice@example.com", "bob", "nobody"}[i%3]
+		h.bad(t, login, "wrong", addr)
+		h.clock.Advance(time.Second)
+	}
+	verified := h.verifies.Load()
+	calls := h.users.getCalls()
+
+	// The address is refused, even with a right password, without a look-up
+	// or a verification.
+	h.throttled(t, "alice@example.com", "secret", addr, 15*time.Minute)
+	h.throttled(t, "carol", "x", addr, 15*time.Minute)
+	h.clock.Advance(5 * time.Minute)
+	h.throttled(t, "bob", "hunter2", addr, 10*time.Minute)
+	if h.verifies.Load() != verified || h.users.getCalls() != calls {
+		t.Fatal("a locked address was still verified")
+	}
+
+	// The logins themselves are not locked: others reach them.
+	h.ok(t, "alice@example.com", "secret", "203.0.113.8")
+	h.ok(t, "bob", "hunter2", "203.0.113.9")
+
+	// The lock expires.
+	// Locked at the 10th failure, 1 s before the loop ended.
+	h.clock.Advance(10*time.Minute - 2*time.Second)
+	h.throttled(t, "bob", "hunter2", addr, time.Second)
+	h.clock.Advance(time.Second)
+	h.ok(t, "bob", "hunter2", addr)
+}
+
+func TestLockLogin(t *testing.T) {
+	h := newHarness(t, Options{})
+	// Nine failures from one address do not lock it; spread over addresses,
+	// 20 failures for alice lock alice everywhere.
+	for i := range 20 {
+		addr := fmt.Sprintf("198.51.100.%d", i/9)
+		h.bad(t, "alice@example.com", fmt.Sprint("guess", i), addr)
+	}
+	h.throttled(t, "alice@example.com", "secret", "192.0.2.99", 15*time.Minute)
+	h.throttled(t, "ALICE@example.com", "secret", "192.0.2.100", 15*time.Minute)
+	// Unknown logins lock alike, or locking would reveal which exist.
+	for i := range 20 {
+		h.bad(t, "ghost", fmt.Sprint("guess", i), fmt.Sprintf("198.51.100.%d", 100+i/9))
+	}
+	h.throttled(t, "ghost", "x", "192.0.2.101", 15*time.Minute)
+	// The addresses (at most 9 failures each) and other logins are fine.
+	h.ok(t, "bob", "hunter2", "198.51.100.0")
+
+	h.clock.Advance(15 * time.Minute)
+	h.ok(t, "alice@example.com", "secret", "192.0.2.99")
+}
+
+func TestOneAddressCannotLockLogin(t *testing.T) {
+	h := newHarness(t, Options{})
+	for i := range 30 {
+		_, _ = h.check("alice@example.com", fmt.Sprint("guess", i), "203.0.113.66")
+	}
+	h.throttled(t, "alice@example.com", "secret", "203.0.113.66", 15*time.Minute)
+	h.ok(t, "alice@example.com", "secret", "192.0.2.1")
+}
+
+func TestFailuresExpireWithWindow(t *testing.T) {
+	h := newHarness(t, Options{})
+	for range 9 {
+		h.bad(t, "bob", "wrong", "192.0.2.1")
+	}
+	h.clock.Advance(15*time.Minute + time.Second)
+	for range 9 {
+		h.bad(t, "bob", "wrong", "192.0.2.1")
+	}
+	h.ok(t, "bob", "hunter2", "192.0.2.1") // would be locked if all 18 counted
+	for range 10 {
+		h.bad(t, "bob", "wrong", "192.0.2.1")
+	}
+	h.throttled(t, "bob", "hunter2", "192.0.2.1", 15*time.Minute)
+}
+
+func TestSuccessResetsCounters(t *testing.T) {
+	h := newHarness(t, Options{})
+	for range 9 {
+		h.bad(t, "bob", "wrong", "192.0.2.1")
+	}
+	h.ok(t, "bob", "hunter2", "192.0.2.1")
+	h.sleep.take()
+	for range 9 {
+		h.bad(t, "bob", "wrong", "192.0.2.1")
+	}
+	// 18 failures in the window, but a success in between: neither the
+	// address nor the login is locked, and the slowdown started afresh.
+	h.ok(t, "bob", "hunter2", "192.0.2.1")
+	if got := h.sleep.take(); len(got) != 7 || got[0] != time.Second || got[6] != 8*time.Second {
+		t.Fatalf("delays %v, want 1s 2s 4s 8s 8s 8s 8s", got)
+	}
+	if h.a.addrs.len() != 0 || h.a.logins.len() != 0 {
+		t.Fatalf("counters left after success: %d addresses, %d logins", h.a.addrs.len(), h.a.logins.len())
+	}
+}
+
+func TestCacheSkipsVerification(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.ok(t, "alice@example.com", "secret", "192.0.2.1")
+	if h.verifies.Load() != 1 {
+		t.Fatalf("%d verifications, want 1", h.verifies.Load())
+	}
+	for i := range 50 {
+		h.ok(t, "Alice@example.com", "secret", fmt.Sprintf("192.0.2.%d", i))
+		h.clock.Advance(10 * time.Second)
+	}
+	if h.verifies.Load() != 1 {
+		t.Fatalf("%d verifications after cached checks, want 1", h.verifies.Load())
+	}
+	if h.users.getCalls() != 51 {
+		t.Fatalf("%d GetUser calls, want 51 (each check reads the user)", h.users.getCalls())
+	}
+	// A wrong password is verified, never answered from the cache.
+	h.bad(t, "alice@example.com", "secreT", "192.0.2.1")
+	if h.verifies.Load() != 2 {
+		t.Fatalf("%d verifications, want 2", h.verifies.Load())
+	}
+	// The entry expires CacheTTL after the verification.
+	h.clock.Advance(10*time.Minute - 500*time.Second)
+	h.ok(t, "alice@example.com", "secret", "192.0.2.1")
+	if h.verifies.Load() != 3 {
+		t.Fatalf("%d verifications after CacheTTL, want 3", h.verifies.Load())
+	}
+}
+
+func TestCacheDisabled(t *testing.T) {
+	h := newHarness(t, Options{CacheTTL: -1})
+	for range 3 {
+		h.ok(t, "bob", "hunter2", "192.0.2.1")
+	}
+	if h.verifies.Load() != 3 || h.a.cache.len() != 0 {
+		t.Fatalf("%d verifications, %d cached; want 3, 0", h.verifies.Load(), h.a.cache.len())
+	}
+}
+
+func TestPasswordChangeInvalidatesCache(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.ok(t, "bob", "hunter2", "192.0.2.1")
+	h.ok(t, "bob", "hunter2", "192.0.2.1")
+	h.users.setPassword(t, "bob", "correct horse")
+	h.bad(t, "bob", "hunter2", "192.0.2.1")
+	h.ok(t, "bob", "correct horse", "192.0.2.1")
+	// Even re-setting the same password gives a new salt, so a new hash.
+	h.users.setPassword(t, "bob", "correct horse")
+	before := h.verifies.Load()
+	h.ok(t, "bob", "correct horse", "192.0.2.1")
+	if h.verifies.Load() != before+1 {
+		t.Fatal("a changed stored hash was answered from the cache")
+	}
+}
+
+func TestParallelAttemptsGetNoMoreGuesses(t *testing.T) {
+	h := newHarness(t, Options{MaxConcurrent: 64})
+	gate := make(chan struct{})
+	var started atomic.Int64
+	h.a.verify = func(hash, password string) (bool, error) {
+		started.Add(1)
+		<-gate
+		return false, nil
+	}
+	const n = 50
+	var throttled, bad atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.check("bob", fmt.Sprint("guess", i), "203.0.113.5")
+			switch {
+			case errors.Is(err, ErrThrottled):
+				throttled.Add(1)
+			case err == ErrBadCredentials:
+				bad.Add(1)
+			default:
+				t.Errorf("Check = %v", err)
+			}
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for started.Load()+throttled.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	wg.Wait()
+	if started.Load() != 10 || bad.Load() != 10 || throttled.Load() != n-10 {
+		t.Fatalf("%d verified (%d bad), %d throttled; want 10 verified, %d throttled", started.Load(), bad.Load(), throttled.Load(), n-10)
+	}
+	h.throttled(t, "bob", "hunter2", "203.0.113.5", 15*time.Minute)
+}
+
+func TestParallelIdenticalCredentialsVerifyOnce(t *testing.T) {
+	h := newHarness(t, Options{MaxConcurrent: 1})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, err := h.check("bob", "hunter2", "192.0.2.1")
+			if err != nil || u == nil {
+				t.Errorf("Check = %v, %v", u, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if h.verifies.Load() != 1 {
+		t.Fatalf("%d verifications for 8 parallel identical checks, want 1", h.verifies.Load())
+	}
+}
+
+func TestBoundedMemory(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.a.verify = func(string, string) (bool, error) { return false, nil } // keep 100k checks fast
+	for i := range 100_000 {
+		addr := fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff)
+		_, err := h.check(fmt.Sprintf("user%d", i), "x", addr)
+		if err != ErrBadCredentials {
+			t.Fatalf("check %d: %v", i, err)
+		}
+	}
+	if n := h.a.addrs.len(); n > DefaultMaxEntries {
+		t.Errorf("%d address counters, want at most %d", n, DefaultMaxEntries)
+	}
+	if n := h.a.logins.len(); n > DefaultMaxEntries {
+		t.Errorf("%d login counters, want at most %d", n, DefaultMaxEntries)
+	}
+	if n := len(h.a.addrs.items) + h.a.addrs.order.Len(); n > 2*DefaultMaxEntries {
+		t.Errorf("address table holds %d map entries and list elements", n)
+	}
+
+	// The cache is bounded too.
+	h2 := newHarness(t, Options{MaxEntries: 50})
+	h2.a.verify = func(string, string) (bool, error) { return true, nil }
+	for i := range 1000 {
+		h2.users.users[fmt.Sprint("u", i)] = &store.User{Login: fmt.Sprint("u", i), PasswordHash: "h"}
+		h2.ok(t, fmt.Sprint("u", i), "pw", fmt.Sprintf("10.0.%d.%d", i>>8, i&0xff))
+	}
+	if n := h2.a.cache.len(); n != 50 {
+		t.Errorf("%d cache entries, want 50", n)
+	}
+}
+
+func TestIPv6CountedPer64(t *testing.T) {
+	h := newHarness(t, Options{})
+	for i := range 10 {
+		h.bad(t, "bob", "wrong", fmt.Sprintf("2001:db8:1:2::%x", i+1))
+	}
+	h.throttled(t, "bob", "hunter2", "2001:db8:1:2:ffff::1", 15*time.Minute)
+	h.ok(t, "bob", "hunter2", "2001:db8:1:3::1")
+}
+
+func TestAddressKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1":                  "192.0.2.1",
+		" 192.0.2.1 ":                "192.0.2.1",
+		"192.0.2.1:443":              "192.0.2.1",
+		"::ffff:192.0.2.1":           "192.0.2.1",
+		"2001:db8::1":                "2001:db8::/64",
+		"[2001:db8::1]:8080":         "2001:db8::/64",
+		"[2001:db8::1]":              "2001:db8::/64",
+		"fe80::1%eth0":               "fe80::/64",
+		"2001:db8:0:0:ffff:1:2:3":    "2001:db8::/64",
+		"":                           "",
+		"unix":                       "unix",
+		strings.Repeat("z", 100):     strings.Repeat("z", 64),
+		"2001:db8:aaaa:bbbb:cccc::1": "2001:db8:aaaa:bbbb::/64",
+	} {
+		if got := addressKey(in); got != want {
+			t.Errorf("addressKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestThrottledError(t *testing.T) {
+	e := &ThrottledError{RetryAfter: 90*time.Second + time.Millisecond}
+	if e.RetryAfterSeconds() != 91 {
+		t.Errorf("RetryAfterSeconds = %d, want 91", e.RetryAfterSeconds())
+	}
+	if (&ThrottledError{}).RetryAfterSeconds() != 1 {
+		t.Error("RetryAfterSeconds of 0 should be 1")
+	}
+	if !strings.Contains(e.Error(), "91s") {
+		t.Errorf("Error() = %q", e.Error())
+	}
+	var err error = fmt.Errorf("wrapped: %w", e)
+	if !errors.Is(err, ErrThrottled) || errors.Is(err, ErrBadCredentials) {
+		t.Error("errors.Is on a wrapped ThrottledError")
+	}
+}
+
+func TestOptionDefaults(t *testing.T) {
+	a := NewAuthenticator(&fakeUsers{}, Options{})
+	o := a.opt
+	if o.SlowAfter != 3 || o.LockAfter != 10 || o.Window != 15*time.Minute || o.LockFor != 15*time.Minute ||
+		o.CacheTTL != 10*time.Minute || o.Delay != time.Second || o.MaxDelay != 8*time.Second ||
+		o.MaxEntries != DefaultMaxEntries || o.MaxConcurrent < 1 || o.MaxConcurrent > 4 ||
+		o.Params != DefaultParams || o.Now == nil || o.Sleep == nil {
+		t.Fatalf("defaults: %+v", o)
+	}
+	if p, err := ParseHash(a.dummyHash); err != nil || p != DefaultParams {
+		t.Fatalf("dummy hash %q: %+v, %v", a.dummyHash, p, err)
+	}
+}
+
+func TestLockingDisabled(t *testing.T) {
+	h := newHarness(t, Options{LockAfter: -1, SlowAfter: -1})
+	for range 30 {
+		h.bad(t, "bob", "wrong", "192.0.2.1")
+	}
+	h.ok(t, "bob", "hunter2", "192.0.2.1")
+	if got := h.sleep.take(); len(got) != 0 {
+		t.Fatalf("slept %v with the slowdown disabled", got)
+	}
+}
+
+func BenchmarkCheckCached(b *testing.B) {
+	users := &fakeUsers{users: map[string]*store.User{}}
+	hash, err := HashPassword("secret", DefaultParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	users.users["alice@example.com"] = &store.User{Login: "alice@example.com", PasswordHash: hash}
+	a := NewAuthenticator(users, Options{})
+	ctx := context.Background()
+	if _, err := a.Check(ctx, "alice@example.com", "secret", "192.0.2.1"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := a.Check(ctx, "alice@example.com", "secret", "192.0.2.1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHashDefault(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := HashPassword("correct horse battery staple", DefaultParams); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,371 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rolodav-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "rolodav")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cli runs the binary to completion.
+func cli(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// daemon is a running `rolodav serve`.
+type daemon struct {
+	cmd    *exec.Cmd
+	url    string
+	stdout *bytes.Buffer
+	mu     sync.Mutex
+	logs   bytes.Buffer
+	done   chan struct{}
+}
+
+var listenRE = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)\S*/dav/`)
+
+func start(t *testing.T, data string, extra ...string) *daemon {
+	t.Helper()
+	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, extra...)
+	cmd := exec.Command(binary, args...)
+	d := &daemon{cmd: cmd, stdout: &bytes.Buffer{}, done: make(chan struct{})}
+	cmd.Stdout = d.stdout
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			d.mu.Lock()
+			d.logs.WriteString(sc.Text() + "\n")
+			d.mu.Unlock()
+			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	go func() { cmd.Wait(); pw.Close(); close(d.done) }()
+	select {
+	case d.url = <-found:
+	case <-d.done:
+		t.Fatalf("server exited early:\n%s", d.log())
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("server did not start:\n%s", d.log())
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-d.done
+	})
+	return d
+}
+
+func (d *daemon) log() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.logs.String()
+}
+
+func (d *daemon) req(t *testing.T, method, path, user, pw, body string, hdr ...string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, d.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pw)
+	}
+	for _, h := range hdr {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+var passwordRE = regexp.MustCompile(`(?m)^\s{4}(\S{20})$`)
+
+func TestFirstRunCreatesAdminAndServes(t *testing.T) {
+	data := t.TempDir()
+	d := start(t, data)
+	m := passwordRE.FindStringSubmatch(d.stdout.String())
+	if m == nil {
+		t.Fatalf("first run did not print a password:\n%s", d.stdout)
+	}
+	if !strings.Contains(d.stdout.String(), "rolodav user add") {
+		t.Errorf("first run does not say how to add users:\n%s", d.stdout)
+	}
+	if code, _, body := d.req(t, "GET", "/healthz", "", "", ""); code != 200 || body != "ok\n" {
+		t.Fatalf("healthz: %d %q", code, body)
+	}
+	code, _, body := d.req(t, "PROPFIND", "/dav/addressbooks/admin/", "admin", m[1], "", "Depth: 1")
+	if code != 207 || !strings.Contains(body, "/dav/addressbooks/admin/contacts/") {
+		t.Fatalf("admin PROPFIND: %d\n%s", code, body)
+	}
+	if code, _, _ := d.req(t, "PROPFIND", "/dav/", "admin", "wrong-password", "", "Depth: 0"); code != 401 {
+		t.Errorf("wrong password: %d", code)
+	}
+	logs := d.log()
+	if !strings.Contains(logs, "method=PROPFIND") || !strings.Contains(logs, "status=207") || !strings.Contains(logs, "user=admin") {
+		t.Errorf("request log lacks fields:\n%s", logs)
+	}
+	if strings.Contains(logs, m[1]) {
+		t.Error("the password appears in the logs")
+	}
+	// The password is printed once only.
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	<-d.done
+	d2 := start(t, data)
+	if passwordRE.MatchString(d2.stdout.String()) {
+		t.Error("second start printed a password again")
+	}
+}
+
+func TestUserCommands(t *testing.T) {
+	data := t.TempDir()
+	out, errOut, code := cli(t, "correct horse battery\n", "user", "add", "Carol@Example.org", "--data", data, "--password-stdin")
+	if code != 0 || !strings.Contains(out, "added user carol@example.org") {
+		t.Fatalf("user add: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := cli(t, "another password\n", "user", "add", "carol@example.org", "--data", data, "--password-stdin"); code == 0 || !strings.Contains(errOut, "already exists") {
+		t.Errorf("duplicate add: %d %q", code, errOut)
+	}
+	if _, errOut, code := cli(t, "short\n", "user", "add", "dave", "--data", data); code == 0 || !strings.Contains(errOut, "at least") {
+		t.Errorf("short password: %d %q", code, errOut)
+	}
+	out, _, _ = cli(t, "", "user", "list", "--data", data)
+	if !strings.HasPrefix(out, "carol@example.org\t") || strings.Count(out, "\n") != 1 {
+		t.Errorf("user list: %q", out)
+	}
+	d := start(t, data)
+	if code, _, _ := d.req(t, "PROPFIND", "/dav/", "carol@example.org", "correct horse battery", "", "Depth: 0"); code != 207 {
+		t.Fatalf("carol cannot sign in: %d", code)
+	}
+	if _, _, code := cli(t, "new password 123\n", "user", "passwd", "carol@example.org", "--data", data, "--password-stdin"); code != 0 {
+		t.Fatal("passwd failed")
+	}
+	if code, _, _ := d.req(t, "PROPFIND", "/dav/", "carol@example.org", "correct horse battery", "", "Depth: 0"); code != 401 {
+		t.Errorf("old password still works after passwd: %d", code)
+	}
+	if code, _, _ := d.req(t, "PROPFIND", "/dav/", "carol@example.org", "new password 123", "", "Depth: 0"); code != 207 {
+		t.Errorf("new password refused: %d", code)
+	}
+	if _, _, code := cli(t, "nope\n", "user", "delete", "carol@example.org", "--data", data); code == 0 {
+		t.Error("delete without confirmation went ahead")
+	}
+	if out, _, code := cli(t, "carol@example.org\n", "user", "delete", "carol@example.org", "--data", data); code != 0 || !strings.Contains(out, "deleted") {
+		t.Errorf("confirmed delete: %d %q", code, out)
+	}
+	if code, _, _ := d.req(t, "PROPFIND", "/dav/", "carol@example.org", "new password 123", "", "Depth: 0"); code != 401 {
+		t.Errorf("deleted user can still sign in: %d", code)
+	}
+	if _, errOut, code := cli(t, "", "user", "frobnicate", "--data", data); code != 2 || !strings.Contains(errOut, "unknown user command") {
+		t.Errorf("unknown subcommand: %d %q", code, errOut)
+	}
+}
+
+func TestEnvironmentVariablesSetFlags(t *testing.T) {
+	data := t.TempDir()
+	cmd := exec.Command(binary, "user", "add", "erin", "--password-stdin")
+	cmd.Env = append(os.Environ(), "ROLODAV_DATA="+data)
+	cmd.Stdin = strings.NewReader("erin password\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	out, _, _ := cli(t, "", "user", "list", "--data", data)
+	if !strings.Contains(out, "erin") {
+		t.Errorf("ROLODAV_DATA was not used: %q", out)
+	}
+}
+
+func vcard(uid string) string {
+	return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:Person " + uid + "\r\nN:" + uid + ";Person;;;\r\nEND:VCARD\r\n"
+}
+
+var tokenRE = regexp.MustCompile(`<D:sync-token>([^<]+)</D:sync-token>`)
+
+// Acknowledged writes survive SIGKILL, and sync tokens keep working.
+func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
+	data := t.TempDir()
+	if _, errOut, code := cli(t, "frank password\n", "user", "add", "frank", "--data", data, "--password-stdin"); code != 0 {
+		t.Fatal(errOut)
+	}
+	d := start(t, data)
+	const book = "/dav/addressbooks/frank/contacts/"
+	for i := 0; i < 20; i++ {
+		if code, _, _ := d.req(t, "PUT", fmt.Sprintf("%sbase%d.vcf", book, i), "frank", "frank password", vcard(fmt.Sprintf("base%d", i))); code != 201 {
+			t.Fatalf("PUT: %d", code)
+		}
+	}
+	syncReq := `<D:sync-collection xmlns:D="DAV:"><D:sync-token>%s</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
+	_, _, body := d.req(t, "REPORT", book, "frank", "frank password", fmt.Sprintf(syncReq, ""))
+	tok := tokenRE.FindStringSubmatch(body)
+	if tok == nil {
+		t.Fatalf("no token: %s", body)
+	}
+
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				uid := fmt.Sprintf("w%d-%d", w, i)
+				req, _ := http.NewRequest("PUT", d.url+book+uid+".vcf", strings.NewReader(vcard(uid)))
+				req.SetBasicAuth("frank", "frank password")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return // the server is gone
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 201 {
+					mu.Lock()
+					acked = append(acked, uid)
+					mu.Unlock()
+				}
+			}
+		}(w)
+	}
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 100 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	d.cmd.Process.Signal(syscall.SIGKILL)
+	<-d.done
+	close(stop)
+	wg.Wait()
+
+	d2 := start(t, data)
+	for _, uid := range acked {
+		if code, _, body := d2.req(t, "GET", book+uid+".vcf", "frank", "frank password", ""); code != 200 || !strings.Contains(body, "UID:"+uid) {
+			t.Fatalf("acknowledged card %s lost after SIGKILL: %d", uid, code)
+		}
+	}
+	code, _, body := d2.req(t, "REPORT", book, "frank", "frank password", fmt.Sprintf(syncReq, tok[1]))
+	if code != 207 {
+		t.Fatalf("old token after restart: %d %s", code, body)
+	}
+	for _, uid := range acked {
+		if !strings.Contains(body, uid+".vcf") {
+			t.Fatalf("incremental sync after restart misses %s", uid)
+		}
+	}
+	if strings.Contains(body, "base1.vcf") {
+		t.Error("incremental sync repeats unchanged cards")
+	}
+	t.Logf("%d acknowledged writes survived SIGKILL", len(acked))
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	d := start(t, t.TempDir())
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not stop on SIGTERM")
+	}
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code %d after SIGTERM:\n%s", code, d.log())
+	}
+}
+
+func TestExportCommand(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "gina password\n", "user", "add", "gina", "--data", data, "--password-stdin")
+	d := start(t, data)
+	for _, uid := range []string{"x1", "x2", "x3"} {
+		d.req(t, "PUT", "/dav/addressbooks/gina/contacts/"+uid+".vcf", "gina", "gina password", vcard(uid))
+	}
+	out, errOut, code := cli(t, "", "export", "--user", "gina", "--book", "contacts", "--data", data)
+	if code != 0 || strings.Count(out, "BEGIN:VCARD") != 3 {
+		t.Fatalf("export: %d %q %q", code, out, errOut)
+	}
+	_, errOut, code = cli(t, "", "export", "--user", "gina", "--book", "nope", "--data", data)
+	if code != 1 || !strings.Contains(errOut, `"nope"`) {
+		t.Errorf("export of a missing book: %d %q", code, errOut)
+	}
+	_, errOut, code = cli(t, "", "export", "--data", data)
+	if code != 2 || !strings.Contains(errOut, "--user") {
+		t.Errorf("export without --user: %d %q", code, errOut)
+	}
+}
+
+func TestBaseURLPrefix(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "hank password\n", "user", "add", "hank", "--data", data, "--password-stdin")
+	d := start(t, data, "--base-url", "https://example.org/rolodav/")
+	for _, p := range []string{"/rolodav/dav/principals/hank/", "/dav/principals/hank/"} {
+		code, _, body := d.req(t, "PROPFIND", p, "hank", "hank password",
+			`<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:addressbook-home-set/></D:prop></D:propfind>`, "Depth: 0")
+		if code != 207 || !strings.Contains(body, "<D:href>/rolodav/dav/addressbooks/hank/</D:href>") {
+			t.Errorf("PROPFIND %s behind prefix: %d\n%s", p, code, body)
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rolodav/rolodav/auth"
+	"github.com/rolodav/rolodav/dav"
+	"github.com/rolodav/rolodav/httplog"
+	"github.com/rolodav/rolodav/store"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	data := dataFlag(fs)
+	listen := fs.String("listen", "127.0.0.1:5232", "address to listen on")
+	baseURL := fs.String("base-url", "", "public URL when behind a reverse proxy, e.g. https://example.org/dav-prefix")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
+	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
+	logFormat := fs.String("log-format", "text", "request log format: text or json")
+	maxSize := fs.Int64("max-resource-size", 10<<20, "largest card accepted, in bytes")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError{"--tls-cert and --tls-key go together"}
+	}
+	prefix := ""
+	if *baseURL != "" {
+		u, err := url.Parse(*baseURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return usageError{fmt.Sprintf("--base-url %q is not an absolute URL", *baseURL)}
+		}
+		prefix = strings.TrimSuffix(u.EscapedPath(), "/")
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if *logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	} else if *logFormat != "text" {
+		return usageError{"--log-format must be text or json"}
+	}
+	log := slog.New(handler)
+
+	st, err := openStore(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := firstRun(ctx, st, stdout); err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := st.ListUsers(r.Context()); err != nil {
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.Handle("/", dav.New(dav.Config{
+		Store:           st,
+		Auth:            auth.NewAuthenticator(st, auth.Options{}),
+		Prefix:          prefix,
+		MaxResourceSize: *maxSize,
+		QuotaAvailable:  func() int64 { return freeBytes(*data) },
+		Logger:          log,
+	}))
+	srv := &http.Server{
+		Handler:           httplog.Middleware(log, mux),
+		ReadHeaderTimeout: 20 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
+	log.Info("rolodav listening", "url", fmt.Sprintf("%s://%s%s/dav/", scheme, ln.Addr(), prefix), "data", *data)
+
+	errc := make(chan error, 1)
+	go func() {
+		if *tlsCert != "" {
+			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; waiting for requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// firstRun creates an admin account when there is no user at all, and
+// prints its password once: there is no other way to sign in.
+func firstRun(ctx context.Context, st store.Store, stdout io.Writer) error {
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		return nil
+	}
+	pw := auth.GeneratePassword()
+	hash, err := auth.HashPassword(pw, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	if err := st.CreateUser(ctx, &store.User{Login: "admin", PasswordHash: hash, Created: time.Now().UTC()}); err != nil {
+		return err
+	}
+	if err := dav.EnsureDefaults(ctx, st, "admin"); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `First start: created the user "admin" with the password
+
+    %s
+
+It is shown only now. Change it with:  rolodav user passwd admin
+Add a user with:                        rolodav user add alice@example.org
+`, pw)
+	return nil
+}
+
+func freeBytes(dir string) int64 {
+	var s syscall.Statfs_t
+	if err := syscall.Statfs(dir, &s); err != nil {
+		return 0
+	}
+	return int64(s.Bavail) * int64(s.Bsize)
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/rolodav/rolodav/auth"
+	"github.com/rolodav/rolodav/dav"
+	"github.com/rolodav/rolodav/store"
+)
+
+const minPasswordLen = 8
+
+func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"which one: add, passwd, delete or list?"}
+	}
+	switch args[0] {
+	case "add", "passwd", "delete", "list":
+	default:
+		return usageError{fmt.Sprintf("unknown user command %q (add, passwd, delete, list)", args[0])}
+	}
+	fs := newFlags("user "+args[0], stderr)
+	data := dataFlag(fs)
+	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input (first line)")
+	yes := fs.Bool("yes", false, "delete without asking for confirmation")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	needLogin := args[0] != "list"
+	if needLogin && len(pos) != 1 {
+		return usageError{fmt.Sprintf("user %s needs exactly one LOGIN", args[0])}
+	}
+	var login string
+	if needLogin {
+		if login, err = auth.NormalizeLogin(pos[0]); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	st, err := openStore(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	in := bufio.NewReader(stdin)
+	switch args[0] {
+	case "add":
+		pw, err := readPassword(in, stderr, *pwStdin)
+		if err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(pw, auth.DefaultParams)
+		if err != nil {
+			return err
+		}
+		if err := st.CreateUser(ctx, &store.User{Login: login, PasswordHash: hash, Created: time.Now().UTC()}); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return fmt.Errorf("user %s already exists", login)
+			}
+			return err
+		}
+		if err := dav.EnsureDefaults(ctx, st, login); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added user %s\n", login)
+	case "passwd":
+		if _, err := st.GetUser(ctx, login); err != nil {
+			return fmt.Errorf("user %s: %w", login, err)
+		}
+		pw, err := readPassword(in, stderr, *pwStdin)
+		if err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(pw, auth.DefaultParams)
+		if err != nil {
+			return err
+		}
+		if err := st.SetPasswordHash(ctx, login, hash); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "changed the password of %s\n", login)
+	case "delete":
+		if _, err := st.GetUser(ctx, login); err != nil {
+			return fmt.Errorf("user %s: %w", login, err)
+		}
+		if !*yes {
+			fmt.Fprintf(stderr, "This deletes %s and all their address books. Type the login again to confirm: ", login)
+			line, _ := in.ReadString('\n')
+			if strings.TrimSpace(line) != login {
+				return errors.New("not confirmed; nothing deleted")
+			}
+		}
+		if err := st.DeleteUser(ctx, login); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted user %s and their data\n", login)
+	case "list":
+		users, err := st.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			fmt.Fprintf(stdout, "%s\t%s\n", u.Login, u.Created.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// readPassword prompts twice without echo on a terminal; otherwise (or with
+// --password-stdin) it takes the first line of standard input.
+func readPassword(in *bufio.Reader, stderr io.Writer, fromStdin bool) (string, error) {
+	fd := int(os.Stdin.Fd())
+	if !fromStdin && term.IsTerminal(fd) {
+		fmt.Fprint(stderr, "Password: ")
+		a, err := term.ReadPassword(fd)
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Again: ")
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(a) != string(b) {
+			return "", errors.New("the passwords differ")
+		}
+		return checkPassword(string(a))
+	}
+	line, err := in.ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", errors.New("no password on standard input")
+	}
+	return checkPassword(strings.TrimRight(line, "\r\n"))
+}
+
+func checkPassword(pw string) (string, error) {
+	if len(pw) < minPasswordLen {
+		return "", fmt.Errorf("the password must have at least %d characters", minPasswordLen)
+	}
+	return pw, nil
+}

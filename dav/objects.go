@@ -1,0 +1,321 @@
+package dav
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/rolodav/rolodav/contacts"
+	"github.com/rolodav/rolodav/store"
+)
+
+const vcardType = "text/vcard; charset=utf-8"
+
+// conditions reads If-Match / If-None-Match for a write.
+func conditions(r *http.Request) store.Conditions {
+	var c store.Conditions
+	if im := strings.TrimSpace(r.Header.Get("If-Match")); im != "" {
+		c.IfMatch = firstETag(im)
+	}
+	if strings.TrimSpace(r.Header.Get("If-None-Match")) == "*" {
+		c.IfNoneMatch = true
+	}
+	return c
+}
+
+// firstETag returns the first entity tag of a header value, unquoted;
+// "*" stays "*" (any existing representation).
+func firstETag(v string) string {
+	v = strings.TrimSpace(strings.SplitN(v, ",", 2)[0])
+	if v == "*" {
+		return v
+	}
+	v = strings.TrimPrefix(v, "W/")
+	return strings.Trim(v, `"`)
+}
+
+func (h *Handler) get(q *request) {
+	switch q.t.kind {
+	case tObject:
+		h.getObject(q)
+	case tCollection:
+		h.export(q)
+	default:
+		q.w.Header().Set("Allow", "OPTIONS, PROPFIND, PROPPATCH")
+		http.Error(q.w, "GET is not available here; use a CardDAV client", http.StatusMethodNotAllowed)
+	}
+}
+
+// acceptedVersion picks the vCard version an Accept header asks for.
+func acceptedVersion(accept string) string {
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || (mt != "text/vcard" && mt != "text/x-vcard") {
+			continue
+		}
+		if v := params["version"]; v == "3.0" || v == "4.0" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (h *Handler) getObject(q *request) {
+	c, ok := h.collection(q)
+	if !ok {
+		return
+	}
+	o, err := h.cfg.Store.GetObject(q.ctx, c.ID, q.t.obj)
+	if err != nil {
+		h.storeError(q, err)
+		return
+	}
+	etag := `"` + o.ETag + `"`
+	hd := q.w.Header()
+	hd.Set("ETag", etag)
+	hd.Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
+	hd.Set("Content-Type", vcardType)
+	if inm := q.r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || strings.Contains(inm, etag)) {
+		q.w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	data := o.Data
+	if v := acceptedVersion(q.r.Header.Get("Accept")); v != "" {
+		if conv, err := contacts.Convert(data, v); err == nil {
+			data = conv
+		}
+	}
+	hd.Set("Content-Length", strconv.Itoa(len(data)))
+	if q.r.Method == http.MethodHead {
+		return
+	}
+	_, _ = q.w.Write(data)
+}
+
+// export streams the whole address book as one .vcf file.
+func (h *Handler) export(q *request) {
+	c, ok := h.collection(q)
+	if !ok {
+		return
+	}
+	hd := q.w.Header()
+	hd.Set("Content-Type", vcardType)
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": c.Name + ".vcf"}))
+	hd.Set("ETag", `"`+syncToken(c)+`"`)
+	if q.r.Method == http.MethodHead {
+		return
+	}
+	if err := WriteExport(q.ctx, h.cfg.Store, c, q.w); err != nil {
+		h.log.ErrorContext(q.ctx, "export failed", "path", q.path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func (h *Handler) put(q *request) {
+	if q.t.kind != tObject {
+		q.w.Header().Set("Allow", "OPTIONS, PROPFIND, PROPPATCH, REPORT, GET, DELETE, MKCOL")
+		http.Error(q.w, "PUT is only possible on a card inside an address book", http.StatusMethodNotAllowed)
+		return
+	}
+	if ct := q.r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "text/vcard" && mt != "text/x-vcard" && mt != "text/directory") {
+			writeError(q.w, http.StatusUnsupportedMediaType, name(nsCardDAV, "supported-address-data"), "",
+				"address books accept text/vcard")
+			return
+		}
+	}
+	max := h.cfg.MaxResourceSize
+	if q.r.ContentLength > max {
+		writeError(q.w, http.StatusRequestEntityTooLarge, name(nsCardDAV, "max-resource-size"), "",
+			fmt.Sprintf("a card may hold at most %d bytes", max))
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(q.w, q.r.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(q.w, http.StatusRequestEntityTooLarge, name(nsCardDAV, "max-resource-size"), "",
+				fmt.Sprintf("a card may hold at most %d bytes", max))
+			return
+		}
+		http.Error(q.w, "could not read the request body", http.StatusBadRequest)
+		return
+	}
+	info, err := contacts.Validate(data)
+	if err != nil {
+		writeError(q.w, http.StatusForbidden, name(nsCardDAV, "valid-address-data"), "", err.Error())
+		return
+	}
+	changed := false
+	if info.UID == "" {
+		// RFC 6352 wants a UID; rather than refuse an old client's card we
+		// give it one, and send no ETag so the client fetches what we stored.
+		info.UID = uidFromName(q.t.obj)
+		data = contacts.AddUID(data, info.UID)
+		changed = true
+	}
+	c, err := h.cfg.Store.GetCollection(q.ctx, q.user, q.t.ckind, q.t.coll)
+	if errors.Is(err, store.ErrNotFound) {
+		http.Error(q.w, "the address book does not exist", http.StatusConflict)
+		return
+	}
+	if err != nil {
+		h.storeError(q, err)
+		return
+	}
+	created, etag, err := h.cfg.Store.PutObject(q.ctx, &store.Object{Collection: c.ID, Name: q.t.obj, UID: info.UID, Data: data}, conditions(q.r))
+	if err != nil {
+		h.writeFailure(q, c, err)
+		return
+	}
+	if !changed {
+		q.w.Header().Set("ETag", `"`+etag+`"`)
+	}
+	if created {
+		q.w.Header().Set("Location", h.hrefs.object(c.Kind, q.user, c.Name, q.t.obj))
+		q.w.WriteHeader(http.StatusCreated)
+		return
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+}
+
+// writeFailure answers a failed PUT or MOVE.
+func (h *Handler) writeFailure(q *request, c *store.Collection, err error) {
+	var uc *store.UIDConflictError
+	if errors.As(err, &uc) {
+		writeError(q.w, http.StatusConflict, name(nsCardDAV, "no-uid-conflict"),
+			hrefXML(h.hrefs.object(c.Kind, q.user, c.Name, uc.Name)),
+			fmt.Sprintf("another card in this address book already has UID %q", uc.UID))
+		return
+	}
+	if errors.Is(err, store.ErrNotFound) && q.r.Method == http.MethodPut {
+		http.Error(q.w, "the address book does not exist", http.StatusConflict)
+		return
+	}
+	h.storeError(q, err)
+}
+
+// uidFromName derives a UID from a resource name like "<uid>.vcf", or
+// makes a random one when the name is not a plausible UID.
+func uidFromName(n string) string {
+	base := strings.TrimSuffix(n, ".vcf")
+	if base != "" && len(base) <= 200 && !strings.ContainsAny(base, "\r\n") {
+		return base
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (h *Handler) delete(q *request) {
+	switch q.t.kind {
+	case tObject:
+		c, ok := h.collection(q)
+		if !ok {
+			return
+		}
+		if err := h.cfg.Store.DeleteObject(q.ctx, c.ID, q.t.obj, conditions(q.r)); err != nil {
+			h.storeError(q, err)
+			return
+		}
+	case tCollection:
+		c, ok := h.collection(q)
+		if !ok {
+			return
+		}
+		if err := h.cfg.Store.DeleteCollection(q.ctx, c.ID); err != nil {
+			h.storeError(q, err)
+			return
+		}
+	default:
+		http.Error(q.w, "this resource cannot be deleted", http.StatusForbidden)
+		return
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) move(q *request) {
+	if q.t.kind != tObject {
+		http.Error(q.w, "only cards can be moved; rename an address book with PROPPATCH displayname", http.StatusForbidden)
+		return
+	}
+	dst, err := url.Parse(q.r.Header.Get("Destination"))
+	if err != nil || dst.Path == "" {
+		http.Error(q.w, "MOVE needs a Destination header", http.StatusBadRequest)
+		return
+	}
+	if dst.Host != "" && !strings.EqualFold(dst.Host, q.r.Host) {
+		http.Error(q.w, "Destination is on another server", http.StatusBadGateway)
+		return
+	}
+	p := dst.EscapedPath()
+	if h.cfg.Prefix != "" {
+		p = strings.TrimPrefix(p, h.cfg.Prefix)
+	}
+	dt, err := parsePath(p)
+	if err != nil || dt.kind != tObject || dt.user != q.user || dt.ckind != q.t.ckind {
+		http.Error(q.w, "Destination must be a card in one of your address books", http.StatusForbidden)
+		return
+	}
+	if dt.coll == q.t.coll && dt.obj == q.t.obj {
+		http.Error(q.w, "source and destination are the same", http.StatusForbidden)
+		return
+	}
+	src, ok := h.collection(q)
+	if !ok {
+		return
+	}
+	to, err := h.cfg.Store.GetCollection(q.ctx, q.user, dt.ckind, dt.coll)
+	if errors.Is(err, store.ErrNotFound) {
+		http.Error(q.w, "the destination address book does not exist", http.StatusConflict)
+		return
+	}
+	if err != nil {
+		h.storeError(q, err)
+		return
+	}
+	overwrite := !strings.EqualFold(strings.TrimSpace(q.r.Header.Get("Overwrite")), "F")
+	created, err := h.cfg.Store.MoveObject(q.ctx, src.ID, q.t.obj, to.ID, dt.obj, overwrite, conditions(q.r))
+	if err != nil {
+		h.writeFailure(q, to, err)
+		return
+	}
+	if created {
+		q.w.Header().Set("Location", h.hrefs.object(to.Kind, q.user, to.Name, dt.obj))
+		q.w.WriteHeader(http.StatusCreated)
+		return
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+}
+
+// WriteExport writes every card of an address book to w as one .vcf
+// stream, each card ending in CRLF. The CLI's export uses it too.
+func WriteExport(ctx context.Context, st store.Store, c *store.Collection, w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	err := st.ListObjects(ctx, c.ID, true, func(o *store.Object) error {
+		if _, err := bw.Write(o.Data); err != nil {
+			return err
+		}
+		if !bytes.HasSuffix(o.Data, []byte("\n")) {
+			_, err := bw.WriteString("\r\n")
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("export %s: %w", c.Name, err)
+	}
+	return bw.Flush()
+}

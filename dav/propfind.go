@@ -1,0 +1,451 @@
+package dav
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/rolodav/rolodav/store"
+)
+
+// DefaultBook is the address book every user has.
+const (
+	DefaultBook            = "contacts"
+	DefaultBookDisplayName = "Contacts"
+)
+
+// EnsureDefaults creates the user's default address book when they have
+// none, so that a client always finds somewhere to sync to.
+func EnsureDefaults(ctx context.Context, st store.Store, user string) error {
+	books, err := st.ListCollections(ctx, user, store.KindCard)
+	if err != nil {
+		return err
+	}
+	if len(books) > 0 {
+		return nil
+	}
+	err = st.CreateCollection(ctx, &store.Collection{Owner: user, Kind: store.KindCard, Name: DefaultBook, DisplayName: DefaultBookDisplayName})
+	if errors.Is(err, store.ErrExists) {
+		return nil
+	}
+	return err
+}
+
+// depth reads the Depth header; a missing one means infinity, which we
+// answer as 1 (the layout is never deeper than that below a collection).
+func depth(r *http.Request) (int, bool) {
+	switch strings.TrimSpace(strings.ToLower(r.Header.Get("Depth"))) {
+	case "0":
+		return 0, true
+	case "1", "", "infinity":
+		return 1, true
+	}
+	return 0, false
+}
+
+func (h *Handler) propfind(q *request) {
+	d, ok := depth(q.r)
+	if !ok {
+		http.Error(q.w, "Depth must be 0, 1 or infinity", http.StatusBadRequest)
+		return
+	}
+	doc, err := readXML(q)
+	if err != nil {
+		badXML(q, err)
+		return
+	}
+	if doc != nil && !doc.is(nsDAV, "propfind") {
+		http.Error(q.w, "expected a DAV:propfind element", http.StatusBadRequest)
+		return
+	}
+	pr, err := parsePropRequest(doc)
+	if err != nil {
+		h.requestError(q, err)
+		return
+	}
+	self := &resource{href: h.cfg.Prefix + q.path, kind: q.t.kind, user: q.user}
+	if !strings.HasSuffix(self.href, "/") {
+		self.href += "/"
+	}
+	switch q.t.kind {
+	case tWellKnown:
+		self.kind = tRoot
+	case tPrincipals:
+		self.href = h.hrefs.principals()
+	case tHomes:
+		self.href = h.hrefs.homes(q.t.ckind)
+	case tPrincipal, tHome:
+		self.href = h.hrefs.principal(q.user)
+		if q.t.kind == tHome {
+			self.href = h.hrefs.home(q.t.ckind, q.user)
+		}
+		if err := EnsureDefaults(q.ctx, h.cfg.Store, q.user); err != nil {
+			h.storeError(q, err)
+			return
+		}
+	case tCollection:
+		c, ok := h.collection(q)
+		if !ok {
+			return
+		}
+		self.coll = c
+		self.href = h.hrefs.collection(q.t.ckind, q.user, c.Name)
+	case tObject:
+		c, ok := h.collection(q)
+		if !ok {
+			return
+		}
+		o, err := h.objectFor(q, c, pr.wantsData())
+		if err != nil {
+			h.storeError(q, err)
+			return
+		}
+		self.coll, self.obj = c, o
+		self.href = h.hrefs.object(c.Kind, q.user, c.Name, o.Name)
+	}
+	ms := newMultistatus(q.w, q.r)
+	ms.propResponse(self.href, h.props(self, pr))
+	if d == 1 {
+		err = h.propfindChildren(q, ms, self, pr)
+	}
+	if err != nil {
+		// The status line is gone; cut the answer so the client retries.
+		h.log.ErrorContext(q.ctx, "propfind listing failed", "path", q.path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	if err := ms.close(); err != nil {
+		h.log.DebugContext(q.ctx, "client went away", "err", err)
+	}
+}
+
+func (h *Handler) objectFor(q *request, c *store.Collection, withData bool) (*store.Object, error) {
+	if withData {
+		return h.cfg.Store.GetObject(q.ctx, c.ID, q.t.obj)
+	}
+	objs, err := h.cfg.Store.GetObjects(q.ctx, c.ID, []string{q.t.obj}, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return &objs[0], nil
+}
+
+func (h *Handler) propfindChildren(q *request, ms *multistatus, self *resource, pr *propRequest) error {
+	switch self.kind {
+	case tPrincipals:
+		ms.propResponse(h.hrefs.principal(q.user), h.props(&resource{href: h.hrefs.principal(q.user), kind: tPrincipal, user: q.user}, pr))
+	case tHomes:
+		href := h.hrefs.home(q.t.ckind, q.user)
+		ms.propResponse(href, h.props(&resource{href: href, kind: tHome, user: q.user}, pr))
+	case tHome:
+		colls, err := h.cfg.Store.ListCollections(q.ctx, q.user, q.t.ckind)
+		if err != nil {
+			return err
+		}
+		for i := range colls {
+			c := &colls[i]
+			href := h.hrefs.collection(c.Kind, q.user, c.Name)
+			ms.propResponse(href, h.props(&resource{href: href, kind: tCollection, user: q.user, coll: c}, pr))
+		}
+	case tCollection:
+		return h.cfg.Store.ListObjects(q.ctx, self.coll.ID, pr.wantsData(), func(o *store.Object) error {
+			href := h.hrefs.object(self.coll.Kind, q.user, self.coll.Name, o.Name)
+			ms.propResponse(href, h.props(&resource{href: href, kind: tObject, user: q.user, coll: self.coll, obj: o}, pr))
+			return nil
+		})
+	}
+	return nil
+}
+
+// requestError answers an error found while reading a request.
+func (h *Handler) requestError(q *request, err error) {
+	var pe *preconditionError
+	if errors.As(err, &pe) {
+		pe.write(q.w)
+		return
+	}
+	http.Error(q.w, err.Error(), http.StatusBadRequest)
+}
+
+var colorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$`)
+
+// protected are live properties a client cannot set.
+var protected = map[xml.Name]bool{
+	pResourceType: true, pGetETag: true, pContentType: true, pContentLength: true, pLastModified: true,
+	pSyncToken: true, pCurrentPrivSet: true, name(nsCS, "getctag"): true,
+	name(nsDAV, "supported-report-set"): true, name(nsDAV, "owner"): true,
+	name(nsDAV, "current-user-principal"): true, name(nsDAV, "quota-used-bytes"): true,
+	name(nsDAV, "quota-available-bytes"): true, name(nsCardDAV, "supported-address-data"): true,
+	name(nsCardDAV, "max-resource-size"): true, pAddressData: true, name(nsDAV, "creationdate"): true,
+	name(nsDAV, "lockdiscovery"): true, name(nsDAV, "supportedlock"): true,
+}
+
+// propUpdate is one <set> or <remove> of a PROPPATCH or extended MKCOL.
+type propUpdate struct {
+	n      *node
+	remove bool
+}
+
+func parseUpdates(doc *node) []propUpdate {
+	var out []propUpdate
+	for _, op := range doc.Children {
+		remove := op.is(nsDAV, "remove")
+		if !remove && !op.is(nsDAV, "set") {
+			continue
+		}
+		for _, p := range op.Children {
+			if !p.is(nsDAV, "prop") {
+				continue
+			}
+			for _, c := range p.Children {
+				out = append(out, propUpdate{n: c, remove: remove})
+			}
+		}
+	}
+	return out
+}
+
+// applyUpdate changes one property of c; the status says how it went.
+func applyUpdate(c *store.Collection, u propUpdate) int {
+	n := u.n.Name
+	val := u.n.text()
+	switch n {
+	case pDisplayName:
+		c.DisplayName = ""
+		if !u.remove {
+			c.DisplayName = val
+		}
+	case pABDescription:
+		c.Description = ""
+		if !u.remove {
+			c.Description = val
+		}
+	case pCalColor, pABColor:
+		c.Color = ""
+		if !u.remove {
+			if !colorRE.MatchString(val) {
+				return http.StatusConflict
+			}
+			c.Color = val
+		}
+	case pCalOrder:
+		c.Order = 0
+		if !u.remove {
+			o, ok := parseOrder(val)
+			if !ok {
+				return http.StatusConflict
+			}
+			c.Order = o
+		}
+	default:
+		if protected[n] || n.Space == nsDAV || n.Space == nsCardDAV || n.Space == nsCalDAV {
+			return http.StatusForbidden
+		}
+		if c.Props == nil {
+			c.Props = map[string]string{}
+		}
+		if u.remove {
+			delete(c.Props, propKey(n))
+		} else {
+			c.Props[propKey(n)] = u.n.innerXML()
+		}
+	}
+	return http.StatusOK
+}
+
+func parseOrder(s string) (int, bool) {
+	n := 0
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		n = n*10 + int(r-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+var errPropsFailed = errors.New("some properties could not be set")
+
+// applyAll applies every update or none: after the first failure the others
+// are reported as 424 Failed Dependency, as RFC 4918 §9.2 asks.
+func applyAll(c *store.Collection, ups []propUpdate) ([]prop, error) {
+	out := make([]prop, len(ups))
+	failed := false
+	for i, u := range ups {
+		st := applyUpdate(c, u)
+		out[i] = prop{name: u.n.Name, status: st}
+		if st != http.StatusOK {
+			failed = true
+		}
+	}
+	if failed {
+		for i := range out {
+			if out[i].status == http.StatusOK {
+				out[i].status = http.StatusFailedDependency
+			}
+		}
+		return out, errPropsFailed
+	}
+	return out, nil
+}
+
+func (h *Handler) proppatch(q *request) {
+	doc, err := readXML(q)
+	if err != nil {
+		badXML(q, err)
+		return
+	}
+	if doc == nil || !doc.is(nsDAV, "propertyupdate") {
+		http.Error(q.w, "expected a DAV:propertyupdate element", http.StatusBadRequest)
+		return
+	}
+	ups := parseUpdates(doc)
+	href := q.path
+	if h.cfg.Prefix != "" {
+		href = h.cfg.Prefix + q.path
+	}
+	var results []prop
+	switch q.t.kind {
+	case tCollection:
+		c, ok := h.collection(q)
+		if !ok {
+			return
+		}
+		href = h.hrefs.collection(c.Kind, q.user, c.Name)
+		err = h.cfg.Store.UpdateCollection(q.ctx, c.ID, func(c *store.Collection) error {
+			var err error
+			results, err = applyAll(c, ups)
+			return err
+		})
+		if err != nil && !errors.Is(err, errPropsFailed) {
+			h.storeError(q, err)
+			return
+		}
+	case tObject:
+		c, ok := h.collection(q)
+		if !ok {
+			return
+		}
+		if _, err := h.objectFor(q, c, false); err != nil {
+			h.storeError(q, err)
+			return
+		}
+		results = refuseAll(ups)
+	default:
+		// Homes and principals hold no settable properties; Apple's me-card
+		// PROPPATCH must still get a 207, not a failed request.
+		results = refuseAll(ups)
+	}
+	ms := newMultistatus(q.w, q.r)
+	ms.minimal = false
+	ms.propResponse(href, results)
+	_ = ms.close()
+}
+
+func refuseAll(ups []propUpdate) []prop {
+	out := make([]prop, len(ups))
+	for i, u := range ups {
+		out[i] = prop{name: u.n.Name, status: http.StatusForbidden}
+	}
+	return out
+}
+
+func (h *Handler) mkcol(q *request) {
+	if q.t.kind != tCollection {
+		http.Error(q.w, "collections can only be created inside your address-book home", http.StatusForbidden)
+		return
+	}
+	doc, err := readXML(q)
+	if err != nil {
+		badXML(q, err)
+		return
+	}
+	if doc != nil && !doc.is(nsDAV, "mkcol") {
+		http.Error(q.w, "expected a DAV:mkcol element (RFC 5689)", http.StatusUnsupportedMediaType)
+		return
+	}
+	c := &store.Collection{Owner: q.user, Kind: q.t.ckind, Name: q.t.coll}
+	var results []prop
+	failed := false
+	if doc != nil {
+		var ups []propUpdate
+		for _, u := range parseUpdates(doc) {
+			if u.n.Name == pResourceType {
+				st := http.StatusOK
+				if u.n.child(nsDAV, "collection") == nil || u.n.child(nsCardDAV, "addressbook") == nil {
+					st, failed = http.StatusForbidden, true
+				}
+				results = append(results, prop{name: pResourceType, status: st})
+				continue
+			}
+			ups = append(ups, u)
+		}
+		res, err := applyAll(c, ups)
+		results = append(results, res...)
+		failed = failed || err != nil
+	}
+	if failed {
+		for i := range results {
+			if results[i].status == http.StatusOK {
+				results[i].status = http.StatusFailedDependency
+			}
+		}
+		h.mkcolResponse(q, http.StatusForbidden, results)
+		return
+	}
+	if err := h.cfg.Store.CreateCollection(q.ctx, c); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			http.Error(q.w, "a collection with that name already exists", http.StatusMethodNotAllowed)
+			return
+		}
+		h.storeError(q, err)
+		return
+	}
+	q.w.Header().Set("Location", h.hrefs.collection(c.Kind, q.user, c.Name))
+	if doc == nil {
+		q.w.WriteHeader(http.StatusCreated)
+		return
+	}
+	h.mkcolResponse(q, http.StatusCreated, results)
+}
+
+// mkcolResponse writes the RFC 5689 mkcol-response body.
+func (h *Handler) mkcolResponse(q *request, status int, results []prop) {
+	q.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	q.w.WriteHeader(status)
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n<D:mkcol-response" + nsDecls + ">")
+	for _, st := range []int{http.StatusOK, http.StatusForbidden, http.StatusConflict, http.StatusFailedDependency} {
+		var names []string
+		for _, p := range results {
+			if p.status == st {
+				names = append(names, emptyElement(p.name))
+			}
+		}
+		if len(names) > 0 {
+			b.WriteString("<D:propstat><D:prop>" + strings.Join(names, "") + "</D:prop><D:status>" + statusLine(st) + "</D:status></D:propstat>")
+		}
+	}
+	b.WriteString("</D:mkcol-response>\n")
+	_, _ = q.w.Write([]byte(b.String()))
+}
+
+func emptyElement(n xml.Name) string {
+	if p, ok := prefixes[n.Space]; ok {
+		return "<" + p + ":" + n.Local + "/>"
+	}
+	return `<X:` + n.Local + ` xmlns:X="` + escape(n.Space) + `"/>`
+}

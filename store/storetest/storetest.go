@@ -1,0 +1,1330 @@
+// Package storetest is the conformance suite every store driver must pass:
+// a driver's test calls Run with a function that opens a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rolodav/rolodav/store"
+)
+
+// Run runs the suite. open must return a new empty store for each call; Run
+// closes it at the end of the subtest.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Users", testUsers},
+		{"Collections", testCollections},
+		{"UpdateCollection", testUpdateCollection},
+		{"DeleteCollection", testDeleteCollection},
+		{"Objects", testObjects},
+		{"GetObjectsLargeBatch", testGetObjectsLargeBatch},
+		{"Conditions", testConditions},
+		{"UIDConflict", testUIDConflict},
+		{"Move", testMove},
+		{"MoveSameCollection", testMoveSameCollection},
+		{"SyncInitial", testSyncInitial},
+		{"SyncIncremental", testSyncIncremental},
+		{"SyncPaging", testSyncPaging},
+		{"SyncInvalidToken", testSyncInvalidToken},
+		{"SyncSeqPerWrite", testSyncSeqPerWrite},
+		{"Range", testRange},
+		{"ConcurrentWriters", testConcurrentWriters},
+		{"ConcurrentConditionalCreate", testConcurrentConditionalCreate},
+		{"Isolation", testIsolation},
+		{"DeleteUserCascade", testDeleteUserCascade},
+		{"MissingCollection", testMissingCollection},
+		{"CallbackErrors", testCallbackErrors},
+		{"CanceledContext", testCanceledContext},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tc.fn(t, s)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+// --- helpers -------------------------------------------------------------
+
+func mkUser(t *testing.T, s store.Store, login string) {
+	t.Helper()
+	if err := s.CreateUser(ctx, &store.User{Login: login, PasswordHash: "hash-" + login}); err != nil {
+		t.Fatalf("CreateUser(%s): %v", login, err)
+	}
+}
+
+func mkColl(t *testing.T, s store.Store, owner string, kind store.Kind, name string) *store.Collection {
+	t.Helper()
+	c := &store.Collection{Owner: owner, Kind: kind, Name: name, DisplayName: strings.ToUpper(name)}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatalf("CreateCollection(%s/%s/%s): %v", owner, kind, name, err)
+	}
+	if c.ID == 0 {
+		t.Fatalf("CreateCollection(%s): ID not set", name)
+	}
+	return c
+}
+
+// book creates user login (if absent) and an address book for it.
+func book(t *testing.T, s store.Store, login, name string) *store.Collection {
+	t.Helper()
+	if _, err := s.GetUser(ctx, login); errors.Is(err, store.ErrNotFound) {
+		mkUser(t, s, login)
+	}
+	return mkColl(t, s, login, store.KindCard, name)
+}
+
+func vcard(uid, fn string) []byte {
+	return []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:" + fn + "\r\nEND:VCARD\r\n")
+}
+
+// put writes name with UID uid and the given full name, unconditionally.
+func put(t *testing.T, s store.Store, coll int64, name, uid, fn string) string {
+	t.Helper()
+	_, etag, err := s.PutObject(ctx, &store.Object{Collection: coll, Name: name, UID: uid, Data: vcard(uid, fn)}, store.Conditions{})
+	if err != nil {
+		t.Fatalf("PutObject(%s): %v", name, err)
+	}
+	return etag
+}
+
+func getColl(t *testing.T, s store.Store, c *store.Collection) *store.Collection {
+	t.Helper()
+	got, err := s.GetCollection(ctx, c.Owner, c.Kind, c.Name)
+	if err != nil {
+		t.Fatalf("GetCollection(%s): %v", c.Name, err)
+	}
+	return got
+}
+
+func syncSeq(t *testing.T, s store.Store, c *store.Collection) int64 {
+	t.Helper()
+	return getColl(t, s, c).SyncSeq
+}
+
+func listNames(t *testing.T, s store.Store, coll int64) []string {
+	t.Helper()
+	var names []string
+	err := s.ListObjects(ctx, coll, false, func(o *store.Object) error {
+		names = append(names, o.Name)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ListObjects(%d): %v", coll, err)
+	}
+	return names
+}
+
+// changes collects ChangesSince; it copies each change so drivers may reuse
+// the value they pass to the callback.
+func changes(t *testing.T, s store.Store, coll, seq int64, limit int, withData bool) ([]store.Change, int64, bool) {
+	t.Helper()
+	var out []store.Change
+	next, trunc, err := s.ChangesSince(ctx, coll, seq, limit, withData, func(c *store.Change) error {
+		cp := *c
+		if c.Object != nil {
+			o := *c.Object
+			cp.Object = &o
+		}
+		out = append(out, cp)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ChangesSince(%d, %d, %d): %v", coll, seq, limit, err)
+	}
+	return out, next, trunc
+}
+
+// summary renders changes as "name@seq" or "name@seq-" (deleted).
+func summary(cs []store.Change) string {
+	var parts []string
+	for _, c := range cs {
+		p := fmt.Sprintf("%s@%d", c.Name, c.Seq)
+		if c.Deleted {
+			p += "-"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " ")
+}
+
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("%s: got error %v, want %v", what, err, want)
+	}
+}
+
+func eq[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: got %#v, want %#v", what, got, want)
+	}
+}
+
+func recent(t *testing.T, what string, tm time.Time) {
+	t.Helper()
+	if d := time.Since(tm); tm.IsZero() || d < -time.Minute || d > time.Minute {
+		t.Fatalf("%s: time %v is not now", what, tm)
+	}
+}
+
+// --- users ---------------------------------------------------------------
+
+func testUsers(t *testing.T, s store.Store) {
+	created := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	if err := s.CreateUser(ctx, &store.User{Login: "bob@example.com", PasswordHash: "h1", Created: created}); err != nil {
+		t.Fatal(err)
+	}
+	mkUser(t, s, "alice@example.com")
+	wantErr(t, "duplicate CreateUser", s.CreateUser(ctx, &store.User{Login: "bob@example.com", PasswordHash: "x"}), store.ErrExists)
+
+	u, err := s.GetUser(ctx, "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "login", u.Login, "bob@example.com")
+	eq(t, "hash", u.PasswordHash, "h1") // the failed duplicate did not overwrite it
+	if !u.Created.Equal(created) {
+		t.Fatalf("created: got %v, want %v", u.Created, created)
+	}
+	a, err := s.GetUser(ctx, "alice@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent(t, "default Created", a.Created)
+
+	_, err = s.GetUser(ctx, "nobody")
+	wantErr(t, "GetUser missing", err, store.ErrNotFound)
+
+	users, err := s.ListUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logins []string
+	for _, u := range users {
+		logins = append(logins, u.Login)
+	}
+	eq(t, "ListUsers", logins, []string{"alice@example.com", "bob@example.com"})
+	eq(t, "ListUsers hash", users[1].PasswordHash, "h1")
+
+	if err := s.SetPasswordHash(ctx, "bob@example.com", "h2"); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = s.GetUser(ctx, "bob@example.com")
+	eq(t, "hash after set", u.PasswordHash, "h2")
+	wantErr(t, "SetPasswordHash missing", s.SetPasswordHash(ctx, "nobody", "x"), store.ErrNotFound)
+
+	if err := s.DeleteUser(ctx, "bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetUser(ctx, "bob@example.com")
+	wantErr(t, "GetUser deleted", err, store.ErrNotFound)
+	wantErr(t, "DeleteUser again", s.DeleteUser(ctx, "bob@example.com"), store.ErrNotFound)
+	users, _ = s.ListUsers(ctx)
+	eq(t, "users left", len(users), 1)
+}
+
+// --- collections ---------------------------------------------------------
+
+func testCollections(t *testing.T, s store.Store) {
+	mkUser(t, s, "u")
+	c := &store.Collection{
+		Owner: "u", Kind: store.KindCal, Name: "work", DisplayName: "Work", Description: "Job stuff",
+		Color: "#FF0000FF", Order: 3, Components: []string{"VEVENT", "VTODO"},
+		Timezone: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+		Props:    map[string]string{"{urn:x}a": "<x:b>1</x:b>", "{DAV:}foo": "bar"},
+	}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if c.ID <= 0 {
+		t.Fatalf("ID = %d", c.ID)
+	}
+	got := getColl(t, s, c)
+	eq(t, "ID", got.ID, c.ID)
+	eq(t, "Owner", got.Owner, "u")
+	eq(t, "Kind", got.Kind, store.KindCal)
+	eq(t, "Name", got.Name, "work")
+	eq(t, "DisplayName", got.DisplayName, "Work")
+	eq(t, "Description", got.Description, "Job stuff")
+	eq(t, "Color", got.Color, "#FF0000FF")
+	eq(t, "Order", got.Order, 3)
+	eq(t, "Components", got.Components, []string{"VEVENT", "VTODO"})
+	eq(t, "Timezone", got.Timezone, c.Timezone)
+	eq(t, "Props", got.Props, c.Props)
+	eq(t, "SyncSeq", got.SyncSeq, int64(0))
+	eq(t, "Count", got.Count, int64(0))
+	eq(t, "Bytes", got.Bytes, int64(0))
+	recent(t, "Created", got.Created)
+	recent(t, "Modified", got.Modified)
+
+	dup := &store.Collection{Owner: "u", Kind: store.KindCal, Name: "work"}
+	wantErr(t, "duplicate collection", s.CreateCollection(ctx, dup), store.ErrExists)
+	// Same name, other kind: a separate collection.
+	card := mkColl(t, s, "u", store.KindCard, "work")
+	if card.ID == c.ID {
+		t.Fatal("card and cal collections share an ID")
+	}
+	wantErr(t, "collection of missing owner",
+		s.CreateCollection(ctx, &store.Collection{Owner: "ghost", Kind: store.KindCard, Name: "x"}), store.ErrNotFound)
+
+	// A collection without props reads back with an empty, usable map.
+	gc := getColl(t, s, card)
+	if gc.Props == nil || len(gc.Props) != 0 {
+		t.Fatalf("Props of a plain collection: %#v", gc.Props)
+	}
+	eq(t, "Components unset", len(gc.Components), 0)
+
+	_, err := s.GetCollection(ctx, "u", store.KindCal, "nope")
+	wantErr(t, "GetCollection missing", err, store.ErrNotFound)
+	_, err = s.GetCollection(ctx, "other", store.KindCal, "work")
+	wantErr(t, "GetCollection other owner", err, store.ErrNotFound)
+
+	mkColl(t, s, "u", store.KindCal, "b")
+	mkColl(t, s, "u", store.KindCal, "a")
+	list, err := s.ListCollections(ctx, "u", store.KindCal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range list {
+		names = append(names, l.Name)
+		eq(t, "listed kind", l.Kind, store.KindCal)
+	}
+	eq(t, "ListCollections order", names, []string{"a", "b", "work"})
+	eq(t, "listed Props", list[2].Props, c.Props)
+	eq(t, "listed Components", list[2].Components, []string{"VEVENT", "VTODO"})
+	cards, _ := s.ListCollections(ctx, "u", store.KindCard)
+	eq(t, "card collections", len(cards), 1)
+
+	// Count, Bytes and SyncSeq follow the objects.
+	e1 := put(t, s, card.ID, "1.vcf", "1", "One")
+	_ = e1
+	put(t, s, card.ID, "2.vcf", "2", "Two")
+	gc = getColl(t, s, card)
+	eq(t, "Count", gc.Count, int64(2))
+	eq(t, "Bytes", gc.Bytes, int64(len(vcard("1", "One"))+len(vcard("2", "Two"))))
+	eq(t, "SyncSeq", gc.SyncSeq, int64(2))
+	cards, _ = s.ListCollections(ctx, "u", store.KindCard)
+	eq(t, "listed Count", cards[0].Count, int64(2))
+	eq(t, "listed Bytes", cards[0].Bytes, gc.Bytes)
+	eq(t, "listed SyncSeq", cards[0].SyncSeq, int64(2))
+}
+
+func testUpdateCollection(t *testing.T, s store.Store) {
+	mkUser(t, s, "u")
+	c := &store.Collection{Owner: "u", Kind: store.KindCal, Name: "cal", DisplayName: "Old",
+		Props: map[string]string{"{urn:x}keep": "k", "{urn:x}drop": "d"}}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, c.ID, "a.ics", "a", "A")
+	before := getColl(t, s, c)
+
+	err := s.UpdateCollection(ctx, c.ID, func(cc *store.Collection) error {
+		eq(t, "loaded DisplayName", cc.DisplayName, "Old")
+		eq(t, "loaded Props", cc.Props, map[string]string{"{urn:x}keep": "k", "{urn:x}drop": "d"})
+		cc.DisplayName = "New"
+		cc.Description = "desc"
+		cc.Color = "#00FF00"
+		cc.Order = 7
+		cc.Components = []string{"VTODO"}
+		cc.Timezone = "TZ"
+		delete(cc.Props, "{urn:x}drop")
+		cc.Props["{urn:x}add"] = "<a/>"
+		// Immutable fields: ignored.
+		cc.Name = "renamed"
+		cc.Owner = "someone"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := getColl(t, s, c)
+	eq(t, "DisplayName", got.DisplayName, "New")
+	eq(t, "Description", got.Description, "desc")
+	eq(t, "Color", got.Color, "#00FF00")
+	eq(t, "Order", got.Order, 7)
+	eq(t, "Components", got.Components, []string{"VTODO"})
+	eq(t, "Timezone", got.Timezone, "TZ")
+	eq(t, "Props", got.Props, map[string]string{"{urn:x}keep": "k", "{urn:x}add": "<a/>"})
+	eq(t, "ID", got.ID, c.ID)
+	eq(t, "Name", got.Name, "cal")
+	eq(t, "Owner", got.Owner, "u")
+	// Properties are not members: the sync seq stays.
+	eq(t, "SyncSeq", got.SyncSeq, before.SyncSeq)
+	eq(t, "Count", got.Count, int64(1))
+	if got.Modified.Before(before.Modified) {
+		t.Fatalf("Modified went back: %v < %v", got.Modified, before.Modified)
+	}
+
+	// An error from fn aborts everything.
+	boom := errors.New("boom")
+	err = s.UpdateCollection(ctx, c.ID, func(cc *store.Collection) error {
+		cc.DisplayName = "Aborted"
+		cc.Props["{urn:x}aborted"] = "1"
+		return boom
+	})
+	wantErr(t, "UpdateCollection fn error", err, boom)
+	got = getColl(t, s, c)
+	eq(t, "DisplayName after abort", got.DisplayName, "New")
+	eq(t, "Props after abort", got.Props, map[string]string{"{urn:x}keep": "k", "{urn:x}add": "<a/>"})
+
+	// Clearing all props.
+	if err := s.UpdateCollection(ctx, c.ID, func(cc *store.Collection) error { cc.Props = nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "Props cleared", len(getColl(t, s, c).Props), 0)
+
+	called := false
+	err = s.UpdateCollection(ctx, c.ID+1000, func(*store.Collection) error { called = true; return nil })
+	wantErr(t, "UpdateCollection missing", err, store.ErrNotFound)
+	eq(t, "fn called for missing collection", called, false)
+}
+
+func testDeleteCollection(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	keep := mkColl(t, s, "u", store.KindCard, "keep")
+	put(t, s, c.ID, "a.vcf", "a", "A")
+	put(t, s, keep.ID, "a.vcf", "a", "A")
+	if err := s.UpdateCollection(ctx, c.ID, func(cc *store.Collection) error {
+		cc.Props["{urn:x}p"] = "v"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCollection(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.GetCollection(ctx, "u", store.KindCard, "book")
+	wantErr(t, "GetCollection deleted", err, store.ErrNotFound)
+	_, err = s.GetObject(ctx, c.ID, "a.vcf")
+	wantErr(t, "GetObject in deleted collection", err, store.ErrNotFound)
+	wantErr(t, "DeleteCollection again", s.DeleteCollection(ctx, c.ID), store.ErrNotFound)
+	// The other collection is untouched.
+	if _, err := s.GetObject(ctx, keep.ID, "a.vcf"); err != nil {
+		t.Fatalf("object of another collection: %v", err)
+	}
+	// Re-creating the name gives a new, empty collection with a new ID, so
+	// that old sync tokens "<id>:<seq>" cannot match it.
+	again := mkColl(t, s, "u", store.KindCard, "book")
+	if again.ID == c.ID {
+		t.Fatal("collection ID reused")
+	}
+	g := getColl(t, s, again)
+	eq(t, "Count of re-created", g.Count, int64(0))
+	eq(t, "SyncSeq of re-created", g.SyncSeq, int64(0))
+	eq(t, "Props of re-created", len(g.Props), 0)
+}
+
+// --- objects -------------------------------------------------------------
+
+func testObjects(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	data := vcard("uid-b", "Bee")
+	created, etag, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: "b.vcf", UID: "uid-b", Data: data}, store.Conditions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "created", created, true)
+	if etag == "" || strings.ContainsAny(etag, `"`) {
+		t.Fatalf("etag %q: want non-empty and unquoted", etag)
+	}
+
+	o, err := s.GetObject(ctx, c.ID, "b.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "Collection", o.Collection, c.ID)
+	eq(t, "Name", o.Name, "b.vcf")
+	eq(t, "UID", o.UID, "uid-b")
+	eq(t, "ETag", o.ETag, etag)
+	eq(t, "Data", o.Data, data)
+	eq(t, "Size", o.Size, int64(len(data)))
+	recent(t, "Modified", o.Modified)
+	eq(t, "FirstStart", o.FirstStart.IsZero(), true)
+	eq(t, "LastEnd", o.LastEnd.IsZero(), true)
+
+	// Same content elsewhere: same ETag; other content: other ETag.
+	_, etagA, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: "a.vcf", UID: "uid-a", Data: vcard("uid-a", "Ay")}, store.Conditions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if etagA == etag {
+		t.Fatal("different data, same ETag")
+	}
+	other := mkColl(t, s, "u", store.KindCard, "other")
+	_, etagOther, err := s.PutObject(ctx, &store.Object{Collection: other.ID, Name: "x.vcf", UID: "uid-b", Data: data}, store.Conditions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ETag of equal data", etagOther, etag)
+
+	// Replace.
+	data2 := vcard("uid-b", "Bee Two")
+	created, etag2, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: "b.vcf", UID: "uid-b", Data: data2}, store.Conditions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "created on replace", created, false)
+	if etag2 == etag {
+		t.Fatal("ETag unchanged after replace")
+	}
+	o, _ = s.GetObject(ctx, c.ID, "b.vcf")
+	eq(t, "replaced Data", o.Data, data2)
+	eq(t, "replaced ETag", o.ETag, etag2)
+	eq(t, "replaced Size", o.Size, int64(len(data2)))
+
+	put(t, s, c.ID, "c.vcf", "uid-c", "Cee")
+	eq(t, "ListObjects order", listNames(t, s, c.ID), []string{"a.vcf", "b.vcf", "c.vcf"})
+
+	// ListObjects with and without data.
+	var withData, without []store.Object
+	if err := s.ListObjects(ctx, c.ID, true, func(o *store.Object) error { withData = append(withData, *o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ListObjects(ctx, c.ID, false, func(o *store.Object) error { without = append(without, *o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "listed Data", withData[1].Data, data2)
+	eq(t, "listed ETag", withData[1].ETag, etag2)
+	eq(t, "listed UID", withData[1].UID, "uid-b")
+	for _, o := range without {
+		if o.Data != nil {
+			t.Fatalf("ListObjects without data returned data for %s", o.Name)
+		}
+		if o.ETag == "" || o.Size == 0 || o.UID == "" {
+			t.Fatalf("metadata missing: %+v", o)
+		}
+	}
+	eq(t, "metadata Size", without[1].Size, int64(len(data2)))
+
+	// GetObjects: existing names only, with or without data.
+	objs, err := s.GetObjects(ctx, c.ID, []string{"c.vcf", "nope.vcf", "a.vcf"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Name < objs[j].Name })
+	eq(t, "GetObjects count", len(objs), 2)
+	eq(t, "GetObjects name", objs[0].Name, "a.vcf")
+	eq(t, "GetObjects Data", objs[0].Data, vcard("uid-a", "Ay"))
+	eq(t, "GetObjects ETag", objs[0].ETag, etagA)
+	eq(t, "GetObjects Collection", objs[1].Collection, c.ID)
+	objs, err = s.GetObjects(ctx, c.ID, []string{"b.vcf"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "GetObjects no data count", len(objs), 1)
+	if objs[0].Data != nil || objs[0].ETag != etag2 {
+		t.Fatalf("GetObjects without data: %+v", objs[0])
+	}
+	objs, err = s.GetObjects(ctx, c.ID, nil, true)
+	if err != nil || len(objs) != 0 {
+		t.Fatalf("GetObjects(nil) = %v, %v", objs, err)
+	}
+
+	// Delete.
+	if err := s.DeleteObject(ctx, c.ID, "b.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetObject(ctx, c.ID, "b.vcf")
+	wantErr(t, "GetObject deleted", err, store.ErrNotFound)
+	wantErr(t, "DeleteObject again", s.DeleteObject(ctx, c.ID, "b.vcf", store.Conditions{}), store.ErrNotFound)
+	eq(t, "after delete", listNames(t, s, c.ID), []string{"a.vcf", "c.vcf"})
+	// The UID is free again.
+	put(t, s, c.ID, "b2.vcf", "uid-b", "Bee again")
+
+	// An object without UID and empty data is stored too.
+	created, _, err = s.PutObject(ctx, &store.Object{Collection: c.ID, Name: "empty", Data: []byte{}}, store.Conditions{})
+	if err != nil || !created {
+		t.Fatalf("empty object: %v %v", created, err)
+	}
+	o, err = s.GetObject(ctx, c.ID, "empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "empty Size", o.Size, int64(0))
+	eq(t, "empty UID", o.UID, "")
+	eq(t, "empty Data len", len(o.Data), 0)
+	_, _, err = s.PutObject(ctx, &store.Object{Collection: c.ID, Name: "empty2", Data: []byte("x")}, store.Conditions{})
+	if err != nil {
+		t.Fatalf("second object without UID: %v", err)
+	}
+}
+
+func testGetObjectsLargeBatch(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	const n = 1203
+	var names []string
+	for i := range n {
+		name := fmt.Sprintf("%04d.vcf", i)
+		if i%2 == 0 {
+			put(t, s, c.ID, name, name, "x")
+		}
+		names = append(names, name)
+	}
+	objs, err := s.GetObjects(ctx, c.ID, names, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "found", len(objs), (n+1)/2)
+	seen := map[string]bool{}
+	for _, o := range objs {
+		if seen[o.Name] {
+			t.Fatalf("%s returned twice", o.Name)
+		}
+		seen[o.Name] = true
+		if o.UID != o.Name {
+			t.Fatalf("%s: UID %q", o.Name, o.UID)
+		}
+	}
+}
+
+func testConditions(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	obj := func(fn string) *store.Object {
+		return &store.Object{Collection: c.ID, Name: "a.vcf", UID: "a", Data: vcard("a", fn)}
+	}
+	// If-Match on a missing object fails.
+	_, _, err := s.PutObject(ctx, obj("x"), store.Conditions{IfMatch: "abc"})
+	wantErr(t, "If-Match on missing", err, store.ErrPrecondition)
+	// If-None-Match on a missing object creates it.
+	created, etag, err := s.PutObject(ctx, obj("v1"), store.Conditions{IfNoneMatch: true})
+	if err != nil || !created {
+		t.Fatalf("If-None-Match create: %v %v", created, err)
+	}
+	seq := syncSeq(t, s, c)
+
+	// If-None-Match on an existing object fails and changes nothing.
+	_, _, err = s.PutObject(ctx, obj("v2"), store.Conditions{IfNoneMatch: true})
+	wantErr(t, "If-None-Match on existing", err, store.ErrPrecondition)
+	// Wrong If-Match fails.
+	_, _, err = s.PutObject(ctx, obj("v2"), store.Conditions{IfMatch: etag + "0"})
+	wantErr(t, "wrong If-Match", err, store.ErrPrecondition)
+	o, _ := s.GetObject(ctx, c.ID, "a.vcf")
+	eq(t, "data after failed puts", o.Data, vcard("a", "v1"))
+	eq(t, "SyncSeq after failed puts", syncSeq(t, s, c), seq)
+
+	// Right If-Match replaces.
+	created, etag2, err := s.PutObject(ctx, obj("v2"), store.Conditions{IfMatch: etag})
+	if err != nil || created {
+		t.Fatalf("If-Match replace: %v %v", created, err)
+	}
+	// The old ETag no longer matches.
+	_, _, err = s.PutObject(ctx, obj("v3"), store.Conditions{IfMatch: etag})
+	wantErr(t, "stale If-Match", err, store.ErrPrecondition)
+
+	// Delete: wrong If-Match fails and keeps the object.
+	wantErr(t, "delete wrong If-Match", s.DeleteObject(ctx, c.ID, "a.vcf", store.Conditions{IfMatch: etag}), store.ErrPrecondition)
+	if _, err := s.GetObject(ctx, c.ID, "a.vcf"); err != nil {
+		t.Fatalf("object gone after failed delete: %v", err)
+	}
+	eq(t, "SyncSeq after failed delete", syncSeq(t, s, c), seq+1)
+	if err := s.DeleteObject(ctx, c.ID, "a.vcf", store.Conditions{IfMatch: etag2}); err != nil {
+		t.Fatalf("delete right If-Match: %v", err)
+	}
+	wantErr(t, "delete missing with If-Match", s.DeleteObject(ctx, c.ID, "a.vcf", store.Conditions{IfMatch: etag2}), store.ErrNotFound)
+}
+
+func testUIDConflict(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	other := mkColl(t, s, "u", store.KindCard, "other")
+	put(t, s, c.ID, "a.vcf", "X", "A")
+	seq := syncSeq(t, s, c)
+
+	_, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: "b.vcf", UID: "X", Data: vcard("X", "B")}, store.Conditions{})
+	var conflict *store.UIDConflictError
+	if !errors.As(err, &conflict) {
+		t.Fatalf("got %v, want *UIDConflictError", err)
+	}
+	eq(t, "conflict UID", conflict.UID, "X")
+	eq(t, "conflict Name", conflict.Name, "a.vcf")
+	_, err = s.GetObject(ctx, c.ID, "b.vcf")
+	wantErr(t, "conflicting object stored", err, store.ErrNotFound)
+	eq(t, "SyncSeq after conflict", syncSeq(t, s, c), seq)
+
+	// Rewriting the holder is fine; so is the same UID in another collection.
+	put(t, s, c.ID, "a.vcf", "X", "A2")
+	put(t, s, other.ID, "b.vcf", "X", "B")
+	// Once a.vcf changes its UID, X is free.
+	put(t, s, c.ID, "a.vcf", "Y", "A3")
+	put(t, s, c.ID, "b.vcf", "X", "B")
+	_, _, err = s.PutObject(ctx, &store.Object{Collection: c.ID, Name: "c.vcf", UID: "Y", Data: vcard("Y", "C")}, store.Conditions{})
+	if !errors.As(err, &conflict) || conflict.Name != "a.vcf" {
+		t.Fatalf("got %v, want conflict with a.vcf", err)
+	}
+}
+
+func testMove(t *testing.T, s store.Store) {
+	src := book(t, s, "u", "src")
+	dst := mkColl(t, s, "u", store.KindCard, "dst")
+	etag := put(t, s, src.ID, "a.vcf", "A", "Ay")
+	put(t, s, src.ID, "b.vcf", "B", "Bee")
+	put(t, s, dst.ID, "t.vcf", "T", "Tee")
+	put(t, s, dst.ID, "holder.vcf", "B", "holder of B")
+	srcSeq, dstSeq := syncSeq(t, s, src), syncSeq(t, s, dst)
+
+	// Wrong If-Match on the source.
+	_, err := s.MoveObject(ctx, src.ID, "a.vcf", dst.ID, "a.vcf", false, store.Conditions{IfMatch: "nope"})
+	wantErr(t, "move wrong If-Match", err, store.ErrPrecondition)
+	// Missing source.
+	_, err = s.MoveObject(ctx, src.ID, "zzz.vcf", dst.ID, "zzz.vcf", false, store.Conditions{})
+	wantErr(t, "move missing", err, store.ErrNotFound)
+	// Existing target without overwrite.
+	_, err = s.MoveObject(ctx, src.ID, "a.vcf", dst.ID, "t.vcf", false, store.Conditions{})
+	wantErr(t, "move onto existing without overwrite", err, store.ErrPrecondition)
+	// UID held by another name in the target.
+	_, err = s.MoveObject(ctx, src.ID, "b.vcf", dst.ID, "b.vcf", false, store.Conditions{})
+	var conflict *store.UIDConflictError
+	if !errors.As(err, &conflict) || conflict.UID != "B" || conflict.Name != "holder.vcf" {
+		t.Fatalf("move UID conflict: got %v", err)
+	}
+	eq(t, "src SyncSeq after failed moves", syncSeq(t, s, src), srcSeq)
+	eq(t, "dst SyncSeq after failed moves", syncSeq(t, s, dst), dstSeq)
+
+	// A plain move.
+	created, err := s.MoveObject(ctx, src.ID, "a.vcf", dst.ID, "moved.vcf", false, store.Conditions{IfMatch: etag})
+	if err != nil || !created {
+		t.Fatalf("move: %v %v", created, err)
+	}
+	_, err = s.GetObject(ctx, src.ID, "a.vcf")
+	wantErr(t, "source after move", err, store.ErrNotFound)
+	o, err := s.GetObject(ctx, dst.ID, "moved.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "moved Data", o.Data, vcard("A", "Ay"))
+	eq(t, "moved UID", o.UID, "A")
+	eq(t, "moved ETag", o.ETag, etag)
+	eq(t, "moved Collection", o.Collection, dst.ID)
+	// Both collections record the move.
+	cs, next, _ := changes(t, s, src.ID, srcSeq, 0, false)
+	eq(t, "src changes", summary(cs), fmt.Sprintf("a.vcf@%d-", srcSeq+1))
+	eq(t, "src next", next, srcSeq+1)
+	cs, next, _ = changes(t, s, dst.ID, dstSeq, 0, false)
+	eq(t, "dst changes", summary(cs), fmt.Sprintf("moved.vcf@%d", dstSeq+1))
+	eq(t, "dst next", next, dstSeq+1)
+	eq(t, "moved change ETag", cs[0].Object.ETag, etag)
+	eq(t, "src Count", getColl(t, s, src).Count, int64(1))
+	eq(t, "dst Count", getColl(t, s, dst).Count, int64(3))
+
+	// Overwrite: moved.vcf (UID A) replaces b.vcf (UID B) in src.
+	created, err = s.MoveObject(ctx, dst.ID, "moved.vcf", src.ID, "b.vcf", true, store.Conditions{})
+	if err != nil || created {
+		t.Fatalf("move with overwrite: %v %v", created, err)
+	}
+	o, _ = s.GetObject(ctx, src.ID, "b.vcf")
+	eq(t, "overwritten Data", o.Data, vcard("A", "Ay"))
+	eq(t, "overwritten UID", o.UID, "A")
+	eq(t, "src Count after overwrite", getColl(t, s, src).Count, int64(1))
+	eq(t, "dst Count after overwrite", getColl(t, s, dst).Count, int64(2))
+
+	// Moving into a missing collection.
+	_, err = s.MoveObject(ctx, src.ID, "b.vcf", dst.ID+1000, "b.vcf", false, store.Conditions{})
+	wantErr(t, "move to missing collection", err, store.ErrNotFound)
+}
+
+func testMoveSameCollection(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	etag := put(t, s, c.ID, "a.vcf", "A", "Ay")
+	put(t, s, c.ID, "b.vcf", "B", "Bee")
+	seq := syncSeq(t, s, c)
+
+	// Renaming keeps the UID, which its own source holds: no conflict.
+	created, err := s.MoveObject(ctx, c.ID, "a.vcf", c.ID, "renamed.vcf", false, store.Conditions{})
+	if err != nil || !created {
+		t.Fatalf("rename: %v %v", created, err)
+	}
+	eq(t, "names", listNames(t, s, c.ID), []string{"b.vcf", "renamed.vcf"})
+	o, _ := s.GetObject(ctx, c.ID, "renamed.vcf")
+	eq(t, "renamed ETag", o.ETag, etag)
+	// Deletion and change each get their own seq.
+	cs, next, _ := changes(t, s, c.ID, seq, 0, false)
+	eq(t, "changes", summary(cs), fmt.Sprintf("a.vcf@%d- renamed.vcf@%d", seq+1, seq+2))
+	eq(t, "next", next, seq+2)
+
+	// Onto itself: refused.
+	_, err = s.MoveObject(ctx, c.ID, "b.vcf", c.ID, "b.vcf", true, store.Conditions{})
+	wantErr(t, "move onto itself", err, store.ErrPrecondition)
+
+	// Overwrite within the collection.
+	created, err = s.MoveObject(ctx, c.ID, "renamed.vcf", c.ID, "b.vcf", true, store.Conditions{})
+	if err != nil || created {
+		t.Fatalf("overwrite within collection: %v %v", created, err)
+	}
+	eq(t, "names after overwrite", listNames(t, s, c.ID), []string{"b.vcf"})
+	o, _ = s.GetObject(ctx, c.ID, "b.vcf")
+	eq(t, "UID after overwrite", o.UID, "A")
+	eq(t, "Count", getColl(t, s, c).Count, int64(1))
+}
+
+// --- sync ----------------------------------------------------------------
+
+func testSyncInitial(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	cs, next, trunc := changes(t, s, c.ID, 0, 0, true)
+	if len(cs) != 0 || next != 0 || trunc {
+		t.Fatalf("empty collection: %v %d %v", summary(cs), next, trunc)
+	}
+	put(t, s, c.ID, "a.vcf", "a", "A")                                             // 1
+	put(t, s, c.ID, "b.vcf", "b", "B")                                             // 2
+	put(t, s, c.ID, "c.vcf", "c", "C")                                             // 3
+	etagB := put(t, s, c.ID, "b.vcf", "b", "B2")                                   // 4
+	if err := s.DeleteObject(ctx, c.ID, "c.vcf", store.Conditions{}); err != nil { // 5
+		t.Fatal(err)
+	}
+	cs, next, trunc = changes(t, s, c.ID, 0, 0, true)
+	eq(t, "initial", summary(cs), "a.vcf@1 b.vcf@4")
+	eq(t, "next", next, int64(5))
+	eq(t, "truncated", trunc, false)
+	eq(t, "next is SyncSeq", next, syncSeq(t, s, c))
+	eq(t, "Data", cs[1].Object.Data, vcard("b", "B2"))
+	eq(t, "ETag", cs[1].Object.ETag, etagB)
+	eq(t, "Name", cs[1].Object.Name, "b.vcf")
+	eq(t, "UID", cs[1].Object.UID, "b")
+	eq(t, "Collection", cs[1].Object.Collection, c.ID)
+
+	cs, _, _ = changes(t, s, c.ID, 0, 0, false)
+	for _, ch := range cs {
+		if ch.Object == nil || ch.Object.Data != nil || ch.Object.ETag == "" || ch.Deleted {
+			t.Fatalf("initial without data: %+v", ch)
+		}
+	}
+}
+
+func testSyncIncremental(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	put(t, s, c.ID, "a.vcf", "a", "A") // 1
+	put(t, s, c.ID, "b.vcf", "b", "B") // 2
+	tok := syncSeq(t, s, c)
+	eq(t, "token", tok, int64(2))
+
+	cs, next, _ := changes(t, s, c.ID, tok, 0, true)
+	if len(cs) != 0 || next != tok {
+		t.Fatalf("no changes: %s next %d", summary(cs), next)
+	}
+
+	put(t, s, c.ID, "c.vcf", "c", "C")                                             // 3
+	put(t, s, c.ID, "a.vcf", "a", "A1")                                            // 4
+	etagA := put(t, s, c.ID, "a.vcf", "a", "A2")                                   // 5: a appears once, latest
+	if err := s.DeleteObject(ctx, c.ID, "b.vcf", store.Conditions{}); err != nil { // 6
+		t.Fatal(err)
+	}
+	cs, next, trunc := changes(t, s, c.ID, tok, 0, true)
+	eq(t, "changes", summary(cs), "c.vcf@3 a.vcf@5 b.vcf@6-")
+	eq(t, "next", next, int64(6))
+	eq(t, "truncated", trunc, false)
+	eq(t, "a Data", cs[1].Object.Data, vcard("a", "A2"))
+	eq(t, "a ETag", cs[1].Object.ETag, etagA)
+	if cs[2].Object != nil {
+		t.Fatalf("deleted change carries an object: %+v", cs[2].Object)
+	}
+	cs, _, _ = changes(t, s, c.ID, tok, 0, false)
+	if cs[1].Object == nil || cs[1].Object.Data != nil || cs[1].Object.ETag != etagA {
+		t.Fatalf("without data: %+v", cs[1].Object)
+	}
+	cs, _, _ = changes(t, s, c.ID, 5, 0, false)
+	eq(t, "since 5", summary(cs), "b.vcf@6-")
+	cs, _, _ = changes(t, s, c.ID, 6, 0, false)
+	eq(t, "since 6", summary(cs), "")
+
+	// A deleted name that comes back is reported as changed, once.
+	put(t, s, c.ID, "b.vcf", "b", "B again") // 7
+	cs, next, _ = changes(t, s, c.ID, tok, 0, false)
+	eq(t, "recreated", summary(cs), "c.vcf@3 a.vcf@5 b.vcf@7")
+	eq(t, "next", next, int64(7))
+	// Initial sync does not report deletions.
+	if err := s.DeleteObject(ctx, c.ID, "c.vcf", store.Conditions{}); err != nil { // 8
+		t.Fatal(err)
+	}
+	cs, _, _ = changes(t, s, c.ID, 0, 0, false)
+	eq(t, "initial after delete", summary(cs), "a.vcf@5 b.vcf@7")
+}
+
+// testSyncPaging walks the log in pages of several sizes and checks that the
+// union of pages equals the unpaged answer.
+func testSyncPaging(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	for i := range 30 {
+		put(t, s, c.ID, fmt.Sprintf("%02d.vcf", i), fmt.Sprint(i), "v1")
+	}
+	for i := 0; i < 30; i += 3 {
+		put(t, s, c.ID, fmt.Sprintf("%02d.vcf", i), fmt.Sprint(i), "v2")
+	}
+	for i := 1; i < 30; i += 4 {
+		if err := s.DeleteObject(ctx, c.ID, fmt.Sprintf("%02d.vcf", i), store.Conditions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cur := syncSeq(t, s, c)
+	for _, from := range []int64{0, 1, 17, 35, cur - 1, cur} {
+		all, next, trunc := changes(t, s, c.ID, from, 0, false)
+		if next != cur || trunc {
+			t.Fatalf("since %d unpaged: next %d trunc %v", from, next, trunc)
+		}
+		for _, limit := range []int{1, 2, 7, len(all), len(all) + 1} {
+			if limit == 0 {
+				continue
+			}
+			var walked []store.Change
+			tok := from
+			for pages := 0; ; pages++ {
+				if int64(pages) > cur+1 {
+					t.Fatalf("since %d limit %d: no end", from, limit)
+				}
+				cs, next, trunc := changes(t, s, c.ID, tok, limit, true)
+				if len(cs) > limit {
+					t.Fatalf("since %d limit %d: page of %d", from, limit, len(cs))
+				}
+				walked = append(walked, cs...)
+				if !trunc {
+					eq(t, "final next", next, cur)
+					break
+				}
+				if len(cs) == 0 || next != cs[len(cs)-1].Seq {
+					t.Fatalf("since %d limit %d: truncated page %s with next %d", from, limit, summary(cs), next)
+				}
+				tok = next
+			}
+			// Paging may not add, lose or duplicate names. A paged initial
+			// sync continues as an incremental one, so it may also report
+			// deletions of names the client never saw: harmless, skip them.
+			if from == 0 {
+				var live []store.Change
+				for _, ch := range walked {
+					if !ch.Deleted {
+						live = append(live, ch)
+					} else if slices.ContainsFunc(all, func(a store.Change) bool { return a.Name == ch.Name }) {
+						t.Fatalf("limit %d: %s reported deleted but exists", limit, ch.Name)
+					}
+				}
+				walked = live
+			}
+			eq(t, fmt.Sprintf("since %d limit %d walk", from, limit), summary(walked), summary(all))
+		}
+	}
+	// Exactly limit names left: not truncated.
+	all, _, _ := changes(t, s, c.ID, 17, 0, false)
+	cs, next, trunc := changes(t, s, c.ID, 17, len(all), false)
+	if trunc || next != cur || len(cs) != len(all) {
+		t.Fatalf("limit == remaining: %d names, next %d, trunc %v", len(cs), next, trunc)
+	}
+	// Seqs ascend.
+	for i := 1; i < len(all); i++ {
+		if all[i].Seq <= all[i-1].Seq {
+			t.Fatalf("seqs not ascending: %s", summary(all))
+		}
+	}
+}
+
+func testSyncInvalidToken(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	put(t, s, c.ID, "a.vcf", "a", "A")
+	noop := func(*store.Change) error { return nil }
+	_, _, err := s.ChangesSince(ctx, c.ID, 2, 0, false, noop)
+	wantErr(t, "token from the future", err, store.ErrInvalidSyncToken)
+	_, _, err = s.ChangesSince(ctx, c.ID, -1, 0, false, noop)
+	wantErr(t, "negative token", err, store.ErrInvalidSyncToken)
+	_, _, err = s.ChangesSince(ctx, c.ID+1000, 0, 0, false, noop)
+	wantErr(t, "missing collection", err, store.ErrNotFound)
+	// A token of a deleted and re-created collection is in the future of
+	// the new one.
+	put(t, s, c.ID, "b.vcf", "b", "B")
+	if err := s.DeleteCollection(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	c2 := mkColl(t, s, "u", store.KindCard, "book")
+	_, _, err = s.ChangesSince(ctx, c2.ID, 2, 0, false, noop)
+	wantErr(t, "token of deleted collection", err, store.ErrInvalidSyncToken)
+}
+
+// testSyncSeqPerWrite checks that every write advances the seq by exactly
+// one and stamps objects and changes with it.
+func testSyncSeqPerWrite(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	o := mkColl(t, s, "u", store.KindCard, "other")
+	step := func(what string, want int64) {
+		t.Helper()
+		eq(t, what, syncSeq(t, s, c), want)
+	}
+	step("new", 0)
+	put(t, s, c.ID, "a.vcf", "a", "A")
+	step("create", 1)
+	put(t, s, c.ID, "a.vcf", "a", "A") // same data: still a write
+	step("rewrite", 2)
+	put(t, s, c.ID, "b.vcf", "b", "B")
+	step("second", 3)
+	if err := s.DeleteObject(ctx, c.ID, "b.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	step("delete", 4)
+	if _, err := s.MoveObject(ctx, c.ID, "a.vcf", o.ID, "a.vcf", false, store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	step("move out", 5)
+	eq(t, "other after move in", syncSeq(t, s, o), int64(1))
+	if _, err := s.MoveObject(ctx, o.ID, "a.vcf", c.ID, "a.vcf", false, store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	step("move in", 6)
+	eq(t, "other after move out", syncSeq(t, s, o), int64(2))
+	g, _ := s.GetObject(ctx, c.ID, "a.vcf")
+	if g == nil {
+		t.Fatal("moved object missing")
+	}
+	cs, _, _ := changes(t, s, c.ID, 0, 0, false)
+	eq(t, "object seq", summary(cs), "a.vcf@6")
+	// Reads, failed writes and property updates do not advance it.
+	_, _, _ = s.PutObject(ctx, &store.Object{Collection: c.ID, Name: "a.vcf", UID: "a", Data: []byte("x")}, store.Conditions{IfNoneMatch: true})
+	_ = s.DeleteObject(ctx, c.ID, "zzz", store.Conditions{})
+	_ = s.UpdateCollection(ctx, c.ID, func(cc *store.Collection) error { cc.DisplayName = "x"; return nil })
+	step("after no-ops", 6)
+}
+
+// --- time ranges ---------------------------------------------------------
+
+func testRange(t *testing.T, s store.Store) {
+	mkUser(t, s, "u")
+	c := mkColl(t, s, "u", store.KindCal, "cal")
+	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	at := func(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	var zero time.Time
+	objs := []struct {
+		name, comp string
+		start, end time.Time
+	}{
+		{"e1", "VEVENT", at(10, 0), at(11, 0)},
+		{"e2", "VEVENT", at(12, 0), at(13, 0)},
+		{"e3", "VEVENT", at(9, 0), zero},       // recurs forever
+		{"e4", "VEVENT", zero, at(8, 0)},       // unbounded start
+		{"e5", "VEVENT", at(11, 0), at(11, 0)}, // an instant
+		{"t1", "VTODO", at(10, 0), at(10, 30)},
+		{"t2", "VTODO", zero, zero}, // no dates at all
+	}
+	for _, o := range objs {
+		_, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: o.name, UID: o.name, Component: o.comp,
+			FirstStart: o.start, LastEnd: o.end, Data: []byte("BEGIN:VCALENDAR\r\n" + o.name)}, store.Conditions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, _ := s.GetObject(ctx, c.ID, "e1")
+	if !o.FirstStart.Equal(at(10, 0)) || !o.LastEnd.Equal(at(11, 0)) || o.Component != "VEVENT" {
+		t.Fatalf("span round trip: %v %v %q", o.FirstStart, o.LastEnd, o.Component)
+	}
+	o, _ = s.GetObject(ctx, c.ID, "e3")
+	if !o.FirstStart.Equal(at(9, 0)) || !o.LastEnd.IsZero() {
+		t.Fatalf("open end round trip: %v %v", o.FirstStart, o.LastEnd)
+	}
+	o, _ = s.GetObject(ctx, c.ID, "t2")
+	if !o.FirstStart.IsZero() || !o.LastEnd.IsZero() {
+		t.Fatalf("unbounded round trip: %v %v", o.FirstStart, o.LastEnd)
+	}
+
+	cases := []struct {
+		comp       string
+		start, end time.Time
+		want       []string
+	}{
+		{"VEVENT", at(10, 30), at(12, 0), []string{"e1", "e3", "e5"}},
+		{"VEVENT", at(11, 0), at(12, 0), []string{"e3", "e5"}}, // e1 ends at 11:00
+		{"VEVENT", zero, at(9, 0), []string{"e4"}},             // e3 starts at 9:00
+		{"VEVENT", at(13, 0), zero, []string{"e3"}},            // e2 ends at 13:00
+		{"VEVENT", zero, zero, []string{"e1", "e2", "e3", "e4", "e5"}},
+		{"VEVENT", at(7, 0), at(7, 30), []string{"e4"}},
+		{"VEVENT", day.AddDate(1, 0, 0), day.AddDate(1, 0, 1), []string{"e3"}},
+		{"VTODO", at(10, 0), at(11, 0), []string{"t1", "t2"}},
+		{"VTODO", at(10, 30), at(11, 0), []string{"t2"}},
+		{"VJOURNAL", zero, zero, nil},
+		{"", at(12, 30), at(12, 45), []string{"e2", "e3", "t2"}},
+	}
+	for _, tc := range cases {
+		var got []string
+		err := s.ListObjectsInRange(ctx, c.ID, tc.comp, tc.start, tc.end, true, func(o *store.Object) error {
+			if len(o.Data) == 0 {
+				return fmt.Errorf("%s: no data", o.Name)
+			}
+			got = append(got, o.Name)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got) // the order is unspecified
+		eq(t, fmt.Sprintf("%s [%v, %v)", tc.comp, tc.start, tc.end), got, tc.want)
+	}
+	err := s.ListObjectsInRange(ctx, c.ID, "VEVENT", zero, zero, false, func(o *store.Object) error {
+		if o.Data != nil {
+			return fmt.Errorf("%s: data without withData", o.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// --- concurrency ---------------------------------------------------------
+
+func testConcurrentWriters(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	const writers, each = 4, 50
+	errs := make(chan error, writers*each+1)
+	done := make(chan struct{})
+	readerDone := make(chan struct{})
+	// A reader runs alongside: reads must not fail while writers write.
+	go func() {
+		defer close(readerDone)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, _, err := s.ChangesSince(ctx, c.ID, 0, 0, false, func(*store.Change) error { return nil }); err != nil {
+				errs <- fmt.Errorf("reader: %w", err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				name := fmt.Sprintf("w%d-%03d.vcf", w, i)
+				_, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: name, UID: name, Data: vcard(name, name)},
+					store.Conditions{IfNoneMatch: true})
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	<-readerDone
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	g := getColl(t, s, c)
+	eq(t, "Count", g.Count, int64(writers*each))
+	eq(t, "SyncSeq", g.SyncSeq, int64(writers*each))
+	cs, next, _ := changes(t, s, c.ID, 0, 0, false)
+	eq(t, "changes", len(cs), writers*each)
+	eq(t, "next", next, int64(writers*each))
+	var seqs []int64
+	for _, ch := range cs {
+		seqs = append(seqs, ch.Seq)
+	}
+	want := make([]int64, writers*each)
+	for i := range want {
+		want[i] = int64(i + 1)
+	}
+	eq(t, "seqs are 1..n, unique", seqs, want)
+}
+
+func testConcurrentConditionalCreate(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	const n = 4
+	results := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: "a.vcf", UID: "a", Data: vcard("a", fmt.Sprint(i))},
+				store.Conditions{IfNoneMatch: true})
+			results <- err
+		})
+	}
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, store.ErrPrecondition):
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	eq(t, "winners of If-None-Match race", won, 1)
+	eq(t, "SyncSeq", syncSeq(t, s, c), int64(1))
+}
+
+// --- ownership -----------------------------------------------------------
+
+func testIsolation(t *testing.T, s store.Store) {
+	a := book(t, s, "alice", "default")
+	b := book(t, s, "bob", "default")
+	mkColl(t, s, "alice", store.KindCard, "only-alice")
+	mkColl(t, s, "bob", store.KindCal, "cal")
+	if a.ID == b.ID {
+		t.Fatal("same ID for two users' collections")
+	}
+	put(t, s, a.ID, "x.vcf", "x", "Alice's")
+	put(t, s, b.ID, "x.vcf", "x", "Bob's")
+
+	list, _ := s.ListCollections(ctx, "alice", store.KindCard)
+	var names []string
+	for _, c := range list {
+		eq(t, "owner", c.Owner, "alice")
+		names = append(names, c.Name)
+	}
+	eq(t, "alice's books", names, []string{"default", "only-alice"})
+	list, _ = s.ListCollections(ctx, "bob", store.KindCard)
+	eq(t, "bob's books", len(list), 1)
+	eq(t, "bob's book", list[0].ID, b.ID)
+	list, _ = s.ListCollections(ctx, "alice", store.KindCal)
+	eq(t, "alice's calendars", len(list), 0)
+	list, _ = s.ListCollections(ctx, "nobody", store.KindCard)
+	eq(t, "nobody's books", len(list), 0)
+	_, err := s.GetCollection(ctx, "bob", store.KindCard, "only-alice")
+	wantErr(t, "bob gets alice's book", err, store.ErrNotFound)
+
+	o, _ := s.GetObject(ctx, b.ID, "x.vcf")
+	eq(t, "bob's object", o.Data, vcard("x", "Bob's"))
+	o, _ = s.GetObject(ctx, a.ID, "x.vcf")
+	eq(t, "alice's object", o.Data, vcard("x", "Alice's"))
+	eq(t, "alice's names", listNames(t, s, a.ID), []string{"x.vcf"})
+	eq(t, "alice's SyncSeq", syncSeq(t, s, a), int64(1))
+}
+
+func testDeleteUserCascade(t *testing.T, s store.Store) {
+	c := book(t, s, "gone", "book")
+	cal := mkColl(t, s, "gone", store.KindCal, "cal")
+	keep := book(t, s, "stays", "book")
+	put(t, s, c.ID, "a.vcf", "a", "A")
+	put(t, s, cal.ID, "e.ics", "e", "E")
+	put(t, s, keep.ID, "a.vcf", "a", "A")
+	if err := s.DeleteObject(ctx, c.ID, "a.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, c.ID, "b.vcf", "b", "B")
+	if err := s.UpdateCollection(ctx, c.ID, func(cc *store.Collection) error { cc.Props["{urn:x}p"] = "v"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := s.DeleteUser(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.GetCollection(ctx, "gone", store.KindCard, "book")
+	wantErr(t, "collection of deleted user", err, store.ErrNotFound)
+	list, _ := s.ListCollections(ctx, "gone", store.KindCal)
+	eq(t, "calendars of deleted user", len(list), 0)
+	_, err = s.GetObject(ctx, c.ID, "b.vcf")
+	wantErr(t, "object of deleted user", err, store.ErrNotFound)
+	_, err = s.GetObject(ctx, cal.ID, "e.ics")
+	wantErr(t, "event of deleted user", err, store.ErrNotFound)
+	_, _, err = s.ChangesSince(ctx, c.ID, 0, 0, false, func(*store.Change) error { return nil })
+	wantErr(t, "changes of deleted user", err, store.ErrNotFound)
+
+	// The other user keeps everything.
+	if _, err := s.GetObject(ctx, keep.ID, "a.vcf"); err != nil {
+		t.Fatal(err)
+	}
+	// The login can be registered again and starts empty.
+	c2 := book(t, s, "gone", "book")
+	if c2.ID == c.ID {
+		t.Fatal("collection ID reused")
+	}
+	g := getColl(t, s, c2)
+	if g.Count != 0 || g.SyncSeq != 0 || len(g.Props) != 0 {
+		t.Fatalf("re-created collection not empty: %+v", g)
+	}
+	cs, _, _ := changes(t, s, c2.ID, 0, 0, false)
+	eq(t, "changes of re-created", len(cs), 0)
+}
+
+func testMissingCollection(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	missing := c.ID + 1000
+	_, _, err := s.PutObject(ctx, &store.Object{Collection: missing, Name: "a", UID: "a", Data: []byte("a")}, store.Conditions{})
+	wantErr(t, "PutObject", err, store.ErrNotFound)
+	wantErr(t, "DeleteObject", s.DeleteObject(ctx, missing, "a", store.Conditions{}), store.ErrNotFound)
+	_, err = s.GetObject(ctx, missing, "a")
+	wantErr(t, "GetObject", err, store.ErrNotFound)
+	_, err = s.GetObjects(ctx, missing, []string{"a"}, false)
+	wantErr(t, "GetObjects", err, store.ErrNotFound)
+	wantErr(t, "ListObjects", s.ListObjects(ctx, missing, false, func(*store.Object) error { return nil }), store.ErrNotFound)
+	wantErr(t, "ListObjectsInRange", s.ListObjectsInRange(ctx, missing, "", time.Time{}, time.Time{}, false,
+		func(*store.Object) error { return nil }), store.ErrNotFound)
+	_, err = s.MoveObject(ctx, missing, "a", c.ID, "a", false, store.Conditions{})
+	wantErr(t, "MoveObject", err, store.ErrNotFound)
+	wantErr(t, "DeleteCollection", s.DeleteCollection(ctx, missing), store.ErrNotFound)
+}
+
+func testCallbackErrors(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	for _, n := range []string{"a", "b", "c"} {
+		put(t, s, c.ID, n, n, n)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err := s.ListObjects(ctx, c.ID, false, func(*store.Object) error { calls++; return stop })
+	wantErr(t, "ListObjects", err, stop)
+	eq(t, "ListObjects calls", calls, 1)
+	calls = 0
+	err = s.ListObjectsInRange(ctx, c.ID, "", time.Time{}, time.Time{}, false, func(*store.Object) error { calls++; return stop })
+	wantErr(t, "ListObjectsInRange", err, stop)
+	eq(t, "ListObjectsInRange calls", calls, 1)
+	calls = 0
+	_, _, err = s.ChangesSince(ctx, c.ID, 0, 0, false, func(*store.Change) error { calls++; return stop })
+	wantErr(t, "ChangesSince", err, stop)
+	eq(t, "ChangesSince calls", calls, 1)
+
+	// A callback may write: a driver must not hold a lock that blocks it.
+	var seen []string
+	err = s.ListObjects(ctx, c.ID, false, func(o *store.Object) error {
+		seen = append(seen, o.Name)
+		_, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: o.Name + "-copy", UID: o.Name + "-copy", Data: []byte("x")}, store.Conditions{})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("write from a ListObjects callback: %v", err)
+	}
+	if !slices.Equal(seen, []string{"a", "b", "c"}) {
+		t.Fatalf("listed %v", seen)
+	}
+}
+
+func testCanceledContext(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := s.PutObject(cctx, &store.Object{Collection: c.ID, Name: "a", UID: "a", Data: []byte("a")}, store.Conditions{}); err == nil {
+		t.Fatal("PutObject with canceled context succeeded")
+	}
+	if _, err := s.GetObject(cctx, c.ID, "a"); err == nil {
+		t.Fatal("GetObject with canceled context succeeded")
+	}
+	if err := s.ListObjects(cctx, c.ID, false, func(*store.Object) error { return nil }); err == nil {
+		t.Fatal("ListObjects with canceled context succeeded")
+	}
+	_, err := s.GetObject(ctx, c.ID, "a")
+	wantErr(t, "object written with canceled context", err, store.ErrNotFound)
+	eq(t, "SyncSeq", syncSeq(t, s, c), int64(0))
+}
