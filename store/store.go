@@ -87,7 +87,7 @@ type Object struct {
 // Conditions are the HTTP preconditions of a write, checked inside the
 // write's transaction so that two clients cannot both win.
 type Conditions struct {
-	IfMatch     string // unquoted ETag the current object must have; "" = no condition
+	IfMatch     string // unquoted ETag the current object must have; "*" = it must exist; "" = no condition
 	IfNoneMatch bool   // "If-None-Match: *": the name must not exist
 }
 
