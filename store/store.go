@@ -5,6 +5,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -150,4 +152,12 @@ type Store interface {
 	ChangesSince(ctx context.Context, coll int64, seq int64, limit int, withData bool, fn func(c *Change) error) (next int64, truncated bool, err error)
 
 	Close() error
+}
+
+// ETag is the entity tag of an object's data: the hex of the first 16 bytes
+// of its SHA-256. Every driver uses it, so equal content has equal ETags
+// whichever engine stores it.
+func ETag(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:16])
 }

@@ -369,3 +369,26 @@ func TestBaseURLPrefix(t *testing.T) {
 		}
 	}
 }
+
+// Behind a trusted proxy, failures count per real client: one attacker
+// does not lock out everyone else behind the same proxy.
+func TestTrustedProxyThrottlesPerClient(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "ivan password\n", "user", "add", "ivan", "--data", data, "--password-stdin")
+	d := start(t, data, "--trusted-proxy", "127.0.0.0/8")
+	for i := 0; i < 12; i++ {
+		d.req(t, "PROPFIND", "/dav/", "ivan", fmt.Sprintf("guess %d", i), "", "X-Forwarded-For: 203.0.113.7")
+	}
+	if code, _, _ := d.req(t, "PROPFIND", "/dav/", "ivan", "ivan password", "", "X-Forwarded-For: 203.0.113.7", "Depth: 0"); code != 429 {
+		t.Errorf("attacker address after 12 failures: %d, want 429", code)
+	}
+	if code, _, _ := d.req(t, "PROPFIND", "/dav/", "ivan", "ivan password", "", "X-Forwarded-For: 198.51.100.9", "Depth: 0"); code != 207 {
+		t.Errorf("another client behind the same proxy: %d, want 207", code)
+	}
+	if !strings.Contains(d.log(), "remote=203.0.113.7") {
+		t.Error("request log does not show the real client address")
+	}
+	if _, errOut, code := cli(t, "", "serve", "--data", data, "--trusted-proxy", "not-an-ip"); code != 2 || !strings.Contains(errOut, "not-an-ip") {
+		t.Errorf("bad --trusted-proxy: %d %q", code, errOut)
+	}
+}

@@ -28,8 +28,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	logFormat := fs.String("log-format", "text", "request log format: text or json")
 	maxSize := fs.Int64("max-resource-size", 10<<20, "largest card accepted, in bytes")
+	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	proxies, err := parseProxies(*proxyList)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError{"--tls-cert and --tls-key go together"}
@@ -77,7 +82,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:          log,
 	}))
 	srv := &http.Server{
-		Handler:           httplog.Middleware(log, mux),
+		Handler:           realClient(proxies, httplog.Middleware(log, mux)),
 		ReadHeaderTimeout: 20 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),

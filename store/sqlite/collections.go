@@ -194,7 +194,8 @@ func (s *Store) ListCollections(ctx context.Context, owner string, kind store.Ki
 
 // UpdateCollection lets fn change the mutable fields and saves them, props
 // replaced as a whole, in one write transaction. It does not advance
-// SyncSeq: sync-collection reports members, not properties.
+// SyncSeq: sync-collection reports members, not properties. fn runs while
+// the store's only write connection is held: it must not write to the store.
 func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store.Collection) error) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		c, err := getCollectionByID(ctx, tx, id)

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,13 +10,6 @@ import (
 
 	"github.com/rolodav/rolodav/store"
 )
-
-// etagOf is the hex of the first 16 bytes of SHA-256(data): equal content,
-// equal ETag, whichever the driver.
-func etagOf(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:16])
-}
 
 // objCols selects an object; the data column is replaced by NULL when the
 // caller asked for metadata only, so the blob is never read.
@@ -214,7 +205,7 @@ func checkCond(cond store.Conditions, etag string, exists bool) error {
 	if cond.IfNoneMatch && exists {
 		return fmt.Errorf("exists: %w", store.ErrPrecondition)
 	}
-	if cond.IfMatch != "" && (!exists || cond.IfMatch != etag) {
+	if cond.IfMatch != "" && (!exists || (cond.IfMatch != "*" && cond.IfMatch != etag)) {
 		return fmt.Errorf("etag does not match: %w", store.ErrPrecondition)
 	}
 	return nil
@@ -244,7 +235,10 @@ func nullUID(uid string) any {
 // PutObject creates or replaces o.Name. Modified is set to the write time;
 // Size and ETag are computed from Data. o is not modified.
 func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Conditions) (bool, string, error) {
-	etag := etagOf(o.Data)
+	if o.Name == "" {
+		return false, "", fmt.Errorf("sqlite: put: empty name")
+	}
+	etag := store.ETag(o.Data)
 	data := o.Data
 	if data == nil {
 		data = []byte{} // the column is NOT NULL; nil means empty here

@@ -366,7 +366,8 @@ func killChild(path string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for i := 0; ; i++ {
+	// Bounded, in case the parent dies before killing us.
+	for i, end := 0, time.Now().Add(time.Minute); time.Now().Before(end); i++ {
 		name := fmt.Sprintf("k%05d", i)
 		if _, _, err := s.PutObject(ctx, &store.Object{Collection: coll, Name: name, UID: name, Data: []byte(name)}, store.Conditions{}); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -608,6 +608,8 @@ func testConditions(t *testing.T, s store.Store) {
 	// If-Match on a missing object fails.
 	_, _, err := s.PutObject(ctx, obj("x"), store.Conditions{IfMatch: "abc"})
 	wantErr(t, "If-Match on missing", err, store.ErrPrecondition)
+	_, _, err = s.PutObject(ctx, obj("x"), store.Conditions{IfMatch: "*"})
+	wantErr(t, "If-Match * on missing", err, store.ErrPrecondition)
 	// If-None-Match on a missing object creates it.
 	created, etag, err := s.PutObject(ctx, obj("v1"), store.Conditions{IfNoneMatch: true})
 	if err != nil || !created {
@@ -633,17 +635,30 @@ func testConditions(t *testing.T, s store.Store) {
 	// The old ETag no longer matches.
 	_, _, err = s.PutObject(ctx, obj("v3"), store.Conditions{IfMatch: etag})
 	wantErr(t, "stale If-Match", err, store.ErrPrecondition)
+	// If-Match * matches any existing object.
+	created, etag2, err = s.PutObject(ctx, obj("v2b"), store.Conditions{IfMatch: "*"})
+	if err != nil || created {
+		t.Fatalf("If-Match * replace: %v %v", created, err)
+	}
+	created, etag2, err = s.PutObject(ctx, obj("v2"), store.Conditions{IfMatch: etag2})
+	if err != nil || created {
+		t.Fatalf("If-Match replace: %v %v", created, err)
+	}
 
 	// Delete: wrong If-Match fails and keeps the object.
 	wantErr(t, "delete wrong If-Match", s.DeleteObject(ctx, c.ID, "a.vcf", store.Conditions{IfMatch: etag}), store.ErrPrecondition)
 	if _, err := s.GetObject(ctx, c.ID, "a.vcf"); err != nil {
 		t.Fatalf("object gone after failed delete: %v", err)
 	}
-	eq(t, "SyncSeq after failed delete", syncSeq(t, s, c), seq+1)
+	eq(t, "SyncSeq after failed delete", syncSeq(t, s, c), seq+3)
 	if err := s.DeleteObject(ctx, c.ID, "a.vcf", store.Conditions{IfMatch: etag2}); err != nil {
 		t.Fatalf("delete right If-Match: %v", err)
 	}
 	wantErr(t, "delete missing with If-Match", s.DeleteObject(ctx, c.ID, "a.vcf", store.Conditions{IfMatch: etag2}), store.ErrNotFound)
+	put(t, s, c.ID, "a.vcf", "a", "v4")
+	if err := s.DeleteObject(ctx, c.ID, "a.vcf", store.Conditions{IfMatch: "*"}); err != nil {
+		t.Fatalf("delete If-Match *: %v", err)
+	}
 }
 
 func testUIDConflict(t *testing.T, s store.Store) {
@@ -702,7 +717,9 @@ func testMove(t *testing.T, s store.Store) {
 	eq(t, "src SyncSeq after failed moves", syncSeq(t, s, src), srcSeq)
 	eq(t, "dst SyncSeq after failed moves", syncSeq(t, s, dst), dstSeq)
 
-	// A plain move.
+	// A plain move (If-Match * first, then the move itself with the ETag).
+	_, err = s.MoveObject(ctx, src.ID, "zzz.vcf", dst.ID, "zzz.vcf", false, store.Conditions{IfMatch: "*"})
+	wantErr(t, "move missing If-Match *", err, store.ErrNotFound)
 	created, err := s.MoveObject(ctx, src.ID, "a.vcf", dst.ID, "moved.vcf", false, store.Conditions{IfMatch: etag})
 	if err != nil || !created {
 		t.Fatalf("move: %v %v", created, err)
@@ -736,8 +753,11 @@ func testMove(t *testing.T, s store.Store) {
 	o, _ = s.GetObject(ctx, src.ID, "b.vcf")
 	eq(t, "overwritten Data", o.Data, vcard("A", "Ay"))
 	eq(t, "overwritten UID", o.UID, "A")
-	eq(t, "src Count after overwrite", getColl(t, s, src).Count, int64(1))
-	eq(t, "dst Count after overwrite", getColl(t, s, dst).Count, int64(2))
+	gs, gd := getColl(t, s, src), getColl(t, s, dst)
+	eq(t, "src Count after overwrite", gs.Count, int64(1))
+	eq(t, "dst Count after overwrite", gd.Count, int64(2))
+	eq(t, "src Bytes after overwrite", gs.Bytes, int64(len(vcard("A", "Ay"))))
+	eq(t, "dst Bytes after overwrite", gd.Bytes, int64(len(vcard("T", "Tee"))+len(vcard("B", "holder of B"))))
 
 	// Moving into a missing collection.
 	_, err = s.MoveObject(ctx, src.ID, "b.vcf", dst.ID+1000, "b.vcf", false, store.Conditions{})
@@ -768,7 +788,7 @@ func testMoveSameCollection(t *testing.T, s store.Store) {
 	wantErr(t, "move onto itself", err, store.ErrPrecondition)
 
 	// Overwrite within the collection.
-	created, err = s.MoveObject(ctx, c.ID, "renamed.vcf", c.ID, "b.vcf", true, store.Conditions{})
+	created, err = s.MoveObject(ctx, c.ID, "renamed.vcf", c.ID, "b.vcf", true, store.Conditions{IfMatch: "*"})
 	if err != nil || created {
 		t.Fatalf("overwrite within collection: %v %v", created, err)
 	}
