@@ -3,8 +3,17 @@ package main_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -65,7 +74,7 @@ type daemon struct {
 	done   chan struct{}
 }
 
-var listenRE = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)\S*/dav/`)
+var listenRE = regexp.MustCompile(`url=(https?://127\.0\.0\.1:\d+)\S*/dav/`)
 
 func start(t *testing.T, data string, extra ...string) *daemon {
 	t.Helper()
@@ -390,5 +399,48 @@ func TestTrustedProxyThrottlesPerClient(t *testing.T) {
 	}
 	if _, errOut, code := cli(t, "", "serve", "--data", data, "--trusted-proxy", "not-an-ip"); code != 2 || !strings.Contains(errOut, "not-an-ip") {
 		t.Errorf("bad --trusted-proxy: %d %q", code, errOut)
+	}
+}
+
+func TestServesTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+
+	d := start(t, filepath.Join(dir, "data"), "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(d.url, "https://") {
+		t.Fatalf("server URL %q is not https", d.url)
+	}
+	pool := x509.NewCertPool()
+	cert, _ := x509.ParseCertificate(der)
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(d.url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("healthz over TLS: %d", resp.StatusCode)
+	}
+	if _, errOut, code := cli(t, "", "serve", "--data", dir, "--tls-cert", certFile); code != 2 || !strings.Contains(errOut, "--tls-key") {
+		t.Errorf("--tls-cert alone: %d %q", code, errOut)
 	}
 }
