@@ -150,11 +150,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (string, 
 		h.challenge(w)
 		return "", false
 	}
-	login, err := auth.NormalizeLogin(login)
-	if err != nil {
-		h.challenge(w)
-		return "", false
-	}
+	// Check normalises the login itself and counts malformed ones as failures.
 	u, err := h.cfg.Auth.Check(r.Context(), login, password, remoteIP(r))
 	var te *auth.ThrottledError
 	switch {
