@@ -22,7 +22,7 @@ type property struct {
 	name     string // upper-case
 	spelling string // the name as written in the card, kept in the output
 	params   []param
-	value  string // raw: escaped exactly as in the card
+	value    string // raw: escaped exactly as in the card
 }
 
 func (p *property) param(name string) *param {

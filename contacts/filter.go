@@ -202,8 +202,9 @@ type propState struct{ defined, matched bool }
 
 var scratchPool = sync.Pool{New: func() any { return new(matchScratch) }}
 
-// folder is stateless and safe for concurrent use (see cases.Fold).
-var folder = cases.Fold()
+// folder is stateless and safe for concurrent use (see cases.Fold). It is
+// kept as an interface value so that using it does not allocate.
+var folder transform.Transformer = cases.Fold()
 
 // fold maps s for comparison under the collation. The result lives in the
 // scratch buffers (or is s itself) and is valid until the next call.
@@ -318,7 +319,18 @@ func (f *Filter) Match(data []byte) (bool, error) {
 			}
 			st := &state[i]
 			st.defined = true
-			if st.matched || pp.notDefined || (len(pp.texts) == 0 && len(pp.params) == 0) {
+			switch {
+			case pp.notDefined:
+				if !p.anyOf {
+					return false, nil // allof: this prop-filter has failed
+				}
+				continue
+			case len(pp.texts) == 0 && len(pp.params) == 0:
+				if p.anyOf {
+					return true, nil // anyof: this prop-filter has passed
+				}
+				continue
+			case st.matched:
 				continue
 			}
 			if !parsed {
@@ -334,6 +346,9 @@ func (f *Filter) Match(data []byte) (bool, error) {
 				bad = msg != ""
 			}
 			if !bad && pp.matchInstance(sc, &pl) {
+				if p.anyOf {
+					return true, nil
+				}
 				st.matched = true
 			}
 		}

@@ -200,18 +200,22 @@ func isVCARD(v []byte) bool {
 }
 
 // AddUID returns data with a UID property inserted after VERSION (after
-// BEGIN:VCARD when there is no VERSION). Every other byte is kept as is; the
-// new line uses the line ending of the line before it and is folded when
+// BEGIN:VCARD when there is no VERSION). A UID property already present
+// (such as an empty "UID:", which Validate reports as UID "") is replaced
+// where it stands instead. Every other byte is kept as is; the new line uses
+// the line ending of the line it follows or replaces and is folded when
 // long. data is returned unchanged when it holds no BEGIN:VCARD.
 func AddUID(data []byte, uid string) []byte {
 	s := newScanner(data)
 	var (
-		buf   []byte
-		at    = -1
-		eol   string
-		found bool
+		buf      []byte
+		at       = -1 // insert here
+		skip     = 0  // bytes of an existing UID line to drop at at
+		eol      string
+		found    bool
+		replaced bool
 	)
-	for !found {
+	for !replaced {
 		l, ok := s.next()
 		if !ok {
 			break
@@ -225,6 +229,9 @@ func AddUID(data []byte, uid string) []byte {
 			continue
 		}
 		switch {
+		case asciiEqualFold(name, vcard.FieldUID):
+			at, skip, eol, replaced = l.start, l.end-l.start, lineEnding(data, l), true
+		case found:
 		case asciiEqualFold(name, vcard.FieldVersion):
 			at, eol, found = l.end, lineEnding(data, l), true
 		case at < 0 && asciiEqualFold(name, fieldBegin):
@@ -236,7 +243,13 @@ func AddUID(data []byte, uid string) []byte {
 	}
 	out := make([]byte, 0, len(data)+len(uid)+16)
 	out = append(out, data[:at]...)
+	rest := data[at+skip:]
 	if eol == "" {
+		if replaced {
+			// The UID line is the last one and lacks a terminator.
+			out = appendFolded(out, "UID:"+escapeText(uid), "\r\n")
+			return out[:len(out)-2]
+		}
 		// The line before is the last one and lacks a terminator.
 		eol = "\r\n"
 		out = append(out, eol...)
@@ -244,7 +257,7 @@ func AddUID(data []byte, uid string) []byte {
 		return out[:len(out)-len(eol)]
 	}
 	out = appendFolded(out, "UID:"+escapeText(uid), eol)
-	return append(out, data[at:]...)
+	return append(out, rest...)
 }
 
 // appendFolded appends line followed by eol, folded so that no physical

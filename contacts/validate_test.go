@@ -144,6 +144,10 @@ func TestAddUID(t *testing.T) {
 		{"no VERSION: after BEGIN", "BEGIN:VCARD\r\nFN:A\r\nEND:VCARD\r\n", "u",
 			"BEGIN:VCARD\r\nUID:u\r\nFN:A\r\nEND:VCARD\r\n"},
 		{"not a card", "hello", "u", "hello"},
+		{"empty UID replaced in place", "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:A\r\nUID:\nEND:VCARD\r\n", "u",
+			"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:A\r\nUID:u\nEND:VCARD\r\n"},
+		{"folded UID replaced", "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:\r\n old\r\nFN:A\r\nEND:VCARD\r\n", "new",
+			"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:new\r\nFN:A\r\nEND:VCARD\r\n"},
 		{"long UID folded", "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:A\r\nEND:VCARD\r\n", strings.Repeat("x", 80),
 			"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:" + strings.Repeat("x", 71) + "\r\n " + strings.Repeat("x", 9) + "\r\nFN:A\r\nEND:VCARD\r\n"},
 	}

@@ -54,11 +54,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	in := bufio.NewReader(stdin)
 	switch args[0] {
 	case "add":
-		pw, err := readPassword(in, stderr, *pwStdin)
-		if err != nil {
-			return err
-		}
-		hash, err := auth.HashPassword(pw, auth.DefaultParams)
+		hash, err := newPasswordHash(in, stderr, *pwStdin)
 		if err != nil {
 			return err
 		}
@@ -76,11 +72,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if _, err := st.GetUser(ctx, login); err != nil {
 			return fmt.Errorf("user %s: %w", login, err)
 		}
-		pw, err := readPassword(in, stderr, *pwStdin)
-		if err != nil {
-			return err
-		}
-		hash, err := auth.HashPassword(pw, auth.DefaultParams)
+		hash, err := newPasswordHash(in, stderr, *pwStdin)
 		if err != nil {
 			return err
 		}
@@ -113,6 +105,15 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	return nil
+}
+
+// newPasswordHash asks for a new password and returns its hash.
+func newPasswordHash(in *bufio.Reader, stderr io.Writer, fromStdin bool) (string, error) {
+	pw, err := readPassword(in, stderr, fromStdin)
+	if err != nil {
+		return "", err
+	}
+	return auth.HashPassword(pw, auth.DefaultParams)
 }
 
 // readPassword prompts twice without echo on a terminal; otherwise (or with
