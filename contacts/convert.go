@@ -358,9 +358,11 @@ func displayName(props []*property) string {
 		parts := splitStructured(p.value)
 		var words []string
 		for _, i := range []int{3, 1, 2, 0, 4} {
-			if i < len(parts) {
-				w := strings.TrimSpace(unescapeText([]byte(strings.ReplaceAll(parts[i], ",", " "))))
-				if w != "" {
+			if i >= len(parts) {
+				continue
+			}
+			for _, item := range splitUnescaped(parts[i], ',') {
+				if w := strings.TrimSpace(unescapeText([]byte(item))); w != "" {
 					words = append(words, w)
 				}
 			}

@@ -193,33 +193,33 @@ func TestConvertPairs(t *testing.T) {
 	}
 }
 
-func TestConvertOneWay(t *testing.T) {
-	tests := []struct {
-		name, in, to, want string
-	}{
-		{
-			name: "FN built from N, bare 2.1 parameters",
-			to:   "4.0",
-			in: `BEGIN:VCARD
+// One-way conversions with their exact output.
+var convertOneWay = []struct {
+	name, in, to, want string
+}{
+	{
+		name: "FN built from N, bare 2.1 parameters",
+		to:   "4.0",
+		in: `BEGIN:VCARD
 VERSION:3.0
-N:Doe;John;Q.,R.;Dr.;Jr.
+N:Doe\, Sr;John;Q.,R.;Dr.;Jr.
 TEL;CELL;PREF:123
 PHOTO;BASE64:iVBORw0KGgoAAQIDBAUGBwgJ
 END:VCARD
 `,
-			want: `BEGIN:VCARD
+		want: `BEGIN:VCARD
 VERSION:4.0
-FN:Dr. John Q. R. Doe Jr.
-N:Doe;John;Q.,R.;Dr.;Jr.
+FN:Dr. John Q. R. Doe\, Sr Jr.
+N:Doe\, Sr;John;Q.,R.;Dr.;Jr.
 TEL;TYPE=CELL;PREF=1:123
 PHOTO:data:image/png;base64,iVBORw0KGgoAAQIDBAUGBwgJ
 END:VCARD
 `,
-		},
-		{
-			name: "4.0 only forms",
-			to:   "3.0",
-			in: `BEGIN:VCARD
+	},
+	{
+		name: "4.0 only forms",
+		to:   "3.0",
+		in: `BEGIN:VCARD
 VERSION:4.0
 KIND:group
 X-ADDRESSBOOKSERVER-KIND:individual
@@ -238,7 +238,7 @@ GENDER:O
 ANNIVERSARY:20090808
 END:VCARD
 `,
-			want: `BEGIN:VCARD
+		want: `BEGIN:VCARD
 VERSION:3.0
 X-ADDRESSBOOKSERVER-KIND:group
 FN:Team
@@ -257,11 +257,11 @@ GENDER:O
 ANNIVERSARY:20090808
 END:VCARD
 `,
-		},
-		{
-			name: "3.0 only forms",
-			to:   "4.0",
-			in: `BEGIN:VCARD
+	},
+	{
+		name: "3.0 only forms",
+		to:   "4.0",
+		in: `BEGIN:VCARD
 VERSION:3.0
 FN:A
 X-ADDRESSBOOKSERVER-KIND:group
@@ -272,7 +272,7 @@ TZ;VALUE=text:Europe/Paris
 X-PARAM;X-A=a^b:v
 END:VCARD
 `,
-			want: `BEGIN:VCARD
+		want: `BEGIN:VCARD
 VERSION:4.0
 FN:A
 KIND:org
@@ -282,9 +282,62 @@ TZ:Europe/Paris
 X-PARAM;X-A=a^^b:v
 END:VCARD
 `,
-		},
-	}
-	for _, tt := range tests {
+	},
+	{
+		name: "3.0 media types, spaces in base64, short offsets",
+		to:   "4.0",
+		in: `BEGIN:VCARD
+VERSION:3.0
+FN:A
+PHOTO;ENCODING=b:/9j/4AAB
+  AgME
+LOGO;ENCODING=b:R0lGODlh
+LOGO;ENCODING=b;TYPE=image/svg+xml:AAEC
+SOUND;ENCODING=b;TYPE=OGG:AAEC
+KEY;ENCODING=B;TYPE=X509:AAEC
+KEY;ENCODING=b;TYPE=PGP:AAEC
+TZ:+01
+END:VCARD
+`,
+		want: `BEGIN:VCARD
+VERSION:4.0
+FN:A
+PHOTO:data:image/jpeg;base64,/9j/4AABAgME
+LOGO:data:image/gif;base64,R0lGODlh
+LOGO:data:image/svg+xml;base64,AAEC
+SOUND:data:audio/ogg;base64,AAEC
+KEY:data:application/x509;base64,AAEC
+KEY:data:application/pgp-keys;base64,AAEC
+TZ;VALUE=utc-offset:+0100
+END:VCARD
+`,
+	},
+	{
+		name: "4.0 geo with altitude, offset without VALUE, escaped data URI",
+		to:   "3.0",
+		in: `BEGIN:VCARD
+VERSION:4.0
+FN:A
+GEO:geo:1.5,2.5,100;u=10
+TZ:-0500
+PHOTO:data:image/png\;base64\,iVBORw0K
+SOUND:data:audio/ogg;base64,
+END:VCARD
+`,
+		want: `BEGIN:VCARD
+VERSION:3.0
+FN:A
+GEO:1.5;2.5
+TZ:-05:00
+PHOTO;ENCODING=b;TYPE=PNG:iVBORw0K
+SOUND;ENCODING=b;TYPE=OGG:
+END:VCARD
+`,
+	},
+}
+
+func TestConvertOneWay(t *testing.T) {
+	for _, tt := range convertOneWay {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Convert(crlf(tt.in), tt.to)
 			if err != nil {

@@ -202,6 +202,18 @@ type propState struct{ defined, matched bool }
 
 var scratchPool = sync.Pool{New: func() any { return new(matchScratch) }}
 
+// release returns sc to the pool, dropping buffers that an unusual card
+// (say, an unfolded photo) made large.
+func (sc *matchScratch) release() {
+	const max = 64 << 10
+	for _, b := range []*[]byte{&sc.line, &sc.unesc, &sc.value, &sc.a, &sc.b, &sc.c} {
+		if cap(*b) > max {
+			*b = nil
+		}
+	}
+	scratchPool.Put(sc)
+}
+
 // folder is stateless and safe for concurrent use (see cases.Fold). It is
 // kept as an interface value so that using it does not allocate.
 var folder transform.Transformer = cases.Fold()
@@ -282,7 +294,7 @@ func (f *Filter) Match(data []byte) (bool, error) {
 		return true, nil
 	}
 	sc := scratchPool.Get().(*matchScratch)
-	defer scratchPool.Put(sc)
+	defer sc.release()
 	if cap(sc.state) < len(p.props) {
 		sc.state = make([]propState, len(p.props))
 	}

@@ -360,14 +360,17 @@ func escapeText(s string) string { return textEscaper.Replace(s) }
 
 // splitStructured splits a raw structured value (N, ADR, ORG) at the
 // semicolons that are not escaped.
-func splitStructured(raw string) []string {
+func splitStructured(raw string) []string { return splitUnescaped(raw, ';') }
+
+// splitUnescaped splits a raw value at the separators that are not escaped.
+func splitUnescaped(raw string, sep byte) []string {
 	var parts []string
 	start := 0
 	for i := 0; i < len(raw); i++ {
 		switch raw[i] {
 		case '\\':
 			i++
-		case ';':
+		case sep:
 			parts = append(parts, raw[start:i])
 			start = i + 1
 		}
@@ -393,5 +396,7 @@ func badByte(b []byte) int {
 
 // hasNonXMLRune finds the noncharacters U+FFFE and U+FFFF, which XML cannot carry.
 func hasNonXMLRune(b []byte) bool {
-	return bytes.Contains(b, []byte("\uFFFE")) || bytes.Contains(b, []byte("\uFFFF"))
+	return bytes.Contains(b, nonCharFFFE) || bytes.Contains(b, nonCharFFFF)
 }
+
+var nonCharFFFE, nonCharFFFF = []byte("\uFFFE"), []byte("\uFFFF")
