@@ -68,7 +68,7 @@ func cli(t *testing.T, stdin string, args ...string) (stdout, stderr string, cod
 type daemon struct {
 	cmd    *exec.Cmd
 	url    string
-	stdout *bytes.Buffer
+	stdout *lockedBuffer
 	mu     sync.Mutex
 	logs   bytes.Buffer
 	done   chan struct{}
@@ -80,7 +80,7 @@ func start(t *testing.T, data string, extra ...string) *daemon {
 	t.Helper()
 	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(binary, args...)
-	d := &daemon{cmd: cmd, stdout: &bytes.Buffer{}, done: make(chan struct{})}
+	d := &daemon{cmd: cmd, stdout: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout = d.stdout
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
@@ -118,6 +118,24 @@ func start(t *testing.T, data string, extra ...string) *daemon {
 	return d
 }
 
+// lockedBuffer is written by exec's copier while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func (d *daemon) log() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -151,7 +169,11 @@ var passwordRE = regexp.MustCompile(`(?m)^\s{4}(\S{20})$`)
 func TestFirstRunCreatesAdminAndServes(t *testing.T) {
 	data := t.TempDir()
 	d := start(t, data)
-	m := passwordRE.FindStringSubmatch(d.stdout.String())
+	var m []string
+	for i := 0; i < 100 && m == nil; i++ { // stdout is copied asynchronously
+		m = passwordRE.FindStringSubmatch(d.stdout.String())
+		time.Sleep(20 * time.Millisecond)
+	}
 	if m == nil {
 		t.Fatalf("first run did not print a password:\n%s", d.stdout)
 	}
@@ -384,7 +406,7 @@ func TestBaseURLPrefix(t *testing.T) {
 func TestTrustedProxyThrottlesPerClient(t *testing.T) {
 	data := t.TempDir()
 	cli(t, "ivan password\n", "user", "add", "ivan", "--data", data, "--password-stdin")
-	d := start(t, data, "--trusted-proxy", "127.0.0.0/8")
+	d := start(t, data, "--trusted-proxy", "127.0.0.0/8", "--signin-slow-after", "-1")
 	for i := 0; i < 12; i++ {
 		d.req(t, "PROPFIND", "/dav/", "ivan", fmt.Sprintf("guess %d", i), "", "X-Forwarded-For: 203.0.113.7")
 	}

@@ -28,6 +28,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	logFormat := fs.String("log-format", "text", "request log format: text or json")
 	maxSize := fs.Int64("max-resource-size", 10<<20, "largest card accepted, in bytes")
+	slowAfter := fs.Int("signin-slow-after", auth.DefaultSlowAfter, "failed sign-ins after which answers are delayed")
+	lockAfter := fs.Int("signin-lock-after", auth.DefaultLockAfter, "failed sign-ins from one address after which it is refused (429); a login after twice as many")
+	lockFor := fs.Duration("signin-lock-for", auth.DefaultLockFor, "how long a locked address or login is refused")
 	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -75,7 +78,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	mux.Handle("/", dav.New(dav.Config{
 		Store:           st,
-		Auth:            auth.NewAuthenticator(st, auth.Options{}),
+		Auth:            auth.NewAuthenticator(st, auth.Options{SlowAfter: *slowAfter, LockAfter: *lockAfter, LockFor: *lockFor}),
 		Prefix:          prefix,
 		MaxResourceSize: *maxSize,
 		QuotaAvailable:  func() int64 { return freeBytes(*data) },
