@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"bufio"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -444,8 +445,9 @@ func (h *Handler) mkcolResponse(q *request, status int, results []prop) {
 }
 
 func emptyElement(n xml.Name) string {
-	if p, ok := prefixes[n.Space]; ok {
-		return "<" + p + ":" + n.Local + "/>"
-	}
-	return `<X:` + n.Local + ` xmlns:X="` + escape(n.Space) + `"/>`
+	var sb strings.Builder
+	bw := bufio.NewWriter(&sb)
+	openTag(bw, n, true)
+	bw.Flush()
+	return sb.String()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 )
 
 // Namespaces the server speaks.
@@ -33,6 +34,34 @@ type node struct {
 	Attr     []xml.Attr
 	Children []*node
 	Text     string // character data directly inside this element
+	// parts keeps text and children in document order, so that a dead
+	// property with mixed content is stored exactly as sent.
+	parts []part
+}
+
+type part struct {
+	text  string
+	child *node
+}
+
+const nsXML = "http://www.w3.org/XML/1998/namespace"
+
+// validName reports whether s is an XML NCName. Go's decoder accepts names
+// such as ":x" or "1st" that namespace-aware clients reject, and property
+// names from requests end up in answers.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || unicode.IsLetter(r):
+		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Nd)):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 var errBadXML = errors.New("malformed XML")
@@ -58,10 +87,16 @@ func parseXML(r io.Reader) (*node, error) {
 			if count > maxXMLNodes || len(stack) >= maxXMLDepth {
 				return nil, fmt.Errorf("%w: document too large or too deep", errBadXML)
 			}
+			if !validName(t.Name.Local) || t.Name.Space == nsXML {
+				return nil, fmt.Errorf("%w: invalid element name %q", errBadXML, t.Name.Local)
+			}
 			n := &node{Name: t.Name}
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 					continue
+				}
+				if !validName(a.Name.Local) {
+					return nil, fmt.Errorf("%w: invalid attribute name %q", errBadXML, a.Name.Local)
 				}
 				n.Attr = append(n.Attr, a)
 			}
@@ -73,6 +108,7 @@ func parseXML(r io.Reader) (*node, error) {
 			} else {
 				p := stack[len(stack)-1]
 				p.Children = append(p.Children, n)
+				p.parts = append(p.parts, part{child: n})
 			}
 			stack = append(stack, n)
 		case xml.EndElement:
@@ -84,7 +120,13 @@ func parseXML(r io.Reader) (*node, error) {
 				}
 				continue
 			}
-			stack[len(stack)-1].Text += string(t)
+			p := stack[len(stack)-1]
+			p.Text += string(t)
+			if k := len(p.parts) - 1; k >= 0 && p.parts[k].child == nil {
+				p.parts[k].text += string(t)
+			} else {
+				p.parts = append(p.parts, part{text: string(t)})
+			}
 		}
 	}
 	if root == nil {
@@ -125,48 +167,50 @@ func (n *node) text() string { return strings.TrimSpace(n.Text) }
 // where it is used, so it stays valid wherever it is written later.
 func (n *node) innerXML() string {
 	var b strings.Builder
-	if len(n.Children) == 0 {
-		xml.EscapeText(&b, []byte(n.Text))
-		return b.String()
-	}
-	for _, c := range n.Children {
-		c.writeTo(&b)
-	}
+	n.writeParts(&b)
 	return b.String()
 }
 
+func (n *node) writeParts(b *strings.Builder) {
+	for _, p := range n.parts {
+		if p.child != nil {
+			p.child.writeTo(b)
+		} else {
+			xml.EscapeText(b, []byte(p.text))
+		}
+	}
+}
+
+// writeTo writes the element with its namespace as the default one, which
+// also resets it to none for elements in no namespace.
 func (n *node) writeTo(b *strings.Builder) {
 	b.WriteString("<")
 	b.WriteString(n.Name.Local)
-	if n.Name.Space != "" {
-		b.WriteString(` xmlns="`)
-		xml.EscapeText(b, []byte(n.Name.Space))
-		b.WriteString(`"`)
-	}
+	b.WriteString(` xmlns="`)
+	xml.EscapeText(b, []byte(n.Name.Space))
+	b.WriteString(`"`)
 	for i, a := range n.Attr {
-		if a.Name.Space != "" {
+		switch a.Name.Space {
+		case "":
+			b.WriteString(" ")
+		case nsXML:
+			b.WriteString(" xml:")
+		default:
 			fmt.Fprintf(b, ` xmlns:a%d="`, i)
 			xml.EscapeText(b, []byte(a.Name.Space))
 			fmt.Fprintf(b, `" a%d:`, i)
-		} else {
-			b.WriteString(" ")
 		}
 		b.WriteString(a.Name.Local)
 		b.WriteString(`="`)
 		xml.EscapeText(b, []byte(a.Value))
 		b.WriteString(`"`)
 	}
-	if len(n.Children) == 0 && n.Text == "" {
+	if len(n.parts) == 0 {
 		b.WriteString("/>")
 		return
 	}
 	b.WriteString(">")
-	if len(n.Children) == 0 {
-		xml.EscapeText(b, []byte(n.Text))
-	}
-	for _, c := range n.Children {
-		c.writeTo(b)
-	}
+	n.writeParts(b)
 	b.WriteString("</")
 	b.WriteString(n.Name.Local)
 	b.WriteString(">")
