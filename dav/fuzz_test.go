@@ -139,7 +139,7 @@ func (fs *fuzzServer) serve(req *http.Request) (rec *httptest.ResponseRecorder, 
 func (fs *fuzzServer) reset(t *testing.T) {
 	ctx := context.Background()
 	err := fs.st.UpdateCollection(ctx, fs.bookID, func(c *store.Collection) error {
-		c.DisplayName, c.Description, c.Color, c.Order, c.Props = dav.DefaultBookDisplayName, "", "", 0, nil
+		c.DisplayName, c.Description, c.Color, c.Order, c.Props = "Contacts", "", "", 0, nil
 		return nil
 	})
 	if err != nil {

@@ -1,5 +1,5 @@
-// Package dav is rolodav's CardDAV protocol layer (RFC 4918, 5397, 5689,
-// 6352, 6578, 6764): routing, discovery, properties, reports, conditional
+// Package dav is rolodav's CardDAV and CalDAV protocol layer (RFC 4918,
+// 4791, 5397, 5689, 6352, 6578, 6764): routing, discovery, properties, reports, conditional
 // writes and streamed multistatus answers. It knows HTTP, not SQL.
 package dav
 
@@ -48,7 +48,7 @@ const (
 	maxXMLBody             = 4 << 20
 	realm                  = "rolodav"
 	davCapabilities        = "1, 3, access-control, addressbook, calendar-access, extended-mkcol"
-	allowMethods           = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MOVE"
+	allowMethods           = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR, MOVE"
 )
 
 // New returns a Handler for cfg.
@@ -102,7 +102,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case tRoot:
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			fmt.Fprintf(w, "rolodav: CardDAV server. Point your client at %s\n", h.hrefs.root())
+			fmt.Fprintf(w, "rolodav: CardDAV and CalDAV server. Point your client at %s\n", h.hrefs.root())
 			return
 		}
 	}
@@ -127,7 +127,7 @@ func (h *Handler) dispatch(q *request) {
 		h.proppatch(q)
 	case "REPORT":
 		h.report(q)
-	case "MKCOL":
+	case "MKCOL", "MKCALENDAR":
 		h.mkcol(q)
 	case http.MethodGet, http.MethodHead:
 		h.get(q)

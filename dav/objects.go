@@ -11,9 +11,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
 	"github.com/rolodav/rolodav/store"
 )
@@ -83,13 +85,13 @@ func (h *Handler) getObject(q *request) {
 	hd := q.w.Header()
 	hd.Set("ETag", etag)
 	hd.Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
-	hd.Set("Content-Type", vcardType)
+	hd.Set("Content-Type", contentType(c, o))
 	if inm := q.r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || strings.Contains(inm, etag)) {
 		q.w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	data := o.Data
-	if v := acceptedVersion(q.r.Header.Get("Accept")); v != "" {
+	if v := acceptedVersion(q.r.Header.Get("Accept")); v != "" && c.Kind == store.KindCard {
 		if conv, err := contacts.Convert(data, v); err == nil {
 			data = conv
 		}
@@ -101,15 +103,20 @@ func (h *Handler) getObject(q *request) {
 	_, _ = q.w.Write(data)
 }
 
-// export streams the whole address book as one .vcf file.
+// export streams a whole collection as one .vcf or .ics file.
 func (h *Handler) export(q *request) {
 	c, ok := h.collection(q)
 	if !ok {
 		return
 	}
 	hd := q.w.Header()
+	ext := ".vcf"
 	hd.Set("Content-Type", vcardType)
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": c.Name + ".vcf"}))
+	if c.Kind == store.KindCal {
+		ext = ".ics"
+		hd.Set("Content-Type", "text/calendar; charset=utf-8")
+	}
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": c.Name + ext}))
 	hd.Set("ETag", `"`+syncToken(c)+`"`)
 	if q.r.Method == http.MethodHead {
 		return
@@ -123,57 +130,63 @@ func (h *Handler) export(q *request) {
 func (h *Handler) put(q *request) {
 	if q.t.kind != tObject {
 		q.w.Header().Set("Allow", "OPTIONS, PROPFIND, PROPPATCH, REPORT, GET, DELETE, MKCOL")
-		http.Error(q.w, "PUT is only possible on a card inside an address book", http.StatusMethodNotAllowed)
+		http.Error(q.w, "PUT is only possible on an object inside a collection", http.StatusMethodNotAllowed)
 		return
 	}
 	if ct := q.r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "text/vcard" && mt != "text/x-vcard" && mt != "text/directory") {
-			writeError(q.w, http.StatusUnsupportedMediaType, name(nsCardDAV, "supported-address-data"), "",
-				"address books accept text/vcard")
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || !acceptedTypes[q.t.ckind][mt] {
+			cond := name(nsCardDAV, "supported-address-data")
+			msg := "address books accept text/vcard"
+			if q.t.ckind == store.KindCal {
+				cond, msg = name(nsCalDAV, "supported-calendar-data"), "calendars accept text/calendar"
+			}
+			writeError(q.w, http.StatusUnsupportedMediaType, cond, "", msg)
 			return
 		}
 	}
-	max := h.cfg.MaxResourceSize
-	if q.r.ContentLength > max {
-		writeError(q.w, http.StatusRequestEntityTooLarge, name(nsCardDAV, "max-resource-size"), "",
-			fmt.Sprintf("a card may hold at most %d bytes", max))
+	data, ok := h.readResource(q)
+	if !ok {
 		return
-	}
-	data, err := io.ReadAll(http.MaxBytesReader(q.w, q.r.Body, max))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(q.w, http.StatusRequestEntityTooLarge, name(nsCardDAV, "max-resource-size"), "",
-				fmt.Sprintf("a card may hold at most %d bytes", max))
-			return
-		}
-		http.Error(q.w, "could not read the request body", http.StatusBadRequest)
-		return
-	}
-	info, err := contacts.Validate(data)
-	if err != nil {
-		writeError(q.w, http.StatusForbidden, name(nsCardDAV, "valid-address-data"), "", err.Error())
-		return
-	}
-	changed := false
-	if info.UID == "" {
-		// RFC 6352 wants a UID; rather than refuse an old client's card we
-		// give it one, and send no ETag so the client fetches what we stored.
-		info.UID = uidFromName(q.t.obj)
-		data = contacts.AddUID(data, info.UID)
-		changed = true
 	}
 	c, err := h.cfg.Store.GetCollection(q.ctx, q.user, q.t.ckind, q.t.coll)
 	if errors.Is(err, store.ErrNotFound) {
-		http.Error(q.w, "the address book does not exist", http.StatusConflict)
+		http.Error(q.w, "the collection does not exist", http.StatusConflict)
 		return
 	}
 	if err != nil {
 		h.storeError(q, err)
 		return
 	}
-	created, etag, err := h.cfg.Store.PutObject(q.ctx, &store.Object{Collection: c.ID, Name: q.t.obj, UID: info.UID, Data: data}, conditions(q.r))
+	o := &store.Object{Collection: c.ID, Name: q.t.obj, Data: data}
+	changed := false
+	if c.Kind == store.KindCal {
+		info, err := calendars.Validate(data, components(c), floatingZone(c))
+		if err != nil {
+			var ve *calendars.ValidationError
+			if errors.As(err, &ve) {
+				writeError(q.w, http.StatusForbidden, name(nsCalDAV, ve.Condition), "", ve.Error())
+				return
+			}
+			h.storeError(q, err)
+			return
+		}
+		o.UID, o.Component, o.FirstStart, o.LastEnd = info.UID, info.Component, info.Start, info.End
+	} else {
+		info, err := contacts.Validate(data)
+		if err != nil {
+			writeError(q.w, http.StatusForbidden, name(nsCardDAV, "valid-address-data"), "", err.Error())
+			return
+		}
+		if info.UID == "" {
+			// RFC 6352 wants a UID; rather than refuse an old client's card we
+			// give it one, and send no ETag so the client fetches what we stored.
+			info.UID = uidFromName(q.t.obj)
+			o.Data = contacts.AddUID(data, info.UID)
+			changed = true
+		}
+		o.UID = info.UID
+	}
+	created, etag, err := h.cfg.Store.PutObject(q.ctx, o, conditions(q.r))
 	if err != nil {
 		h.writeFailure(q, c, err)
 		return
@@ -189,17 +202,54 @@ func (h *Handler) put(q *request) {
 	q.w.WriteHeader(http.StatusNoContent)
 }
 
+// acceptedTypes are the media types a PUT may declare, per kind.
+var acceptedTypes = map[store.Kind]map[string]bool{
+	store.KindCard: {"text/vcard": true, "text/x-vcard": true, "text/directory": true},
+	store.KindCal:  {"text/calendar": true},
+}
+
+// readResource reads a PUT body up to the resource size limit.
+func (h *Handler) readResource(q *request) ([]byte, bool) {
+	max := h.cfg.MaxResourceSize
+	cond := name(nsCardDAV, "max-resource-size")
+	if q.t.ckind == store.KindCal {
+		cond = name(nsCalDAV, "max-resource-size")
+	}
+	tooBig := func() {
+		writeError(q.w, http.StatusRequestEntityTooLarge, cond, "", fmt.Sprintf("an object may hold at most %d bytes", max))
+	}
+	if q.r.ContentLength > max {
+		tooBig()
+		return nil, false
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(q.w, q.r.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			tooBig()
+			return nil, false
+		}
+		http.Error(q.w, "could not read the request body", http.StatusBadRequest)
+		return nil, false
+	}
+	return data, true
+}
+
 // writeFailure answers a failed PUT or MOVE.
 func (h *Handler) writeFailure(q *request, c *store.Collection, err error) {
 	var uc *store.UIDConflictError
 	if errors.As(err, &uc) {
-		writeError(q.w, http.StatusConflict, name(nsCardDAV, "no-uid-conflict"),
+		ns := nsCardDAV
+		if c.Kind == store.KindCal {
+			ns = nsCalDAV
+		}
+		writeError(q.w, http.StatusConflict, name(ns, "no-uid-conflict"),
 			hrefXML(h.hrefs.object(c.Kind, q.user, c.Name, uc.Name)),
-			fmt.Sprintf("another card in this address book already has UID %q", uc.UID))
+			fmt.Sprintf("another object in this collection already has UID %q", uc.UID))
 		return
 	}
 	if errors.Is(err, store.ErrNotFound) && q.r.Method == http.MethodPut {
-		http.Error(q.w, "the address book does not exist", http.StatusConflict)
+		http.Error(q.w, "the collection does not exist", http.StatusConflict)
 		return
 	}
 	h.storeError(q, err)
@@ -248,7 +298,7 @@ func (h *Handler) delete(q *request) {
 
 func (h *Handler) move(q *request) {
 	if q.t.kind != tObject {
-		http.Error(q.w, "only cards can be moved; rename an address book with PROPPATCH displayname", http.StatusForbidden)
+		http.Error(q.w, "only objects can be moved; rename a collection with PROPPATCH displayname", http.StatusForbidden)
 		return
 	}
 	dst, err := url.Parse(q.r.Header.Get("Destination"))
@@ -266,7 +316,7 @@ func (h *Handler) move(q *request) {
 	}
 	dt, err := parsePath(p)
 	if err != nil || dt.kind != tObject || dt.user != q.user || dt.ckind != q.t.ckind {
-		http.Error(q.w, "Destination must be a card in one of your address books", http.StatusForbidden)
+		http.Error(q.w, "Destination must be inside one of your collections of the same kind", http.StatusForbidden)
 		return
 	}
 	if dt.coll == q.t.coll && dt.obj == q.t.obj {
@@ -279,12 +329,24 @@ func (h *Handler) move(q *request) {
 	}
 	to, err := h.cfg.Store.GetCollection(q.ctx, q.user, dt.ckind, dt.coll)
 	if errors.Is(err, store.ErrNotFound) {
-		http.Error(q.w, "the destination address book does not exist", http.StatusConflict)
+		http.Error(q.w, "the destination collection does not exist", http.StatusConflict)
 		return
 	}
 	if err != nil {
 		h.storeError(q, err)
 		return
+	}
+	if to.Kind == store.KindCal && to.ID != src.ID {
+		o, err := h.objectFor(q, src, false)
+		if err != nil {
+			h.storeError(q, err)
+			return
+		}
+		if !slices.Contains(components(to), o.Component) {
+			writeError(q.w, http.StatusForbidden, name(nsCalDAV, "supported-calendar-component"), "",
+				fmt.Sprintf("the destination calendar does not hold %s components", o.Component))
+			return
+		}
 	}
 	overwrite := !strings.EqualFold(strings.TrimSpace(q.r.Header.Get("Overwrite")), "F")
 	created, err := h.cfg.Store.MoveObject(q.ctx, src.ID, q.t.obj, to.ID, dt.obj, overwrite, conditions(q.r))
@@ -300,20 +362,37 @@ func (h *Handler) move(q *request) {
 	q.w.WriteHeader(http.StatusNoContent)
 }
 
-// WriteExport writes every card of an address book to w as one .vcf
-// stream, each card ending in CRLF. The CLI's export uses it too.
+// WriteExport writes a whole collection to w: an address book as cards
+// one after the other, a calendar as one VCALENDAR with each VTIMEZONE once.
+// The CLI's export uses it too.
 func WriteExport(ctx context.Context, st store.Store, c *store.Collection, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	err := st.ListObjects(ctx, c.ID, true, func(o *store.Object) error {
-		if _, err := bw.Write(o.Data); err != nil {
-			return err
+	var add func(data []byte) error
+	var finish func() error
+	if c.Kind == store.KindCal {
+		name := c.DisplayName
+		if name == "" {
+			name = c.Name
 		}
-		if !bytes.HasSuffix(o.Data, []byte("\n")) {
-			_, err := bw.WriteString("\r\n")
-			return err
+		j := calendars.NewJoiner(bw, name)
+		add, finish = j.Add, j.Close
+	} else {
+		add = func(data []byte) error {
+			if _, err := bw.Write(data); err != nil {
+				return err
+			}
+			if !bytes.HasSuffix(data, []byte("\n")) {
+				_, err := bw.WriteString("\r\n")
+				return err
+			}
+			return nil
 		}
-		return nil
-	})
+		finish = func() error { return nil }
+	}
+	err := st.ListObjects(ctx, c.ID, true, func(o *store.Object) error { return add(o.Data) })
+	if err == nil {
+		err = finish()
+	}
 	if err != nil {
 		return fmt.Errorf("export %s: %w", c.Name, err)
 	}

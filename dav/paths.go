@@ -15,11 +15,11 @@ const (
 	tRoot                         // "/" and "/dav/"
 	tPrincipals                   // /dav/principals/
 	tPrincipal                    // /dav/principals/<user>/
-	tHomes                        // /dav/addressbooks/
+	tHomes                        // /dav/addressbooks/, /dav/calendars/
 	tHome                         // /dav/addressbooks/<user>/
 	tCollection                   // /dav/addressbooks/<user>/<book>/
 	tObject                       // /dav/addressbooks/<user>/<book>/<name>
-	tWellKnown                    // /.well-known/carddav
+	tWellKnown                    // /.well-known/carddav, /.well-known/caldav
 )
 
 // target is a request path split into the parts the URL layout defines.
@@ -83,6 +83,8 @@ func parsePath(escaped string) (target, error) {
 	switch segs[1] {
 	case homeSegment[store.KindCard]:
 		kind = store.KindCard
+	case homeSegment[store.KindCal]:
+		kind = store.KindCal
 	default:
 		return target{kind: tNone}, nil
 	}

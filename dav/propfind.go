@@ -5,34 +5,50 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
+	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/store"
 )
 
-// DefaultBook is the address book every user has.
-const (
-	DefaultBook            = "contacts"
-	DefaultBookDisplayName = "Contacts"
-)
+// The collections every user has, so that a client always finds somewhere
+// to sync to.
+var defaults = []store.Collection{
+	{Kind: store.KindCard, Name: "contacts", DisplayName: "Contacts"},
+	{Kind: store.KindCal, Name: "calendar", DisplayName: "Calendar", Components: []string{calendars.VEVENT}},
+	{Kind: store.KindCal, Name: "tasks", DisplayName: "Tasks", Components: []string{calendars.VTODO}},
+}
 
-// EnsureDefaults creates the user's default address book when they have
-// none, so that a client always finds somewhere to sync to.
+// DefaultBook is the name of the default address book.
+const DefaultBook = "contacts"
+
+// EnsureDefaults creates the default collections of each kind the user has
+// none of (a user who deleted some of their calendars keeps the rest).
 func EnsureDefaults(ctx context.Context, st store.Store, user string) error {
-	books, err := st.ListCollections(ctx, user, store.KindCard)
-	if err != nil {
-		return err
+	have := map[store.Kind]bool{}
+	for _, k := range []store.Kind{store.KindCard, store.KindCal} {
+		cs, err := st.ListCollections(ctx, user, k)
+		if err != nil {
+			return err
+		}
+		have[k] = len(cs) > 0
 	}
-	if len(books) > 0 {
-		return nil
+	for _, d := range defaults {
+		if have[d.Kind] {
+			continue
+		}
+		c := d
+		c.Owner = user
+		if err := st.CreateCollection(ctx, &c); err != nil && !errors.Is(err, store.ErrExists) {
+			return err
+		}
 	}
-	err = st.CreateCollection(ctx, &store.Collection{Owner: user, Kind: store.KindCard, Name: DefaultBook, DisplayName: DefaultBookDisplayName})
-	if errors.Is(err, store.ErrExists) {
-		return nil
-	}
-	return err
+	return nil
 }
 
 // depth reads the Depth header; a missing one means infinity, which we
@@ -212,21 +228,22 @@ func parseUpdates(doc *node) []propUpdate {
 }
 
 // applyUpdate changes one property of c; the status says how it went.
-func applyUpdate(c *store.Collection, u propUpdate) int {
+// Some properties can only be set when the collection is created.
+func applyUpdate(c *store.Collection, u propUpdate, creating bool) int {
 	n := u.n.Name
 	val := u.n.text()
-	switch n {
-	case pDisplayName:
+	switch {
+	case n == pDisplayName:
 		c.DisplayName = ""
 		if !u.remove {
 			c.DisplayName = val
 		}
-	case pABDescription:
+	case n == pABDescription && c.Kind == store.KindCard, n == pCalDescription && c.Kind == store.KindCal:
 		c.Description = ""
 		if !u.remove {
 			c.Description = val
 		}
-	case pCalColor, pABColor:
+	case n == pCalColor, n == pABColor && c.Kind == store.KindCard:
 		c.Color = ""
 		if !u.remove {
 			if !colorRE.MatchString(val) {
@@ -234,7 +251,7 @@ func applyUpdate(c *store.Collection, u propUpdate) int {
 			}
 			c.Color = val
 		}
-	case pCalOrder:
+	case n == pCalOrder:
 		c.Order = 0
 		if !u.remove {
 			o, ok := parseOrder(val)
@@ -242,6 +259,42 @@ func applyUpdate(c *store.Collection, u propUpdate) int {
 				return http.StatusConflict
 			}
 			c.Order = o
+		}
+	case n == pCalTimezone && c.Kind == store.KindCal:
+		c.Timezone = ""
+		if !u.remove {
+			// The zone must be one we can use for floating times.
+			if id := timezoneID(u.n.Text); id == "" || !strings.Contains(u.n.Text, "BEGIN:VTIMEZONE") || !knownZone(id) {
+				return http.StatusConflict
+			}
+			// XML parsing turned CRLF into LF; iCalendar wants CRLF back.
+			lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(u.n.Text, "\r\n", "\n")), "\n")
+			c.Timezone = strings.Join(lines, "\r\n") + "\r\n"
+		}
+	case n == pCalTimezoneID && c.Kind == store.KindCal:
+		c.Timezone = ""
+		if !u.remove {
+			if !knownZone(val) {
+				return http.StatusConflict
+			}
+			c.Timezone = val
+		}
+	case n == pCompSet && c.Kind == store.KindCal:
+		if !creating || u.remove {
+			return http.StatusForbidden
+		}
+		c.Components = nil
+		for _, comp := range u.n.Children {
+			nm := strings.ToUpper(comp.attr("name"))
+			if !comp.is(nsCalDAV, "comp") || (nm != calendars.VEVENT && nm != calendars.VTODO && nm != calendars.VJOURNAL) {
+				return http.StatusConflict
+			}
+			if !slices.Contains(c.Components, nm) {
+				c.Components = append(c.Components, nm)
+			}
+		}
+		if len(c.Components) == 0 {
+			return http.StatusConflict
 		}
 	default:
 		if protected[n] || n.Space == nsDAV || n.Space == nsCardDAV || n.Space == nsCalDAV {
@@ -257,6 +310,11 @@ func applyUpdate(c *store.Collection, u propUpdate) int {
 		}
 	}
 	return http.StatusOK
+}
+
+func knownZone(id string) bool {
+	_, err := time.LoadLocation(id)
+	return id != "" && err == nil
 }
 
 func parseOrder(s string) (int, bool) {
@@ -282,11 +340,11 @@ var errPropsFailed = errors.New("some properties could not be set")
 
 // applyAll applies every update or none: after the first failure the others
 // are reported as 424 Failed Dependency, as RFC 4918 §9.2 asks.
-func applyAll(c *store.Collection, ups []propUpdate) ([]prop, error) {
+func applyAll(c *store.Collection, ups []propUpdate, creating bool) ([]prop, error) {
 	out := make([]prop, len(ups))
 	failed := false
 	for i, u := range ups {
-		st := applyUpdate(c, u)
+		st := applyUpdate(c, u, creating)
 		out[i] = prop{name: u.n.Name, status: st}
 		if st != http.StatusOK {
 			failed = true
@@ -328,7 +386,7 @@ func (h *Handler) proppatch(q *request) {
 		href = h.hrefs.collection(c.Kind, q.user, c.Name)
 		err = h.cfg.Store.UpdateCollection(q.ctx, c.ID, func(c *store.Collection) error {
 			var err error
-			results, err = applyAll(c, ups)
+			results, err = applyAll(c, ups, false)
 			return err
 		})
 		if err != nil && !errors.Is(err, errPropsFailed) {
@@ -364,9 +422,16 @@ func refuseAll(ups []propUpdate) []prop {
 	return out
 }
 
+// mkcol creates a collection: extended MKCOL (RFC 5689) for address books
+// and calendars, MKCALENDAR (RFC 4791) for calendars.
 func (h *Handler) mkcol(q *request) {
-	if q.t.kind != tCollection {
-		http.Error(q.w, "collections can only be created inside your address-book home", http.StatusForbidden)
+	mkcal := q.r.Method == "MKCALENDAR"
+	if q.t.kind != tCollection || (mkcal && q.t.ckind != store.KindCal) {
+		cond := xml.Name{}
+		if mkcal {
+			cond = name(nsCalDAV, "calendar-collection-location-ok")
+		}
+		writeError(q.w, http.StatusForbidden, cond, "", "collections can only be created directly inside your address-book or calendar home")
 		return
 	}
 	doc, err := readXML(q)
@@ -374,8 +439,12 @@ func (h *Handler) mkcol(q *request) {
 		badXML(q, err)
 		return
 	}
-	if doc != nil && !doc.is(nsDAV, "mkcol") {
-		http.Error(q.w, "expected a DAV:mkcol element (RFC 5689)", http.StatusUnsupportedMediaType)
+	root := name(nsDAV, "mkcol")
+	if mkcal {
+		root = name(nsCalDAV, "mkcalendar")
+	}
+	if doc != nil && doc.Name != root {
+		http.Error(q.w, fmt.Sprintf("expected a {%s}%s element", root.Space, root.Local), http.StatusUnsupportedMediaType)
 		return
 	}
 	c := &store.Collection{Owner: q.user, Kind: q.t.ckind, Name: q.t.coll}
@@ -386,7 +455,11 @@ func (h *Handler) mkcol(q *request) {
 		for _, u := range parseUpdates(doc) {
 			if u.n.Name == pResourceType {
 				st := http.StatusOK
-				if u.n.child(nsDAV, "collection") == nil || u.n.child(nsCardDAV, "addressbook") == nil {
+				want := u.n.child(nsCardDAV, "addressbook")
+				if c.Kind == store.KindCal {
+					want = u.n.child(nsCalDAV, "calendar")
+				}
+				if u.n.child(nsDAV, "collection") == nil || want == nil {
 					st, failed = http.StatusForbidden, true
 				}
 				results = append(results, prop{name: pResourceType, status: st})
@@ -394,7 +467,7 @@ func (h *Handler) mkcol(q *request) {
 			}
 			ups = append(ups, u)
 		}
-		res, err := applyAll(c, ups)
+		res, err := applyAll(c, ups, true)
 		results = append(results, res...)
 		failed = failed || err != nil
 	}
@@ -404,31 +477,39 @@ func (h *Handler) mkcol(q *request) {
 				results[i].status = http.StatusFailedDependency
 			}
 		}
-		h.mkcolResponse(q, http.StatusForbidden, results)
+		h.mkcolResponse(q, http.StatusForbidden, results, mkcal)
 		return
 	}
 	if err := h.cfg.Store.CreateCollection(q.ctx, c); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			http.Error(q.w, "a collection with that name already exists", http.StatusMethodNotAllowed)
+			cond := xml.Name{}
+			if mkcal {
+				cond = name(nsDAV, "resource-must-be-null")
+			}
+			writeError(q.w, http.StatusMethodNotAllowed, cond, "", "a collection with that name already exists")
 			return
 		}
 		h.storeError(q, err)
 		return
 	}
 	q.w.Header().Set("Location", h.hrefs.collection(c.Kind, q.user, c.Name))
-	if doc == nil {
+	if doc == nil || mkcal {
 		q.w.WriteHeader(http.StatusCreated)
 		return
 	}
-	h.mkcolResponse(q, http.StatusCreated, results)
+	h.mkcolResponse(q, http.StatusCreated, results, false)
 }
 
 // mkcolResponse writes the RFC 5689 mkcol-response body.
-func (h *Handler) mkcolResponse(q *request, status int, results []prop) {
+func (h *Handler) mkcolResponse(q *request, status int, results []prop, mkcal bool) {
 	q.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	q.w.WriteHeader(status)
+	root := "D:mkcol-response"
+	if mkcal {
+		root = "CAL:mkcalendar-response"
+	}
 	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n<D:mkcol-response" + nsDecls + ">")
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n<" + root + nsDecls + ">")
 	for _, st := range []int{http.StatusOK, http.StatusForbidden, http.StatusConflict, http.StatusFailedDependency} {
 		var names []string
 		for _, p := range results {
@@ -440,7 +521,7 @@ func (h *Handler) mkcolResponse(q *request, status int, results []prop) {
 			b.WriteString("<D:propstat><D:prop>" + strings.Join(names, "") + "</D:prop><D:status>" + statusLine(st) + "</D:status></D:propstat>")
 		}
 	}
-	b.WriteString("</D:mkcol-response>\n")
+	b.WriteString("</" + root + ">\n")
 	_, _ = q.w.Write([]byte(b.String()))
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
 	"github.com/rolodav/rolodav/store"
 )
@@ -25,6 +26,7 @@ type propRequest struct {
 	propname bool
 	names    []xml.Name // explicit <prop> children, or allprop's <include>
 	addr     *addressDataRequest
+	cal      *calendarDataRequest
 }
 
 // addressDataRequest is the CARDDAV:address-data element of a request.
@@ -34,7 +36,7 @@ type addressDataRequest struct {
 }
 
 // wantsData says whether objects must be loaded with their content.
-func (p *propRequest) wantsData() bool { return p.addr != nil }
+func (p *propRequest) wantsData() bool { return p.addr != nil || p.cal != nil }
 
 // parsePropRequest reads <prop>, <allprop> (+ <include>) or <propname>
 // from a PROPFIND or REPORT element; none of them means allprop.
@@ -50,12 +52,19 @@ func parsePropRequest(parent *node) (*propRequest, error) {
 	case parent.child(nsDAV, "prop") != nil:
 		for _, c := range parent.child(nsDAV, "prop").Children {
 			pr.names = append(pr.names, c.Name)
-			if c.is(nsCardDAV, "address-data") {
+			switch {
+			case c.is(nsCardDAV, "address-data"):
 				a, err := parseAddressData(c)
 				if err != nil {
 					return nil, err
 				}
 				pr.addr = a
+			case c.is(nsCalDAV, "calendar-data"):
+				cd, err := parseCalendarData(c)
+				if err != nil {
+					return nil, err
+				}
+				pr.cal = cd
 			}
 		}
 	default:
@@ -124,6 +133,11 @@ var (
 	pCalOrder       = name(nsApple, "calendar-order")
 	pABColor        = name(nsInfIT, "addressbook-color")
 	pCurrentPrivSet = name(nsDAV, "current-user-privilege-set")
+	pCalendarData   = name(nsCalDAV, "calendar-data")
+	pCalDescription = name(nsCalDAV, "calendar-description")
+	pCompSet        = name(nsCalDAV, "supported-calendar-component-set")
+	pCalTimezone    = name(nsCalDAV, "calendar-timezone")
+	pCalTimezoneID  = name(nsCalDAV, "calendar-timezone-id")
 )
 
 // allpropNames are the live properties allprop returns (RFC 4918 ones);
@@ -136,10 +150,16 @@ func propnames(r *resource) []xml.Name {
 	switch r.kind {
 	case tPrincipal:
 		return append(common, pDisplayName, name(nsDAV, "principal-URL"), name(nsCardDAV, "addressbook-home-set"),
-			name(nsCalDAV, "calendar-user-address-set"), name(nsDAV, "principal-collection-set"), name(nsDAV, "group-membership"))
+			name(nsCalDAV, "calendar-home-set"), name(nsCalDAV, "calendar-user-address-set"),
+			name(nsDAV, "principal-collection-set"), name(nsDAV, "group-membership"))
 	case tCollection:
-		out := append(common, pDisplayName, pSyncToken, name(nsCS, "getctag"), pABDescription, name(nsCardDAV, "supported-address-data"),
-			name(nsCardDAV, "max-resource-size"), name(nsDAV, "quota-used-bytes"), pABColor, pLastModified)
+		out := append(common, pDisplayName, pSyncToken, name(nsCS, "getctag"), name(nsDAV, "quota-used-bytes"), pLastModified)
+		if r.coll.Kind == store.KindCal {
+			out = append(out, pCalDescription, pCompSet, name(nsCalDAV, "supported-calendar-data"),
+				name(nsCalDAV, "max-resource-size"), pCalColor, pCalOrder, pCalTimezone, pCalTimezoneID)
+		} else {
+			out = append(out, pABDescription, name(nsCardDAV, "supported-address-data"), name(nsCardDAV, "max-resource-size"), pABColor)
+		}
 		for k := range r.coll.Props {
 			if n, ok := parsePropKey(k); ok {
 				out = append(out, n)
@@ -147,7 +167,11 @@ func propnames(r *resource) []xml.Name {
 		}
 		return out
 	case tObject:
-		return append(common, pGetETag, pContentType, pContentLength, pLastModified, pAddressData)
+		out := append(common, pGetETag, pContentType, pContentLength, pLastModified)
+		if r.coll.Kind == store.KindCal {
+			return append(out, pCalendarData)
+		}
+		return append(out, pAddressData)
 	}
 	return append(common, pDisplayName)
 }
@@ -176,13 +200,7 @@ func (h *Handler) value(r *resource, n xml.Name, pr *propRequest) (string, int) 
 	case nsCardDAV:
 		return h.cardValue(r, n.Local, pr)
 	case nsCalDAV:
-		if r.kind == tPrincipal && n.Local == "calendar-user-address-set" {
-			out := ""
-			if strings.Contains(r.user, "@") {
-				out = hrefXML("mailto:" + r.user)
-			}
-			return out + hrefXML(h.hrefs.principal(r.user)), http.StatusOK
-		}
+		return h.calValue(r, n.Local, pr)
 	case nsCS:
 		switch n.Local {
 		case "getctag":
@@ -206,7 +224,7 @@ func (h *Handler) value(r *resource, n xml.Name, pr *propRequest) (string, int) 
 			return strconv.Itoa(r.coll.Order), http.StatusOK
 		}
 	case nsInfIT:
-		if r.kind == tCollection && n.Local == "addressbook-color" && r.coll.Color != "" {
+		if r.kind == tCollection && r.coll.Kind == store.KindCard && n.Local == "addressbook-color" && r.coll.Color != "" {
 			return escape(r.coll.Color), http.StatusOK
 		}
 	}
@@ -225,6 +243,9 @@ func (h *Handler) davValue(r *resource, local string) (string, int) {
 		case tPrincipal:
 			return "<D:principal/>", http.StatusOK
 		case tCollection:
+			if r.coll.Kind == store.KindCal {
+				return "<D:collection/><CAL:calendar/>", http.StatusOK
+			}
 			return "<D:collection/><C:addressbook/>", http.StatusOK
 		case tObject:
 			return "", http.StatusOK
@@ -260,6 +281,12 @@ func (h *Handler) davValue(r *resource, local string) (string, int) {
 	case "current-user-privilege-set":
 		return h.privileges(r), http.StatusOK
 	case "supported-report-set":
+		if r.kind == tCollection && r.coll.Kind == store.KindCal {
+			return "<D:supported-report><D:report><CAL:calendar-multiget/></D:report></D:supported-report>" +
+				"<D:supported-report><D:report><CAL:calendar-query/></D:report></D:supported-report>" +
+				"<D:supported-report><D:report><CAL:free-busy-query/></D:report></D:supported-report>" +
+				"<D:supported-report><D:report><D:sync-collection/></D:report></D:supported-report>", http.StatusOK
+		}
 		if r.kind == tCollection {
 			return "<D:supported-report><D:report><C:addressbook-multiget/></D:report></D:supported-report>" +
 				"<D:supported-report><D:report><C:addressbook-query/></D:report></D:supported-report>" +
@@ -276,7 +303,7 @@ func (h *Handler) davValue(r *resource, local string) (string, int) {
 		}
 	case "getcontenttype":
 		if r.kind == tObject {
-			return "text/vcard; charset=utf-8", http.StatusOK
+			return escape(contentType(r.coll, r.obj)), http.StatusOK
 		}
 	case "getcontentlength":
 		if r.kind == tObject {
@@ -302,6 +329,9 @@ func (h *Handler) davValue(r *resource, local string) (string, int) {
 }
 
 func (h *Handler) cardValue(r *resource, local string, pr *propRequest) (string, int) {
+	if r.coll != nil && r.coll.Kind != store.KindCard {
+		return "", http.StatusNotFound
+	}
 	switch local {
 	case "addressbook-home-set":
 		if r.kind == tPrincipal {
@@ -399,4 +429,78 @@ func (h *Handler) props(r *resource, pr *propRequest) []prop {
 		out = append(out, prop{name: n, inner: v, status: st})
 	}
 	return out
+}
+
+// contentType is the media type of an object, as GET and getcontenttype
+// give it; Thunderbird reads the component from it.
+func contentType(c *store.Collection, o *store.Object) string {
+	if c.Kind == store.KindCal {
+		if o.Component != "" {
+			return "text/calendar; charset=utf-8; component=" + o.Component
+		}
+		return "text/calendar; charset=utf-8"
+	}
+	return vcardType
+}
+
+func (h *Handler) calValue(r *resource, local string, pr *propRequest) (string, int) {
+	if r.kind == tPrincipal {
+		switch local {
+		case "calendar-home-set":
+			return hrefXML(h.hrefs.home(store.KindCal, r.user)), http.StatusOK
+		case "calendar-user-address-set":
+			out := ""
+			if strings.Contains(r.user, "@") {
+				out = hrefXML("mailto:" + r.user)
+			}
+			return out + hrefXML(h.hrefs.principal(r.user)), http.StatusOK
+		}
+		return "", http.StatusNotFound
+	}
+	if r.coll == nil || r.coll.Kind != store.KindCal {
+		return "", http.StatusNotFound
+	}
+	if r.kind == tObject {
+		if local == "calendar-data" && r.obj.Data != nil {
+			return calendarData(r.coll, r.obj.Data, pr.cal)
+		}
+		return "", http.StatusNotFound
+	}
+	if r.kind != tCollection {
+		return "", http.StatusNotFound
+	}
+	c := r.coll
+	switch local {
+	case "calendar-description":
+		if c.Description != "" {
+			return escape(c.Description), http.StatusOK
+		}
+	case "supported-calendar-component-set":
+		var b strings.Builder
+		for _, comp := range components(c) {
+			b.WriteString(`<CAL:comp name="` + comp + `"/>`)
+		}
+		return b.String(), http.StatusOK
+	case "supported-calendar-data":
+		return `<CAL:calendar-data content-type="text/calendar" version="2.0"/>`, http.StatusOK
+	case "max-resource-size":
+		return strconv.FormatInt(h.cfg.MaxResourceSize, 10), http.StatusOK
+	case "calendar-timezone":
+		if c.Timezone != "" {
+			return escapeData([]byte(c.Timezone)), http.StatusOK
+		}
+	case "calendar-timezone-id":
+		if id := timezoneID(c.Timezone); id != "" {
+			return escape(id), http.StatusOK
+		}
+	}
+	return "", http.StatusNotFound
+}
+
+// components a calendar accepts; none recorded means all three.
+func components(c *store.Collection) []string {
+	if len(c.Components) == 0 {
+		return []string{calendars.VEVENT, calendars.VTODO, calendars.VJOURNAL}
+	}
+	return c.Components
 }

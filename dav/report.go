@@ -56,7 +56,14 @@ func (h *Handler) report(q *request) {
 		http.Error(q.w, "REPORT needs a body", http.StatusBadRequest)
 		return
 	}
-	known := doc.is(nsCardDAV, "addressbook-multiget") || doc.is(nsCardDAV, "addressbook-query") || doc.is(nsDAV, "sync-collection")
+	var known bool
+	switch q.t.ckind {
+	case store.KindCard:
+		known = doc.is(nsCardDAV, "addressbook-multiget") || doc.is(nsCardDAV, "addressbook-query")
+	case store.KindCal:
+		known = doc.is(nsCalDAV, "calendar-multiget") || doc.is(nsCalDAV, "calendar-query") || doc.is(nsCalDAV, "free-busy-query")
+	}
+	known = known || doc.is(nsDAV, "sync-collection")
 	if !known || q.t.kind != tCollection {
 		writeError(q.w, http.StatusForbidden, name(nsDAV, "supported-report"), "",
 			fmt.Sprintf("report {%s}%s is not supported here", doc.Name.Space, doc.Name.Local))
@@ -72,10 +79,14 @@ func (h *Handler) report(q *request) {
 		return
 	}
 	switch doc.Name.Local {
-	case "addressbook-multiget":
+	case "addressbook-multiget", "calendar-multiget":
 		h.multiget(q, c, doc, pr)
 	case "addressbook-query":
 		h.query(q, c, doc, pr)
+	case "calendar-query":
+		h.calendarQuery(q, c, doc, pr)
+	case "free-busy-query":
+		h.freeBusy(q, c, doc)
 	case "sync-collection":
 		h.syncCollection(q, c, doc, pr)
 	}

@@ -15,7 +15,8 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("export", stderr)
 	data := dataFlag(fs)
 	user := fs.String("user", "", "owner of the address book (login)")
-	book := fs.String("book", dav.DefaultBook, "address book name (last segment of its URL)")
+	book := fs.String("book", "", "address book name (last segment of its URL); default "+dav.DefaultBook)
+	calendar := fs.String("calendar", "", "calendar or task list name instead of an address book, e.g. calendar or tasks")
 	out := fs.String("out", "", "write to this file instead of standard output")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -32,9 +33,18 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	c, err := st.GetCollection(ctx, login, store.KindCard, *book)
+	if *book != "" && *calendar != "" {
+		return usageError{"give --book or --calendar, not both"}
+	}
+	kind, coll, what := store.KindCard, *book, "address book"
+	if *calendar != "" {
+		kind, coll, what = store.KindCal, *calendar, "calendar"
+	} else if coll == "" {
+		coll = dav.DefaultBook
+	}
+	c, err := st.GetCollection(ctx, login, kind, coll)
 	if err != nil {
-		return fmt.Errorf("address book %q of %s: %w", *book, login, err)
+		return fmt.Errorf("%s %q of %s: %w", what, coll, login, err)
 	}
 	w := stdout
 	if *out != "" {

@@ -16,12 +16,12 @@ import (
 	"github.com/rolodav/rolodav/store/sqlite"
 )
 
-const usage = `rolodav — contacts sync server (CardDAV)
+const usage = `rolodav — contacts and calendar sync server (CardDAV, CalDAV)
 
 Usage:
   rolodav serve   [--data DIR] [--listen ADDR] [--base-url URL] [--tls-cert F --tls-key F]
   rolodav user    add|passwd|delete|list [--data DIR] [LOGIN] [--password-stdin] [--yes]
-  rolodav export  --user LOGIN --book NAME [--data DIR] [--out FILE]
+  rolodav export  --user LOGIN [--book NAME | --calendar NAME] [--data DIR] [--out FILE]
 
 Every flag can also be set as an environment variable: --base-url is ROLODAV_BASE_URL.
 Run "rolodav COMMAND -h" for the flags of a command.

@@ -1,0 +1,298 @@
+package dav
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rolodav/rolodav/calendars"
+	"github.com/rolodav/rolodav/store"
+)
+
+// calendarDataRequest is the CALDAV:calendar-data element of a request.
+type calendarDataRequest struct {
+	comp   *calendars.CompRequest
+	expand *calendars.TimeRange
+	limit  *calendars.TimeRange
+}
+
+var errUnsupportedCalendarData = &preconditionError{
+	status: http.StatusUnsupportedMediaType,
+	cond:   name(nsCalDAV, "supported-calendar-data"),
+	msg:    "calendar-data can be served as text/calendar version 2.0",
+}
+
+func parseCalendarData(n *node) (*calendarDataRequest, error) {
+	ct := strings.ToLower(strings.TrimSpace(n.attr("content-type")))
+	if ct != "" && ct != "text/calendar" {
+		return nil, errUnsupportedCalendarData
+	}
+	if v := strings.TrimSpace(n.attr("version")); v != "" && v != "2.0" {
+		return nil, errUnsupportedCalendarData
+	}
+	cd := &calendarDataRequest{}
+	for _, c := range n.Children {
+		switch {
+		case c.is(nsCalDAV, "comp"):
+			cd.comp = parseCompRequest(c)
+		case c.is(nsCalDAV, "expand"), c.is(nsCalDAV, "limit-recurrence-set"):
+			tr, err := parseTimeRange(c)
+			if err != nil {
+				return nil, err
+			}
+			if tr.Start.IsZero() || tr.End.IsZero() {
+				return nil, validFilterError(c.Name.Local + " needs start and end")
+			}
+			if c.Name.Local == "expand" {
+				cd.expand = tr
+			} else {
+				cd.limit = tr
+			}
+		}
+	}
+	return cd, nil
+}
+
+func parseCompRequest(n *node) *calendars.CompRequest {
+	r := &calendars.CompRequest{Name: strings.ToUpper(n.attr("name"))}
+	for _, c := range n.Children {
+		switch {
+		case c.is(nsCalDAV, "allprop"):
+			r.AllProps = true
+		case c.is(nsCalDAV, "prop"):
+			r.Props = append(r.Props, c.attr("name"))
+		case c.is(nsCalDAV, "allcomp"):
+			r.AllComps = true
+		case c.is(nsCalDAV, "comp"):
+			r.Comps = append(r.Comps, *parseCompRequest(c))
+		}
+	}
+	return r
+}
+
+func validFilterError(msg string) error {
+	return &preconditionError{status: http.StatusForbidden, cond: name(nsCalDAV, "valid-filter"), msg: msg}
+}
+
+// parseTimeRange reads start/end attributes in UTC basic format.
+func parseTimeRange(n *node) (*calendars.TimeRange, error) {
+	tr := &calendars.TimeRange{}
+	for _, a := range []struct {
+		attr string
+		t    *time.Time
+	}{{"start", &tr.Start}, {"end", &tr.End}} {
+		v := strings.TrimSpace(n.attr(a.attr))
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse("20060102T150405Z", v)
+		if err != nil {
+			return nil, validFilterError(fmt.Sprintf("time-range %s=%q is not a UTC date-time like 20261122T090000Z", a.attr, v))
+		}
+		*a.t = t
+	}
+	if tr.Start.IsZero() && tr.End.IsZero() {
+		return nil, validFilterError("time-range needs start or end")
+	}
+	return tr, nil
+}
+
+// calendarData renders an object as the request asked: expanded, limited
+// and cut down. Without such a request the stored bytes are served.
+func calendarData(c *store.Collection, data []byte, cd *calendarDataRequest) (string, int) {
+	if cd != nil {
+		zone := floatingZone(c)
+		if cd.expand != nil {
+			if x, err := calendars.Expand(data, cd.expand.Start, cd.expand.End, zone); err == nil {
+				data = x
+			}
+		} else if cd.limit != nil {
+			if x, err := calendars.LimitRecurrenceSet(data, cd.limit.Start, cd.limit.End, zone); err == nil {
+				data = x
+			}
+		}
+		if cd.comp != nil {
+			data = calendars.Select(data, cd.comp)
+		}
+	}
+	return escapeData(data), http.StatusOK
+}
+
+// timezoneID is the zone of a calendar: its calendar-timezone holds either
+// a VCALENDAR with one VTIMEZONE or, when set by calendar-timezone-id, the
+// bare identifier.
+func timezoneID(tz string) string {
+	tz = strings.TrimSpace(tz)
+	if tz == "" {
+		return ""
+	}
+	if !strings.HasPrefix(strings.ToUpper(tz), "BEGIN:") {
+		return tz
+	}
+	for _, line := range strings.Split(tz, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if v, ok := strings.CutPrefix(line, "TZID:"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// floatingZone is where a calendar's floating times are; nil means UTC.
+func floatingZone(c *store.Collection) *time.Location {
+	if id := timezoneID(c.Timezone); id != "" {
+		if loc, err := time.LoadLocation(id); err == nil {
+			return loc
+		}
+	}
+	return nil
+}
+
+func parseCompFilter(n *node) (*calendars.CompFilter, error) {
+	f := &calendars.CompFilter{Name: strings.ToUpper(n.attr("name"))}
+	if f.Name == "" {
+		return nil, validFilterError("comp-filter needs a name")
+	}
+	for _, c := range n.Children {
+		switch {
+		case c.is(nsCalDAV, "is-not-defined"):
+			f.IsNotDefined = true
+		case c.is(nsCalDAV, "time-range"):
+			tr, err := parseTimeRange(c)
+			if err != nil {
+				return nil, err
+			}
+			f.TimeRange = tr
+		case c.is(nsCalDAV, "comp-filter"):
+			sub, err := parseCompFilter(c)
+			if err != nil {
+				return nil, err
+			}
+			f.Comps = append(f.Comps, *sub)
+		case c.is(nsCalDAV, "prop-filter"):
+			p := calendars.PropFilter{Name: strings.ToUpper(c.attr("name"))}
+			if p.Name == "" {
+				return nil, validFilterError("prop-filter needs a name")
+			}
+			for _, pc := range c.Children {
+				switch {
+				case pc.is(nsCalDAV, "is-not-defined"):
+					p.IsNotDefined = true
+				case pc.is(nsCalDAV, "time-range"):
+					tr, err := parseTimeRange(pc)
+					if err != nil {
+						return nil, err
+					}
+					p.TimeRange = tr
+				case pc.is(nsCalDAV, "text-match"):
+					p.TextMatch = calTextMatch(pc)
+				case pc.is(nsCalDAV, "param-filter"):
+					pf := calendars.ParamFilter{Name: strings.ToUpper(pc.attr("name"))}
+					if pc.child(nsCalDAV, "is-not-defined") != nil {
+						pf.IsNotDefined = true
+					}
+					if tm := pc.child(nsCalDAV, "text-match"); tm != nil {
+						pf.TextMatch = calTextMatch(tm)
+					}
+					p.Params = append(p.Params, pf)
+				}
+			}
+			f.Props = append(f.Props, p)
+		}
+	}
+	return f, nil
+}
+
+func calTextMatch(n *node) *calendars.TextMatch {
+	return &calendars.TextMatch{Text: n.Text, Collation: n.attr("collation"), Negate: n.attr("negate-condition") == "yes"}
+}
+
+// calFilter reads and checks the filter of a calendar-query.
+func calFilter(doc *node) (*calendars.CompFilter, error) {
+	fn := doc.child(nsCalDAV, "filter")
+	if fn == nil {
+		return nil, validFilterError("calendar-query needs a filter")
+	}
+	root := fn.child(nsCalDAV, "comp-filter")
+	if root == nil {
+		return nil, validFilterError("the filter needs a comp-filter named VCALENDAR")
+	}
+	f, err := parseCompFilter(root)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Check(); err != nil {
+		if errors.Is(err, calendars.ErrUnsupportedCollation) {
+			return nil, &preconditionError{status: http.StatusForbidden, cond: name(nsCalDAV, "supported-collation"), msg: err.Error()}
+		}
+		return nil, validFilterError(err.Error())
+	}
+	return f, nil
+}
+
+// candidates streams the objects that may match: a range scan on the
+// stored spans when the filter has a time-range, else the whole calendar.
+func (h *Handler) candidates(q *request, c *store.Collection, f *calendars.CompFilter, fn func(o *store.Object) error) error {
+	if comp, start, end, ok := f.Window(); ok {
+		return h.cfg.Store.ListObjectsInRange(q.ctx, c.ID, comp, start, end, true, fn)
+	}
+	return h.cfg.Store.ListObjects(q.ctx, c.ID, true, fn)
+}
+
+func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *propRequest) {
+	f, err := calFilter(doc)
+	if err != nil {
+		h.requestError(q, err)
+		return
+	}
+	zone := floatingZone(c)
+	ms := newMultistatus(q.w, q.r)
+	err = h.candidates(q, c, f, func(o *store.Object) error {
+		ok, err := calendars.Match(o.Data, f, zone)
+		if err != nil || !ok {
+			return nil // an object we cannot read matches nothing
+		}
+		href := h.hrefs.object(c.Kind, q.user, c.Name, o.Name)
+		ms.propResponse(href, h.props(&resource{href: href, kind: tObject, user: q.user, coll: c, obj: o}, pr))
+		return nil
+	})
+	if err != nil {
+		h.log.ErrorContext(q.ctx, "calendar-query failed", "path", q.path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	_ = ms.close()
+}
+
+func (h *Handler) freeBusy(q *request, c *store.Collection, doc *node) {
+	trn := doc.child(nsCalDAV, "time-range")
+	if trn == nil {
+		h.requestError(q, validFilterError("free-busy-query needs a time-range"))
+		return
+	}
+	tr, err := parseTimeRange(trn)
+	if err != nil {
+		h.requestError(q, err)
+		return
+	}
+	if tr.Start.IsZero() || tr.End.IsZero() || !tr.Start.Before(tr.End) {
+		h.requestError(q, validFilterError("free-busy-query needs a time-range with start before end"))
+		return
+	}
+	zone := floatingZone(c)
+	var periods []calendars.Period
+	err = h.cfg.Store.ListObjectsInRange(q.ctx, c.ID, calendars.VEVENT, tr.Start, tr.End, true, func(o *store.Object) error {
+		p, err := calendars.BusyPeriods(o.Data, tr.Start, tr.End, zone)
+		if err == nil {
+			periods = append(periods, p...)
+		}
+		return nil
+	})
+	if err != nil {
+		h.storeError(q, err)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	_, _ = q.w.Write(calendars.FreeBusy(periods, tr.Start, tr.End))
+}
