@@ -378,6 +378,19 @@ func TestExportCommand(t *testing.T) {
 	if code != 0 || strings.Count(out, "BEGIN:VCARD") != 3 {
 		t.Fatalf("export: %d %q %q", code, out, errOut)
 	}
+	ev := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:ev1\r\nDTSTAMP:20260101T000000Z\r\n" +
+		"DTSTART:20261124T090000Z\r\nDTEND:20261124T100000Z\r\nSUMMARY:Exported\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	if code, _, body := d.req(t, "PUT", "/dav/calendars/gina/calendar/ev1.ics", "gina", "gina password", ev, "Content-Type: text/calendar"); code != 201 {
+		t.Fatalf("PUT event: %d %s", code, body)
+	}
+	out, errOut, code = cli(t, "", "export", "--user", "gina", "--calendar", "calendar", "--data", data)
+	if code != 0 || strings.Count(out, "BEGIN:VCALENDAR") != 1 || !strings.Contains(out, "SUMMARY:Exported") {
+		t.Fatalf("calendar export: %d %q %q", code, out, errOut)
+	}
+	_, errOut, code = cli(t, "", "export", "--user", "gina", "--book", "contacts", "--calendar", "calendar", "--data", data)
+	if code != 2 || !strings.Contains(errOut, "not both") {
+		t.Errorf("--book with --calendar: %d %q", code, errOut)
+	}
 	_, errOut, code = cli(t, "", "export", "--user", "gina", "--book", "nope", "--data", data)
 	if code != 1 || !strings.Contains(errOut, `"nope"`) {
 		t.Errorf("export of a missing book: %d %q", code, errOut)
