@@ -153,7 +153,11 @@ func run(nEvents, nTodos, writers int, binary string) error {
 	if err != nil {
 		return err
 	}
-	report("free-busy-query one month", d, fmt.Sprintf("%d busy periods", busyPeriods(string(body))))
+	check = ""
+	if got, want := busyPeriods(string(body)), expectedBusy(evs); got != want {
+		check = fmt.Sprintf(" (MISMATCH: want %d merged)", want)
+	}
+	report("free-busy-query one month", d, fmt.Sprintf("%d busy periods%s", busyPeriods(string(body)), check))
 
 	body, d, err = b.do("REPORT", calPath, syncReq(""), "Depth: 1")
 	if err != nil {
@@ -420,6 +424,53 @@ func expectedMonth(evs []*eventSpec) (names []string, instances int) {
 		}
 	}
 	return names, instances
+}
+
+// expectedBusy counts the busy periods of the month once overlapping or
+// touching instances are merged (all-day events are transparent).
+func expectedBusy(evs []*eventSpec) int {
+	type span struct{ s, e time.Time }
+	var spans []span
+	for _, e := range evs {
+		if e.allDay {
+			continue
+		}
+		e.occurrences(func(t time.Time) bool {
+			if !t.Before(monthEnd) {
+				return false
+			}
+			if end := t.Add(e.dur); end.After(monthStart) {
+				spans = append(spans, span{maxTime(t, monthStart), minTime(end, monthEnd)})
+			}
+			return true
+		})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].s.Before(spans[j].s) })
+	n := 0
+	var end time.Time
+	for i, sp := range spans {
+		if i == 0 || sp.s.After(end) {
+			n++
+			end = sp.e
+		} else if sp.e.After(end) {
+			end = sp.e
+		}
+	}
+	return n
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 type todoSpec struct {
