@@ -22,6 +22,8 @@ Usage:
   rolodav serve   [--data DIR] [--listen ADDR] [--base-url URL] [--tls-cert F --tls-key F]
   rolodav user    add|passwd|delete|list [--data DIR] [LOGIN] [--password-stdin] [--yes]
   rolodav export  --user LOGIN [--book NAME | --calendar NAME] [--data DIR] [--out FILE]
+  rolodav profile --user LOGIN --host HOST [--port N] [--no-ssl] [--password-stdin]
+                  [--description TEXT] [--sign-cert F --sign-key F] [--data DIR] [--out FILE]
 
 Every flag can also be set as an environment variable: --base-url is ROLODAV_BASE_URL.
 Run "rolodav COMMAND -h" for the flags of a command.
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = userCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "export":
 		err = exportCmd(ctx, args[1:], stdout, stderr)
+	case "profile":
+		err = profileCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
