@@ -33,6 +33,12 @@ func Expand(data []byte, start, end time.Time, floating *time.Location) ([]byte,
 			if c.Name == "VTIMEZONE" {
 				continue
 			}
+			if c == o.master && s.mt.hasStart && inRange(s.mt.start.at(floating)) && x.endInRange(s.mt) {
+				// DTEND replaces DURATION, whose days would be nominal in UTC.
+				oc := occurrence{comp: c, t: s.mt, start: s.mt.start, hasStart: true}
+				out.Children = append(out.Children, x.instance(&oc, false))
+				continue
+			}
 			cc := c.clone()
 			x.toUTC(cc)
 			out.Children = append(out.Children, cc)
@@ -61,7 +67,13 @@ func Expand(data []byte, start, end time.Time, floating *time.Location) ([]byte,
 		if oc.hasStart {
 			st = oc.start.at(floating)
 		}
-		insts = append(insts, inst{start: st, rid: oc.rid.at(floating), comp: x.instance(oc)})
+		if !inRange(st) || !inRange(oc.rid.at(floating)) {
+			return true // not representable as a DATE-TIME
+		}
+		if e, ok := oc.endAt(floating); ok && !inRange(e) {
+			return true
+		}
+		insts = append(insts, inst{start: st, rid: oc.rid.at(floating), comp: x.instance(oc, true)})
 		return len(insts) < maxExpand
 	})
 	sort.SliceStable(insts, func(i, j int) bool {
@@ -82,6 +94,18 @@ func Expand(data []byte, start, end time.Time, floating *time.Location) ([]byte,
 	return encodeComp(out), nil
 }
 
+func (x *expander) endInRange(t *compTiming) bool {
+	oc := occurrence{comp: x.o.master, t: t, start: t.start, hasStart: true}
+	e, ok := oc.endAt(x.f)
+	return !ok || inRange(e)
+}
+
+// inRange reports whether t can be written as a UTC DATE-TIME.
+func inRange(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
+}
+
 // maxExpand caps the instances one Expand returns.
 const maxExpand = 20000
 
@@ -92,8 +116,9 @@ func encodeComp(c *calComp) []byte {
 }
 
 type expander struct {
-	o *calObject
-	f *time.Location
+	o    *calObject
+	f    *time.Location
+	tmpl map[*calComp]*instTemplate
 }
 
 // value renders a DATE or DATE-TIME for an expanded instance.
@@ -111,47 +136,81 @@ func (x *expander) instantProp(name string, t time.Time, date bool) calProp {
 	return calProp{Name: name, Value: formatUTC(t)}
 }
 
-// instance builds the component of one occurrence.
-func (x *expander) instance(oc *occurrence) *calComp {
-	c := oc.comp.clone()
+// instance builds the component of one occurrence (with a RECURRENCE-ID
+// when withRID).
+func (x *expander) instance(oc *occurrence, withRID bool) *calComp {
 	if oc.override {
+		c := oc.comp.clone()
 		x.toUTC(c)
 		if c.prop("DTSTART") == nil && oc.hasStart {
 			c.Props = append([]calProp{x.value("DTSTART", oc.start)}, c.Props...)
 		}
 		return c
 	}
+	tp := x.template(oc.comp, oc.t)
+	c := tp.c.clone()
 	t := oc.t
 	endName := "DTEND"
 	if c.Name == VTODO {
 		endName = "DUE"
 	}
-	writeEnd := t.hasEnd || (c.Name == VEVENT && t.hasDur) || oc.period != nil
-	var props []calProp
-	for _, p := range c.Props {
+	ins := []calProp{x.value("DTSTART", oc.start)}
+	if withRID {
+		ins = append(ins, x.value("RECURRENCE-ID", oc.rid))
+	}
+	if t.hasEnd || (c.Name == VEVENT && t.hasDur) || oc.period != nil {
+		if e, ok := oc.endAt(x.f); ok {
+			ins = append(ins, x.instantProp(endName, e, oc.start.Date))
+		}
+	}
+	props := make([]calProp, 0, len(c.Props)+len(ins))
+	props = append(props, c.Props[:tp.at]...)
+	props = append(props, ins...)
+	c.Props = append(props, c.Props[tp.at:]...)
+	return c
+}
+
+// instTemplate is a master component prepared for its instances: without
+// recurrence properties, DTSTART, DTEND/DUE (and a VEVENT's DURATION),
+// converted to UTC; at is where DTSTART goes.
+type instTemplate struct {
+	c  *calComp
+	at int
+}
+
+func (x *expander) template(c *calComp, t *compTiming) *instTemplate {
+	if tp := x.tmpl[c]; tp != nil {
+		return tp
+	}
+	endName := "DTEND"
+	if c.Name == VTODO {
+		endName = "DUE"
+	}
+	cc := c.clone()
+	at := 0
+	props := cc.Props[:0]
+	for _, p := range cc.Props {
 		switch p.Name {
-		case "RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID":
+		case "RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", endName:
 			continue
 		case "DURATION":
-			if c.Name == VEVENT && writeEnd {
+			if c.Name == VEVENT && (t.hasEnd || t.hasDur) {
 				continue
 			}
-		case endName:
-			continue
 		case "DTSTART":
-			props = append(props, x.value("DTSTART", oc.start), x.value("RECURRENCE-ID", oc.rid))
-			if writeEnd {
-				if e, ok := oc.endAt(x.f); ok {
-					props = append(props, x.instantProp(endName, e, oc.start.Date))
-				}
-			}
+			at = len(props)
 			continue
 		}
 		props = append(props, p)
 	}
-	c.Props = props
-	x.toUTC(c)
-	return c
+	cc.Props = props
+	x.toUTC(cc)
+	tp := &instTemplate{c: cc, at: at}
+	if x.tmpl == nil {
+		x.tmpl = map[*calComp]*instTemplate{}
+	}
+	x.tmpl[c] = tp
+	return tp
 }
 
 // utcProps are the date-time properties converted to UTC (besides any
@@ -183,21 +242,32 @@ func (x *expander) toUTC(c *calComp) {
 			if v.Loc != time.UTC {
 				changed = true
 			}
-			s := formatUTC(v.at(x.f))
+			at := v.at(x.f)
+			if !inRange(at) {
+				changed = false
+				break
+			}
+			s := formatUTC(at)
 			if per := pers[j]; per != nil {
+				e := per.dur.addTo(v, x.f)
 				if per.hasEnd {
-					s += "/" + formatUTC(per.end.at(x.f))
-				} else {
-					s += "/" + formatUTC(per.dur.addTo(v, x.f))
+					e = per.end.at(x.f)
 				}
+				if !inRange(e) {
+					changed = false
+					break
+				}
+				s += "/" + formatUTC(e)
 				changed = true
 			}
 			parts = append(parts, s)
 		}
-		if changed {
+		if changed && len(parts) == len(vals) {
 			p.Value = strings.Join(parts, ",")
-			p.delParam("TZID")
 		}
+		// No VTIMEZONE is left to refer to (values out of the range of
+		// DATE-TIME stay as they are, floating).
+		p.delParam("TZID")
 	}
 	for _, ch := range c.Children {
 		x.toUTC(ch)

@@ -148,8 +148,8 @@ func TestSelect(t *testing.T) {
 
 func TestWriteLineFolding(t *testing.T) {
 	for _, text := range []string{
-		"SUMMARY:" + strings.Repeat("x", 67),  // exactly 75: not folded
-		"SUMMARY:" + strings.Repeat("x", 68),  // 76: folded
+		"SUMMARY:" + strings.Repeat("x", 67),       // exactly 75: not folded
+		"SUMMARY:" + strings.Repeat("x", 68),       // 76: folded
 		"DESCRIPTION:" + strings.Repeat("ä€😀", 40), // multi-byte everywhere
 		"X:" + strings.Repeat("😀", 100),
 		"X:" + strings.Repeat("a", 72) + "\xff\x80\x80\x80\x80" + strings.Repeat("b", 100), // invalid UTF-8 still terminates

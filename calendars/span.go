@@ -21,6 +21,7 @@ package calendars
 //     14 hours on both sides, which covers every time zone.
 //   - Finally one second is added on both sides, so that the store may use
 //     either strict or inclusive comparisons (some 9.9 rows are inclusive).
+//   - A bound outside the years 1–9999 is dropped (unbounded).
 
 import "time"
 
@@ -35,14 +36,16 @@ func (o *calObject) span() (start, end time.Time) {
 		lo, hi       time.Time
 		loInf, hiInf bool
 		any          bool
+		// lo and hi are set (a zero time.Time is a valid bound)
+		haveLo, haveHi bool
 	)
 	visit := func(oc *occurrence) {
 		l, h, li, hinf := o.envelope(oc, time.UTC)
-		if !li && (lo.IsZero() || l.Before(lo)) {
-			lo = l
+		if !li && (!haveLo || l.Before(lo)) {
+			lo, haveLo = l, true
 		}
-		if !hinf && (hi.IsZero() || h.After(hi)) {
-			hi = h
+		if !hinf && (!haveHi || h.After(hi)) {
+			hi, haveHi = h, true
 		}
 		if li {
 			loInf = true
@@ -67,6 +70,9 @@ func (o *calObject) span() (start, end time.Time) {
 				it := newRuleIter(r, mt.start)
 				found := !dtstartExcluded
 				countAll := r.count > 0 && r.count <= maxSpanCount
+				// Instances come in increasing order and all have the
+				// master's duration: the first and the last one suffice.
+				var last *dtValue
 				for {
 					if found && !countAll {
 						break
@@ -79,8 +85,14 @@ func (o *calObject) span() (start, end time.Time) {
 					if _, ex := s.ex.find(v); ex {
 						continue
 					}
-					visit(&occurrence{comp: m, t: mt, start: v, hasStart: true})
-					found = true
+					if !found {
+						visit(&occurrence{comp: m, t: mt, start: v, hasStart: true})
+						found = true
+					}
+					last = &v
+				}
+				if last != nil {
+					visit(&occurrence{comp: m, t: mt, start: *last, hasStart: true})
 				}
 				if !found {
 					visit(&base) // could not find the first instance cheaply
@@ -127,7 +139,7 @@ func (o *calObject) span() (start, end time.Time) {
 			if shift < 0 {
 				shift = 0
 			}
-			if !hi.IsZero() {
+			if haveHi {
 				hi = hi.Add(shift + grow)
 			}
 		}
@@ -135,17 +147,25 @@ func (o *calObject) span() (start, end time.Time) {
 	if !any {
 		return time.Time{}, time.Time{}
 	}
-	if !loInf {
+	if !loInf && haveLo {
 		start = lo.Add(-time.Second)
 		if o.floats {
 			start = start.Add(-floatWiden)
 		}
 	}
-	if !hiInf {
+	if !hiInf && haveHi {
 		end = hi.Add(time.Second)
 		if o.floats {
 			end = end.Add(floatWiden)
 		}
+	}
+	// Bounds outside years 1–9999 cannot be stored as timestamps by every
+	// engine: they become unbounded.
+	if !start.IsZero() && !inRange(start) {
+		start = time.Time{}
+	}
+	if !end.IsZero() && !inRange(end) {
+		end = time.Time{}
 	}
 	return start, end
 }
@@ -175,8 +195,11 @@ func (o *calObject) envelope(oc *occurrence, f *time.Location) (lo, hi time.Time
 		}
 		s := oc.start.at(f)
 		e, ok := oc.endAt(f)
-		if !ok || e.Before(s) {
+		if !ok {
 			e = s
+		}
+		if e.Before(s) { // an end before the start (invalid): keep both
+			return e, s, false, false
 		}
 		return s, e, false, false
 	}

@@ -200,6 +200,17 @@ func loadObject(data []byte) (*calObject, error) {
 // COMPLETED and CREATED.
 func (o *calObject) parseTiming(c *calComp) (*compTiming, error) {
 	t := &compTiming{}
+	for _, name := range []string{"DTSTART", "DTEND", "DUE", "DURATION", "RECURRENCE-ID"} {
+		if c.count(name) > 1 {
+			var lines []int
+			for i := range c.Props {
+				if c.Props[i].Name == name {
+					lines = append(lines, c.Props[i].Line)
+				}
+			}
+			return nil, dataError(lines[1], "%s more than once in %s", name, c.Name)
+		}
+	}
 	endName := "DTEND"
 	if c.Name == VTODO {
 		endName = "DUE"

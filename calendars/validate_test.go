@@ -91,6 +91,7 @@ func TestValidateConditions(t *testing.T) {
 		{"unknown TZID in EXDATE", tcCal(tcEvent("DTSTART:20260105T090000Z", "EXDATE;TZID=Nowhere:20260106T090000")...), nil, data, 8, ""},
 		{"control character", []byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\x01b\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), nil, data, 3, ""},
 		{"invalid UTF-8", []byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\xffb\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), nil, data, 3, ""},
+		{"two DTSTARTs", tcCal(tcEvent("DTSTART:20260105T090000Z", "DTSTART:20260106T090000Z")...), nil, data, 8, ""},
 		{"line without colon", tcCal(tcEvent("SUMMARY")...), nil, data, 7, ""},
 		{"VERSION 1.0", []byte("BEGIN:VCALENDAR\r\nVERSION:1.0\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), nil, data, 2, ""},
 
@@ -201,3 +202,117 @@ DTSTART:19701025T030000
 RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
 END:STANDARD
 END:VTIMEZONE`
+
+// FuzzValidate: Validate never panics or hangs; when it accepts, Expand,
+// Match, LimitRecurrenceSet and BusyPeriods work too, and every occurrence
+// Expand returns (in UTC and in the extreme time zones) lies inside the
+// span Validate computed — the property the store's range index relies on.
+func FuzzValidate(f *testing.F) {
+	seeds := [][]byte{
+		tcCal(tcEvent("DTSTART:20260105T090000Z", "DTEND:20260105T100000Z")...),
+		tcCal(tcEvent("DTSTART;VALUE=DATE:20260105", "RRULE:FREQ=YEARLY;COUNT=3")...),
+		tcCal(tcEvent("DTSTART:20260105T090000", "DURATION:P1DT2H", "RRULE:FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20270101T000000")...),
+		tcCal(tcJoin(strings.Split(tcBerlinTZ, "\n"),
+			tcEvent("DTSTART;TZID=Europe/Berlin:20260302T090000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO,TH;COUNT=30",
+				"EXDATE;TZID=Europe/Berlin:20260309T090000", "RDATE:20260601T120000Z"),
+			tcEvent("RECURRENCE-ID;TZID=Europe/Berlin:20260316T090000", "DTSTART;TZID=Europe/Berlin:20250317T140000",
+				"DTEND;TZID=Europe/Berlin:20250317T150000"))...),
+		tcCal(tcJoin(strings.Split(tcOutlookTZ, "\n"),
+			tcEvent("DTSTART;TZID=W. Europe Standard Time:20261020T023000", "DTEND;TZID=W. Europe Standard Time:20261020T033000",
+				"RRULE:FREQ=DAILY;UNTIL=20261101T000000Z"),
+			tcEvent("RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=W. Europe Standard Time:20261025T023000", "DTSTART:20261026T090000",
+				"DTEND:20261026T120000"))...),
+		tcCal("BEGIN:VTODO", "UID:t", "DTSTART:20260105T090000Z", "DUE:20260106T090000Z", "RRULE:FREQ=WEEKLY;INTERVAL=2;BYSETPOS=-1;BYDAY=MO,TU", "END:VTODO"),
+		tcCal("BEGIN:VTODO", "UID:t", "CREATED:20260105T090000Z", "COMPLETED:20260106T090000Z", "END:VTODO"),
+		tcCal("BEGIN:VJOURNAL", "UID:j", "DTSTART;VALUE=DATE:20260105", "RDATE;VALUE=DATE:20260110,20260120", "END:VJOURNAL"),
+		tcCal(tcEvent("DTSTART:20260105T090000Z", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=5")...),
+		tcCal(tcEvent("DTSTART:20260105T090000Z", "RRULE:FREQ=SECONDLY;BYHOUR=3;BYMINUTE=7,8;BYSECOND=1,59,60;COUNT=40")...),
+		tcCal(tcEvent("DTSTART:20260105T090000Z", "RRULE:FREQ=YEARLY;BYWEEKNO=53,-1;BYYEARDAY=-1,1;BYDAY=SU;WKST=SU")...),
+		tcCal(tcEvent("DTSTART:00010101T000000", "DTEND:99991231T235959", "RDATE;VALUE=PERIOD:99991231T000000/P1D")...),
+		tcCal(tcEvent("DTSTART;TZID=America/New_York:20261101T013000", "DURATION:PT30M", "RRULE:FREQ=HOURLY;INTERVAL=7;COUNT=9",
+			"BEGIN:VALARM", "TRIGGER;RELATED=END:-PT5M", "REPEAT:3", "DURATION:PT1M", "ACTION:AUDIO", "END:VALARM")...),
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	zones := []*time.Location{time.UTC, time.FixedZone("+14", 14*3600), time.FixedZone("-12", -12*3600)}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		t0 := time.Now()
+		info, err := Validate(data, nil, nil)
+		if d := time.Since(t0); d > 3*time.Second {
+			t.Fatalf("Validate took %v", d)
+		}
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Condition == "" {
+				t.Fatalf("error %v (%T) is not a *ValidationError", err, err)
+			}
+			return
+		}
+		from := tcUTC("20260101T000000Z")
+		if !info.Start.IsZero() && info.Start.Year() > 1 && info.Start.Year() < 9998 {
+			from = info.Start
+		}
+		to := from.AddDate(1, 0, 0)
+		for _, z := range zones {
+			out, err := Expand(data, from, to, z)
+			if err != nil {
+				t.Fatalf("Expand: %v", err)
+			}
+			tcCheckInSpan(t, out, info, z)
+		}
+		q := &CompFilter{Name: "VCALENDAR", Comps: []CompFilter{{Name: info.Component, TimeRange: &TimeRange{Start: from, End: to},
+			Comps: []CompFilter{{Name: "VALARM", TimeRange: &TimeRange{Start: from}}}}}}
+		if _, err := Match(data, q, nil); err != nil {
+			t.Fatalf("Match: %v", err)
+		}
+		if _, err := LimitRecurrenceSet(data, from, to, nil); err != nil {
+			t.Fatalf("LimitRecurrenceSet: %v", err)
+		}
+		if _, err := BusyPeriods(data, from, to, nil); err != nil {
+			t.Fatalf("BusyPeriods: %v", err)
+		}
+		if d := time.Since(t0); d > 10*time.Second {
+			t.Fatalf("took %v", d)
+		}
+	})
+}
+
+// tcCheckInSpan checks that every DTSTART, DTEND (VEVENT) and DUE (VTODO)
+// of an Expand answer lies inside the span.
+func tcCheckInSpan(t *testing.T, out []byte, info Info, z *time.Location) {
+	t.Helper()
+	tops, err := parseICS(out)
+	if err != nil || len(tops) != 1 {
+		t.Fatalf("Expand answer does not parse: %v\n%s", err, out)
+	}
+	for _, c := range tops[0].Children {
+		if c.Name != info.Component {
+			continue
+		}
+		var start *dtValue
+		for _, p := range c.Props {
+			if !(p.Name == "DTSTART" || (p.Name == "DTEND" && c.Name == VEVENT) || (p.Name == "DUE" && c.Name == VTODO)) {
+				continue
+			}
+			if p.hasParam("TZID") {
+				t.Fatalf("%s keeps a TZID in the Expand answer", p.Name)
+			}
+			v, err := parseDTString(p.Value, strings.ToUpper(p.param("VALUE")), nil)
+			if err != nil {
+				t.Fatalf("Expand answer: %s:%s: %v", p.Name, p.Value, err)
+			}
+			if p.Name == "DTSTART" {
+				start = &v
+			}
+			at := v.at(z)
+			if y := at.UTC().Year(); y < 2 || y > 9997 {
+				continue // not representable in UTC: kept as written
+			}
+			if (!info.Start.IsZero() && at.Before(info.Start)) || (!info.End.IsZero() && at.After(info.End)) {
+				t.Fatalf("%s %s (in %s) outside the span [%v, %v]\n%s", p.Name, p.Value, z, info.Start, info.End, out)
+			}
+		}
+		_ = start
+	}
+}
