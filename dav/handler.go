@@ -10,13 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/rolodav/rolodav/auth"
-	"github.com/rolodav/rolodav/httplog"
 	"github.com/rolodav/rolodav/store"
 )
 
@@ -46,7 +43,6 @@ type Handler struct {
 const (
 	defaultMaxResourceSize = 10 << 20
 	maxXMLBody             = 4 << 20
-	realm                  = "rolodav"
 	davCapabilities        = "1, 3, access-control, addressbook, calendar-access, extended-mkcol"
 	allowMethods           = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR, MOVE"
 )
@@ -106,10 +102,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	user, ok := h.authenticate(w, r)
+	u, ok := h.cfg.Auth.Basic(w, r, h.log)
 	if !ok {
 		return
 	}
+	user := u.Login
 	// Another user's paths do not exist, whatever the method.
 	if t.user != "" && t.user != user {
 		http.NotFound(w, r)
@@ -141,50 +138,6 @@ func (h *Handler) dispatch(q *request) {
 		q.w.Header().Set("Allow", allowMethods)
 		http.Error(q.w, "method not allowed", http.StatusMethodNotAllowed)
 	}
-}
-
-// authenticate checks HTTP Basic credentials and answers 401/429 itself.
-func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
-	login, password, ok := r.BasicAuth()
-	if !ok {
-		h.challenge(w)
-		return "", false
-	}
-	// Check normalises the login itself and counts malformed ones as failures.
-	u, err := h.cfg.Auth.Check(r.Context(), login, password, remoteIP(r))
-	var te *auth.ThrottledError
-	switch {
-	case err == nil:
-		httplog.SetUser(r.Context(), u.Login)
-		return u.Login, true
-	case errors.As(err, &te):
-		secs := int(te.RetryAfter.Seconds() + 0.999)
-		if secs < 1 {
-			secs = 1
-		}
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		http.Error(w, "too many failed sign-in attempts; try again later", http.StatusTooManyRequests)
-	case errors.Is(err, auth.ErrBadCredentials):
-		h.challenge(w)
-	case errors.Is(err, context.Canceled):
-	default:
-		h.log.ErrorContext(r.Context(), "authentication failed", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-	}
-	return "", false
-}
-
-func (h *Handler) challenge(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`", charset="UTF-8"`)
-	http.Error(w, "authentication required", http.StatusUnauthorized)
-}
-
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // readXML reads a bounded request body; an empty body gives (nil, nil).

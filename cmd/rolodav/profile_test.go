@@ -145,3 +145,28 @@ func TestProfileSigned(t *testing.T) {
 		t.Errorf("mismatched key: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// A signed-in user downloads a profile for the server they reached.
+func TestProfileDownload(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "quinn password\n", "user", "add", "quinn@example.org", "--data", data, "--password-stdin")
+	d := start(t, data, "--base-url", "https://dav.example.org/")
+	if code, _, _ := d.req(t, "GET", "/profile.mobileconfig", "", "", ""); code != 401 {
+		t.Errorf("anonymous download: %d, want 401", code)
+	}
+	code, hdr, body := d.req(t, "GET", "/profile.mobileconfig", "quinn@example.org", "quinn password", "")
+	if code != 200 || hdr.Get("Content-Type") != "application/x-apple-aspen-config" {
+		t.Fatalf("download: %d %q", code, hdr.Get("Content-Type"))
+	}
+	for _, want := range []string{"<string>dav.example.org</string>", "<string>quinn@example.org</string>", "com.apple.carddav.account", "com.apple.caldav.account", "<integer>443</integer>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("profile lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "Password") {
+		t.Error("the downloaded profile carries a password")
+	}
+	if !strings.Contains(hdr.Get("Content-Disposition"), "quinn@example.org.mobileconfig") {
+		t.Errorf("Content-Disposition %q", hdr.Get("Content-Disposition"))
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/rolodav/rolodav/dav"
 	"github.com/rolodav/rolodav/httplog"
 	"github.com/rolodav/rolodav/store"
+	"github.com/rolodav/rolodav/web"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,12 +44,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{"--tls-cert and --tls-key go together"}
 	}
 	prefix := ""
+	var public *url.URL
 	if *baseURL != "" {
 		u, err := url.Parse(*baseURL)
 		if err != nil || u.Scheme == "" || u.Host == "" {
 			return usageError{fmt.Sprintf("--base-url %q is not an absolute URL", *baseURL)}
 		}
 		prefix = strings.TrimSuffix(u.EscapedPath(), "/")
+		public = u
 	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *logFormat == "json" {
@@ -76,9 +79,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	authn := auth.NewAuthenticator(st, auth.Options{SlowAfter: *slowAfter, LockAfter: *lockAfter, LockFor: *lockFor})
+	profile := web.ProfileHandler(authn, public, log)
+	mux.Handle(web.ProfilePath, profile)
+	if prefix != "" {
+		mux.Handle(prefix+web.ProfilePath, profile)
+	}
 	mux.Handle("/", dav.New(dav.Config{
 		Store:           st,
-		Auth:            auth.NewAuthenticator(st, auth.Options{SlowAfter: *slowAfter, LockAfter: *lockAfter, LockFor: *lockFor}),
+		Auth:            authn,
 		Prefix:          prefix,
 		MaxResourceSize: *maxSize,
 		QuotaAvailable:  func() int64 { return freeBytes(*data) },
