@@ -145,6 +145,7 @@ func (x *expander) instance(oc *occurrence, withRID bool) *calComp {
 		if c.prop("DTSTART") == nil && oc.hasStart {
 			c.Props = append([]calProp{x.value("DTSTART", oc.start)}, c.Props...)
 		}
+		x.fixDuration(c, oc)
 		return c
 	}
 	tp := x.template(oc.comp, oc.t)
@@ -160,14 +161,50 @@ func (x *expander) instance(oc *occurrence, withRID bool) *calComp {
 	}
 	if t.hasEnd || (c.Name == VEVENT && t.hasDur) || oc.period != nil {
 		if e, ok := oc.endAt(x.f); ok {
-			ins = append(ins, x.instantProp(endName, e, oc.start.Date))
+			// a DATE only when both ends are dates (a DATE-TIME end of a
+			// DATE start, invalid but seen, stays exact)
+			date := oc.start.Date && oc.period == nil && (!t.hasEnd || t.end.Date) && (!t.hasDur || t.dur.Secs == 0)
+			ins = append(ins, x.instantProp(endName, e, date))
 		}
 	}
 	props := make([]calProp, 0, len(c.Props)+len(ins))
 	props = append(props, c.Props[:tp.at]...)
 	props = append(props, ins...)
 	c.Props = append(props, c.Props[tp.at:]...)
+	x.fixDuration(c, oc)
 	return c
+}
+
+// fixDuration rewrites a DURATION whose days are nominal in the instance's
+// zone, which a DTSTART in UTC would change: a VEVENT gets a DTEND in UTC
+// instead, a VTODO an exact DURATION.
+func (x *expander) fixDuration(c *calComp, oc *occurrence) {
+	t := oc.t
+	if !t.hasDur || t.hasEnd || !oc.hasStart || oc.period != nil {
+		return
+	}
+	e, ok := oc.endAt(x.f)
+	if !ok || !inRange(e) {
+		return
+	}
+	for i := range c.Props {
+		p := &c.Props[i]
+		if p.Name != "DURATION" {
+			continue
+		}
+		if c.Name == VEVENT {
+			*p = x.instantProp("DTEND", e, oc.start.Date && t.dur.Secs == 0)
+		} else if t.dur.Days != 0 && !oc.start.Date {
+			secs := int64(e.Sub(oc.start.at(x.f)) / time.Second)
+			if secs < 0 {
+				p.Value = "-PT" + itoa(-secs) + "S"
+			} else {
+				p.Value = "PT" + itoa(secs) + "S"
+			}
+			p.Params = nil
+		}
+		return
+	}
 }
 
 // instTemplate is a master component prepared for its instances: without

@@ -669,6 +669,12 @@ func newRuleIter(r *recurRule, dtstart dtValue) *ruleIter {
 	if len(r.bySecond) == 0 {
 		it.seconds = []int{s0}
 	}
+	if dtstart.Date {
+		// Dates have no time of day: BYHOUR, BYMINUTE and BYSECOND would
+		// only repeat the day.
+		it.hours, it.minutes, it.seconds = []int{0}, []int{0}, []int{0}
+		return it.anchor(y, m, sday, wd0, h0, mi0)
+	}
 	for _, v := range r.byHour {
 		it.hourLimit |= 1 << uint(v)
 	}
@@ -679,10 +685,15 @@ func newRuleIter(r *recurRule, dtstart dtValue) *ruleIter {
 		it.secondLimit |= 1 << uint(v)
 	}
 
+	return it.anchor(y, m, sday, wd0, h0, mi0)
+}
+
+// anchor sets the period grid from DTSTART.
+func (it *ruleIter) anchor(y, m, sday int64, wd0, h0, mi0 int) *ruleIter {
 	it.y0 = y
 	it.mi0 = y*12 + m - 1
 	it.day0 = sday
-	it.week0 = sday - int64((wd0-r.wkst+7)%7)
+	it.week0 = sday - int64((wd0-it.r.wkst+7)%7)
 	switch it.freq {
 	case freqHourly:
 		it.unit = 3600
@@ -1215,8 +1226,10 @@ func (s *recurSet) eachOccurrence(f *time.Location, from, to time.Time, fn func(
 			if d := s.maxDuration(); d > 0 {
 				slack += d
 			}
+			var first int64 = -1 << 62
 			if !from.IsZero() {
-				it.seek(toWall(from.UTC()) - slack)
+				first = toWall(from.UTC()) - slack
+				it.seek(first)
 			}
 			var limit int64 = maxWall
 			if !to.IsZero() {
@@ -1234,8 +1247,8 @@ func (s *recurSet) eachOccurrence(f *time.Location, from, to time.Time, fn func(
 				if w > limit {
 					break
 				}
-				if w == dtstartWall {
-					continue
+				if w == dtstartWall || w < first {
+					continue // (COUNT rules cannot seek: skip cheaply)
 				}
 				visited++
 				if visited > maxVisit {

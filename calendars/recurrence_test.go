@@ -1139,6 +1139,11 @@ func orcFixed() []*orcEvent {
 		{zone: date, start: orcNaive(2026, 1, 30, 0, 0), rule: &orcRule{freq: "MONTHLY", interval: 1, byDay: []orcWeekday{{-1, time.Friday}}, count: 5},
 			exdates:   []time.Time{orcNaive(2026, 2, 27, 0, 0)},
 			overrides: []orcOverride{{rid: orcNaive(2026, 3, 27, 0, 0), zone: date, start: orcNaive(2026, 4, 2, 0, 0), end: orcNaive(2026, 4, 4, 0, 0)}}},
+		// An overridden instance with a DURATION of days across the end of
+		// summer time: 2029-10-27 12:00 CEST + P1DT1H = 2029-10-28 13:00 CET.
+		{zone: bz, start: orcNaive(2029, 10, 20, 12, 0), endKind: 1, end: orcNaive(2029, 10, 20, 13, 0),
+			rule:      &orcRule{freq: "WEEKLY", interval: 1, count: 3},
+			overrides: []orcOverride{{rid: orcNaive(2029, 10, 27, 12, 0), zone: bz, start: orcNaive(2029, 10, 27, 12, 0), dur: &orcDur{days: 1, exact: time.Hour}}}},
 		// A weekly meeting in Berlin, one instance rescheduled in New York.
 		{zone: bz, start: orcNaive(2026, 3, 2, 9, 0), endKind: 1, end: orcNaive(2026, 3, 2, 10, 0),
 			rule:      &orcRule{freq: "WEEKLY", interval: 1, byDay: []orcWeekday{{0, time.Monday}, {0, time.Thursday}}},

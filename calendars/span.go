@@ -41,6 +41,15 @@ func (o *calObject) span() (start, end time.Time) {
 	)
 	visit := func(oc *occurrence) {
 		l, h, li, hinf := o.envelope(oc, time.UTC)
+		if oc.hasStart && !oc.start.floating() && oc.start.Loc != time.UTC {
+			// A wall time in a gap (start of daylight time) is read with
+			// the offset before it, so a later instance may begin before
+			// it, by at most the gap: only the first instance of an
+			// unbounded rule is visited, so widen.
+			if toWall(wallTime(oc.start.Wall, oc.start.Loc)) != oc.start.Wall {
+				l = l.Add(-26 * time.Hour)
+			}
+		}
 		if !li && (!haveLo || l.Before(lo)) {
 			lo, haveLo = l, true
 		}
@@ -70,9 +79,6 @@ func (o *calObject) span() (start, end time.Time) {
 				it := newRuleIter(r, mt.start)
 				found := !dtstartExcluded
 				countAll := r.count > 0 && r.count <= maxSpanCount
-				// Instances come in increasing order and all have the
-				// master's duration: the first and the last one suffice.
-				var last *dtValue
 				for {
 					if found && !countAll {
 						break
@@ -85,14 +91,8 @@ func (o *calObject) span() (start, end time.Time) {
 					if _, ex := s.ex.find(v); ex {
 						continue
 					}
-					if !found {
-						visit(&occurrence{comp: m, t: mt, start: v, hasStart: true})
-						found = true
-					}
-					last = &v
-				}
-				if last != nil {
-					visit(&occurrence{comp: m, t: mt, start: *last, hasStart: true})
+					visit(&occurrence{comp: m, t: mt, start: v, hasStart: true})
+					found = true
 				}
 				if !found {
 					visit(&base) // could not find the first instance cheaply

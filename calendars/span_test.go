@@ -89,6 +89,8 @@ func TestSpan(t *testing.T) {
 		{"never-matching rule with COUNT", tcCal(tcEvent("DTSTART:20260105T090000Z", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3")...),
 			b("20260105T090000Z", "20260105T090000Z")},
 
+		{"bounds beyond year 9999 are unbounded", tcCal(tcEvent("DTSTART:99991231T120000Z", "DURATION:P2D")...), b("99991231T120000Z", "")},
+		{"floating at year 1 is unbounded in the past", tcCal(tcEvent("DTSTART:00010101T120000", "DURATION:PT1H")...), want{end: u("00010101T130000Z").Add(s + fw)}},
 		{"VTODO DTSTART+DUE", todo("DTSTART:20260105T090000Z", "DUE:20260107T090000Z"), b("20260105T090000Z", "20260107T090000Z")},
 		{"VTODO DTSTART+DURATION", todo("DTSTART:20260105T090000Z", "DURATION:P1D"), b("20260105T090000Z", "20260106T090000Z")},
 		{"VTODO DTSTART", todo("DTSTART:20260105T090000Z"), b("20260105T090000Z", "20260105T090000Z")},
@@ -110,6 +112,23 @@ func TestSpan(t *testing.T) {
 		if !info.Start.Equal(tt.want.start) || !info.End.Equal(tt.want.end) {
 			t.Errorf("%s: span [%v, %v], want [%v, %v]", tt.name, info.Start, info.End, tt.want.start, tt.want.end)
 		}
+	}
+}
+
+// A DTSTART in the gap of the start of daylight time is read with the
+// offset before it (01:30Z), and the next instance (03:00 local) begins
+// earlier (01:00Z): the span must still contain it.
+func TestSpanGapAtDTSTART(t *testing.T) {
+	data := tcCal(tcEvent("DTSTART;TZID=Europe/Berlin:20260329T023000", "RRULE:FREQ=MINUTELY;INTERVAL=30")...)
+	info, err := Validate(data, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Start.After(tcUTC("20260329T010000Z")) || !info.End.IsZero() {
+		t.Errorf("span [%v, %v]", info.Start, info.End)
+	}
+	if got := tcInstances(t, data, "20260329T000000Z", "20260329T013100Z"); strings.Join(got, " ") != "20260329T013000Z 20260329T010000Z 20260329T013000Z" {
+		t.Errorf("instances %v", got)
 	}
 }
 

@@ -427,14 +427,16 @@ func sjNewCalendar(cal *sjComp) (*sjCalendar, error) {
 // their own VCALENDAR first, then in any other of the stream) and the
 // components in stream order. METHOD and the other calendar properties are
 // dropped (an imported invitation becomes a plain object). line is the
-// 1-based line where the object's first component starts. Every component
-// without a UID is passed alone with uid "" (the caller decides). Objects
-// come in the order of their first component.
+// 1-based line where the object's first component starts; uid is the UID
+// value as written. Every component without a UID is passed alone with
+// uid "" (the caller decides). Objects come in the order of their first
+// component.
 //
 // The whole stream is read and checked before fn is first called: data
-// outside a VCALENDAR, malformed content lines, BEGIN/END lines that do not
-// nest, a VERSION other than 2.0 and a VTIMEZONE without TZID are reported
-// as a *ValidationError naming the line, and fn is never called. Split only
+// outside a VCALENDAR, malformed content lines, bare CRs, BEGIN/END lines
+// that do not nest (or nest deeper than 32), a VERSION other than 2.0 and a
+// VTIMEZONE without TZID are reported as a *ValidationError
+// (valid-calendar-data) naming the line, and fn is never called. Split only
 // frames objects: check each with Validate. It stops at fn's first error and
 // returns it unchanged. Output uses CRLF and lines folded at 75 octets.
 func Split(r io.Reader, fn func(obj []byte, uid string, line int) error) error {

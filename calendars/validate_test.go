@@ -239,8 +239,8 @@ func FuzzValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		t0 := time.Now()
 		info, err := Validate(data, nil, nil)
-		if d := time.Since(t0); d > 3*time.Second {
-			t.Fatalf("Validate took %v", d)
+		if d := time.Since(t0); d > 10*time.Second {
+			t.Fatalf("Validate took %v", d) // a hang, not a slow machine
 		}
 		if err != nil {
 			var ve *ValidationError
@@ -272,7 +272,7 @@ func FuzzValidate(f *testing.F) {
 		if _, err := BusyPeriods(data, from, to, nil); err != nil {
 			t.Fatalf("BusyPeriods: %v", err)
 		}
-		if d := time.Since(t0); d > 10*time.Second {
+		if d := time.Since(t0); d > 60*time.Second {
 			t.Fatalf("took %v", d)
 		}
 	})
