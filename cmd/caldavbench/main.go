@@ -12,24 +12,19 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"math/rand"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	_ "time/tzdata" // the expected matches need the zones' real rules
+
+	"github.com/rolodav/rolodav/internal/loadtest"
 )
 
 const (
@@ -60,29 +55,12 @@ func main() {
 }
 
 func run(nEvents, nTodos, writers int, binary string) error {
-	dir, err := os.MkdirTemp("", "caldavbench")
+	srv, err := loadtest.Start(binary, login, password)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	if binary == "" {
-		binary = filepath.Join(dir, "rolodav")
-		if out, err := exec.Command("go", "build", "-o", binary, "./cmd/rolodav").CombinedOutput(); err != nil {
-			return fmt.Errorf("build: %v\n%s", err, out)
-		}
-	}
-	data := filepath.Join(dir, "data")
-	add := exec.Command(binary, "user", "add", login, "--data", data, "--password-stdin")
-	add.Stdin = strings.NewReader(password + "\n")
-	if out, err := add.CombinedOutput(); err != nil {
-		return fmt.Errorf("user add: %v\n%s", err, out)
-	}
-	srv, base, err := startServer(binary, data)
-	if err != nil {
-		return err
-	}
-	defer srv.Process.Kill()
-	b := &bench{base: base, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: writers * 2}}}
+	defer srv.Stop()
+	b := srv.Client(writers * 2)
 
 	zones, err := loadZones()
 	if err != nil {
@@ -106,30 +84,30 @@ func run(nEvents, nTodos, writers int, binary string) error {
 	fmt.Printf("%-50s %12s %24s\n", "phase", "time", "result")
 
 	var size atomic.Int64
-	d, err := parallel(nEvents, writers, func(i int) error {
+	d, err := loadtest.Parallel(nEvents, writers, func(i int) error {
 		body := evs[i].render(0)
 		size.Add(int64(len(body)))
-		return b.put(calPath+evs[i].name(), body)
+		return b.Put(calPath+evs[i].name(), icsType, body)
 	})
 	if err != nil {
 		return err
 	}
 	report(fmt.Sprintf("PUT %d events (%d writers)", nEvents, writers), d,
 		fmt.Sprintf("%.0f PUT/s, %.0f B avg", float64(nEvents)/d.Seconds(), float64(size.Load())/float64(nEvents)))
-	d, err = parallel(nTodos, writers, func(i int) error { return b.put(taskPath+tds[i].name(), tds[i].render()) })
+	d, err = loadtest.Parallel(nTodos, writers, func(i int) error { return b.Put(taskPath+tds[i].name(), icsType, tds[i].render()) })
 	if err != nil {
 		return err
 	}
 	report(fmt.Sprintf("PUT %d todos (%d writers)", nTodos, writers), d, fmt.Sprintf("%.0f PUT/s", float64(nTodos)/d.Seconds()))
-	hwm, _ := memory(srv.Process.Pid)
+	hwm, _ := srv.Memory()
 	fmt.Printf("%-50s %37s\n", "  server peak memory after the writes", hwm)
-	fmt.Printf("%-50s %37s\n", "  data directory on disk", fmt.Sprintf("%.1f MB", float64(dirSize(data))/1e6))
+	fmt.Printf("%-50s %37s\n", "  data directory on disk", loadtest.MB(srv.DataSize()))
 	// Reset the peak so what follows measures the read path.
-	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", srv.Process.Pid), []byte("5"), 0)
+	srv.ResetPeak()
 
 	// One month, getetag only (DAVx5, most sync clients).
 	wantNames, wantInstances := expectedMonth(evs)
-	body, d, err := b.do("REPORT", calPath, calQuery("VEVENT", "<D:getetag/>"), "Depth: 1")
+	body, d, err := b.Do("REPORT", calPath, calQuery("VEVENT", "<D:getetag/>"), "Depth: 1")
 	if err != nil {
 		return err
 	}
@@ -137,7 +115,7 @@ func run(nEvents, nTodos, writers int, binary string) error {
 	report("calendar-query VEVENT one month (getetag)", d, fmt.Sprintf("%d matches%s", len(matches), compare(matches, wantNames)))
 
 	// One month, expanded (python-caldav, agenda views).
-	body, d, err = b.do("REPORT", calPath, calQuery("VEVENT", `<D:getetag/><C:calendar-data><C:expand start="`+utc(monthStart)+`" end="`+utc(monthEnd)+`"/></C:calendar-data>`), "Depth: 1")
+	body, d, err = b.Do("REPORT", calPath, calQuery("VEVENT", `<D:getetag/><C:calendar-data><C:expand start="`+utc(monthStart)+`" end="`+utc(monthEnd)+`"/></C:calendar-data>`), "Depth: 1")
 	if err != nil {
 		return err
 	}
@@ -146,9 +124,9 @@ func run(nEvents, nTodos, writers int, binary string) error {
 	if inst != wantInstances {
 		check = fmt.Sprintf(" (MISMATCH: want %d)", wantInstances)
 	}
-	report("calendar-query one month, expanded", d, fmt.Sprintf("%d instances, %s%s", inst, mb(len(body)), check))
+	report("calendar-query one month, expanded", d, fmt.Sprintf("%d instances, %s%s", inst, loadtest.MB(int64(len(body))), check))
 
-	body, d, err = b.do("REPORT", calPath, `<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="`+
+	body, d, err = b.Do("REPORT", calPath, `<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="`+
 		utc(monthStart)+`" end="`+utc(monthEnd)+`"/></C:free-busy-query>`, "Depth: 1")
 	if err != nil {
 		return err
@@ -159,7 +137,7 @@ func run(nEvents, nTodos, writers int, binary string) error {
 	}
 	report("free-busy-query one month", d, fmt.Sprintf("%d busy periods%s", busyPeriods(string(body)), check))
 
-	body, d, err = b.do("REPORT", calPath, syncReq(""), "Depth: 1")
+	body, d, err = b.Do("REPORT", calPath, syncReq(""), "Depth: 1")
 	if err != nil {
 		return err
 	}
@@ -168,7 +146,7 @@ func run(nEvents, nTodos, writers int, binary string) error {
 		return fmt.Errorf("no sync token in the initial sync")
 	}
 	members := len(responseRE.FindAll(body, -1))
-	report("sync-collection initial (getetag)", d, fmt.Sprintf("%d members, %s", members, mb(len(body))))
+	report("sync-collection initial (getetag)", d, fmt.Sprintf("%d members, %s", members, loadtest.MB(int64(len(body)))))
 	if members != nEvents {
 		fmt.Printf("  MISMATCH: initial sync lists %d members, want %d\n", members, nEvents)
 	}
@@ -179,11 +157,11 @@ func run(nEvents, nTodos, writers int, binary string) error {
 		changed[rng.Intn(nEvents)] = true
 	}
 	for i := range changed {
-		if err := b.put(calPath+evs[i].name(), evs[i].render(1)); err != nil {
+		if err := b.Put(calPath+evs[i].name(), icsType, evs[i].render(1)); err != nil {
 			return err
 		}
 	}
-	body, d, err = b.do("REPORT", calPath, syncReq(string(token[1])), "Depth: 1")
+	body, d, err = b.Do("REPORT", calPath, syncReq(string(token[1])), "Depth: 1")
 	if err != nil {
 		return err
 	}
@@ -199,7 +177,7 @@ func run(nEvents, nTodos, writers int, binary string) error {
 		total, reqs := 0, 0
 		for i := 0; i < len(matches); i += batch {
 			part := matches[i:min(i+batch, len(matches))]
-			body, _, err := b.do("REPORT", calPath, multigetReq(calPath, part), "Depth: 1")
+			body, _, err := b.Do("REPORT", calPath, multigetReq(calPath, part), "Depth: 1")
 			if err != nil {
 				return err
 			}
@@ -214,14 +192,14 @@ func run(nEvents, nTodos, writers int, binary string) error {
 			fmt.Sprintf("%d req, %.2f ms/req", reqs, float64(d.Microseconds())/1000/float64(max(reqs, 1))))
 	}
 
-	body, d, err = b.do("REPORT", taskPath, calQuery("VTODO", "<D:getetag/>"), "Depth: 1")
+	body, d, err = b.Do("REPORT", taskPath, calQuery("VTODO", "<D:getetag/>"), "Depth: 1")
 	if err != nil {
 		return err
 	}
 	todoMatches := hrefNames(body, taskPath)
 	report("calendar-query VTODO one month (getetag)", d, fmt.Sprintf("%d matches%s", len(todoMatches), compare(todoMatches, expectedTodos(tds))))
 
-	hwm, rss := memory(srv.Process.Pid)
+	hwm, rss := srv.Memory()
 	fmt.Printf("\nserver peak memory during the reads (VmHWM) %s, resident now %s\n", hwm, rss)
 	return nil
 }
@@ -624,150 +602,8 @@ func busyPeriods(cal string) int {
 	return n
 }
 
-// parallel runs f(0..n-1) on w goroutines and returns the elapsed time.
-func parallel(n, w int, f func(int) error) (time.Duration, error) {
-	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errc := make(chan error, w)
-	for range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					errc <- err
-					next.Store(int64(n)) // stop the others
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errc)
-	return time.Since(start), <-errc
-}
-
-type bench struct {
-	base   string
-	client *http.Client
-}
-
-func (b *bench) do(method, path, body string, hdr ...string) ([]byte, time.Duration, error) {
-	req, err := http.NewRequest(method, b.base+path, strings.NewReader(body))
-	if err != nil {
-		return nil, 0, err
-	}
-	req.SetBasicAuth(login, password)
-	req.Header.Set("Content-Type", "application/xml; charset=utf-8")
-	for _, h := range hdr {
-		k, v, _ := strings.Cut(h, ": ")
-		req.Header.Set(k, v)
-	}
-	start := time.Now()
-	resp, err := b.client.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	d := time.Since(start)
-	if err != nil {
-		return nil, 0, err
-	}
-	if resp.StatusCode >= 300 {
-		return nil, 0, fmt.Errorf("%s %s: %d %.500s", method, path, resp.StatusCode, out)
-	}
-	return out, d, nil
-}
-
-func (b *bench) put(path string, data []byte) error {
-	req, err := http.NewRequest("PUT", b.base+path, bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	req.SetBasicAuth(login, password)
-	req.Header.Set("Content-Type", "text/calendar; charset=utf-8")
-	resp, err := b.client.Do(req)
-	if err != nil {
-		return err
-	}
-	msg, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 201 && resp.StatusCode != 204 {
-		return fmt.Errorf("PUT %s: %d %.500s\n%s", path, resp.StatusCode, msg, data)
-	}
-	return nil
-}
-
 func report(phase string, d time.Duration, extra string) {
 	fmt.Printf("%-50s %12s %24s\n", phase, d.Round(time.Millisecond), extra)
 }
 
-func mb(n int) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
-
-var listenRE = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)/dav/`)
-
-func startServer(binary, data string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(binary, "serve", "--data", data, "--listen", "127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, "", err
-	}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case u := <-found:
-		return cmd, u, nil
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		return nil, "", fmt.Errorf("server did not start")
-	}
-}
-
-// memory reads the server's peak and current resident size from /proc.
-func memory(pid int) (hwm, rss string) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "?", "?"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			hwm = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			rss = strings.TrimSpace(v)
-		}
-	}
-	return hwm, rss
-}
-
-func dirSize(dir string) int64 {
-	var n int64
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if info, err := d.Info(); err == nil {
-				n += info.Size()
-			}
-		}
-		return nil
-	})
-	return n
-}
+const icsType = "text/calendar; charset=utf-8"
