@@ -4,6 +4,7 @@
 package dav
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -147,10 +148,10 @@ func readXML(q *request) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(strings.TrimSpace(string(data))) == 0 {
+	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
-	return parseXML(strings.NewReader(string(data)))
+	return parseXML(bytes.NewReader(data))
 }
 
 // badXML answers a body that could not be read or parsed.

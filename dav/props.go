@@ -180,9 +180,7 @@ func hrefXML(href string) string { return "<D:href>" + escape(href) + "</D:href>
 
 func (h *Handler) privileges(r *resource) string {
 	switch r.kind {
-	case tRoot, tPrincipals, tHomes, tWellKnown:
-		return "<D:privilege><D:read/></D:privilege><D:privilege><D:read-current-user-privilege-set/></D:privilege>"
-	case tPrincipal:
+	case tRoot, tPrincipals, tHomes, tWellKnown, tPrincipal:
 		return "<D:privilege><D:read/></D:privilege><D:privilege><D:read-current-user-privilege-set/></D:privilege>"
 	}
 	return "<D:privilege><D:all/></D:privilege><D:privilege><D:read/></D:privilege><D:privilege><D:write/></D:privilege>" +
