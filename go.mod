@@ -13,6 +13,8 @@ require (
 )
 
 require (
+	github.com/nyaruka/phonenumbers v1.8.1 // indirect
 	github.com/teambition/rrule-go v1.8.2 // indirect
 	golang.org/x/sys v0.49.0 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
 )

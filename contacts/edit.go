@@ -1,0 +1,194 @@
+package contacts
+
+import (
+	"slices"
+	"strings"
+)
+
+// Param is one parameter of a Prop. Name is upper-case; Values are
+// unquoted, with RFC 6868 caret escapes resolved in 4.0 cards. Values is nil
+// for a bare (vCard 2.1 style) parameter; ParseProps turns those into TYPE
+// or ENCODING, and merges several TYPE parameters into the first.
+type Param struct {
+	Name   string
+	Values []string
+}
+
+// Prop is one content line of a card, for editing (see ParseProps and
+// FormatProps). BEGIN, VERSION and END are props as well.
+type Prop struct {
+	Group  string // "" when none
+	Name   string // upper-case
+	Params []Param
+	Value  string // raw: escaped exactly as in the card
+
+	raw  []byte // the line as read (folded, with its line end)
+	orig *Prop  // the fields as read, to tell whether the prop was changed
+}
+
+// Text returns the value with text escapes resolved.
+func (p *Prop) Text() string { return unescapeText([]byte(p.Value)) }
+
+// Param returns the values of the parameter called name (upper-case), nil
+// when absent.
+func (p *Prop) Param(name string) []string {
+	for _, q := range p.Params {
+		if q.Name == name {
+			return q.Values
+		}
+	}
+	return nil
+}
+
+// unchanged reports whether p still holds the fields it was read with.
+func (p *Prop) unchanged() bool {
+	o := p.orig
+	if o == nil || p.raw == nil || p.Group != o.Group || p.Name != o.Name || p.Value != o.Value || len(p.Params) != len(o.Params) {
+		return false
+	}
+	for i, q := range p.Params {
+		if q.Name != o.Params[i].Name || (q.Values == nil) != (o.Params[i].Values == nil) || !slices.Equal(q.Values, o.Params[i].Values) {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseProps validates a card (see Validate) and returns its version and
+// its content lines in order, BEGIN:VCARD, VERSION and END:VCARD included.
+// Blank lines are left out.
+func ParseProps(data []byte) (version string, props []Prop, err error) {
+	info, err := Validate(data)
+	if err != nil {
+		return "", nil, err
+	}
+	v4 := info.Version == "4.0"
+	s := newScanner(data)
+	var buf []byte
+	for {
+		l, ok := s.next()
+		if !ok {
+			break
+		}
+		c := s.content(l, buf)
+		if l.folded {
+			buf = c
+		}
+		if isBlank(c) {
+			continue
+		}
+		pl, msg := parseProp(c)
+		if msg != "" {
+			continue // cannot happen in a valid card
+		}
+		p := &property{group: string(pl.group), name: strings.ToUpper(string(pl.name)), value: string(pl.value)}
+		eachParam(pl.params, func(n, raw []byte) bool {
+			pn := strings.ToUpper(string(n))
+			if raw == nil {
+				p.params = append(p.params, param{name: pn})
+				return true
+			}
+			vals := []string{}
+			eachValue(raw, func(v []byte) bool {
+				sv := string(v)
+				if v4 {
+					sv = decodeCaret(sv)
+				}
+				if pn == paramType {
+					vals = append(vals, strings.Split(sv, ",")...)
+				} else {
+					vals = append(vals, sv)
+				}
+				return true
+			})
+			p.params = append(p.params, param{name: pn, values: vals})
+			return true
+		})
+		normalizeParams(p)
+		prop := Prop{Group: p.group, Name: p.name, Value: p.value}
+		for _, q := range p.params {
+			prop.Params = append(prop.Params, Param{Name: q.name, Values: q.values})
+		}
+		orig := prop
+		orig.Params = cloneParams(prop.Params)
+		prop.orig = &orig
+		prop.raw = data[l.start:l.end]
+		props = append(props, prop)
+	}
+	return info.Version, props, nil
+}
+
+func cloneParams(ps []Param) []Param {
+	if ps == nil {
+		return nil
+	}
+	out := make([]Param, len(ps))
+	for i, q := range ps {
+		out[i] = Param{Name: q.Name, Values: slices.Clone(q.Values)}
+	}
+	return out
+}
+
+// FormatProps writes content lines as a card of the given version ("3.0"
+// or "4.0"; it decides how parameter values are escaped). A prop returned
+// by ParseProps and not changed since is written with its original bytes
+// when its line end is eol; any other is formatted, folded at 75 octets and ended with eol. The
+// caller provides BEGIN, VERSION and END.
+func FormatProps(props []Prop, version, eol string) []byte {
+	v4 := version == "4.0"
+	var out, line []byte
+	for i := range props {
+		p := &props[i]
+		if p.unchanged() && rawEndsWith(p.raw, eol) {
+			out = append(out, p.raw...)
+			if len(p.raw) > 0 && p.raw[len(p.raw)-1] != '\n' && i < len(props)-1 {
+				out = append(out, eol...) // the original last line had no terminator
+			}
+			continue
+		}
+		q := &property{group: p.Group, name: p.Name, spelling: p.Name, value: p.Value}
+		for _, pa := range p.Params {
+			q.params = append(q.params, param{name: pa.Name, values: pa.Values})
+		}
+		line = formatProp(line[:0], q, v4)
+		out = appendFolded(out, line, eol)
+	}
+	return out
+}
+
+// rawEndsWith reports whether a raw line ends with eol, or has no line end.
+func rawEndsWith(raw []byte, eol string) bool {
+	n := len(raw)
+	switch {
+	case n == 0 || raw[n-1] != '\n':
+		return true
+	case eol == "\n":
+		return n < 2 || raw[n-2] != '\r'
+	default:
+		return n >= 2 && raw[n-2] == '\r'
+	}
+}
+
+// LineEnding returns the line end used by the first line of data: "\n"
+// when it is a bare LF, else "\r\n".
+func LineEnding(data []byte) string {
+	for i, c := range data {
+		if c == '\n' {
+			if i > 0 && data[i-1] == '\r' {
+				return "\r\n"
+			}
+			return "\n"
+		}
+	}
+	return "\r\n"
+}
+
+// UnescapeText resolves the text escapes of a raw value (\\ \n \, \; \:).
+func UnescapeText(raw string) string { return unescapeText([]byte(raw)) }
+
+// EscapeText escapes a text value for a content line.
+func EscapeText(s string) string { return escapeText(s) }
+
+// SplitRaw splits a raw value at the separators (';' or ',') that are not
+// escaped; the parts stay escaped.
+func SplitRaw(raw string, sep byte) []string { return splitUnescaped(raw, sep) }

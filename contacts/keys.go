@@ -1,0 +1,391 @@
+package contacts
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Keys are the normalised values of a card used to find duplicates. All
+// strings are already normalised; slices hold no duplicates.
+type Keys struct {
+	Names     []string // folded name tokens (from N, else FN), sorted
+	Family    []string // folded family-name tokens from N (nil without N)
+	Given     []string // folded given and additional name tokens from N
+	Phones    []string // E.164 ("+33612345678"), or the bare digits when unparseable
+	Emails    []string // lower-case, googlemail.com → gmail.com
+	Birthday  string   // "YYYY-MM-DD" or "--MM-DD", "" when absent or unreadable
+	Org       string   // folded tokens of the first ORG component, joined by spaces
+	Addresses []string // NormalizeAddress(street, postcode) of each ADR
+}
+
+// EachProperty calls fn for every well-formed content line of data
+// (unfolded) with the upper-case property name (group removed), the raw
+// parameters (each introduced by ';') and the raw value, still escaped
+// (structured values must be split before unescaping). Lines that cannot be
+// parsed are skipped. fn returns false to stop. The slices are only valid
+// during the call.
+func EachProperty(data []byte, fn func(name string, params, value []byte) bool) {
+	s := newScanner(data)
+	var buf []byte
+	for {
+		l, ok := s.next()
+		if !ok {
+			return
+		}
+		line := s.content(l, buf)
+		if l.folded {
+			buf = line
+		}
+		p, msg := parseProp(line)
+		if msg != "" {
+			continue
+		}
+		if !fn(upperName(p.name), p.params, p.value) {
+			return
+		}
+	}
+}
+
+func upperName(b []byte) string {
+	switch {
+	case asciiEqualFold(b, "FN"):
+		return "FN"
+	case asciiEqualFold(b, "N"):
+		return "N"
+	case asciiEqualFold(b, "TEL"):
+		return "TEL"
+	case asciiEqualFold(b, "EMAIL"):
+		return "EMAIL"
+	case asciiEqualFold(b, "BDAY"):
+		return "BDAY"
+	case asciiEqualFold(b, "ORG"):
+		return "ORG"
+	case asciiEqualFold(b, "ADR"):
+		return "ADR"
+	case asciiEqualFold(b, "UID"):
+		return "UID"
+	}
+	return strings.ToUpper(string(b))
+}
+
+// ExtractKeys reads the matching keys of a card. region is the default
+// region (ISO 3166 code such as "FR") for phone numbers written without a
+// country code. It never fails: what cannot be read is left out.
+func ExtractKeys(data []byte, region string) Keys {
+	var k Keys
+	var fn string
+	hasN := false
+	EachProperty(data, func(name string, params, value []byte) bool {
+		switch name {
+		case "FN":
+			if fn == "" {
+				fn = unescapeText(value)
+			}
+		case "N":
+			if hasN {
+				break
+			}
+			parts := splitStructured(string(value))
+			var fam, giv []string
+			for i, part := range parts {
+				if i > 2 {
+					break
+				}
+				toks := NameTokens(unescapeText([]byte(part)))
+				if i == 0 {
+					fam = append(fam, toks...)
+				} else {
+					giv = append(giv, toks...)
+				}
+			}
+			if len(fam)+len(giv) > 0 {
+				hasN = true
+				k.Family, k.Given = fam, giv
+			}
+		case "TEL":
+			v := strings.TrimSpace(unescapeText(value))
+			if len(v) > 4 && strings.EqualFold(v[:4], "tel:") {
+				v = v[4:]
+			}
+			if p := NormalizePhone(v, region); p != "" {
+				k.Phones = appendUnique(k.Phones, p)
+			}
+		case "EMAIL":
+			if e := NormalizeEmail(unescapeText(value)); e != "" {
+				k.Emails = appendUnique(k.Emails, e)
+			}
+		case "BDAY":
+			if k.Birthday == "" {
+				k.Birthday = NormalizeBirthday(unescapeText(value))
+			}
+		case "ORG":
+			if k.Org == "" {
+				parts := splitStructured(string(value))
+				k.Org = strings.Join(NameTokens(unescapeText([]byte(parts[0]))), " ")
+			}
+		case "ADR":
+			parts := splitStructured(string(value))
+			var street, code string
+			if len(parts) > 2 {
+				street = unescapeText([]byte(parts[2]))
+			}
+			if len(parts) > 5 {
+				code = unescapeText([]byte(parts[5]))
+			}
+			if a := NormalizeAddress(street, code); a != "" {
+				k.Addresses = appendUnique(k.Addresses, a)
+			}
+		}
+		return true
+	})
+	if hasN {
+		k.Names = append(append([]string(nil), k.Family...), k.Given...)
+	} else {
+		k.Names = NameTokens(fn)
+	}
+	k.Names = sortUnique(k.Names)
+	return k
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func sortUnique(list []string) []string {
+	if len(list) < 2 {
+		return list
+	}
+	sort.Strings(list)
+	out := list[:1]
+	for _, s := range list[1:] {
+		if s != out[len(out)-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// nameStopWords are titles and suffixes that say nothing about identity.
+var nameStopWords = map[string]bool{
+	"mr": true, "mrs": true, "ms": true, "miss": true, "dr": true, "prof": true,
+	"jr": true, "sr": true, "m": false, "mme": true, "mlle": true, "herr": true, "frau": true,
+}
+
+// NameTokens folds s (FoldName) and splits it into tokens at anything that
+// is not a letter or a digit; apostrophes are dropped ("O'Brien" → "obrien")
+// and titles such as "Dr" are removed. The order of s is kept.
+func NameTokens(s string) []string { return tokens(s, true) }
+
+func tokens(s string, stop bool) []string {
+	f := FoldName(s)
+	var toks []string
+	start := -1
+	for i, r := range f {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			toks = appendToken(toks, f[start:i], stop)
+			start = -1
+		}
+	}
+	if start >= 0 {
+		toks = appendToken(toks, f[start:], stop)
+	}
+	return toks
+}
+
+func appendToken(toks []string, t string, stop bool) []string {
+	if stop && nameStopWords[t] {
+		return toks
+	}
+	return append(toks, t)
+}
+
+// foldSpecial maps letters that do not decompose into a base letter and a
+// combining mark.
+var foldSpecial = map[rune]string{
+	'ß': "ss", 'ø': "o", 'æ': "ae", 'œ': "oe", 'ł': "l", 'đ': "d", 'ð': "d",
+	'þ': "th", 'ı': "i", 'ŀ': "l",
+}
+
+// FoldName returns s case-folded with accents removed ("Émile Ørsted" →
+// "emile orsted"); apostrophes are deleted.
+func FoldName(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf || s[i] == '\'' {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
+	d := norm.NFD.String(s)
+	var b strings.Builder
+	b.Grow(len(d))
+	for _, r := range d {
+		if unicode.Is(unicode.Mn, r) || r == '\'' || r == '’' || r == 'ʼ' {
+			continue
+		}
+		r = unicode.ToLower(r)
+		if sp, ok := foldSpecial[r]; ok {
+			b.WriteString(sp)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// NormalizePhone returns raw in E.164 form. Numbers written with a country
+// code ("+44 20…", "0044 20…") ignore region; others are read as numbers of
+// region. When the number cannot be parsed its digits are returned (with a
+// leading '+' if it had one); "" when it has fewer than 3 digits.
+func NormalizePhone(raw, region string) string {
+	var digits []byte
+	plus := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case '0' <= c && c <= '9':
+			digits = append(digits, c)
+		case c == '+' && len(digits) == 0:
+			plus = true
+		case c == ';' || c == 'x' || c == 'X' || c == ',':
+			i = len(raw) // extension or pause: stop
+		}
+	}
+	if len(digits) < 3 {
+		return ""
+	}
+	if region == "" {
+		region = "ZZ"
+	}
+	num, err := phonenumbers.Parse(raw, strings.ToUpper(region))
+	if err == nil && num.GetNationalNumber() != 0 {
+		if e := phonenumbers.Format(num, phonenumbers.E164); len(e) > 2 {
+			return e
+		}
+	}
+	if plus {
+		return "+" + string(digits)
+	}
+	return string(digits)
+}
+
+// NormalizeEmail lower-cases an address, strips a "mailto:" prefix and
+// surrounding spaces or angle brackets, and maps googlemail.com to
+// gmail.com. It returns "" for a value without '@'.
+func NormalizeEmail(raw string) string {
+	e := strings.TrimSpace(raw)
+	if len(e) > 7 && strings.EqualFold(e[:7], "mailto:") {
+		e = e[7:]
+	}
+	e = strings.Trim(e, "<> \t")
+	e = strings.ToLower(e)
+	at := strings.LastIndexByte(e, '@')
+	if at <= 0 || at == len(e)-1 {
+		return ""
+	}
+	if e[at+1:] == "googlemail.com" {
+		e = e[:at+1] + "gmail.com"
+	}
+	return e
+}
+
+// NormalizeBirthday reads the date forms of vCard 3.0 and 4.0 ("1980-05-17",
+// "19800517", "1980-05-17T00:00:00Z", "--0517", "--05-17") and returns
+// "YYYY-MM-DD", or "--MM-DD" without a year (Apple's year 1604 counts as
+// none). It returns "" for anything else.
+func NormalizeBirthday(raw string) string {
+	s := strings.TrimSpace(raw)
+	if i := strings.IndexAny(s, "Tt "); i >= 0 {
+		s = s[:i]
+	}
+	year := ""
+	var md string
+	switch {
+	case strings.HasPrefix(s, "--"):
+		md = strings.ReplaceAll(s[2:], "-", "")
+	default:
+		d := strings.ReplaceAll(s, "-", "")
+		if len(d) != 8 {
+			return ""
+		}
+		year, md = d[:4], d[4:]
+	}
+	if len(md) != 4 || !allDigits(year) || !allDigits(md) {
+		return ""
+	}
+	m := (md[0]-'0')*10 + md[1] - '0'
+	dd := (md[2]-'0')*10 + md[3] - '0'
+	if m < 1 || m > 12 || dd < 1 || dd > 31 {
+		return ""
+	}
+	if year == "1604" || year == "0000" {
+		year = ""
+	}
+	if year == "" {
+		return "--" + md[:2] + "-" + md[2:]
+	}
+	return year + "-" + md[:2] + "-" + md[2:]
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// streetWords maps common street-type abbreviations to one spelling.
+var streetWords = map[string]string{
+	"st": "street", "str": "strasse", "straße": "strasse", "rd": "road", "ave": "avenue",
+	"av": "avenue", "bd": "boulevard", "bld": "boulevard", "blvd": "boulevard",
+	"dr": "drive", "ln": "lane", "pl": "place", "sq": "square",
+}
+
+// NormalizeAddress returns a key for a street and a postcode: folded street
+// tokens (common abbreviations expanded) and the postcode letters and digits
+// in upper case, separated by '|'. It returns "" when both are empty.
+func NormalizeAddress(street, postcode string) string {
+	var b bytes.Buffer
+	for i, t := range tokens(street, false) {
+		if w, ok := streetWords[t]; ok {
+			t = w
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t)
+	}
+	streetLen := b.Len()
+	b.WriteByte('|')
+	for _, r := range strings.ToUpper(postcode) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	if streetLen == 0 && b.Len() == 1 {
+		return ""
+	}
+	return b.String()
+}

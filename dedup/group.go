@@ -1,0 +1,148 @@
+package dedup
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Find returns the groups of cards that look like the same person, the
+// strongest first (auto before review, then by score). Cards that are in
+// no group are not listed. Find never compares all pairs: see dedup.md.
+func Find(cards []Card, opt Options) ([]Group, error) {
+	g, _ := find(cards, opt)
+	return g, nil
+}
+
+// find is Find that also returns the number of candidate pairs compared.
+func find(cards []Card, opt Options) ([]Group, int64) {
+	if opt.MaxGroupSize <= 0 {
+		opt.MaxGroupSize = 20
+	}
+	if opt.MaxBlock <= 0 {
+		opt.MaxBlock = 200
+	}
+	bk := extract(cards, opt.Region)
+	pairs, compared := bk.candidates(opt.MaxBlock)
+	return bk.group(cards, pairs, opt.MaxGroupSize), compared
+}
+
+// cluster is a group being built.
+type cluster struct {
+	members []uint32
+	auto    bool    // every joining pair was auto
+	weakest float32 // score of the weakest joining pair
+}
+
+// group joins the pairs into groups, strongest pairs first. Two clusters
+// are joined only when no card of one conflicts with a card of the other
+// (a different birthday or given name), and the result is not too big:
+// A≈B and B≈C do not put A with C when A and C disagree.
+func (bk *book) group(cards []Card, pairs []pair, maxSize int) []Group {
+	slices.SortFunc(pairs, func(x, y pair) int {
+		if x.auto != y.auto {
+			if x.auto {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(y.score, x.score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.a, y.a); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.b, y.b)
+	})
+	of := map[uint32]*cluster{}
+	get := func(i uint32) *cluster {
+		c := of[i]
+		if c == nil {
+			c = &cluster{members: []uint32{i}, auto: true, weakest: float32(math.Inf(1))}
+			of[i] = c
+		}
+		return c
+	}
+	for _, p := range pairs {
+		ca, cb := get(p.a), get(p.b)
+		if ca == cb || len(ca.members)+len(cb.members) > maxSize {
+			continue
+		}
+		// A pair that shares only a name (homonyms, a family at one
+		// address) may form a group of two but never grow one.
+		if p.weak && len(ca.members)+len(cb.members) > 2 {
+			continue
+		}
+		if bk.clash(ca.members, cb.members) {
+			continue
+		}
+		if len(ca.members) < len(cb.members) {
+			ca, cb = cb, ca
+		}
+		ca.members = append(ca.members, cb.members...)
+		ca.auto = ca.auto && cb.auto && p.auto
+		ca.weakest = min(ca.weakest, cb.weakest, p.score)
+		for _, m := range cb.members {
+			of[m] = ca
+		}
+	}
+	var groups []Group
+	done := map[*cluster]bool{}
+	for _, c := range of {
+		if done[c] || len(c.members) < 2 {
+			continue
+		}
+		done[c] = true
+		uids := make([]string, len(c.members))
+		for i, m := range c.members {
+			uids[i] = cards[m].UID
+		}
+		slices.Sort(uids)
+		g := Group{ID: GroupID(uids), Band: BandReview, UIDs: uids}
+		if c.auto {
+			g.Band = BandAuto
+		}
+		g.Score = math.Round(1/(1+math.Exp(-(float64(c.weakest)-reviewMin)/3))*1000) / 1000
+		groups = append(groups, g)
+	}
+	slices.SortFunc(groups, func(x, y Group) int {
+		if x.Band != y.Band {
+			if x.Band == BandAuto {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(y.Score, x.Score); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	return groups
+}
+
+func (bk *book) clash(a, b []uint32) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if bk.conflict(x, y) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// GroupID is the stable identifier of a group of cards: the hex of a hash
+// of the sorted UIDs (the order of uids does not matter).
+func GroupID(uids []string) string {
+	s := slices.Clone(uids)
+	slices.Sort(s)
+	h := sha256.New()
+	for _, u := range s {
+		h.Write([]byte(u))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
