@@ -179,7 +179,7 @@ func sortUnique(list []string) []string {
 // nameStopWords are titles and suffixes that say nothing about identity.
 var nameStopWords = map[string]bool{
 	"mr": true, "mrs": true, "ms": true, "miss": true, "dr": true, "prof": true,
-	"jr": true, "sr": true, "m": false, "mme": true, "mlle": true, "herr": true, "frau": true,
+	"jr": true, "sr": true, "mme": true, "mlle": true, "herr": true, "frau": true,
 }
 
 // NameTokens folds s (FoldName) and splits it into tokens at anything that
@@ -277,16 +277,20 @@ func NormalizePhone(raw, region string) string {
 	if region == "" {
 		region = "ZZ"
 	}
-	num, err := phonenumbers.Parse(raw, strings.ToUpper(region))
+	// Only the digits (and the '+') are parsed: the separators are already
+	// gone, which spares the library its slow extension and punctuation
+	// handling.
+	clean := string(digits)
+	if plus {
+		clean = "+" + clean
+	}
+	num, err := phonenumbers.Parse(clean, strings.ToUpper(region))
 	if err == nil && num.GetNationalNumber() != 0 {
 		if e := phonenumbers.Format(num, phonenumbers.E164); len(e) > 2 {
 			return e
 		}
 	}
-	if plus {
-		return "+" + string(digits)
-	}
-	return string(digits)
+	return clean
 }
 
 // NormalizeEmail lower-cases an address, strips a "mailto:" prefix and

@@ -120,3 +120,35 @@ func TestFindHugeBlockAndCap(t *testing.T) {
 		t.Errorf("identical cards: %+v", g)
 	}
 }
+
+func TestFindEmptyAndNameless(t *testing.T) {
+	if g, err := Find(nil, Options{}); err != nil || len(g) != 0 {
+		t.Errorf("Find(nil) = %v, %v", g, err)
+	}
+	g := findOne(t,
+		vc("a", "ORG:ACME", "TEL:0612345678"),
+		vc("b", "ORG:ACME", "TEL:0612345678", "EMAIL:x@example.org"),
+		vc("c", "FN:", "EMAIL:x@example.org"),
+	)
+	for _, gr := range g {
+		if gr.Band == BandAuto {
+			t.Errorf("nameless cards grouped in auto: %+v", gr)
+		}
+	}
+}
+
+func TestFindNamesakesOnSwitchboard(t *testing.T) {
+	var cards []Card
+	for i := 0; i < 50; i++ {
+		cards = append(cards, vc(fmt.Sprint("x", i), fmt.Sprintf("FN:Other%d Person", i), "TEL:01 40 50 60 70"))
+	}
+	cards = append(cards,
+		vc("a", "FN:Jean Martin", "TEL:01 40 50 60 70"),
+		vc("b", "FN:Jean Martin", "TEL:01 40 50 60 70", "EMAIL:jm@example.org"),
+	)
+	for _, gr := range findOne(t, cards...) {
+		if gr.Band == BandAuto {
+			t.Errorf("namesakes on a switchboard in auto: %+v", gr)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"unicode/utf8"
 )
 
 // Options tune Find.
@@ -391,12 +390,14 @@ func (bk *book) score(i, j uint32) (s float64, auto, weak, ok bool) {
 	} else if len(a.phones) > 0 && len(b.phones) > 0 {
 		s -= 3
 	}
+	personalEmail := false
 	if n, h := countShared(a.emails, b.emails); n > 0 {
 		shared = true
 		f := bk.freq[h]
 		s += idfWeight(f, 7) + float64(n-1)
 		if f <= 6 {
 			strong++
+			personalEmail = true
 		}
 	} else if len(a.emails) > 0 && len(b.emails) > 0 {
 		s -= 3
@@ -417,15 +418,29 @@ func (bk *book) score(i, j uint32) (s float64, auto, weak, ok bool) {
 	}
 	// Subset (or identical): everything the smaller card says, the other
 	// says too, and they share a phone or an e-mail.
-	if known && (bk.isSubset(a, b) || bk.isSubset(b, a)) {
+	if known && (identical(a, b) || bk.isSubset(a, b) || bk.isSubset(b, a)) {
 		return subsetSc, true, false, true
 	}
 	if s < reviewMin {
 		return s, false, false, false
 	}
-	auto = known && !nick && sim >= 0.9 && strong >= 2 && s >= autoMin
+	// Overwhelming evidence: several strong agreements, or the same full
+	// name with the same personal e-mail address (a shared landline is not
+	// enough: a father and a son may have one name and one line).
+	auto = known && !nick && sim >= 0.9 && strong >= 2 && s >= autoMin ||
+		known && a.nameKey == b.nameKey && personalEmail && s >= reviewMin+4
 	return s, auto, !shared, true
 }
+
+// identical reports whether two cards say the same things (after
+// normalisation), a phone or an e-mail included.
+func identical(a, b *feat) bool {
+	return a.nameKey == b.nameKey && a.org == b.org && a.bdMD == b.bdMD && a.bdY == b.bdY &&
+		len(a.phones)+len(a.emails) > 0 &&
+		sameSet(a.phones, b.phones) && sameSet(a.emails, b.emails) && sameSet(a.addrs, b.addrs)
+}
+
+func sameSet(a, b []uint64) bool { return len(a) == len(b) && subsetOf(a, b) }
 
 func (bk *book) isSubset(a, b *feat) bool {
 	if a.nameKey != b.nameKey && !(len(a.toks) >= 2 && subsetTok(a.toks, b.toks)) {
@@ -440,7 +455,20 @@ func (bk *book) isSubset(a, b *feat) bool {
 	if a.bdMD != 0 && (a.bdMD != b.bdMD || a.bdY != b.bdY) {
 		return false
 	}
-	return len(a.phones)+len(a.emails) > 0
+	// At least one shared phone or e-mail must be personal, not a
+	// switchboard or a shared mailbox: two namesakes at one company are
+	// not one person.
+	for _, h := range a.phones {
+		if bk.freq[h] <= 6 {
+			return true
+		}
+	}
+	for _, h := range a.emails {
+		if bk.freq[h] <= 6 {
+			return true
+		}
+	}
+	return false
 }
 
 // jaroWinkler returns the Jaro–Winkler similarity of two strings (by rune).
@@ -492,7 +520,7 @@ func jaroWinkler(s, t string) float64 {
 		k++
 	}
 	fm := float64(m)
-	j := (fm/float64(len(a)) + fm/float64(len(b)) + (fm-float64(tr/2))/fm) / 3
+	j := (fm/float64(len(a)) + fm/float64(len(b)) + (fm-float64(tr)/2)/fm) / 3
 	p := 0
 	for p < 4 && p < len(a) && a[p] == b[p] {
 		p++
@@ -504,6 +532,5 @@ func toRunes(s string, buf []rune) []rune {
 	for _, r := range s {
 		buf = append(buf, r)
 	}
-	_ = utf8.RuneError
 	return buf
 }

@@ -109,9 +109,9 @@ type person struct {
 }
 
 type gener struct {
-	r     *rand.Rand
-	uidN  int
-	orgs  []string
+	r      *rand.Rand
+	uidN   int
+	orgs   []string
 	emails map[string]bool // addresses given out: an address belongs to one person
 }
 
@@ -393,9 +393,9 @@ func (g *gener) typo(s string) string {
 	return string(r)
 }
 
-func esc(s string) string {
-	return strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`).Replace(s)
-}
+var escaper = strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`)
+
+func esc(s string) string { return escaper.Replace(s) }
 
 // card writes one card of p; a duplicate (dup) is distorted.
 func (g *gener) card(p *person, dup bool) string {
