@@ -22,6 +22,7 @@ Usage:
   rolodav serve   [--data DIR] [--listen ADDR] [--base-url URL] [--tls-cert F --tls-key F]
   rolodav user    add|passwd|delete|list [--data DIR] [LOGIN] [--password-stdin] [--yes]
   rolodav export  --user LOGIN [--book NAME | --calendar NAME] [--data DIR] [--out FILE]
+  rolodav import  --user LOGIN [--book NAME | --calendar NAME] [--same-content skip|keep] [--data DIR] FILE|-
   rolodav duplicates find [--region CC] [--format text|json] FILE.vcf|-
   rolodav profile --user LOGIN --host HOST [--port N] [--no-ssl] [--password-stdin]
                   [--description TEXT] [--sign-cert F --sign-key F] [--data DIR] [--out FILE]
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = userCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "export":
 		err = exportCmd(ctx, args[1:], stdout, stderr)
+	case "import":
+		err = importCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "duplicates":
 		err = duplicatesCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "profile":
