@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
 	"github.com/rolodav/rolodav/dedup"
 )
@@ -32,31 +33,18 @@ func duplicatesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if *format != "text" && *format != "json" {
 		return usageError{"--format must be text or json"}
 	}
-	name, in := pos[0], stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	} else {
-		name = "standard input"
+	name, in, closeIn, err := openInput(pos[0], stdin)
+	if err != nil {
+		return err
 	}
+	defer closeIn()
 	progress := newProgress(stderr)
 	var cards []dedup.Card
 	names := map[string]string{}
 	err = contacts.Split(in, func(card []byte, line int) error {
 		info, err := contacts.Validate(card)
 		if err != nil {
-			at, msg := line, err.Error()
-			var ve *contacts.ValidationError
-			if errors.As(err, &ve) {
-				msg = ve.Msg
-				if ve.Line > 0 {
-					at = line + ve.Line - 1 // the line in the file, not in the card
-				}
-			}
+			at, msg := problemAt(line, err)
 			fmt.Fprintf(stderr, "%s:%d: card skipped: %s\n", name, at, msg)
 			return nil
 		}
@@ -124,4 +112,37 @@ func (p *progress) done(msg string) {
 		return
 	}
 	fmt.Fprint(p.w, "…")
+}
+
+// openInput opens FILE, or standard input for "-", and names it for messages.
+func openInput(arg string, stdin io.Reader) (name string, r io.Reader, closeFn func(), err error) {
+	if arg == "-" {
+		return "standard input", stdin, func() {}, nil
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return arg, f, func() { f.Close() }, nil
+}
+
+// problemAt turns a validation error of an object that starts at line into
+// the line in the file and a message without the object-relative line.
+func problemAt(line int, err error) (int, string) {
+	var ce *contacts.ValidationError
+	var ke *calendars.ValidationError
+	switch {
+	case errors.As(err, &ce):
+		return fileLine(line, ce.Line), ce.Msg
+	case errors.As(err, &ke):
+		return fileLine(line, ke.Line), ke.Msg
+	}
+	return line, err.Error()
+}
+
+func fileLine(start, within int) int {
+	if within > 0 {
+		return start + within - 1
+	}
+	return start
 }

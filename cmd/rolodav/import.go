@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -57,17 +56,11 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	name, in := pos[0], stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	} else {
-		name = "standard input"
+	name, in, closeIn, err := openInput(pos[0], stdin)
+	if err != nil {
+		return err
 	}
+	defer closeIn()
 	st, err := openStore(*data)
 	if err != nil {
 		return err
@@ -135,15 +128,7 @@ func (im *importer) reject(line int, msg string) {
 func (im *importer) card(card []byte, line int) error {
 	info, err := contacts.Validate(card)
 	if err != nil {
-		at, msg := line, err.Error()
-		var ve *contacts.ValidationError
-		if errors.As(err, &ve) {
-			msg = ve.Msg
-			if ve.Line > 0 {
-				at = line + ve.Line - 1
-			}
-		}
-		im.reject(at, msg)
+		im.reject(problemAt(line, err))
 		return nil
 	}
 	if info.UID == "" {
@@ -160,15 +145,7 @@ func (im *importer) calendarObject(obj []byte, uid string, line int) error {
 	}
 	info, err := calendars.Validate(obj, im.coll.Components, nil)
 	if err != nil {
-		at, msg := line, err.Error()
-		var ve *calendars.ValidationError
-		if errors.As(err, &ve) {
-			msg = ve.Msg
-			if ve.Line > 0 {
-				at = line + ve.Line - 1
-			}
-		}
-		im.reject(at, msg)
+		im.reject(problemAt(line, err))
 		return nil
 	}
 	o := &store.Object{UID: info.UID, Data: obj, Component: info.Component, FirstStart: info.Start, LastEnd: info.End}
