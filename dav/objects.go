@@ -14,9 +14,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
+	"github.com/rolodav/rolodav/merges"
 	"github.com/rolodav/rolodav/store"
 )
 
@@ -185,6 +187,17 @@ func (h *Handler) put(q *request) {
 			changed = true
 		}
 		o.UID = info.UID
+		// A phone re-uploading a card that was merged away must neither
+		// bring the duplicate back nor lose its edit.
+		folded, err := merges.Fold(q.ctx, h.cfg.Store, c, q.t.obj, o.UID, o.Data, time.Now())
+		if err != nil {
+			h.storeError(q, err)
+			return
+		}
+		if folded {
+			q.w.WriteHeader(http.StatusCreated)
+			return
+		}
 	}
 	created, etag, err := h.cfg.Store.PutObject(q.ctx, o, conditions(q.r))
 	if err != nil {

@@ -151,7 +151,71 @@ type Store interface {
 	// existing object is streamed, deletions are not.
 	ChangesSince(ctx context.Context, coll int64, seq int64, limit int, withData bool, fn func(c *Change) error) (next int64, truncated bool, err error)
 
+	// Merges of duplicate cards (see ../shared/docs/dedup.md, "Sync safety").
+
+	// ApplyMerge replaces the reference with the merged card, rewrites the
+	// listed group cards and deletes the merged-away cards, each only if it
+	// still has the ETag it had when the merge was planned (else
+	// ErrPrecondition and nothing changes); it records the merge and that
+	// each removed name and UID now lives on in the reference. One
+	// transaction; every touched name gets a change, so clients see the
+	// merge through sync-collection.
+	ApplyMerge(ctx context.Context, w *MergeWrite) (*Merge, error)
+	// ListMerges returns a collection's merges, newest first.
+	ListMerges(ctx context.Context, coll int64) ([]Merge, error)
+	GetMerge(ctx context.Context, coll, id int64) (*Merge, error)
+	// UndoMerge restores the originals (decoded by the caller from
+	// Merge.Undo: the reference's and the removed cards' names, UIDs and
+	// data), drops the merged-away records and marks the merge undone, in one
+	// transaction. ErrPrecondition when it is undone already or a removed
+	// name or UID is in use again.
+	UndoMerge(ctx context.Context, coll, id int64, originals []Object) error
+	// MergedInto returns the name of the card that absorbed a merged-away
+	// name or UID ("" when neither was merged away), so that a phone
+	// re-uploading a merged-away card cannot bring the duplicate back.
+	MergedInto(ctx context.Context, coll int64, name, uid string) (string, error)
+	// FoldInto stores survivor (an updated merge target, If-Match cond) and
+	// records a deletion change for foldedName in the same transaction, so
+	// the uploader's next sync drops the name it re-uploaded.
+	FoldInto(ctx context.Context, survivor *Object, cond Conditions, foldedName string) (etag string, err error)
+	// HideGroup records that the cards with these UIDs are not duplicates
+	// of each other; HiddenGroups lists what was hidden in a collection.
+	HideGroup(ctx context.Context, coll int64, uids []string) error
+	HiddenGroups(ctx context.Context, coll int64) ([][]string, error)
+
 	Close() error
+}
+
+// MergeWrite is what applying a merge changes.
+type MergeWrite struct {
+	Collection    int64
+	Reference     *Object // the merged card, under the reference's name and UID
+	ReferenceETag string
+	Groups        []Rewrite // group cards whose members now point at the reference
+	Removed       []Removed // cards merged away
+	Undo          []byte    // opaque to the store; kept for UndoMerge's caller
+}
+
+// Rewrite is a card replaced as part of a merge, if it still has ETag.
+type Rewrite struct {
+	Object *Object
+	ETag   string
+}
+
+// Removed is a card merged away, deleted if it still has ETag.
+type Removed struct {
+	Name, UID, ETag string
+}
+
+// Merge is one merge of duplicate cards, kept so it can be undone.
+type Merge struct {
+	ID         int64
+	Collection int64
+	Reference  string   // name of the card that absorbed the others
+	Removed    []string // names of the cards merged away
+	Undo       []byte
+	Created    time.Time
+	Undone     time.Time // zero while the merge is in effect
 }
 
 // ETag is the entity tag of an object's data: the hex of the first 16 bytes

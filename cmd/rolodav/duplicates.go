@@ -8,22 +8,184 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
+	"github.com/rolodav/rolodav/auth"
 	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
+	"github.com/rolodav/rolodav/dav"
 	"github.com/rolodav/rolodav/dedup"
+	"github.com/rolodav/rolodav/merges"
+	"github.com/rolodav/rolodav/store"
 )
 
+const duplicatesUsage = `usage:
+  rolodav duplicates find  [--region CC] [--format text|json] FILE.vcf|-
+  rolodav duplicates list  --user U [--book B] [--region CC] [--format text|json]
+  rolodav duplicates merge --user U [--book B] (--group ID [--reference UID] | --auto) [--dry-run]
+  rolodav duplicates hide  --user U [--book B] --group ID
+  rolodav duplicates undo  --user U [--book B] --merge ID`
+
 func duplicatesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "find" {
-		return usageError{"usage: rolodav duplicates find [--region CC] [--format text|json] FILE.vcf|-"}
+	if len(args) == 0 {
+		return usageError{duplicatesUsage}
 	}
+	switch args[0] {
+	case "find":
+		return findCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "list", "merge", "hide", "undo":
+		return bookDuplicatesCmd(ctx, args[0], args[1:], stdout, stderr)
+	}
+	return usageError{duplicatesUsage}
+}
+
+// bookDuplicatesCmd works on an address book in the store.
+func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("duplicates "+verb, stderr)
+	data := dataFlag(fs)
+	user := fs.String("user", "", "owner of the address book (login)")
+	book := fs.String("book", dav.DefaultBook, "address book name")
+	region := fs.String("region", "", "default country for phone numbers without one, e.g. DE")
+	format := fs.String("format", "text", "list output: text or json")
+	group := fs.String("group", "", "group ID (from list)")
+	ref := fs.String("reference", "", "UID of the card to keep (default: the one with the most information)")
+	auto := fs.Bool("auto", false, "merge every group of the auto band")
+	dry := fs.Bool("dry-run", false, "show what a merge would do; change nothing")
+	mergeID := fs.Int64("merge", 0, "merge ID to undo (from merge's output)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *user == "" {
+		return usageError{"--user is required\n" + duplicatesUsage}
+	}
+	switch {
+	case verb == "merge" && (*group == "") == !*auto:
+		return usageError{"merge needs --group ID or --auto (not both)"}
+	case verb == "hide" && *group == "":
+		return usageError{"hide needs --group ID"}
+	case verb == "undo" && *mergeID <= 0:
+		return usageError{"undo needs --merge ID"}
+	case *format != "text" && *format != "json":
+		return usageError{"--format must be text or json"}
+	}
+	login, err := auth.NormalizeLogin(*user)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	st, err := openStore(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := st.GetCollection(ctx, login, store.KindCard, *book)
+	if err != nil {
+		return fmt.Errorf("address book %q of %s: %w", *book, login, err)
+	}
+	if verb == "undo" {
+		if err := merges.Undo(ctx, st, c, *mergeID); err != nil {
+			return fmt.Errorf("undo merge %d: %w", *mergeID, err)
+		}
+		fmt.Fprintf(stdout, "undid merge %d: the original cards are back\n", *mergeID)
+		return nil
+	}
+	b, err := merges.Load(ctx, st, c, strings.ToUpper(*region))
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "list":
+		return printGroups(stdout, *format, b.Cards(), b.Groups(), func(uid string) string { return cardName(b.Card(uid)) })
+	case "hide":
+		if err := b.Hide(ctx, *group); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "group %s hidden: it will not be proposed again\n", *group)
+		return nil
+	}
+	ids := []string{*group}
+	if *auto {
+		ids = nil
+		for _, g := range b.Groups() {
+			if g.Band == dedup.BandAuto {
+				ids = append(ids, g.ID)
+			}
+		}
+	}
+	for _, id := range ids {
+		plan, err := b.Plan(id, *ref)
+		if err != nil {
+			return err
+		}
+		printPlan(stdout, plan, func(uid string) string { return cardName(b.Card(uid)) })
+		if *dry {
+			continue
+		}
+		m, err := b.Merge(ctx, id, *ref, nil, time.Now())
+		if err != nil {
+			return fmt.Errorf("merge group %s: %w", id, err)
+		}
+		fmt.Fprintf(stdout, "merged %d cards into %s (merge %d; undo with: rolodav duplicates undo --user %s --book %s --merge %d)\n",
+			len(m.Removed)+1, m.Reference, m.ID, login, c.Name, m.ID)
+	}
+	if *dry {
+		fmt.Fprintln(stdout, "dry run: nothing changed")
+	}
+	return nil
+}
+
+func cardName(o *store.Object) string {
+	if o == nil {
+		return ""
+	}
+	info, _ := contacts.Validate(o.Data)
+	return info.FN
+}
+
+func printPlan(w io.Writer, p *dedup.Plan, name func(string) string) {
+	fmt.Fprintf(w, "reference: %s (%s)\n", name(p.Reference), p.Reference)
+	for _, v := range p.Identical {
+		fmt.Fprintf(w, "  = %s:%s\n", v.Name, v.Value)
+	}
+	for _, v := range p.Added {
+		fmt.Fprintf(w, "  + %s:%s   (from %s)\n", v.Name, v.Value, v.From)
+	}
+	for _, c := range p.Conflicts {
+		fmt.Fprintf(w, "  ! %s: keeping %q", c.Name, c.Reference)
+		for _, o := range c.Others {
+			fmt.Fprintf(w, ", not %q", o.Value)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// printGroups writes groups as dedup.md's JSON or as text for people.
+func printGroups(w io.Writer, format string, cards int, groups []dedup.Group, name func(string) string) error {
+	if format == "json" {
+		if groups == nil {
+			groups = []dedup.Group{}
+		}
+		return json.NewEncoder(w).Encode(struct {
+			Cards  int           `json:"cards"`
+			Groups []dedup.Group `json:"groups"`
+		}{cards, groups})
+	}
+	fmt.Fprintf(w, "%d cards, %d groups of possible duplicates\n", cards, len(groups))
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n%s  %s  score %.2f\n", g.ID, g.Band, g.Score)
+		for _, uid := range g.UIDs {
+			fmt.Fprintf(w, "  %-32s %s\n", name(uid), uid)
+		}
+	}
+	return nil
+}
+
+func findCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("duplicates find", stderr)
 	region := fs.String("region", "", "default country for phone numbers without one, e.g. DE or US")
 	format := fs.String("format", "text", "text (for people) or json")
-	pos, err := parseFlags(fs, args[1:])
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -66,24 +228,7 @@ func duplicatesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		return err
 	}
 	progress.done("")
-	if *format == "json" {
-		if groups == nil {
-			groups = []dedup.Group{}
-		}
-		enc := json.NewEncoder(stdout)
-		return enc.Encode(struct {
-			Cards  int           `json:"cards"`
-			Groups []dedup.Group `json:"groups"`
-		}{len(cards), groups})
-	}
-	fmt.Fprintf(stdout, "%d cards, %d groups of possible duplicates\n", len(cards), len(groups))
-	for _, g := range groups {
-		fmt.Fprintf(stdout, "\n%s  %s  score %.2f\n", g.ID, g.Band, g.Score)
-		for _, uid := range g.UIDs {
-			fmt.Fprintf(stdout, "  %-32s %s\n", names[uid], uid)
-		}
-	}
-	return nil
+	return printGroups(stdout, *format, len(cards), groups, func(uid string) string { return names[uid] })
 }
 
 // progress draws a one-line counter on a terminal and nothing otherwise.

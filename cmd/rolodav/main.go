@@ -23,7 +23,8 @@ Usage:
   rolodav user    add|passwd|delete|list [--data DIR] [LOGIN] [--password-stdin] [--yes]
   rolodav export  --user LOGIN [--book NAME | --calendar NAME] [--data DIR] [--out FILE]
   rolodav import  --user LOGIN [--book NAME | --calendar NAME] [--same-content skip|keep] [--data DIR] FILE|-
-  rolodav duplicates find [--region CC] [--format text|json] FILE.vcf|-
+  rolodav duplicates find|list|merge|hide|undo …   (rolodav duplicates for details)
+  rolodav merge-duplicates …                        (the same as duplicates merge)
   rolodav profile --user LOGIN --host HOST [--port N] [--no-ssl] [--password-stdin]
                   [--description TEXT] [--sign-cert F --sign-key F] [--data DIR] [--out FILE]
 
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = importCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "duplicates":
 		err = duplicatesCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "merge-duplicates": // the name admins look for
+		err = duplicatesCmd(ctx, append([]string{"merge"}, args[1:]...), stdin, stdout, stderr)
 	case "profile":
 		err = profileCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":

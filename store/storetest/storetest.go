@@ -47,6 +47,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MissingCollection", testMissingCollection},
 		{"CallbackErrors", testCallbackErrors},
 		{"CanceledContext", testCanceledContext},
+		{"MergeApply", testMergeApply},
+		{"MergeStale", testMergeStale},
+		{"MergeUndo", testMergeUndo},
+		{"MergeUndoConflict", testMergeUndoConflict},
+		{"MergeChain", testMergeChain},
+		{"FoldInto", testFoldInto},
+		{"HiddenGroups", testHiddenGroups},
+		{"MergeCascade", testMergeCascade},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1347,4 +1355,497 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	_, err := s.GetObject(ctx, c.ID, "a")
 	wantErr(t, "object written with canceled context", err, store.ErrNotFound)
 	eq(t, "SyncSeq", syncSeq(t, s, c), int64(0))
+}
+
+// --- merges --------------------------------------------------------------
+
+// mergeFixture holds a book with three duplicates a, b, c (a is the
+// reference) and a group card g listing b.
+type mergeFixture struct {
+	c          *store.Collection
+	etags      map[string]string
+	data       map[string][]byte
+	merged     []byte
+	groupAfter []byte
+}
+
+func groupCard(uid string, members ...string) []byte {
+	var b strings.Builder
+	b.WriteString("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nUID:" + uid + "\r\nFN:Group\r\n")
+	for _, m := range members {
+		b.WriteString("MEMBER:urn:uuid:" + m + "\r\n")
+	}
+	b.WriteString("END:VCARD\r\n")
+	return []byte(b.String())
+}
+
+func newMergeFixture(t *testing.T, s store.Store) *mergeFixture {
+	t.Helper()
+	return newMergeFixtureIn(t, s, book(t, s, "u", "book"))
+}
+
+func newMergeFixtureIn(t *testing.T, s store.Store, c *store.Collection) *mergeFixture {
+	t.Helper()
+	f := &mergeFixture{c: c, etags: map[string]string{}, data: map[string][]byte{}}
+	for _, x := range []struct{ name, uid, fn string }{
+		{"a.vcf", "uid-a", "Ann Smith"}, {"b.vcf", "uid-b", "Anne Smith"}, {"c.vcf", "uid-c", "A. Smith"},
+		{"other.vcf", "uid-o", "Bob"},
+	} {
+		f.etags[x.name] = put(t, s, f.c.ID, x.name, x.uid, x.fn)
+		f.data[x.name] = vcard(x.uid, x.fn)
+	}
+	f.data["g.vcf"] = groupCard("uid-g", "uid-b", "uid-o")
+	_, etag, err := s.PutObject(ctx, &store.Object{Collection: f.c.ID, Name: "g.vcf", UID: "uid-g", Data: f.data["g.vcf"]}, store.Conditions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.etags["g.vcf"] = etag
+	f.merged = []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:uid-a\r\nFN:Ann Smith\r\nNOTE:merged\r\nEND:VCARD\r\n")
+	f.groupAfter = groupCard("uid-g", "uid-a", "uid-o")
+	return f
+}
+
+func (f *mergeFixture) write() *store.MergeWrite {
+	return &store.MergeWrite{
+		Collection:    f.c.ID,
+		Reference:     &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: f.merged},
+		ReferenceETag: f.etags["a.vcf"],
+		Groups: []store.Rewrite{{
+			Object: &store.Object{Collection: f.c.ID, Name: "g.vcf", UID: "uid-g", Data: f.groupAfter},
+			ETag:   f.etags["g.vcf"],
+		}},
+		Removed: []store.Removed{{Name: "b.vcf", UID: "uid-b", ETag: f.etags["b.vcf"]},
+			{Name: "c.vcf", UID: "uid-c", ETag: f.etags["c.vcf"]}},
+		Undo: []byte("opaque undo record"),
+	}
+}
+
+// originals are the cards as they were before the merge, for UndoMerge.
+func (f *mergeFixture) originals() []store.Object {
+	var out []store.Object
+	for _, x := range []struct{ name, uid string }{{"a.vcf", "uid-a"}, {"b.vcf", "uid-b"}, {"c.vcf", "uid-c"}, {"g.vcf", "uid-g"}} {
+		out = append(out, store.Object{Collection: f.c.ID, Name: x.name, UID: x.uid, Data: f.data[x.name]})
+	}
+	return out
+}
+
+// snapshot is every object's data keyed by name, plus the collection's
+// seq, count and bytes.
+func snapshot(t *testing.T, s store.Store, c *store.Collection) string {
+	t.Helper()
+	var b strings.Builder
+	err := s.ListObjects(ctx, c.ID, true, func(o *store.Object) error {
+		fmt.Fprintf(&b, "%s uid=%s etag=%s %q\n", o.Name, o.UID, o.ETag, o.Data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := getColl(t, s, c)
+	fmt.Fprintf(&b, "seq=%d count=%d bytes=%d", g.SyncSeq, g.Count, g.Bytes)
+	return b.String()
+}
+
+func getData(t *testing.T, s store.Store, coll int64, name string) []byte {
+	t.Helper()
+	o, err := s.GetObject(ctx, coll, name)
+	if err != nil {
+		t.Fatalf("GetObject(%s): %v", name, err)
+	}
+	return o.Data
+}
+
+func mergedInto(t *testing.T, s store.Store, coll int64, name, uid string) string {
+	t.Helper()
+	got, err := s.MergedInto(ctx, coll, name, uid)
+	if err != nil {
+		t.Fatalf("MergedInto(%q, %q): %v", name, uid, err)
+	}
+	return got
+}
+
+// changeMap renders changes as name → "changed" / "deleted".
+func changeMap(cs []store.Change) map[string]string {
+	m := map[string]string{}
+	for _, c := range cs {
+		if c.Deleted {
+			m[c.Name] = "deleted"
+		} else {
+			m[c.Name] = "changed"
+		}
+	}
+	return m
+}
+
+func testMergeApply(t *testing.T, s store.Store) {
+	f := newMergeFixture(t, s)
+	before := syncSeq(t, s, f.c)
+	bytesBefore := getColl(t, s, f.c).Bytes
+	m, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
+		t.Fatalf("ApplyMerge: %v", err)
+	}
+	if m.ID == 0 {
+		t.Fatal("merge ID not set")
+	}
+	eq(t, "Merge.Collection", m.Collection, f.c.ID)
+	eq(t, "Merge.Reference", m.Reference, "a.vcf")
+	eq(t, "Merge.Removed", m.Removed, []string{"b.vcf", "c.vcf"})
+	eq(t, "Merge.Undo", m.Undo, []byte("opaque undo record"))
+	recent(t, "Merge.Created", m.Created)
+	eq(t, "Merge.Undone", m.Undone.IsZero(), true)
+
+	ref, err := s.GetObject(ctx, f.c.ID, "a.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "reference data", ref.Data, f.merged)
+	eq(t, "reference UID", ref.UID, "uid-a")
+	eq(t, "reference ETag", ref.ETag, store.ETag(f.merged))
+	eq(t, "group data", getData(t, s, f.c.ID, "g.vcf"), f.groupAfter)
+	for _, n := range []string{"b.vcf", "c.vcf"} {
+		_, err := s.GetObject(ctx, f.c.ID, n)
+		wantErr(t, "GetObject "+n+" after merge", err, store.ErrNotFound)
+	}
+	eq(t, "names after merge", listNames(t, s, f.c.ID), []string{"a.vcf", "g.vcf", "other.vcf"})
+	g := getColl(t, s, f.c)
+	eq(t, "Count after merge", g.Count, int64(3))
+	wantBytes := bytesBefore - int64(len(f.data["a.vcf"])+len(f.data["b.vcf"])+len(f.data["c.vcf"])+len(f.data["g.vcf"])) +
+		int64(len(f.merged)+len(f.groupAfter))
+	eq(t, "Bytes after merge", g.Bytes, wantBytes)
+	// One seq per touched name.
+	eq(t, "SyncSeq after merge", g.SyncSeq, before+4)
+
+	cs, next, _ := changes(t, s, f.c.ID, before, 0, true)
+	eq(t, "next token", next, g.SyncSeq)
+	eq(t, "changes after merge", changeMap(cs), map[string]string{
+		"a.vcf": "changed", "g.vcf": "changed", "b.vcf": "deleted", "c.vcf": "deleted"})
+	for _, c := range cs {
+		if c.Name == "a.vcf" {
+			eq(t, "synced reference data", c.Object.Data, f.merged)
+		}
+	}
+
+	for _, q := range []struct{ name, uid, want string }{
+		{"b.vcf", "", "a.vcf"}, {"c.vcf", "", "a.vcf"},
+		{"x.vcf", "uid-b", "a.vcf"}, {"y.vcf", "uid-c", "a.vcf"},
+		{"a.vcf", "uid-a", ""}, {"other.vcf", "uid-o", ""}, {"nope.vcf", "", ""},
+	} {
+		eq(t, fmt.Sprintf("MergedInto(%q, %q)", q.name, q.uid), mergedInto(t, s, f.c.ID, q.name, q.uid), q.want)
+	}
+
+	got, err := s.GetMerge(ctx, f.c.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "GetMerge", got.Removed, m.Removed)
+	eq(t, "GetMerge.Reference", got.Reference, "a.vcf")
+	eq(t, "GetMerge.Undo", got.Undo, m.Undo)
+	eq(t, "GetMerge.Created", got.Created.Equal(m.Created), true)
+	_, err = s.GetMerge(ctx, f.c.ID, m.ID+100)
+	wantErr(t, "GetMerge unknown", err, store.ErrNotFound)
+	other := mkColl(t, s, "u", store.KindCard, "other")
+	_, err = s.GetMerge(ctx, other.ID, m.ID)
+	wantErr(t, "GetMerge in another collection", err, store.ErrNotFound)
+	eq(t, "MergedInto in another collection", mergedInto(t, s, other.ID, "b.vcf", "uid-b"), "")
+
+	// A second merge: ListMerges is newest first.
+	oEtag := put(t, s, f.c.ID, "d.vcf", "uid-d", "Ann S")
+	m2, err := s.ApplyMerge(ctx, &store.MergeWrite{
+		Collection:    f.c.ID,
+		Reference:     &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: vcard("uid-a", "Ann Smith 2")},
+		ReferenceETag: ref.ETag,
+		Removed:       []store.Removed{{Name: "d.vcf", UID: "uid-d", ETag: oEtag}},
+	})
+	if err != nil {
+		t.Fatalf("second ApplyMerge: %v", err)
+	}
+	list, err := s.ListMerges(ctx, f.c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, x := range list {
+		ids = append(ids, x.ID)
+	}
+	eq(t, "ListMerges ids", ids, []int64{m2.ID, m.ID})
+	list, err = s.ListMerges(ctx, other.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ListMerges of another collection", len(list), 0)
+}
+
+func testMergeStale(t *testing.T, s store.Store) {
+	f := newMergeFixture(t, s)
+	want := snapshot(t, s, f.c)
+	cases := map[string]func(w *store.MergeWrite){
+		"reference":                       func(w *store.MergeWrite) { w.ReferenceETag = "0000" },
+		"reference empty":                 func(w *store.MergeWrite) { w.ReferenceETag = "" },
+		"group":                           func(w *store.MergeWrite) { w.Groups[0].ETag = "0000" },
+		"first removed":                   func(w *store.MergeWrite) { w.Removed[0].ETag = "0000" },
+		"last removed":                    func(w *store.MergeWrite) { w.Removed[1].ETag = "0000" },
+		"removed missing":                 func(w *store.MergeWrite) { w.Removed[1].Name = "gone.vcf" },
+		"reference missing":               func(w *store.MergeWrite) { w.Reference.Name = "gone.vcf" },
+		"reference UID":                   func(w *store.MergeWrite) { w.Reference.UID = "uid-other" },
+		"removed current etag of another": func(w *store.MergeWrite) { w.Removed[0].ETag = f.etags["c.vcf"] },
+	}
+	for name, mutate := range cases {
+		w := f.write()
+		mutate(w)
+		_, err := s.ApplyMerge(ctx, w)
+		wantErr(t, "ApplyMerge with stale "+name, err, store.ErrPrecondition)
+		eq(t, "state after stale "+name, snapshot(t, s, f.c), want)
+		eq(t, "MergedInto after stale "+name, mergedInto(t, s, f.c.ID, "b.vcf", "uid-b"), "")
+		list, err := s.ListMerges(ctx, f.c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, "merges after stale "+name, len(list), 0)
+	}
+	// A card edited after planning makes its planned ETag stale.
+	put(t, s, f.c.ID, "c.vcf", "uid-c", "A. Smith (edited)")
+	want = snapshot(t, s, f.c)
+	_, err := s.ApplyMerge(ctx, f.write())
+	wantErr(t, "ApplyMerge after an edit", err, store.ErrPrecondition)
+	eq(t, "state after edit", snapshot(t, s, f.c), want)
+	// Missing collection.
+	w := f.write()
+	w.Collection = f.c.ID + 1000
+	w.Reference.Collection = w.Collection
+	w.Groups[0].Object.Collection = w.Collection
+	_, err = s.ApplyMerge(ctx, w)
+	wantErr(t, "ApplyMerge in missing collection", err, store.ErrNotFound)
+}
+
+func testMergeUndo(t *testing.T, s store.Store) {
+	f := newMergeFixture(t, s)
+	m, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterMerge := syncSeq(t, s, f.c)
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()); err != nil {
+		t.Fatalf("UndoMerge: %v", err)
+	}
+	for _, n := range []string{"a.vcf", "b.vcf", "c.vcf", "g.vcf"} {
+		o, err := s.GetObject(ctx, f.c.ID, n)
+		if err != nil {
+			t.Fatalf("GetObject(%s) after undo: %v", n, err)
+		}
+		eq(t, n+" data after undo", o.Data, f.data[n])
+		eq(t, n+" ETag after undo", o.ETag, f.etags[n])
+	}
+	eq(t, "names after undo", listNames(t, s, f.c.ID), []string{"a.vcf", "b.vcf", "c.vcf", "g.vcf", "other.vcf"})
+	g := getColl(t, s, f.c)
+	eq(t, "Count after undo", g.Count, int64(5))
+	var total int64
+	for _, d := range f.data {
+		total += int64(len(d))
+	}
+	eq(t, "Bytes after undo", g.Bytes, total)
+	eq(t, "SyncSeq after undo", g.SyncSeq, afterMerge+4)
+	cs, _, _ := changes(t, s, f.c.ID, afterMerge, 0, true)
+	eq(t, "changes after undo", changeMap(cs), map[string]string{
+		"a.vcf": "changed", "b.vcf": "changed", "c.vcf": "changed", "g.vcf": "changed"})
+	for _, c := range cs {
+		eq(t, "synced "+c.Name, c.Object.Data, f.data[c.Name])
+	}
+	eq(t, "MergedInto by name after undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), "")
+	eq(t, "MergedInto by UID after undo", mergedInto(t, s, f.c.ID, "x.vcf", "uid-c"), "")
+	got, err := s.GetMerge(ctx, f.c.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent(t, "Undone", got.Undone)
+
+	want := snapshot(t, s, f.c)
+	wantErr(t, "second UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()), store.ErrPrecondition)
+	// Also when the originals alone would not conflict.
+	wantErr(t, "second UndoMerge of the reference only", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()[:1]), store.ErrPrecondition)
+	eq(t, "state after second undo", snapshot(t, s, f.c), want)
+	wantErr(t, "UndoMerge unknown", s.UndoMerge(ctx, f.c.ID, m.ID+100, f.originals()), store.ErrNotFound)
+
+	// Originals that name a card outside the merge are refused.
+	m2, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
+		t.Fatalf("merge again: %v", err)
+	}
+	want = snapshot(t, s, f.c)
+	bad := append(f.originals(), store.Object{Collection: f.c.ID, Name: "other.vcf", UID: "uid-o", Data: vcard("uid-o", "X")})
+	wantErr(t, "UndoMerge with a foreign original", s.UndoMerge(ctx, f.c.ID, m2.ID, bad), store.ErrPrecondition)
+	eq(t, "state after refused undo", snapshot(t, s, f.c), want)
+}
+
+func testMergeUndoConflict(t *testing.T, s store.Store) {
+	for _, tc := range []struct {
+		what     string
+		recreate func(t *testing.T, s store.Store, coll int64)
+	}{
+		{"name", func(t *testing.T, s store.Store, coll int64) { put(t, s, coll, "c.vcf", "uid-new", "New") }},
+		{"uid", func(t *testing.T, s store.Store, coll int64) { put(t, s, coll, "new.vcf", "uid-c", "New") }},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			f := newMergeFixtureIn(t, s, book(t, s, "u", "book-"+tc.what))
+			m, err := s.ApplyMerge(ctx, f.write())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.recreate(t, s, f.c.ID)
+			want := snapshot(t, s, f.c)
+			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()), store.ErrPrecondition)
+			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
+			eq(t, "MergedInto after refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), "a.vcf")
+			got, err := s.GetMerge(ctx, f.c.ID, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eq(t, "Undone after refused undo", got.Undone.IsZero(), true)
+		})
+	}
+}
+
+func testMergeChain(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	ea := put(t, s, c.ID, "a.vcf", "uid-a", "A")
+	eb := put(t, s, c.ID, "b.vcf", "uid-b", "B")
+	if _, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
+		Reference:     &store.Object{Collection: c.ID, Name: "b.vcf", UID: "uid-b", Data: vcard("uid-b", "AB")},
+		ReferenceETag: eb,
+		Removed:       []store.Removed{{Name: "a.vcf", UID: "uid-a", ETag: ea}}}); err != nil {
+		t.Fatal(err)
+	}
+	eb = store.ETag(vcard("uid-b", "AB"))
+	ec := put(t, s, c.ID, "c.vcf", "uid-c", "C")
+	if _, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
+		Reference:     &store.Object{Collection: c.ID, Name: "c.vcf", UID: "uid-c", Data: vcard("uid-c", "ABC")},
+		ReferenceETag: ec,
+		Removed:       []store.Removed{{Name: "b.vcf", UID: "uid-b", ETag: eb}}}); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "MergedInto a (chain)", mergedInto(t, s, c.ID, "a.vcf", ""), "c.vcf")
+	eq(t, "MergedInto uid-a (chain)", mergedInto(t, s, c.ID, "", "uid-a"), "c.vcf")
+	eq(t, "MergedInto b", mergedInto(t, s, c.ID, "b.vcf", ""), "c.vcf")
+	eq(t, "MergedInto empty UID", mergedInto(t, s, c.ID, "zzz.vcf", ""), "")
+}
+
+func testFoldInto(t *testing.T, s store.Store) {
+	f := newMergeFixture(t, s)
+	if _, err := s.ApplyMerge(ctx, f.write()); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := s.GetObject(ctx, f.c.ID, "a.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := syncSeq(t, s, f.c)
+	count := getColl(t, s, f.c).Count
+	folded := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:uid-a\r\nFN:Ann Smith\r\nTEL:+33 1 23 45 67 89\r\nEND:VCARD\r\n")
+	survivor := &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: folded}
+
+	// Stale If-Match: nothing changes.
+	want := snapshot(t, s, f.c)
+	_, err = s.FoldInto(ctx, survivor, store.Conditions{IfMatch: "0000"}, "b.vcf")
+	wantErr(t, "FoldInto stale", err, store.ErrPrecondition)
+	eq(t, "state after stale fold", snapshot(t, s, f.c), want)
+
+	etag, err := s.FoldInto(ctx, survivor, store.Conditions{IfMatch: ref.ETag}, "b.vcf")
+	if err != nil {
+		t.Fatalf("FoldInto: %v", err)
+	}
+	eq(t, "FoldInto ETag", etag, store.ETag(folded))
+	o, err := s.GetObject(ctx, f.c.ID, "a.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "survivor data", o.Data, folded)
+	eq(t, "survivor ETag", o.ETag, etag)
+	_, err = s.GetObject(ctx, f.c.ID, "b.vcf")
+	wantErr(t, "folded name", err, store.ErrNotFound)
+	g := getColl(t, s, f.c)
+	eq(t, "Count after fold", g.Count, count)
+	eq(t, "SyncSeq after fold", g.SyncSeq, before+2)
+	cs, _, _ := changes(t, s, f.c.ID, before, 0, false)
+	eq(t, "changes after fold", changeMap(cs), map[string]string{"a.vcf": "changed", "b.vcf": "deleted"})
+	eq(t, "changes are in seq order", len(cs), 2)
+	if cs[0].Seq == cs[1].Seq {
+		t.Fatalf("fold changes share seq %d", cs[0].Seq)
+	}
+	// A folded name that exists as an object cannot be reported deleted.
+	want = snapshot(t, s, f.c)
+	_, err = s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: f.merged},
+		store.Conditions{IfMatch: etag}, "other.vcf")
+	wantErr(t, "FoldInto an existing name", err, store.ErrPrecondition)
+	eq(t, "state after refused fold", snapshot(t, s, f.c), want)
+}
+
+func testHiddenGroups(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	other := mkColl(t, s, "u", store.KindCard, "other")
+	got, err := s.HiddenGroups(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "HiddenGroups empty", len(got), 0)
+	for _, uids := range [][]string{{"z", "b", "m"}, {"m", "z", "b"}, {"x", "y"}, {"b", "m", "z", "b"}} {
+		if err := s.HideGroup(ctx, c.ID, uids); err != nil {
+			t.Fatalf("HideGroup(%v): %v", uids, err)
+		}
+	}
+	got, err = s.HiddenGroups(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(got, func(i, j int) bool { return strings.Join(got[i], ",") < strings.Join(got[j], ",") })
+	eq(t, "HiddenGroups", got, [][]string{{"b", "m", "z"}, {"x", "y"}})
+	got, err = s.HiddenGroups(ctx, other.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "HiddenGroups of another collection", len(got), 0)
+	wantErr(t, "HideGroup in missing collection", s.HideGroup(ctx, c.ID+1000, []string{"a", "b"}), store.ErrNotFound)
+	_, err = s.HiddenGroups(ctx, c.ID+1000)
+	wantErr(t, "HiddenGroups of missing collection", err, store.ErrNotFound)
+}
+
+func testMergeCascade(t *testing.T, s store.Store) {
+	f := newMergeFixture(t, s)
+	m, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.HideGroup(ctx, f.c.ID, []string{"uid-a", "uid-o"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCollection(ctx, f.c.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetMerge(ctx, f.c.ID, m.ID)
+	wantErr(t, "GetMerge after collection delete", err, store.ErrNotFound)
+	_, err = s.ListMerges(ctx, f.c.ID)
+	wantErr(t, "ListMerges after collection delete", err, store.ErrNotFound)
+	_, err = s.MergedInto(ctx, f.c.ID, "b.vcf", "uid-b")
+	wantErr(t, "MergedInto after collection delete", err, store.ErrNotFound)
+	// The name re-created is a new, empty collection: nothing carries over.
+	again := mkColl(t, s, "u", store.KindCard, "book")
+	eq(t, "MergedInto in re-created collection", mergedInto(t, s, again.ID, "b.vcf", "uid-b"), "")
+	list, err := s.ListMerges(ctx, again.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ListMerges of re-created", len(list), 0)
+	hidden, err := s.HiddenGroups(ctx, again.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "HiddenGroups of re-created", len(hidden), 0)
+	// Deleting the user removes the rest.
+	if _, err := s.ApplyMerge(ctx, newMergeFixtureIn(t, s, again).write()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "u"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ListMerges(ctx, again.ID)
+	wantErr(t, "ListMerges after user delete", err, store.ErrNotFound)
 }

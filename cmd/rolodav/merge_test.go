@@ -1,0 +1,146 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+type listed struct {
+	Cards  int `json:"cards"`
+	Groups []struct {
+		ID    string   `json:"id"`
+		Band  string   `json:"band"`
+		Cards []string `json:"cards"`
+	} `json:"groups"`
+}
+
+func listGroups(t *testing.T, data, user string) listed {
+	t.Helper()
+	out, errOut, code := cli(t, "", "duplicates", "list", "--user", user, "--region", "DE", "--format", "json", "--data", data)
+	if code != 0 {
+		t.Fatalf("list: %d %s", code, errOut)
+	}
+	var l listed
+	if err := json.Unmarshal([]byte(out), &l); err != nil {
+		t.Fatalf("list JSON: %v\n%s", err, out)
+	}
+	return l
+}
+
+const syncBody = `<D:sync-collection xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:sync-token>%s</D:sync-token>` +
+	`<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
+
+// The whole duplicates story through the real binary and a replayed
+// DAVx5 sync: import, find, merge, sync, re-upload, undo, hide.
+func TestDuplicatesMergeSyncUndo(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "kim password\n", "user", "add", "kim", "--data", data, "--password-stdin")
+	file := filepath.Join(t.TempDir(), "two-phones.vcf")
+	cards := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann-phone\r\nFN:Ann Müller\r\nN:Müller;Ann;;;\r\nTEL;TYPE=CELL:0151 2345678\r\nEMAIL:ann@example.org\r\nBDAY:1980-04-01\r\nEND:VCARD\r\n" +
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann-laptop\r\nFN:Ann Müller\r\nN:Müller;Ann;;;\r\nTEL:+49 151 2345678\r\nEMAIL:ANN@example.org\r\nTEL;TYPE=WORK:+49 30 999\r\nBDAY:1980-04-01\r\nEND:VCARD\r\n" +
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:team\r\nFN:Team\r\nX-ADDRESSBOOKSERVER-KIND:group\r\nX-ADDRESSBOOKSERVER-MEMBER:urn:uuid:ann-phone\r\nEND:VCARD\r\n" +
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:jo1\r\nFN:Robert Park\r\nN:Park;Robert;;;\r\nTEL:+1 212 555 0101\r\nEND:VCARD\r\n" +
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:jo2\r\nFN:Bob Park\r\nN:Park;Bob;;;\r\nTEL:+1 212 555 0101\r\nEND:VCARD\r\n"
+	os.WriteFile(file, []byte(cards), 0o600)
+	for i, want := range []string{"added 5", "added 0, updated 0, skipped 5"} {
+		if out, errOut, code := cli(t, "", "import", "--user", "kim", "--data", data, file); code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("import %d: %d %q %q", i+1, code, out, errOut)
+		}
+	}
+	d := start(t, data)
+	const book = "/dav/addressbooks/kim/contacts/"
+	_, _, body := d.req(t, "REPORT", book, "kim", "kim password", strings.Replace(syncBody, "%s", "", 1))
+	token := tokenRE.FindStringSubmatch(body)[1]
+
+	l := listGroups(t, data, "kim")
+	var ann string
+	for _, g := range l.Groups {
+		if strings.Join(g.Cards, ",") == "ann-laptop,ann-phone" || strings.Join(g.Cards, ",") == "ann-phone,ann-laptop" {
+			ann = g.ID
+		}
+	}
+	if ann == "" {
+		t.Fatalf("Ann's two cards are not a group: %+v", l.Groups)
+	}
+	// Dry run changes nothing.
+	out, _, code := cli(t, "", "merge-duplicates", "--user", "kim", "--region", "DE", "--group", ann, "--reference", "ann-phone", "--dry-run", "--data", data)
+	if code != 0 || !strings.Contains(out, "dry run") || !strings.Contains(out, "+ TEL") {
+		t.Fatalf("dry run: %d\n%s", code, out)
+	}
+	if c, _, _ := d.req(t, "GET", book+"ann-laptop.vcf", "kim", "kim password", ""); c != 200 {
+		t.Fatal("dry run removed a card")
+	}
+	out, errOut, code := cli(t, "", "duplicates", "merge", "--user", "kim", "--region", "DE", "--group", ann, "--reference", "ann-phone", "--data", data)
+	m := regexp.MustCompile(`merge (\d+);`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("merge: %d %q %q", code, out, errOut)
+	}
+	_, _, ref := d.req(t, "GET", book+"ann-phone.vcf", "kim", "kim password", "")
+	if !strings.Contains(ref, "+49 30 999") || !strings.Contains(ref, "UID:ann-phone") {
+		t.Errorf("the reference did not get the other card's work phone:\n%s", ref)
+	}
+	if _, _, team := d.req(t, "GET", book+"team.vcf", "kim", "kim password", ""); !strings.Contains(team, "urn:uuid:ann-phone") {
+		t.Errorf("group card: %s", team)
+	}
+	// A DAVx5-style sync by token sees the deletion and the changed reference.
+	_, _, body = d.req(t, "REPORT", book, "kim", "kim password", strings.Replace(syncBody, "%s", token, 1))
+	if !regexp.MustCompile(`ann-laptop\.vcf</D:href><D:status>HTTP/1.1 404`).MatchString(body) || !strings.Contains(body, "ann-phone.vcf") {
+		t.Fatalf("sync after merge:\n%s", body)
+	}
+	token = tokenRE.FindStringSubmatch(body)[1]
+	// The laptop re-uploads its merged-away card with a local edit.
+	edited := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann-laptop\r\nFN:Ann Müller\r\nN:Müller;Ann;;;\r\nTEL:+49 151 2345678\r\nNOTE:met at the conference\r\nEND:VCARD\r\n"
+	if c, _, b := d.req(t, "PUT", book+"ann-laptop.vcf", "kim", "kim password", edited, "Content-Type: text/vcard", "If-None-Match: *"); c != 201 {
+		t.Fatalf("re-upload: %d %s", c, b)
+	}
+	if c, _, _ := d.req(t, "GET", book+"ann-laptop.vcf", "kim", "kim password", ""); c != 404 {
+		t.Errorf("the merged-away card came back: %d", c)
+	}
+	if _, _, ref := d.req(t, "GET", book+"ann-phone.vcf", "kim", "kim password", ""); !strings.Contains(ref, "met at the conference") {
+		t.Errorf("the re-uploaded edit was lost:\n%s", ref)
+	}
+	_, _, body = d.req(t, "REPORT", book, "kim", "kim password", strings.Replace(syncBody, "%s", token, 1))
+	if !regexp.MustCompile(`ann-laptop\.vcf</D:href><D:status>HTTP/1.1 404`).MatchString(body) || !strings.Contains(body, "ann-phone.vcf") {
+		t.Errorf("sync after the re-upload:\n%s", body)
+	}
+	token = tokenRE.FindStringSubmatch(body)[1]
+	// Undo: the originals are back under their names, and sync shows it.
+	if out, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--merge", m[1], "--data", data); code != 0 {
+		t.Fatalf("undo: %d %q %q", code, out, errOut)
+	}
+	if c, _, b := d.req(t, "GET", book+"ann-laptop.vcf", "kim", "kim password", ""); c != 200 || !strings.Contains(b, "+49 30 999") {
+		t.Errorf("after undo the laptop card is %d:\n%s", c, b)
+	}
+	_, _, body = d.req(t, "REPORT", book, "kim", "kim password", strings.Replace(syncBody, "%s", token, 1))
+	if !regexp.MustCompile(`ann-laptop\.vcf</D:href><D:propstat>`).MatchString(body) {
+		t.Errorf("sync after undo does not bring the card back:\n%s", body)
+	}
+	if _, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--merge", m[1], "--data", data); code == 0 {
+		t.Errorf("a second undo succeeded: %q", errOut)
+	}
+
+	// Hide: Robert and Bob Park (a nickname and a phone in common: review)
+	// stay hidden after an edit.
+	var jo string
+	for _, g := range listGroups(t, data, "kim").Groups {
+		if strings.Contains(strings.Join(g.Cards, ","), "jo1") {
+			jo = g.ID
+		}
+	}
+	if jo == "" {
+		t.Fatal("Robert and Bob Park are not proposed for review")
+	}
+	if _, errOut, code := cli(t, "", "duplicates", "hide", "--user", "kim", "--group", jo, "--data", data); code != 0 {
+		t.Fatalf("hide: %s", errOut)
+	}
+	d.req(t, "PUT", book+"jo2.vcf", "kim", "kim password", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:jo2\r\nFN:Bob Park\r\nN:Park;Bob;;;\r\nTEL:+1 212 555 0101\r\nNOTE:edited\r\nEND:VCARD\r\n", "Content-Type: text/vcard")
+	for _, g := range listGroups(t, data, "kim").Groups {
+		if strings.Contains(strings.Join(g.Cards, ","), "jo1") {
+			t.Errorf("a hidden group is proposed again: %+v", g)
+		}
+	}
+}

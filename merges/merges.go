@@ -1,0 +1,240 @@
+// Package merges applies duplicate-contact decisions to an address book:
+// it finds the groups (dedup), merges one into a chosen reference, hides
+// one, undoes a merge, and folds a re-uploaded merged-away card into its
+// survivor. The CLI, the web pages and the DAV layer all call it, so the
+// rules live in one place; dedup decides, the store commits.
+package merges
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/rolodav/rolodav/dedup"
+	"github.com/rolodav/rolodav/store"
+)
+
+// ErrNoGroup is returned for a group ID that is not (or no longer) proposed.
+var ErrNoGroup = errors.New("no such group of duplicates (list them again: cards may have changed)")
+
+// Book is one address book loaded for duplicate handling.
+type Book struct {
+	st     store.Store
+	coll   *store.Collection
+	cards  map[string]*store.Object // by UID
+	groups []dedup.Group
+}
+
+// Load reads the book and finds its groups of duplicates, leaving out the
+// groups a person hid (a hidden group stays hidden while no new card joins it).
+func Load(ctx context.Context, st store.Store, coll *store.Collection, region string) (*Book, error) {
+	b := &Book{st: st, coll: coll, cards: map[string]*store.Object{}}
+	var in []dedup.Card
+	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
+		c := *o
+		b.cards[o.UID] = &c
+		in = append(in, dedup.Card{UID: o.UID, Data: o.Data})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	groups, err := dedup.Find(in, dedup.Options{Region: region})
+	if err != nil {
+		return nil, err
+	}
+	hidden, err := st.HiddenGroups(ctx, coll.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		if !coveredBy(g.UIDs, hidden) {
+			b.groups = append(b.groups, g)
+		}
+	}
+	return b, nil
+}
+
+func coveredBy(uids []string, hidden [][]string) bool {
+	for _, h := range hidden {
+		all := true
+		for _, u := range uids {
+			if !slices.Contains(h, u) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// Cards is the number of cards in the book.
+func (b *Book) Cards() int { return len(b.cards) }
+
+// Groups are the proposed groups, strongest first.
+func (b *Book) Groups() []dedup.Group { return b.groups }
+
+// Card returns a card of the book by UID.
+func (b *Book) Card(uid string) *store.Object { return b.cards[uid] }
+
+func (b *Book) group(id string) (dedup.Group, error) {
+	for _, g := range b.groups {
+		if g.ID == id {
+			return g, nil
+		}
+	}
+	return dedup.Group{}, ErrNoGroup
+}
+
+// DefaultReference is the card a merge keeps when nobody chose: the one
+// holding the most information, so that the fewest values move.
+func (b *Book) DefaultReference(g dedup.Group) string {
+	best := g.UIDs[0]
+	for _, u := range g.UIDs[1:] {
+		if len(b.cards[u].Data) > len(b.cards[best].Data) {
+			best = u
+		}
+	}
+	return best
+}
+
+// split returns the reference and the others of a group as dedup cards.
+func (b *Book) split(g dedup.Group, ref string) (dedup.Card, []dedup.Card, error) {
+	if ref == "" {
+		ref = b.DefaultReference(g)
+	}
+	if !slices.Contains(g.UIDs, ref) {
+		return dedup.Card{}, nil, fmt.Errorf("card %q is not in group %s", ref, g.ID)
+	}
+	var others []dedup.Card
+	for _, u := range g.UIDs {
+		if u != ref {
+			others = append(others, dedup.Card{UID: u, Data: b.cards[u].Data})
+		}
+	}
+	return dedup.Card{UID: ref, Data: b.cards[ref].Data}, others, nil
+}
+
+// Plan says what merging the group into ref would do ("" = default reference).
+func (b *Book) Plan(groupID, ref string) (*dedup.Plan, error) {
+	g, err := b.group(groupID)
+	if err != nil {
+		return nil, err
+	}
+	r, others, err := b.split(g, ref)
+	if err != nil {
+		return nil, err
+	}
+	return dedup.PlanMerge(r, others)
+}
+
+// Merge merges a group into ref ("" = default reference) in one
+// transaction, rewriting group cards that listed a merged-away card.
+func (b *Book) Merge(ctx context.Context, groupID, ref string, choices map[string]int, now time.Time) (*store.Merge, error) {
+	g, err := b.group(groupID)
+	if err != nil {
+		return nil, err
+	}
+	r, others, err := b.split(g, ref)
+	if err != nil {
+		return nil, err
+	}
+	merged, undo, err := dedup.Merge(r, others, choices, now)
+	if err != nil {
+		return nil, err
+	}
+	undoData, err := json.Marshal(undo)
+	if err != nil {
+		return nil, err
+	}
+	refObj := b.cards[r.UID]
+	w := &store.MergeWrite{
+		Collection:    b.coll.ID,
+		Reference:     &store.Object{Collection: b.coll.ID, Name: refObj.Name, UID: r.UID, Data: merged},
+		ReferenceETag: refObj.ETag,
+		Undo:          undoData,
+	}
+	away := make([]string, len(others))
+	for i, o := range others {
+		c := b.cards[o.UID]
+		away[i] = o.UID
+		w.Removed = append(w.Removed, store.Removed{Name: c.Name, UID: c.UID, ETag: c.ETag})
+	}
+	uids := make([]string, 0, len(b.cards))
+	for u := range b.cards {
+		uids = append(uids, u)
+	}
+	sort.Strings(uids) // a stable order of rewrites
+	for _, u := range uids {
+		c := b.cards[u]
+		if slices.Contains(g.UIDs, u) {
+			continue
+		}
+		out, changed, err := dedup.RewriteMembers(c.Data, away, r.UID)
+		if err != nil || !changed {
+			continue // a card we cannot read is left as it is
+		}
+		w.Groups = append(w.Groups, store.Rewrite{Object: &store.Object{Collection: b.coll.ID, Name: c.Name, UID: c.UID, Data: out}, ETag: c.ETag})
+	}
+	return b.st.ApplyMerge(ctx, w)
+}
+
+// Hide marks a group as not duplicates.
+func (b *Book) Hide(ctx context.Context, groupID string) error {
+	g, err := b.group(groupID)
+	if err != nil {
+		return err
+	}
+	return b.st.HideGroup(ctx, b.coll.ID, g.UIDs)
+}
+
+// Undo restores the cards a merge combined, under their names and UIDs.
+func Undo(ctx context.Context, st store.Store, coll *store.Collection, id int64) error {
+	m, err := st.GetMerge(ctx, coll.ID, id)
+	if err != nil {
+		return err
+	}
+	var u dedup.Undo
+	if err := json.Unmarshal(m.Undo, &u); err != nil {
+		return fmt.Errorf("merge %d: unreadable undo record: %w", id, err)
+	}
+	if len(u.Others) != len(m.Removed) {
+		return fmt.Errorf("merge %d: undo record does not match the merge", id)
+	}
+	originals := []store.Object{{Collection: coll.ID, Name: m.Reference, UID: u.Reference.UID, Data: u.Reference.Data}}
+	for i, o := range u.Others {
+		originals = append(originals, store.Object{Collection: coll.ID, Name: m.Removed[i], UID: o.UID, Data: o.Data})
+	}
+	return st.UndoMerge(ctx, coll.ID, id, originals)
+}
+
+// Fold handles a card uploaded under a merged-away name or UID: the edit is
+// merged into the survivor instead of bringing the duplicate back. handled
+// is false when the name and UID were never merged away.
+// The upload's conditions do not apply: they were about a card that is gone.
+func Fold(ctx context.Context, st store.Store, coll *store.Collection, name, uid string, data []byte, now time.Time) (handled bool, err error) {
+	survivor, err := st.MergedInto(ctx, coll.ID, name, uid)
+	if err != nil || survivor == "" {
+		return false, err
+	}
+	s, err := st.GetObject(ctx, coll.ID, survivor)
+	if err != nil {
+		return false, err
+	}
+	if uid == "" || uid == s.UID {
+		uid = name // dedup needs distinct UIDs for the two sides
+	}
+	merged, _, err := dedup.Merge(dedup.Card{UID: s.UID, Data: s.Data}, []dedup.Card{{UID: uid, Data: data}}, nil, now)
+	if err != nil {
+		return false, err
+	}
+	_, err = st.FoldInto(ctx, &store.Object{Collection: coll.ID, Name: s.Name, UID: s.UID, Data: merged}, store.Conditions{IfMatch: s.ETag}, name)
+	return err == nil, err
+}

@@ -1,0 +1,546 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/rolodav/rolodav/store"
+)
+
+// maxMergeHops bounds how far MergedInto follows a survivor that was itself
+// merged away later.
+const maxMergeHops = 10
+
+// writeObject creates or replaces o.Name in coll the way PutObject does
+// (after PutObject's checks): one seq of its own, a change row, counters.
+// oldSize and exists describe the current object. Returns the new ETag.
+func writeObject(ctx context.Context, tx *sql.Tx, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
+	etag := store.ETag(o.Data)
+	data := o.Data
+	if data == nil {
+		data = []byte{} // the column is NOT NULL; nil means empty here
+	}
+	seq, err := bump(ctx, tx, coll, t, b2i(!exists), int64(len(data))-oldSize)
+	if err != nil {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO objects
+		(collection, name, uid, etag, size, modified, seq, component, first_start, last_end, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, etag = excluded.etag,
+			size = excluded.size, modified = excluded.modified, seq = excluded.seq,
+			component = excluded.component, first_start = excluded.first_start,
+			last_end = excluded.last_end, data = excluded.data`,
+		coll, o.Name, nullUID(o.UID), etag, len(data), t, seq, o.Component,
+		spanStart(o.FirstStart), spanEnd(o.LastEnd), data); err != nil {
+		return "", err
+	}
+	if err := logChange(ctx, tx, coll, o.Name, seq, false, t); err != nil {
+		return "", err
+	}
+	return etag, nil
+}
+
+// removeObject deletes name from coll the way DeleteObject does: its own
+// seq, a deletion change, counters.
+func removeObject(ctx context.Context, tx *sql.Tx, coll int64, name string, size, t int64) error {
+	seq, err := bump(ctx, tx, coll, t, -1, -size)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE collection = ? AND name = ?`, coll, name); err != nil {
+		return err
+	}
+	return logChange(ctx, tx, coll, name, seq, true, t)
+}
+
+// currentUID returns the UID, ETag and size of name and whether it exists.
+func currentUID(ctx context.Context, tx *sql.Tx, coll int64, name string) (uid, etag string, size int64, exists bool, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT COALESCE(uid, ''), etag, size FROM objects WHERE collection = ? AND name = ?`,
+		coll, name).Scan(&uid, &etag, &size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", 0, false, nil
+	}
+	return uid, etag, size, err == nil, err
+}
+
+// sameColl checks that an object passed along with a collection ID belongs
+// to it (0 = unset, taken as coll).
+func sameColl(o *store.Object, coll int64) error {
+	if o == nil {
+		return errors.New("nil object")
+	}
+	if o.Name == "" {
+		return errors.New("empty name")
+	}
+	if o.Collection != 0 && o.Collection != coll {
+		return fmt.Errorf("%s belongs to collection %d, not %d", o.Name, o.Collection, coll)
+	}
+	return nil
+}
+
+// ApplyMerge implements store.Store: every check comes first, then the
+// reference, the groups and the removed cards are written in that order,
+// each with a seq of its own, and the merge is recorded.
+func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Merge, error) {
+	if w == nil || w.Reference == nil {
+		return nil, fmt.Errorf("sqlite: apply merge: no reference")
+	}
+	coll := w.Collection
+	m := &store.Merge{Collection: coll, Reference: w.Reference.Name, Undo: slices.Clone(w.Undo)}
+	if m.Undo == nil {
+		m.Undo = []byte{}
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := collExists(ctx, tx, coll); err != nil {
+			return err
+		}
+		// Each name at most once.
+		seen := map[string]bool{}
+		claim := func(name string) error {
+			if name == "" {
+				return errors.New("empty name")
+			}
+			if seen[name] {
+				return fmt.Errorf("%s appears twice in the merge", name)
+			}
+			seen[name] = true
+			return nil
+		}
+		if err := sameColl(w.Reference, coll); err != nil {
+			return err
+		}
+		if err := claim(w.Reference.Name); err != nil {
+			return err
+		}
+		for _, g := range w.Groups {
+			if err := sameColl(g.Object, coll); err != nil {
+				return err
+			}
+			if err := claim(g.Object.Name); err != nil {
+				return err
+			}
+		}
+		for _, r := range w.Removed {
+			if err := claim(r.Name); err != nil {
+				return err
+			}
+		}
+
+		// Preconditions: every card still as planned.
+		refUID, refETag, refSize, exists, err := currentUID(ctx, tx, coll, w.Reference.Name)
+		if err != nil {
+			return err
+		}
+		if !exists || refETag != w.ReferenceETag {
+			return fmt.Errorf("reference %s changed: %w", w.Reference.Name, store.ErrPrecondition)
+		}
+		if refUID != w.Reference.UID {
+			return fmt.Errorf("reference %s has UID %q, not %q: %w", w.Reference.Name, refUID, w.Reference.UID, store.ErrPrecondition)
+		}
+		groupSizes := make([]int64, len(w.Groups))
+		for i, g := range w.Groups {
+			_, etag, size, exists, err := currentUID(ctx, tx, coll, g.Object.Name)
+			if err != nil {
+				return err
+			}
+			if !exists || etag != g.ETag {
+				return fmt.Errorf("group %s changed: %w", g.Object.Name, store.ErrPrecondition)
+			}
+			holder, err := uidHolder(ctx, tx, coll, g.Object.UID, g.Object.Name)
+			if err != nil {
+				return err
+			}
+			if holder != "" {
+				return &store.UIDConflictError{UID: g.Object.UID, Name: holder}
+			}
+			groupSizes[i] = size
+		}
+		removedUIDs := make([]string, len(w.Removed))
+		removedSizes := make([]int64, len(w.Removed))
+		for i, r := range w.Removed {
+			uid, etag, size, exists, err := currentUID(ctx, tx, coll, r.Name)
+			if err != nil {
+				return err
+			}
+			if !exists || etag != r.ETag {
+				return fmt.Errorf("removed %s changed: %w", r.Name, store.ErrPrecondition)
+			}
+			if r.UID != "" && r.UID != uid {
+				return fmt.Errorf("removed %s has UID %q, not %q: %w", r.Name, uid, r.UID, store.ErrPrecondition)
+			}
+			removedUIDs[i], removedSizes[i] = uid, size
+			m.Removed = append(m.Removed, r.Name)
+		}
+
+		// Writes.
+		created := now()
+		t := micros(created)
+		if _, err := writeObject(ctx, tx, coll, w.Reference, refSize, true, t); err != nil {
+			return err
+		}
+		var groupNames []string
+		for i, g := range w.Groups {
+			if _, err := writeObject(ctx, tx, coll, g.Object, groupSizes[i], true, t); err != nil {
+				return err
+			}
+			groupNames = append(groupNames, g.Object.Name)
+		}
+		for i, r := range w.Removed {
+			if err := removeObject(ctx, tx, coll, r.Name, removedSizes[i], t); err != nil {
+				return err
+			}
+		}
+		removedJSON, err := jsonNames(m.Removed)
+		if err != nil {
+			return err
+		}
+		groupsJSON, err := jsonNames(groupNames)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO merges (collection, reference, removed, grps, undo, created)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t).Scan(&m.ID); err != nil {
+			return err
+		}
+		for i, r := range w.Removed {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO merged_away (collection, name, uid, survivor, merge_id)
+				VALUES (?, ?, ?, ?, ?)`, coll, r.Name, nullUID(removedUIDs[i]), m.Reference, m.ID); err != nil {
+				return err
+			}
+		}
+		m.Created = created
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: apply merge into %d/%s: %w", coll, w.Reference.Name, err)
+	}
+	return m, nil
+}
+
+func jsonNames(names []string) (string, error) {
+	if names == nil {
+		names = []string{}
+	}
+	b, err := json.Marshal(names)
+	return string(b), err
+}
+
+const mergeCols = `id, collection, reference, removed, grps, undo, created, undone`
+
+// scanMerge reads a merges row; it also returns the group names.
+func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, []string, error) {
+	var m store.Merge
+	var removed, groups string
+	var created int64
+	var undone sql.NullInt64
+	if err := sc.Scan(&m.ID, &m.Collection, &m.Reference, &removed, &groups, &m.Undo, &created, &undone); err != nil {
+		return nil, nil, err
+	}
+	var gs []string
+	if err := json.Unmarshal([]byte(removed), &m.Removed); err != nil {
+		return nil, nil, fmt.Errorf("merge %d: removed: %w", m.ID, err)
+	}
+	if err := json.Unmarshal([]byte(groups), &gs); err != nil {
+		return nil, nil, fmt.Errorf("merge %d: groups: %w", m.ID, err)
+	}
+	if m.Undo == nil {
+		m.Undo = []byte{}
+	}
+	m.Created = fromMicros(created)
+	if undone.Valid {
+		m.Undone = fromMicros(undone.Int64)
+	}
+	return &m, gs, nil
+}
+
+// ListMerges returns the collection's merges, newest first.
+func (s *Store) ListMerges(ctx context.Context, coll int64) ([]store.Merge, error) {
+	var out []store.Merge
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := collExists(ctx, tx, coll); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+mergeCols+` FROM merges WHERE collection = ? ORDER BY id DESC`, coll)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, _, err := scanMerge(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, *m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list merges of %d: %w", coll, err)
+	}
+	return out, nil
+}
+
+func getMerge(ctx context.Context, q querier, coll, id int64) (*store.Merge, []string, error) {
+	m, gs, err := scanMerge(q.QueryRowContext(ctx, `SELECT `+mergeCols+` FROM merges WHERE collection = ? AND id = ?`, coll, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	return m, gs, err
+}
+
+// GetMerge returns merge id of coll; store.ErrNotFound when there is none.
+func (s *Store) GetMerge(ctx context.Context, coll, id int64) (*store.Merge, error) {
+	m, _, err := getMerge(ctx, s.rdb, coll, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get merge %d/%d: %w", coll, id, err)
+	}
+	return m, nil
+}
+
+// UndoMerge implements store.Store. Each original must be the reference, a
+// rewritten group card (both replaced, or re-created if gone) or a removed
+// card (re-created; store.ErrPrecondition when its name or UID is taken).
+// The reference and groups are written first, then the removed cards, each
+// with a seq of its own.
+func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store.Object) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := collExists(ctx, tx, coll); err != nil {
+			return err
+		}
+		m, groups, err := getMerge(ctx, tx, coll, id)
+		if err != nil {
+			return err
+		}
+		if !m.Undone.IsZero() {
+			return fmt.Errorf("merge %d undone already: %w", id, store.ErrPrecondition)
+		}
+		replaced := map[string]bool{m.Reference: true}
+		for _, g := range groups {
+			replaced[g] = true
+		}
+		removed := map[string]bool{}
+		for _, r := range m.Removed {
+			removed[r] = true
+		}
+		// Replaced names first: a removed card's UID may only be free
+		// once they are back (it cannot be held by them in a valid undo,
+		// but the order keeps the checks simple to reason about).
+		order := make([]*store.Object, 0, len(originals))
+		seen := map[string]bool{}
+		for i := range originals {
+			o := &originals[i]
+			if err := sameColl(o, coll); err != nil {
+				return err
+			}
+			if seen[o.Name] {
+				return fmt.Errorf("%s given twice", o.Name)
+			}
+			seen[o.Name] = true
+			if !replaced[o.Name] && !removed[o.Name] {
+				return fmt.Errorf("%s is not part of merge %d: %w", o.Name, id, store.ErrPrecondition)
+			}
+			if replaced[o.Name] {
+				order = append(order, o)
+			}
+		}
+		for i := range originals {
+			if removed[originals[i].Name] {
+				order = append(order, &originals[i])
+			}
+		}
+		t := micros(now())
+		for _, o := range order {
+			_, _, size, exists, err := currentUID(ctx, tx, coll, o.Name)
+			if err != nil {
+				return err
+			}
+			if exists && removed[o.Name] {
+				return fmt.Errorf("%s is in use again: %w", o.Name, store.ErrPrecondition)
+			}
+			holder, err := uidHolder(ctx, tx, coll, o.UID, o.Name)
+			if err != nil {
+				return err
+			}
+			if holder != "" {
+				return fmt.Errorf("UID %q of %s is held by %s: %w", o.UID, o.Name, holder, store.ErrPrecondition)
+			}
+			if _, err := writeObject(ctx, tx, coll, o, size, exists, t); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM merged_away WHERE merge_id = ?`, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE merges SET undone = ? WHERE id = ?`, t, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: undo merge %d/%d: %w", coll, id, err)
+	}
+	return nil
+}
+
+// MergedInto implements store.Store. A survivor that a later merge took
+// away in turn is followed to its own survivor, at most maxMergeHops times.
+func (s *Store) MergedInto(ctx context.Context, coll int64, name, uid string) (string, error) {
+	var survivor string
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := collExists(ctx, tx, coll); err != nil {
+			return err
+		}
+		var mergeID int64
+		err := tx.QueryRowContext(ctx, `SELECT survivor, merge_id FROM merged_away
+			WHERE collection = ? AND (name = ? OR (uid IS NOT NULL AND uid = ?))
+			ORDER BY merge_id DESC LIMIT 1`, coll, name, uid).Scan(&survivor, &mergeID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for range maxMergeHops {
+			var next string
+			var nextID int64
+			err := tx.QueryRowContext(ctx, `SELECT survivor, merge_id FROM merged_away
+				WHERE collection = ? AND name = ? AND merge_id > ?
+				ORDER BY merge_id DESC LIMIT 1`, coll, survivor, mergeID).Scan(&next, &nextID)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			survivor, mergeID = next, nextID
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("sqlite: merged into %d/%s: %w", coll, name, err)
+	}
+	return survivor, nil
+}
+
+// FoldInto implements store.Store: PutObject of survivor under cond, then a
+// deletion change (with a seq of its own) for foldedName, which must not
+// exist as an object (store.ErrPrecondition otherwise).
+func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store.Conditions, foldedName string) (string, error) {
+	if survivor == nil || survivor.Name == "" {
+		return "", fmt.Errorf("sqlite: fold: no survivor")
+	}
+	if foldedName == "" || foldedName == survivor.Name {
+		return "", fmt.Errorf("sqlite: fold into %d/%s: bad folded name %q", survivor.Collection, survivor.Name, foldedName)
+	}
+	coll := survivor.Collection
+	var etag string
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		cur, oldSize, exists, err := current(ctx, tx, coll, survivor.Name)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			if err := collExists(ctx, tx, coll); err != nil {
+				return err
+			}
+		}
+		if err := checkCond(cond, cur, exists); err != nil {
+			return err
+		}
+		holder, err := uidHolder(ctx, tx, coll, survivor.UID, survivor.Name)
+		if err != nil {
+			return err
+		}
+		if holder != "" {
+			return &store.UIDConflictError{UID: survivor.UID, Name: holder}
+		}
+		_, _, foldedExists, err := current(ctx, tx, coll, foldedName)
+		if err != nil {
+			return err
+		}
+		if foldedExists {
+			return fmt.Errorf("%s exists: %w", foldedName, store.ErrPrecondition)
+		}
+		t := micros(now())
+		if etag, err = writeObject(ctx, tx, coll, survivor, oldSize, exists, t); err != nil {
+			return err
+		}
+		seq, err := bump(ctx, tx, coll, t, 0, 0)
+		if err != nil {
+			return err
+		}
+		return logChange(ctx, tx, coll, foldedName, seq, true, t)
+	})
+	if err != nil {
+		return "", fmt.Errorf("sqlite: fold %s into %d/%s: %w", foldedName, coll, survivor.Name, err)
+	}
+	return etag, nil
+}
+
+// normUIDs sorts and deduplicates uids.
+func normUIDs(uids []string) []string {
+	out := slices.Clone(uids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// HideGroup records the sorted set of uids; hiding the same set again is a
+// no-op. A set needs two distinct non-empty UIDs.
+func (s *Store) HideGroup(ctx context.Context, coll int64, uids []string) error {
+	set := normUIDs(uids)
+	if len(set) < 2 || set[0] == "" {
+		return fmt.Errorf("sqlite: hide group in %d: need at least two non-empty UIDs, got %q", coll, uids)
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		return fmt.Errorf("sqlite: hide group in %d: %w", coll, err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := collExists(ctx, tx, coll); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO hidden_groups (collection, uids) VALUES (?, ?)
+			ON CONFLICT (collection, uids) DO NOTHING`, coll, string(b))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: hide group in %d: %w", coll, err)
+	}
+	return nil
+}
+
+// HiddenGroups returns the hidden UID sets of coll, each sorted, in a
+// stable order.
+func (s *Store) HiddenGroups(ctx context.Context, coll int64) ([][]string, error) {
+	var out [][]string
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := collExists(ctx, tx, coll); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT uids FROM hidden_groups WHERE collection = ? ORDER BY uids`, coll)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			var set []string
+			if err := json.Unmarshal([]byte(s), &set); err != nil {
+				return err
+			}
+			out = append(out, set)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: hidden groups of %d: %w", coll, err)
+	}
+	return out, nil
+}
