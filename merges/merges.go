@@ -195,11 +195,30 @@ func (b *Book) Hide(ctx context.Context, groupID string) error {
 	return b.st.HideGroup(ctx, b.coll.ID, g.UIDs)
 }
 
+// Refusals of Undo, said so that a person knows what to do.
+var (
+	ErrAlreadyUndone    = errors.New("this merge was undone already")
+	ErrReferenceChanged = errors.New("the surviving card was edited after the merge; undo would drop that edit (force it to undo anyway)")
+)
+
 // Undo restores the cards a merge combined, under their names and UIDs.
-func Undo(ctx context.Context, st store.Store, coll *store.Collection, id int64) error {
+// Unless force, it refuses when the surviving card changed since.
+func Undo(ctx context.Context, st store.Store, coll *store.Collection, id int64, force bool) error {
 	m, err := st.GetMerge(ctx, coll.ID, id)
 	if err != nil {
 		return err
+	}
+	if !m.Undone.IsZero() {
+		return ErrAlreadyUndone
+	}
+	if !force {
+		ref, err := st.GetObject(ctx, coll.ID, m.Reference)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if ref == nil || ref.ETag != m.ReferenceETag {
+			return ErrReferenceChanged
+		}
 	}
 	var u dedup.Undo
 	if err := json.Unmarshal(m.Undo, &u); err != nil {
@@ -212,15 +231,17 @@ func Undo(ctx context.Context, st store.Store, coll *store.Collection, id int64)
 	for i, o := range u.Others {
 		originals = append(originals, store.Object{Collection: coll.ID, Name: m.Removed[i], UID: o.UID, Data: o.Data})
 	}
-	return st.UndoMerge(ctx, coll.ID, id, originals)
+	return st.UndoMerge(ctx, coll.ID, id, originals, force)
 }
 
 // Fold handles a card uploaded under a merged-away name or UID: the edit is
-// merged into the survivor instead of bringing the duplicate back. handled
-// is false when the name and UID were never merged away.
-// The upload's conditions do not apply: they were about a card that is gone.
+// merged into the survivor instead of bringing the duplicate back, and the
+// merge's undo record takes the uploaded card, so an undo restores it as the
+// phone last had it. handled is false when the name and UID were never
+// merged away. The upload's conditions do not apply: they were about a card
+// that is gone.
 func Fold(ctx context.Context, st store.Store, coll *store.Collection, name, uid string, data []byte, now time.Time) (handled bool, err error) {
-	survivor, err := st.MergedInto(ctx, coll.ID, name, uid)
+	survivor, mergeID, err := st.MergedInto(ctx, coll.ID, name, uid)
 	if err != nil || survivor == "" {
 		return false, err
 	}
@@ -228,13 +249,32 @@ func Fold(ctx context.Context, st store.Store, coll *store.Collection, name, uid
 	if err != nil {
 		return false, err
 	}
-	if uid == "" || uid == s.UID {
-		uid = name // dedup needs distinct UIDs for the two sides
-	}
-	merged, _, err := dedup.Merge(dedup.Card{UID: s.UID, Data: s.Data}, []dedup.Card{{UID: uid, Data: data}}, nil, now)
+	m, err := st.GetMerge(ctx, coll.ID, mergeID)
 	if err != nil {
 		return false, err
 	}
-	_, err = st.FoldInto(ctx, &store.Object{Collection: coll.ID, Name: s.Name, UID: s.UID, Data: merged}, store.Conditions{IfMatch: s.ETag}, name)
+	var u dedup.Undo
+	if err := json.Unmarshal(m.Undo, &u); err != nil {
+		return false, fmt.Errorf("merge %d: unreadable undo record: %w", mergeID, err)
+	}
+	for i := range u.Others {
+		if i < len(m.Removed) && m.Removed[i] == name || uid != "" && u.Others[i].UID == uid {
+			u.Others[i].Data = data
+			break
+		}
+	}
+	undo, err := json.Marshal(&u)
+	if err != nil {
+		return false, err
+	}
+	side := uid
+	if side == "" || side == s.UID {
+		side = name // dedup needs distinct UIDs for the two sides
+	}
+	merged, _, err := dedup.Merge(dedup.Card{UID: s.UID, Data: s.Data}, []dedup.Card{{UID: side, Data: data}}, nil, now)
+	if err != nil {
+		return false, err
+	}
+	_, err = st.FoldInto(ctx, &store.Object{Collection: coll.ID, Name: s.Name, UID: s.UID, Data: merged}, store.Conditions{IfMatch: s.ETag}, name, mergeID, undo)
 	return err == nil, err
 }

@@ -167,17 +167,23 @@ type Store interface {
 	// UndoMerge restores the originals (decoded by the caller from
 	// Merge.Undo: the reference's and the removed cards' names, UIDs and
 	// data), drops the merged-away records and marks the merge undone, in one
-	// transaction. ErrPrecondition when it is undone already or a removed
-	// name or UID is in use again.
-	UndoMerge(ctx context.Context, coll, id int64, originals []Object) error
+	// transaction. ErrPrecondition when it is undone already, a removed name
+	// or UID is in use again, or (unless force) the reference's ETag is no
+	// longer Merge.ReferenceETag: someone edited it since, and undo would
+	// drop that edit.
+	UndoMerge(ctx context.Context, coll, id int64, originals []Object, force bool) error
 	// MergedInto returns the name of the card that absorbed a merged-away
-	// name or UID ("" when neither was merged away), so that a phone
-	// re-uploading a merged-away card cannot bring the duplicate back.
-	MergedInto(ctx context.Context, coll int64, name, uid string) (string, error)
-	// FoldInto stores survivor (an updated merge target, If-Match cond) and
-	// records a deletion change for foldedName in the same transaction, so
-	// the uploader's next sync drops the name it re-uploaded.
-	FoldInto(ctx context.Context, survivor *Object, cond Conditions, foldedName string) (etag string, err error)
+	// name or UID ("" when neither was merged away) and the merge that
+	// removed it, so that a phone re-uploading a merged-away card cannot
+	// bring the duplicate back.
+	MergedInto(ctx context.Context, coll int64, name, uid string) (survivor string, merge int64, err error)
+	// FoldInto stores survivor (an updated merge target, If-Match cond),
+	// records a deletion change for foldedName, replaces the undo record of
+	// merge (which now holds the re-uploaded card) and sets ReferenceETag of
+	// every merge in effect into the survivor to its new ETag, all in one
+	// transaction: the uploader's next sync drops the name it re-uploaded,
+	// and an undo later restores the card as the phone last had it.
+	FoldInto(ctx context.Context, survivor *Object, cond Conditions, foldedName string, merge int64, undo []byte) (etag string, err error)
 	// HideGroup records that the cards with these UIDs are not duplicates
 	// of each other; HiddenGroups lists what was hidden in a collection.
 	HideGroup(ctx context.Context, coll int64, uids []string) error
@@ -213,9 +219,12 @@ type Merge struct {
 	Collection int64
 	Reference  string   // name of the card that absorbed the others
 	Removed    []string // names of the cards merged away
-	Undo       []byte
-	Created    time.Time
-	Undone     time.Time // zero while the merge is in effect
+	// ReferenceETag is the reference's ETag right after the merge (or the
+	// server's latest fold into it); undo checks it to protect later edits.
+	ReferenceETag string
+	Undo          []byte
+	Created       time.Time
+	Undone        time.Time // zero while the merge is in effect
 }
 
 // ETag is the entity tag of an object's data: the hex of the first 16 bytes

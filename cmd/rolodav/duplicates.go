@@ -26,7 +26,7 @@ const duplicatesUsage = `usage:
   rolodav duplicates list  --user U [--book B] [--region CC] [--format text|json]
   rolodav duplicates merge --user U [--book B] (--group ID [--reference UID] | --auto) [--dry-run]
   rolodav duplicates hide  --user U [--book B] --group ID
-  rolodav duplicates undo  --user U [--book B] --merge ID`
+  rolodav duplicates undo  --user U [--book B] --merge ID [--force]`
 
 func duplicatesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -54,6 +54,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	auto := fs.Bool("auto", false, "merge every group of the auto band")
 	dry := fs.Bool("dry-run", false, "show what a merge would do; change nothing")
 	mergeID := fs.Int64("merge", 0, "merge ID to undo (from merge's output)")
+	force := fs.Bool("force", false, "undo even though the surviving card was edited after the merge (that edit is lost)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		return fmt.Errorf("address book %q of %s: %w", *book, login, err)
 	}
 	if verb == "undo" {
-		if err := merges.Undo(ctx, st, c, *mergeID); err != nil {
+		if err := merges.Undo(ctx, st, c, *mergeID, *force); err != nil {
 			return fmt.Errorf("undo merge %d: %w", *mergeID, err)
 		}
 		fmt.Fprintf(stdout, "undid merge %d: the original cards are back\n", *mergeID)

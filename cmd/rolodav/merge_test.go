@@ -112,8 +112,12 @@ func TestDuplicatesMergeSyncUndo(t *testing.T) {
 	if out, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--merge", m[1], "--data", data); code != 0 {
 		t.Fatalf("undo: %d %q %q", code, out, errOut)
 	}
-	if c, _, b := d.req(t, "GET", book+"ann-laptop.vcf", "kim", "kim password", ""); c != 200 || !strings.Contains(b, "+49 30 999") {
+	// The laptop card comes back as the phone last uploaded it.
+	if c, _, b := d.req(t, "GET", book+"ann-laptop.vcf", "kim", "kim password", ""); c != 200 || !strings.Contains(b, "met at the conference") {
 		t.Errorf("after undo the laptop card is %d:\n%s", c, b)
+	}
+	if _, _, b := d.req(t, "GET", book+"ann-phone.vcf", "kim", "kim password", ""); strings.Contains(b, "+49 30 999") || strings.Contains(b, "conference") {
+		t.Errorf("after undo the reference still holds what the merge added:\n%s", b)
 	}
 	_, _, body = d.req(t, "REPORT", book, "kim", "kim password", strings.Replace(syncBody, "%s", token, 1))
 	if !regexp.MustCompile(`ann-laptop\.vcf</D:href><D:propstat>`).MatchString(body) {
@@ -121,6 +125,30 @@ func TestDuplicatesMergeSyncUndo(t *testing.T) {
 	}
 	if _, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--merge", m[1], "--data", data); code == 0 {
 		t.Errorf("a second undo succeeded: %q", errOut)
+	}
+
+	// An edit of the survivor after a merge makes undo refuse without --force.
+	l = listGroups(t, data, "kim")
+	for _, g := range l.Groups {
+		if strings.Contains(strings.Join(g.Cards, ","), "ann-phone") {
+			ann = g.ID
+		}
+	}
+	out, _, _ = cli(t, "", "duplicates", "merge", "--user", "kim", "--region", "DE", "--group", ann, "--reference", "ann-phone", "--data", data)
+	m = regexp.MustCompile(`merge (\d+);`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("second merge: %q", out)
+	}
+	_, _, cur := d.req(t, "GET", book+"ann-phone.vcf", "kim", "kim password", "")
+	d.req(t, "PUT", book+"ann-phone.vcf", "kim", "kim password", strings.Replace(cur, "END:VCARD", "TITLE:Typed after the merge\r\nEND:VCARD", 1), "Content-Type: text/vcard")
+	if _, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--merge", m[1], "--data", data); code == 0 || !strings.Contains(errOut, "edited after the merge") {
+		t.Errorf("undo after an edit of the survivor: %d %q", code, errOut)
+	}
+	if _, _, b := d.req(t, "GET", book+"ann-phone.vcf", "kim", "kim password", ""); !strings.Contains(b, "Typed after the merge") {
+		t.Error("a refused undo changed the survivor")
+	}
+	if _, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--merge", m[1], "--force", "--data", data); code != 0 {
+		t.Errorf("forced undo: %d %q", code, errOut)
 	}
 
 	// Hide: Robert and Bob Park (a nickname and a phone in common: review)

@@ -180,7 +180,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		// Writes.
 		created := now()
 		t := micros(created)
-		if _, err := writeObject(ctx, tx, coll, w.Reference, refSize, true, t); err != nil {
+		if m.ReferenceETag, err = writeObject(ctx, tx, coll, w.Reference, refSize, true, t); err != nil {
 			return err
 		}
 		var groupNames []string
@@ -203,9 +203,9 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO merges (collection, reference, removed, grps, undo, created)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t).Scan(&m.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO merges (collection, reference, removed, grps, undo, created, reference_etag)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t, m.ReferenceETag).Scan(&m.ID); err != nil {
 			return err
 		}
 		for i, r := range w.Removed {
@@ -231,7 +231,7 @@ func jsonNames(names []string) (string, error) {
 	return string(b), err
 }
 
-const mergeCols = `id, collection, reference, removed, grps, undo, created, undone`
+const mergeCols = `id, collection, reference, removed, grps, undo, created, undone, reference_etag`
 
 // scanMerge reads a merges row; it also returns the group names.
 func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, []string, error) {
@@ -239,7 +239,7 @@ func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, []string, erro
 	var removed, groups string
 	var created int64
 	var undone sql.NullInt64
-	if err := sc.Scan(&m.ID, &m.Collection, &m.Reference, &removed, &groups, &m.Undo, &created, &undone); err != nil {
+	if err := sc.Scan(&m.ID, &m.Collection, &m.Reference, &removed, &groups, &m.Undo, &created, &undone, &m.ReferenceETag); err != nil {
 		return nil, nil, err
 	}
 	var gs []string
@@ -307,8 +307,9 @@ func (s *Store) GetMerge(ctx context.Context, coll, id int64) (*store.Merge, err
 // rewritten group card (both replaced, or re-created if gone) or a removed
 // card (re-created; store.ErrPrecondition when its name or UID is taken).
 // The reference and groups are written first, then the removed cards, each
-// with a seq of its own.
-func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store.Object) error {
+// with a seq of its own. Unless force, the reference must still exist with
+// the merge's ReferenceETag (store.ErrPrecondition otherwise).
+func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store.Object, force bool) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := collExists(ctx, tx, coll); err != nil {
 			return err
@@ -319,6 +320,15 @@ func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store
 		}
 		if !m.Undone.IsZero() {
 			return fmt.Errorf("merge %d undone already: %w", id, store.ErrPrecondition)
+		}
+		if !force {
+			_, etag, _, exists, err := currentUID(ctx, tx, coll, m.Reference)
+			if err != nil {
+				return err
+			}
+			if !exists || etag != m.ReferenceETag {
+				return fmt.Errorf("reference %s changed since merge %d: %w", m.Reference, id, store.ErrPrecondition)
+			}
 		}
 		replaced := map[string]bool{m.Reference: true}
 		for _, g := range groups {
@@ -387,9 +397,11 @@ func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store
 }
 
 // MergedInto implements store.Store. A survivor that a later merge took
-// away in turn is followed to its own survivor, at most maxMergeHops times.
-func (s *Store) MergedInto(ctx context.Context, coll int64, name, uid string) (string, error) {
+// away in turn is followed to its own survivor, at most maxMergeHops times;
+// the merge returned is the first hop's, the one that removed name or uid.
+func (s *Store) MergedInto(ctx context.Context, coll int64, name, uid string) (string, int64, error) {
 	var survivor string
+	var first int64
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		if err := collExists(ctx, tx, coll); err != nil {
 			return err
@@ -404,6 +416,7 @@ func (s *Store) MergedInto(ctx context.Context, coll int64, name, uid string) (s
 		if err != nil {
 			return err
 		}
+		first = mergeID
 		for range maxMergeHops {
 			var next string
 			var nextID int64
@@ -421,15 +434,18 @@ func (s *Store) MergedInto(ctx context.Context, coll int64, name, uid string) (s
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("sqlite: merged into %d/%s: %w", coll, name, err)
+		return "", 0, fmt.Errorf("sqlite: merged into %d/%s: %w", coll, name, err)
 	}
-	return survivor, nil
+	return survivor, first, nil
 }
 
 // FoldInto implements store.Store: PutObject of survivor under cond, then a
 // deletion change (with a seq of its own) for foldedName, which must not
-// exist as an object (store.ErrPrecondition otherwise).
-func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store.Conditions, foldedName string) (string, error) {
+// exist as an object (store.ErrPrecondition otherwise). Merge merge, which
+// must be in effect in the survivor's collection (store.ErrPrecondition
+// otherwise), gets undo as its undo record, and every merge in effect into
+// the survivor gets its new ETag as ReferenceETag.
+func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store.Conditions, foldedName string, merge int64, undo []byte) (string, error) {
 	if survivor == nil || survivor.Name == "" {
 		return "", fmt.Errorf("sqlite: fold: no survivor")
 	}
@@ -465,8 +481,30 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 		if foldedExists {
 			return fmt.Errorf("%s exists: %w", foldedName, store.ErrPrecondition)
 		}
+		var inEffect bool
+		err = tx.QueryRowContext(ctx, `SELECT undone IS NULL FROM merges WHERE collection = ? AND id = ?`,
+			coll, merge).Scan(&inEffect)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no merge %d: %w", merge, store.ErrPrecondition)
+		}
+		if err != nil {
+			return err
+		}
+		if !inEffect {
+			return fmt.Errorf("merge %d undone: %w", merge, store.ErrPrecondition)
+		}
 		t := micros(now())
 		if etag, err = writeObject(ctx, tx, coll, survivor, oldSize, exists, t); err != nil {
+			return err
+		}
+		if undo == nil {
+			undo = []byte{} // the column is NOT NULL
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE merges SET undo = ? WHERE id = ?`, undo, merge); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE merges SET reference_etag = ?
+			WHERE collection = ? AND reference = ? AND undone IS NULL`, etag, coll, survivor.Name); err != nil {
 			return err
 		}
 		seq, err := bump(ctx, tx, coll, t, 0, 0)

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MergeStale", testMergeStale},
 		{"MergeUndo", testMergeUndo},
 		{"MergeUndoConflict", testMergeUndoConflict},
+		{"MergeUndoEdited", testMergeUndoEdited},
 		{"MergeChain", testMergeChain},
 		{"FoldInto", testFoldInto},
 		{"HiddenGroups", testHiddenGroups},
@@ -1457,11 +1458,22 @@ func getData(t *testing.T, s store.Store, coll int64, name string) []byte {
 
 func mergedInto(t *testing.T, s store.Store, coll int64, name, uid string) string {
 	t.Helper()
-	got, err := s.MergedInto(ctx, coll, name, uid)
+	got, _ := mergedIntoBy(t, s, coll, name, uid)
+	return got
+}
+
+// mergedIntoBy is MergedInto, failing the test on error. The merge ID must
+// be 0 exactly when the survivor is "".
+func mergedIntoBy(t *testing.T, s store.Store, coll int64, name, uid string) (string, int64) {
+	t.Helper()
+	got, id, err := s.MergedInto(ctx, coll, name, uid)
 	if err != nil {
 		t.Fatalf("MergedInto(%q, %q): %v", name, uid, err)
 	}
-	return got
+	if (got == "") != (id == 0) {
+		t.Fatalf("MergedInto(%q, %q) = %q, merge %d", name, uid, got, id)
+	}
+	return got, id
 }
 
 // changeMap renders changes as name → "changed" / "deleted".
@@ -1494,6 +1506,7 @@ func testMergeApply(t *testing.T, s store.Store) {
 	eq(t, "Merge.Undo", m.Undo, []byte("opaque undo record"))
 	recent(t, "Merge.Created", m.Created)
 	eq(t, "Merge.Undone", m.Undone.IsZero(), true)
+	eq(t, "Merge.ReferenceETag", m.ReferenceETag, store.ETag(f.merged))
 
 	ref, err := s.GetObject(ctx, f.c.ID, "a.vcf")
 	if err != nil {
@@ -1531,7 +1544,11 @@ func testMergeApply(t *testing.T, s store.Store) {
 		{"x.vcf", "uid-b", "a.vcf"}, {"y.vcf", "uid-c", "a.vcf"},
 		{"a.vcf", "uid-a", ""}, {"other.vcf", "uid-o", ""}, {"nope.vcf", "", ""},
 	} {
-		eq(t, fmt.Sprintf("MergedInto(%q, %q)", q.name, q.uid), mergedInto(t, s, f.c.ID, q.name, q.uid), q.want)
+		got, id := mergedIntoBy(t, s, f.c.ID, q.name, q.uid)
+		eq(t, fmt.Sprintf("MergedInto(%q, %q)", q.name, q.uid), got, q.want)
+		if q.want != "" {
+			eq(t, fmt.Sprintf("MergedInto(%q, %q) merge", q.name, q.uid), id, m.ID)
+		}
 	}
 
 	got, err := s.GetMerge(ctx, f.c.ID, m.ID)
@@ -1542,6 +1559,7 @@ func testMergeApply(t *testing.T, s store.Store) {
 	eq(t, "GetMerge.Reference", got.Reference, "a.vcf")
 	eq(t, "GetMerge.Undo", got.Undo, m.Undo)
 	eq(t, "GetMerge.Created", got.Created.Equal(m.Created), true)
+	eq(t, "GetMerge.ReferenceETag", got.ReferenceETag, ref.ETag)
 	_, err = s.GetMerge(ctx, f.c.ID, m.ID+100)
 	wantErr(t, "GetMerge unknown", err, store.ErrNotFound)
 	other := mkColl(t, s, "u", store.KindCard, "other")
@@ -1625,7 +1643,7 @@ func testMergeUndo(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	afterMerge := syncSeq(t, s, f.c)
-	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()); err != nil {
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
 		t.Fatalf("UndoMerge: %v", err)
 	}
 	for _, n := range []string{"a.vcf", "b.vcf", "c.vcf", "g.vcf"} {
@@ -1660,11 +1678,11 @@ func testMergeUndo(t *testing.T, s store.Store) {
 	recent(t, "Undone", got.Undone)
 
 	want := snapshot(t, s, f.c)
-	wantErr(t, "second UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()), store.ErrPrecondition)
+	wantErr(t, "second UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false), store.ErrPrecondition)
 	// Also when the originals alone would not conflict.
-	wantErr(t, "second UndoMerge of the reference only", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()[:1]), store.ErrPrecondition)
+	wantErr(t, "second UndoMerge of the reference only", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()[:1], false), store.ErrPrecondition)
 	eq(t, "state after second undo", snapshot(t, s, f.c), want)
-	wantErr(t, "UndoMerge unknown", s.UndoMerge(ctx, f.c.ID, m.ID+100, f.originals()), store.ErrNotFound)
+	wantErr(t, "UndoMerge unknown", s.UndoMerge(ctx, f.c.ID, m.ID+100, f.originals(), false), store.ErrNotFound)
 
 	// Originals that name a card outside the merge are refused.
 	m2, err := s.ApplyMerge(ctx, f.write())
@@ -1673,7 +1691,7 @@ func testMergeUndo(t *testing.T, s store.Store) {
 	}
 	want = snapshot(t, s, f.c)
 	bad := append(f.originals(), store.Object{Collection: f.c.ID, Name: "other.vcf", UID: "uid-o", Data: vcard("uid-o", "X")})
-	wantErr(t, "UndoMerge with a foreign original", s.UndoMerge(ctx, f.c.ID, m2.ID, bad), store.ErrPrecondition)
+	wantErr(t, "UndoMerge with a foreign original", s.UndoMerge(ctx, f.c.ID, m2.ID, bad, false), store.ErrPrecondition)
 	eq(t, "state after refused undo", snapshot(t, s, f.c), want)
 }
 
@@ -1693,7 +1711,7 @@ func testMergeUndoConflict(t *testing.T, s store.Store) {
 			}
 			tc.recreate(t, s, f.c.ID)
 			want := snapshot(t, s, f.c)
-			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()), store.ErrPrecondition)
+			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false), store.ErrPrecondition)
 			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
 			eq(t, "MergedInto after refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), "a.vcf")
 			got, err := s.GetMerge(ctx, f.c.ID, m.ID)
@@ -1709,32 +1727,59 @@ func testMergeChain(t *testing.T, s store.Store) {
 	c := book(t, s, "u", "book")
 	ea := put(t, s, c.ID, "a.vcf", "uid-a", "A")
 	eb := put(t, s, c.ID, "b.vcf", "uid-b", "B")
-	if _, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
+	m1, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
 		Reference:     &store.Object{Collection: c.ID, Name: "b.vcf", UID: "uid-b", Data: vcard("uid-b", "AB")},
 		ReferenceETag: eb,
-		Removed:       []store.Removed{{Name: "a.vcf", UID: "uid-a", ETag: ea}}}); err != nil {
+		Removed:       []store.Removed{{Name: "a.vcf", UID: "uid-a", ETag: ea}}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	eb = store.ETag(vcard("uid-b", "AB"))
 	ec := put(t, s, c.ID, "c.vcf", "uid-c", "C")
-	if _, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
+	m2, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
 		Reference:     &store.Object{Collection: c.ID, Name: "c.vcf", UID: "uid-c", Data: vcard("uid-c", "ABC")},
 		ReferenceETag: ec,
-		Removed:       []store.Removed{{Name: "b.vcf", UID: "uid-b", ETag: eb}}}); err != nil {
+		Removed:       []store.Removed{{Name: "b.vcf", UID: "uid-b", ETag: eb}}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "MergedInto a (chain)", mergedInto(t, s, c.ID, "a.vcf", ""), "c.vcf")
-	eq(t, "MergedInto uid-a (chain)", mergedInto(t, s, c.ID, "", "uid-a"), "c.vcf")
-	eq(t, "MergedInto b", mergedInto(t, s, c.ID, "b.vcf", ""), "c.vcf")
+	// The survivor is the end of the chain, the merge its first hop.
+	for _, q := range []struct {
+		name, uid string
+		merge     int64
+	}{{"a.vcf", "", m1.ID}, {"", "uid-a", m1.ID}, {"b.vcf", "", m2.ID}, {"", "uid-b", m2.ID}} {
+		got, id := mergedIntoBy(t, s, c.ID, q.name, q.uid)
+		eq(t, fmt.Sprintf("MergedInto(%q, %q) (chain)", q.name, q.uid), got, "c.vcf")
+		eq(t, fmt.Sprintf("MergedInto(%q, %q) (chain) merge", q.name, q.uid), id, q.merge)
+	}
 	eq(t, "MergedInto empty UID", mergedInto(t, s, c.ID, "zzz.vcf", ""), "")
 }
 
 func testFoldInto(t *testing.T, s store.Store) {
 	f := newMergeFixture(t, s)
-	if _, err := s.ApplyMerge(ctx, f.write()); err != nil {
+	m, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
 		t.Fatal(err)
 	}
 	ref, err := s.GetObject(ctx, f.c.ID, "a.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second merge into the same reference: the fold updates its
+	// ReferenceETag too, but not its undo record.
+	ed := put(t, s, f.c.ID, "d.vcf", "uid-d", "Ann S")
+	m2, err := s.ApplyMerge(ctx, &store.MergeWrite{
+		Collection:    f.c.ID,
+		Reference:     &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: f.merged},
+		ReferenceETag: ref.ETag,
+		Removed:       []store.Removed{{Name: "d.vcf", UID: "uid-d", ETag: ed}},
+		Undo:          []byte("undo of m2"),
+	})
+	if err != nil {
+		t.Fatalf("second ApplyMerge: %v", err)
+	}
+	// A merge that exists, but in another collection.
+	om, err := s.ApplyMerge(ctx, newMergeFixtureIn(t, s, mkColl(t, s, "u", store.KindCard, "other")).write())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1742,14 +1787,39 @@ func testFoldInto(t *testing.T, s store.Store) {
 	count := getColl(t, s, f.c).Count
 	folded := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:uid-a\r\nFN:Ann Smith\r\nTEL:+33 1 23 45 67 89\r\nEND:VCARD\r\n")
 	survivor := &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: folded}
+	newUndo := []byte("undo record holding the re-uploaded b")
 
-	// Stale If-Match: nothing changes.
-	want := snapshot(t, s, f.c)
-	_, err = s.FoldInto(ctx, survivor, store.Conditions{IfMatch: "0000"}, "b.vcf")
-	wantErr(t, "FoldInto stale", err, store.ErrPrecondition)
-	eq(t, "state after stale fold", snapshot(t, s, f.c), want)
+	mergeState := func() string {
+		t.Helper()
+		list, err := s.ListMerges(ctx, f.c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, x := range list {
+			fmt.Fprintf(&b, "%d etag=%s undo=%q undone=%v\n", x.ID, x.ReferenceETag, x.Undo, !x.Undone.IsZero())
+		}
+		return b.String()
+	}
 
-	etag, err := s.FoldInto(ctx, survivor, store.Conditions{IfMatch: ref.ETag}, "b.vcf")
+	// Refused folds change nothing, merges included.
+	want, wantMerges := snapshot(t, s, f.c), mergeState()
+	for _, tc := range []struct {
+		what  string
+		cond  store.Conditions
+		merge int64
+	}{
+		{"stale If-Match", store.Conditions{IfMatch: "0000"}, m.ID},
+		{"unknown merge", store.Conditions{IfMatch: ref.ETag}, m2.ID + 100},
+		{"merge of another collection", store.Conditions{IfMatch: ref.ETag}, om.ID},
+	} {
+		_, err = s.FoldInto(ctx, survivor, tc.cond, "b.vcf", tc.merge, newUndo)
+		wantErr(t, "FoldInto with "+tc.what, err, store.ErrPrecondition)
+		eq(t, "state after fold with "+tc.what, snapshot(t, s, f.c), want)
+		eq(t, "merges after fold with "+tc.what, mergeState(), wantMerges)
+	}
+
+	etag, err := s.FoldInto(ctx, survivor, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, newUndo)
 	if err != nil {
 		t.Fatalf("FoldInto: %v", err)
 	}
@@ -1771,12 +1841,87 @@ func testFoldInto(t *testing.T, s store.Store) {
 	if cs[0].Seq == cs[1].Seq {
 		t.Fatalf("fold changes share seq %d", cs[0].Seq)
 	}
+	got, err := s.GetMerge(ctx, f.c.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "undo after fold", got.Undo, newUndo)
+	eq(t, "ReferenceETag after fold", got.ReferenceETag, etag)
+	got2, err := s.GetMerge(ctx, f.c.ID, m2.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "other merge's undo after fold", got2.Undo, []byte("undo of m2"))
+	eq(t, "other merge's ReferenceETag after fold", got2.ReferenceETag, etag)
+
 	// A folded name that exists as an object cannot be reported deleted.
-	want = snapshot(t, s, f.c)
+	want, wantMerges = snapshot(t, s, f.c), mergeState()
 	_, err = s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: f.merged},
-		store.Conditions{IfMatch: etag}, "other.vcf")
+		store.Conditions{IfMatch: etag}, "other.vcf", m.ID, []byte("x"))
 	wantErr(t, "FoldInto an existing name", err, store.ErrPrecondition)
 	eq(t, "state after refused fold", snapshot(t, s, f.c), want)
+	eq(t, "merges after refused fold", mergeState(), wantMerges)
+
+	// The fold is no edit that undo must protect.
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
+		t.Fatalf("UndoMerge after fold: %v", err)
+	}
+	eq(t, "reference after undo", getData(t, s, f.c.ID, "a.vcf"), f.data["a.vcf"])
+
+	// An undone merge cannot take a fold.
+	want, wantMerges = snapshot(t, s, f.c), mergeState()
+	_, err = s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: folded},
+		store.Conditions{IfMatch: f.etags["a.vcf"]}, "zzz.vcf", m.ID, []byte("x"))
+	wantErr(t, "FoldInto an undone merge", err, store.ErrPrecondition)
+	eq(t, "state after fold into undone", snapshot(t, s, f.c), want)
+	eq(t, "merges after fold into undone", mergeState(), wantMerges)
+}
+
+// testMergeUndoEdited: undo refuses to drop an edit of the reference made
+// after the merge, unless forced.
+func testMergeUndoEdited(t *testing.T, s store.Store) {
+	for _, tc := range []struct {
+		what string
+		edit func(t *testing.T, s store.Store, coll int64)
+	}{
+		{"edited", func(t *testing.T, s store.Store, coll int64) { put(t, s, coll, "a.vcf", "uid-a", "Ann Smith (edited)") }},
+		{"deleted", func(t *testing.T, s store.Store, coll int64) {
+			if err := s.DeleteObject(ctx, coll, "a.vcf", store.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			f := newMergeFixtureIn(t, s, book(t, s, "u", "book-"+tc.what))
+			m, err := s.ApplyMerge(ctx, f.write())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(t, s, f.c.ID)
+			want := snapshot(t, s, f.c)
+			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false), store.ErrPrecondition)
+			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
+			eq(t, "MergedInto after refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), "a.vcf")
+			got, err := s.GetMerge(ctx, f.c.ID, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eq(t, "Undone after refused undo", got.Undone.IsZero(), true)
+
+			if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), true); err != nil {
+				t.Fatalf("forced UndoMerge: %v", err)
+			}
+			for _, n := range []string{"a.vcf", "b.vcf", "c.vcf", "g.vcf"} {
+				eq(t, n+" after forced undo", getData(t, s, f.c.ID, n), f.data[n])
+			}
+			eq(t, "MergedInto after forced undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), "")
+			got, err = s.GetMerge(ctx, f.c.ID, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recent(t, "Undone after forced undo", got.Undone)
+		})
+	}
 }
 
 func testHiddenGroups(t *testing.T, s store.Store) {
@@ -1824,7 +1969,7 @@ func testMergeCascade(t *testing.T, s store.Store) {
 	wantErr(t, "GetMerge after collection delete", err, store.ErrNotFound)
 	_, err = s.ListMerges(ctx, f.c.ID)
 	wantErr(t, "ListMerges after collection delete", err, store.ErrNotFound)
-	_, err = s.MergedInto(ctx, f.c.ID, "b.vcf", "uid-b")
+	_, _, err = s.MergedInto(ctx, f.c.ID, "b.vcf", "uid-b")
 	wantErr(t, "MergedInto after collection delete", err, store.ErrNotFound)
 	// The name re-created is a new, empty collection: nothing carries over.
 	again := mkColl(t, s, "u", store.KindCard, "book")
