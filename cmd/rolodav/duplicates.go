@@ -91,7 +91,10 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		fmt.Fprintf(stdout, "undid merge %d: the original cards are back\n", *mergeID)
 		return nil
 	}
+	progress := newProgress(stderr)
+	progress.done(fmt.Sprintf("comparing the %d cards of %s", c.Count, c.Name))
 	b, err := merges.Load(ctx, st, c, strings.ToUpper(*region))
+	progress.done("")
 	if err != nil {
 		return err
 	}
