@@ -105,13 +105,18 @@ func (b *Book) DefaultReference(g dedup.Group) string {
 	return best
 }
 
-// split returns the reference and the others of a group as dedup cards.
-func (b *Book) split(g dedup.Group, ref string) (dedup.Card, []dedup.Card, error) {
+// split finds a group and returns it with its reference and the others as
+// dedup cards.
+func (b *Book) split(groupID, ref string) (dedup.Group, dedup.Card, []dedup.Card, error) {
+	g, err := b.group(groupID)
+	if err != nil {
+		return g, dedup.Card{}, nil, err
+	}
 	if ref == "" {
 		ref = b.DefaultReference(g)
 	}
 	if !slices.Contains(g.UIDs, ref) {
-		return dedup.Card{}, nil, fmt.Errorf("card %q is not in group %s", ref, g.ID)
+		return g, dedup.Card{}, nil, fmt.Errorf("card %q is not in group %s", ref, g.ID)
 	}
 	var others []dedup.Card
 	for _, u := range g.UIDs {
@@ -119,16 +124,12 @@ func (b *Book) split(g dedup.Group, ref string) (dedup.Card, []dedup.Card, error
 			others = append(others, dedup.Card{UID: u, Data: b.cards[u].Data})
 		}
 	}
-	return dedup.Card{UID: ref, Data: b.cards[ref].Data}, others, nil
+	return g, dedup.Card{UID: ref, Data: b.cards[ref].Data}, others, nil
 }
 
 // Plan says what merging the group into ref would do ("" = default reference).
 func (b *Book) Plan(groupID, ref string) (*dedup.Plan, error) {
-	g, err := b.group(groupID)
-	if err != nil {
-		return nil, err
-	}
-	r, others, err := b.split(g, ref)
+	_, r, others, err := b.split(groupID, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +139,7 @@ func (b *Book) Plan(groupID, ref string) (*dedup.Plan, error) {
 // Merge merges a group into ref ("" = default reference) in one
 // transaction, rewriting group cards that listed a merged-away card.
 func (b *Book) Merge(ctx context.Context, groupID, ref string, choices map[string]int, now time.Time) (*store.Merge, error) {
-	g, err := b.group(groupID)
-	if err != nil {
-		return nil, err
-	}
-	r, others, err := b.split(g, ref)
+	g, r, others, err := b.split(groupID, ref)
 	if err != nil {
 		return nil, err
 	}

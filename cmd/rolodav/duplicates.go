@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/rolodav/rolodav/auth"
 	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
 	"github.com/rolodav/rolodav/dav"
@@ -71,19 +70,11 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	case *format != "text" && *format != "json":
 		return usageError{"--format must be text or json"}
 	}
-	login, err := auth.NormalizeLogin(*user)
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	st, err := openStore(*data)
+	st, c, err := openCollection(ctx, *data, *user, store.KindCard, *book)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	c, err := st.GetCollection(ctx, login, store.KindCard, *book)
-	if err != nil {
-		return fmt.Errorf("address book %q of %s: %w", *book, login, err)
-	}
 	if verb == "undo" {
 		if err := merges.Undo(ctx, st, c, *mergeID, *force); err != nil {
 			return fmt.Errorf("undo merge %d: %w", *mergeID, err)
@@ -131,7 +122,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 			return fmt.Errorf("merge group %s: %w", id, err)
 		}
 		fmt.Fprintf(stdout, "merged %d cards into %s (merge %d; undo with: rolodav duplicates undo --user %s --book %s --merge %d)\n",
-			len(m.Removed)+1, m.Reference, m.ID, login, c.Name, m.ID)
+			len(m.Removed)+1, m.Reference, m.ID, c.Owner, c.Name, m.ID)
 	}
 	if *dry {
 		fmt.Fprintln(stdout, "dry run: nothing changed")

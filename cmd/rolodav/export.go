@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 
-	"github.com/rolodav/rolodav/auth"
 	"github.com/rolodav/rolodav/dav"
 	"github.com/rolodav/rolodav/store"
 )
@@ -24,28 +22,20 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *user == "" {
 		return usageError{"--user is required"}
 	}
-	login, err := auth.NormalizeLogin(*user)
-	if err != nil {
-		return usageError{err.Error()}
+	if *book != "" && *calendar != "" {
+		return usageError{"give --book or --calendar, not both"}
 	}
-	st, err := openStore(*data)
+	kind, coll := store.KindCard, *book
+	if *calendar != "" {
+		kind, coll = store.KindCal, *calendar
+	} else if coll == "" {
+		coll = dav.DefaultBook
+	}
+	st, c, err := openCollection(ctx, *data, *user, kind, coll)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if *book != "" && *calendar != "" {
-		return usageError{"give --book or --calendar, not both"}
-	}
-	kind, coll, what := store.KindCard, *book, "address book"
-	if *calendar != "" {
-		kind, coll, what = store.KindCal, *calendar, "calendar"
-	} else if coll == "" {
-		coll = dav.DefaultBook
-	}
-	c, err := st.GetCollection(ctx, login, kind, coll)
-	if err != nil {
-		return fmt.Errorf("%s %q of %s: %w", what, coll, login, err)
-	}
 	w := stdout
 	if *out != "" {
 		f, err := os.Create(*out)

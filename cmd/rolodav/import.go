@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rolodav/rolodav/auth"
 	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
 	"github.com/rolodav/rolodav/dav"
@@ -52,30 +51,22 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if *same != "skip" && *same != "keep" {
 		return usageError{"--same-content must be skip or keep"}
 	}
-	login, err := auth.NormalizeLogin(*user)
-	if err != nil {
-		return usageError{err.Error()}
-	}
 	name, in, closeIn, err := openInput(pos[0], stdin)
 	if err != nil {
 		return err
 	}
 	defer closeIn()
-	st, err := openStore(*data)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	kind, collName := store.KindCard, *book
 	if *calendar != "" {
 		kind, collName = store.KindCal, *calendar
 	} else if collName == "" {
 		collName = dav.DefaultBook
 	}
-	c, err := st.GetCollection(ctx, login, kind, collName)
+	st, c, err := openCollection(ctx, *data, *user, kind, collName)
 	if err != nil {
-		return fmt.Errorf("%s %q of %s: %w", kindName(kind), collName, login, err)
+		return err
 	}
+	defer st.Close()
 	im := &importer{ctx: ctx, st: st, coll: c, keepSame: *same == "keep", report: stderr, file: name,
 		byUID: map[string]string{}, byContent: map[string]string{}}
 	err = st.ListObjects(ctx, c.ID, true, func(o *store.Object) error {
@@ -110,13 +101,6 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fmt.Errorf("%d of them rejected (see above)", im.rejected)
 	}
 	return nil
-}
-
-func kindName(k store.Kind) string {
-	if k == store.KindCal {
-		return "calendar"
-	}
-	return "address book"
 }
 
 // reject reports an object that cannot be imported, at its line in the file.

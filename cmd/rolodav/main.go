@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/rolodav/rolodav/auth"
+	"github.com/rolodav/rolodav/store"
 	"github.com/rolodav/rolodav/store/sqlite"
 )
 
@@ -127,6 +129,29 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func dataFlag(fs *flag.FlagSet) *string {
 	return fs.String("data", "./rolodav-data", "directory holding the database")
+}
+
+// openCollection opens the store and one collection of a user, with
+// messages that name what is missing.
+func openCollection(ctx context.Context, dir, user string, kind store.Kind, name string) (*sqlite.Store, *store.Collection, error) {
+	login, err := auth.NormalizeLogin(user)
+	if err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	st, err := openStore(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := st.GetCollection(ctx, login, kind, name)
+	if err != nil {
+		st.Close()
+		what := "address book"
+		if kind == store.KindCal {
+			what = "calendar"
+		}
+		return nil, nil, fmt.Errorf("%s %q of %s: %w", what, name, login, err)
+	}
+	return st, c, nil
 }
 
 func openStore(dir string) (*sqlite.Store, error) {
