@@ -129,30 +129,7 @@ func parseProperties(data []byte, v4 bool) []*property {
 		if name == fieldBegin || name == fieldEnd || name == vcard.FieldVersion {
 			continue
 		}
-		p := &property{group: string(pl.group), name: name, spelling: string(pl.name), value: string(pl.value)}
-		eachParam(pl.params, func(n, raw []byte) bool {
-			pn := strings.ToUpper(string(n))
-			if raw == nil {
-				p.params = append(p.params, param{name: pn})
-				return true
-			}
-			vals := []string{}
-			eachValue(raw, func(v []byte) bool {
-				sv := string(v)
-				if v4 {
-					sv = decodeCaret(sv)
-				}
-				if pn == paramType {
-					vals = append(vals, strings.Split(sv, ",")...)
-				} else {
-					vals = append(vals, sv)
-				}
-				return true
-			})
-			p.params = append(p.params, param{name: pn, values: vals})
-			return true
-		})
-		normalizeParams(p)
+		p := newProperty(pl, v4)
 		props = append(props, p)
 	}
 	return props
@@ -727,3 +704,33 @@ var (
 	caretEncoder  = strings.NewReplacer("^", "^^", "\r\n", "^n", "\n", "^n", "\r", "^n", `"`, "^'")
 	param3Cleaner = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", `"`, "'")
 )
+
+// newProperty builds a property from a parsed line: parameter names
+// upper-cased, values unescaped (caret encoding in 4.0), TYPE lists split.
+func newProperty(pl propLine, v4 bool) *property {
+	p := &property{group: string(pl.group), name: strings.ToUpper(string(pl.name)), spelling: string(pl.name), value: string(pl.value)}
+	eachParam(pl.params, func(n, raw []byte) bool {
+		pn := strings.ToUpper(string(n))
+		if raw == nil {
+			p.params = append(p.params, param{name: pn})
+			return true
+		}
+		vals := []string{}
+		eachValue(raw, func(v []byte) bool {
+			sv := string(v)
+			if v4 {
+				sv = decodeCaret(sv)
+			}
+			if pn == paramType {
+				vals = append(vals, strings.Split(sv, ",")...)
+			} else {
+				vals = append(vals, sv)
+			}
+			return true
+		})
+		p.params = append(p.params, param{name: pn, values: vals})
+		return true
+	})
+	normalizeParams(p)
+	return p
+}

@@ -2,7 +2,6 @@ package contacts
 
 import (
 	"slices"
-	"strings"
 )
 
 // Param is one parameter of a Prop. Name is upper-case; Values are
@@ -81,30 +80,7 @@ func ParseProps(data []byte) (version string, props []Prop, err error) {
 		if msg != "" {
 			continue // cannot happen in a valid card
 		}
-		p := &property{group: string(pl.group), name: strings.ToUpper(string(pl.name)), value: string(pl.value)}
-		eachParam(pl.params, func(n, raw []byte) bool {
-			pn := strings.ToUpper(string(n))
-			if raw == nil {
-				p.params = append(p.params, param{name: pn})
-				return true
-			}
-			vals := []string{}
-			eachValue(raw, func(v []byte) bool {
-				sv := string(v)
-				if v4 {
-					sv = decodeCaret(sv)
-				}
-				if pn == paramType {
-					vals = append(vals, strings.Split(sv, ",")...)
-				} else {
-					vals = append(vals, sv)
-				}
-				return true
-			})
-			p.params = append(p.params, param{name: pn, values: vals})
-			return true
-		})
-		normalizeParams(p)
+		p := newProperty(pl, v4)
 		prop := Prop{Group: p.group, Name: p.name, Value: p.value}
 		for _, q := range p.params {
 			prop.Params = append(prop.Params, Param{Name: q.name, Values: q.values})
