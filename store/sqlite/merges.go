@@ -15,49 +15,6 @@ import (
 // merged away later.
 const maxMergeHops = 10
 
-// writeObject creates or replaces o.Name in coll the way PutObject does
-// (after PutObject's checks): one seq of its own, a change row, counters.
-// oldSize and exists describe the current object. Returns the new ETag.
-func writeObject(ctx context.Context, tx *sql.Tx, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
-	etag := store.ETag(o.Data)
-	data := o.Data
-	if data == nil {
-		data = []byte{} // the column is NOT NULL; nil means empty here
-	}
-	seq, err := bump(ctx, tx, coll, t, b2i(!exists), int64(len(data))-oldSize)
-	if err != nil {
-		return "", err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO objects
-		(collection, name, uid, etag, size, modified, seq, component, first_start, last_end, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, etag = excluded.etag,
-			size = excluded.size, modified = excluded.modified, seq = excluded.seq,
-			component = excluded.component, first_start = excluded.first_start,
-			last_end = excluded.last_end, data = excluded.data`,
-		coll, o.Name, nullUID(o.UID), etag, len(data), t, seq, o.Component,
-		spanStart(o.FirstStart), spanEnd(o.LastEnd), data); err != nil {
-		return "", err
-	}
-	if err := logChange(ctx, tx, coll, o.Name, seq, false, t); err != nil {
-		return "", err
-	}
-	return etag, nil
-}
-
-// removeObject deletes name from coll the way DeleteObject does: its own
-// seq, a deletion change, counters.
-func removeObject(ctx context.Context, tx *sql.Tx, coll int64, name string, size, t int64) error {
-	seq, err := bump(ctx, tx, coll, t, -1, -size)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE collection = ? AND name = ?`, coll, name); err != nil {
-		return err
-	}
-	return logChange(ctx, tx, coll, name, seq, true, t)
-}
-
 // currentUID returns the UID, ETag and size of name and whether it exists.
 func currentUID(ctx context.Context, tx *sql.Tx, coll int64, name string) (uid, etag string, size int64, exists bool, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT COALESCE(uid, ''), etag, size FROM objects WHERE collection = ? AND name = ?`,

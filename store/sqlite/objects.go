@@ -238,12 +238,8 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 	if o.Name == "" {
 		return false, "", fmt.Errorf("sqlite: put: empty name")
 	}
-	etag := store.ETag(o.Data)
-	data := o.Data
-	if data == nil {
-		data = []byte{} // the column is NOT NULL; nil means empty here
-	}
 	var created bool
+	var etag string
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		cur, oldSize, exists, err := current(ctx, tx, o.Collection, o.Name)
 		if err != nil {
@@ -265,23 +261,8 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 			return &store.UIDConflictError{UID: o.UID, Name: holder}
 		}
 		created = !exists
-		t := micros(now())
-		seq, err := bump(ctx, tx, o.Collection, t, b2i(created), int64(len(data))-oldSize)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO objects
-			(collection, name, uid, etag, size, modified, seq, component, first_start, last_end, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, etag = excluded.etag,
-				size = excluded.size, modified = excluded.modified, seq = excluded.seq,
-				component = excluded.component, first_start = excluded.first_start,
-				last_end = excluded.last_end, data = excluded.data`,
-			o.Collection, o.Name, nullUID(o.UID), etag, len(data), t, seq, o.Component,
-			spanStart(o.FirstStart), spanEnd(o.LastEnd), data); err != nil {
-			return err
-		}
-		return logChange(ctx, tx, o.Collection, o.Name, seq, false, t)
+		etag, err = writeObject(ctx, tx, o.Collection, o, oldSize, exists, micros(now()))
+		return err
 	})
 	if err != nil {
 		return false, "", fmt.Errorf("sqlite: put %d/%s: %w", o.Collection, o.Name, err)
@@ -306,15 +287,7 @@ func (s *Store) DeleteObject(ctx context.Context, coll int64, name string, cond 
 		if err := checkCond(cond, cur, exists); err != nil {
 			return err
 		}
-		t := micros(now())
-		seq, err := bump(ctx, tx, coll, t, -1, -size)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE collection = ? AND name = ?`, coll, name); err != nil {
-			return err
-		}
-		return logChange(ctx, tx, coll, name, seq, true, t)
+		return removeObject(ctx, tx, coll, name, size, micros(now()))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete %d/%s: %w", coll, name, err)
@@ -502,4 +475,47 @@ func b2i(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// writeObject creates or replaces o.Name in coll after the caller checked
+// conditions and UIDs: one seq of its own, a change row, counters.
+// oldSize and exists describe the current object. Returns the new ETag.
+func writeObject(ctx context.Context, tx *sql.Tx, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
+	etag := store.ETag(o.Data)
+	data := o.Data
+	if data == nil {
+		data = []byte{} // the column is NOT NULL; nil means empty here
+	}
+	seq, err := bump(ctx, tx, coll, t, b2i(!exists), int64(len(data))-oldSize)
+	if err != nil {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO objects
+		(collection, name, uid, etag, size, modified, seq, component, first_start, last_end, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, etag = excluded.etag,
+			size = excluded.size, modified = excluded.modified, seq = excluded.seq,
+			component = excluded.component, first_start = excluded.first_start,
+			last_end = excluded.last_end, data = excluded.data`,
+		coll, o.Name, nullUID(o.UID), etag, len(data), t, seq, o.Component,
+		spanStart(o.FirstStart), spanEnd(o.LastEnd), data); err != nil {
+		return "", err
+	}
+	if err := logChange(ctx, tx, coll, o.Name, seq, false, t); err != nil {
+		return "", err
+	}
+	return etag, nil
+}
+
+// removeObject deletes name from coll after the caller checked: its own
+// seq, a deletion change, counters.
+func removeObject(ctx context.Context, tx *sql.Tx, coll int64, name string, size, t int64) error {
+	seq, err := bump(ctx, tx, coll, t, -1, -size)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE collection = ? AND name = ?`, coll, name); err != nil {
+		return err
+	}
+	return logChange(ctx, tx, coll, name, seq, true, t)
 }
