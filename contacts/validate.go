@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -197,6 +198,15 @@ func Validate(data []byte) (Info, error) {
 // isVCARD reports whether a BEGIN or END value is VCARD (trailing blanks allowed).
 func isVCARD(v []byte) bool {
 	return asciiEqualFold(bytes.TrimRight(v, " \t"), "VCARD")
+}
+
+// NewUID returns a random (version 4) UUID for a card that has no UID.
+func NewUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // AddUID returns data with a UID property inserted after VERSION (after

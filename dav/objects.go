@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -275,11 +274,7 @@ func uidFromName(n string) string {
 	if base != "" && len(base) <= 200 && !strings.ContainsAny(base, "\r\n") {
 		return base
 	}
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return contacts.NewUID()
 }
 
 func (h *Handler) delete(q *request) {

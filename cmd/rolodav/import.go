@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -116,7 +115,7 @@ func (im *importer) card(card []byte, line int) error {
 		return nil
 	}
 	if info.UID == "" {
-		info.UID = newUID()
+		info.UID = contacts.NewUID()
 		card = contacts.AddUID(card, info.UID)
 	}
 	return im.put(&store.Object{UID: info.UID, Data: card}, ".vcf", line)
@@ -162,7 +161,7 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 	_, _, err := im.st.PutObject(im.ctx, o, store.Conditions{IfNoneMatch: true})
 	if errors.Is(err, store.ErrPrecondition) {
 		// Another object took that name with a different UID.
-		o.Name = resourceName(newUID(), ext)
+		o.Name = resourceName(contacts.NewUID(), ext)
 		_, _, err = im.st.PutObject(im.ctx, o, store.Conditions{IfNoneMatch: true})
 	}
 	if err != nil {
@@ -181,14 +180,6 @@ func resourceName(uid, ext string) string {
 		return fmt.Sprintf("%x", sha256.Sum256([]byte(uid)))[:32] + ext
 	}
 	return uid + ext
-}
-
-func newUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // contentKey identifies what a person typed: the unfolded property lines,
