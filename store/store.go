@@ -44,6 +44,53 @@ type User struct {
 	Login        string
 	PasswordHash string // PHC-formatted argon2id hash, see package auth
 	Created      time.Time
+	// RequireAppPasswords: DAV accepts only app passwords; the account
+	// password then opens the web pages only.
+	RequireAppPasswords bool
+}
+
+// AppPassword is a password for one device. Only a digest of it is kept
+// (see package auth): it is shown once, when created.
+type AppPassword struct {
+	ID         int64
+	Owner      string
+	Name       string // what the user called the device
+	Digest     string // hex SHA-256 of the password; unique
+	Created    time.Time
+	LastUsed   time.Time // zero when never used
+	LastAddr   string    // client address of the last use
+	LastClient string    // User-Agent of the last use
+}
+
+// Session is a signed-in browser. ID is a digest of the cookie value, so
+// that a copy of the database opens no session.
+type Session struct {
+	ID       string
+	Owner    string
+	CSRF     string // the token every form of this session must carry
+	Created  time.Time
+	Expires  time.Time
+	LastSeen time.Time
+	Addr     string
+	Client   string
+}
+
+// SignIn is one sign-in or failed attempt, shown to the account's owner.
+type SignIn struct {
+	ID    int64
+	Login string
+	Time  time.Time
+	OK    bool
+	Via   string // "web" or "dav"
+	// Credential says what was presented: "password" (the account's),
+	// "app:<name>" (an app password), or "" for a failure.
+	Credential string
+	Addr       string
+	Client     string
+	// Set by RecordSignIn for a success: no earlier success of this login
+	// came from this address (NewAddress) or this client (NewDevice).
+	NewAddress bool
+	NewDevice  bool
 }
 
 // Collection is an address book or a calendar.
@@ -109,8 +156,32 @@ type Store interface {
 	GetUser(ctx context.Context, login string) (*User, error)
 	ListUsers(ctx context.Context) ([]User, error)
 	SetPasswordHash(ctx context.Context, login, hash string) error
+	SetRequireAppPasswords(ctx context.Context, login string, on bool) error
 	// DeleteUser removes the user and everything they own.
 	DeleteUser(ctx context.Context, login string) error
+
+	// App passwords. Every method is scoped to its owner: another user's
+	// ID is ErrNotFound.
+	CreateAppPassword(ctx context.Context, p *AppPassword) error               // sets p.ID, p.Created when zero
+	ListAppPasswords(ctx context.Context, owner string) ([]AppPassword, error) // newest first
+	// FindAppPassword returns owner's app password with this digest.
+	FindAppPassword(ctx context.Context, owner, digest string) (*AppPassword, error)
+	DeleteAppPassword(ctx context.Context, owner string, id int64) error
+
+	// Sessions of the web pages. GetSession returns ErrNotFound for an
+	// unknown or expired session.
+	CreateSession(ctx context.Context, s *Session) error
+	GetSession(ctx context.Context, id string) (*Session, error)
+	// TouchSession moves a session's expiry and records its last use.
+	TouchSession(ctx context.Context, id string, lastSeen, expires time.Time) error
+	DeleteSession(ctx context.Context, id string) error
+
+	// Sign-in activity. RecordSignIn stores e (setting e.ID, and for a
+	// success e.NewAddress and e.NewDevice), records the use on app
+	// password appPassword when it is not 0, and drops the login's entries
+	// older than keep, in one transaction. ListSignIns is newest first.
+	RecordSignIn(ctx context.Context, e *SignIn, appPassword int64, keep time.Duration) error
+	ListSignIns(ctx context.Context, login string, limit int) ([]SignIn, error)
 
 	// Collections.
 	CreateCollection(ctx context.Context, c *Collection) error // sets c.ID; ErrExists

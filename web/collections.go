@@ -1,0 +1,4 @@
+package web
+
+// collectionRoutes registers the address books and calendars pages.
+func (s *Server) collectionRoutes() {}

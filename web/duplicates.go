@@ -1,0 +1,4 @@
+package web
+
+// duplicateRoutes registers the duplicates manager.
+func (s *Server) duplicateRoutes() {}
