@@ -29,6 +29,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	logFormat := fs.String("log-format", "text", "request log format: text or json")
 	maxSize := fs.Int64("max-resource-size", 10<<20, "largest card accepted, in bytes")
+	maxUpload := fs.Int64("max-upload-size", 64<<20, "largest file accepted by the import page, in bytes")
 	slowAfter := fs.Int("signin-slow-after", auth.DefaultSlowAfter, "failed sign-ins after which answers are delayed")
 	lockAfter := fs.Int("signin-lock-after", auth.DefaultLockAfter, "failed sign-ins from one address after which it is refused (429); a login after twice as many")
 	lockFor := fs.Duration("signin-lock-for", auth.DefaultLockFor, "how long a locked address or login is refused")
@@ -85,6 +86,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if prefix != "" {
 		mux.Handle(prefix+web.ProfilePath, profile)
 	}
+	pages := web.New(web.Config{
+		Store:     st,
+		Auth:      authn,
+		Prefix:    prefix,
+		PublicURL: public,
+		Secure:    *tlsCert != "" || (public != nil && public.Scheme == "https"),
+		MaxUpload: *maxUpload,
+		Logger:    log,
+	})
+	mux.Handle(prefix+web.AccountPath, pages)
+	mux.Handle("GET "+prefix+"/{$}", pages)
 	mux.Handle("/", dav.New(dav.Config{
 		Store:           st,
 		Auth:            authn,
