@@ -419,3 +419,85 @@ func TestCountersMatchAggregates(t *testing.T) {
 		}
 	}
 }
+
+// A database created before migration 0004 (accounts) must open: existing
+// users get RequireAppPasswords false and can use the new tables at once.
+func TestMigrateAccounts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite3", path+"?"+dsnParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for v, f := range []string{"0001_init.sql", "0002_merges.sql", "0003_reference_etag.sql"} {
+		body, err := migrations.ReadFile("migrations/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_version (version, applied) VALUES (?, 0)`, v+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO users (login, password_hash, created) VALUES ('old', 'h', 1), ('other', 'h', 2)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO collections (owner, kind, name, created, modified) VALUES ('old', 'card', 'book', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var max int
+	if err := s.rdb.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&max); err != nil || max < 4 {
+		t.Fatalf("schema version %d, %v", max, err)
+	}
+	u, err := s.GetUser(ctx, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.RequireAppPasswords || u.PasswordHash != "h" || !u.Created.Equal(fromMicros(1)) {
+		t.Fatalf("migrated user: %+v", u)
+	}
+	if err := s.SetRequireAppPasswords(ctx, "old", true); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.GetUser(ctx, "old"); !u.RequireAppPasswords {
+		t.Fatal("flag not set after migration")
+	}
+	p := &store.AppPassword{Owner: "old", Name: "phone", Digest: "d"}
+	if err := s.CreateAppPassword(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSession(ctx, &store.Session{ID: "sid", Owner: "old", Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	e := &store.SignIn{Login: "old", OK: true, Via: "dav", Credential: "app:phone", Addr: "a", Client: "c"}
+	if err := s.RecordSignIn(ctx, e, p.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if e.ID == 0 || !e.NewAddress || !e.NewDevice {
+		t.Fatalf("sign-in after migration: %+v", e)
+	}
+	// Foreign keys of the new tables cascade on a migrated database too.
+	if err := s.DeleteUser(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"app_passwords", "sessions", "signins", "collections"} {
+		var n int
+		if err := s.rdb.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%s after DeleteUser: %d rows, %v", table, n, err)
+		}
+	}
+	if _, err := s.GetUser(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+}

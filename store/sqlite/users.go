@@ -17,8 +17,9 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	if u.Created.IsZero() {
 		u.Created = now()
 	}
-	res, err := s.wdb.ExecContext(ctx, `INSERT INTO users (login, password_hash, created) VALUES (?, ?, ?)
-		ON CONFLICT (login) DO NOTHING`, u.Login, u.PasswordHash, micros(u.Created))
+	res, err := s.wdb.ExecContext(ctx, `INSERT INTO users (login, password_hash, created, require_app_passwords)
+		VALUES (?, ?, ?, ?) ON CONFLICT (login) DO NOTHING`,
+		u.Login, u.PasswordHash, micros(u.Created), b2i(u.RequireAppPasswords))
 	if err == nil {
 		err = affected(res, store.ErrExists)
 	}
@@ -31,8 +32,9 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 func (s *Store) GetUser(ctx context.Context, login string) (*store.User, error) {
 	u := store.User{Login: login}
 	var created int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT password_hash, created FROM users WHERE login = ?`, login).
-		Scan(&u.PasswordHash, &created)
+	err := s.rdb.QueryRowContext(ctx, `SELECT password_hash, created, require_app_passwords
+		FROM users WHERE login = ?`, login).
+		Scan(&u.PasswordHash, &created, &u.RequireAppPasswords)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -45,7 +47,8 @@ func (s *Store) GetUser(ctx context.Context, login string) (*store.User, error) 
 
 // ListUsers returns all users ordered by login.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT login, password_hash, created FROM users ORDER BY login`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT login, password_hash, created, require_app_passwords
+		FROM users ORDER BY login`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
@@ -54,7 +57,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	for rows.Next() {
 		var u store.User
 		var created int64
-		if err := rows.Scan(&u.Login, &u.PasswordHash, &created); err != nil {
+		if err := rows.Scan(&u.Login, &u.PasswordHash, &created, &u.RequireAppPasswords); err != nil {
 			return nil, fmt.Errorf("sqlite: list users: %w", err)
 		}
 		u.Created = fromMicros(created)
@@ -77,8 +80,22 @@ func (s *Store) SetPasswordHash(ctx context.Context, login, hash string) error {
 	return nil
 }
 
+// SetRequireAppPasswords sets whether DAV accepts only app passwords for
+// login; an unknown login is store.ErrNotFound.
+func (s *Store) SetRequireAppPasswords(ctx context.Context, login string, on bool) error {
+	res, err := s.wdb.ExecContext(ctx, `UPDATE users SET require_app_passwords = ? WHERE login = ?`, b2i(on), login)
+	if err == nil {
+		err = affected(res, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set require app passwords %s: %w", login, err)
+	}
+	return nil
+}
+
 // DeleteUser removes the user; foreign keys cascade to collections, their
-// properties, objects and changes.
+// properties, objects and changes, and to the user's app passwords,
+// sessions and sign-in activity.
 func (s *Store) DeleteUser(ctx context.Context, login string) error {
 	res, err := s.wdb.ExecContext(ctx, `DELETE FROM users WHERE login = ?`, login)
 	if err == nil {

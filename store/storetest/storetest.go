@@ -56,6 +56,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FoldInto", testFoldInto},
 		{"HiddenGroups", testHiddenGroups},
 		{"MergeCascade", testMergeCascade},
+		{"RequireAppPasswords", testRequireAppPasswords},
+		{"AppPasswords", testAppPasswords},
+		{"Sessions", testSessions},
+		{"SignIns", testSignIns},
+		{"SignInLimitDefault", testSignInLimitDefault},
+		{"SignInAppPassword", testSignInAppPassword},
+		{"SignInPrune", testSignInPrune},
+		{"SignInUnknownLogin", testSignInUnknownLogin},
+		{"DeleteUserAccounts", testDeleteUserAccounts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
