@@ -18,10 +18,12 @@ import (
 )
 
 // UserSource is what the Authenticator needs from the store; store.Store
-// satisfies it. GetUser returns an error wrapping store.ErrNotFound (or a
-// nil user) for an unknown login.
+// satisfies it. GetUser and FindAppPassword return an error wrapping
+// store.ErrNotFound (or a nil result) for an unknown login or app password.
 type UserSource interface {
 	GetUser(ctx context.Context, login string) (*store.User, error)
+	FindAppPassword(ctx context.Context, owner, digest string) (*store.AppPassword, error)
+	RecordSignIn(ctx context.Context, e *store.SignIn, appPassword int64, keep time.Duration) error
 }
 
 // Options tune an Authenticator. The zero value of each field selects its
@@ -58,8 +60,9 @@ type Options struct {
 	Delay    time.Duration
 	MaxDelay time.Duration
 	// MaxEntries bounds each in-memory table (failure counters per address,
-	// per login, and the verification cache). Least recently used entries
-	// are evicted. Default 20000.
+	// per login, the verification cache, and the recently recorded DAV
+	// successes, which hold at most 4096). Least recently used entries are
+	// evicted. Default 20000.
 	MaxEntries int
 	// MaxConcurrent bounds the argon2 verifications running at once (each
 	// holds the hash's memory, 64 MiB with DefaultParams); further checks
@@ -69,6 +72,11 @@ type Options struct {
 	// that they take as long as known ones: use the Params that hash users'
 	// passwords. Default DefaultParams.
 	Params Params
+	// OnRecordError, if set, is called with the error of a failed
+	// RecordSignIn: it does not change the answer of SignIn (a valid
+	// sign-in is not refused for want of a log line), so this is where the
+	// caller logs it.
+	OnRecordError func(error)
 }
 
 // Defaults of Options.
@@ -83,14 +91,14 @@ const (
 	DefaultMaxEntries = 20000
 )
 
-// ErrBadCredentials is returned by Check for an unknown login and for a
+// ErrBadCredentials is returned by SignIn for an unknown login and for a
 // wrong password alike.
 var ErrBadCredentials = errors.New("auth: wrong login or password")
 
 // ErrThrottled matches any *ThrottledError with errors.Is.
 var ErrThrottled = errors.New("auth: too many failed attempts")
 
-// ThrottledError is returned by Check when the login or the address is
+// ThrottledError is returned by SignIn when the login or the address is
 // locked out. Upstream answers 429 with Retry-After.
 type ThrottledError struct {
 	RetryAfter time.Duration
@@ -131,10 +139,11 @@ type Authenticator struct {
 	// verify is VerifyPassword; tests replace it to count calls.
 	verify func(hash, password string) (bool, error)
 
-	mu     sync.Mutex
-	addrs  *lru[string, *counter]
-	logins *lru[string, *counter]
-	cache  *lru[[32]byte, time.Time] // credential digest → expiry
+	mu       sync.Mutex
+	addrs    *lru[string, *counter]
+	logins   *lru[string, *counter]
+	cache    *lru[[32]byte, time.Time] // credential digest → expiry
+	recorded *lru[[32]byte, time.Time] // digest of a recorded DAV success → when
 }
 
 // counter holds the failures of one address or one login.
@@ -142,7 +151,7 @@ type counter struct {
 	failures    int       // within the window that began at start
 	start       time.Time // first failure of the window
 	lockedUntil time.Time // zero when not locked
-	inflight    int       // verifications under way
+	inflight    int       // attempts being checked
 }
 
 // NewAuthenticator returns an Authenticator reading users from users. It
@@ -195,6 +204,8 @@ func NewAuthenticator(users UserSource, opt Options) *Authenticator {
 		addrs:  newLRU[string, *counter](opt.MaxEntries),
 		logins: newLRU[string, *counter](opt.MaxEntries),
 		cache:  newLRU[[32]byte, time.Time](opt.MaxEntries),
+		// Fewer entries suffice: one per signed-in device, not per guess.
+		recorded: newLRU[[32]byte, time.Time](min(opt.MaxEntries, recordedEntries)),
 	}
 	// The dummy hash needs no derivation: verifying any password against a
 	// random key costs the same as against a real one, and never matches.
@@ -215,97 +226,6 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// Check verifies login and password for a request from remoteAddr, the
-// client's IP address (a port, if present, is ignored; IPv6 addresses are
-// counted per /64 network, which one client usually holds entirely).
-//
-// The login is normalised with NormalizeLogin first. Check returns the user,
-// or ErrBadCredentials for an unknown or invalid login, a wrong password or
-// a stored hash that cannot be verified, all indistinguishable (unknown
-// logins are verified against a dummy hash of the same cost). It returns a
-// *ThrottledError while the login or the address is locked out, ctx's error
-// if ctx ends while Check waits, and another error if the store fails.
-//
-// Once the address or the login has SlowAfter failures, Check waits before
-// answering, whatever the answer; a success clears the failures of both the
-// login and the address. A credential that verified within CacheTTL against
-// the same stored hash is accepted without argon2.
-func (a *Authenticator) Check(ctx context.Context, login, password, remoteAddr string) (*store.User, error) {
-	addr := addressKey(remoteAddr)
-	norm, lerr := NormalizeLogin(login)
-	if lerr != nil {
-		norm = "" // counted against the address only
-	}
-
-	delay, err := a.admit(addr, norm)
-	if err != nil {
-		return nil, err
-	}
-	if delay > 0 {
-		if err := a.opt.Sleep(ctx, delay); err != nil {
-			return nil, err
-		}
-	}
-
-	var u *store.User
-	hash := a.dummyHash
-	if norm != "" {
-		got, err := a.users.GetUser(ctx, norm)
-		switch {
-		case err == nil && got != nil:
-			u, hash = got, got.PasswordHash
-		case err == nil || errors.Is(err, store.ErrNotFound):
-		default:
-			return nil, fmt.Errorf("auth: loading user: %w", err)
-		}
-	}
-
-	var key [32]byte
-	useCache := u != nil && a.opt.CacheTTL > 0
-	if useCache {
-		key = a.cacheKey(norm, password, hash)
-		if a.cached(key) {
-			a.finish(addr, norm, false, true, nil)
-			return u, nil
-		}
-	}
-
-	select {
-	case a.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	// Identical credentials sent in parallel (a client opening several
-	// connections) wait here while the first is verified, then hit the cache.
-	if useCache && a.cached(key) {
-		<-a.sem
-		a.finish(addr, norm, false, true, nil)
-		return u, nil
-	}
-	if err := a.reserve(addr, norm); err != nil {
-		<-a.sem
-		return nil, err
-	}
-	ok, verr := a.verify(hash, password)
-	if verr != nil && hash != a.dummyHash {
-		// The stored hash is unusable (e.g. an account without password):
-		// spend the time of a verification anyway.
-		_, _ = a.verify(a.dummyHash, password)
-	}
-	<-a.sem
-	ok = ok && verr == nil && u != nil
-
-	var verified *[32]byte
-	if ok && useCache {
-		verified = &key
-	}
-	a.finish(addr, norm, true, ok, verified)
-	if !ok {
-		return nil, ErrBadCredentials
-	}
-	return u, nil
 }
 
 // admit refuses a locked address or login, and otherwise returns how long
@@ -343,6 +263,19 @@ func (a *Authenticator) reserve(addr, login string) error {
 		lc.inflight++
 	}
 	return nil
+}
+
+// release drops the reservation of an attempt that ended without an answer
+// (a store failure, or ctx ended): it counts neither way.
+func (a *Authenticator) release(addr, login string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.opt.Now()
+	for _, c := range []*counter{a.counter(a.addrs, addr, now, false), a.counter(a.logins, login, now, false)} {
+		if c != nil && c.inflight > 0 {
+			c.inflight--
+		}
+	}
 }
 
 // finish records the outcome of an attempt, releasing its reservation if it
@@ -455,12 +388,18 @@ func (a *Authenticator) cached(key [32]byte) bool {
 }
 
 // cacheKey digests a credential with the stored hash it verified against,
-// so that a changed password misses, and a per-process salt.
+// so that a changed password misses.
 func (a *Authenticator) cacheKey(login, password, hash string) [32]byte {
+	return a.digest("cache", login, password, hash)
+}
+
+// digest hashes parts unambiguously (each length-prefixed) with a
+// per-process salt, so that keys held in memory do not reveal passwords.
+func (a *Authenticator) digest(parts ...string) [32]byte {
 	h := sha256.New()
 	h.Write(a.cacheSalt[:])
 	var n [8]byte
-	for _, s := range []string{login, password, hash} {
+	for _, s := range parts {
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
 		h.Write([]byte(s))
@@ -474,6 +413,30 @@ func (a *Authenticator) cacheKey(login, password, hash string) [32]byte {
 // address, or the /64 network of an IPv6 address. Something that is not an
 // IP address is used as given (bounded in length).
 func addressKey(remoteAddr string) string {
+	ip, ok := parseIP(remoteAddr)
+	if !ok || ip.Is4() {
+		return displayAddr(remoteAddr)
+	}
+	p, _ := ip.Prefix(64)
+	return p.String()
+}
+
+// displayAddr is remoteAddr's IP address without port or zone, or, if it is
+// none, remoteAddr as given (bounded in length).
+func displayAddr(remoteAddr string) string {
+	if ip, ok := parseIP(remoteAddr); ok {
+		return ip.String()
+	}
+	s := strings.TrimSpace(remoteAddr)
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return s
+}
+
+// parseIP parses an IP address, with or without a port or brackets; an
+// IPv4-mapped IPv6 address is returned as IPv4.
+func parseIP(remoteAddr string) (netip.Addr, bool) {
 	s := strings.TrimSpace(remoteAddr)
 	ip, err := netip.ParseAddr(s)
 	if err != nil {
@@ -481,19 +444,11 @@ func addressKey(remoteAddr string) string {
 		if err2 != nil {
 			ip, err2 = netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
 			if err2 != nil {
-				if len(s) > 64 {
-					s = s[:64]
-				}
-				return s
+				return netip.Addr{}, false
 			}
 		} else {
 			ip = ap.Addr()
 		}
 	}
-	ip = ip.WithZone("").Unmap()
-	if ip.Is4() {
-		return ip.String()
-	}
-	p, _ := ip.Prefix(64)
-	return p.String()
+	return ip.WithZone("").Unmap(), true
 }

@@ -13,12 +13,50 @@ import (
 	"github.com/rolodav/rolodav/store"
 )
 
-// fakeUsers is a UserSource over a map that counts GetUser calls.
+// store.Store is a UserSource.
+var _ UserSource = store.Store(nil)
+
+// fakeUsers is a UserSource over maps that counts GetUser calls and keeps
+// the sign-ins recorded.
 type fakeUsers struct {
-	mu    sync.Mutex
-	users map[string]*store.User
-	err   error // returned by GetUser when set
-	calls int
+	mu        sync.Mutex
+	users     map[string]*store.User
+	apps      map[string]*store.AppPassword // by digest
+	err       error                         // returned by GetUser when set
+	findErr   error                         // returned by FindAppPassword when set
+	recordErr error                         // returned by RecordSignIn when set
+	calls     int
+	signIns   []recordedSignIn
+}
+
+type recordedSignIn struct {
+	store.SignIn
+	appPassword int64
+	keep        time.Duration
+}
+
+func (f *fakeUsers) FindAppPassword(_ context.Context, owner, digest string) (*store.AppPassword, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.findErr != nil {
+		return nil, f.findErr
+	}
+	p, ok := f.apps[digest]
+	if !ok || p.Owner != owner {
+		return nil, fmt.Errorf("app password: %w", store.ErrNotFound)
+	}
+	c := *p
+	return &c, nil
+}
+
+func (f *fakeUsers) RecordSignIn(_ context.Context, e *store.SignIn, appPassword int64, keep time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recordErr != nil {
+		return f.recordErr
+	}
+	f.signIns = append(f.signIns, recordedSignIn{*e, appPassword, keep})
+	return nil
 }
 
 func (f *fakeUsers) GetUser(_ context.Context, login string) (*store.User, error) {
@@ -95,6 +133,7 @@ type harness struct {
 	sleep    *fakeSleep
 	verifies atomic.Int64
 	hashes   chan string // hashes verified, when not nil
+	via      string      // of the attempts of check; ViaDAV unless set
 }
 
 // newHarness returns an Authenticator over alice:secret and bob:hunter2,
@@ -102,9 +141,10 @@ type harness struct {
 // left zero get the package defaults, except Params (cheap).
 func newHarness(t testing.TB, opt Options) *harness {
 	h := &harness{
-		users: &fakeUsers{users: map[string]*store.User{}},
+		users: &fakeUsers{users: map[string]*store.User{}, apps: map[string]*store.AppPassword{}},
 		clock: &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
 		sleep: &fakeSleep{},
+		via:   ViaDAV,
 	}
 	h.users.setPassword(t, "alice@example.com", "secret")
 	h.users.setPassword(t, "bob", "hunter2")
@@ -124,36 +164,37 @@ func newHarness(t testing.TB, opt Options) *harness {
 	return h
 }
 
-func (h *harness) check(login, password, addr string) (*store.User, error) {
-	return h.a.Check(context.Background(), login, password, addr)
+func (h *harness) check(login, password, addr string) (*Identity, error) {
+	return h.a.SignIn(context.Background(), Attempt{Login: login, Password: password, Addr: addr, Client: "test", Via: h.via})
 }
 
 // bad expects ErrBadCredentials.
 func (h *harness) bad(t *testing.T, login, password, addr string) {
 	t.Helper()
-	u, err := h.check(login, password, addr)
-	if u != nil || err != ErrBadCredentials {
-		t.Fatalf("Check(%q, %q, %q) = %v, %v; want nil, ErrBadCredentials", login, password, addr, u, err)
+	id, err := h.check(login, password, addr)
+	if id != nil || err != ErrBadCredentials {
+		t.Fatalf("SignIn(%q, %q, %q via %s) = %v, %v; want nil, ErrBadCredentials", login, password, addr, h.via, id, err)
 	}
 }
 
-// ok expects the user named by login.
-func (h *harness) ok(t *testing.T, login, password, addr string) {
+// ok expects the user named by login, and returns the identity.
+func (h *harness) ok(t *testing.T, login, password, addr string) *Identity {
 	t.Helper()
 	want, _ := NormalizeLogin(login)
-	u, err := h.check(login, password, addr)
-	if err != nil || u == nil || u.Login != want {
-		t.Fatalf("Check(%q, %q, %q) = %+v, %v; want user %s", login, password, addr, u, err, want)
+	id, err := h.check(login, password, addr)
+	if err != nil || id == nil || id.User == nil || id.User.Login != want {
+		t.Fatalf("SignIn(%q, %q, %q via %s) = %+v, %v; want user %s", login, password, addr, h.via, id, err, want)
 	}
+	return id
 }
 
 // throttled expects a *ThrottledError with RetryAfter about retry.
 func (h *harness) throttled(t *testing.T, login, password, addr string, retry time.Duration) {
 	t.Helper()
-	u, err := h.check(login, password, addr)
+	id, err := h.check(login, password, addr)
 	var te *ThrottledError
-	if u != nil || !errors.As(err, &te) {
-		t.Fatalf("Check(%q, %q, %q) = %v, %v; want *ThrottledError", login, password, addr, u, err)
+	if id != nil || !errors.As(err, &te) {
+		t.Fatalf("SignIn(%q, %q, %q via %s) = %v, %v; want *ThrottledError", login, password, addr, h.via, id, err)
 	}
 	if d := te.RetryAfter - retry; d < -time.Second || d > time.Second {
 		t.Fatalf("RetryAfter = %v, want about %v", te.RetryAfter, retry)
@@ -163,7 +204,7 @@ func (h *harness) throttled(t *testing.T, login, password, addr string, retry ti
 	}
 }
 
-func TestCheckSuccess(t *testing.T) {
+func TestSignInSuccess(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.ok(t, "alice@example.com", "secret", "192.0.2.1")
 	h.ok(t, "  Alice@Example.COM ", "secret", "192.0.2.1")
@@ -172,7 +213,7 @@ func TestCheckSuccess(t *testing.T) {
 	}
 }
 
-func TestCheckWrongAndUnknownAreAlike(t *testing.T) {
+func TestSignInWrongAndUnknownAreAlike(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.hashes = make(chan string, 10)
 
@@ -202,7 +243,7 @@ func TestCheckWrongAndUnknownAreAlike(t *testing.T) {
 	}
 }
 
-func TestCheckUnusableStoredHash(t *testing.T) {
+func TestSignInUnusableStoredHash(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.users.users["carol"] = &store.User{Login: "carol", PasswordHash: ""}
 	h.bad(t, "carol", "", "192.0.2.1")
@@ -212,14 +253,14 @@ func TestCheckUnusableStoredHash(t *testing.T) {
 	}
 }
 
-func TestCheckStoreError(t *testing.T) {
+func TestSignInStoreError(t *testing.T) {
 	h := newHarness(t, Options{})
 	boom := errors.New("disk on fire")
 	h.users.err = boom
 	for range 20 {
-		u, err := h.check("alice@example.com", "secret", "192.0.2.1")
-		if u != nil || !errors.Is(err, boom) || errors.Is(err, ErrBadCredentials) {
-			t.Fatalf("Check = %v, %v; want the store's error", u, err)
+		id, err := h.check("alice@example.com", "secret", "192.0.2.1")
+		if id != nil || !errors.Is(err, boom) || errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("SignIn = %v, %v; want the store's error", id, err)
 		}
 	}
 	// Store failures are not the client's failures.
@@ -281,12 +322,12 @@ func TestSlowdownHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	start := time.Now()
-	u, err := h.a.Check(ctx, "bob", "hunter2", "192.0.2.1")
-	if u != nil || !errors.Is(err, context.Canceled) {
-		t.Fatalf("Check = %v, %v; want context.Canceled", u, err)
+	id, err := h.a.SignIn(ctx, Attempt{Login: "bob", Password: "hunter2", Addr: "192.0.2.1", Via: ViaDAV})
+	if id != nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("SignIn = %v, %v; want context.Canceled", id, err)
 	}
 	if time.Since(start) > 10*time.Second {
-		t.Fatal("Check did not stop waiting when ctx ended")
+		t.Fatal("SignIn did not stop waiting when ctx ended")
 	}
 	if n := h.verifies.Load(); n != 3 {
 		t.Fatalf("%d verifications, want 3 (none for the abandoned attempt)", n)
@@ -473,7 +514,7 @@ func TestParallelAttemptsGetNoMoreGuesses(t *testing.T) {
 			case err == ErrBadCredentials:
 				bad.Add(1)
 			default:
-				t.Errorf("Check = %v", err)
+				t.Errorf("SignIn = %v", err)
 			}
 		}()
 	}
@@ -496,9 +537,9 @@ func TestParallelIdenticalCredentialsVerifyOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u, err := h.check("bob", "hunter2", "192.0.2.1")
-			if err != nil || u == nil {
-				t.Errorf("Check = %v, %v", u, err)
+			id, err := h.check("bob", "hunter2", "192.0.2.1")
+			if err != nil || id == nil {
+				t.Errorf("SignIn = %v, %v", id, err)
 			}
 		}()
 	}
@@ -613,7 +654,7 @@ func TestLockingDisabled(t *testing.T) {
 	}
 }
 
-func BenchmarkCheckCached(b *testing.B) {
+func BenchmarkSignInCached(b *testing.B) {
 	users := &fakeUsers{users: map[string]*store.User{}}
 	hash, err := HashPassword("secret", DefaultParams)
 	if err != nil {
@@ -622,13 +663,14 @@ func BenchmarkCheckCached(b *testing.B) {
 	users.users["alice@example.com"] = &store.User{Login: "alice@example.com", PasswordHash: hash}
 	a := NewAuthenticator(users, Options{})
 	ctx := context.Background()
-	if _, err := a.Check(ctx, "alice@example.com", "secret", "192.0.2.1"); err != nil {
+	at := Attempt{Login: "alice@example.com", Password: "secret", Addr: "192.0.2.1", Via: ViaWeb}
+	if _, err := a.SignIn(ctx, at); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := a.Check(ctx, "alice@example.com", "secret", "192.0.2.1"); err != nil {
+		if _, err := a.SignIn(ctx, at); err != nil {
 			b.Fatal(err)
 		}
 	}

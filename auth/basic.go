@@ -14,7 +14,8 @@ import (
 // Realm is the HTTP Basic realm clients show when asking for a password.
 const Realm = "rolodav"
 
-// Basic checks a request's HTTP Basic credentials. When they do not pass it
+// Basic checks a request's HTTP Basic credentials with SignIn, via ViaDAV.
+// When they do not pass it
 // has answered the request itself: 401 with a challenge, 429 with
 // Retry-After when throttled, 500 on a store failure.
 func (a *Authenticator) Basic(w http.ResponseWriter, r *http.Request, log *slog.Logger) (*store.User, bool) {
@@ -23,12 +24,15 @@ func (a *Authenticator) Basic(w http.ResponseWriter, r *http.Request, log *slog.
 		challenge(w)
 		return nil, false
 	}
-	u, err := a.Check(r.Context(), login, password, r.RemoteAddr)
+	id, err := a.SignIn(r.Context(), Attempt{
+		Login: login, Password: password,
+		Addr: r.RemoteAddr, Client: r.UserAgent(), Via: ViaDAV,
+	})
 	var te *ThrottledError
 	switch {
 	case err == nil:
-		httplog.SetUser(r.Context(), u.Login)
-		return u, true
+		httplog.SetUser(r.Context(), id.User.Login)
+		return id.User, true
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
 		http.Error(w, "too many failed sign-in attempts; try again later", http.StatusTooManyRequests)

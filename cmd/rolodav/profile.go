@@ -85,12 +85,8 @@ func profileCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		// A wrong password on a device gets the account locked out by the
 		// sign-in throttling; better to refuse it here.
-		ok, err := auth.VerifyPassword(u.PasswordHash, pw)
-		if err != nil {
+		if err := checkDevicePassword(ctx, st, u, pw); err != nil {
 			return err
-		}
-		if !ok {
-			return fmt.Errorf("that is not the password of %s", login)
 		}
 		opts.Password = pw
 	}
@@ -121,4 +117,27 @@ func profileCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	return f.Close()
+}
+
+// checkDevicePassword accepts what a device may sign in with: an app
+// password of u, or its account password unless u requires app passwords.
+func checkDevicePassword(ctx context.Context, st store.Store, u *store.User, pw string) error {
+	_, err := st.FindAppPassword(ctx, u.Login, auth.AppPasswordDigest(pw))
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if u.RequireAppPasswords {
+		return fmt.Errorf("that is not an app password of %s, and %s requires app passwords for devices", u.Login, u.Login)
+	}
+	ok, err := auth.VerifyPassword(u.PasswordHash, pw)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("that is not the password of %s", u.Login)
+	}
+	return nil
 }

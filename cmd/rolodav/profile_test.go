@@ -14,6 +14,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolodav/rolodav/auth"
+	"github.com/rolodav/rolodav/store"
+	"github.com/rolodav/rolodav/store/sqlite"
 )
 
 // profileData is a data directory with the user ann@example.org.
@@ -105,6 +109,43 @@ func TestProfileWritesPlist(t *testing.T) {
 	if _, errOut, code := cli(t, "not the password\n", "profile", "--user", "ann@example.org", "--host", "dav.example.org",
 		"--password-stdin", "--data", data); code != 1 || !strings.Contains(errOut, "not the password") {
 		t.Errorf("wrong password: exit %d, %q", code, errOut)
+	}
+}
+
+// A profile may carry an app password instead, and must when the user
+// requires them.
+func TestProfileAppPassword(t *testing.T) {
+	data := profileData(t)
+	withStore := func(fn func(st *sqlite.Store) error) {
+		t.Helper()
+		st, err := sqlite.Open(filepath.Join(data, "rolodav.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := fn(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pw, digest := auth.NewAppPassword()
+	withStore(func(st *sqlite.Store) error {
+		return st.CreateAppPassword(t.Context(), &store.AppPassword{Owner: "ann@example.org", Name: "phone", Digest: digest})
+	})
+	profile := func(password string) (string, string, int) {
+		return cli(t, password+"\n", "profile", "--user", "ann@example.org", "--host", "dav.example.org", "--password-stdin", "--data", data)
+	}
+
+	for _, password := range []string{pw, "ann's long password"} {
+		if out, errOut, code := profile(password); code != 0 || !strings.Contains(out, "<string>"+password+"</string>") {
+			t.Errorf("%q: exit %d, %s", password, code, errOut)
+		}
+	}
+	withStore(func(st *sqlite.Store) error { return st.SetRequireAppPasswords(t.Context(), "ann@example.org", true) })
+	if _, errOut, code := profile(pw); code != 0 {
+		t.Errorf("app password, app passwords required: exit %d, %s", code, errOut)
+	}
+	if out, errOut, code := profile("ann's long password"); code != 1 || out != "" || !strings.Contains(errOut, "requires app passwords") {
+		t.Errorf("account password, app passwords required: exit %d, stderr %q", code, errOut)
 	}
 }
 
