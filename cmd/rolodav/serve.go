@@ -80,12 +80,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	authn := auth.NewAuthenticator(st, auth.Options{SlowAfter: *slowAfter, LockAfter: *lockAfter, LockFor: *lockFor})
-	profile := web.ProfileHandler(authn, public, log)
-	mux.Handle(web.ProfilePath, profile)
-	if prefix != "" {
-		mux.Handle(prefix+web.ProfilePath, profile)
-	}
+	authn := auth.NewAuthenticator(st, auth.Options{SlowAfter: *slowAfter, LockAfter: *lockAfter, LockFor: *lockFor,
+		OnRecordError: func(err error) { log.Error("recording sign-in activity", "err", err) }})
 	pages := web.New(web.Config{
 		Store:     st,
 		Auth:      authn,
@@ -96,6 +92,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:    log,
 	})
 	mux.Handle(prefix+web.AccountPath, pages)
+	mux.Handle(prefix+web.ProfilePath, pages)
+	if prefix != "" {
+		mux.Handle(web.ProfilePath, pages)
+	}
 	mux.Handle("GET "+prefix+"/{$}", pages)
 	mux.Handle("/", dav.New(dav.Config{
 		Store:           st,
