@@ -99,7 +99,7 @@ type passwordCreatedData struct {
 // rather than after a redirect: only its digest is kept, so this page is
 // the one chance to see it.
 func (s *Server) createPassword(w http.ResponseWriter, r *http.Request, c *call) {
-	name := strings.TrimSpace(formValue(r, "name"))
+	name := strings.TrimSpace(r.FormValue("name"))
 	switch {
 	case name == "":
 		s.showPasswords(w, r, c, http.StatusBadRequest, "Give the device a name, so you can tell its password apart later.", name)
@@ -137,7 +137,7 @@ func (s *Server) revokePassword(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 func (s *Server) requireAppPasswords(w http.ResponseWriter, r *http.Request, c *call) {
-	on := formValue(r, "require") != ""
+	on := r.FormValue("require") != ""
 	if err := s.st.SetRequireAppPasswords(r.Context(), c.User.Login, on); err != nil {
 		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("setting require app passwords: %w", err))
 		return

@@ -108,7 +108,13 @@ func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, c *call
 		c := &call{User: u, Session: sess}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
-			if !s.sameOrigin(r) || !tokenEqual(formValue(r, "csrf"), sess.CSRF) {
+			token, err := formValue(r, "csrf")
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				s.fail(w, r, c, http.StatusRequestEntityTooLarge, "That is more than this server accepts ("+humanBytes(tooBig.Limit)+").", nil)
+				return
+			}
+			if !s.sameOrigin(r) || !tokenEqual(token, sess.CSRF) {
 				s.fail(w, r, c, http.StatusForbidden, "This form is out of date or did not come from this site. Reload the page and try again.", nil)
 				return
 			}
@@ -118,15 +124,14 @@ func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, c *call
 }
 
 // formValue reads a field of a urlencoded or multipart form.
-func formValue(r *http.Request, name string) string {
+func formValue(r *http.Request, name string) (string, error) {
+	var err error
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		if r.MultipartForm == nil {
-			if err := r.ParseMultipartForm(1 << 20); err != nil {
-				return ""
-			}
-		}
+		err = r.ParseMultipartForm(1 << 20)
+	} else {
+		err = r.ParseForm()
 	}
-	return r.FormValue(name)
+	return r.FormValue(name), err
 }
 
 func tokenEqual(got, want string) bool {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,10 +11,10 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
 	"github.com/rolodav/rolodav/dav"
 	"github.com/rolodav/rolodav/dedup"
+	"github.com/rolodav/rolodav/imports"
 	"github.com/rolodav/rolodav/merges"
 	"github.com/rolodav/rolodav/store"
 )
@@ -201,7 +200,7 @@ func findCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	err = contacts.Split(in, func(card []byte, line int) error {
 		info, err := contacts.Validate(card)
 		if err != nil {
-			at, msg := problemAt(line, err)
+			at, msg := imports.ProblemAt(line, err)
 			fmt.Fprintf(stderr, "%s:%d: card skipped: %s\n", name, at, msg)
 			return nil
 		}
@@ -264,25 +263,4 @@ func openInput(arg string, stdin io.Reader) (name string, r io.Reader, closeFn f
 		return "", nil, nil, err
 	}
 	return arg, f, func() { f.Close() }, nil
-}
-
-// problemAt turns a validation error of an object that starts at line into
-// the line in the file and a message without the object-relative line.
-func problemAt(line int, err error) (int, string) {
-	var ce *contacts.ValidationError
-	var ke *calendars.ValidationError
-	switch {
-	case errors.As(err, &ce):
-		return fileLine(line, ce.Line), ce.Msg
-	case errors.As(err, &ke):
-		return fileLine(line, ke.Line), ke.Msg
-	}
-	return line, err.Error()
-}
-
-func fileLine(start, within int) int {
-	if within > 0 {
-		return start + within - 1
-	}
-	return start
 }

@@ -1,0 +1,233 @@
+// Package imports adds the cards of a .vcf file or the events and tasks of
+// an .ics file to one collection without ever creating a duplicate. The
+// command line and the account pages both use it, so that an import does
+// the same wherever it is started.
+package imports
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/rolodav/rolodav/calendars"
+	"github.com/rolodav/rolodav/contacts"
+	"github.com/rolodav/rolodav/store"
+)
+
+// Options tune an import.
+type Options struct {
+	// KeepSameContent imports an object whose content is already in the
+	// collection under another UID; by default it is skipped.
+	KeepSameContent bool
+	// Progress, if set, is called after each object with how many were
+	// read so far.
+	Progress func(n int)
+}
+
+// Problem is an object that was rejected (it is not valid) or skipped
+// because its content is already there under another UID.
+type Problem struct {
+	Line    int // in the file
+	Skipped bool
+	Msg     string
+	// SameAs is, for a skipped object, the UID that already holds its
+	// content.
+	SameAs string
+}
+
+// Result counts what an import did, and lists its problems in file order.
+type Result struct {
+	Added, Updated, Skipped, Rejected int
+	Problems                          []Problem
+}
+
+// Run adds the objects read from r to coll: .vcf cards to an address
+// book, .ics objects to a calendar. An object whose UID is known updates
+// it (or is skipped when nothing changed); one whose content is already
+// there under another UID is skipped unless opt.KeepSameContent; an
+// invalid one is rejected and reported with its line. Run fails only when
+// the file cannot be framed into objects (a *contacts.ValidationError or
+// *calendars.ValidationError naming the line) or the store fails; the
+// Result then counts what was done before.
+func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reader, opt Options) (*Result, error) {
+	im := &importer{ctx: ctx, st: st, coll: coll, opt: opt, res: &Result{},
+		byUID: map[string]string{}, byContent: map[string]string{}}
+	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
+		im.byUID[o.UID] = o.Name
+		im.byContent[contentKey(o.Data)] = o.UID
+		return nil
+	})
+	if err != nil {
+		return im.res, fmt.Errorf("list %s: %w", coll.Name, err)
+	}
+	count := 0
+	step := func() {
+		count++
+		if opt.Progress != nil {
+			opt.Progress(count)
+		}
+	}
+	if coll.Kind == store.KindCal {
+		err = calendars.Split(r, func(obj []byte, uid string, line int) error {
+			defer step()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return im.calendarObject(obj, uid, line)
+		})
+	} else {
+		err = contacts.Split(r, func(card []byte, line int) error {
+			defer step()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return im.card(card, line)
+		})
+	}
+	return im.res, err
+}
+
+// ProblemAt turns a validation error of an object that starts at line into
+// the line in the file and a message without the object-relative line.
+func ProblemAt(line int, err error) (int, string) {
+	var ce *contacts.ValidationError
+	var ke *calendars.ValidationError
+	switch {
+	case errors.As(err, &ce):
+		return fileLine(line, ce.Line), ce.Msg
+	case errors.As(err, &ke):
+		return fileLine(line, ke.Line), ke.Msg
+	}
+	return line, err.Error()
+}
+
+func fileLine(start, within int) int {
+	if within > 0 {
+		return start + within - 1
+	}
+	return start
+}
+
+type importer struct {
+	ctx       context.Context
+	st        store.Store
+	coll      *store.Collection
+	opt       Options
+	res       *Result
+	byUID     map[string]string // UID → resource name
+	byContent map[string]string // content key → UID
+}
+
+// reject records an object that cannot be imported, at its line in the file.
+func (im *importer) reject(line int, msg string) {
+	im.res.Rejected++
+	im.res.Problems = append(im.res.Problems, Problem{Line: line, Msg: msg})
+}
+
+func (im *importer) card(card []byte, line int) error {
+	info, err := contacts.Validate(card)
+	if err != nil {
+		im.reject(ProblemAt(line, err))
+		return nil
+	}
+	if info.UID == "" {
+		info.UID = contacts.NewUID()
+		card = contacts.AddUID(card, info.UID)
+	}
+	return im.put(&store.Object{UID: info.UID, Data: card}, ".vcf", line)
+}
+
+func (im *importer) calendarObject(obj []byte, uid string, line int) error {
+	if uid == "" {
+		im.reject(line, "the component has no UID")
+		return nil
+	}
+	info, err := calendars.Validate(obj, im.coll.Components, nil)
+	if err != nil {
+		// Split rewrites each object inside a VCALENDAR of its own, so a
+		// line within it does not map back to the file: name where the
+		// object starts.
+		_, msg := ProblemAt(line, err)
+		im.reject(line, msg)
+		return nil
+	}
+	o := &store.Object{UID: info.UID, Data: obj, Component: info.Component, FirstStart: info.Start, LastEnd: info.End}
+	return im.put(o, ".ics", line)
+}
+
+// put adds, updates or skips one valid object.
+func (im *importer) put(o *store.Object, ext string, line int) error {
+	o.Collection = im.coll.ID
+	key := contentKey(o.Data)
+	if name, ok := im.byUID[o.UID]; ok {
+		if im.byContent[key] == o.UID {
+			im.res.Skipped++
+			return nil
+		}
+		o.Name = name
+		if _, _, err := im.st.PutObject(im.ctx, o, store.Conditions{}); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		im.res.Updated++
+		im.byContent[key] = o.UID
+		return nil
+	}
+	if other, ok := im.byContent[key]; ok && !im.opt.KeepSameContent {
+		im.res.Skipped++
+		im.res.Problems = append(im.res.Problems, Problem{Line: line, Skipped: true, SameAs: other,
+			Msg: "same content as " + other})
+		return nil
+	}
+	o.Name = resourceName(o.UID, ext)
+	_, _, err := im.st.PutObject(im.ctx, o, store.Conditions{IfNoneMatch: true})
+	if errors.Is(err, store.ErrPrecondition) {
+		// Another object took that name with a different UID.
+		o.Name = resourceName(contacts.NewUID(), ext)
+		_, _, err = im.st.PutObject(im.ctx, o, store.Conditions{IfNoneMatch: true})
+	}
+	if err != nil {
+		return fmt.Errorf("line %d: %w", line, err)
+	}
+	im.res.Added++
+	im.byUID[o.UID] = o.Name
+	im.byContent[key] = o.UID
+	return nil
+}
+
+// resourceName is "<uid><ext>" like clients make them, unless the UID
+// cannot be one URL segment.
+func resourceName(uid, ext string) string {
+	if uid == "" || len(uid) > 200 || strings.ContainsAny(uid, "/\\\x00\r\n") || uid == "." || uid == ".." {
+		return fmt.Sprintf("%x", sha256.Sum256([]byte(uid)))[:32] + ext
+	}
+	return uid + ext
+}
+
+// contentKey identifies what a person typed: the unfolded property lines,
+// sorted, without the ones every export rewrites (UID, REV, PRODID, stamps).
+func contentKey(data []byte) string {
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	text = strings.NewReplacer("\n ", "", "\n\t", "").Replace(text)
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		n := strings.ToUpper(l)
+		if i := strings.IndexAny(n, ";:"); i >= 0 {
+			n = n[:i]
+		}
+		if i := strings.IndexByte(n, '.'); i >= 0 { // grouped property: item1.TEL
+			n = n[i+1:]
+		}
+		switch n {
+		case "", "UID", "REV", "PRODID", "DTSTAMP", "X-ABUID", "LAST-MODIFIED":
+			continue
+		}
+		lines = append(lines, strings.TrimSpace(l))
+	}
+	sort.Strings(lines)
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return string(sum[:])
+}
