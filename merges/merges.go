@@ -14,6 +14,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/rolodav/rolodav/contacts"
 	"github.com/rolodav/rolodav/dedup"
 	"github.com/rolodav/rolodav/store"
 )
@@ -84,7 +85,18 @@ func (b *Book) Groups() []dedup.Group { return b.groups }
 // Card returns a card of the book by UID.
 func (b *Book) Card(uid string) *store.Object { return b.cards[uid] }
 
-func (b *Book) group(id string) (dedup.Group, error) {
+// CardName is the name a card shows (its FN), "" when it has none or does
+// not parse.
+func CardName(o *store.Object) string {
+	if o == nil {
+		return ""
+	}
+	info, _ := contacts.Validate(o.Data)
+	return info.FN
+}
+
+// Group returns the proposed group with this ID, or ErrNoGroup.
+func (b *Book) Group(id string) (dedup.Group, error) {
 	for _, g := range b.groups {
 		if g.ID == id {
 			return g, nil
@@ -108,7 +120,7 @@ func (b *Book) DefaultReference(g dedup.Group) string {
 // split finds a group and returns it with its reference and the others as
 // dedup cards.
 func (b *Book) split(groupID, ref string) (dedup.Group, dedup.Card, []dedup.Card, error) {
-	g, err := b.group(groupID)
+	g, err := b.Group(groupID)
 	if err != nil {
 		return g, dedup.Card{}, nil, err
 	}
@@ -185,7 +197,7 @@ func (b *Book) Merge(ctx context.Context, groupID, ref string, choices map[strin
 
 // Hide marks a group as not duplicates.
 func (b *Book) Hide(ctx context.Context, groupID string) error {
-	g, err := b.group(groupID)
+	g, err := b.Group(groupID)
 	if err != nil {
 		return err
 	}

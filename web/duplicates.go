@@ -134,11 +134,10 @@ func cardFN(o *store.Object) string {
 	if o == nil {
 		return ""
 	}
-	info, err := contacts.Validate(o.Data)
-	if err != nil || strings.TrimSpace(info.FN) == "" {
-		return "(no name)"
+	if fn := strings.TrimSpace(merges.CardName(o)); fn != "" {
+		return fn
 	}
-	return info.FN
+	return "(no name)"
 }
 
 // dupGroupData is the group page: the cards side by side and the plan of
@@ -250,15 +249,6 @@ func groupVersion(b *merges.Book, g dedup.Group) string {
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
-func findGroup(b *merges.Book, id string) (dedup.Group, bool) {
-	for _, g := range b.Groups() {
-		if g.ID == id {
-			return g, true
-		}
-	}
-	return dedup.Group{}, false
-}
-
 // dupGone says the group is no longer proposed: its cards changed (which
 // changes the groups), it was merged or hidden meanwhile.
 func (s *Server) dupGone(w http.ResponseWriter, r *http.Request, c *call, coll *store.Collection) {
@@ -272,8 +262,8 @@ func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
 	if b == nil {
 		return
 	}
-	g, ok := findGroup(b, r.PathValue("id"))
-	if !ok {
+	g, err := b.Group(r.PathValue("id"))
+	if err != nil {
 		s.dupGone(w, r, c, coll)
 		return
 	}
@@ -412,8 +402,8 @@ func (s *Server) dupMerge(w http.ResponseWriter, r *http.Request, c *call) {
 	if b == nil {
 		return
 	}
-	g, ok := findGroup(b, r.PathValue("id"))
-	if !ok {
+	g, err := b.Group(r.PathValue("id"))
+	if err != nil {
 		s.dupGone(w, r, c, coll)
 		return
 	}

@@ -90,7 +90,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	}
 	switch verb {
 	case "list":
-		return printGroups(stdout, *format, b.Cards(), b.Groups(), func(uid string) string { return cardName(b.Card(uid)) })
+		return printGroups(stdout, *format, b.Cards(), b.Groups(), func(uid string) string { return merges.CardName(b.Card(uid)) })
 	case "hide":
 		if err := b.Hide(ctx, *group); err != nil {
 			return err
@@ -112,7 +112,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		if err != nil {
 			return err
 		}
-		printPlan(stdout, plan, func(uid string) string { return cardName(b.Card(uid)) })
+		printPlan(stdout, plan, func(uid string) string { return merges.CardName(b.Card(uid)) })
 		if *dry {
 			continue
 		}
@@ -127,14 +127,6 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		fmt.Fprintln(stdout, "dry run: nothing changed")
 	}
 	return nil
-}
-
-func cardName(o *store.Object) string {
-	if o == nil {
-		return ""
-	}
-	info, _ := contacts.Validate(o.Data)
-	return info.FN
 }
 
 func printPlan(w io.Writer, p *dedup.Plan, name func(string) string) {

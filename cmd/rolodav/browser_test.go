@@ -1,0 +1,107 @@
+package main_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The account the browser scenarios sign in with.
+const browserUser, browserPassword = "alice", "alice browser password"
+
+// TestBrowser drives Debian's chromium (through the npm package
+// playwright-core, which downloads no browser) through the account pages of
+// the real binary. Each subtest runs one script of testdata/browser, which
+// finds things by role and accessible name as the pages' contract names
+// them and throws on the first failed check. The scripts write screenshots
+// to a temporary directory, or to docs/screenshots (shown in the README)
+// with ROLODAV_UPDATE_SCREENSHOTS=1. Dependencies come from
+// `npm ci --prefix cmd/rolodav/testdata/browser`.
+func TestBrowser(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "browser")
+	node, err := exec.LookPath("node")
+	var chromium string
+	if err == nil {
+		chromium, err = exec.LookPath("chromium")
+	}
+	if err == nil {
+		_, err = os.Stat(filepath.Join(dir, "node_modules", "playwright-core", "package.json"))
+	}
+	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("node, chromium or playwright-core missing (apt-get install nodejs npm chromium; npm ci --prefix cmd/rolodav/testdata/browser): %v", err)
+		}
+		t.Fatalf("CI: node, chromium or playwright-core missing; the CI script must install nodejs, npm and chromium and run `npm ci --prefix cmd/rolodav/testdata/browser`: %v", err)
+	}
+	shots := t.TempDir()
+	if os.Getenv("ROLODAV_UPDATE_SCREENSHOTS") == "1" {
+		if shots, err = filepath.Abs(filepath.Join("..", "..", "docs", "screenshots")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for _, sc := range []struct {
+		name string
+		seed func(t *testing.T, d *daemon)
+	}{
+		{"signin", nil},
+		{"activity", nil},
+		{"apppassword", nil},
+		{"profile", nil},
+		{"duplicates", seedJane},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			data := t.TempDir()
+			if _, errOut, code := cli(t, browserPassword+"\n", "user", "add", browserUser, "--data", data, "--password-stdin"); code != 0 {
+				t.Fatalf("user add: %d %s", code, errOut)
+			}
+			d := start(t, data)
+			if sc.seed != nil {
+				sc.seed(t, d)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, node, sc.name+".mjs")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "BASE_URL="+d.url, "LOGIN="+browserUser, "PASSWORD="+browserPassword,
+				"SCREENSHOT_DIR="+shots, "CHROMIUM="+chromium)
+			began := time.Now()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("browser scenario %s failed (%v):\n%s\n--- server log (last lines) ---\n%s", sc.name, err, out, lastLines(d.log(), 40))
+			}
+			if !strings.Contains(string(out), "OK: "+sc.name) {
+				t.Fatalf("browser scenario %s did not finish:\n%s", sc.name, out)
+			}
+			t.Logf("browser scenario %s passed in %v", sc.name, time.Since(began).Round(100*time.Millisecond))
+		})
+	}
+}
+
+// seedJane fills alice's address book with three cards of one Jane Doe
+// (jane-b, the largest and so the default reference, alone has the phone;
+// jane-c alone works at Globex) and two other people.
+func seedJane(t *testing.T, d *daemon) {
+	cards := map[string]string{
+		"jane-a": "FN:Jane Doe\r\nN:Doe;Jane;;;\r\nEMAIL:jane.doe@example.org\r\nORG:Acme\r\n",
+		"jane-b": "FN:Jane Doe\r\nN:Doe;Jane;;;\r\nEMAIL:jane.doe@example.org\r\nTEL;TYPE=CELL:+1 202 555 0142\r\nORG:Acme\r\n" +
+			"NOTE:Met at the conference in Lisbon; prefers e-mail over phone calls.\r\n",
+		"jane-c": "FN:Jane M. Doe\r\nN:Doe;Jane;M.;;\r\nEMAIL:jane.doe@example.org\r\nORG:Globex\r\nBDAY:1984-06-15\r\n",
+		"bob":    "FN:Bob Stranger\r\nN:Stranger;Bob;;;\r\nTEL:+1 212 555 0100\r\n",
+		"carla":  "FN:Carla Rossi\r\nN:Rossi;Carla;;;\r\nEMAIL:carla@example.net\r\n",
+	}
+	for uid, props := range cards {
+		card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\n" + props + "END:VCARD\r\n"
+		if code, _, body := d.req(t, "PUT", "/dav/addressbooks/"+browserUser+"/contacts/"+uid+".vcf", browserUser, browserPassword, card, "Content-Type: text/vcard"); code != 201 {
+			t.Fatalf("PUT %s: %d %s", uid, code, body)
+		}
+	}
+}
