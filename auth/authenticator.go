@@ -20,16 +20,22 @@ import (
 // UserSource is what the Authenticator needs from the store; store.Store
 // satisfies it. GetUser and FindAppPassword return an error wrapping
 // store.ErrNotFound (or a nil result) for an unknown login or app password.
+// The sign-in failure methods have the semantics documented in store.Store.
 type UserSource interface {
 	GetUser(ctx context.Context, login string) (*store.User, error)
 	FindAppPassword(ctx context.Context, owner, digest string) (*store.AppPassword, error)
 	RecordSignIn(ctx context.Context, e *store.SignIn, appPassword int64, keep time.Duration) error
+	SignInFailures(ctx context.Context, keys []string, now time.Time) ([]store.FailureCount, error)
+	AddSignInFailure(ctx context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (store.FailureCount, error)
+	ClearSignInFailures(ctx context.Context, keys []string) error
 }
 
 // Options tune an Authenticator. The zero value of each field selects its
 // default.
 type Options struct {
-	// Now is the clock; nil means time.Now. Tests inject one.
+	// Now is the clock; nil means time.Now. Tests inject one. The failure
+	// counters are kept by this clock: processes sharing a store need
+	// clocks that agree.
 	Now func() time.Time
 	// Sleep waits d or until ctx is done, returning ctx's error then; nil
 	// means a real timer. Tests inject one that does not wait.
@@ -59,10 +65,11 @@ type Options struct {
 	// (default 8 s).
 	Delay    time.Duration
 	MaxDelay time.Duration
-	// MaxEntries bounds each in-memory table (failure counters per address,
-	// per login, the verification cache, and the recently recorded DAV
-	// successes, which hold at most 4096). Least recently used entries are
-	// evicted. Default 20000.
+	// MaxEntries bounds the in-memory tables: the verification cache and
+	// the recently recorded DAV successes (which hold at most 4096). Least
+	// recently used entries are evicted. Default 20000. The failure counters
+	// are in the store; what memory holds about them (reservations) lasts
+	// only while attempts are under way, so it is bounded by those.
 	MaxEntries int
 	// MaxConcurrent bounds the argon2 verifications running at once (each
 	// holds the hash's memory, 64 MiB with DefaultParams); further checks
@@ -73,9 +80,9 @@ type Options struct {
 	// passwords. Default DefaultParams.
 	Params Params
 	// OnRecordError, if set, is called with the error of a failed
-	// RecordSignIn: it does not change the answer of SignIn (a valid
-	// sign-in is not refused for want of a log line), so this is where the
-	// caller logs it.
+	// RecordSignIn, or of clearing the failure counters after a success:
+	// neither changes the answer of SignIn (a valid sign-in is not refused
+	// for want of a log line), so this is where the caller logs it.
 	OnRecordError func(error)
 }
 
@@ -126,9 +133,9 @@ func (e *ThrottledError) RetryAfterSeconds() int {
 const pendingRetryAfter = time.Second
 
 // Authenticator checks credentials against a UserSource, caching successful
-// verifications and throttling failures. It is safe for concurrent use. Its
-// counters and cache live in process memory: with several server processes
-// each counts on its own.
+// verifications and throttling failures. It is safe for concurrent use. The
+// failure counters live in the store, so that processes sharing it share
+// them; the verification cache is per process, in memory.
 type Authenticator struct {
 	users     UserSource
 	opt       Options
@@ -140,18 +147,37 @@ type Authenticator struct {
 	verify func(hash, password string) (bool, error)
 
 	mu       sync.Mutex
-	addrs    *lru[string, *counter]
-	logins   *lru[string, *counter]
+	flights  map[string]*flight        // by counter key, while attempts on it are under way
 	cache    *lru[[32]byte, time.Time] // credential digest → expiry
 	recorded *lru[[32]byte, time.Time] // digest of a recorded DAV success → when
 }
 
-// counter holds the failures of one address or one login.
-type counter struct {
-	failures    int       // within the window that began at start
-	start       time.Time // first failure of the window
-	lockedUntil time.Time // zero when not locked
-	inflight    int       // attempts being checked
+// flight is what this process knows of a store counter beyond what its
+// attempts read when admitted: their reservations, and the failures they
+// counted since, which attempts admitted earlier did not read. It may stay
+// in process memory because it lives only while attempts are under way (a
+// delay, a verification). The price: reservations are not shared, so each
+// process may start as many verifications at once as the threshold allows.
+type flight struct {
+	attempts    int       // admitted and not ended
+	inflight    int       // of these, holding a reservation
+	added       int       // failures they counted in the store
+	lockedUntil time.Time // a lock they set; zero if none
+}
+
+// pass is an admitted attempt: the counters it is subject to, as the store
+// had them when it was admitted.
+type pass struct {
+	counters []passCounter
+	reserved bool
+}
+
+type passCounter struct {
+	key    string
+	lockAt int                // failures that lock it; no lock if <= 0
+	count  store.FailureCount // zero if it had no live record
+	added  int                // flight.added when admitted
+	f      *flight
 }
 
 // NewAuthenticator returns an Authenticator reading users from users. It
@@ -197,13 +223,12 @@ func NewAuthenticator(users UserSource, opt Options) *Authenticator {
 		panic("auth: invalid Options.Params: " + err.Error())
 	}
 	a := &Authenticator{
-		users:  users,
-		opt:    opt,
-		sem:    make(chan struct{}, opt.MaxConcurrent),
-		verify: VerifyPassword,
-		addrs:  newLRU[string, *counter](opt.MaxEntries),
-		logins: newLRU[string, *counter](opt.MaxEntries),
-		cache:  newLRU[[32]byte, time.Time](opt.MaxEntries),
+		users:   users,
+		opt:     opt,
+		sem:     make(chan struct{}, opt.MaxConcurrent),
+		verify:  VerifyPassword,
+		flights: map[string]*flight{},
+		cache:   newLRU[[32]byte, time.Time](opt.MaxEntries),
 		// Fewer entries suffice: one per signed-in device, not per guess.
 		recorded: newLRU[[32]byte, time.Time](min(opt.MaxEntries, recordedEntries)),
 	}
@@ -228,137 +253,162 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// admit refuses a locked address or login, and otherwise returns how long
-// to wait before answering.
-func (a *Authenticator) admit(addr, login string) (time.Duration, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.opt.Now()
-	ac := a.counter(a.addrs, addr, now, false)
-	lc := a.counter(a.logins, login, now, false)
-	if retry := max(ac.lockRemaining(now), lc.lockRemaining(now)); retry > 0 {
-		return 0, &ThrottledError{RetryAfter: retry}
+// admit registers an attempt on the counters of addr and login (unless
+// "") and reads them: it refuses a locked address or login, and otherwise
+// returns how long to wait before answering. The caller must end the pass.
+func (a *Authenticator) admit(ctx context.Context, addr, login string) (*pass, time.Duration, error) {
+	p := &pass{}
+	keys := []string{"addr:" + addr}
+	lockAt := []int{a.opt.LockAfter}
+	if login != "" {
+		keys = append(keys, "login:"+login)
+		lockAt = append(lockAt, 2*a.opt.LockAfter)
 	}
-	return a.delayFor(max(ac.failureCount(), lc.failureCount())), nil
+	// Registered before the read: failures counted after it are then in
+	// flight.added.
+	a.mu.Lock()
+	for i, k := range keys {
+		f := a.flights[k]
+		if f == nil {
+			f = &flight{}
+			a.flights[k] = f
+		}
+		f.attempts++
+		p.counters = append(p.counters, passCounter{key: k, lockAt: lockAt[i], added: f.added, f: f})
+	}
+	a.mu.Unlock()
+
+	now := a.opt.Now()
+	counts, err := a.users.SignInFailures(ctx, keys, now)
+	if err != nil {
+		a.end(p)
+		return nil, 0, fmt.Errorf("auth: reading sign-in failures: %w", err)
+	}
+	var failures int
+	var retry time.Duration
+	for _, c := range counts {
+		for i := range p.counters {
+			if p.counters[i].key == c.Key {
+				p.counters[i].count = c
+			}
+		}
+		failures = max(failures, c.Failures)
+		if !c.LockedUntil.IsZero() {
+			retry = max(retry, c.LockedUntil.Sub(now))
+		}
+	}
+	if retry > 0 {
+		a.end(p)
+		return nil, 0, &ThrottledError{RetryAfter: retry}
+	}
+	return p, a.delayFor(failures), nil
 }
 
 // reserve counts a verification about to run, refusing it if the failures
 // already counted plus those under way reach a lock threshold: parallel
 // requests must not get more guesses than sequential ones.
-func (a *Authenticator) reserve(addr, login string) error {
+func (a *Authenticator) reserve(p *pass) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.opt.Now()
-	ac := a.counter(a.addrs, addr, now, true)
-	lc := a.counter(a.logins, login, now, true)
-	if retry := max(ac.lockRemaining(now), lc.lockRemaining(now)); retry > 0 {
+	var retry time.Duration
+	for _, c := range p.counters {
+		retry = max(retry, c.f.lockedUntil.Sub(now))
+	}
+	if retry > 0 {
 		return &ThrottledError{RetryAfter: retry}
 	}
-	if a.opt.LockAfter > 0 &&
-		(ac.failures+ac.inflight >= a.opt.LockAfter || (lc != nil && lc.failures+lc.inflight >= 2*a.opt.LockAfter)) {
-		return &ThrottledError{RetryAfter: pendingRetryAfter}
+	for _, c := range p.counters {
+		if c.lockAt > 0 && c.count.Failures+c.f.added-c.added+c.f.inflight >= c.lockAt {
+			return &ThrottledError{RetryAfter: pendingRetryAfter}
+		}
 	}
-	ac.inflight++
-	if lc != nil {
-		lc.inflight++
+	for _, c := range p.counters {
+		c.f.inflight++
 	}
+	p.reserved = true
 	return nil
 }
 
-// release drops the reservation of an attempt that ended without an answer
-// (a store failure, or ctx ended): it counts neither way.
-func (a *Authenticator) release(addr, login string) {
+// succeed ends an attempt's reservation, if it made one, and clears its
+// counters if they had failures: the usual success writes nothing. cacheKey,
+// if set, is cached as verified.
+func (a *Authenticator) succeed(ctx context.Context, p *pass, cacheKey *[32]byte) {
+	var keys []string
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.opt.Now()
-	for _, c := range []*counter{a.counter(a.addrs, addr, now, false), a.counter(a.logins, login, now, false)} {
-		if c != nil && c.inflight > 0 {
-			c.inflight--
-		}
-	}
-}
-
-// finish records the outcome of an attempt, releasing its reservation if it
-// made one; cacheKey, if set, is cached as verified.
-func (a *Authenticator) finish(addr, login string, reserved, ok bool, cacheKey *[32]byte) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.opt.Now()
-	for _, t := range []struct {
-		table *lru[string, *counter]
-		key   string
-		limit int
-	}{{a.addrs, addr, a.opt.LockAfter}, {a.logins, login, 2 * a.opt.LockAfter}} {
-		if t.table == a.logins && login == "" {
-			continue
-		}
-		if ok {
-			c, found := t.table.get(t.key)
-			if !found {
-				continue
-			}
-			c.failures, c.start, c.lockedUntil = 0, time.Time{}, time.Time{}
-			if reserved && c.inflight > 0 {
-				c.inflight--
-			}
-			if c.inflight == 0 {
-				t.table.remove(t.key)
-			}
-			continue
-		}
-		c := a.counter(t.table, t.key, now, true)
-		if reserved && c.inflight > 0 {
-			c.inflight--
-		}
-		if c.failures == 0 {
-			c.start = now
-		}
-		c.failures++
-		if a.opt.LockAfter > 0 && c.failures >= t.limit && c.lockedUntil.IsZero() {
-			c.lockedUntil = now.Add(a.opt.LockFor)
+	a.unreserve(p)
+	for _, c := range p.counters {
+		if c.count.Failures > 0 || c.f.added != c.added {
+			keys = append(keys, c.key)
+			c.f.lockedUntil = time.Time{}
 		}
 	}
 	if cacheKey != nil {
-		a.cache.put(*cacheKey, now.Add(a.opt.CacheTTL))
+		a.cache.put(*cacheKey, a.opt.Now().Add(a.opt.CacheTTL))
+	}
+	a.mu.Unlock()
+	if len(keys) == 0 {
+		return
+	}
+	// The attempt happened even if the client hung up since.
+	if err := a.users.ClearSignInFailures(context.WithoutCancel(ctx), keys); err != nil && a.opt.OnRecordError != nil {
+		a.opt.OnRecordError(fmt.Errorf("auth: clearing sign-in failures: %w", err))
 	}
 }
 
-// counter returns the counter of key in table with expired windows and locks
-// cleared, creating it if create is set; nil if absent (or login is "").
-func (a *Authenticator) counter(table *lru[string, *counter], key string, now time.Time, create bool) *counter {
-	if table == a.logins && key == "" {
-		return nil
-	}
-	c, ok := table.get(key)
-	if !ok {
-		if !create {
-			return nil
+// fail counts a failed attempt in the store and ends its reservation.
+func (a *Authenticator) fail(ctx context.Context, p *pass) error {
+	// The attempt happened even if the client hung up since: it counts.
+	ctx = context.WithoutCancel(ctx)
+	now := a.opt.Now()
+	var err error
+	counted := make([]store.FailureCount, 0, len(p.counters))
+	for _, c := range p.counters {
+		got, aerr := a.users.AddSignInFailure(ctx, c.key, now, a.opt.Window, c.lockAt, a.opt.LockFor)
+		if aerr != nil {
+			err = fmt.Errorf("auth: counting failed sign-in: %w", aerr)
+			break
 		}
-		c = &counter{}
-		table.put(key, c)
-		return c
+		counted = append(counted, got)
 	}
-	if !c.lockedUntil.IsZero() && !now.Before(c.lockedUntil) {
-		c.failures, c.start, c.lockedUntil = 0, time.Time{}, time.Time{}
+	// Only now, with the failures in the store, may the reservation go.
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, got := range counted {
+		f := p.counters[i].f
+		f.added++
+		if got.LockedUntil.After(f.lockedUntil) {
+			f.lockedUntil = got.LockedUntil
+		}
 	}
-	if c.lockedUntil.IsZero() && c.failures > 0 && now.Sub(c.start) >= a.opt.Window {
-		c.failures, c.start = 0, time.Time{}
-	}
-	return c
+	a.unreserve(p)
+	return err
 }
 
-func (c *counter) lockRemaining(now time.Time) time.Duration {
-	if c == nil || c.lockedUntil.IsZero() {
-		return 0
+// unreserve drops p's reservation, if any. a.mu must be held.
+func (a *Authenticator) unreserve(p *pass) {
+	if !p.reserved {
+		return
 	}
-	return c.lockedUntil.Sub(now)
+	for _, c := range p.counters {
+		c.f.inflight--
+	}
+	p.reserved = false
 }
 
-func (c *counter) failureCount() int {
-	if c == nil {
-		return 0
+// end drops an admitted attempt's hold on its counters' entries, and its
+// reservation if it still has one (it ended without an answer: a store
+// failure, or ctx ended), which then counts neither way.
+func (a *Authenticator) end(p *pass) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.unreserve(p)
+	for _, c := range p.counters {
+		c.f.attempts--
+		if c.f.attempts == 0 {
+			delete(a.flights, c.key)
+		}
 	}
-	return c.failures
 }
 
 // delayFor returns the wait before answering after n failures.

@@ -17,16 +17,29 @@ import (
 var _ UserSource = store.Store(nil)
 
 // fakeUsers is a UserSource over maps that counts GetUser calls and keeps
-// the sign-ins recorded.
+// the sign-ins recorded. Its failure counters follow the store.Store
+// contract; two Authenticators sharing one are two processes sharing a
+// database.
 type fakeUsers struct {
-	mu        sync.Mutex
-	users     map[string]*store.User
-	apps      map[string]*store.AppPassword // by digest
-	err       error                         // returned by GetUser when set
-	findErr   error                         // returned by FindAppPassword when set
-	recordErr error                         // returned by RecordSignIn when set
-	calls     int
-	signIns   []recordedSignIn
+	mu         sync.Mutex
+	users      map[string]*store.User
+	apps       map[string]*store.AppPassword // by digest
+	err        error                         // returned by GetUser when set
+	findErr    error                         // returned by FindAppPassword when set
+	recordErr  error                         // returned by RecordSignIn when set
+	failureErr error                         // returned by the failure counter methods when set
+	calls      int
+	signIns    []recordedSignIn
+
+	failures      map[string]fakeFailure // by key
+	failureReads  int                    // calls of SignInFailures
+	failureWrites int                    // calls of AddSignInFailure and ClearSignInFailures
+}
+
+// fakeFailure is a failure counter's record and when it lapses.
+type fakeFailure struct {
+	store.FailureCount
+	expires time.Time
 }
 
 type recordedSignIn struct {
@@ -57,6 +70,81 @@ func (f *fakeUsers) RecordSignIn(_ context.Context, e *store.SignIn, appPassword
 	}
 	f.signIns = append(f.signIns, recordedSignIn{*e, appPassword, keep})
 	return nil
+}
+
+func (f *fakeUsers) SignInFailures(_ context.Context, keys []string, now time.Time) ([]store.FailureCount, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failureReads++
+	if f.failureErr != nil {
+		return nil, f.failureErr
+	}
+	var out []store.FailureCount
+	for _, k := range keys {
+		if r, ok := f.failures[k]; ok && now.Before(r.expires) {
+			out = append(out, r.FailureCount)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeUsers) AddSignInFailure(_ context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (store.FailureCount, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failureWrites++
+	if f.failureErr != nil {
+		return store.FailureCount{}, f.failureErr
+	}
+	r, ok := f.failures[key]
+	if !ok || !now.Before(r.expires) {
+		r = fakeFailure{FailureCount: store.FailureCount{Key: key, Start: now}}
+	}
+	r.Failures++
+	if lockAt > 0 && r.Failures >= lockAt && r.LockedUntil.IsZero() {
+		r.LockedUntil = now.Add(lockFor)
+	}
+	r.expires = r.LockedUntil
+	if r.expires.IsZero() {
+		r.expires = r.Start.Add(window)
+	}
+	if f.failures == nil {
+		f.failures = map[string]fakeFailure{}
+	}
+	f.failures[key] = r
+	return r.FailureCount, nil
+}
+
+func (f *fakeUsers) ClearSignInFailures(_ context.Context, keys []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failureWrites++
+	if f.failureErr != nil {
+		return f.failureErr
+	}
+	for _, k := range keys {
+		delete(f.failures, k)
+	}
+	return nil
+}
+
+// failureCalls returns the calls of the failure counter methods.
+func (f *fakeUsers) failureCalls() (reads, writes int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failureReads, f.failureWrites
+}
+
+// liveFailures returns how many counters are live at now.
+func (f *fakeUsers) liveFailures(now time.Time) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.failures {
+		if now.Before(r.expires) {
+			n++
+		}
+	}
+	return n
 }
 
 func (f *fakeUsers) GetUser(_ context.Context, login string) (*store.User, error) {
@@ -148,6 +236,19 @@ func newHarness(t testing.TB, opt Options) *harness {
 	}
 	h.users.setPassword(t, "alice@example.com", "secret")
 	h.users.setPassword(t, "bob", "hunter2")
+	h.start(opt)
+	return h
+}
+
+// sibling returns a harness whose Authenticator is another server process:
+// same users, store and clock, its own memory.
+func (h *harness) sibling(opt Options) *harness {
+	s := &harness{users: h.users, clock: h.clock, sleep: &fakeSleep{}, via: h.via}
+	s.start(opt)
+	return s
+}
+
+func (h *harness) start(opt Options) {
 	opt.Now = h.clock.Now
 	opt.Sleep = h.sleep.Sleep
 	if opt.Params == (Params{}) {
@@ -161,7 +262,6 @@ func newHarness(t testing.TB, opt Options) *harness {
 		}
 		return VerifyPassword(hash, password)
 	}
-	return h
 }
 
 func (h *harness) check(login, password, addr string) (*Identity, error) {
@@ -431,9 +531,84 @@ func TestSuccessResetsCounters(t *testing.T) {
 	if got := h.sleep.take(); len(got) != 7 || got[0] != time.Second || got[6] != 8*time.Second {
 		t.Fatalf("delays %v, want 1s 2s 4s 8s 8s 8s 8s", got)
 	}
-	if h.a.addrs.len() != 0 || h.a.logins.len() != 0 {
-		t.Fatalf("counters left after success: %d addresses, %d logins", h.a.addrs.len(), h.a.logins.len())
+	if n := h.users.liveFailures(h.clock.Now()); n != 0 {
+		t.Fatalf("%d counters left after success", n)
 	}
+	if len(h.a.flights) != 0 {
+		t.Fatalf("%d in-memory entries left after the attempts ended", len(h.a.flights))
+	}
+}
+
+func TestSuccessWithoutFailuresWritesNothing(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.ok(t, "bob", "hunter2", "192.0.2.1") // verified
+	h.ok(t, "bob", "hunter2", "192.0.2.1") // cached
+	h.users.apps[AppPasswordDigest("app-pw")] = &store.AppPassword{ID: 7, Owner: "bob", Name: "phone"}
+	h.ok(t, "bob", "app-pw", "192.0.2.1")
+	// One read per request, of both counters at once; no write.
+	if reads, writes := h.users.failureCalls(); reads != 3 || writes != 0 {
+		t.Fatalf("%d reads, %d writes of the failure counters; want 3, 0", reads, writes)
+	}
+	// A success after a failure clears them, once.
+	h.bad(t, "bob", "wrong", "192.0.2.1")
+	h.ok(t, "bob", "hunter2", "192.0.2.1")
+	h.ok(t, "bob", "hunter2", "192.0.2.1")
+	if _, writes := h.users.failureCalls(); writes != 3 { // two counted, one cleared
+		t.Fatalf("%d writes, want 3", writes)
+	}
+}
+
+func TestFailureCounterStoreError(t *testing.T) {
+	h := newHarness(t, Options{})
+	boom := errors.New("counters on fire")
+	h.users.failureErr = boom
+	// Without its counters an attempt is neither checked nor let through.
+	for _, pw := range []string{"hunter2", "wrong"} {
+		id, err := h.check("bob", pw, "192.0.2.1")
+		if id != nil || !errors.Is(err, boom) {
+			t.Fatalf("SignIn(%s) = %v, %v; want the store's error", pw, id, err)
+		}
+	}
+	if h.verifies.Load() != 0 {
+		t.Fatalf("%d verifications without the counters", h.verifies.Load())
+	}
+	if len(h.a.flights) != 0 {
+		t.Fatalf("%d in-memory entries left", len(h.a.flights))
+	}
+}
+
+func TestProcessesShareLock(t *testing.T) {
+	h1 := newHarness(t, Options{})
+	h2 := h1.sibling(Options{})
+	const addr = "203.0.113.40"
+	// Ten failures from one address, alternating between two processes,
+	// lock it in both: neither saw more than five itself.
+	for i := range 10 {
+		[]*harness{h1, h2}[i%2].bad(t, "bob", fmt.Sprint("guess", i), addr)
+	}
+	h1.throttled(t, "bob", "hunter2", addr, 15*time.Minute)
+	h2.throttled(t, "bob", "hunter2", addr, 15*time.Minute)
+	// The slowdown is shared too: the fourth failure, counted by h1 after
+	// three in h2, was delayed.
+	h3 := h1.sibling(Options{})
+	for i := range 3 {
+		h3.bad(t, "alice@example.com", "wrong", fmt.Sprintf("198.51.100.%d", i))
+	}
+	h4 := h1.sibling(Options{})
+	h4.bad(t, "alice@example.com", "wrong", "198.51.100.50")
+	if got := h4.sleep.take(); len(got) != 1 || got[0] != time.Second {
+		t.Fatalf("4th failure for alice, first in its process, slept %v; want [1s]", got)
+	}
+	// A success in one process clears the counters for all.
+	h3.ok(t, "alice@example.com", "secret", "198.51.100.60")
+	h4.sleep.take()
+	h4.bad(t, "alice@example.com", "wrong", "198.51.100.50")
+	if got := h4.sleep.take(); len(got) != 0 {
+		t.Fatalf("after a success elsewhere, slept %v", got)
+	}
+	// The lock ends for both.
+	h1.clock.Advance(15 * time.Minute)
+	h2.ok(t, "bob", "hunter2", addr)
 }
 
 func TestCacheSkipsVerification(t *testing.T) {
@@ -530,6 +705,51 @@ func TestParallelAttemptsGetNoMoreGuesses(t *testing.T) {
 	h.throttled(t, "bob", "hunter2", "203.0.113.5", 15*time.Minute)
 }
 
+func TestAttemptsAdmittedEarlierSeeLaterFailures(t *testing.T) {
+	h := newHarness(t, Options{})
+	const addr = "203.0.113.9"
+	for i := range 9 {
+		h.bad(t, "bob", fmt.Sprint("guess", i), addr)
+	}
+	// Five attempts read 9 failures when admitted, then wait out their
+	// delay; released one at a time, they must fare as sequential ones:
+	// the first fails and locks, the others see it though they read before.
+	release := make(chan struct{})
+	var waiting atomic.Int64
+	h.a.opt.Sleep = func(ctx context.Context, d time.Duration) error {
+		waiting.Add(1)
+		<-release
+		return nil
+	}
+	const n = 5
+	results := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := h.check("bob", fmt.Sprint("late", i), addr)
+			results <- err
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	var bad, throttled int
+	for range n {
+		release <- struct{}{}
+		switch err := <-results; {
+		case err == ErrBadCredentials:
+			bad++
+		case errors.Is(err, ErrThrottled):
+			throttled++
+		default:
+			t.Fatalf("SignIn = %v", err)
+		}
+	}
+	if bad != 1 || throttled != n-1 || h.verifies.Load() != 10 {
+		t.Fatalf("%d bad, %d throttled, %d verifications; want 1, %d, 10", bad, throttled, h.verifies.Load(), n-1)
+	}
+}
+
 func TestParallelIdenticalCredentialsVerifyOnce(t *testing.T) {
 	h := newHarness(t, Options{MaxConcurrent: 1})
 	var wg sync.WaitGroup
@@ -559,14 +779,13 @@ func TestBoundedMemory(t *testing.T) {
 			t.Fatalf("check %d: %v", i, err)
 		}
 	}
-	if n := h.a.addrs.len(); n > DefaultMaxEntries {
-		t.Errorf("%d address counters, want at most %d", n, DefaultMaxEntries)
+	// The counters are in the store: memory keeps nothing of them once the
+	// attempts ended.
+	if n := len(h.a.flights); n != 0 {
+		t.Errorf("%d in-memory counter entries after the attempts ended", n)
 	}
-	if n := h.a.logins.len(); n > DefaultMaxEntries {
-		t.Errorf("%d login counters, want at most %d", n, DefaultMaxEntries)
-	}
-	if n := len(h.a.addrs.items) + h.a.addrs.order.Len(); n > 2*DefaultMaxEntries {
-		t.Errorf("address table holds %d map entries and list elements", n)
+	if n := h.users.liveFailures(h.clock.Now()); n != 200_000 {
+		t.Errorf("%d counters in the store, want 200000 (an address and a login each)", n)
 	}
 
 	// The cache is bounded too.

@@ -85,10 +85,11 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 		login = "" // counted against the address only
 	}
 
-	delay, err := a.admit(addr, login)
+	p, delay, err := a.admit(ctx, addr, login)
 	if err != nil {
 		return nil, err
 	}
+	defer a.end(p)
 	if delay > 0 {
 		if err := a.opt.Sleep(ctx, delay); err != nil {
 			return nil, err
@@ -107,7 +108,7 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 		}
 	}
 
-	id, err := a.authenticate(ctx, at, addr, login, u)
+	id, err := a.authenticate(ctx, at, p, login, u)
 	if u != nil && (err == nil || errors.Is(err, ErrBadCredentials)) {
 		a.record(ctx, at, u.Login, id)
 	}
@@ -115,8 +116,9 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 }
 
 // authenticate verifies the password of an admitted attempt on login (u is
-// nil for an unknown login) and counts its outcome.
-func (a *Authenticator) authenticate(ctx context.Context, at Attempt, addr, login string, u *store.User) (*Identity, error) {
+// nil for an unknown login) and counts its outcome. A reservation it leaves
+// (on an error) is dropped by the caller's end.
+func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, login string, u *store.User) (*Identity, error) {
 	// Where the account password is not accepted it is verified against
 	// the dummy hash, never matching, so that the time does not tell.
 	account := u != nil && (at.Via == ViaWeb || !u.RequireAppPasswords)
@@ -131,28 +133,25 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, addr, logi
 	if useCache {
 		key = a.cacheKey(login, at.Password, hash)
 		if a.cached(key) {
-			a.finish(addr, login, false, true, nil)
+			a.succeed(ctx, p, nil)
 			return passwordID, nil
 		}
 	}
 
-	reserved := false
 	if at.Via == ViaDAV && login != "" {
 		// Reserved before the look-up, so that parallel requests get no
 		// more app-password guesses than sequential ones. Unknown logins
 		// are looked up too, to take as long as known ones.
-		if err := a.reserve(addr, login); err != nil {
+		if err := a.reserve(p); err != nil {
 			return nil, err
 		}
-		reserved = true
-		p, err := a.users.FindAppPassword(ctx, login, AppPasswordDigest(at.Password))
+		app, err := a.users.FindAppPassword(ctx, login, AppPasswordDigest(at.Password))
 		switch {
-		case err == nil && p != nil && u != nil:
-			a.finish(addr, login, true, true, nil)
-			return &Identity{User: u, Credential: "app:" + p.Name, AppPassword: p.ID}, nil
+		case err == nil && app != nil && u != nil:
+			a.succeed(ctx, p, nil)
+			return &Identity{User: u, Credential: "app:" + app.Name, AppPassword: app.ID}, nil
 		case err == nil || errors.Is(err, store.ErrNotFound):
 		default:
-			a.release(addr, login)
 			return nil, fmt.Errorf("auth: looking up app password: %w", err)
 		}
 	}
@@ -160,20 +159,17 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, addr, logi
 	select {
 	case a.sem <- struct{}{}:
 	case <-ctx.Done():
-		if reserved {
-			a.release(addr, login)
-		}
 		return nil, ctx.Err()
 	}
 	// Identical credentials sent in parallel (a client opening several
 	// connections) wait here while the first is verified, then hit the cache.
 	if useCache && a.cached(key) {
 		<-a.sem
-		a.finish(addr, login, reserved, true, nil)
+		a.succeed(ctx, p, nil)
 		return passwordID, nil
 	}
-	if !reserved {
-		if err := a.reserve(addr, login); err != nil {
+	if !p.reserved {
+		if err := a.reserve(p); err != nil {
 			<-a.sem
 			return nil, err
 		}
@@ -187,14 +183,17 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, addr, logi
 	<-a.sem
 	ok = ok && verr == nil && account
 
-	var verified *[32]byte
-	if ok && useCache {
-		verified = &key
-	}
-	a.finish(addr, login, true, ok, verified)
 	if !ok {
+		if err := a.fail(ctx, p); err != nil {
+			return nil, err
+		}
 		return nil, ErrBadCredentials
 	}
+	var verified *[32]byte
+	if useCache {
+		verified = &key
+	}
+	a.succeed(ctx, p, verified)
 	return passwordID, nil
 }
 

@@ -146,8 +146,8 @@ func TestAppPasswordStoreError(t *testing.T) {
 	if len(h.takeSignIns()) != 1 {
 		t.Error("store failures were recorded as attempts")
 	}
-	if h.a.addrs.len() != 0 || h.a.logins.len() != 0 {
-		t.Errorf("counters left: %d addresses, %d logins", h.a.addrs.len(), h.a.logins.len())
+	if n := h.users.liveFailures(h.clock.Now()); n != 0 || len(h.a.flights) != 0 {
+		t.Errorf("counters left: %d in the store, %d in memory", n, len(h.a.flights))
 	}
 }
 

@@ -93,6 +93,15 @@ type SignIn struct {
 	NewDevice  bool
 }
 
+// FailureCount is the record of a sign-in failure counter (see
+// Store.AddSignInFailure).
+type FailureCount struct {
+	Key         string
+	Failures    int       // within the window that began at Start
+	Start       time.Time // first failure of the window
+	LockedUntil time.Time // zero when not locked
+}
+
 // Collection is an address book or a calendar.
 type Collection struct {
 	ID          int64
@@ -182,6 +191,27 @@ type Store interface {
 	// older than keep, in one transaction. ListSignIns is newest first.
 	RecordSignIn(ctx context.Context, e *SignIn, appPassword int64, keep time.Duration) error
 	ListSignIns(ctx context.Context, login string, limit int) ([]SignIn, error)
+
+	// Sign-in failure counters, shared by every server process so that
+	// several processes give an attacker no more guesses than one. A
+	// counter is named by an opaque key (package auth uses "addr:<address>"
+	// and "login:<login>"). Its record is live until it expires: at
+	// LockedUntil when locked, else at the end of the window that began at
+	// its first failure; an expired record counts as absent.
+	//
+	// SignInFailures returns the live records of keys at now, in no
+	// particular order; keys without one are left out.
+	SignInFailures(ctx context.Context, keys []string, now time.Time) ([]FailureCount, error)
+	// AddSignInFailure counts one failure for key at now and returns the
+	// record: a new one (Failures 1, Start now) when there was no live one,
+	// else the live one incremented. When Failures reaches lockAt (> 0;
+	// otherwise the counter never locks) and the record is not locked yet,
+	// LockedUntil becomes now+lockFor. One atomic step: failures added at
+	// once, by any processes, are all counted. It may also delete a few
+	// expired records of other keys, so that the table stays small.
+	AddSignInFailure(ctx context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (FailureCount, error)
+	// ClearSignInFailures deletes the records of keys, locks included.
+	ClearSignInFailures(ctx context.Context, keys []string) error
 
 	// Collections.
 	CreateCollection(ctx context.Context, c *Collection) error // sets c.ID; ErrExists

@@ -65,6 +65,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SignInPrune", testSignInPrune},
 		{"SignInUnknownLogin", testSignInUnknownLogin},
 		{"DeleteUserAccounts", testDeleteUserAccounts},
+		{"SignInFailures", testSignInFailures},
+		{"SignInFailureWindow", testSignInFailureWindow},
+		{"SignInFailureLock", testSignInFailureLock},
+		{"SignInFailurePrune", testSignInFailurePrune},
+		{"SignInFailuresConcurrent", testSignInFailuresConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
