@@ -57,6 +57,7 @@ func TestBrowser(t *testing.T) {
 		{"apppassword", nil},
 		{"profile", nil},
 		{"duplicates", seedJane},
+		{"nojs", nil},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			data := t.TempDir()

@@ -14,6 +14,8 @@ await run('apppassword', async ({ page }) => {
   await heading(page, 'App password created');
   const appPassword = (await page.locator('#new-app-password').innerText()).trim();
   check(appPassword.length >= 16, `app password ${JSON.stringify(appPassword)} looks too short`);
+  // The copy button exists only where copying works: here, with JavaScript on localhost.
+  await page.getByRole('button', { name: 'Copy', exact: true }).waitFor({ state: 'visible' });
 
   let got = await davStatus(appPassword);
   check(got === 207, `PROPFIND with the app password: ${got}, want 207`);

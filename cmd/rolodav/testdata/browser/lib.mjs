@@ -16,13 +16,13 @@ export function check(ok, message) {
 // run opens a browser, hands a fresh page to the scenario and prints OK
 // or the error with where the page was. Playwright gives every launch a
 // fresh temporary profile, so nothing leaks between scenarios.
-export async function run(name, scenario) {
+export async function run(name, scenario, contextOptions = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-  const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, acceptDownloads: true });
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, acceptDownloads: true, ...contextOptions });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   try {
