@@ -164,6 +164,8 @@ type Store interface {
 	CreateUser(ctx context.Context, u *User) error // ErrExists
 	GetUser(ctx context.Context, login string) (*User, error)
 	ListUsers(ctx context.Context) ([]User, error)
+	// SetPasswordHash also ends the user's web sessions: whoever signed in
+	// with the old password must not stay signed in.
 	SetPasswordHash(ctx context.Context, login, hash string) error
 	SetRequireAppPasswords(ctx context.Context, login string, on bool) error
 	// DeleteUser removes the user and everything they own.

@@ -22,7 +22,7 @@ const ProfilePath = "/profile.mobileconfig"
 // password goes in it: the device asks for one, which keeps the file
 // harmless to leave lying around.
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
-	sess, u, err := s.currentSession(r)
+	sess, u, err := s.currentSession(w, r)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "profile download", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -34,6 +34,11 @@ func (s *Server) sessionCookie() string {
 	return "rolodav_session"
 }
 
+func (s *Server) sessionCookieOf(value string, expires time.Time) *http.Cookie {
+	return &http.Cookie{Name: s.sessionCookie(), Value: value, Path: "/", HttpOnly: true,
+		Secure: s.cfg.Secure, SameSite: http.SameSiteLaxMode, Expires: expires}
+}
+
 // preCookie carries the sign-in form's CSRF token (double submit): there is
 // no session yet to hold one.
 func (s *Server) preCookie() string {
@@ -55,7 +60,9 @@ func sessionID(cookie string) string {
 }
 
 // currentSession returns the session of the request's cookie, or nil.
-func (s *Server) currentSession(r *http.Request) (*store.Session, *store.User, error) {
+// When it moves the session's expiry it sends the cookie again with the
+// new one, so that browser and server forget the session together.
+func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*store.Session, *store.User, error) {
 	ck, err := r.Cookie(s.sessionCookie())
 	if err != nil || ck.Value == "" {
 		return nil, nil, nil
@@ -79,9 +86,11 @@ func (s *Server) currentSession(r *http.Request) (*store.Session, *store.User, e
 		return nil, nil, err
 	}
 	if now.Sub(sess.LastSeen) >= touchEvery {
-		if err := s.st.TouchSession(r.Context(), sess.ID, now, now.Add(sessionIdle)); err != nil {
+		sess.Expires = now.Add(sessionIdle)
+		if err := s.st.TouchSession(r.Context(), sess.ID, now, sess.Expires); err != nil {
 			return nil, nil, err
 		}
+		http.SetCookie(w, s.sessionCookieOf(ck.Value, sess.Expires))
 	}
 	return sess, u, nil
 }
@@ -91,7 +100,7 @@ func (s *Server) currentSession(r *http.Request) (*store.Session, *store.User, e
 // session's CSRF token in the form field "csrf".
 func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, c *call)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, u, err := s.currentSession(r)
+		sess, u, err := s.currentSession(w, r)
 		if err != nil {
 			s.fail(w, r, nil, http.StatusInternalServerError, "", err)
 			return
@@ -171,7 +180,7 @@ type signinData struct {
 }
 
 func (s *Server) signinForm(w http.ResponseWriter, r *http.Request) {
-	if sess, _, err := s.currentSession(r); err == nil && sess != nil {
+	if sess, _, err := s.currentSession(w, r); err == nil && sess != nil {
 		http.Redirect(w, r, s.nextPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
@@ -195,7 +204,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := s.cfg.Auth.SignIn(r.Context(), auth.Attempt{
 		Login: d.Login, Password: r.PostFormValue("password"),
-		Addr: clientAddr(r), Client: r.UserAgent(), Via: auth.ViaWeb,
+		Addr: r.RemoteAddr, Client: r.UserAgent(), Via: auth.ViaWeb,
 	})
 	var te *auth.ThrottledError
 	switch {
@@ -219,14 +228,13 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	value := randomToken()
 	now := s.cfg.Now()
 	sess := &store.Session{ID: sessionID(value), Owner: id.User.Login, CSRF: randomToken(),
-		Created: now, LastSeen: now, Expires: now.Add(sessionIdle), Addr: clientAddr(r), Client: r.UserAgent()}
+		Created: now, LastSeen: now, Expires: now.Add(sessionIdle), Addr: r.RemoteAddr, Client: r.UserAgent()}
 	if err := s.st.CreateSession(r.Context(), sess); err != nil {
 		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.preCookie(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure})
-	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: value, Path: "/", HttpOnly: true,
-		Secure: s.cfg.Secure, SameSite: http.SameSiteLaxMode, Expires: sess.Expires})
+	http.SetCookie(w, s.sessionCookieOf(value, sess.Expires))
 	http.Redirect(w, r, s.nextPath(d.Next), http.StatusSeeOther)
 }
 

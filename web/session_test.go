@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rolodav/rolodav/auth"
 )
@@ -206,5 +207,23 @@ func TestSignOut(t *testing.T) {
 	}
 	if r := get(t, ts, "/account/devices", s.Cookie); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/account/signin") {
 		t.Errorf("after sign-out the session still opens pages: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+}
+
+func TestSessionUseMovesCookieExpiry(t *testing.T) {
+	clock := time.Now()
+	ts := newTestServer(t, func(c *Config) { c.Now = func() time.Time { return clock } })
+	_, _, ck := signIn(t, ts, testPassword, nil)
+	if ck == nil {
+		t.Fatal("no session cookie")
+	}
+	if r := get(t, ts, "/account/devices", ck); cookieNamed(r, ts.Server.sessionCookie()) != nil {
+		t.Errorf("a page view right after sign-in sent the cookie again")
+	}
+	clock = clock.Add(3 * 24 * time.Hour)
+	r := get(t, ts, "/account/devices", ck)
+	again := cookieNamed(r, ts.Server.sessionCookie())
+	if r.StatusCode != http.StatusOK || again == nil || again.Value != ck.Value || !again.Expires.After(ck.Expires.Add(2*24*time.Hour)) {
+		t.Fatalf("a page view three days later: %d, cookie %+v (first expiry %v)", r.StatusCode, again, ck.Expires)
 	}
 }

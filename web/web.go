@@ -244,7 +244,3 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
 	}
 }
-
-// clientAddr is the address sign-ins are recorded under (the proxy
-// middleware has already put the real client's into RemoteAddr).
-func clientAddr(r *http.Request) string { return r.RemoteAddr }

@@ -69,11 +69,20 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	return users, nil
 }
 
+// SetPasswordHash implements store.Store: the new hash and the end of the
+// user's web sessions are one transaction.
 func (s *Store) SetPasswordHash(ctx context.Context, login, hash string) error {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE login = ?`, hash, login)
-	if err == nil {
-		err = affected(res, store.ErrNotFound)
-	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE login = ?`, hash, login)
+		if err == nil {
+			err = affected(res, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE owner = ?`, login)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: set password %s: %w", login, err)
 	}

@@ -470,3 +470,25 @@ func testDeleteUserAccounts(t *testing.T, s store.Store) {
 	findApp(t, s, "stays", "d-stays")
 	eq(t, "other user's sign-ins", len(signIns(t, s, "stays", 0)), 1)
 }
+
+func testPasswordChangeEndsSessions(t *testing.T, s store.Store) {
+	mkUser(t, s, "alice")
+	mkUser(t, s, "bob")
+	exp := time.Now().UTC().Add(time.Hour)
+	for _, x := range []*store.Session{{ID: "a1", Owner: "alice"}, {ID: "a2", Owner: "alice"}, {ID: "b1", Owner: "bob"}} {
+		x.Expires = exp
+		if err := s.CreateSession(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetPasswordHash(ctx, "alice", "new hash"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a1", "a2"} {
+		_, err := s.GetSession(ctx, id)
+		wantErr(t, "alice's session after her password changed", err, store.ErrNotFound)
+	}
+	if _, err := s.GetSession(ctx, "b1"); err != nil {
+		t.Errorf("bob's session after alice's password changed: %v", err)
+	}
+}

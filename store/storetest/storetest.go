@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RequireAppPasswords", testRequireAppPasswords},
 		{"AppPasswords", testAppPasswords},
 		{"Sessions", testSessions},
+		{"PasswordChangeEndsSessions", testPasswordChangeEndsSessions},
 		{"SignIns", testSignIns},
 		{"SignInLimitDefault", testSignInLimitDefault},
 		{"SignInAppPassword", testSignInAppPassword},
