@@ -93,7 +93,7 @@ func PlanMerge(reference Card, others []Card) (*Plan, error) {
 // ending and are folded at 75 octets, and are placed after the last
 // reference property of the same name (else before END). REV is set to now
 // (UTC, basic format). Multi-valued properties are united, dropping values
-// equal after normalisation (see normKey) and adding the others' TYPE
+// equal after normalisation (see ValueKey) and adding the others' TYPE
 // values to the kept value; grouped values (item1.TEL) bring their
 // X-ABLabel/X-ABADR under a fresh group name. Single-valued properties keep
 // the reference's value unless choices (property name → index in that
@@ -200,7 +200,7 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 				m.catKeys[foldText(contacts.UnescapeText(item))] = true
 			}
 		default:
-			k := p.Name + "\x00" + normKey(p)
+			k := p.Name + "\x00" + ValueKey(p)
 			m.keys[k] = append(m.keys[k], p)
 		}
 	}
@@ -240,7 +240,7 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 	refSingle := map[string]bool{} // name+"\x00"+normalised value of the reference's single-valued props
 	for _, r := range m.out {
 		if singleValued[r.Name] {
-			refSingle[r.Name+"\x00"+normKey(r)] = true
+			refSingle[r.Name+"\x00"+ValueKey(r)] = true
 		}
 	}
 	candKeys := map[string]bool{}
@@ -264,7 +264,7 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 				singles[p.Name] = s
 				singleOrder = append(singleOrder, p.Name)
 			}
-			k := p.Name + "\x00" + normKey(p)
+			k := p.Name + "\x00" + ValueKey(p)
 			pv := propValue(p, o.uid)
 			if refSingle[k] {
 				m.plan.Identical = append(m.plan.Identical, pv)
@@ -360,7 +360,7 @@ func (m *merger) mergeOther(uid string, props []contacts.Prop) {
 		case p.Name == "CATEGORIES":
 			m.mergeCategories(p, uid)
 		default:
-			k := p.Name + "\x00" + normKey(p)
+			k := p.Name + "\x00" + ValueKey(p)
 			if same := m.keys[k]; len(same) > 0 {
 				if m.fromRef[same[0]] {
 					m.plan.Identical = append(m.plan.Identical, propValue(p, uid))
@@ -599,12 +599,13 @@ func formatParams(ps []contacts.Param) string {
 	return b.String()
 }
 
-// normKey is the value of a property after the normalisation used to tell
-// equal values: phones by their last 9 digits (so that national and
+// ValueKey is the value of a property after the normalisation used to tell
+// equal values: two values of a property with equal keys are the same for a
+// merge. Phones are compared by their last 9 digits (so that national and
 // international forms of a number match), e-mails case-insensitively,
 // structured values component by component, other values after unescaping,
 // trimming, collapsing blanks and case-folding.
-func normKey(p *contacts.Prop) string {
+func ValueKey(p *contacts.Prop) string {
 	switch p.Name {
 	case "TEL":
 		v := strings.TrimSpace(p.Text())

@@ -117,7 +117,7 @@ func checkNothingLost(t *testing.T, inputs []Card, merged []byte) {
 	for i := range out {
 		p := &out[i]
 		names[p.Name] = true
-		keys[p.Name+"\x00"+normKey(p)] = true
+		keys[p.Name+"\x00"+ValueKey(p)] = true
 		switch p.Name {
 		case "NOTE":
 			notes = append(notes, p.Text())
@@ -163,7 +163,7 @@ func checkNothingLost(t *testing.T, inputs []Card, merged []byte) {
 					}
 				}
 			default:
-				if !keys[p.Name+"\x00"+normKey(p)] {
+				if !keys[p.Name+"\x00"+ValueKey(p)] {
 					t.Errorf("%s:%s of %s lost", p.Name, p.Value, in.UID)
 				}
 			}

@@ -219,22 +219,10 @@ func joinParts(raw []string) string {
 	return strings.Join(parts, ", ")
 }
 
-// sameKey is what makes two values of a property "the same" on the page:
-// phones, e-mails and dates compared as the matcher normalises them.
-func sameKey(name, text, region string) string {
-	k := ""
-	switch name {
-	case "TEL":
-		k = contacts.NormalizePhone(text, region)
-	case "EMAIL":
-		k = contacts.NormalizeEmail(text)
-	case "BDAY", "ANNIVERSARY":
-		k = contacts.NormalizeBirthday(text)
-	}
-	if k == "" {
-		k = strings.ToLower(strings.Join(strings.Fields(text), " "))
-	}
-	return name + "\x00" + k
+// dupKey tells a card's values apart as the merge plan does, so that what
+// the cards highlight as shared agrees with the plan.
+func dupKey(p *contacts.Prop) string {
+	return p.Name + "\x00" + dedup.ValueKey(p)
 }
 
 // groupVersion fingerprints the group's cards: the group ID stays the same
@@ -291,7 +279,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 	d := &dupGroupData{Book: newDupBook(coll), GroupID: g.ID, Reference: ref, Version: groupVersion(b, g)}
 	names := map[string]string{} // UID → what "from …" says
 	// Values of every card, then which are on more than one card.
-	holders := map[string]map[string]bool{} // sameKey → UIDs
+	holders := map[string]map[string]bool{} // dupKey → UIDs
 	keys := make([][]string, len(g.UIDs))
 	for i, uid := range g.UIDs {
 		o := b.Card(uid)
@@ -313,7 +301,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 				if strings.TrimSpace(text) == "" {
 					continue
 				}
-				k := sameKey(name, text, s.cfg.Region)
+				k := dupKey(p)
 				if holders[k] == nil {
 					holders[k] = map[string]bool{}
 				}
@@ -336,7 +324,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 	seen := map[string]bool{}
 	for _, v := range plan.Identical {
 		dv := view(v)
-		if k := sameKey(v.Name, dv.Text, s.cfg.Region); !seen[k] {
+		if k := dupKey(&contacts.Prop{Name: v.Name, Value: v.Value}); !seen[k] {
 			seen[k] = true
 			d.Identical = append(d.Identical, dv)
 		}

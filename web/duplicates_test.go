@@ -29,15 +29,7 @@ func dupCard(uid string, lines ...string) string {
 // e-mail and address; conflicting organisations) and an unrelated card.
 func dupSeed(t *testing.T, st store.Store, login string) *store.Collection {
 	t.Helper()
-	ctx := context.Background()
-	if err := dav.EnsureDefaults(ctx, st, login); err != nil {
-		t.Fatal(err)
-	}
-	coll, err := st.GetCollection(ctx, login, store.KindCard, dav.DefaultBook)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cards := map[string]string{
+	return dupPut(t, st, login, map[string]string{
 		"jane-1": dupCard("jane-1", "FN:Jane Doe", "N:Doe;Jane;;;", "TEL;TYPE=CELL:+33 6 12 34 56 78",
 			"EMAIL:jane@example.org", "BDAY:1980-05-17", "ORG:Acme"),
 		"jane-2": dupCard("jane-2", "FN:Jane Doe", "N:Doe;Jane;;;", "TEL:+33612345678", "EMAIL:JANE@example.org",
@@ -45,6 +37,19 @@ func dupSeed(t *testing.T, st store.Store, login string) *store.Collection {
 		"jane-3": dupCard("jane-3", "FN:Jane Doe", "N:Doe;Jane;;;", "TEL:+33612345678", "EMAIL:jane@example.org",
 			"ADR;TYPE=HOME:;;12 Rue de la Paix\\, Bât A;Paris;;75002;France", "ORG:Initech"),
 		"john": dupCard("john", "FN:John Smith", "N:Smith;John;;;", "TEL:+441632960000", "EMAIL:john@smith.example"),
+	})
+}
+
+// dupPut stores cards (UID → vCard) in login's default address book.
+func dupPut(t *testing.T, st store.Store, login string, cards map[string]string) *store.Collection {
+	t.Helper()
+	ctx := context.Background()
+	if err := dav.EnsureDefaults(ctx, st, login); err != nil {
+		t.Fatal(err)
+	}
+	coll, err := st.GetCollection(ctx, login, store.KindCard, dav.DefaultBook)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for uid, data := range cards {
 		if _, _, err := st.PutObject(ctx, &store.Object{Collection: coll.ID, Name: uid + ".vcf", UID: uid, Data: []byte(data)}, store.Conditions{}); err != nil {
@@ -225,6 +230,31 @@ func TestDuplicatesFlow(t *testing.T) {
 	resp, body = s.get(t, group)
 	dupStatus(t, resp, http.StatusNotFound, body)
 	dupHas(t, body, "<h1>These duplicates changed</h1>", `href="/account/duplicates/contacts">Back to the duplicates`)
+}
+
+// TestDuplicatesIdenticalAgreesWithPlan checks that a card's value is
+// highlighted as shared exactly when the merge plan treats it as the same,
+// for values written differently on the cards.
+func TestDuplicatesIdenticalAgreesWithPlan(t *testing.T) {
+	ts := newTestServer(t)
+	dupPut(t, ts.Store, testLogin, map[string]string{
+		"ann-1": dupCard("ann-1", "FN:Ann Lee", "N:Lee;Ann;;;", "TEL:+1 202 555 0142", "EMAIL:ann@example.org"),
+		"ann-2": dupCard("ann-2", "FN:Ann Lee", "N:Lee;Ann;;;", "TEL:(202) 555-0142", "TEL:+1 202 555 0199", "EMAIL:Ann@Example.ORG"),
+	})
+	s := ts.signedIn(t, testLogin)
+	_, body := s.get(t, "/account/duplicates/contacts")
+	resp, body := s.get(t, dupGroupLink(t, body)+"?reference=ann-1")
+	dupStatus(t, resp, http.StatusOK, body)
+	dupHas(t, body,
+		`<div class="identical"><dt>Phone</dt><dd>&#43;1 202 555 0142</dd>`,
+		`<div class="identical"><dt>Phone</dt><dd>(202) 555-0142</dd>`,
+		`<div><dt>Phone</dt><dd>&#43;1 202 555 0199</dd>`,
+		`<div class="identical"><dt>E-mail</dt><dd>ann@example.org</dd>`,
+		`<div class="identical"><dt>E-mail</dt><dd>Ann@Example.ORG</dd>`,
+		`<li class="identical"><strong>Phone:</strong> (202) 555-0142</li>`,
+		`<li class="identical"><strong>E-mail:</strong> Ann@Example.ORG</li>`,
+		`<li class="added"><strong>Phone:</strong> &#43;1 202 555 0199`,
+	)
 }
 
 // dupOpen returns a seeded server, alice's session and the group's path.
