@@ -26,7 +26,14 @@ type Options struct {
 	// Progress, if set, is called after each object with how many were
 	// read so far.
 	Progress func(n int)
+	// OnProblem, if set, is told of each problem as it is found (the CLI
+	// reports them while a long import runs).
+	OnProblem func(Problem)
 }
+
+// MaxProblems bounds Result.Problems: a file of garbage must not make an
+// answer of a million lines. Result.MoreProblems counts the rest.
+const MaxProblems = 1000
 
 // Problem is an object that was rejected (it is not valid) or skipped
 // because its content is already there under another UID.
@@ -42,7 +49,8 @@ type Problem struct {
 // Result counts what an import did, and lists its problems in file order.
 type Result struct {
 	Added, Updated, Skipped, Rejected int
-	Problems                          []Problem
+	Problems                          []Problem // the first MaxProblems
+	MoreProblems                      int
 }
 
 // Run adds the objects read from r to coll: .vcf cards to an address
@@ -122,10 +130,21 @@ type importer struct {
 	byContent map[string]string // content key → UID
 }
 
+func (im *importer) problem(p Problem) {
+	if im.opt.OnProblem != nil {
+		im.opt.OnProblem(p)
+	}
+	if len(im.res.Problems) < MaxProblems {
+		im.res.Problems = append(im.res.Problems, p)
+	} else {
+		im.res.MoreProblems++
+	}
+}
+
 // reject records an object that cannot be imported, at its line in the file.
 func (im *importer) reject(line int, msg string) {
 	im.res.Rejected++
-	im.res.Problems = append(im.res.Problems, Problem{Line: line, Msg: msg})
+	im.problem(Problem{Line: line, Msg: msg})
 }
 
 func (im *importer) card(card []byte, line int) error {
@@ -178,7 +197,7 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 	}
 	if other, ok := im.byContent[key]; ok && !im.opt.KeepSameContent {
 		im.res.Skipped++
-		im.res.Problems = append(im.res.Problems, Problem{Line: line, Skipped: true, SameAs: other,
+		im.problem(Problem{Line: line, Skipped: true, SameAs: other,
 			Msg: "same content as " + other})
 		return nil
 	}

@@ -131,3 +131,16 @@ func TestRunUnframedFile(t *testing.T) {
 		t.Errorf("framing error at line %d, want 7: %v", line, err)
 	}
 }
+
+func TestRunProblemsBoundedAndStreamed(t *testing.T) {
+	st, c := newCollection(t, store.KindCard)
+	bad := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bad\r\nFN broken\r\nEND:VCARD\r\n"
+	var seen []int
+	res := run(t, st, c, strings.Repeat(bad, imports.MaxProblems+5), imports.Options{OnProblem: func(p imports.Problem) { seen = append(seen, p.Line) }})
+	if res.Rejected != imports.MaxProblems+5 || len(res.Problems) != imports.MaxProblems || res.MoreProblems != 5 {
+		t.Fatalf("rejected %d, kept %d problems, %d more", res.Rejected, len(res.Problems), res.MoreProblems)
+	}
+	if len(seen) != imports.MaxProblems+5 || seen[0] != 4 || seen[len(seen)-1] != 5*(imports.MaxProblems+4)+4 {
+		t.Errorf("OnProblem saw %d problems, lines %v…%v", len(seen), seen[0], seen[len(seen)-1])
+	}
+}

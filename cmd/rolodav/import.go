@@ -50,15 +50,16 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	res, err := imports.Run(ctx, st, c, in, imports.Options{
 		KeepSameContent: *same == "keep",
 		Progress:        func(n int) { progress.step("importing", n) },
+		OnProblem: func(p imports.Problem) {
+			progress.done("") // the report goes on its own line, not after the counter
+			if p.Skipped {
+				fmt.Fprintf(stderr, "%s:%d: skipped: %s (--same-content keep imports it anyway)\n", name, p.Line, p.Msg)
+			} else {
+				fmt.Fprintf(stderr, "%s:%d: rejected: %s\n", name, p.Line, p.Msg)
+			}
+		},
 	})
 	progress.done("")
-	for _, p := range res.Problems {
-		if p.Skipped {
-			fmt.Fprintf(stderr, "%s:%d: skipped: %s (--same-content keep imports it anyway)\n", name, p.Line, p.Msg)
-		} else {
-			fmt.Fprintf(stderr, "%s:%d: rejected: %s\n", name, p.Line, p.Msg)
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
