@@ -22,8 +22,8 @@ import (
 // store.ErrNotFound (or a nil result) for an unknown login or app password.
 // The sign-in failure methods have the semantics documented in store.Store.
 type UserSource interface {
+	AppPasswordFinder
 	GetUser(ctx context.Context, login string) (*store.User, error)
-	FindAppPassword(ctx context.Context, owner, digest string) (*store.AppPassword, error)
 	RecordSignIn(ctx context.Context, e *store.SignIn, appPassword int64, keep time.Duration) error
 	SignInFailures(ctx context.Context, keys []string, now time.Time) ([]store.FailureCount, error)
 	AddSignInFailure(ctx context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (store.FailureCount, error)
@@ -397,8 +397,8 @@ func (a *Authenticator) unreserve(p *pass) {
 }
 
 // end drops an admitted attempt's hold on its counters' entries, and its
-// reservation if it still has one (it ended without an answer: a store
-// failure, or ctx ended), which then counts neither way.
+// reservation if it still has one (it ended without an answer, by a panic
+// that net/http recovers), which then counts neither way.
 func (a *Authenticator) end(p *pass) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -26,6 +26,7 @@ type fakeUsers struct {
 	apps       map[string]*store.AppPassword // by digest
 	err        error                         // returned by GetUser when set
 	findErr    error                         // returned by FindAppPassword when set
+	findDelay  time.Duration                 // how long FindAppPassword takes
 	recordErr  error                         // returned by RecordSignIn when set
 	failureErr error                         // returned by the failure counter methods when set
 	calls      int
@@ -49,6 +50,10 @@ type recordedSignIn struct {
 }
 
 func (f *fakeUsers) FindAppPassword(_ context.Context, owner, digest string) (*store.AppPassword, error) {
+	f.mu.Lock()
+	delay := f.findDelay
+	f.mu.Unlock()
+	time.Sleep(delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.findErr != nil {

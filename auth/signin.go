@@ -116,12 +116,11 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 }
 
 // authenticate verifies the password of an admitted attempt on login (u is
-// nil for an unknown login) and counts its outcome. A reservation it leaves
-// (on an error) is dropped by the caller's end.
+// nil for an unknown login) and counts its outcome.
 func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, login string, u *store.User) (*Identity, error) {
 	// Where the account password is not accepted it is verified against
 	// the dummy hash, never matching, so that the time does not tell.
-	account := u != nil && (at.Via == ViaWeb || !u.RequireAppPasswords)
+	account := acceptsPassword(u, at.Via)
 	hash := a.dummyHash
 	if account {
 		hash = u.PasswordHash
@@ -139,20 +138,18 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 	}
 
 	if at.Via == ViaDAV && login != "" {
-		// Reserved before the look-up, so that parallel requests get no
-		// more app-password guesses than sequential ones. Unknown logins
-		// are looked up too, to take as long as known ones.
-		if err := a.reserve(p); err != nil {
+		// Not reserved, so that a client's parallel requests are not refused
+		// as guesses under way: the look-up is cheap, and a random 100-bit
+		// app password cannot be guessed. A miss is reserved and verified
+		// below like any password, so it still counts. Unknown logins are
+		// looked up too, to take as long as known ones.
+		id, err := findAppPassword(ctx, a.users, login, u, at.Password)
+		if err != nil {
 			return nil, err
 		}
-		app, err := a.users.FindAppPassword(ctx, login, AppPasswordDigest(at.Password))
-		switch {
-		case err == nil && app != nil && u != nil:
+		if id != nil {
 			a.succeed(ctx, p, nil)
-			return &Identity{User: u, Credential: "app:" + app.Name, AppPassword: app.ID}, nil
-		case err == nil || errors.Is(err, store.ErrNotFound):
-		default:
-			return nil, fmt.Errorf("auth: looking up app password: %w", err)
+			return id, nil
 		}
 	}
 
@@ -168,11 +165,9 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 		a.succeed(ctx, p, nil)
 		return passwordID, nil
 	}
-	if !p.reserved {
-		if err := a.reserve(p); err != nil {
-			<-a.sem
-			return nil, err
-		}
+	if err := a.reserve(p); err != nil {
+		<-a.sem
+		return nil, err
 	}
 	ok, verr := a.verify(hash, at.Password)
 	if verr != nil && hash != a.dummyHash {
@@ -195,6 +190,57 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 	}
 	a.succeed(ctx, p, verified)
 	return passwordID, nil
+}
+
+// AppPasswordFinder looks up app passwords; store.Store satisfies it.
+// FindAppPassword returns an error wrapping store.ErrNotFound (or a nil
+// result) for an unknown one.
+type AppPasswordFinder interface {
+	FindAppPassword(ctx context.Context, owner, digest string) (*store.AppPassword, error)
+}
+
+// CheckDevicePassword checks password as SignIn via ViaDAV does, without
+// throttling or recording, for tools checking what a device is given: an
+// app password of u, or else u's account password unless u requires app
+// passwords. It returns ErrBadCredentials if it is neither, and an error of
+// VerifyPassword if u's stored hash is unusable (which SignIn answers with
+// ErrBadCredentials).
+func CheckDevicePassword(ctx context.Context, src AppPasswordFinder, u *store.User, password string) (*Identity, error) {
+	id, err := findAppPassword(ctx, src, u.Login, u, password)
+	if id != nil || err != nil {
+		return id, err
+	}
+	if !acceptsPassword(u, ViaDAV) {
+		return nil, ErrBadCredentials
+	}
+	ok, err := VerifyPassword(u.PasswordHash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrBadCredentials
+	}
+	return &Identity{User: u, Credential: credPassword}, nil
+}
+
+// findAppPassword returns the identity password proves as an app password
+// of login, or nil if it is none; u is login's user, nil if unknown.
+func findAppPassword(ctx context.Context, src AppPasswordFinder, login string, u *store.User, password string) (*Identity, error) {
+	app, err := src.FindAppPassword(ctx, login, AppPasswordDigest(password))
+	switch {
+	case err == nil && app != nil && u != nil:
+		return &Identity{User: u, Credential: "app:" + app.Name, AppPassword: app.ID}, nil
+	case err == nil || errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("auth: looking up app password: %w", err)
+	}
+}
+
+// acceptsPassword reports whether u (nil for an unknown login) may sign in
+// via via with its account password.
+func acceptsPassword(u *store.User, via string) bool {
+	return u != nil && (via == ViaWeb || !u.RequireAppPasswords)
 }
 
 // record stores an attempt on login in its activity; id is nil for a

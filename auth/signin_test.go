@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,6 +168,52 @@ func TestThrottlingCoversAppPasswords(t *testing.T) {
 		h.bad(t, "bob", fmt.Sprintf("aaaa-bbbb-cccc-dddd-%04d", i), "203.0.113.5")
 	}
 	h.throttled(t, "bob", pw, "203.0.113.5", 15*time.Minute)
+}
+
+func TestParallelAppPasswordSignIns(t *testing.T) {
+	// A client opening many connections at once with a right app password
+	// must not be refused for the attempts merely under way.
+	h := newHarness(t, Options{LockAfter: 3})
+	pw := h.addApp("bob", "phone", 1)
+	h.users.findDelay = 100 * time.Millisecond
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Go(func() {
+			if id, err := h.check("bob", pw, "203.0.113.5"); err != nil || id == nil {
+				t.Errorf("SignIn = %v, %v", id, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestCheckDevicePassword(t *testing.T) {
+	h := newHarness(t, Options{})
+	pw := h.addApp("alice@example.com", "phone", 4)
+	alice, _ := h.users.GetUser(t.Context(), "alice@example.com")
+	check := func(password, wantCred string) {
+		t.Helper()
+		id, err := CheckDevicePassword(t.Context(), h.users, alice, password)
+		if wantCred == "" {
+			if id != nil || err != ErrBadCredentials {
+				t.Errorf("CheckDevicePassword(%q) = %+v, %v; want ErrBadCredentials", password, id, err)
+			}
+		} else if err != nil || id.User != alice || id.Credential != wantCred {
+			t.Errorf("CheckDevicePassword(%q) = %+v, %v; want %s", password, id, err, wantCred)
+		}
+	}
+	check(pw, "app:phone")
+	check("secret", "password")
+	check("wrong", "")
+	alice.RequireAppPasswords = true
+	check(pw, "app:phone")
+	check("secret", "")
+
+	boom := errors.New("disk on fire")
+	h.users.findErr = boom
+	if _, err := CheckDevicePassword(t.Context(), h.users, alice, pw); !errors.Is(err, boom) {
+		t.Errorf("store failure: %v", err)
+	}
 }
 
 func TestSignInRecorded(t *testing.T) {

@@ -119,25 +119,16 @@ func profileCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return f.Close()
 }
 
-// checkDevicePassword accepts what a device may sign in with: an app
-// password of u, or its account password unless u requires app passwords.
+// checkDevicePassword accepts what a device may sign in with, as the
+// server would.
 func checkDevicePassword(ctx context.Context, st store.Store, u *store.User, pw string) error {
-	_, err := st.FindAppPassword(ctx, u.Login, auth.AppPasswordDigest(pw))
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
+	_, err := auth.CheckDevicePassword(ctx, st, u, pw)
+	switch {
+	case !errors.Is(err, auth.ErrBadCredentials):
 		return err
-	}
-	if u.RequireAppPasswords {
+	case u.RequireAppPasswords:
 		return fmt.Errorf("that is not an app password of %s, and %s requires app passwords for devices", u.Login, u.Login)
-	}
-	ok, err := auth.VerifyPassword(u.PasswordHash, pw)
-	if err != nil {
-		return err
-	}
-	if !ok {
+	default:
 		return fmt.Errorf("that is not the password of %s", u.Login)
 	}
-	return nil
 }
