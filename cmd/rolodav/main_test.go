@@ -180,6 +180,12 @@ func TestFirstRunCreatesAdminAndServes(t *testing.T) {
 	if !strings.Contains(d.stdout.String(), "rolodav user add") {
 		t.Errorf("first run does not say how to add users:\n%s", d.stdout)
 	}
+	for i := 0; i < 100 && !strings.Contains(d.stdout.String(), "Sign in as admin at "+d.url+"/ in a browser"); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(d.stdout.String(), "Sign in as admin at "+d.url+"/ in a browser") {
+		t.Errorf("first run does not say where to sign in (%s):\n%s", d.url, d.stdout)
+	}
 	if code, _, body := d.req(t, "GET", "/healthz", "", "", ""); code != 200 || body != "ok\n" {
 		t.Fatalf("healthz: %d %q", code, body)
 	}

@@ -68,7 +68,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	if err := firstRun(ctx, st, stdout); err != nil {
+	created, err := firstRun(ctx, st, stdout)
+	if err != nil {
 		return err
 	}
 
@@ -122,6 +123,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		scheme = "https"
 	}
 	log.Info("rolodav listening", "url", fmt.Sprintf("%s://%s%s/dav/", scheme, ln.Addr(), prefix), "data", *data)
+	if created {
+		fmt.Fprintf(stdout, "Sign in as admin at %s://%s%s/ in a browser (the account pages show how to connect devices).\n", scheme, ln.Addr(), prefix)
+	}
 
 	errc := make(chan error, 1)
 	go func() {
@@ -150,24 +154,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // firstRun creates an admin account when there is no user at all, and
 // prints its password once: there is no other way to sign in.
-func firstRun(ctx context.Context, st store.Store, stdout io.Writer) error {
+func firstRun(ctx context.Context, st store.Store, stdout io.Writer) (created bool, err error) {
 	users, err := st.ListUsers(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(users) > 0 {
-		return nil
+		return false, nil
 	}
 	pw := auth.GeneratePassword()
 	hash, err := auth.HashPassword(pw, auth.DefaultParams)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := st.CreateUser(ctx, &store.User{Login: "admin", PasswordHash: hash, Created: time.Now().UTC()}); err != nil {
-		return err
+		return false, err
 	}
 	if err := dav.EnsureDefaults(ctx, st, "admin"); err != nil {
-		return err
+		return false, err
 	}
 	fmt.Fprintf(stdout, `First start: created the user "admin" with the password
 
@@ -176,7 +180,7 @@ func firstRun(ctx context.Context, st store.Store, stdout io.Writer) error {
 It is shown only now. Change it with:  rolodav user passwd admin
 Add a user with:                        rolodav user add alice@example.org
 `, pw)
-	return nil
+	return true, nil
 }
 
 func freeBytes(dir string) int64 {
