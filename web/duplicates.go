@@ -245,14 +245,24 @@ func (s *Server) dupGone(w http.ResponseWriter, r *http.Request, c *call, coll *
 		Error: "These duplicates are no longer proposed: the cards changed, or the group was merged or hidden meanwhile.", Data: d})
 }
 
-func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
-	coll, b := s.dupLoad(w, r, c)
+// dupLoadGroup loads the book and the group named in the URL, or writes
+// the answer (404, or the "changed" page) and returns ok false.
+func (s *Server) dupLoadGroup(w http.ResponseWriter, r *http.Request, c *call) (coll *store.Collection, b *merges.Book, g dedup.Group, ok bool) {
+	coll, b = s.dupLoad(w, r, c)
 	if b == nil {
-		return
+		return nil, nil, g, false
 	}
 	g, err := b.Group(r.PathValue("id"))
 	if err != nil {
 		s.dupGone(w, r, c, coll)
+		return nil, nil, g, false
+	}
+	return coll, b, g, true
+}
+
+func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
+	coll, b, g, ok := s.dupLoadGroup(w, r, c)
+	if !ok {
 		return
 	}
 	ref := r.URL.Query().Get("reference")
@@ -386,13 +396,8 @@ func dupChoices(r *http.Request, plan *dedup.Plan) (map[string]int, error) {
 }
 
 func (s *Server) dupMerge(w http.ResponseWriter, r *http.Request, c *call) {
-	coll, b := s.dupLoad(w, r, c)
-	if b == nil {
-		return
-	}
-	g, err := b.Group(r.PathValue("id"))
-	if err != nil {
-		s.dupGone(w, r, c, coll)
+	coll, b, g, ok := s.dupLoadGroup(w, r, c)
+	if !ok {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
