@@ -25,6 +25,7 @@ type UserSource interface {
 	AppPasswordFinder
 	GetUser(ctx context.Context, login string) (*store.User, error)
 	RecordSignIn(ctx context.Context, e *store.SignIn, appPassword int64, keep time.Duration) error
+	SignedInFrom(ctx context.Context, login, addr string) (bool, error)
 	SignInFailures(ctx context.Context, keys []string, now time.Time) ([]store.FailureCount, error)
 	AddSignInFailure(ctx context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (store.FailureCount, error)
 	ClearSignInFailures(ctx context.Context, keys []string) error
@@ -41,16 +42,20 @@ type Options struct {
 	// means a real timer. Tests inject one that does not wait.
 	Sleep func(ctx context.Context, d time.Duration) error
 
-	// SlowAfter is the number of failures (per login or per address, within
-	// Window) after which every answer for them is delayed: Delay, then
+	// SlowAfter is the number of failures of one login from one address
+	// (or AddressFactor times as many from one address, any login) within
+	// Window after which every answer to them is delayed: Delay, then
 	// doubling per further failure up to MaxDelay. Default 3; negative
 	// disables the slowdown.
 	SlowAfter int
-	// LockAfter is the number of failures from one address (any login)
-	// within Window after which attempts from it are refused for LockFor
-	// without checking the password. A login is locked the same way after
-	// 2*LockAfter failures for it (any address), so that one address alone
-	// cannot lock its owner out. Default 10; negative disables locking.
+	// LockAfter is the number of failures of one login from one address
+	// within Window after which that pair is refused for LockFor without
+	// checking the password. An address is locked the same way after
+	// AddressFactor*LockAfter failures (any logins), and a login after
+	// LoginFactor*LockAfter failures (any addresses) — but the lock of a
+	// login refuses only addresses it never signed in from, so that
+	// strangers guessing cannot keep its owner out. App passwords that
+	// verify pass every lock. Default 10; negative disables locking.
 	LockAfter int
 	// Window is the period over which failures are counted, from the first
 	// one. Default 15 minutes.
@@ -85,6 +90,13 @@ type Options struct {
 	// for want of a log line), so this is where the caller logs it.
 	OnRecordError func(error)
 }
+
+// How much more an address (any login) and a login (any address) may
+// fail than one login from one address.
+const (
+	AddressFactor = 3
+	LoginFactor   = 2
+)
 
 // Defaults of Options.
 const (
@@ -172,12 +184,24 @@ type pass struct {
 	reserved bool
 }
 
+// Kinds of counter.
+const (
+	counterAddr  = iota // one address, any login
+	counterPair         // one login from one address
+	counterLogin        // one login, any address
+)
+
 type passCounter struct {
 	key    string
+	kind   int
 	lockAt int                // failures that lock it; no lock if <= 0
 	count  store.FailureCount // zero if it had no live record
 	added  int                // flight.added when admitted
 	f      *flight
+	// exempt: the counter is locked but the attempt comes from an address
+	// the login signed in from before, which a login's lock lets through;
+	// the attempt neither reserves nor counts on it.
+	exempt bool
 }
 
 // NewAuthenticator returns an Authenticator reading users from users. It
@@ -253,28 +277,37 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// admit registers an attempt on the counters of addr and login (unless
-// "") and reads them: it refuses a locked address or login, and otherwise
-// returns how long to wait before answering. The caller must end the pass.
-func (a *Authenticator) admit(ctx context.Context, addr, login string) (*pass, time.Duration, error) {
+// admit registers an attempt of login (unless "") from addr (the counter
+// key; at.Addr as given) and reads the counters: it refuses a locked
+// address, pair, or login (unless the login signed in from at.Addr
+// before), and otherwise returns how long to wait before answering. The
+// caller must end the pass.
+func (a *Authenticator) admit(ctx context.Context, at Attempt, addr, login string) (*pass, time.Duration, error) {
 	p := &pass{}
-	keys := []string{"addr:" + addr}
-	lockAt := []int{a.opt.LockAfter}
-	if login != "" {
-		keys = append(keys, "login:"+login)
-		lockAt = append(lockAt, 2*a.opt.LockAfter)
+	type spec struct {
+		key    string
+		kind   int
+		lockAt int
 	}
+	specs := []spec{{"addr:" + addr, counterAddr, AddressFactor * a.opt.LockAfter}}
+	if login != "" {
+		specs = append(specs,
+			spec{"pair:" + addr + " " + login, counterPair, a.opt.LockAfter},
+			spec{"login:" + login, counterLogin, LoginFactor * a.opt.LockAfter})
+	}
+	keys := make([]string, len(specs))
 	// Registered before the read: failures counted after it are then in
 	// flight.added.
 	a.mu.Lock()
-	for i, k := range keys {
-		f := a.flights[k]
+	for i, sp := range specs {
+		f := a.flights[sp.key]
 		if f == nil {
 			f = &flight{}
-			a.flights[k] = f
+			a.flights[sp.key] = f
 		}
 		f.attempts++
-		p.counters = append(p.counters, passCounter{key: k, lockAt: lockAt[i], added: f.added, f: f})
+		keys[i] = sp.key
+		p.counters = append(p.counters, passCounter{key: sp.key, kind: sp.kind, lockAt: sp.lockAt, added: f.added, f: f})
 	}
 	a.mu.Unlock()
 
@@ -285,21 +318,47 @@ func (a *Authenticator) admit(ctx context.Context, addr, login string) (*pass, t
 		return nil, 0, fmt.Errorf("auth: reading sign-in failures: %w", err)
 	}
 	var failures int
-	var retry time.Duration
-	for _, c := range counts {
+	var retry, loginRetry time.Duration
+	for _, cnt := range counts {
 		for i := range p.counters {
-			if p.counters[i].key == c.Key {
-				p.counters[i].count = c
+			c := &p.counters[i]
+			if c.key != cnt.Key {
+				continue
 			}
-		}
-		failures = max(failures, c.Failures)
-		if !c.LockedUntil.IsZero() {
-			retry = max(retry, c.LockedUntil.Sub(now))
+			c.count = cnt
+			locked := max(cnt.LockedUntil.Sub(now), 0)
+			switch c.kind {
+			case counterAddr:
+				failures = max(failures, cnt.Failures/AddressFactor)
+				retry = max(retry, locked)
+			case counterPair:
+				failures = max(failures, cnt.Failures)
+				retry = max(retry, locked)
+			case counterLogin:
+				// Not slowed: the owner's own devices would be.
+				loginRetry = locked
+			}
 		}
 	}
 	if retry > 0 {
 		a.end(p)
 		return nil, 0, &ThrottledError{RetryAfter: retry}
+	}
+	if loginRetry > 0 {
+		known, err := a.users.SignedInFrom(ctx, login, displayAddr(at.Addr))
+		if err != nil {
+			a.end(p)
+			return nil, 0, fmt.Errorf("auth: reading sign-in activity: %w", err)
+		}
+		if !known {
+			a.end(p)
+			return nil, 0, &ThrottledError{RetryAfter: loginRetry}
+		}
+		for i := range p.counters {
+			if p.counters[i].kind == counterLogin {
+				p.counters[i].exempt = true
+			}
+		}
 	}
 	return p, a.delayFor(failures), nil
 }
@@ -313,32 +372,38 @@ func (a *Authenticator) reserve(p *pass) error {
 	now := a.opt.Now()
 	var retry time.Duration
 	for _, c := range p.counters {
-		retry = max(retry, c.f.lockedUntil.Sub(now))
+		if !c.exempt {
+			retry = max(retry, c.f.lockedUntil.Sub(now))
+		}
 	}
 	if retry > 0 {
 		return &ThrottledError{RetryAfter: retry}
 	}
 	for _, c := range p.counters {
-		if c.lockAt > 0 && c.count.Failures+c.f.added-c.added+c.f.inflight >= c.lockAt {
+		if !c.exempt && c.lockAt > 0 && c.count.Failures+c.f.added-c.added+c.f.inflight >= c.lockAt {
 			return &ThrottledError{RetryAfter: pendingRetryAfter}
 		}
 	}
 	for _, c := range p.counters {
-		c.f.inflight++
+		if !c.exempt {
+			c.f.inflight++
+		}
 	}
 	p.reserved = true
 	return nil
 }
 
 // succeed ends an attempt's reservation, if it made one, and clears its
-// counters if they had failures: the usual success writes nothing. cacheKey,
-// if set, is cached as verified.
+// pair counter if it had failures: the usual success writes nothing. The
+// address's and the login's counters stay: a success of one's own account
+// must not wipe out the guesses counted against others (or against one's
+// login from elsewhere). cacheKey, if set, is cached as verified.
 func (a *Authenticator) succeed(ctx context.Context, p *pass, cacheKey *[32]byte) {
 	var keys []string
 	a.mu.Lock()
 	a.unreserve(p)
 	for _, c := range p.counters {
-		if c.count.Failures > 0 || c.f.added != c.added {
+		if c.kind == counterPair && (c.count.Failures > 0 || c.f.added != c.added) {
 			keys = append(keys, c.key)
 			c.f.lockedUntil = time.Time{}
 		}
@@ -362,14 +427,17 @@ func (a *Authenticator) fail(ctx context.Context, p *pass) error {
 	ctx = context.WithoutCancel(ctx)
 	now := a.opt.Now()
 	var err error
-	counted := make([]store.FailureCount, 0, len(p.counters))
-	for _, c := range p.counters {
+	counted := make(map[int]store.FailureCount, len(p.counters))
+	for i, c := range p.counters {
+		if c.exempt {
+			continue
+		}
 		got, aerr := a.users.AddSignInFailure(ctx, c.key, now, a.opt.Window, c.lockAt, a.opt.LockFor)
 		if aerr != nil {
 			err = fmt.Errorf("auth: counting failed sign-in: %w", aerr)
 			break
 		}
-		counted = append(counted, got)
+		counted[i] = got
 	}
 	// Only now, with the failures in the store, may the reservation go.
 	a.mu.Lock()
@@ -391,7 +459,9 @@ func (a *Authenticator) unreserve(p *pass) {
 		return
 	}
 	for _, c := range p.counters {
-		c.f.inflight--
+		if !c.exempt {
+			c.f.inflight--
+		}
 	}
 	p.reserved = false
 }

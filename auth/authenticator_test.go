@@ -35,6 +35,7 @@ type fakeUsers struct {
 	failures      map[string]fakeFailure // by key
 	failureReads  int                    // calls of SignInFailures
 	failureWrites int                    // calls of AddSignInFailure and ClearSignInFailures
+	seenReads     int                    // calls of SignedInFrom
 }
 
 // fakeFailure is a failure counter's record and when it lapses.
@@ -75,6 +76,18 @@ func (f *fakeUsers) RecordSignIn(_ context.Context, e *store.SignIn, appPassword
 	}
 	f.signIns = append(f.signIns, recordedSignIn{*e, appPassword, keep})
 	return nil
+}
+
+func (f *fakeUsers) SignedInFrom(_ context.Context, login, addr string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seenReads++
+	for _, e := range f.signIns {
+		if e.OK && e.Login == login && e.Addr == addr {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (f *fakeUsers) SignInFailures(_ context.Context, keys []string, now time.Time) ([]store.FailureCount, error) {
@@ -387,34 +400,45 @@ func TestSlowdownAfterSlowAfter(t *testing.T) {
 		}
 	}
 	// The right password waits too (else timing would tell it apart), then
-	// clears the failures.
+	// clears the failures of the pair; the address's nine, counted a third
+	// each, still slow it.
 	h.ok(t, "alice@example.com", "secret", "192.0.2.1")
 	if got := h.sleep.take(); len(got) != 1 || got[0] != 8*time.Second {
 		t.Fatalf("success after failures slept %v, want [8s]", got)
 	}
 	h.bad(t, "alice@example.com", "wrong", "192.0.2.1")
+	if got := h.sleep.take(); len(got) != 1 || got[0] != time.Second {
+		t.Fatalf("after a success, slept %v, want [1s]", got)
+	}
+	// Another address is not slowed.
+	h.bad(t, "alice@example.com", "wrong", "192.0.2.2")
 	if got := h.sleep.take(); len(got) != 0 {
-		t.Fatalf("after a success, slept %v", got)
+		t.Fatalf("a fresh address slept %v", got)
 	}
 }
 
-func TestSlowdownPerLogin(t *testing.T) {
-	// Failures for one login from many addresses slow that login down.
+func TestSlowdownPerAddress(t *testing.T) {
+	// Failures for one login from many addresses do not slow that login
+	// down (its owner's devices would be); its lock bounds them.
 	h := newHarness(t, Options{})
-	for i := range 3 {
+	for i := range 5 {
 		h.bad(t, "bob", "wrong", fmt.Sprintf("198.51.100.%d", i))
 	}
+	h.ok(t, "bob", "hunter2", "198.51.100.200")
 	if got := h.sleep.take(); len(got) != 0 {
 		t.Fatalf("slept %v", got)
 	}
-	h.bad(t, "bob", "wrong", "198.51.100.200")
-	if got := h.sleep.take(); len(got) != 1 || got[0] != time.Second {
-		t.Fatalf("4th failure for bob from a fresh address slept %v, want [1s]", got)
+	// An address is slowed after three times SlowAfter failures, whatever
+	// the logins.
+	for i := range 9 {
+		h.bad(t, fmt.Sprint("guess", i), "wrong", "203.0.113.1")
 	}
-	// Another login from a fresh address is not slowed.
-	h.ok(t, "alice@example.com", "secret", "198.51.100.201")
 	if got := h.sleep.take(); len(got) != 0 {
-		t.Fatalf("alice slept %v", got)
+		t.Fatalf("nine failures over nine logins slept %v", got)
+	}
+	h.bad(t, "someone", "wrong", "203.0.113.1")
+	if got := h.sleep.take(); len(got) != 1 || got[0] != time.Second {
+		t.Fatalf("10th failure from the address slept %v, want [1s]", got)
 	}
 }
 
@@ -442,22 +466,22 @@ func TestSlowdownHonoursContext(t *testing.T) {
 func TestLockAddress(t *testing.T) {
 	h := newHarness(t, Options{})
 	const addr = "203.0.113.7"
-	// Ten failures from one address, spread over logins (known, unknown).
-	for i := range 10 {
-		login := []string{"alice@example.com", "bob", "nobody"}[i%3]
+	// Thirty failures from one address, spread over logins (known,
+	// unknown) so that no login has ten from it.
+	for i := range 30 {
+		login := []string{"alice@example.com", "bob", "nobody", "carol", "dave", "erin"}[i%6]
 		h.bad(t, login, "wrong", addr)
 		h.clock.Advance(time.Second)
 	}
 	verified := h.verifies.Load()
-	calls := h.users.getCalls()
 
-	// The address is refused, even with a right password, without a look-up
-	// or a verification.
+	// The address is refused, even with a right password, without a
+	// verification.
 	h.throttled(t, "alice@example.com", "secret", addr, 15*time.Minute)
 	h.throttled(t, "carol", "x", addr, 15*time.Minute)
 	h.clock.Advance(5 * time.Minute)
 	h.throttled(t, "bob", "hunter2", addr, 10*time.Minute)
-	if h.verifies.Load() != verified || h.users.getCalls() != calls {
+	if h.verifies.Load() != verified {
 		t.Fatal("a locked address was still verified")
 	}
 
@@ -495,6 +519,76 @@ func TestLockLogin(t *testing.T) {
 	h.ok(t, "alice@example.com", "secret", "192.0.2.99")
 }
 
+func TestLockPair(t *testing.T) {
+	h := newHarness(t, Options{})
+	const addr = "203.0.113.8"
+	for i := range 10 {
+		h.bad(t, "bob", fmt.Sprint("guess", i), addr)
+	}
+	// Bob from that address is refused; bob elsewhere, and others from
+	// that address (an office behind one address), are not.
+	h.throttled(t, "bob", "hunter2", addr, 15*time.Minute)
+	h.ok(t, "bob", "hunter2", "192.0.2.1")
+	h.ok(t, "alice@example.com", "secret", addr)
+	// Bob's success elsewhere does not unlock the guessing address.
+	h.throttled(t, "bob", "hunter2", addr, 15*time.Minute)
+}
+
+// A login's lock, which strangers can set from a few addresses, keeps
+// them out but not its owner: neither the addresses the owner signed in
+// from before, nor app passwords, from anywhere.
+func TestLoginLockSparesOwner(t *testing.T) {
+	h := newHarness(t, Options{})
+	pw := h.addApp("alice@example.com", "phone", 1)
+	h.ok(t, "alice@example.com", "secret", "192.0.2.10") // her laptop, before
+	for i := range 20 {
+		h.bad(t, "alice@example.com", fmt.Sprint("guess", i), fmt.Sprintf("198.51.100.%d", i/9))
+	}
+	h.throttled(t, "alice@example.com", "secret", "192.0.2.99", 15*time.Minute)
+	h.throttled(t, "alice@example.com", "guess", "198.51.100.0", 15*time.Minute)
+
+	// Her laptop: neither refused nor slowed, and its own failures count
+	// as usual for its address.
+	h.sleep.take()
+	h.ok(t, "alice@example.com", "secret", "192.0.2.10")
+	h.ok(t, "ALICE@example.com", "secret", "192.0.2.10")
+	h.bad(t, "alice@example.com", "typo", "192.0.2.10")
+	if got := h.sleep.take(); len(got) != 0 {
+		t.Fatalf("the owner's address slept %v", got)
+	}
+	// Her phone's app password, from a new address and from one of the
+	// attackers' (locked for the account password).
+	for _, addr := range []string{"192.0.2.77", "198.51.100.0"} {
+		if id := h.ok(t, "alice@example.com", pw, addr); id.Credential != "app:phone" {
+			t.Fatalf("credential %q", id.Credential)
+		}
+	}
+	// Web sign-ins from her laptop pass too; the lock still holds for
+	// others.
+	h.via = ViaWeb
+	h.ok(t, "alice@example.com", "secret", "192.0.2.10")
+	h.throttled(t, "alice@example.com", "secret", "192.0.2.98", 15*time.Minute)
+	// A failure recorded from an address does not make it known.
+	h.via = ViaDAV
+	h.throttled(t, "alice@example.com", "secret", "198.51.100.1", 15*time.Minute)
+}
+
+func TestAppPasswordPassesLockedAddress(t *testing.T) {
+	h := newHarness(t, Options{})
+	pw := h.addApp("bob", "phone", 1)
+	const addr = "203.0.113.9"
+	for i := range 30 {
+		h.bad(t, fmt.Sprint("spray", i), "wrong", addr)
+	}
+	h.throttled(t, "bob", "hunter2", addr, 15*time.Minute)
+	h.sleep.take()
+	verified := h.verifies.Load()
+	h.ok(t, "bob", pw, addr)
+	if got := h.sleep.take(); len(got) != 0 || h.verifies.Load() != verified {
+		t.Fatalf("a right app password slept %v and verified %d times", got, h.verifies.Load()-verified)
+	}
+}
+
 func TestOneAddressCannotLockLogin(t *testing.T) {
 	h := newHarness(t, Options{})
 	for i := range 30 {
@@ -530,14 +624,23 @@ func TestSuccessResetsCounters(t *testing.T) {
 	for range 9 {
 		h.bad(t, "bob", "wrong", "192.0.2.1")
 	}
-	// 18 failures in the window, but a success in between: neither the
-	// address nor the login is locked, and the slowdown started afresh.
+	// 18 failures in the window, but a success in between: the pair's
+	// count started afresh, so it is not locked; the address (18 < 30) and
+	// the login (18 < 20) are not either, though they kept counting: the
+	// address's 9, a third each, slowed the second round from its start.
 	h.ok(t, "bob", "hunter2", "192.0.2.1")
-	if got := h.sleep.take(); len(got) != 7 || got[0] != time.Second || got[6] != 8*time.Second {
-		t.Fatalf("delays %v, want 1s 2s 4s 8s 8s 8s 8s", got)
+	want := []time.Duration{1, 1, 1, 2, 2, 4, 8, 8, 8, 8}
+	got := h.sleep.take()
+	if len(got) != len(want) {
+		t.Fatalf("delays %v, want %v seconds", got, want)
 	}
-	if n := h.users.liveFailures(h.clock.Now()); n != 0 {
-		t.Fatalf("%d counters left after success", n)
+	for i := range want {
+		if got[i] != want[i]*time.Second {
+			t.Fatalf("delays %v, want %v seconds", got, want)
+		}
+	}
+	if n := h.users.liveFailures(h.clock.Now()); n != 2 {
+		t.Fatalf("%d counters left after success, want 2 (address, login)", n)
 	}
 	if len(h.a.flights) != 0 {
 		t.Fatalf("%d in-memory entries left after the attempts ended", len(h.a.flights))
@@ -550,16 +653,17 @@ func TestSuccessWithoutFailuresWritesNothing(t *testing.T) {
 	h.ok(t, "bob", "hunter2", "192.0.2.1") // cached
 	h.users.apps[AppPasswordDigest("app-pw")] = &store.AppPassword{ID: 7, Owner: "bob", Name: "phone"}
 	h.ok(t, "bob", "app-pw", "192.0.2.1")
-	// One read per request, of both counters at once; no write.
-	if reads, writes := h.users.failureCalls(); reads != 3 || writes != 0 {
-		t.Fatalf("%d reads, %d writes of the failure counters; want 3, 0", reads, writes)
+	// One read per account-password request, of all counters at once; none
+	// for an app password; no write.
+	if reads, writes := h.users.failureCalls(); reads != 2 || writes != 0 {
+		t.Fatalf("%d reads, %d writes of the failure counters; want 2, 0", reads, writes)
 	}
-	// A success after a failure clears them, once.
+	// A success after a failure clears the pair's, once.
 	h.bad(t, "bob", "wrong", "192.0.2.1")
 	h.ok(t, "bob", "hunter2", "192.0.2.1")
 	h.ok(t, "bob", "hunter2", "192.0.2.1")
-	if _, writes := h.users.failureCalls(); writes != 3 { // two counted, one cleared
-		t.Fatalf("%d writes, want 3", writes)
+	if _, writes := h.users.failureCalls(); writes != 4 { // three counted, one cleared
+		t.Fatalf("%d writes, want 4", writes)
 	}
 }
 
@@ -593,19 +697,19 @@ func TestProcessesShareLock(t *testing.T) {
 	}
 	h1.throttled(t, "bob", "hunter2", addr, 15*time.Minute)
 	h2.throttled(t, "bob", "hunter2", addr, 15*time.Minute)
-	// The slowdown is shared too: the fourth failure, counted by h1 after
-	// three in h2, was delayed.
+	// The slowdown is shared too: the fourth failure, counted by h4 after
+	// three in h3, was delayed.
 	h3 := h1.sibling(Options{})
-	for i := range 3 {
-		h3.bad(t, "alice@example.com", "wrong", fmt.Sprintf("198.51.100.%d", i))
+	for range 3 {
+		h3.bad(t, "alice@example.com", "wrong", "198.51.100.50")
 	}
 	h4 := h1.sibling(Options{})
 	h4.bad(t, "alice@example.com", "wrong", "198.51.100.50")
 	if got := h4.sleep.take(); len(got) != 1 || got[0] != time.Second {
 		t.Fatalf("4th failure for alice, first in its process, slept %v; want [1s]", got)
 	}
-	// A success in one process clears the counters for all.
-	h3.ok(t, "alice@example.com", "secret", "198.51.100.60")
+	// A success in one process clears the pair's counter for all.
+	h3.ok(t, "alice@example.com", "secret", "198.51.100.50")
 	h4.sleep.take()
 	h4.bad(t, "alice@example.com", "wrong", "198.51.100.50")
 	if got := h4.sleep.take(); len(got) != 0 {
@@ -789,8 +893,8 @@ func TestBoundedMemory(t *testing.T) {
 	if n := len(h.a.flights); n != 0 {
 		t.Errorf("%d in-memory counter entries after the attempts ended", n)
 	}
-	if n := h.users.liveFailures(h.clock.Now()); n != 200_000 {
-		t.Errorf("%d counters in the store, want 200000 (an address and a login each)", n)
+	if n := h.users.liveFailures(h.clock.Now()); n != 300_000 {
+		t.Errorf("%d counters in the store, want 300000 (an address, a pair and a login each)", n)
 	}
 
 	// The cache is bounded too.

@@ -62,13 +62,19 @@ type Identity struct {
 // ErrBadCredentials for an unknown or invalid login, a wrong password or a
 // stored hash that cannot be verified, all indistinguishable (unknown logins
 // are verified against a dummy hash of the same cost). It returns a
-// *ThrottledError while the login or the address is locked out, ctx's error
-// if ctx ends while SignIn waits, and another error if the store fails.
+// *ThrottledError while the pair of login and address, the address, or
+// (for an address the login never signed in from) the login is locked out,
+// ctx's error if ctx ends while SignIn waits, and another error if the
+// store fails.
 //
-// Once the address or the login has SlowAfter failures, SignIn waits before
-// answering, whatever the answer; a success clears the failures of both the
-// login and the address. An account password that verified within CacheTTL
-// against the same stored hash is accepted without argon2.
+// An app password that verifies is accepted at once, whatever the
+// counters say: it is 100 random bits, so throttling protects nothing, and
+// refusing it would let anyone who knows a login stop its owner's devices.
+// Once the pair or the address has SlowAfter failures (the address
+// AddressFactor times as many), SignIn waits before checking the account
+// password, whatever the answer; a success clears the failures of the
+// pair. An account password that verified within CacheTTL against the same
+// stored hash is accepted without argon2.
 //
 // Every checked attempt on an existing login is recorded with RecordSignIn,
 // except DAV successes already recorded within the last 10 minutes for the
@@ -85,17 +91,6 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 		login = "" // counted against the address only
 	}
 
-	p, delay, err := a.admit(ctx, addr, login)
-	if err != nil {
-		return nil, err
-	}
-	defer a.end(p)
-	if delay > 0 {
-		if err := a.opt.Sleep(ctx, delay); err != nil {
-			return nil, err
-		}
-	}
-
 	var u *store.User
 	if login != "" {
 		got, err := a.users.GetUser(ctx, login)
@@ -108,6 +103,30 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 		}
 	}
 
+	if at.Via == ViaDAV && login != "" {
+		// Unknown logins are looked up too, to take as long as known ones.
+		// A miss goes on to be verified (and counted) like any password.
+		id, err := findAppPassword(ctx, a.users, login, u, at.Password)
+		if err != nil {
+			return nil, err
+		}
+		if id != nil {
+			a.record(ctx, at, u.Login, id)
+			return id, nil
+		}
+	}
+
+	p, delay, err := a.admit(ctx, at, addr, login)
+	if err != nil {
+		return nil, err
+	}
+	defer a.end(p)
+	if delay > 0 {
+		if err := a.opt.Sleep(ctx, delay); err != nil {
+			return nil, err
+		}
+	}
+
 	id, err := a.authenticate(ctx, at, p, login, u)
 	if u != nil && (err == nil || errors.Is(err, ErrBadCredentials)) {
 		a.record(ctx, at, u.Login, id)
@@ -115,8 +134,8 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 	return id, err
 }
 
-// authenticate verifies the password of an admitted attempt on login (u is
-// nil for an unknown login) and counts its outcome.
+// authenticate verifies the account password of an admitted attempt on
+// login (u is nil for an unknown login) and counts its outcome.
 func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, login string, u *store.User) (*Identity, error) {
 	// Where the account password is not accepted it is verified against
 	// the dummy hash, never matching, so that the time does not tell.
@@ -134,22 +153,6 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 		if a.cached(key) {
 			a.succeed(ctx, p, nil)
 			return passwordID, nil
-		}
-	}
-
-	if at.Via == ViaDAV && login != "" {
-		// Not reserved, so that a client's parallel requests are not refused
-		// as guesses under way: the look-up is cheap, and a random 100-bit
-		// app password cannot be guessed. A miss is reserved and verified
-		// below like any password, so it still counts. Unknown logins are
-		// looked up too, to take as long as known ones.
-		id, err := findAppPassword(ctx, a.users, login, u, at.Password)
-		if err != nil {
-			return nil, err
-		}
-		if id != nil {
-			a.succeed(ctx, p, nil)
-			return id, nil
 		}
 	}
 

@@ -193,6 +193,9 @@ type Store interface {
 	// older than keep, in one transaction. ListSignIns is newest first.
 	RecordSignIn(ctx context.Context, e *SignIn, appPassword int64, keep time.Duration) error
 	ListSignIns(ctx context.Context, login string, limit int) ([]SignIn, error)
+	// SignedInFrom reports whether the activity kept holds a success of
+	// login from addr (compared as stored in SignIn.Addr).
+	SignedInFrom(ctx context.Context, login, addr string) (bool, error)
 
 	// Sign-in failure counters, shared by every server process so that
 	// several processes give an attacker no more guesses than one. A

@@ -32,7 +32,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	region := fs.String("region", "", "default country for phone numbers without one on the duplicates page, e.g. DE or US")
 	maxUpload := fs.Int64("max-upload-size", 64<<20, "largest file accepted by the import page, in bytes")
 	slowAfter := fs.Int("signin-slow-after", auth.DefaultSlowAfter, "failed sign-ins after which answers are delayed")
-	lockAfter := fs.Int("signin-lock-after", auth.DefaultLockAfter, "failed sign-ins from one address after which it is refused (429); a login after twice as many")
+	lockAfter := fs.Int("signin-lock-after", auth.DefaultLockAfter, "failed sign-ins of one login from one address after which that pair is refused (429); an address after 3 times as many, a login from addresses it never signed in from after twice as many")
 	lockFor := fs.Duration("signin-lock-for", auth.DefaultLockFor, "how long a locked address or login is refused")
 	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	if _, err := parseFlags(fs, args); err != nil {

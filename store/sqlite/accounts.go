@@ -290,6 +290,20 @@ func unseen(ctx context.Context, tx *sql.Tx, login, col, v string) (bool, error)
 	return false, err
 }
 
+// SignedInFrom reports whether a success of login from addr is recorded.
+func (s *Store) SignedInFrom(ctx context.Context, login, addr string) (bool, error) {
+	var one int
+	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM signins
+		WHERE login = ? AND ok = TRUE AND addr = ? LIMIT 1`, login, addr).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("sqlite: sign-ins of %s from %s: %w", login, addr, err)
+	}
+	return true, nil
+}
+
 // ListSignIns returns login's sign-ins, newest first, at most limit
 // (100 when limit <= 0).
 func (s *Store) ListSignIns(ctx context.Context, login string, limit int) ([]store.SignIn, error) {

@@ -282,6 +282,32 @@ func testSignIns(t *testing.T, s store.Store) {
 	eq(t, "bob's", len(signIns(t, s, "bob", 0)), 1)
 	eq(t, "nobody's", len(signIns(t, s, "nobody", 0)), 0)
 
+	// SignedInFrom: successes only, per login.
+	for _, c := range []struct {
+		login, addr string
+		want        bool
+	}{
+		{"alice", "192.0.2.1", true},
+		{"alice", "203.0.113.7", true},  // a failure, then a success
+		{"alice", "198.51.100.1", true}, // the success after the failure
+		{"alice", "198.51.100.99", false},
+		{"bob", "192.0.2.1", true},
+		{"bob", "203.0.113.7", false}, // alice's address, not bob's
+		{"nobody", "192.0.2.1", false},
+	} {
+		got, err := s.SignedInFrom(ctx, c.login, c.addr)
+		if err != nil || got != c.want {
+			t.Fatalf("SignedInFrom(%s, %s) = %v, %v; want %v", c.login, c.addr, got, err, c.want)
+		}
+	}
+	fail := &store.SignIn{Login: "bob", Time: base.Add(-time.Minute), Via: "dav", Addr: "198.51.100.7"}
+	if err := s.RecordSignIn(ctx, fail, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.SignedInFrom(ctx, "bob", "198.51.100.7"); err != nil || got {
+		t.Fatalf("SignedInFrom after a failure only = %v, %v; want false", got, err)
+	}
+
 	// Equal times: the later record comes first.
 	t1 := &store.SignIn{Login: "bob", Time: base.Add(time.Hour), OK: false, Via: "dav", Addr: "a"}
 	t2 := &store.SignIn{Login: "bob", Time: base.Add(time.Hour), OK: false, Via: "dav", Addr: "b"}
