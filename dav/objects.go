@@ -17,6 +17,7 @@ import (
 
 	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
+	"github.com/rolodav/rolodav/guard"
 	"github.com/rolodav/rolodav/merges"
 	"github.com/rolodav/rolodav/store"
 )
@@ -239,6 +240,10 @@ func (h *Handler) readResource(q *request) ([]byte, bool) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			tooBig()
+			return nil, false
+		}
+		if errors.Is(err, guard.ErrBodyTimeout) {
+			http.Error(q.w, err.Error(), http.StatusRequestTimeout)
 			return nil, false
 		}
 		http.Error(q.w, "could not read the request body", http.StatusBadRequest)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rolodav/rolodav/auth"
 	"github.com/rolodav/rolodav/dav"
+	"github.com/rolodav/rolodav/guard"
 	"github.com/rolodav/rolodav/httplog"
 	"github.com/rolodav/rolodav/store"
 	"github.com/rolodav/rolodav/web"
@@ -34,6 +35,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	slowAfter := fs.Int("signin-slow-after", auth.DefaultSlowAfter, "failed sign-ins after which answers are delayed")
 	lockAfter := fs.Int("signin-lock-after", auth.DefaultLockAfter, "failed sign-ins of one login from one address after which that pair is refused (429); an address after 3 times as many, a login from addresses it never signed in from after twice as many")
 	lockFor := fs.Duration("signin-lock-for", auth.DefaultLockFor, "how long a locked address or login is refused")
+	bodyTimeout := fs.Duration("body-timeout", guard.DefaultGrace, "time a request body may take beyond what 8 KiB/s allows")
 	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -73,6 +75,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// HTTPS only: the pages' cookies are Secure, and browsers are told to
+	// keep to HTTPS (HSTS).
+	hsts := *tlsCert != "" || (public != nil && public.Scheme == "https")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := st.ListUsers(r.Context()); err != nil {
@@ -89,7 +94,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Auth:      authn,
 		Prefix:    prefix,
 		PublicURL: public,
-		Secure:    *tlsCert != "" || (public != nil && public.Scheme == "https"),
+		Secure:    hsts,
 		Region:    *region,
 		MaxUpload: *maxUpload,
 		Logger:    log,
@@ -109,7 +114,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:          log,
 	}))
 	srv := &http.Server{
-		Handler:           realClient(proxies, httplog.Middleware(log, mux)),
+		Handler:           guard.Handler(guard.Options{HSTS: hsts, Grace: *bodyTimeout}, realClient(proxies, httplog.Middleware(log, mux))),
 		ReadHeaderTimeout: 20 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),

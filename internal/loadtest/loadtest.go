@@ -26,6 +26,8 @@ type Server struct {
 	Data     string // the data directory
 	Login    string
 	Password string
+	Tmp      string // the server's TMPDIR: what it leaves there is left behind
+	Binary   string
 	cmd      *exec.Cmd
 	dir      string
 }
@@ -33,13 +35,18 @@ type Server struct {
 var listenRE = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)/dav/`)
 
 // Start builds ./cmd/rolodav (unless binary names one), adds the user and
-// starts the server in a fresh temporary data directory.
-func Start(binary, login, password string) (*Server, error) {
+// starts the server in a fresh temporary data directory, with serveArgs
+// added to its command line.
+func Start(binary, login, password string, serveArgs ...string) (*Server, error) {
 	dir, err := os.MkdirTemp("", "rolodav-load")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Data: filepath.Join(dir, "data"), Login: login, Password: password, dir: dir}
+	s := &Server{Data: filepath.Join(dir, "data"), Tmp: filepath.Join(dir, "tmp"), Login: login, Password: password, dir: dir}
+	if err := os.Mkdir(s.Tmp, 0o700); err != nil {
+		s.Stop()
+		return nil, err
+	}
 	if binary == "" {
 		binary = filepath.Join(dir, "rolodav")
 		if out, err := exec.Command("go", "build", "-o", binary, "./cmd/rolodav").CombinedOutput(); err != nil {
@@ -47,13 +54,13 @@ func Start(binary, login, password string) (*Server, error) {
 			return nil, fmt.Errorf("build: %v\n%s", err, out)
 		}
 	}
-	add := exec.Command(binary, "user", "add", login, "--data", s.Data, "--password-stdin")
-	add.Stdin = strings.NewReader(password + "\n")
-	if out, err := add.CombinedOutput(); err != nil {
+	s.Binary = binary
+	if out, err := s.CLI(password+"\n", "user", "add", login, "--password-stdin"); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("user add: %v\n%s", err, out)
 	}
-	s.cmd = exec.Command(binary, "serve", "--data", s.Data, "--listen", "127.0.0.1:0")
+	s.cmd = exec.Command(binary, append([]string{"serve", "--data", s.Data, "--listen", "127.0.0.1:0"}, serveArgs...)...)
+	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.Tmp)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		s.Stop()
@@ -83,6 +90,18 @@ func Start(binary, login, password string) (*Server, error) {
 		return nil, fmt.Errorf("server did not start")
 	}
 }
+
+// CLI runs a subcommand of the binary on the server's data (--data is
+// added) with stdin, and returns its combined output.
+func (s *Server) CLI(stdin string, args ...string) ([]byte, error) {
+	cmd := exec.Command(s.Binary, append(args, "--data", s.Data)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(os.Environ(), "TMPDIR="+s.Tmp)
+	return cmd.CombinedOutput()
+}
+
+// Pid is the server process's ID.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
 
 // Stop kills the server and removes its data.
 func (s *Server) Stop() {

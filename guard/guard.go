@@ -1,0 +1,178 @@
+// Package guard holds the HTTP middleware that comes before every handler:
+// it bounds how long a request body may take to arrive, so that a client
+// that declares a body and never sends it holds a connection for seconds,
+// not for ever, and it sets the headers every response carries.
+//
+// http.Server.ReadTimeout would bound bodies too, but with one figure for
+// every request: either it cuts off a phone uploading a large import on a
+// slow link, or it lets thousands of silent clients sit for minutes. Here
+// the deadline grows with what has arrived, at a minimum average rate.
+package guard
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Options tune Handler. The zero value of a field selects its default.
+type Options struct {
+	// Grace is how long a body may take beyond what MinRate allows: the
+	// time for the first bytes, and slack for a slow start. Default 20 s.
+	Grace time.Duration
+	// MinRate is the slowest average rate, in bytes per second, at which a
+	// body must arrive. Default 8 KiB/s (a 64 MiB upload may take 2 h 16 m).
+	MinRate int64
+	// HSTS adds Strict-Transport-Security to every response: set it when
+	// the server is reached over HTTPS only (its own TLS, or an https
+	// public URL).
+	HSTS bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultGrace   = 20 * time.Second
+	DefaultMinRate = 8 << 10
+	// hstsValue asks browsers to use HTTPS for a year. Not for subdomains:
+	// they may be other servers, which this one cannot speak for.
+	hstsValue = "max-age=31536000"
+)
+
+// ErrBodyTimeout is returned by a request body's Read when the body did
+// not arrive in time. Handlers answer it with 408 Request Timeout.
+var ErrBodyTimeout = errors.New("request body did not arrive in time")
+
+// Handler returns next behind the guard: security headers on every
+// response, a read deadline on every request body, and no waiting for an
+// unread body after the answer (the connection is closed instead).
+func Handler(opt Options, next http.Handler) http.Handler {
+	if opt.Grace <= 0 {
+		opt.Grace = DefaultGrace
+	}
+	if opt.MinRate <= 0 {
+		opt.MinRate = DefaultMinRate
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if opt.HSTS {
+			h.Set("Strict-Transport-Security", hstsValue)
+		}
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		b := &body{rc: r.Body, ctl: http.NewResponseController(w), opt: opt, start: opt.Now()}
+		// A deadline from the start: a handler that answers without reading
+		// (a 401) leaves net/http to drain the body, which must end too.
+		b.extend(0)
+		r.Body = b
+		next.ServeHTTP(&writer{ResponseWriter: w, body: b, proto1: r.ProtoMajor == 1}, r)
+	})
+}
+
+// body is a request body read under a deadline of Grace plus what has
+// arrived at MinRate.
+type body struct {
+	rc    io.ReadCloser
+	ctl   *http.ResponseController
+	opt   Options
+	start time.Time
+
+	mu   sync.Mutex
+	read int64
+	done bool // EOF reached: the deadline is lifted
+}
+
+// extend sets the connection's read deadline for the next n bytes.
+func (b *body) extend(n int64) {
+	allowed := time.Duration(float64(b.read+n) / float64(b.opt.MinRate) * float64(time.Second))
+	// Not every writer supports deadlines (tests' recorders): then the
+	// server's own timeouts are all there is.
+	_ = b.ctl.SetReadDeadline(b.start.Add(b.opt.Grace + allowed))
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	if !b.done {
+		b.extend(int64(len(p)))
+	}
+	b.mu.Unlock()
+	n, err := b.rc.Read(p)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.read += int64(n)
+	switch {
+	case err == io.EOF && !b.done:
+		// The handler may work long after this; net/http then watches the
+		// connection for the client going away, which a deadline would
+		// fake.
+		b.done = true
+		_ = b.ctl.SetReadDeadline(time.Time{})
+	case err != nil && isTimeout(err):
+		return n, fmt.Errorf("%w: %d bytes in %s (at least %d bytes/s are needed)",
+			ErrBodyTimeout, b.read, b.opt.Now().Sub(b.start).Round(time.Second), b.opt.MinRate)
+	}
+	return n, err
+}
+
+func (b *body) Close() error { return b.rc.Close() }
+
+// unread reports whether the body may still hold bytes the handler did
+// not read.
+func (b *body) unread() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.done
+}
+
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// writer closes the connection after an answer given before the body was
+// read to its end: net/http would otherwise read the rest of a small body
+// before sending the answer, so that a client that never sends its body
+// would not get the 401 it deserves at once, and would hold the
+// connection.
+type writer struct {
+	http.ResponseWriter
+	body        *body
+	proto1      bool
+	wroteHeader bool
+}
+
+func (w *writer) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.wroteHeader = true
+		// HTTP/2 has no such drain (and takes "close" as a shutdown of
+		// every stream of the connection).
+		if code >= 200 && w.proto1 && w.body.unread() {
+			w.Header().Set("Connection", "close")
+			// Nor may net/http's drain after the answer hold the
+			// connection: HTTP/1 handlers cannot read the body once they
+			// answer.
+			_ = w.body.ctl.SetReadDeadline(w.body.opt.Now())
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
