@@ -189,9 +189,16 @@ func TestFirstRunCreatesAdminAndServes(t *testing.T) {
 	if code, _, body := d.req(t, "GET", "/healthz", "", "", ""); code != 200 || body != "ok\n" {
 		t.Fatalf("healthz: %d %q", code, body)
 	}
-	code, _, body := d.req(t, "PROPFIND", "/dav/addressbooks/admin/", "admin", m[1], "", "Depth: 1")
+	code, hdr, body := d.req(t, "PROPFIND", "/dav/addressbooks/admin/", "admin", m[1], "", "Depth: 1")
 	if code != 207 || !strings.Contains(body, "/dav/addressbooks/admin/contacts/") {
 		t.Fatalf("admin PROPFIND: %d\n%s", code, body)
+	}
+	// Every answer says not to sniff; HSTS only over HTTPS.
+	if _, get, _ := d.req(t, "GET", "/dav/addressbooks/admin/contacts/", "admin", m[1], ""); get.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("DAV GET: X-Content-Type-Options %q", get.Get("X-Content-Type-Options"))
+	}
+	if hdr.Get("X-Content-Type-Options") != "nosniff" || hdr.Get("Strict-Transport-Security") != "" {
+		t.Errorf("PROPFIND over HTTP: nosniff %q, HSTS %q", hdr.Get("X-Content-Type-Options"), hdr.Get("Strict-Transport-Security"))
 	}
 	if code, _, _ := d.req(t, "PROPFIND", "/dav/", "admin", "wrong-password", "", "Depth: 0"); code != 401 {
 		t.Errorf("wrong password: %d", code)
@@ -480,6 +487,9 @@ func TestServesTLS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.TLS == nil {
 		t.Fatalf("healthz over TLS: %d", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Errorf("Strict-Transport-Security over TLS: %q", got)
 	}
 	if _, errOut, code := cli(t, "", "serve", "--data", dir, "--tls-cert", certFile); code != 2 || !strings.Contains(errOut, "--tls-key") {
 		t.Errorf("--tls-cert alone: %d %q", code, errOut)
