@@ -75,3 +75,34 @@ func TestServeQuota(t *testing.T) {
 		t.Fatalf("DELETE at the quota: %d", code)
 	}
 }
+
+// duplicates obeys --quota-per-user: an undo that needs more room than the
+// quota leaves is refused and changes nothing; with room it goes through.
+func TestDuplicatesUndoQuota(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "max password\n", "user", "add", "max", "--data", data, "--password-stdin")
+	cards := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:p1\r\nFN:Robert Park\r\nN:Park;Robert;;;\r\nTEL:+1 212 555 0101\r\nEND:VCARD\r\n" +
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:p2\r\nFN:Robert Park\r\nN:Park;Robert;;;\r\nTEL:+1 212 555 0101\r\nNOTE:" + strings.Repeat("n", 2000) + "\r\nEND:VCARD\r\n"
+	if out, errOut, code := cli(t, cards, "import", "--user", "max", "--data", data, "--same-content", "keep", "-"); code != 0 {
+		t.Fatalf("import: %d %q %q", code, out, errOut)
+	}
+	out, errOut, code := cli(t, "", "duplicates", "merge", "--user", "max", "--auto", "--data", data, "--quota-per-user", "3K")
+	m := regexp.MustCompile(`merge (\d+);`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("a merge that frees space, over the quota: %d %q %q", code, out, errOut)
+	}
+	before, _, _ := cli(t, "", "export", "--user", "max", "--data", data)
+	_, errOut, code = cli(t, "", "duplicates", "undo", "--user", "max", "--merge", m[1], "--data", data, "--quota-per-user", "3K")
+	if code != 1 || !strings.Contains(errOut, "quota") {
+		t.Fatalf("undo beyond the quota: %d %q", code, errOut)
+	}
+	if after, _, _ := cli(t, "", "export", "--user", "max", "--data", data); after != before {
+		t.Fatal("the refused undo changed the book")
+	}
+	if out, errOut, code := cli(t, "", "duplicates", "undo", "--user", "max", "--merge", m[1], "--data", data); code != 0 {
+		t.Fatalf("undo within the default quota: %d %q %q", code, out, errOut)
+	}
+	if after, _, _ := cli(t, "", "export", "--user", "max", "--data", data); strings.Count(after, "BEGIN:VCARD") != 2 {
+		t.Fatalf("after undo:\n%s", after)
+	}
+}
