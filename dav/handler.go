@@ -28,8 +28,9 @@ type Config struct {
 	Prefix string
 	// MaxResourceSize bounds one vCard; bigger PUTs answer 413.
 	MaxResourceSize int64
-	// QuotaAvailable reports free space for quota-available-bytes; nil
-	// leaves the property out.
+	// QuotaAvailable reports free disk space, nil when unknown.
+	// quota-available-bytes is the smaller of it and what the user's quota
+	// (store.Usage) leaves; it is left out when neither is known.
 	QuotaAvailable func() int64
 	Logger         *slog.Logger
 }
@@ -171,6 +172,9 @@ func (h *Handler) storeError(q *request, err error) {
 		http.Error(q.w, "not found", http.StatusNotFound)
 	case errors.Is(err, store.ErrPrecondition):
 		http.Error(q.w, "precondition failed", http.StatusPreconditionFailed)
+	case errors.Is(err, store.ErrQuotaExceeded): // RFC 4331 §6
+		writeError(q.w, http.StatusInsufficientStorage, name(nsDAV, "quota-not-exceeded"), "",
+			"your storage quota is used up: delete something first")
 	case errors.Is(err, context.Canceled):
 	default:
 		h.log.ErrorContext(q.ctx, "store failure", "method", q.r.Method, "path", q.path, "err", err)

@@ -3,6 +3,7 @@ package dav_test
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,7 +37,14 @@ type serverOpt func(*dav.Config)
 
 func newServer(t *testing.T, opts ...serverOpt) *server {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "test.db"))
+	return newServerAt(t, filepath.Join(t.TempDir(), "test.db"), store.Options{}, opts...)
+}
+
+// newServerAt serves the database at path opened with o, creating the test
+// accounts unless they are there.
+func newServerAt(t *testing.T, path string, o store.Options, opts ...serverOpt) *server {
+	t.Helper()
+	st, err := sqlite.OpenWith(path, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +55,8 @@ func newServer(t *testing.T, opts ...serverOpt) *server {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.CreateUser(ctx, &store.User{Login: login, PasswordHash: hash, Created: time.Now()}); err != nil {
+		err = st.CreateUser(ctx, &store.User{Login: login, PasswordHash: hash, Created: time.Now()})
+		if err != nil && !errors.Is(err, store.ErrExists) {
 			t.Fatal(err)
 		}
 		if err := dav.EnsureDefaults(ctx, st, login); err != nil {

@@ -44,7 +44,10 @@ func EnsureDefaults(ctx context.Context, st store.Store, user string) error {
 		}
 		c := d
 		c.Owner = user
-		if err := st.CreateCollection(ctx, &c); err != nil && !errors.Is(err, store.ErrExists) {
+		err := st.CreateCollection(ctx, &c)
+		// Over quota, a user who deleted every collection of a kind goes
+		// without one until they free space; their PROPFIND still works.
+		if err != nil && !errors.Is(err, store.ErrExists) && !errors.Is(err, store.ErrQuotaExceeded) {
 			return err
 		}
 	}
@@ -82,6 +85,14 @@ func (h *Handler) propfind(q *request) {
 	if err != nil {
 		h.requestError(q, err)
 		return
+	}
+	if pr.asksQuota() {
+		u, err := h.cfg.Store.Usage(q.ctx, q.user)
+		if err != nil {
+			h.storeError(q, err)
+			return
+		}
+		pr.usage = &u
 	}
 	self := &resource{href: h.cfg.Prefix + q.path, kind: q.t.kind, user: q.user}
 	if !strings.HasSuffix(self.href, "/") {
@@ -389,6 +400,14 @@ func (h *Handler) proppatch(q *request) {
 			results, err = applyAll(c, ups, false)
 			return err
 		})
+		if errors.Is(err, store.ErrQuotaExceeded) {
+			// Nothing was saved: RFC 4918 §9.2.1 has 507 for a property
+			// there is no room to record.
+			for i := range results {
+				results[i].status = http.StatusInsufficientStorage
+			}
+			err = nil
+		}
 		if err != nil && !errors.Is(err, errPropsFailed) {
 			h.storeError(q, err)
 			return

@@ -27,6 +27,18 @@ type propRequest struct {
 	names    []xml.Name // explicit <prop> children, or allprop's <include>
 	addr     *addressDataRequest
 	cal      *calendarDataRequest
+	usage    *store.Usage // the user's, loaded when a quota property is asked for
+}
+
+// asksQuota says whether the request names an RFC 4331 property (allprop
+// does not include them).
+func (p *propRequest) asksQuota() bool {
+	for _, n := range p.names {
+		if n == pQuotaUsed || n == pQuotaAvailable {
+			return true
+		}
+	}
+	return false
 }
 
 // addressDataRequest is the CARDDAV:address-data element of a request.
@@ -138,6 +150,8 @@ var (
 	pCompSet        = name(nsCalDAV, "supported-calendar-component-set")
 	pCalTimezone    = name(nsCalDAV, "calendar-timezone")
 	pCalTimezoneID  = name(nsCalDAV, "calendar-timezone-id")
+	pQuotaUsed      = name(nsDAV, "quota-used-bytes")
+	pQuotaAvailable = name(nsDAV, "quota-available-bytes")
 )
 
 // allpropNames are the live properties allprop returns (RFC 4918 ones);
@@ -153,7 +167,7 @@ func propnames(r *resource) []xml.Name {
 			name(nsCalDAV, "calendar-home-set"), name(nsCalDAV, "calendar-user-address-set"),
 			name(nsDAV, "principal-collection-set"), name(nsDAV, "group-membership"))
 	case tCollection:
-		out := append(common, pDisplayName, pSyncToken, name(nsCS, "getctag"), name(nsDAV, "quota-used-bytes"), pLastModified)
+		out := append(common, pDisplayName, pSyncToken, name(nsCS, "getctag"), pQuotaUsed, pQuotaAvailable, pLastModified)
 		if r.coll.Kind == store.KindCal {
 			out = append(out, pCalDescription, pCompSet, name(nsCalDAV, "supported-calendar-data"),
 				name(nsCalDAV, "max-resource-size"), pCalColor, pCalOrder, pCalTimezone, pCalTimezoneID)
@@ -194,7 +208,7 @@ func (h *Handler) privileges(r *resource) string {
 func (h *Handler) value(r *resource, n xml.Name, pr *propRequest) (string, int) {
 	switch n.Space {
 	case nsDAV:
-		return h.davValue(r, n.Local)
+		return h.davValue(r, n.Local, pr)
 	case nsCardDAV:
 		return h.cardValue(r, n.Local, pr)
 	case nsCalDAV:
@@ -234,7 +248,7 @@ func (h *Handler) value(r *resource, n xml.Name, pr *propRequest) (string, int) 
 	return "", http.StatusNotFound
 }
 
-func (h *Handler) davValue(r *resource, local string) (string, int) {
+func (h *Handler) davValue(r *resource, local string, pr *propRequest) (string, int) {
 	switch local {
 	case "resourcetype":
 		switch r.kind {
@@ -314,16 +328,37 @@ func (h *Handler) davValue(r *resource, local string) (string, int) {
 		case tCollection:
 			return r.coll.Modified.UTC().Format(http.TimeFormat), http.StatusOK
 		}
+	// The quota is the user's: every collection and home reports the
+	// user's figures (RFC 4331 §3: the space that counts against the same
+	// quota).
 	case "quota-used-bytes":
-		if r.kind == tCollection {
-			return strconv.FormatInt(r.coll.Bytes, 10), http.StatusOK
+		if (r.kind == tCollection || r.kind == tHome) && pr.usage != nil {
+			return strconv.FormatInt(pr.usage.Used, 10), http.StatusOK
 		}
 	case "quota-available-bytes":
-		if (r.kind == tCollection || r.kind == tHome) && h.cfg.QuotaAvailable != nil {
-			return strconv.FormatInt(h.cfg.QuotaAvailable(), 10), http.StatusOK
+		if r.kind == tCollection || r.kind == tHome {
+			if n, ok := h.available(pr.usage); ok {
+				return strconv.FormatInt(n, 10), http.StatusOK
+			}
 		}
 	}
 	return "", http.StatusNotFound
+}
+
+// available is what the user may still store: what the quota leaves, or
+// the free disk space when that is less.
+func (h *Handler) available(u *store.Usage) (int64, bool) {
+	var n int64
+	ok := false
+	if u != nil && u.Limit > 0 {
+		n, ok = max(u.Limit-u.Used, 0), true
+	}
+	if h.cfg.QuotaAvailable != nil {
+		if free := h.cfg.QuotaAvailable(); !ok || free < n {
+			n, ok = free, true
+		}
+	}
+	return n, ok
 }
 
 func (h *Handler) cardValue(r *resource, local string, pr *propRequest) (string, int) {

@@ -49,8 +49,13 @@ type Problem struct {
 // Result counts what an import did, and lists its problems in file order.
 type Result struct {
 	Added, Updated, Skipped, Rejected int
-	Problems                          []Problem // the first MaxProblems
-	MoreProblems                      int
+	// OverQuota counts the objects not imported because the owner's
+	// storage quota was reached: the first one the store refused and every
+	// one after it, which are not even tried.
+	OverQuota    int
+	Objects      int       // objects read from the file
+	Problems     []Problem // the first MaxProblems
+	MoreProblems int
 }
 
 // Run adds the objects read from r to coll: .vcf cards to an address
@@ -60,7 +65,9 @@ type Result struct {
 // invalid one is rejected and reported with its line. Run fails only when
 // the file cannot be framed into objects (a *contacts.ValidationError or
 // *calendars.ValidationError naming the line) or the store fails; the
-// Result then counts what was done before.
+// Result then counts what was done before. Once the store refuses an
+// object for the quota (store.ErrQuotaExceeded), a problem says so and the
+// rest of the file is only counted, in Result.OverQuota.
 func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reader, opt Options) (*Result, error) {
 	im := &importer{ctx: ctx, st: st, coll: coll, opt: opt, res: &Result{},
 		byUID: map[string]string{}, byContent: map[string]string{}}
@@ -72,11 +79,10 @@ func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reade
 	if err != nil {
 		return im.res, fmt.Errorf("list %s: %w", coll.Name, err)
 	}
-	count := 0
 	step := func() {
-		count++
+		im.res.Objects++
 		if opt.Progress != nil {
-			opt.Progress(count)
+			opt.Progress(im.res.Objects)
 		}
 	}
 	if coll.Kind == store.KindCal {
@@ -85,6 +91,10 @@ func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reade
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			if im.res.OverQuota > 0 {
+				im.res.OverQuota++
+				return nil
+			}
 			return im.calendarObject(obj, uid, line)
 		})
 	} else {
@@ -92,6 +102,10 @@ func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reade
 			defer step()
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if im.res.OverQuota > 0 {
+				im.res.OverQuota++
+				return nil
 			}
 			return im.card(card, line)
 		})
@@ -189,7 +203,7 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 		}
 		o.Name = name
 		if _, _, err := im.st.PutObject(im.ctx, o, store.Conditions{}); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+			return im.failed(line, err)
 		}
 		im.res.Updated++
 		im.byContent[key] = o.UID
@@ -209,12 +223,23 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 		_, _, err = im.st.PutObject(im.ctx, o, store.Conditions{IfNoneMatch: true})
 	}
 	if err != nil {
-		return fmt.Errorf("line %d: %w", line, err)
+		return im.failed(line, err)
 	}
 	im.res.Added++
 	im.byUID[o.UID] = o.Name
 	im.byContent[key] = o.UID
 	return nil
+}
+
+// failed handles a write the store refused: the quota ends the import
+// (every later object would be refused too), anything else fails it.
+func (im *importer) failed(line int, err error) error {
+	if errors.Is(err, store.ErrQuotaExceeded) {
+		im.res.OverQuota = 1
+		im.problem(Problem{Line: line, Msg: "storage quota reached: neither this nor anything after it was imported"})
+		return nil
+	}
+	return fmt.Errorf("line %d: %w", line, err)
 }
 
 // resourceName is "<uid><ext>" like clients make them, unless the UID

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,7 +27,63 @@ var (
 	ErrExists           = errors.New("already exists")
 	ErrPrecondition     = errors.New("precondition failed")
 	ErrInvalidSyncToken = errors.New("invalid sync token")
+	// ErrQuotaExceeded refuses a write that would raise its owner's usage
+	// above the quota (see Usage).
+	ErrQuotaExceeded = errors.New("storage quota exceeded")
 )
+
+// Options are what a driver is opened with.
+type Options struct {
+	// QuotaPerUser bounds every user's Usage.Used, in bytes; 0 means no
+	// limit.
+	QuotaPerUser int64
+}
+
+// Usage is how much storage a user takes, and the limit.
+//
+// What counts: each object its data, its name and ObjectOverhead (see
+// ObjectUsage); each collection its name, display name, description,
+// colour, components, time zone, dead properties (names and values) and
+// CollectionOverhead (see CollectionUsage). Sync history and account
+// records (passwords, sessions, sign-ins) do not count.
+//
+// Every write keeps Used in the same transaction as the data. A write
+// whose transaction, taken as a whole, raises its owner's usage to more
+// than the limit fails with ErrQuotaExceeded and changes nothing. A write
+// that lowers the usage or leaves it equal always succeeds, even over the
+// limit (a limit lowered below what a user holds, say): a user over quota
+// can still delete, replace a card by a smaller one, and merge duplicates.
+// Undoing a merge is a write like any other: refused when restoring the
+// originals needs more than the quota leaves.
+type Usage struct {
+	Used  int64
+	Limit int64 // Options.QuotaPerUser; 0 = no limit
+}
+
+// Overheads count, roughly, what the database keeps of an object or a
+// collection besides its data: row, indexes, the change log. They also
+// make a million empty objects cost something.
+const (
+	ObjectOverhead     = 256
+	CollectionOverhead = 512
+)
+
+// ObjectUsage is what an object named name, with size bytes of data,
+// counts against its owner's quota.
+func ObjectUsage(name string, size int64) int64 {
+	return size + int64(len(name)) + ObjectOverhead
+}
+
+// CollectionUsage is what a collection itself (not its objects) counts
+// against its owner's quota.
+func CollectionUsage(c *Collection) int64 {
+	n := int64(len(c.Name) + len(c.DisplayName) + len(c.Description) + len(c.Color) + len(c.Timezone) +
+		len(strings.Join(c.Components, ",")))
+	for k, v := range c.Props {
+		n += int64(len(k) + len(v))
+	}
+	return n + CollectionOverhead
+}
 
 // UIDConflictError reports that another object in the collection already has
 // the UID being written (CARDDAV:no-uid-conflict / CALDAV:no-uid-conflict).
@@ -158,7 +215,10 @@ type Change struct {
 }
 
 // Store is the persistence contract. Every method that writes runs in one
-// transaction and has committed (durably) when it returns nil.
+// transaction and has committed (durably) when it returns nil. The methods
+// that write collections or objects (CreateCollection, UpdateCollection,
+// PutObject, MoveObject, ApplyMerge, UndoMerge, FoldInto) fail with
+// ErrQuotaExceeded as Usage describes; deleting never does.
 type Store interface {
 	// Users.
 	CreateUser(ctx context.Context, u *User) error // ErrExists
@@ -170,6 +230,10 @@ type Store interface {
 	SetRequireAppPasswords(ctx context.Context, login string, on bool) error
 	// DeleteUser removes the user and everything they own.
 	DeleteUser(ctx context.Context, login string) error
+	// Usage returns the user's storage usage and the quota (ErrNotFound
+	// for an unknown login). Every write of objects and collections below
+	// obeys the quota as Usage describes.
+	Usage(ctx context.Context, login string) (Usage, error)
 
 	// App passwords. Every method is scoped to its owner: another user's
 	// ID is ErrNotFound.

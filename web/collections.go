@@ -102,6 +102,7 @@ type collectionsData struct {
 	Books, Calendars collTable
 	Kinds            []struct{ Value, Label string }
 	Colour           string
+	Usage            store.Usage
 }
 
 // collTable is one table of the list; Kind adds the kind column.
@@ -112,6 +113,12 @@ type collTable struct {
 
 func (s *Server) collections(w http.ResponseWriter, r *http.Request, c *call) {
 	d := collectionsData{Kinds: newKinds, Colour: defaultColour, Calendars: collTable{Kind: true}}
+	u, err := s.st.Usage(r.Context(), c.User.Login)
+	if err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("usage: %w", err))
+		return
+	}
+	d.Usage = u
 	for _, k := range []store.Kind{store.KindCard, store.KindCal} {
 		cs, err := s.st.ListCollections(r.Context(), c.User.Login, k)
 		if err != nil {

@@ -39,7 +39,13 @@ type testServer struct {
 // adjust the Config (Store, Auth and Logger are set already).
 func newTestServer(t *testing.T, opts ...func(*Config)) *testServer {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "rolodav.db"))
+	return newTestServerWith(t, store.Options{}, opts...)
+}
+
+// newTestServerWith is newTestServer on a store opened with o.
+func newTestServerWith(t *testing.T, o store.Options, opts ...func(*Config)) *testServer {
+	t.Helper()
+	st, err := sqlite.OpenWith(filepath.Join(t.TempDir(), "rolodav.db"), o)
 	if err != nil {
 		t.Fatal(err)
 	}

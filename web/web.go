@@ -202,6 +202,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, status in
 		if errors.Is(err, store.ErrNotFound) && status == http.StatusInternalServerError {
 			status = http.StatusNotFound
 		}
+		if errors.Is(err, store.ErrQuotaExceeded) && status == http.StatusInternalServerError {
+			status, msg = http.StatusInsufficientStorage, quotaMessage
+		}
 		if status >= 500 {
 			s.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 		}
@@ -211,6 +214,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, status in
 	}
 	s.render(w, r, c, status, "error", page{Title: http.StatusText(status), Error: msg})
 }
+
+const quotaMessage = "Your storage quota is used up, so nothing was saved. Delete cards, events or address books you no longer need, then try again."
 
 // done redirects after a successful form (post/redirect/get), with a
 // notice shown once on the next page.
@@ -240,7 +245,9 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%d bytes", n)
 	case n < 1024*1024:
 		return fmt.Sprintf("%.1f KB", float64(n)/1024)
-	default:
+	case n < 1024*1024*1024:
 		return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
+	default:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1024*1024*1024))
 	}
 }

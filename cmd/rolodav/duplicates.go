@@ -43,6 +43,7 @@ func duplicatesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("duplicates "+verb, stderr)
 	data := dataFlag(fs)
+	quota := quotaFlag(fs)
 	user := fs.String("user", "", "owner of the address book (login)")
 	book := fs.String("book", dav.DefaultBook, "address book name")
 	region := fs.String("region", "", "default country for phone numbers without one, e.g. DE")
@@ -69,7 +70,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	case *format != "text" && *format != "json":
 		return usageError{"--format must be text or json"}
 	}
-	st, c, err := openCollection(ctx, *data, *user, store.KindCard, *book)
+	st, c, err := openCollection(ctx, *data, store.Options{QuotaPerUser: int64(*quota)}, *user, store.KindCard, *book)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if coll == "" {
 		coll = dav.DefaultBook
 	}
-	st, c, err := openCollection(ctx, *data, *user, kind, coll)
+	st, c, err := openCollection(ctx, *data, store.Options{}, *user, kind, coll)
 	if err != nil {
 		return err
 	}

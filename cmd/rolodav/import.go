@@ -13,6 +13,7 @@ import (
 func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("import", stderr)
 	data := dataFlag(fs)
+	quota := quotaFlag(fs)
 	user := fs.String("user", "", "owner of the collection (login)")
 	book := fs.String("book", "", "address book to import a .vcf into (default "+dav.DefaultBook+")")
 	calendar := fs.String("calendar", "", "calendar or task list to import an .ics into")
@@ -41,7 +42,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	} else if collName == "" {
 		collName = dav.DefaultBook
 	}
-	st, c, err := openCollection(ctx, *data, *user, kind, collName)
+	st, c, err := openCollection(ctx, *data, store.Options{QuotaPerUser: int64(*quota)}, *user, kind, collName)
 	if err != nil {
 		return err
 	}
@@ -65,6 +66,10 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	fmt.Fprintf(stdout, "%s: added %d, updated %d, skipped %d (already present), rejected %d\n",
 		name, res.Added, res.Updated, res.Skipped, res.Rejected)
+	if res.OverQuota > 0 {
+		return fmt.Errorf("quota reached: %d of %d objects not imported (%s may store %s; see --quota-per-user)",
+			res.OverQuota, res.Objects, c.Owner, quota)
+	}
 	if res.Rejected > 0 {
 		return fmt.Errorf("%d of them rejected (see above)", res.Rejected)
 	}

@@ -21,7 +21,7 @@ import (
 const usage = `rolodav — contacts and calendar sync server (CardDAV, CalDAV)
 
 Usage:
-  rolodav serve   [--data DIR] [--listen ADDR] [--base-url URL] [--tls-cert F --tls-key F]
+  rolodav serve   [--data DIR] [--listen ADDR] [--base-url URL] [--tls-cert F --tls-key F] [--quota-per-user SIZE]
   rolodav user    add|passwd|delete|list [--data DIR] [LOGIN] [--password-stdin] [--yes]
   rolodav export  --user LOGIN [--book NAME | --calendar NAME] [--data DIR] [--out FILE]
   rolodav import  --user LOGIN [--book NAME | --calendar NAME] [--same-content skip|keep] [--data DIR] FILE|-
@@ -133,12 +133,12 @@ func dataFlag(fs *flag.FlagSet) *string {
 
 // openCollection opens the store and one collection of a user, with
 // messages that name what is missing.
-func openCollection(ctx context.Context, dir, user string, kind store.Kind, name string) (*sqlite.Store, *store.Collection, error) {
+func openCollection(ctx context.Context, dir string, opt store.Options, user string, kind store.Kind, name string) (*sqlite.Store, *store.Collection, error) {
 	login, err := auth.NormalizeLogin(user)
 	if err != nil {
 		return nil, nil, usageError{err.Error()}
 	}
-	st, err := openStore(dir)
+	st, err := openStore(dir, opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -154,9 +154,12 @@ func openCollection(ctx context.Context, dir, user string, kind store.Kind, name
 	return st, c, nil
 }
 
-func openStore(dir string) (*sqlite.Store, error) {
+// openStore opens the database in dir. The commands that write what users
+// store (serve, import, duplicates) pass the quota of --quota-per-user;
+// the others write no objects and pass none.
+func openStore(dir string, opt store.Options) (*sqlite.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	return sqlite.Open(filepath.Join(dir, "rolodav.db"))
+	return sqlite.OpenWith(filepath.Join(dir, "rolodav.db"), opt)
 }

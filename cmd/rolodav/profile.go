@@ -66,7 +66,7 @@ func profileCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 
-	st, err := openStore(*data)
+	st, err := openStore(*data, store.Options{})
 	if err != nil {
 		return err
 	}

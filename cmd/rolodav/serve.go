@@ -30,6 +30,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	logFormat := fs.String("log-format", "text", "request log format: text or json")
 	maxSize := fs.Int64("max-resource-size", 10<<20, "largest card accepted, in bytes")
+	quota := quotaFlag(fs)
 	region := fs.String("region", "", "default country for phone numbers without one on the duplicates page, e.g. DE or US")
 	maxUpload := fs.Int64("max-upload-size", 64<<20, "largest file accepted by the import page, in bytes")
 	slowAfter := fs.Int("signin-slow-after", auth.DefaultSlowAfter, "failed sign-ins after which answers are delayed")
@@ -65,7 +66,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(handler)
 
-	st, err := openStore(*data)
+	st, err := openStore(*data, store.Options{QuotaPerUser: int64(*quota)})
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return usageError{err.Error()}
 		}
 	}
-	st, err := openStore(*data)
+	st, err := openStore(*data, store.Options{})
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error
 		c.Modified = t
 	}
 	var id int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE login = ?`, c.Owner).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -70,6 +70,7 @@ func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error
 		if err != nil {
 			return err
 		}
+		l[c.Owner] += store.CollectionUsage(c)
 		return insertProps(ctx, tx, id, c.Props)
 	})
 	if err != nil {
@@ -197,14 +198,18 @@ func (s *Store) ListCollections(ctx context.Context, owner string, kind store.Ki
 // SyncSeq: sync-collection reports members, not properties. fn runs while
 // the store's only write connection is held: it must not write to the store.
 func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store.Collection) error) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
 		c, err := getCollectionByID(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		owner, name := c.Owner, c.Name
+		before := store.CollectionUsage(c)
 		if err := fn(c); err != nil {
 			return err
 		}
+		c.Name = name // not mutable: what is saved keeps it
+		l[owner] += store.CollectionUsage(c) - before
 		if _, err := tx.ExecContext(ctx, `UPDATE collections SET displayname = ?, description = ?, color = ?,
 			ord = ?, components = ?, timezone = ?, modified = ? WHERE id = ?`,
 			c.DisplayName, c.Description, c.Color, c.Order, strings.Join(c.Components, ","), c.Timezone,
@@ -223,12 +228,23 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 }
 
 // DeleteCollection removes the collection; its props, objects and changes
-// go by cascade.
+// go by cascade. Its owner's usage drops by the collection's and by its
+// objects' (store.ObjectUsage summed: sizes, names, overheads).
 func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
-	res, err := s.wdb.ExecContext(ctx, `DELETE FROM collections WHERE id = ?`, id)
-	if err == nil {
-		err = affected(res, store.ErrNotFound)
-	}
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+		c, err := getCollectionByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		var names int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(LENGTH(CAST(name AS BLOB))), 0)
+			FROM objects WHERE collection = ?`, id).Scan(&names); err != nil {
+			return err
+		}
+		l[c.Owner] -= store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead
+		_, err = tx.ExecContext(ctx, `DELETE FROM collections WHERE id = ?`, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete collection %d: %w", id, err)
 	}

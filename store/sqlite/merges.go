@@ -52,7 +52,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 	if m.Undo == nil {
 		m.Undo = []byte{}
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
 		if err := collExists(ctx, tx, coll); err != nil {
 			return err
 		}
@@ -137,18 +137,18 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		// Writes.
 		created := now()
 		t := micros(created)
-		if m.ReferenceETag, err = writeObject(ctx, tx, coll, w.Reference, refSize, true, t); err != nil {
+		if m.ReferenceETag, err = writeObject(ctx, tx, l, coll, w.Reference, refSize, true, t); err != nil {
 			return err
 		}
 		var groupNames []string
 		for i, g := range w.Groups {
-			if _, err := writeObject(ctx, tx, coll, g.Object, groupSizes[i], true, t); err != nil {
+			if _, err := writeObject(ctx, tx, l, coll, g.Object, groupSizes[i], true, t); err != nil {
 				return err
 			}
 			groupNames = append(groupNames, g.Object.Name)
 		}
 		for i, r := range w.Removed {
-			if err := removeObject(ctx, tx, coll, r.Name, removedSizes[i], t); err != nil {
+			if err := removeObject(ctx, tx, l, coll, r.Name, removedSizes[i], t); err != nil {
 				return err
 			}
 		}
@@ -267,7 +267,7 @@ func (s *Store) GetMerge(ctx context.Context, coll, id int64) (*store.Merge, err
 // with a seq of its own. Unless force, the reference must still exist with
 // the merge's ReferenceETag (store.ErrPrecondition otherwise).
 func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store.Object, force bool) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
 		if err := collExists(ctx, tx, coll); err != nil {
 			return err
 		}
@@ -337,7 +337,7 @@ func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store
 			if holder != "" {
 				return fmt.Errorf("UID %q of %s is held by %s: %w", o.UID, o.Name, holder, store.ErrPrecondition)
 			}
-			if _, err := writeObject(ctx, tx, coll, o, size, exists, t); err != nil {
+			if _, err := writeObject(ctx, tx, l, coll, o, size, exists, t); err != nil {
 				return err
 			}
 		}
@@ -411,7 +411,7 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 	}
 	coll := survivor.Collection
 	var etag string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
 		cur, oldSize, exists, err := current(ctx, tx, coll, survivor.Name)
 		if err != nil {
 			return err
@@ -451,7 +451,7 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 			return fmt.Errorf("merge %d undone: %w", merge, store.ErrPrecondition)
 		}
 		t := micros(now())
-		if etag, err = writeObject(ctx, tx, coll, survivor, oldSize, exists, t); err != nil {
+		if etag, err = writeObject(ctx, tx, l, coll, survivor, oldSize, exists, t); err != nil {
 			return err
 		}
 		if undo == nil {
@@ -464,7 +464,7 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 			WHERE collection = ? AND reference = ? AND undone IS NULL`, etag, coll, survivor.Name); err != nil {
 			return err
 		}
-		seq, err := bump(ctx, tx, coll, t, 0, 0)
+		seq, err := bump(ctx, tx, l, coll, t, 0, 0, 0)
 		if err != nil {
 			return err
 		}

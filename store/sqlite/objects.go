@@ -167,16 +167,18 @@ func (s *Store) ListObjectsInRange(ctx context.Context, coll int64, component st
 }
 
 // bump advances the collection's sync_seq by one, adjusts its object count
-// and bytes and returns the new seq; store.ErrNotFound when the collection
-// does not exist.
-func bump(ctx context.Context, tx *sql.Tx, coll, t, dCount, dBytes int64) (int64, error) {
+// and bytes, records dUsage for its owner in l and returns the new seq;
+// store.ErrNotFound when the collection does not exist.
+func bump(ctx context.Context, tx *sql.Tx, l ledger, coll, t, dCount, dBytes, dUsage int64) (int64, error) {
 	var seq int64
+	var owner string
 	err := tx.QueryRowContext(ctx, `UPDATE collections SET sync_seq = sync_seq + 1, modified = ?,
-		obj_count = obj_count + ?, obj_bytes = obj_bytes + ? WHERE id = ? RETURNING sync_seq`,
-		t, dCount, dBytes, coll).Scan(&seq)
+		obj_count = obj_count + ?, obj_bytes = obj_bytes + ? WHERE id = ? RETURNING sync_seq, owner`,
+		t, dCount, dBytes, coll).Scan(&seq, &owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
 	}
+	l[owner] += dUsage
 	return seq, err
 }
 
@@ -240,7 +242,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 	}
 	var created bool
 	var etag string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
 		cur, oldSize, exists, err := current(ctx, tx, o.Collection, o.Name)
 		if err != nil {
 			return err
@@ -261,7 +263,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 			return &store.UIDConflictError{UID: o.UID, Name: holder}
 		}
 		created = !exists
-		etag, err = writeObject(ctx, tx, o.Collection, o, oldSize, exists, micros(now()))
+		etag, err = writeObject(ctx, tx, l, o.Collection, o, oldSize, exists, micros(now()))
 		return err
 	})
 	if err != nil {
@@ -273,7 +275,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 // DeleteObject removes name: store.ErrNotFound when it does not exist
 // (whatever the conditions), store.ErrPrecondition when they fail.
 func (s *Store) DeleteObject(ctx context.Context, coll int64, name string, cond store.Conditions) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
 		cur, size, exists, err := current(ctx, tx, coll, name)
 		if err != nil {
 			return err
@@ -287,7 +289,7 @@ func (s *Store) DeleteObject(ctx context.Context, coll int64, name string, cond 
 		if err := checkCond(cond, cur, exists); err != nil {
 			return err
 		}
-		return removeObject(ctx, tx, coll, name, size, micros(now()))
+		return removeObject(ctx, tx, l, coll, name, size, micros(now()))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete %d/%s: %w", coll, name, err)
@@ -303,7 +305,7 @@ func (s *Store) DeleteObject(ctx context.Context, coll int64, name string, cond 
 func (s *Store) MoveObject(ctx context.Context, from int64, name string, to int64, newName string,
 	overwrite bool, cond store.Conditions) (bool, error) {
 	var created bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
 		if from == to && name == newName {
 			return fmt.Errorf("source and target are the same: %w", store.ErrPrecondition)
 		}
@@ -339,11 +341,15 @@ func (s *Store) MoveObject(ctx context.Context, from int64, name string, to int6
 		}
 		created = !exists
 		t := micros(now())
-		srcSeq, err := bump(ctx, tx, from, t, -1, -size)
+		srcSeq, err := bump(ctx, tx, l, from, t, -1, -size, -store.ObjectUsage(name, size))
 		if err != nil {
 			return err
 		}
-		dstSeq, err := bump(ctx, tx, to, t, b2i(created), size-oldSize)
+		dUsage := store.ObjectUsage(newName, size)
+		if exists {
+			dUsage -= store.ObjectUsage(newName, oldSize)
+		}
+		dstSeq, err := bump(ctx, tx, l, to, t, b2i(created), size-oldSize, dUsage)
 		if err != nil {
 			return err
 		}
@@ -478,15 +484,20 @@ func b2i(b bool) int64 {
 }
 
 // writeObject creates or replaces o.Name in coll after the caller checked
-// conditions and UIDs: one seq of its own, a change row, counters.
+// conditions and UIDs: one seq of its own, a change row, counters, usage.
 // oldSize and exists describe the current object. Returns the new ETag.
-func writeObject(ctx context.Context, tx *sql.Tx, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
+func writeObject(ctx context.Context, tx *sql.Tx, l ledger, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
 	etag := store.ETag(o.Data)
 	data := o.Data
 	if data == nil {
 		data = []byte{} // the column is NOT NULL; nil means empty here
 	}
-	seq, err := bump(ctx, tx, coll, t, b2i(!exists), int64(len(data))-oldSize)
+	size := int64(len(data))
+	dUsage := store.ObjectUsage(o.Name, size)
+	if exists {
+		dUsage -= store.ObjectUsage(o.Name, oldSize)
+	}
+	seq, err := bump(ctx, tx, l, coll, t, b2i(!exists), size-oldSize, dUsage)
 	if err != nil {
 		return "", err
 	}
@@ -508,9 +519,9 @@ func writeObject(ctx context.Context, tx *sql.Tx, coll int64, o *store.Object, o
 }
 
 // removeObject deletes name from coll after the caller checked: its own
-// seq, a deletion change, counters.
-func removeObject(ctx context.Context, tx *sql.Tx, coll int64, name string, size, t int64) error {
-	seq, err := bump(ctx, tx, coll, t, -1, -size)
+// seq, a deletion change, counters, usage.
+func removeObject(ctx context.Context, tx *sql.Tx, l ledger, coll int64, name string, size, t int64) error {
+	seq, err := bump(ctx, tx, l, coll, t, -1, -size, -store.ObjectUsage(name, size))
 	if err != nil {
 		return err
 	}

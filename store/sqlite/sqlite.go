@@ -28,8 +28,9 @@ var migrations embed.FS
 
 // Store implements store.Store on SQLite.
 type Store struct {
-	rdb *sql.DB // reads: several connections, query_only
-	wdb *sql.DB // writes: exactly one connection
+	rdb   *sql.DB // reads: several connections, query_only
+	wdb   *sql.DB // writes: exactly one connection
+	quota int64   // bytes per user; 0 = no limit
 }
 
 var _ store.Store = (*Store)(nil)
@@ -42,10 +43,18 @@ var _ store.Store = (*Store)(nil)
 const dsnParams = "_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1&_busy_timeout=10000"
 
 // Open opens (creating if needed) the database at path and applies pending
-// migrations.
+// migrations. Its users have no quota.
 func Open(path string) (*Store, error) {
+	return OpenWith(path, store.Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, opt store.Options) (*Store, error) {
 	if path == "" || strings.Contains(path, "?") {
 		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
+	}
+	if opt.QuotaPerUser < 0 {
+		return nil, fmt.Errorf("sqlite: negative quota %d", opt.QuotaPerUser)
 	}
 	// An absolute path never starts with "file:", so SQLite does not parse
 	// it as a URI.
@@ -83,7 +92,7 @@ func Open(path string) (*Store, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
-	return &Store{rdb: rdb, wdb: wdb}, nil
+	return &Store{rdb: rdb, wdb: wdb, quota: opt.QuotaPerUser}, nil
 }
 
 // Close closes both pools.
@@ -148,6 +157,59 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return inTx(ctx, s.wdb, fn)
+}
+
+// ledger collects how a write transaction changes its owners' usage, by
+// login.
+type ledger map[string]int64
+
+// writeCounted is write for the methods that change what users store: fn
+// records the usage changes in l, and they are applied last, in the same
+// transaction, which fails with store.ErrQuotaExceeded when it raised a
+// user's usage above the quota. The net change of the whole transaction
+// counts, so a merge that rewrites a card but deletes more is allowed.
+func (s *Store) writeCounted(ctx context.Context, fn func(tx *sql.Tx, l ledger) error) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		l := ledger{}
+		if err := fn(tx, l); err != nil {
+			return err
+		}
+		logins := make([]string, 0, len(l))
+		for login := range l {
+			logins = append(logins, login)
+		}
+		sort.Strings(logins) // a fixed order of row locks for engines that take them
+		for _, login := range logins {
+			d := l[login]
+			if d == 0 {
+				continue
+			}
+			var used int64
+			err := tx.QueryRowContext(ctx, `UPDATE users SET used_bytes = used_bytes + ? WHERE login = ?
+				RETURNING used_bytes`, d, login).Scan(&used)
+			if err != nil {
+				return fmt.Errorf("usage of %s: %w", login, err)
+			}
+			if d > 0 && s.quota > 0 && used > s.quota {
+				return fmt.Errorf("%s would use %d bytes, %d more than the quota of %d: %w",
+					login, used, used-s.quota, s.quota, store.ErrQuotaExceeded)
+			}
+		}
+		return nil
+	})
+}
+
+// Usage implements store.Store.
+func (s *Store) Usage(ctx context.Context, login string) (store.Usage, error) {
+	u := store.Usage{Limit: s.quota}
+	err := s.rdb.QueryRowContext(ctx, `SELECT used_bytes FROM users WHERE login = ?`, login).Scan(&u.Used)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Usage{}, fmt.Errorf("sqlite: usage of %s: %w", login, err)
+	}
+	return u, nil
 }
 
 // read runs fn in a read transaction: one consistent snapshot of the WAL.

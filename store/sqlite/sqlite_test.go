@@ -22,8 +22,12 @@ import (
 var ctx = context.Background()
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		return openTemp(t)
+	storetest.Run(t, func(t *testing.T, o store.Options) store.Store {
+		s, err := OpenWith(filepath.Join(t.TempDir(), "sub", "dir", "rolodav.db"), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	})
 }
 

@@ -17,9 +17,9 @@ import (
 	"github.com/rolodav/rolodav/store"
 )
 
-// Run runs the suite. open must return a new empty store for each call; Run
-// closes it at the end of the subtest.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// Run runs the suite. open must return a new empty store, opened with o,
+// for each call; Run closes it at the end of the subtest.
+func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -71,10 +71,27 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SignInFailureLock", testSignInFailureLock},
 		{"SignInFailurePrune", testSignInFailurePrune},
 		{"SignInFailuresConcurrent", testSignInFailuresConcurrent},
+		{"Usage", testUsage},
+		{"UsageMatchesData", testUsageMatchesData},
 	}
-	for _, tc := range tests {
+	// These open their store with a quota.
+	quotaTests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Quota", testQuota},
+		{"QuotaCollections", testQuotaCollections},
+		{"QuotaMove", testQuotaMove},
+		{"QuotaMerges", testQuotaMerges},
+		{"QuotaConcurrent", testQuotaConcurrent},
+	}
+	for i, tc := range append(tests, quotaTests...) {
 		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
+			var o store.Options
+			if i >= len(tests) {
+				o.QuotaPerUser = quota
+			}
+			s := open(t, o)
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
