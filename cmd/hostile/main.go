@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"regexp"
 	"time"
 
@@ -40,20 +41,28 @@ func attack(binary, run string, timeout time.Duration) error {
 			attacks = append(attacks, a)
 		}
 	}
-	srv, err := loadtest.Start(binary, hostile.Login, hostile.Password, hostile.ServeArgs...)
-	if err != nil {
-		return err
-	}
-	defer srv.Stop()
-	ctx := context.Background()
-	if err := hostile.Setup(ctx, srv); err != nil {
-		return err
+	if binary == "" {
+		// Built once, not for every server.
+		dir, err := os.MkdirTemp("", "hostile")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		binary = dir + "/rolodav"
+		if out, err := exec.Command("go", "build", "-o", binary, "./cmd/rolodav").CombinedOutput(); err != nil {
+			return fmt.Errorf("build: %v\n%s", err, out)
+		}
 	}
 	fmt.Println("| attack | server CPU | peak memory | answered in | outcome |")
 	fmt.Println("|---|---|---|---|---|")
 	failed := 0
 	for _, a := range attacks {
-		r := hostile.Run(ctx, srv, []hostile.Attack{a}, timeout)[0]
+		// A fresh server for each: work an attack leaves behind must not
+		// be charged to the next.
+		r, err := once(binary, a, timeout)
+		if err != nil {
+			return err
+		}
 		outcome := r.Outcome
 		if r.Err != nil {
 			failed++
@@ -65,4 +74,17 @@ func attack(binary, run string, timeout time.Duration) error {
 		return fmt.Errorf("%d of %d attacks got a wrong answer", failed, len(attacks))
 	}
 	return nil
+}
+
+func once(binary string, a hostile.Attack, timeout time.Duration) (hostile.Result, error) {
+	srv, err := loadtest.Start(binary, hostile.Login, hostile.Password, hostile.ServeArgs...)
+	if err != nil {
+		return hostile.Result{}, err
+	}
+	defer srv.Stop()
+	ctx := context.Background()
+	if err := hostile.Setup(ctx, srv); err != nil {
+		return hostile.Result{}, err
+	}
+	return hostile.Run(ctx, srv, []hostile.Attack{a}, timeout)[0], nil
 }
