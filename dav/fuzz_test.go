@@ -385,7 +385,8 @@ func nastyBodies() []string {
 
 // FuzzRequestXML sends arbitrary XML bodies to the real handler: it must
 // never panic (except to abort a multistatus already under way), never
-// answer 500, and every XML answer must be well-formed.
+// answer 500, stay within a budget of time and memory, and every XML
+// answer must be well-formed.
 func FuzzRequestXML(f *testing.F) {
 	fs := newFuzzServer(f)
 
@@ -441,6 +442,10 @@ func FuzzRequestXML(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(fuzzInput(s.method, s.target, s.depth, s.brief, s.body))
 	}
+	// Text split into many tokens was once quadratic: 256 KiB took seconds.
+	for i, body := range dav.XMLAttacks(256 << 10) {
+		f.Add(fuzzInput(i%len(fuzzMethods), ti(book), "0", false, body))
+	}
 	for i, body := range nastyBodies() {
 		for m := range fuzzMethods {
 			target := ti(book)
@@ -476,7 +481,11 @@ func FuzzRequestXML(f *testing.F) {
 			defer fs.reset(t)
 		}
 
-		rec, p := fs.serve(req)
+		var rec *httptest.ResponseRecorder
+		var p any
+		dav.WithinBudget(t, fmt.Sprintf("%s %s (Depth %q) with a %d-byte body", method, target, depth, len(body)), func() {
+			rec, p = fs.serve(req)
+		})
 		t.Logf("%s %s (Depth %q) → %d", method, target, depth, rec.Code)
 		if p != nil {
 			// Aborting is how a multistatus that failed after its 207
