@@ -37,15 +37,14 @@ func WithinBudget(t testing.TB, what string, f func()) {
 	}
 }
 
-// XMLAttacks returns request bodies of about size bytes in the shapes that
-// once cost far more than their size: text split by comments, processing
-// instructions, CDATA sections or directives, and runs of entities.
-func XMLAttacks(size int) []string {
-	var out []string
+// XMLAttacks returns request bodies of about size bytes, by name, in the
+// shapes that cost Go's decoder or the tree more than their size: text
+// split by comments, processing instructions, CDATA sections or
+// directives, runs of entities, many elements, attributes or namespaces.
+func XMLAttacks(size int) map[string]string {
+	out := make(map[string]string, len(xmlAttacks))
 	for _, a := range xmlAttacks {
-		if a.split {
-			out = append(out, string(a.body(size)))
-		}
+		out[a.name] = string(a.body(size))
 	}
 	return out
 }
