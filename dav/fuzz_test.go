@@ -385,7 +385,8 @@ func nastyBodies() []string {
 
 // FuzzRequestXML sends arbitrary XML bodies to the real handler: it must
 // never panic (except to abort a multistatus already under way), never
-// answer 500, and every XML answer must be well-formed.
+// answer 500, stay within a budget of time and memory, and every XML
+// answer must be well-formed.
 func FuzzRequestXML(f *testing.F) {
 	fs := newFuzzServer(f)
 
@@ -441,6 +442,13 @@ func FuzzRequestXML(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(fuzzInput(s.method, s.target, s.depth, s.brief, s.body))
 	}
+	// Small ones of the shapes TestRequestXMLAttacksWithinBudget sends at
+	// full size.
+	for m := range fuzzMethods {
+		for _, body := range dav.XMLAttacks(2 << 10) {
+			f.Add(fuzzInput(m, ti(book), "0", false, body))
+		}
+	}
 	for i, body := range nastyBodies() {
 		for m := range fuzzMethods {
 			target := ti(book)
@@ -476,7 +484,11 @@ func FuzzRequestXML(f *testing.F) {
 			defer fs.reset(t)
 		}
 
-		rec, p := fs.serve(req)
+		var rec *httptest.ResponseRecorder
+		var p any
+		dav.WithinBudget(t, fmt.Sprintf("%s %s (Depth %q) with a %d-byte body", method, target, depth, len(body)), func() {
+			rec, p = fs.serve(req)
+		})
 		t.Logf("%s %s (Depth %q) → %d", method, target, depth, rec.Code)
 		if p != nil {
 			// Aborting is how a multistatus that failed after its 207
@@ -501,6 +513,27 @@ func FuzzRequestXML(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The fuzzer's budget applied to inputs far larger than it makes: each
+// attack shape at 256 KiB and at the body limit. Text split by comments was
+// quadratic: 256 KiB took 5 s and 2.5 GB, 4 MiB would have taken minutes.
+func TestRequestXMLAttacksWithinBudget(t *testing.T) {
+	s := newServer(t)
+	for _, size := range []int{256 << 10, 4<<20 - 1024} {
+		for name, body := range dav.XMLAttacks(size) {
+			req := httptest.NewRequest("PROPFIND", book, strings.NewReader(body))
+			req.SetBasicAuth(alice, alicePW)
+			req.Header.Set("Depth", "0")
+			rec := httptest.NewRecorder()
+			dav.WithinBudget(t, fmt.Sprintf("PROPFIND with %d bytes of %s", len(body), name), func() {
+				s.Config.Handler.ServeHTTP(rec, req)
+			})
+			if rec.Code != http.StatusMultiStatus && rec.Code != http.StatusBadRequest {
+				t.Errorf("%s at %d bytes: status %d\n%s", name, len(body), rec.Code, rec.Body)
+			}
+		}
+	}
 }
 
 // Deterministic regressions for what fuzzing found: names taken from a

@@ -152,17 +152,26 @@ func readXML(q *request) (*node, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
-	return parseXML(bytes.NewReader(data))
+	return parseXML(q.ctx, bytes.NewReader(data))
 }
 
-// badXML answers a body that could not be read or parsed.
+// badXML answers a body that could not be read or parsed. There is no DAV
+// precondition for malformed XML; the conditions are ours.
 func badXML(q *request, err error) {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		http.Error(q.w, fmt.Sprintf("request body larger than %d bytes", mbe.Limit), http.StatusRequestEntityTooLarge)
-		return
+	switch {
+	case errors.As(err, &mbe):
+		writeError(q.w, http.StatusRequestEntityTooLarge, name(nsRolodav, "max-request-size"), "",
+			fmt.Sprintf("the request body may hold at most %d bytes", mbe.Limit))
+	case errors.Is(err, context.Canceled):
+		// The client has gone.
+	case errors.Is(err, errXMLLimit):
+		writeError(q.w, http.StatusBadRequest, name(nsRolodav, "xml-limits"), "", err.Error())
+	case errors.Is(err, errBadXML):
+		writeError(q.w, http.StatusBadRequest, name(nsRolodav, "well-formed-xml"), "", err.Error())
+	default:
+		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "could not read the request body: "+err.Error())
 	}
-	http.Error(q.w, "bad request body: "+err.Error(), http.StatusBadRequest)
 }
 
 // storeError answers a store failure that has no more specific meaning.

@@ -78,7 +78,7 @@ func (h *Handler) propfind(q *request) {
 		return
 	}
 	if doc != nil && !doc.is(nsDAV, "propfind") {
-		http.Error(q.w, "expected a DAV:propfind element", http.StatusBadRequest)
+		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "expected a DAV:propfind element")
 		return
 	}
 	pr, err := parsePropRequest(doc)
@@ -379,7 +379,7 @@ func (h *Handler) proppatch(q *request) {
 		return
 	}
 	if doc == nil || !doc.is(nsDAV, "propertyupdate") {
-		http.Error(q.w, "expected a DAV:propertyupdate element", http.StatusBadRequest)
+		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "expected a DAV:propertyupdate element")
 		return
 	}
 	ups := parseUpdates(doc)
@@ -463,7 +463,7 @@ func (h *Handler) mkcol(q *request) {
 		root = name(nsCalDAV, "mkcalendar")
 	}
 	if doc != nil && doc.Name != root {
-		http.Error(q.w, fmt.Sprintf("expected a {%s}%s element", root.Space, root.Local), http.StatusUnsupportedMediaType)
+		writeError(q.w, http.StatusUnsupportedMediaType, xml.Name{}, "", fmt.Sprintf("expected a {%s}%s element", root.Space, root.Local))
 		return
 	}
 	c := &store.Collection{Owner: q.user, Kind: q.t.ckind, Name: q.t.coll}

@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
@@ -53,7 +54,7 @@ func (h *Handler) report(q *request) {
 		return
 	}
 	if doc == nil {
-		http.Error(q.w, "REPORT needs a body", http.StatusBadRequest)
+		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "REPORT needs a body")
 		return
 	}
 	var known bool

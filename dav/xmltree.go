@@ -2,6 +2,7 @@ package dav
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -22,9 +23,19 @@ const (
 )
 
 // Limits on request documents: a client needs far less, an attacker more.
+// Markup the tree drops (comments, processing instructions, directives)
+// and attributes count as tokens too, so that every part of a document
+// costs its share of the budget.
 const (
-	maxXMLDepth = 64
-	maxXMLNodes = 200000
+	maxXMLDepth  = 64
+	maxXMLNodes  = 50000 // elements; a multiget of 50 000 hrefs is far more than clients send
+	maxXMLTokens = 4 * maxXMLNodes
+	// maxXMLText bounds the character data and attribute values kept, and
+	// the bytes the decoder may read for one token: Go's decoder holds a
+	// whole start tag, with all its attributes, in memory at once.
+	maxXMLText = 1 << 20
+	// ctxEvery is how many tokens are read between looks at the context.
+	ctxEvery = 256
 )
 
 // node is one element of a request document, with names resolved to their
@@ -64,30 +75,111 @@ func validName(s string) bool {
 	return true
 }
 
-var errBadXML = errors.New("malformed XML")
+var (
+	errBadXML   = errors.New("malformed XML")
+	errXMLLimit = errors.New("XML document over limits")
+)
 
-// parseXML reads one XML document. Go's decoder does not expand entities
-// declared in a DOCTYPE, so entity bombs fail as undefined entities.
-func parseXML(r io.Reader) (*node, error) {
-	d := xml.NewDecoder(r)
-	var stack []*node
+// tokenReader feeds the decoder at most left bytes until the next reset, so
+// that no single token (a start tag with a million attributes, a text run
+// of entities) costs more than maxXMLText. The decoder reads ahead through
+// a 4 KiB buffer, which only makes the limit that much looser.
+type tokenReader struct {
+	r    io.Reader
+	left int
+}
+
+func (t *tokenReader) Read(p []byte) (int, error) {
+	if t.left <= 0 {
+		return 0, fmt.Errorf("%w: a tag or text run longer than %d bytes", errXMLLimit, maxXMLText)
+	}
+	if len(p) > t.left {
+		p = p[:t.left]
+	}
+	n, err := t.r.Read(p)
+	t.left -= n
+	return n, err
+}
+
+// frame is an open element and the text read since its last child; text is
+// gathered in one buffer and cut into parts only at child boundaries, as
+// string concatenation per token is quadratic in text split by comments.
+type frame struct {
+	n   *node
+	run []byte
+}
+
+// flush ends the current text run.
+func (f *frame) flush() {
+	if len(f.run) > 0 {
+		f.n.parts = append(f.n.parts, part{text: string(f.run)})
+		f.run = f.run[:0]
+	}
+}
+
+// finish sets Text from the text parts once the element is closed.
+func (f *frame) finish() {
+	f.flush()
+	size, count, last := 0, 0, ""
+	for _, p := range f.n.parts {
+		if p.child == nil {
+			size, count, last = size+len(p.text), count+1, p.text
+		}
+	}
+	if count <= 1 {
+		f.n.Text = last
+		return
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, p := range f.n.parts {
+		if p.child == nil {
+			b.WriteString(p.text)
+		}
+	}
+	f.n.Text = b.String()
+}
+
+// parseXML reads one XML document within the limits above, and stops when
+// ctx ends. Go's decoder does not expand entities declared in a DOCTYPE, so
+// entity bombs fail as undefined entities.
+func parseXML(ctx context.Context, r io.Reader) (*node, error) {
+	tr := &tokenReader{r: r}
+	d := xml.NewDecoder(tr)
+	var stack []frame
 	var root *node
-	count := 0
-	for {
+	elements, tokens, text, nextCheck := 0, 0, 0, 0
+	for ; ; tokens++ {
+		if tokens >= nextCheck {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("reading XML: %w", err)
+			}
+			nextCheck = tokens + ctxEvery
+		}
+		if tokens > maxXMLTokens {
+			return nil, fmt.Errorf("%w: more than %d tokens (elements, attributes, text runs, comments)", errXMLLimit, maxXMLTokens)
+		}
+		tr.left = maxXMLText
 		tok, err := d.Token()
 		if err == io.EOF {
 			break
+		}
+		if errors.Is(err, errXMLLimit) {
+			return nil, err
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errBadXML, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			count++
-			if count > maxXMLNodes || len(stack) >= maxXMLDepth {
-				return nil, fmt.Errorf("%w: document too large or too deep", errBadXML)
-			}
-			if !validName(t.Name.Local) || t.Name.Space == nsXML {
+			elements++
+			tokens += len(t.Attr)
+			switch {
+			case elements > maxXMLNodes:
+				return nil, fmt.Errorf("%w: more than %d elements", errXMLLimit, maxXMLNodes)
+			case len(stack) >= maxXMLDepth:
+				return nil, fmt.Errorf("%w: elements nested more than %d deep", errXMLLimit, maxXMLDepth)
+			case !validName(t.Name.Local) || t.Name.Space == nsXML:
 				return nil, fmt.Errorf("%w: invalid element name %q", errBadXML, t.Name.Local)
 			}
 			n := &node{Name: t.Name}
@@ -98,6 +190,9 @@ func parseXML(r io.Reader) (*node, error) {
 				if !validName(a.Name.Local) {
 					return nil, fmt.Errorf("%w: invalid attribute name %q", errBadXML, a.Name.Local)
 				}
+				if text += len(a.Value); text > maxXMLText {
+					return nil, fmt.Errorf("%w: more than %d bytes of text", errXMLLimit, maxXMLText)
+				}
 				n.Attr = append(n.Attr, a)
 			}
 			if len(stack) == 0 {
@@ -106,12 +201,14 @@ func parseXML(r io.Reader) (*node, error) {
 				}
 				root = n
 			} else {
-				p := stack[len(stack)-1]
-				p.Children = append(p.Children, n)
-				p.parts = append(p.parts, part{child: n})
+				p := &stack[len(stack)-1]
+				p.flush()
+				p.n.Children = append(p.n.Children, n)
+				p.n.parts = append(p.n.parts, part{child: n})
 			}
-			stack = append(stack, n)
+			stack = append(stack, frame{n: n})
 		case xml.EndElement:
+			stack[len(stack)-1].finish()
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) == 0 {
@@ -120,13 +217,11 @@ func parseXML(r io.Reader) (*node, error) {
 				}
 				continue
 			}
-			p := stack[len(stack)-1]
-			p.Text += string(t)
-			if k := len(p.parts) - 1; k >= 0 && p.parts[k].child == nil {
-				p.parts[k].text += string(t)
-			} else {
-				p.parts = append(p.parts, part{text: string(t)})
+			if text += len(t); text > maxXMLText {
+				return nil, fmt.Errorf("%w: more than %d bytes of text", errXMLLimit, maxXMLText)
 			}
+			p := &stack[len(stack)-1]
+			p.run = append(p.run, t...)
 		}
 	}
 	if root == nil {
