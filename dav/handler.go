@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/rolodav/rolodav/auth"
+	"github.com/rolodav/rolodav/guard"
 	"github.com/rolodav/rolodav/store"
 )
 
@@ -169,6 +170,8 @@ func badXML(q *request, err error) {
 		writeError(q.w, http.StatusBadRequest, name(nsRolodav, "xml-limits"), "", err.Error())
 	case errors.Is(err, errBadXML):
 		writeError(q.w, http.StatusBadRequest, name(nsRolodav, "well-formed-xml"), "", err.Error())
+	case errors.Is(err, guard.ErrBodyTimeout):
+		writeError(q.w, http.StatusRequestTimeout, xml.Name{}, "", err.Error())
 	default:
 		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "could not read the request body: "+err.Error())
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -243,7 +244,7 @@ func (h *Handler) readResource(q *request) ([]byte, bool) {
 			return nil, false
 		}
 		if errors.Is(err, guard.ErrBodyTimeout) {
-			http.Error(q.w, err.Error(), http.StatusRequestTimeout)
+			writeError(q.w, http.StatusRequestTimeout, xml.Name{}, "", err.Error())
 			return nil, false
 		}
 		http.Error(q.w, "could not read the request body", http.StatusBadRequest)

@@ -495,3 +495,32 @@ func TestServesTLS(t *testing.T) {
 		t.Errorf("--tls-cert alone: %d %q", code, errOut)
 	}
 }
+
+// A signed-in client that declares a body and stops sending it gets 408
+// once --body-timeout passes, and its connection is closed.
+func TestSlowBodyTimesOut(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "jo password\n", "user", "add", "jo", "--data", data, "--password-stdin")
+	d := start(t, data, "--body-timeout", "1s")
+	c, err := net.Dial("tcp", strings.TrimPrefix(d.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req, _ := http.NewRequest("PUT", d.url+"/dav/addressbooks/jo/contacts/slow.vcf", nil)
+	req.SetBasicAuth("jo", "jo password")
+	fmt.Fprintf(c, "PUT %s HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nContent-Type: text/vcard\r\nContent-Length: 1000\r\n\r\nBEGIN:VCARD\r\n",
+		req.URL.Path, req.Header.Get("Authorization"))
+	c.SetReadDeadline(time.Now().Add(30 * time.Second)) // far above the 1 s
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !resp.Close || !strings.Contains(string(body), "did not arrive in time") {
+		t.Fatalf("%d (close %v) %s; want 408 and the connection closed", resp.StatusCode, resp.Close, body)
+	}
+	if code, _, _ := d.req(t, "GET", "/dav/addressbooks/jo/contacts/slow.vcf", "jo", "jo password", ""); code != 404 {
+		t.Errorf("the half-sent card was stored: GET %d", code)
+	}
+}
