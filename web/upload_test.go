@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -163,5 +164,29 @@ func TestImportObeysMaxResourceSize(t *testing.T) {
 	}
 	if c := collGet(t, ts, testLogin, store.KindCard, "friends"); c.Count != 2 || c.Bytes > 100<<10 {
 		t.Errorf("after the import: %d cards, %d bytes", c.Count, c.Bytes)
+	}
+
+	// The same for a calendar.
+	if err := ts.Store.CreateCollection(context.Background(), &store.Collection{Owner: testLogin, Kind: store.KindCal, Name: "home", Components: []string{"VEVENT"}}); err != nil {
+		t.Fatal(err)
+	}
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\n" +
+		"BEGIN:VEVENT\r\nUID:small\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261105T090000Z\r\nSUMMARY:Small\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:big\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261105T090000Z\r\nDESCRIPTION:" + strings.Repeat("x", 200<<10) + "\r\nEND:VEVENT\r\n" +
+		"END:VCALENDAR\r\n"
+	resp, body = collUpload(t, s, "/account/collections/calendars/home/import", s.CSRF, "big.ics", ics, false)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Added: 1") || !strings.Contains(body, "rejected: the calendar object has") {
+		t.Errorf("calendar import: %d\n%.3000s", resp.StatusCode, body)
+	}
+}
+
+// TestFormTooLarge: a form without a file is read into memory, so it is
+// refused past maxFormBytes, whatever the upload limit.
+func TestFormTooLarge(t *testing.T) {
+	ts := newTestServer(t)
+	s := ts.signedIn(t, testLogin)
+	resp, body := s.post(t, "/account/collections", url.Values{"name": {strings.Repeat("x", maxFormBytes)}, "kind": {"addressbook"}, "colour": {"#000000"}})
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "256.0 KB") {
+		t.Errorf("a form of more than 256 KiB: %d\n%.1000s", resp.StatusCode, body)
 	}
 }
