@@ -1,6 +1,7 @@
 package contacts
 
 import (
+	"bytes"
 	"slices"
 )
 
@@ -64,6 +65,7 @@ func ParseProps(data []byte) (version string, props []Prop, err error) {
 	v4 := info.Version == "4.0"
 	s := newScanner(data)
 	var buf []byte
+	props = make([]Prop, 0, bytes.Count(data, []byte{'\n'})+1) // a card of many lines is not copied as it grows
 	for {
 		l, ok := s.next()
 		if !ok {

@@ -74,13 +74,22 @@ func upperName(b []byte) string {
 	return strings.ToUpper(string(b))
 }
 
+// MaxKeyValues bounds the TEL, EMAIL and ADR properties ExtractKeys reads
+// from one card: the first ones, in the card's order. Matching compares
+// values pairwise, so a card of 100 000 phones must not count them all;
+// 50 is far more than a person's card holds (a dozen is a lot), and
+// copies of one card agree on their first values.
+const MaxKeyValues = 50
+
 // ExtractKeys reads the matching keys of a card. region is the default
 // region (ISO 3166 code such as "FR") for phone numbers written without a
-// country code. It never fails: what cannot be read is left out.
+// country code. It never fails: what cannot be read is left out. Of each
+// of TEL, EMAIL and ADR, only the first MaxKeyValues properties count.
 func ExtractKeys(data []byte, region string) Keys {
 	var k Keys
 	var fn string
 	hasN := false
+	var tels, emails, adrs int // properties read
 	EachProperty(data, func(name string, params, value []byte) bool {
 		switch name {
 		case "FN":
@@ -109,6 +118,9 @@ func ExtractKeys(data []byte, region string) Keys {
 				k.Family, k.Given = fam, giv
 			}
 		case "TEL":
+			if tels++; tels > MaxKeyValues {
+				break
+			}
 			v := strings.TrimSpace(unescapeText(value))
 			if len(v) > 4 && strings.EqualFold(v[:4], "tel:") {
 				v = v[4:]
@@ -117,6 +129,9 @@ func ExtractKeys(data []byte, region string) Keys {
 				k.Phones = appendUnique(k.Phones, p)
 			}
 		case "EMAIL":
+			if emails++; emails > MaxKeyValues {
+				break
+			}
 			if e := NormalizeEmail(unescapeText(value)); e != "" {
 				k.Emails = appendUnique(k.Emails, e)
 			}
@@ -130,6 +145,9 @@ func ExtractKeys(data []byte, region string) Keys {
 				k.Org = strings.Join(NameTokens(unescapeText([]byte(parts[0]))), " ")
 			}
 		case "ADR":
+			if adrs++; adrs > MaxKeyValues {
+				break
+			}
 			parts := splitStructured(string(value))
 			var street, code string
 			if len(parts) > 2 {

@@ -116,12 +116,20 @@ func extract(cards []Card, region string) *book {
 	return b
 }
 
+// maxNameTokens bounds the name tokens of a card that count: subset tests
+// compare them pairwise. A person's name has far fewer.
+const maxNameTokens = 16
+
 func (b *book) intern(k *contacts.Keys, tokID map[string]uint32) feat {
 	var f feat
-	if len(k.Names) > 0 {
-		f.toks = make([]uint32, len(k.Names))
+	names := k.Names
+	if len(names) > maxNameTokens {
+		names = names[:maxNameTokens]
+	}
+	if len(names) > 0 {
+		f.toks = make([]uint32, len(names))
 		h := uint64(kindName)
-		for i, t := range k.Names {
+		for i, t := range names {
 			id, ok := tokID[t]
 			if !ok {
 				id = uint32(len(b.tokStr))

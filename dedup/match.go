@@ -471,9 +471,10 @@ func (bk *book) isSubset(a, b *feat) bool {
 	return false
 }
 
-// jaroWinkler returns the Jaro–Winkler similarity of two strings (by rune).
+// jaroWinkler returns the Jaro–Winkler similarity of two strings (by rune,
+// of their first maxRunes runes).
 func jaroWinkler(s, t string) float64 {
-	var bufA, bufB [64]rune
+	var bufA, bufB [maxRunes]rune
 	a, b := toRunes(s, bufA[:0]), toRunes(t, bufB[:0])
 	if len(a) == 0 || len(b) == 0 {
 		return 0
@@ -485,13 +486,8 @@ func jaroWinkler(s, t string) float64 {
 	if win < 0 {
 		win = 0
 	}
-	var ma, mb [64]bool
-	matchA, matchB := ma[:0], mb[:0]
-	if len(b) > 64 {
-		matchA, matchB = make([]bool, len(a)), make([]bool, len(b))
-	} else {
-		matchA, matchB = ma[:len(a)], mb[:len(b)]
-	}
+	var ma, mb [maxRunes]bool
+	matchA, matchB := ma[:len(a)], mb[:len(b)]
 	m := 0
 	for i := range a {
 		lo, hi := max(0, i-win), min(len(b), i+win+1)
@@ -528,8 +524,16 @@ func jaroWinkler(s, t string) float64 {
 	return j + float64(p)*0.1*(1-j)
 }
 
+// maxRunes bounds the runes of a token jaroWinkler compares: its work is
+// quadratic in their number, and name tokens are far shorter.
+const maxRunes = 64
+
+// toRunes appends the first maxRunes runes of s to buf.
 func toRunes(s string, buf []rune) []rune {
 	for _, r := range s {
+		if len(buf) == maxRunes {
+			break
+		}
 		buf = append(buf, r)
 	}
 	return buf

@@ -142,7 +142,7 @@ type merger struct {
 	out          []*contacts.Prop
 	fromRef      map[*contacts.Prop]bool
 	keys         map[string][]*contacts.Prop // multi-valued: name+"\x00"+normalised value → props
-	groups       map[string]bool             // group names in use (upper-case)
+	groups       map[string]bool             // group names in use (see groupKey)
 	nextGroup    int
 	notes        []*contacts.Prop
 	noteAppend   []string                            // note texts to append to notes[0]
@@ -150,8 +150,9 @@ type merger struct {
 	drop         map[*contacts.Prop]bool             // props left out (extra REVs)
 	after        map[*contacts.Prop][]*contacts.Prop // new props, placed after a prop
 	beforeEnd    []*contacts.Prop                    // new props, placed before END
+	inserted     int                                 // new props in all
 	lastByName   map[string]*contacts.Prop           // the last prop of each name
-	lastByGroup  map[string]*contacts.Prop           // the last prop of each group (upper-case)
+	lastByGroup  map[string]*contacts.Prop           // the last prop of each group (see groupKey)
 	noteKeys     map[string]bool                     // folded notes and paragraphs → whether from the reference
 	cats         *contacts.Prop
 	catKeys      map[string]bool
@@ -184,8 +185,8 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 		m.fromRef[p] = true
 		m.lastByName[p.Name] = p
 		if p.Group != "" {
-			m.groups[strings.ToUpper(p.Group)] = true
-			m.lastByGroup[strings.ToUpper(p.Group)] = p
+			m.groups[groupKey(p.Group)] = true
+			m.lastByGroup[groupKey(p.Group)] = p
 		}
 		switch {
 		case identityProps[p.Name], singleValued[p.Name], isCompanion(p):
@@ -346,14 +347,14 @@ func (m *merger) mergeOther(uid string, props []contacts.Prop) {
 	for i := range props {
 		p := &props[i]
 		if p.Group != "" && !isCompanion(p) {
-			hasMain[strings.ToUpper(p.Group)] = true
+			hasMain[groupKey(p.Group)] = true
 		}
 	}
 	for i := range props {
 		p := &props[i]
 		switch {
 		case identityProps[p.Name], singleValued[p.Name]:
-		case isCompanion(p) && hasMain[strings.ToUpper(p.Group)]:
+		case isCompanion(p) && hasMain[groupKey(p.Group)]:
 			// handled below, with their group
 		case p.Name == "NOTE":
 			m.mergeNote(p, uid)
@@ -374,13 +375,13 @@ func (m *merger) mergeOther(uid string, props []contacts.Prop) {
 			m.keys[k] = append(m.keys[k], &np)
 			m.plan.Added = append(m.plan.Added, propValue(p, uid))
 			if p.Group != "" {
-				addedGroup[strings.ToUpper(p.Group)] = true
+				addedGroup[groupKey(p.Group)] = true
 			}
 		}
 	}
 	for i := range props {
 		p := &props[i]
-		if isCompanion(p) && hasMain[strings.ToUpper(p.Group)] && addedGroup[strings.ToUpper(p.Group)] {
+		if isCompanion(p) && hasMain[groupKey(p.Group)] && addedGroup[groupKey(p.Group)] {
 			np := *p
 			np.Group = m.newGroupFor(p.Group, rename)
 			m.insert(&np)
@@ -449,11 +450,12 @@ func (m *merger) mergeCategories(p *contacts.Prop, uid string) {
 func (m *merger) insert(np *contacts.Prop) {
 	var anchor *contacts.Prop
 	if np.Group != "" {
-		anchor = m.lastByGroup[strings.ToUpper(np.Group)]
+		anchor = m.lastByGroup[groupKey(np.Group)]
 	}
 	if anchor == nil {
 		anchor = m.lastByName[np.Name]
 	}
+	m.inserted++
 	if anchor != nil {
 		m.after[anchor] = append(m.after[anchor], np)
 	} else {
@@ -461,20 +463,29 @@ func (m *merger) insert(np *contacts.Prop) {
 	}
 	m.lastByName[np.Name] = np
 	if np.Group != "" {
-		m.lastByGroup[strings.ToUpper(np.Group)] = np
+		m.lastByGroup[groupKey(np.Group)] = np
 	}
 }
 
 // props returns the merged card's properties in order.
 func (m *merger) props() []contacts.Prop {
-	out := make([]contacts.Prop, 0, len(m.out)+len(m.after)+len(m.beforeEnd))
-	var emit func(p *contacts.Prop)
-	emit = func(p *contacts.Prop) {
-		if !m.drop[p] {
-			out = append(out, *p)
-		}
-		for _, q := range m.after[p] {
-			emit(q)
+	out := make([]contacts.Prop, 0, len(m.out)+m.inserted)
+	// Each prop, then what was placed after it, depth first. New props
+	// chain (each after the one added before it), so the walk keeps its
+	// own stack rather than recursing once per added prop.
+	var stack []*contacts.Prop
+	emit := func(p *contacts.Prop) {
+		stack = append(stack[:0], p)
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if !m.drop[p] {
+				out = append(out, *p)
+			}
+			next := m.after[p]
+			for i := len(next) - 1; i >= 0; i-- {
+				stack = append(stack, next[i])
+			}
 		}
 	}
 	for _, p := range m.out {
@@ -488,21 +499,26 @@ func (m *merger) props() []contacts.Prop {
 	return out
 }
 
+// groupKey is a group name as the merger's maps key it: group names
+// compare case-insensitively. Lower case, as clients write them ("item1"),
+// costs no copy, which counts on a card of many grouped values.
+func groupKey(g string) string { return strings.ToLower(g) }
+
 // newGroupFor gives the group an added property of another card gets: ""
 // for none, else a fresh "itemN" per group of that card.
 func (m *merger) newGroupFor(g string, rename map[string]string) string {
 	if g == "" {
 		return ""
 	}
-	key := strings.ToUpper(g)
+	key := groupKey(g)
 	if n, ok := rename[key]; ok {
 		return n
 	}
 	for {
 		m.nextGroup++
 		n := fmt.Sprintf("item%d", m.nextGroup)
-		if !m.groups[strings.ToUpper(n)] {
-			m.groups[strings.ToUpper(n)] = true
+		if !m.groups[groupKey(n)] {
+			m.groups[groupKey(n)] = true
 			rename[key] = n
 			return n
 		}

@@ -29,7 +29,15 @@ type Options struct {
 	// OnProblem, if set, is told of each problem as it is found (the CLI
 	// reports them while a long import runs).
 	OnProblem func(Problem)
+	// MaxObjectSize bounds one card or calendar object, in bytes, as
+	// --max-resource-size bounds a DAV PUT: a bigger one is rejected. 0
+	// means DefaultMaxObjectSize.
+	MaxObjectSize int64
 }
+
+// DefaultMaxObjectSize is the default of Options.MaxObjectSize, the
+// server's default --max-resource-size.
+const DefaultMaxObjectSize = 10 << 20
 
 // MaxProblems bounds Result.Problems: a file of garbage must not make an
 // answer of a million lines. Result.MoreProblems counts the rest.
@@ -69,6 +77,9 @@ type Result struct {
 // object for the quota (store.ErrQuotaExceeded), a problem says so and the
 // rest of the file is only counted, in Result.OverQuota.
 func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reader, opt Options) (*Result, error) {
+	if opt.MaxObjectSize <= 0 {
+		opt.MaxObjectSize = DefaultMaxObjectSize
+	}
 	im := &importer{ctx: ctx, st: st, coll: coll, opt: opt, res: &Result{},
 		byUID: map[string]string{}, byContent: map[string]string{}}
 	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
@@ -192,8 +203,17 @@ func (im *importer) calendarObject(obj []byte, uid string, line int) error {
 	return im.put(o, ".ics", line)
 }
 
-// put adds, updates or skips one valid object.
+// put adds, updates or skips one valid object: every object stored goes
+// through here, so here the size limit is enforced.
 func (im *importer) put(o *store.Object, ext string, line int) error {
+	if n := int64(len(o.Data)); n > im.opt.MaxObjectSize {
+		what := "card"
+		if ext == ".ics" {
+			what = "calendar object"
+		}
+		im.reject(line, fmt.Sprintf("the %s has %d bytes; this server takes at most %d bytes per %s", what, n, im.opt.MaxObjectSize, what))
+		return nil
+	}
 	o.Collection = im.coll.ID
 	key := contentKey(o.Data)
 	if name, ok := im.byUID[o.UID]; ok {

@@ -144,3 +144,44 @@ func TestRunProblemsBoundedAndStreamed(t *testing.T) {
 		t.Errorf("OnProblem saw %d problems, lines %v…%v", len(seen), seen[0], seen[len(seen)-1])
 	}
 }
+
+// bigCard is a valid vCard of about size bytes.
+func bigCard(uid string, size int) string {
+	var b strings.Builder
+	b.WriteString("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:Big " + uid + "\r\n")
+	for b.Len() < size {
+		b.WriteString("NOTE:" + strings.Repeat("x", 60) + "\r\n")
+	}
+	b.WriteString("END:VCARD\r\n")
+	return b.String()
+}
+
+func TestRunRejectsObjectsOverTheSizeLimit(t *testing.T) {
+	st, c := newCollection(t, store.KindCard)
+	file := card("a", "Ann", "1") + bigCard("big", 20000) + card("b", "Bob", "2")
+	res := run(t, st, c, file, imports.Options{MaxObjectSize: 10000})
+	if counts(res) != [4]int{2, 0, 0, 1} {
+		t.Fatalf("import: %+v", res)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Line != 7 || !strings.Contains(res.Problems[0].Msg, "at most 10000 bytes") {
+		t.Errorf("problems: %+v", res.Problems)
+	}
+	if _, err := st.GetObject(context.Background(), c.ID, "big.vcf"); err == nil {
+		t.Error("the card over the limit was stored")
+	}
+	// The default is DAV's: 10 MiB.
+	res = run(t, st, c, bigCard("big", 11<<20), imports.Options{})
+	if counts(res) != [4]int{0, 0, 0, 1} {
+		t.Errorf("a card over 10 MiB with the default limit: %+v", res)
+	}
+
+	st, cal := newCollection(t, store.KindCal, "VEVENT")
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\n" +
+		"BEGIN:VEVENT\r\nUID:small\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261105T090000Z\r\nSUMMARY:Small\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:big\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261105T090000Z\r\nDESCRIPTION:" + strings.Repeat("x", 20000) + "\r\nEND:VEVENT\r\n" +
+		"END:VCALENDAR\r\n"
+	res = run(t, st, cal, ics, imports.Options{MaxObjectSize: 10000})
+	if counts(res) != [4]int{1, 0, 0, 1} || len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Msg, "at most 10000 bytes") {
+		t.Errorf("calendar import: %+v", res)
+	}
+}

@@ -358,33 +358,69 @@ func (s *Server) importCollection(w http.ResponseWriter, r *http.Request, c *cal
 	if coll == nil {
 		return
 	}
-	f, hdr, err := r.FormFile("file")
-	if err != nil {
+	if c.upload == nil || c.upload.FormName() != "file" {
 		s.fail(w, r, c, http.StatusBadRequest, "Choose a .vcf or .ics file to import.", nil)
 		return
 	}
-	defer f.Close()
-	in := bufio.NewReaderSize(f, 64<<10)
-	if msg := wrongKind(in, coll.Kind); msg != "" {
-		s.fail(w, r, c, http.StatusBadRequest, msg, nil)
-		return
+	file := c.upload.FileName()
+	up := &uploadReader{r: c.upload}
+	in := bufio.NewReaderSize(up, 64<<10)
+	msg := wrongKind(in, coll.Kind)
+	var res *imports.Result
+	var err error
+	if msg == "" {
+		res, err = imports.Run(r.Context(), s.st, coll, in, imports.Options{
+			KeepSameContent: r.PostFormValue("keep") != "",
+			MaxObjectSize:   s.cfg.MaxResourceSize,
+		})
 	}
-	res, err := imports.Run(r.Context(), s.st, coll, in, imports.Options{KeepSameContent: r.FormValue("keep") != ""})
+	// The upload's own failures first: they cut the file short.
+	var tooBig *http.MaxBytesError
 	var ce *contacts.ValidationError
 	var ke *calendars.ValidationError
-	if errors.As(err, &ce) || errors.As(err, &ke) {
-		s.fail(w, r, c, http.StatusBadRequest, fmt.Sprintf("%s cannot be read, %s. Nothing after that line was imported.", hdr.Filename, err), nil)
-		return
-	}
-	if err != nil {
+	switch {
+	case errors.As(up.err, &tooBig):
+		s.fail(w, r, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is more than this server accepts (%s). %s",
+			file, humanBytes(tooBig.Limit), importedSoFar(res)), nil)
+	case up.err != nil:
+		s.fail(w, r, c, http.StatusBadRequest, fmt.Sprintf("%s did not arrive whole. %s", file, importedSoFar(res)), nil)
+	case msg != "":
+		s.fail(w, r, c, http.StatusBadRequest, msg, nil)
+	case errors.As(err, &ce) || errors.As(err, &ke):
+		s.fail(w, r, c, http.StatusBadRequest, fmt.Sprintf("%s cannot be read, %s. Nothing after that line was imported.", file, err), nil)
+	case err != nil:
 		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("import into %d: %w", coll.ID, err))
-		return
+	default:
+		// The counts changed: read the collection again for its size.
+		if fresh, err := s.st.GetCollection(r.Context(), c.User.Login, coll.Kind, coll.Name); err == nil {
+			coll = fresh
+		}
+		s.showCollection(w, r, c, collectionData{collView: s.view(coll), Import: res, File: file})
 	}
-	// The counts changed: read the collection again for its size.
-	if fresh, err := s.st.GetCollection(r.Context(), c.User.Login, coll.Kind, coll.Name); err == nil {
-		coll = fresh
+}
+
+// uploadReader keeps the error of reading an upload, so that a file cut
+// short (too big, or the client gone) is told from a file that is wrong.
+type uploadReader struct {
+	r   io.Reader
+	err error
+}
+
+func (u *uploadReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if err != nil && err != io.EOF {
+		u.err = err
 	}
-	s.showCollection(w, r, c, collectionData{collView: s.view(coll), Import: res, File: hdr.Filename})
+	return n, err
+}
+
+// importedSoFar says what an import cut short did: each object is stored
+// on its own, and importing the same file again adds nothing twice.
+func importedSoFar(res *imports.Result) string {
+	if res == nil || res.Added+res.Updated == 0 {
+		return "Nothing was imported."
+	}
+	return fmt.Sprintf("%d were added and %d updated before that; importing the whole file again adds none of them twice.", res.Added, res.Updated)
 }
 
 // wrongKind explains why the file cannot go into a collection of kind, by

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/http"
 	"net/url"
 	"slices"
@@ -161,21 +162,30 @@ type dupCardView struct {
 	Values    []dupValue
 }
 
-// dupValue is one value for display: unescaped text, never HTML.
+// dupValue is one value for display: unescaped text, never HTML. With More
+// set it stands for that many values of Label not shown.
 type dupValue struct {
 	Label, Text, Types, From string
 	Identical                bool
+	More                     int
 }
 
 type dupConflict struct {
 	Name, Label string
 	Options     []dupOption
+	More        int // options not shown
 }
 
 type dupOption struct {
 	Value, Text, From string
 	Checked           bool
 }
+
+// dupShownPerField is how many values of one property the group page
+// shows per card and per list, with "and N more" for the rest: a card of
+// 100 000 phones must not make a page of megabytes. A person's card has
+// far fewer; the merge itself takes every value.
+const dupShownPerField = 50
 
 // dupShown are the properties a card column shows, in this order.
 var dupShown = []string{"TEL", "EMAIL", "ADR", "ORG", "TITLE", "BDAY", "ANNIVERSARY", "URL", "NICKNAME", "IMPP", "X-SOCIALPROFILE", "CATEGORIES", "NOTE"}
@@ -289,7 +299,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 	d := &dupGroupData{Book: newDupBook(coll), GroupID: g.ID, Reference: ref, Version: groupVersion(b, g)}
 	names := map[string]string{} // UID → what "from …" says
 	// Values of every card, then which are on more than one card.
-	holders := map[string]map[string]bool{} // dupKey → UIDs
+	holders := map[string]uint64{} // dupKey → the cards holding it, one bit each (a group has at most 20)
 	keys := make([][]string, len(g.UIDs))
 	for i, uid := range g.UIDs {
 		o := b.Card(uid)
@@ -302,6 +312,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 		}
 		cv := dupCardView{UID: uid, Name: fn, Number: i + 1, Reference: uid == ref}
 		for _, name := range dupShown {
+			shown, more := 0, 0
 			for j := range props {
 				p := &props[j]
 				if p.Name != name {
@@ -311,20 +322,27 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 				if strings.TrimSpace(text) == "" {
 					continue
 				}
+				// Every value counts for the highlighting, shown or not.
 				k := dupKey(p)
-				if holders[k] == nil {
-					holders[k] = map[string]bool{}
+				holders[k] |= 1 << (i % 64)
+				if shown == dupShownPerField {
+					more++
+					continue
 				}
-				holders[k][uid] = true
+				shown++
 				keys[i] = append(keys[i], k)
 				cv.Values = append(cv.Values, dupValue{Label: propLabel(name), Text: text, Types: strings.ToLower(strings.Join(p.Param("TYPE"), ", "))})
+			}
+			if more > 0 {
+				keys[i] = append(keys[i], "")
+				cv.Values = append(cv.Values, dupValue{Label: propLabel(name), More: more})
 			}
 		}
 		d.Cards = append(d.Cards, cv)
 	}
 	for i := range d.Cards {
 		for j := range d.Cards[i].Values {
-			d.Cards[i].Values[j].Identical = len(holders[keys[i][j]]) > 1
+			d.Cards[i].Values[j].Identical = bits.OnesCount64(holders[keys[i][j]]) > 1
 		}
 	}
 	view := func(v dedup.PropValue) dupValue {
@@ -332,16 +350,19 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 	}
 	// The plan lists a shared value once per other card: show it once.
 	seen := map[string]bool{}
+	identical := newDupList()
 	for _, v := range plan.Identical {
-		dv := view(v)
 		if k := dupKey(&contacts.Prop{Name: v.Name, Value: v.Value}); !seen[k] {
 			seen[k] = true
-			d.Identical = append(d.Identical, dv)
+			identical.add(v.Name, func() dupValue { return view(v) })
 		}
 	}
+	d.Identical = identical.values()
+	added := newDupList()
 	for _, v := range plan.Added {
-		d.Added = append(d.Added, view(v))
+		added.add(v.Name, func() dupValue { return view(v) })
 	}
+	d.Added = added.values()
 	for _, cf := range plan.Conflicts {
 		dc := dupConflict{Name: cf.Name, Label: propLabel(cf.Name)}
 		// With no reference value the first other value is the default
@@ -350,12 +371,48 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 			dc.Options = append(dc.Options, dupOption{Value: "-1", Text: displayText(cf.Name, cf.Reference), From: "the reference", Checked: true})
 		}
 		for i, o := range cf.Others {
+			if i == dupShownPerField {
+				dc.More = len(cf.Others) - i
+				break
+			}
 			dc.Options = append(dc.Options, dupOption{Value: strconv.Itoa(i), Text: displayText(cf.Name, o.Value), From: names[o.From],
 				Checked: cf.Reference == "" && i == 0})
 		}
 		d.Conflicts = append(d.Conflicts, dc)
 	}
 	return d, nil
+}
+
+// dupList is a list of the group page that shows at most dupShownPerField
+// values of each property and then says how many more there are.
+type dupList struct {
+	shown map[string]int // property → values shown
+	more  map[string]int // property → values not shown
+	order []string       // properties with values not shown, in order
+	vals  []dupValue
+}
+
+func newDupList() *dupList { return &dupList{shown: map[string]int{}, more: map[string]int{}} }
+
+// add adds a value of property name; view makes it, only when it is shown.
+func (l *dupList) add(name string, view func() dupValue) {
+	if l.shown[name] < dupShownPerField {
+		l.shown[name]++
+		l.vals = append(l.vals, view())
+		return
+	}
+	if l.more[name] == 0 {
+		l.order = append(l.order, name)
+	}
+	l.more[name]++
+}
+
+// values are the values shown, then one "and N more" per property.
+func (l *dupList) values() []dupValue {
+	for _, name := range l.order {
+		l.vals = append(l.vals, dupValue{Label: propLabel(name), More: l.more[name]})
+	}
+	return l.vals
 }
 
 // choicePrefix starts the form field of a conflict's choice: "choice.BDAY".

@@ -60,7 +60,7 @@ func dupPut(t *testing.T, st store.Store, login string, cards map[string]string)
 }
 
 // dupGroupLink returns the path of the first "Review" link of a groups page.
-func dupGroupLink(t *testing.T, body string) string {
+func dupGroupLink(t testing.TB, body string) string {
 	t.Helper()
 	m := regexp.MustCompile(`href="(/account/duplicates/contacts/groups/[^"?]+)">Review<`).FindStringSubmatch(body)
 	if m == nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,10 +11,12 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rolodav/rolodav/auth"
+	"github.com/rolodav/rolodav/httplog"
 	"github.com/rolodav/rolodav/store"
 	"github.com/rolodav/rolodav/store/sqlite"
 )
@@ -33,6 +36,59 @@ type testServer struct {
 	URL    string // the httptest server's address, without a trailing slash
 	Store  store.Store
 	Auth   *auth.Authenticator
+	// requests has the request log's lines: one is written when the
+	// pages have finished with a request.
+	requests *requestLog
+}
+
+// requestLog keeps the "METHOD path status" of each logged request.
+type requestLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *requestLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *requestLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *requestLog) WithGroup(string) slog.Handler            { return l }
+
+func (l *requestLog) Handle(_ context.Context, rec slog.Record) error {
+	var method, path string
+	var status int64
+	rec.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "method":
+			method = a.Value.String()
+		case "path":
+			path = a.Value.String()
+		case "status":
+			status = a.Value.Int64()
+		}
+		return true
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf("%s %s %d", method, path, status))
+	return nil
+}
+
+// waitRequest waits until the pages have finished with a request whose
+// log line starts with prefix ("POST /path"), and returns the line.
+func (ts *testServer) waitRequest(t *testing.T, prefix string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ts.requests.mu.Lock()
+		for _, l := range ts.requests.lines {
+			if strings.HasPrefix(l, prefix) {
+				ts.requests.mu.Unlock()
+				return l
+			}
+		}
+		ts.requests.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no request %q finished", prefix)
+	return ""
 }
 
 // newTestServer starts the pages' server with the user testLogin; opts
@@ -56,9 +112,12 @@ func newTestServerWith(t *testing.T, o store.Options, opts ...func(*Config)) *te
 		o(&cfg)
 	}
 	srv := New(cfg)
-	hs := httptest.NewServer(srv)
+	ts := &testServer{Server: srv, Store: st, Auth: a, requests: &requestLog{}}
+	// As serve mounts it: behind the request log, which hands the pages a
+	// copy of each request (r.WithContext).
+	hs := httptest.NewServer(httplog.Middleware(slog.New(ts.requests), srv))
 	t.Cleanup(hs.Close)
-	ts := &testServer{Server: srv, URL: hs.URL, Store: st, Auth: a}
+	ts.URL = hs.URL
 	ts.addUser(t, testLogin)
 	return ts
 }

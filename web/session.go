@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -116,13 +118,13 @@ func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, c *call
 		httplog.SetUser(r.Context(), u.Login)
 		c := &call{User: u, Session: sess}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
-			token, err := formValue(r, "csrf")
+			token, err := s.readForm(w, r, c)
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				s.fail(w, r, c, http.StatusRequestEntityTooLarge, "That is more than this server accepts ("+humanBytes(tooBig.Limit)+").", nil)
 				return
 			}
+			// A form that cannot be read has no token either: 403 below.
 			if !s.sameOrigin(r) || !tokenEqual(token, sess.CSRF) {
 				s.fail(w, r, c, http.StatusForbidden, "This form is out of date or did not come from this site. Reload the page and try again.", nil)
 				return
@@ -132,15 +134,76 @@ func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, c *call
 	})
 }
 
-// formValue reads a field of a urlencoded or multipart form.
-func formValue(r *http.Request, name string) (string, error) {
-	var err error
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		err = r.ParseMultipartForm(1 << 20)
-	} else {
-		err = r.ParseForm()
+// Bounds of a form's fields, an uploaded file aside: the pages' forms are
+// far smaller.
+const (
+	maxFormBytes  = 256 << 10
+	maxFormFields = 100
+)
+
+// readForm reads the fields of a POSTed form into r.PostForm and r.Form
+// and returns its "csrf" field.
+//
+// A multipart form (the import page's) is read only up to its first file,
+// which is left unread in c.upload for the handler to stream; the page
+// puts every field before the file. Parsing the whole form instead
+// (ParseMultipartForm) spools a file over 1 MiB to $TMPDIR, and net/http
+// removes such files only for the request it made, not for the copies
+// middleware hands on (r.WithContext): every upload left its file behind,
+// even one refused for its token. Streaming writes no file at all, keeps
+// memory to what the import holds, and checks the token before the file
+// is read.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request, c *call) (string, error) {
+	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ctype != "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		err := r.ParseForm()
+		return r.PostFormValue("csrf"), err
 	}
-	return r.FormValue(name), err
+	if r.ContentLength > s.cfg.MaxUpload {
+		return "", &http.MaxBytesError{Limit: s.cfg.MaxUpload}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return "", err
+	}
+	vals := url.Values{}
+	room := int64(maxFormBytes)
+	for n := 0; ; n++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		if part.FileName() != "" {
+			c.upload = part
+			break
+		}
+		if n >= maxFormFields {
+			return "", errors.New("too many form fields")
+		}
+		v, err := io.ReadAll(io.LimitReader(part, room+1))
+		if err != nil {
+			return "", err
+		}
+		if room -= int64(len(v)); room < 0 {
+			return "", &http.MaxBytesError{Limit: maxFormBytes}
+		}
+		vals.Add(part.FormName(), string(v))
+	}
+	// As ParseForm does: the body's values first, then the query's.
+	r.PostForm = vals
+	r.Form = url.Values{}
+	for k, vs := range vals {
+		r.Form[k] = append(r.Form[k], vs...)
+	}
+	for k, vs := range r.URL.Query() {
+		r.Form[k] = append(r.Form[k], vs...)
+	}
+	return vals.Get("csrf"), nil
 }
 
 func tokenEqual(got, want string) bool {

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,7 +44,10 @@ type Config struct {
 	Region string
 	// MaxUpload bounds an import upload, in bytes.
 	MaxUpload int64
-	Logger    *slog.Logger
+	// MaxResourceSize bounds one imported card or calendar object, in
+	// bytes (--max-resource-size); 0 means imports.DefaultMaxObjectSize.
+	MaxResourceSize int64
+	Logger          *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -127,6 +131,9 @@ func (s *Server) path(p string) string { return s.cfg.Prefix + p }
 type call struct {
 	User    *store.User
 	Session *store.Session
+	// upload is the file of a multipart form, unread (see readForm); nil
+	// when there is none.
+	upload *multipart.Part
 }
 
 // page is what every template gets as ".".

@@ -18,6 +18,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	book := fs.String("book", "", "address book to import a .vcf into (default "+dav.DefaultBook+")")
 	calendar := fs.String("calendar", "", "calendar or task list to import an .ics into")
 	same := fs.String("same-content", "skip", "a card or event whose content is already there under another UID: skip or keep")
+	maxSize := fs.Int64("max-resource-size", imports.DefaultMaxObjectSize, "largest card or event imported, in bytes (as for serve)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -50,6 +51,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	progress := newProgress(stderr)
 	res, err := imports.Run(ctx, st, c, in, imports.Options{
 		KeepSameContent: *same == "keep",
+		MaxObjectSize:   *maxSize,
 		Progress:        func(n int) { progress.step("importing", n) },
 		OnProblem: func(p imports.Problem) {
 			progress.done("") // the report goes on its own line, not after the counter

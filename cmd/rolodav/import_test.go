@@ -1,8 +1,15 @@
 package main_test
 
 import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -75,5 +82,99 @@ func TestImportCalendar(t *testing.T) {
 		`<C:comp-filter name="VEVENT"><C:time-range start="20261109T103000Z" end="20261109T113000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
 	if code, _, body := d.req(t, "REPORT", "/dav/calendars/jon/calendar/", "jon", "jon password", q, "Depth: 1"); code != 207 || !strings.Contains(body, "weekly.ics") {
 		t.Errorf("the moved instance is not found by time range: %d %s", code, body)
+	}
+}
+
+// bigCardFile is a .vcf of three cards: the second, starting on line 7,
+// has about size bytes.
+func bigCardFile(size int) string {
+	var b strings.Builder
+	b.WriteString("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:small-a\r\nFN:Small A\r\nTEL:+49 30 1111111\r\nEND:VCARD\r\n")
+	b.WriteString("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:big\r\nFN:Big Card\r\n")
+	for b.Len() < size {
+		b.WriteString("NOTE:" + strings.Repeat("x", 60) + "\r\n")
+	}
+	b.WriteString("END:VCARD\r\n")
+	b.WriteString("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:small-b\r\nFN:Small B\r\nTEL:+49 30 2222222\r\nEND:VCARD\r\n")
+	return b.String()
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// webClient signs in to the account pages of d as a browser would and
+// returns its client and a page's form token.
+func webClient(t *testing.T, d *daemon, login, password, page string) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	token := func(path string) string {
+		resp, err := c.Get(d.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		m := csrfRE.FindSubmatch(body)
+		if resp.StatusCode != http.StatusOK || m == nil {
+			t.Fatalf("GET %s: %d, no form token\n%s", path, resp.StatusCode, body)
+		}
+		return string(m[1])
+	}
+	resp, err := c.PostForm(d.url+"/account/signin", url.Values{"login": {login}, "password": {password}, "csrf": {token("/account/signin")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return c, token(page)
+}
+
+// The import page of `rolodav serve` obeys --max-resource-size per card
+// and leaves nothing in $TMPDIR; `rolodav import` obeys the same flag.
+func TestImportObeysMaxResourceSize(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // the server inherits it
+	data := t.TempDir()
+	cli(t, "kim password\n", "user", "add", "kim", "--data", data, "--password-stdin")
+	file := bigCardFile(2 << 20)
+	d := start(t, data, "--max-resource-size", "100000")
+	page := "/account/collections/addressbooks/contacts"
+	c, csrf := webClient(t, d, "kim", "kim password", page)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("file", "big.vcf")
+	fw.Write([]byte(file))
+	mw.Close()
+	resp, err := c.Post(d.url+page+"/import", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(out), "Rejected: 1") ||
+		!strings.Contains(string(out), `<th scope="row">7</th><td>rejected: the card has`) || !strings.Contains(string(out), "at most 100000 bytes") {
+		t.Errorf("page import: %d\n%.3000s", resp.StatusCode, out)
+	}
+	for name, want := range map[string]int{"small-a.vcf": 200, "small-b.vcf": 200, "big.vcf": 404} {
+		if code, _, _ := d.req(t, "GET", "/dav/addressbooks/kim/contacts/"+name, "kim", "kim password", ""); code != want {
+			t.Errorf("GET %s after the page import: %d, want %d", name, code, want)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("the upload left files in $TMPDIR: %v", left)
+	}
+
+	path := filepath.Join(t.TempDir(), "big.vcf")
+	os.WriteFile(path, []byte(file), 0o600)
+	stdout, stderr, code := cli(t, "", "import", "--user", "kim", "--data", data, "--max-resource-size", "100000", path)
+	if code != 1 || !strings.Contains(stdout, "skipped 2 (already present), rejected 1") ||
+		!strings.Contains(stderr, path+":7: rejected: the card has") || !strings.Contains(stderr, "at most 100000 bytes") {
+		t.Errorf("CLI import with --max-resource-size: %d %q %q", code, stdout, stderr)
+	}
+	// The default is serve's: 10 MiB.
+	os.WriteFile(path, []byte(bigCardFile(11<<20)), 0o600)
+	stdout, stderr, code = cli(t, "", "import", "--user", "kim", "--data", data, path)
+	if code != 1 || !strings.Contains(stdout, "rejected 1") || !strings.Contains(stderr, "at most 10485760 bytes") {
+		t.Errorf("CLI import of an 11 MiB card: %d %q %q", code, stdout, stderr)
 	}
 }

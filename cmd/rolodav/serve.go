@@ -91,14 +91,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	authn := auth.NewAuthenticator(st, auth.Options{SlowAfter: *slowAfter, LockAfter: *lockAfter, LockFor: *lockFor,
 		OnRecordError: func(err error) { log.Error("recording sign-in activity", "err", err) }})
 	pages := web.New(web.Config{
-		Store:     st,
-		Auth:      authn,
-		Prefix:    prefix,
-		PublicURL: public,
-		Secure:    hsts,
-		Region:    *region,
-		MaxUpload: *maxUpload,
-		Logger:    log,
+		Store:           st,
+		Auth:            authn,
+		Prefix:          prefix,
+		PublicURL:       public,
+		Secure:          hsts,
+		Region:          *region,
+		MaxUpload:       *maxUpload,
+		MaxResourceSize: *maxSize,
+		Logger:          log,
 	})
 	mux.Handle(prefix+web.AccountPath, pages)
 	mux.Handle(prefix+web.ProfilePath, pages)

@@ -1,0 +1,7 @@
+//go:build race
+
+package dedup_test
+
+// slowdown is how much slower code runs under the race detector: time
+// budgets are multiplied by it.
+const slowdown = 6
