@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rolodav/rolodav/internal/loadtest"
@@ -143,12 +145,17 @@ func uploadTempFiles(ctx context.Context, s *loadtest.Server) (string, error) {
 		{"not a vCard file", token, http.StatusBadRequest},
 	} {
 		a, err := c.upload(ctx, path+"/import", try.token, "big.vcf", big)
-		if err != nil {
-			return "", err
-		}
-		outcomes = append(outcomes, fmt.Sprintf("%s: %d", try.name, a.status))
-		if a.status != try.want {
+		switch {
+		case err != nil && errors.Is(err, syscall.ECONNRESET):
+			// Refused before the file was read: the server closed the
+			// connection while the upload was still being sent.
+			outcomes = append(outcomes, try.name+": refused unread")
+		case err != nil:
+			return strings.Join(outcomes, "; "), err
+		case a.status != try.want:
 			return strings.Join(outcomes, "; "), fmt.Errorf("%s: %d, want %d", try.name, a.status, try.want)
+		default:
+			outcomes = append(outcomes, fmt.Sprintf("%s: %d", try.name, a.status))
 		}
 	}
 	out := fmt.Sprintf("16 MB uploads (%s)", strings.Join(outcomes, ", "))
@@ -372,13 +379,15 @@ func expandCut(ctx context.Context, s *loadtest.Server) (string, error) {
 	return out, fmt.Errorf("%s, with no sign of the cut", out)
 }
 
-// hugeCards are two cards of one person with 100 000 phone numbers each.
+// hugeCards are two cards of one person with the same 100 000 phone
+// numbers each.
 func hugeCards() string {
 	var b strings.Builder
 	for card := range 2 {
-		fmt.Fprintf(&b, "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:huge-%d\r\nFN:Hugh Many\r\nN:Many;Hugh;;;\r\n", card)
+		// The notes differ: the same content twice is one card to import.
+		fmt.Fprintf(&b, "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:huge-%d\r\nFN:Hugh Many\r\nN:Many;Hugh;;;\r\nNOTE:copy %d\r\n", card, card)
 		for i := range 100_000 {
-			fmt.Fprintf(&b, "TEL:+1 555 %07d\r\n", (i*7+card)%10_000_000)
+			fmt.Fprintf(&b, "TEL:+1 555 %07d\r\n", i*7)
 		}
 		b.WriteString("END:VCARD\r\n")
 	}
