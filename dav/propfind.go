@@ -78,7 +78,7 @@ func (h *Handler) propfind(q *request) {
 		http.Error(q.w, "expected a DAV:propfind element", http.StatusBadRequest)
 		return
 	}
-	pr, err := parsePropRequest(doc)
+	pr, err := parsePropRequest(q.ctx, doc)
 	if err != nil {
 		h.requestError(q, err)
 		return
