@@ -145,7 +145,8 @@ func inRange(t time.Time) bool {
 	return y >= 1 && y <= 9999
 }
 
-// maxExpand caps the instances one Expand returns.
+// maxExpand caps the instances one Expand returns, and the busy periods of
+// one object.
 const maxExpand = 20000
 
 func encodeComp(c *calComp) []byte {

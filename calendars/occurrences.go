@@ -594,11 +594,11 @@ var maxWall = daysFromCivil(10000, 1, 1)*86400 - 1
 // ---- work budget ----
 
 // ruleWork is the work one operation may spend on one object, in units:
-// a period, a day or an instance of a rule examined. A unit costs some
-// tens of nanoseconds, so the budget holds an object to about a tenth of a
-// second, and still lets a rule that never matches be scanned day by day up
-// to year 9999.
-const ruleWork = 8_000_000
+// a period, a day, a month skipped or an instance of a rule examined. A
+// unit costs some tens of nanoseconds, so the budget holds an object to
+// about a tenth of a second; yet a rule that never matches can be scanned
+// month by month (day by day where its months pass) up to year 9999.
+const ruleWork = 4_000_000
 
 // validateWork is what a PUT may spend. It is half of what a query may
 // spend, so that a COUNT rule found to end within it at PUT leaves a query

@@ -86,10 +86,11 @@ func Validate(ctx context.Context, data []byte, allowed []string, floating *time
 // expandable refuses a rule that cannot be expanded within the budget. A
 // query can jump to its window in a rule without COUNT, but must count its
 // way there from DTSTART in a COUNT rule: such a rule must reach its end
-// here, with half the budget of a query.
+// here, with half the budget of a query. (The span has already walked a
+// COUNT of up to maxSpanCount.)
 func (o *calObject) expandable() error {
 	s := o.set
-	if s.rule != nil && s.rule.count > 0 {
+	if s.rule != nil && s.rule.count > maxSpanCount {
 		newRuleIter(s.rule, s.mt.start, o.work).seek(maxWall + 1)
 	}
 	if o.work.err != nil {
@@ -98,14 +99,11 @@ func (o *calObject) expandable() error {
 	if o.work.left >= 0 {
 		return nil
 	}
-	line, text := 0, ""
-	if m := o.master; m != nil {
-		if p := m.prop("RRULE"); p != nil {
-			line, text = p.Line, ruleText(p.Value)
-		}
+	if p := o.master.prop("RRULE"); p != nil { // only the master's rule spends work
+		return dataError(p.Line, "RRULE %s: its instances cannot be computed within the server's limit of %d steps; "+
+			"a smaller COUNT, an UNTIL or a coarser FREQ would do", ruleText(p.Value), validateWork)
 	}
-	return dataError(line, "RRULE %s cannot be expanded within the server's limits (%d steps): "+
-		"give it fewer instances (COUNT, UNTIL) or a coarser FREQ", text, validateWork)
+	return dataError(0, "the recurrence cannot be computed within the server's limit of %d steps", validateWork)
 }
 
 // ruleText shortens a rule for a message.
