@@ -274,10 +274,12 @@ func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *
 		panic(http.ErrAbortHandler)
 	}
 	if pr.cal != nil && pr.cal.truncated {
-		// RFC 4791 7.8 names this postcondition for calendar-query, and
-		// clients already meet it on sync-collection and addressbook-query:
-		// they keep the answers and ignore the response for the collection,
-		// where a 403 max-instances would fail the whole query.
+		// RFC 4791 7.8 names DAV:number-of-matches-within-limits as the
+		// postcondition of calendar-query, and truncated sync-collection
+		// and addressbook-query answers carry it here already. A client
+		// that does not know it sees one more response, for the collection
+		// and not 200, and keeps the instances it got; a 403
+		// CALDAV:max-instances would lose the whole answer.
 		ms.statusResponse(h.hrefs.collection(c.Kind, q.user, c.Name), http.StatusInsufficientStorage, "<D:number-of-matches-within-limits/>")
 	}
 	_ = ms.close()
