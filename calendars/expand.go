@@ -4,6 +4,8 @@ package calendars
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -16,16 +18,19 @@ import (
 // EXDATE are removed; overrides keep their own properties. VTIMEZONEs are
 // dropped. A non-recurring object is returned whole with its date-times
 // converted to UTC. floating is the zone of floating times (nil: UTC).
-func Expand(data []byte, start, end time.Time, floating *time.Location) ([]byte, error) {
-	o, err := loadObject(data)
+// truncated reports that the answer holds only the first instances: the
+// window has more than maxExpand, or enumerating them ran out of work.
+// The work stops when ctx ends, with its error.
+func Expand(ctx context.Context, data []byte, start, end time.Time, floating *time.Location) (out []byte, truncated bool, err error) {
+	o, err := loadObject(ctx, data, ruleWork)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if floating == nil {
 		floating = time.UTC
 	}
 	x := &expander{o: o, f: floating}
-	out := &calComp{Name: "VCALENDAR", Props: o.root.clone().Props}
+	cal := &calComp{Name: "VCALENDAR", Props: o.root.clone().Props}
 	s := o.set
 	recurring := len(o.overrides) > 0 || (s.master != nil && (s.rule != nil || len(s.rdates) > 0))
 	if !recurring {
@@ -36,30 +41,32 @@ func Expand(data []byte, start, end time.Time, floating *time.Location) ([]byte,
 			if c == o.master && s.mt.hasStart && inRange(s.mt.start.at(floating)) && x.endInRange(s.mt) {
 				// DTEND replaces DURATION, whose days would be nominal in UTC.
 				oc := occurrence{comp: c, t: s.mt, start: s.mt.start, hasStart: true}
-				out.Children = append(out.Children, x.instance(&oc, false))
+				cal.Children = append(cal.Children, x.instance(&oc, false))
 				continue
 			}
 			cc := c.clone()
 			x.toUTC(cc)
-			out.Children = append(out.Children, cc)
+			cal.Children = append(cal.Children, cc)
 		}
-		return encodeComp(out), nil
+		return encodeComp(cal), false, nil
 	}
 	for _, c := range o.root.Children {
 		if c.Name != "VTIMEZONE" && c.Name != o.kind {
 			cc := c.clone()
 			x.toUTC(cc)
-			out.Children = append(out.Children, cc)
+			cal.Children = append(cal.Children, cc)
 		}
 	}
 	m := &matcher{o: o, f: floating}
+	// Instances are built only as they are written; until then a rule
+	// instance is its start, anything else a copy of its occurrence.
 	type inst struct {
-		start time.Time
-		rid   time.Time
-		comp  *calComp
+		start, rid int64 // Unix seconds
+		wall       int64 // of a rule instance
+		oc         *occurrence
 	}
 	var insts []inst
-	s.eachOccurrence(floating, start, end, func(oc *occurrence) bool {
+	complete, _ := s.eachOccurrence(floating, start, end, func(oc *occurrence) bool {
 		if !m.overlaps(oc, start, end) {
 			return true
 		}
@@ -67,31 +74,63 @@ func Expand(data []byte, start, end time.Time, floating *time.Location) ([]byte,
 		if oc.hasStart {
 			st = oc.start.at(floating)
 		}
-		if !inRange(st) || !inRange(oc.rid.at(floating)) {
+		rid := oc.rid.at(floating)
+		if !inRange(st) || !inRange(rid) {
 			return true // not representable as a DATE-TIME
 		}
 		if e, ok := oc.endAt(floating); ok && !inRange(e) {
 			return true
 		}
-		insts = append(insts, inst{start: st, rid: oc.rid.at(floating), comp: x.instance(oc, true)})
-		return len(insts) < maxExpand
-	})
-	sort.SliceStable(insts, func(i, j int) bool {
-		if !insts[i].start.Equal(insts[j].start) {
-			return insts[i].start.Before(insts[j].start)
+		if len(insts) == maxExpand {
+			truncated = true
+			return false
 		}
-		return insts[i].rid.Before(insts[j].rid)
+		in := inst{start: st.Unix(), rid: rid.Unix(), wall: oc.start.Wall}
+		if !oc.fromRule {
+			c := *oc
+			in.oc = &c
+		}
+		insts = append(insts, in)
+		return true
 	})
+	if o.work.err != nil {
+		return nil, false, fmt.Errorf("expanding the calendar object: %w", o.work.err)
+	}
+	sort.SliceStable(insts, func(i, j int) bool {
+		if insts[i].start != insts[j].start {
+			return insts[i].start < insts[j].start
+		}
+		return insts[i].rid < insts[j].rid
+	})
+	var b bytes.Buffer
+	writeLine(&b, "BEGIN:VCALENDAR")
+	for i := range cal.Props {
+		writeProp(&b, &cal.Props[i])
+	}
+	for _, c := range cal.Children {
+		writeComp(&b, c)
+	}
 	seen := map[int64]bool{}
-	for _, in := range insts {
-		k := in.rid.Unix()
-		if seen[k] {
+	var c calComp // reused: written at once
+	for i, in := range insts {
+		if seen[in.rid] {
 			continue
 		}
-		seen[k] = true
-		out.Children = append(out.Children, in.comp)
+		seen[in.rid] = true
+		oc := in.oc
+		if oc == nil {
+			ro := s.ruleOccurrence(in.wall)
+			oc = &ro
+		}
+		n := b.Len()
+		x.build(&c, oc, true)
+		writeComp(&b, &c)
+		if i == 0 {
+			b.Grow((b.Len() - n) * (len(insts) - 1))
+		}
 	}
-	return encodeComp(out), nil
+	writeLine(&b, "END:VCALENDAR")
+	return b.Bytes(), truncated || !complete, nil
 }
 
 func (x *expander) endInRange(t *compTiming) bool {
@@ -106,7 +145,8 @@ func inRange(t time.Time) bool {
 	return y >= 1 && y <= 9999
 }
 
-// maxExpand caps the instances one Expand returns.
+// maxExpand caps the instances one Expand returns, and the busy periods of
+// one object.
 const maxExpand = 20000
 
 func encodeComp(c *calComp) []byte {
@@ -139,23 +179,34 @@ func (x *expander) instantProp(name string, t time.Time, date bool) calProp {
 // instance builds the component of one occurrence (with a RECURRENCE-ID
 // when withRID).
 func (x *expander) instance(oc *occurrence, withRID bool) *calComp {
+	c := &calComp{}
+	x.build(c, oc, withRID)
+	return c
+}
+
+// build makes c the component of one occurrence (with a RECURRENCE-ID when
+// withRID), reusing c's property slice.
+func (x *expander) build(c *calComp, oc *occurrence, withRID bool) {
 	if oc.override {
-		c := oc.comp.clone()
+		*c = *oc.comp.clone()
 		x.toUTC(c)
 		if c.prop("DTSTART") == nil && oc.hasStart {
 			c.Props = append([]calProp{x.value("DTSTART", oc.start)}, c.Props...)
 		}
 		x.fixDuration(c, oc)
-		return c
+		return
 	}
 	tp := x.template(oc.comp, oc.t)
-	c := tp.c.clone()
+	// The template is only read: the instance shares its children and
+	// property values, and gets properties of its own.
+	*c = calComp{Name: tp.c.Name, Line: tp.c.Line, Children: tp.c.Children, Props: c.Props[:0]}
 	t := oc.t
 	endName := "DTEND"
 	if c.Name == VTODO {
 		endName = "DUE"
 	}
-	ins := []calProp{x.value("DTSTART", oc.start)}
+	var buf [3]calProp
+	ins := append(buf[:0], x.value("DTSTART", oc.start))
 	if withRID {
 		ins = append(ins, x.value("RECURRENCE-ID", oc.rid))
 	}
@@ -167,12 +218,10 @@ func (x *expander) instance(oc *occurrence, withRID bool) *calComp {
 			ins = append(ins, x.instantProp(endName, e, date))
 		}
 	}
-	props := make([]calProp, 0, len(c.Props)+len(ins))
-	props = append(props, c.Props[:tp.at]...)
+	props := append(c.Props, tp.c.Props[:tp.at]...)
 	props = append(props, ins...)
-	c.Props = append(props, c.Props[tp.at:]...)
+	c.Props = append(props, tp.c.Props[tp.at:]...)
 	x.fixDuration(c, oc)
-	return c
 }
 
 // fixDuration rewrites a DURATION whose days are nominal in the instance's
@@ -315,8 +364,8 @@ func (x *expander) toUTC(c *calComp) {
 // the overridden components that impact [start, end) (RFC 4791 9.6.6):
 // those whose new or original time overlaps the range. Everything else
 // (VTIMEZONEs included) is kept byte for byte.
-func LimitRecurrenceSet(data []byte, start, end time.Time, floating *time.Location) ([]byte, error) {
-	o, err := loadObject(data)
+func LimitRecurrenceSet(ctx context.Context, data []byte, start, end time.Time, floating *time.Location) ([]byte, error) {
+	o, err := loadObject(ctx, data, ruleWork)
 	if err != nil {
 		return nil, err
 	}

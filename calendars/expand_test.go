@@ -77,7 +77,7 @@ func TestExpand(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		out, err := Expand(tt.data, tcUTC(tt.start), tcUTC(tt.end), nil)
+		out, _, err := Expand(bg, tt.data, tcUTC(tt.start), tcUTC(tt.end), nil)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -92,7 +92,7 @@ func TestExpand(t *testing.T) {
 	dst := tcCal(tcJoin(
 		tcEvent("DTSTART;TZID=Europe/Berlin:20260328T090000", "DURATION:P1DT1H", "RRULE:FREQ=DAILY;COUNT=2"),
 		tcEvent("RECURRENCE-ID;TZID=Europe/Berlin:20260329T090000", "DTSTART;TZID=Europe/Berlin:20260328T120000", "DURATION:P1D"))...)
-	out, err := Expand(dst, tcUTC("20260301T000000Z"), tcUTC("20260401T000000Z"), nil)
+	out, _, err := Expand(bg, dst, tcUTC("20260301T000000Z"), tcUTC("20260401T000000Z"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,13 +100,13 @@ func TestExpand(t *testing.T) {
 		t.Errorf("DURATION across the change of clocks: %s\n%s", got, out)
 	}
 	todo := tcCal("BEGIN:VTODO", "UID:t", "DTSTART;TZID=Europe/Berlin:20260328T090000", "DURATION:P1D", "RRULE:FREQ=DAILY;COUNT=2", "END:VTODO")
-	out, err = Expand(todo, tcUTC("20260301T000000Z"), tcUTC("20260401T000000Z"), nil)
+	out, _, err = Expand(bg, todo, tcUTC("20260301T000000Z"), tcUTC("20260401T000000Z"), nil)
 	if err != nil || strings.Count(string(out), "DURATION:PT82800S") != 1 || strings.Count(string(out), "DURATION:PT86400S") != 1 {
 		t.Errorf("VTODO DURATION across the change of clocks (%v):\n%s", err, out)
 	}
 
 	// Properties of the master and of the override are kept.
-	out, err = Expand(weekly, tcUTC("20260301T000000Z"), tcUTC("20260320T000000Z"), nil)
+	out, _, err = Expand(bg, weekly, tcUTC("20260301T000000Z"), tcUTC("20260320T000000Z"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestExpand(t *testing.T) {
 	// Floating times are converted with the floating zone.
 	tokyo := tcCal(tcEvent("DTSTART:20260105T090000", "DTEND:20260105T100000", "RRULE:FREQ=DAILY;COUNT=2")...)
 	loc := mustZone(t, "Asia/Tokyo")
-	out, err = Expand(tokyo, tcUTC("20260101T000000Z"), tcUTC("20260201T000000Z"), loc)
+	out, _, err = Expand(bg, tokyo, tcUTC("20260101T000000Z"), tcUTC("20260201T000000Z"), loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestLimitRecurrenceSet(t *testing.T) {
 		tcEvent("RECURRENCE-ID;TZID=Europe/Berlin:20260302T090000", "DTSTART;TZID=Europe/Berlin:20260601T090000", "DURATION:PT1H", "SUMMARY:moved out"),
 		tcEvent("RECURRENCE-ID;TZID=Europe/Berlin:20260801T090000", "DTSTART;TZID=Europe/Berlin:20260801T100000", "DURATION:PT1H", "SUMMARY:elsewhere"),
 	)...)
-	out, err := LimitRecurrenceSet(data, tcUTC("20260301T000000Z"), tcUTC("20260303T000000Z"), nil)
+	out, err := LimitRecurrenceSet(bg, data, tcUTC("20260301T000000Z"), tcUTC("20260303T000000Z"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestLimitRecurrenceSet(t *testing.T) {
 		t.Errorf("not byte for byte:\n%s", s)
 	}
 	single := tcCal(tcEvent("DTSTART:20260105T090000Z")...)
-	if out, _ := LimitRecurrenceSet(single, tcUTC("20300101T000000Z"), tcUTC("20300102T000000Z"), nil); string(out) != string(single) {
+	if out, _ := LimitRecurrenceSet(bg, single, tcUTC("20300101T000000Z"), tcUTC("20300102T000000Z"), nil); string(out) != string(single) {
 		t.Errorf("non-recurring object changed")
 	}
 }

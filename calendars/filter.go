@@ -3,6 +3,7 @@ package calendars
 // calendar-query filters (RFC 4791 9.7) and time-range rules (9.9).
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -117,12 +118,13 @@ func (f *CompFilter) Window() (component string, start, end time.Time, ok bool) 
 // Match reports whether the object passes the calendar-query filter (root
 // comp-filter VCALENDAR; RFC 4791 9.7), evaluating time-ranges (9.9) on
 // every occurrence of the recurrence set. floating is the time zone of
-// floating times and dates (nil: UTC).
-func Match(data []byte, f *CompFilter, floating *time.Location) (bool, error) {
+// floating times and dates (nil: UTC). The work stops when ctx ends, with
+// its error.
+func Match(ctx context.Context, data []byte, f *CompFilter, floating *time.Location) (bool, error) {
 	if err := f.Check(); err != nil {
 		return false, err
 	}
-	o, err := loadObject(data)
+	o, err := loadObject(ctx, data, ruleWork)
 	if err != nil {
 		return false, err
 	}
@@ -130,7 +132,11 @@ func Match(data []byte, f *CompFilter, floating *time.Location) (bool, error) {
 		floating = time.UTC
 	}
 	m := &matcher{o: o, f: floating}
-	return m.matchRoot(f), nil
+	ok := m.matchRoot(f)
+	if o.work.err != nil {
+		return false, fmt.Errorf("matching the calendar object: %w", o.work.err)
+	}
+	return ok, nil
 }
 
 type matcher struct {
@@ -189,7 +195,7 @@ func (m *matcher) matchTop(f *CompFilter) bool {
 		from, to = m.alarmWindow(f)
 	}
 	found := false
-	complete := o.set.eachOccurrence(m.f, from, to, func(oc *occurrence) bool {
+	complete, _ := o.set.eachOccurrence(m.f, from, to, func(oc *occurrence) bool {
 		if f.TimeRange != nil && !m.overlaps(oc, f.TimeRange.Start, f.TimeRange.End) {
 			return true
 		}

@@ -96,7 +96,7 @@ func TestMatchTimeRange(t *testing.T) {
 		{"journal without DTSTART", journal("SUMMARY:x"), VJOURNAL, "19000101T000000Z", "", false},
 	}
 	for _, tt := range tests {
-		got, err := Match(tt.data, tcTR(tt.comp, tt.start, tt.end), nil)
+		got, err := Match(bg, tt.data, tcTR(tt.comp, tt.start, tt.end), nil)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -111,10 +111,10 @@ func TestMatchFloatingZone(t *testing.T) {
 	data := tcCal(tcEvent("DTSTART:20260105T090000", "DURATION:PT1H")...)
 	tokyo, _ := time.LoadLocation("Asia/Tokyo")
 	f := tcTR(VEVENT, "20260105T000000Z", "20260105T003000Z") // 09:00–09:30 in Tokyo
-	if ok, _ := Match(data, f, tokyo); !ok {
+	if ok, _ := Match(bg, data, f, tokyo); !ok {
 		t.Error("floating time in Tokyo does not match")
 	}
-	if ok, _ := Match(data, f, nil); ok {
+	if ok, _ := Match(bg, data, f, nil); ok {
 		t.Error("floating time in UTC matches")
 	}
 }
@@ -186,7 +186,7 @@ func TestMatchFilters(t *testing.T) {
 		{"VTIMEZONE with time-range", tcQuery(CompFilter{Name: "VTIMEZONE", TimeRange: tr("20260105T000000Z", "20260106T000000Z")}), false},
 	}
 	for _, tt := range tests {
-		got, err := Match(data, tt.f, nil)
+		got, err := Match(bg, data, tt.f, nil)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -216,7 +216,7 @@ func TestMatchRecurringAlarmAndOverrideProps(t *testing.T) {
 			Props: []PropFilter{{Name: "SUMMARY", TextMatch: &TextMatch{Text: "standup"}}}}), false},
 	}
 	for _, tt := range tests {
-		got, err := Match(data, tt.f, nil)
+		got, err := Match(bg, data, tt.f, nil)
 		if err != nil || got != tt.want {
 			t.Errorf("%s: Match = %v, %v; want %v", tt.name, got, err, tt.want)
 		}
@@ -250,7 +250,7 @@ func TestCheckAndWindow(t *testing.T) {
 			t.Errorf("%s: Check = %v, want %v", tt.name, err, tt.want)
 		}
 		if tt.want != nil {
-			if _, err := Match(tcCal(tcEvent()...), tt.f, nil); !errors.Is(err, tt.want) {
+			if _, err := Match(bg, tcCal(tcEvent()...), tt.f, nil); !errors.Is(err, tt.want) {
 				t.Errorf("%s: Match error %v", tt.name, err)
 			}
 		}
@@ -308,7 +308,7 @@ func BenchmarkMatchTimeRange(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		n = 0
 		for _, o := range objs {
-			ok, err := Match(o, f, nil)
+			ok, err := Match(bg, o, f, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

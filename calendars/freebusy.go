@@ -4,6 +4,8 @@ package calendars
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -14,9 +16,13 @@ import (
 // and STATUS:CANCELLED are free, STATUS:TENTATIVE is BUSY-TENTATIVE and
 // anything else BUSY. Instances without duration are free. Dates and
 // floating times are taken in floating (nil: UTC). Periods are clipped to
-// the range and sorted by start.
-func BusyPeriods(data []byte, start, end time.Time, floating *time.Location) ([]Period, error) {
-	o, err := loadObject(data)
+// the range and sorted by start. When the instances are too many to list
+// (more than maxExpand periods, or more work than the budget), the time
+// from where the list stops to the end of the range is busy: a spurious
+// busy time costs less than a double booking. The work stops when ctx
+// ends, with its error.
+func BusyPeriods(ctx context.Context, data []byte, start, end time.Time, floating *time.Location) ([]Period, error) {
+	o, err := loadObject(ctx, data, ruleWork)
 	if err != nil {
 		return nil, err
 	}
@@ -28,20 +34,14 @@ func BusyPeriods(data []byte, start, end time.Time, floating *time.Location) ([]
 	}
 	m := &matcher{o: o, f: floating}
 	var out []Period
-	o.set.eachOccurrence(floating, start, end, func(oc *occurrence) bool {
+	var cut time.Time // the list is cut: busy from here on
+	complete, ruleCut := o.set.eachOccurrence(floating, start, end, func(oc *occurrence) bool {
 		if !oc.hasStart || !m.overlaps(oc, start, end) {
 			return true
 		}
-		c := oc.comp
-		if strings.EqualFold(strings.TrimSpace(c.text("TRANSP")), "TRANSPARENT") {
+		typ, busy := busyType(oc.comp)
+		if !busy {
 			return true
-		}
-		typ := "BUSY"
-		switch strings.ToUpper(strings.TrimSpace(c.text("STATUS"))) {
-		case "CANCELLED":
-			return true
-		case "TENTATIVE":
-			typ = "BUSY-TENTATIVE"
 		}
 		s := oc.start.at(floating)
 		e, ok := oc.endAt(floating)
@@ -54,13 +54,67 @@ func BusyPeriods(data []byte, start, end time.Time, floating *time.Location) ([]
 		if !end.IsZero() && e.After(end) {
 			e = end
 		}
-		if e.After(s) {
-			out = append(out, Period{Start: s.UTC(), End: e.UTC(), Type: typ})
+		if !e.After(s) || (!cut.IsZero() && !s.Before(cut)) {
+			return true
 		}
-		return len(out) < maxExpand
+		// Rule instances come in order: one that touches the last period
+		// extends it, so a dense rule holds little memory.
+		if n := len(out); n > 0 && out[n-1].Type == typ && !s.After(out[n-1].End) && !s.Before(out[n-1].Start) {
+			if e.After(out[n-1].End) {
+				out[n-1].End = e.UTC()
+			}
+			return true
+		}
+		if len(out) == maxExpand {
+			// Later instances are still visited: RDATEs and overrides may
+			// come before the cut.
+			cut = s
+			return true
+		}
+		out = append(out, Period{Start: s.UTC(), End: e.UTC(), Type: typ})
+		return true
 	})
+	if o.work.err != nil {
+		return nil, fmt.Errorf("computing busy time: %w", o.work.err)
+	}
+	tail := "" // the type of the busy time from cut on
+	if !cut.IsZero() {
+		tail = "BUSY" // any instance may follow
+	}
+	if typ, busy := busyType(o.master); !complete && busy && (cut.IsZero() || ruleCut.Before(cut)) {
+		cut = ruleCut
+		if tail == "" {
+			tail = typ
+		}
+	}
+	if tail != "" {
+		if !start.IsZero() && cut.Before(start) {
+			cut = start
+		}
+		if !end.IsZero() && cut.Before(end) {
+			out = append(out, Period{Start: cut.UTC(), End: end.UTC(), Type: tail})
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out, nil
+}
+
+// busyType returns the free-busy type of a component, false when it is
+// free.
+func busyType(c *calComp) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	if strings.EqualFold(strings.TrimSpace(c.text("TRANSP")), "TRANSPARENT") {
+		return "", false
+	}
+	switch strings.ToUpper(strings.TrimSpace(c.text("STATUS"))) {
+	case "CANCELLED":
+		return "", false
+	case "TENTATIVE":
+		return "BUSY-TENTATIVE", true
+	}
+	return "BUSY", true
 }
 
 // FreeBusy builds the VCALENDAR/VFREEBUSY answer of a free-busy-query:

@@ -38,7 +38,7 @@ func TestBusyPeriods(t *testing.T) {
 		{"todo is ignored", tcCal("BEGIN:VTODO", "UID:t", "DTSTART:20260105T090000Z", "DUE:20260105T100000Z", "END:VTODO"), ""},
 	}
 	for _, tt := range tests {
-		ps, err := BusyPeriods(tt.data, a, b, nil)
+		ps, err := BusyPeriods(bg, tt.data, a, b, nil)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -48,7 +48,7 @@ func TestBusyPeriods(t *testing.T) {
 		}
 	}
 	// All-day events follow the floating zone.
-	ps, err := BusyPeriods(tcCal(tcEvent("DTSTART;VALUE=DATE:20260106")...), a, b, mustZone(t, "Europe/Berlin"))
+	ps, err := BusyPeriods(bg, tcCal(tcEvent("DTSTART;VALUE=DATE:20260106")...), a, b, mustZone(t, "Europe/Berlin"))
 	if err != nil || f(ps) != "20260105T230000Z/20260106T230000Z BUSY" {
 		t.Errorf("all-day in Berlin: %s %v", f(ps), err)
 	}

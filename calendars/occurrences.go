@@ -5,15 +5,18 @@ package calendars
 // enumeration of a recurrence set (DTSTART, RRULE, RDATE, EXDATE and
 // overriding components).
 //
-// Every loop is bounded: by year 9999, by a work budget per rule and by a
-// cap on the number of instances visited. Callers learn when a bound cut
-// the enumeration short and then answer conservatively.
+// Every loop is bounded: by year 9999, by a work budget per object that
+// also ends with the request, and by a cap on the number of instances
+// visited. Callers learn when a bound cut the enumeration short and then
+// answer conservatively.
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,10 +65,11 @@ func ianaZone(name string) *time.Location {
 type zoneResolver struct {
 	vtz  map[string]*calComp
 	locs map[string]*time.Location
+	w    *work // for the rules of VTIMEZONEs
 }
 
-func newZoneResolver(root *calComp) *zoneResolver {
-	z := &zoneResolver{}
+func newZoneResolver(root *calComp, w *work) *zoneResolver {
+	z := &zoneResolver{w: w}
 	for _, c := range root.Children {
 		if c.Name != "VTIMEZONE" {
 			continue
@@ -91,7 +95,7 @@ func (z *zoneResolver) resolve(tzid string) (*time.Location, error) {
 	if loc == nil {
 		if vt := z.vtz[tzid]; vt != nil {
 			var err error
-			loc, err = customZone(tzid, vt)
+			loc, err = customZone(tzid, vt, z.w)
 			if err != nil {
 				return nil, err
 			}
@@ -117,7 +121,7 @@ func (z *zoneResolver) resolve(tzid string) (*time.Location, error) {
 // customZone builds a *time.Location from a VTIMEZONE definition by
 // computing its transitions (STANDARD/DAYLIGHT onsets from DTSTART, RRULE
 // and RDATE, up to 2200) and loading them as TZif data.
-func customZone(tzid string, vt *calComp) (*time.Location, error) {
+func customZone(tzid string, vt *calComp, w *work) (*time.Location, error) {
 	var key strings.Builder
 	key.WriteString(tzid)
 	for _, ch := range vt.Children {
@@ -133,7 +137,7 @@ func customZone(tzid string, vt *calComp) (*time.Location, error) {
 	if ok {
 		return loc, nil
 	}
-	loc, err := buildCustomZone(tzid, vt)
+	loc, err := buildCustomZone(tzid, vt, w)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +162,7 @@ var (
 	zoneFrom    = daysFromCivil(1850, 1, 1) * 86400
 )
 
-func buildCustomZone(tzid string, vt *calComp) (*time.Location, error) {
+func buildCustomZone(tzid string, vt *calComp, w *work) (*time.Location, error) {
 	var trans []zoneTransition
 	for _, ob := range vt.Children {
 		if ob.Name != "STANDARD" && ob.Name != "DAYLIGHT" {
@@ -193,19 +197,25 @@ func buildCustomZone(tzid string, vt *calComp) (*time.Location, error) {
 				if err != nil {
 					return nil, dataError(p.Line, "VTIMEZONE %s: RRULE: %v", tzid, err)
 				}
-				it := newRuleIter(r, dtValue{Wall: onsetWall, Loc: time.FixedZone("", from)})
+				it := newRuleIter(r, dtValue{Wall: onsetWall, Loc: time.FixedZone("", from)}, w)
 				if onsetWall < zoneFrom {
 					it.seek(zoneFrom)
 				}
 				for n < 2000 {
-					w, ok := it.next()
-					if !ok || w > zoneHorizon {
+					t, ok := it.next()
+					if !ok || t > zoneHorizon {
 						break
 					}
-					if w != onsetWall {
-						add(w)
+					if t != onsetWall {
+						add(t)
 						n++
 					}
+				}
+				if it.Exhausts {
+					if w.err != nil {
+						return nil, w.err
+					}
+					return nil, dataError(p.Line, "VTIMEZONE %s: RRULE %s cannot be expanded within the server's limits", tzid, ruleText(p.Value))
 				}
 			case "RDATE":
 				for _, s := range strings.Split(p.Value, ",") {
@@ -368,12 +378,16 @@ const (
 	freqYearly
 )
 
+var freqNames = [...]string{"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+
 type weekdayNum struct {
 	n  int // 0: every such weekday
 	wd int // 0 = Sunday
 }
 
-// recurRule is a parsed RECUR value.
+// recurRule is a parsed RECUR value. Every BY list is sorted and without
+// repeats, so its length is bounded by the range of its values whatever
+// the size of the text.
 type recurRule struct {
 	freq       int
 	interval   int64
@@ -400,9 +414,26 @@ func smallInt(s string) (int64, bool) {
 	return digits(s)
 }
 
+// eachItem calls fn for every comma-separated item of s, without building
+// a slice of them.
+func eachItem(s string, fn func(string) error) error {
+	for {
+		item, rest, more := strings.Cut(s, ",")
+		if err := fn(item); err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		s = rest
+	}
+}
+
+// intList parses a BY list of integers in [lo, hi] (and their negatives
+// when signed), sorted and without repeats.
 func intList(s string, lo, hi int, signed bool) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
+	seen := make([]bool, 2*hi+1) // index v+hi
+	err := eachItem(s, func(f string) error {
 		neg := false
 		if signed && f != "" && (f[0] == '+' || f[0] == '-') {
 			neg = f[0] == '-'
@@ -410,26 +441,69 @@ func intList(s string, lo, hi int, signed bool) ([]int, error) {
 		}
 		n, ok := smallInt(f)
 		if !ok || n < int64(lo) || n > int64(hi) || (signed && n == 0) {
-			return nil, fmt.Errorf("bad value %q", f)
+			return fmt.Errorf("bad value %q", f)
 		}
 		v := int(n)
 		if neg {
 			v = -v
 		}
-		out = append(out, v)
+		seen[v+hi] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	sort.Ints(out)
-	return dedupInts(out), nil
-}
-
-func dedupInts(a []int) []int {
-	out := a[:0]
-	for i, v := range a {
-		if i == 0 || v != a[i-1] {
-			out = append(out, v)
+	var out []int
+	for i, ok := range seen {
+		if ok {
+			out = append(out, i-hi)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// dayList parses a BYDAY list, without repeats, in a fixed order.
+func dayList(s string) ([]weekdayNum, error) {
+	var seen [7][107]bool // [weekday][n+53]
+	err := eachItem(s, func(f string) error {
+		if len(f) < 2 {
+			return fmt.Errorf("bad BYDAY %q", f)
+		}
+		wd, ok := weekdayNames[f[len(f)-2:]]
+		if !ok {
+			return fmt.Errorf("bad BYDAY %q", f)
+		}
+		n := 0
+		if num := f[:len(f)-2]; num != "" {
+			neg := false
+			if num[0] == '+' || num[0] == '-' {
+				neg = num[0] == '-'
+				num = num[1:]
+			}
+			v, ok := smallInt(num)
+			if !ok || v < 1 || v > 53 {
+				return fmt.Errorf("bad BYDAY %q", f)
+			}
+			n = int(v)
+			if neg {
+				n = -n
+			}
+		}
+		seen[wd][n+53] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []weekdayNum
+	for wd := range seen {
+		for i, ok := range seen[wd] {
+			if ok {
+				out = append(out, weekdayNum{n: i - 53, wd: wd})
+			}
+		}
+	}
+	return out, nil
 }
 
 // parseRRule parses a RECUR value. UNTIL is kept as written (UTC, floating
@@ -448,22 +522,13 @@ func parseRRule(s string) (*recurRule, error) {
 		var err error
 		switch name {
 		case "FREQ":
-			switch val {
-			case "SECONDLY":
-				r.freq = freqSecondly
-			case "MINUTELY":
-				r.freq = freqMinutely
-			case "HOURLY":
-				r.freq = freqHourly
-			case "DAILY":
-				r.freq = freqDaily
-			case "WEEKLY":
-				r.freq = freqWeekly
-			case "MONTHLY":
-				r.freq = freqMonthly
-			case "YEARLY":
-				r.freq = freqYearly
-			default:
+			r.freq = -1
+			for i, n := range freqNames {
+				if val == n {
+					r.freq = i
+				}
+			}
+			if r.freq < 0 {
 				return nil, fmt.Errorf("unknown FREQ %q", val)
 			}
 		case "INTERVAL":
@@ -501,33 +566,7 @@ func parseRRule(s string) (*recurRule, error) {
 		case "BYSETPOS":
 			r.bySetPos, err = intList(val, 1, 366, true)
 		case "BYDAY":
-			r.byDay = nil
-			for _, f := range strings.Split(val, ",") {
-				if len(f) < 2 {
-					return nil, fmt.Errorf("bad BYDAY %q", f)
-				}
-				wd, ok := weekdayNames[f[len(f)-2:]]
-				if !ok {
-					return nil, fmt.Errorf("bad BYDAY %q", f)
-				}
-				n := 0
-				if num := f[:len(f)-2]; num != "" {
-					neg := false
-					if num[0] == '+' || num[0] == '-' {
-						neg = num[0] == '-'
-						num = num[1:]
-					}
-					v, ok := smallInt(num)
-					if !ok || v < 1 || v > 53 {
-						return nil, fmt.Errorf("bad BYDAY %q", f)
-					}
-					n = int(v)
-					if neg {
-						n = -n
-					}
-				}
-				r.byDay = append(r.byDay, weekdayNum{n: n, wd: wd})
-			}
+			r.byDay, err = dayList(val)
 		case "WKST":
 			wd, ok := weekdayNames[val]
 			if !ok {
@@ -552,44 +591,111 @@ func (r *recurRule) bounded() bool { return r.count > 0 || r.until != nil }
 
 var maxWall = daysFromCivil(10000, 1, 1)*86400 - 1
 
-const ruleBudget = 300000 // units of work (periods and days examined) per iterator
+// ---- work budget ----
+
+// ruleWork is the work one operation may spend on one object, in units:
+// a period, a day, a month skipped or an instance of a rule examined. A
+// unit costs some tens of nanoseconds, so the budget holds an object to
+// about a tenth of a second; yet a rule that never matches can be scanned
+// month by month (day by day where its months pass) up to year 9999.
+const ruleWork = 4_000_000
+
+// validateWork is what a PUT may spend. It is half of what a query may
+// spend, so that a COUNT rule found to end within it at PUT leaves a query
+// the other half for the instances of its window.
+const validateWork = ruleWork / 2
+
+// workCheck is how often, in units, the request's context is looked at.
+const workCheck = 1 << 12
+
+// work is the budget of one operation on one object, tied to the request:
+// it runs out when the units are spent or when the client has gone.
+type work struct {
+	ctx   context.Context
+	left  int64
+	check int64 // the context is looked at when left falls below check
+	err   error // the context's error, once seen
+}
+
+func newWork(ctx context.Context, units int64) *work {
+	return &work{ctx: ctx, left: units, check: units - workCheck}
+}
+
+// spend takes n units; false when the budget or the request has ended.
+func (w *work) spend(n int64) bool {
+	w.left -= n
+	if w.left < 0 {
+		return false
+	}
+	if w.left < w.check {
+		w.check = w.left - workCheck
+		if w.err = w.ctx.Err(); w.err != nil {
+			w.left = -1
+			return false
+		}
+	}
+	return true
+}
+
+// ---- rule iterator ----
 
 // ruleIter enumerates the instances (as wall seconds) of a rule anchored
 // at DTSTART that come after DTSTART, in increasing order.
+//
+// A period (a year of FREQ=YEARLY, an hour of FREQ=HOURLY, …) is held as
+// its bases (the days that pass the day rules, or the start of its hour,
+// minute or second) and a table of time offsets (BYHOUR × BYMINUTE ×
+// BYSECOND): instance i is bases[i/perBase] + offset(i%perBase). Nothing
+// larger than the days of one period is ever stored, however many
+// instances the BY lists multiply to, and BYSETPOS picks its positions by
+// index. Every unit of work is taken from the budget.
 type ruleIter struct {
-	r      *recurRule
-	freq   int
-	start  int64
-	zone   *time.Location // DTSTART's zone, nil when floating or DATE
-	uMode  int            // 0: no UNTIL, 1: compare instants, 2: compare walls
-	uInst  int64
-	uWall  int64
-	budget int
+	r     *recurRule
+	freq  int
+	start int64
+	zone  *time.Location // DTSTART's zone, nil when floating or DATE
+	uMode int            // 0: no UNTIL, 1: compare instants, 2: compare walls
+	uInst int64
+	uWall int64
+	w     *work
 
-	hours, minutes, seconds []int // expansions
+	hours, minutes, seconds []int64 // time offsets (seconds) within a base
+	perBase                 int64
 	hourLimit               uint32
 	minuteLimit             uint64
 	secondLimit             uint64
 	monthMask               uint16
 	mdPos, mdNeg            uint32
 	hasMD                   bool
-	byDay                   []weekdayNum
+	ydPos, ydNeg            [6]uint64 // BYYEARDAY, bits 1..366
+	hasYD                   bool
+	wnPos, wnNeg            uint64 // BYWEEKNO, bits 1..53
+	hasWN                   bool
+	wdAny                   [7]bool   // BYDAY: every such weekday
+	wdPos, wdNeg            [7]uint64 // BYDAY: nth and nth-last, bits 1..53
+	hasWD                   bool
 	ordScope                int // 0: none, 1: month, 2: year
 
 	y0, mi0, week0, day0, base, unit int64
 
-	k        int64
-	emitted  int64
-	buf      []int64
-	bi       int
-	done     bool
-	Exhausts bool // the work budget ran out
+	k       int64 // next period
+	emitted int64
+	bases   []int64
+	sel     []int64 // with BYSETPOS: the period's selected instances
+	selN    int64   // the period size selIdx was computed for
+	selIdx  []int64
+	n, i    int64 // instances in the period; the next one
+	lower   int64 // instances before it are skipped (seek)
+	done    bool
+	// Exhausts reports that the work budget ran out.
+	Exhausts bool
 }
 
-func newRuleIter(r *recurRule, dtstart dtValue) *ruleIter {
+func newRuleIter(r *recurRule, dtstart dtValue, w *work) *ruleIter {
 	// RFC 5545 3.3.10: DTSTART always counts as the first occurrence; the
 	// iterator yields the instances after it.
-	it := &ruleIter{r: r, freq: r.freq, start: dtstart.Wall, budget: ruleBudget, emitted: 1}
+	it := &ruleIter{r: r, freq: r.freq, start: dtstart.Wall, w: w, emitted: 1, selN: -1}
+	it.lower = it.start + 1
 	if !dtstart.floating() {
 		it.zone = dtstart.Loc
 	}
@@ -641,7 +747,22 @@ func newRuleIter(r *recurRule, dtstart dtValue) *ruleIter {
 			it.mdNeg |= 1 << uint(-v)
 		}
 	}
-	it.byDay = byDay
+	for _, v := range r.byYearDay {
+		it.hasYD = true
+		if v > 0 {
+			it.ydPos[v/64] |= 1 << uint(v%64)
+		} else {
+			it.ydNeg[-v/64] |= 1 << uint(-v%64)
+		}
+	}
+	for _, v := range r.byWeekNo {
+		it.hasWN = true
+		if v > 0 {
+			it.wnPos |= 1 << uint(v)
+		} else {
+			it.wnNeg |= 1 << uint(-v)
+		}
+	}
 	switch {
 	case it.freq == freqMonthly:
 		it.ordScope = 1
@@ -649,6 +770,17 @@ func newRuleIter(r *recurRule, dtstart dtValue) *ruleIter {
 		it.ordScope = 1
 	case it.freq == freqYearly && len(r.byWeekNo) == 0:
 		it.ordScope = 2
+	}
+	for _, e := range byDay {
+		it.hasWD = true
+		switch {
+		case e.n == 0 || it.ordScope == 0:
+			it.wdAny[e.wd] = true
+		case e.n > 0:
+			it.wdPos[e.wd] |= 1 << uint(e.n)
+		default:
+			it.wdNeg[e.wd] |= 1 << uint(-e.n)
+		}
 	}
 	noLeap := func(a []int) []int {
 		out := make([]int, 0, len(a))
@@ -659,32 +791,54 @@ func newRuleIter(r *recurRule, dtstart dtValue) *ruleIter {
 		}
 		return out
 	}
-	it.hours, it.minutes, it.seconds = r.byHour, r.byMinute, noLeap(r.bySecond)
+	hours, minutes, seconds := r.byHour, r.byMinute, noLeap(r.bySecond)
 	if len(r.byHour) == 0 {
-		it.hours = []int{h0}
+		hours = []int{h0}
 	}
 	if len(r.byMinute) == 0 {
-		it.minutes = []int{mi0}
+		minutes = []int{mi0}
 	}
 	if len(r.bySecond) == 0 {
-		it.seconds = []int{s0}
+		seconds = []int{s0}
 	}
 	if dtstart.Date {
 		// Dates have no time of day: BYHOUR, BYMINUTE and BYSECOND would
 		// only repeat the day.
-		it.hours, it.minutes, it.seconds = []int{0}, []int{0}, []int{0}
-		return it.anchor(y, m, sday, wd0, h0, mi0)
+		hours, minutes, seconds = []int{0}, []int{0}, []int{0}
+	} else {
+		for _, v := range r.byHour {
+			it.hourLimit |= 1 << uint(v)
+		}
+		for _, v := range r.byMinute {
+			it.minuteLimit |= 1 << uint(v)
+		}
+		for _, v := range r.bySecond {
+			it.secondLimit |= 1 << uint(v)
+		}
 	}
-	for _, v := range r.byHour {
-		it.hourLimit |= 1 << uint(v)
+	// The time offsets within a base: a day's for DAILY and longer, an
+	// hour's for HOURLY, a minute's for MINUTELY.
+	zero := []int{0}
+	switch it.freq {
+	case freqHourly:
+		hours = zero
+	case freqMinutely:
+		hours, minutes = zero, zero
+	case freqSecondly:
+		hours, minutes, seconds = zero, zero, zero
 	}
-	for _, v := range r.byMinute {
-		it.minuteLimit |= 1 << uint(v)
+	scale := func(a []int, by int64) []int64 {
+		out := make([]int64, len(a))
+		for i, v := range a {
+			out[i] = int64(v) * by
+		}
+		return out
 	}
-	for _, v := range r.bySecond {
-		it.secondLimit |= 1 << uint(v)
+	it.hours, it.minutes, it.seconds = scale(hours, 3600), scale(minutes, 60), scale(seconds, 1)
+	it.perBase = int64(len(hours) * len(minutes) * len(seconds))
+	if it.perBase == 0 {
+		it.done = true // BYSECOND=60 only: no instance
 	}
-
 	return it.anchor(y, m, sday, wd0, h0, mi0)
 }
 
@@ -708,20 +862,49 @@ func (it *ruleIter) anchor(y, m, sday int64, wd0, h0, mi0 int) *ruleIter {
 	return it
 }
 
+// at returns the i-th instance of the current period.
+func (it *ruleIter) at(i int64) int64 {
+	if len(it.r.bySetPos) > 0 {
+		return it.sel[i]
+	}
+	return it.plain(i)
+}
+
+// plain returns the i-th candidate of the current period before BYSETPOS.
+func (it *ruleIter) plain(i int64) int64 {
+	ns, nm := int64(len(it.seconds)), int64(len(it.minutes))
+	j := i % it.perBase
+	return it.bases[i/it.perBase] + it.hours[j/(nm*ns)] + it.minutes[j/ns%nm] + it.seconds[j%ns]
+}
+
+// search returns the index of the period's first instance at or after
+// wall, from the next one on.
+func (it *ruleIter) search(wall int64) int64 {
+	lo, hi := it.i, it.n
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if it.at(mid) < wall {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
 // next returns the next instance, false when there is none (or the budget
 // ran out: see Exhausts).
 func (it *ruleIter) next() (int64, bool) {
 	for {
-		for it.bi < len(it.buf) {
-			w := it.buf[it.bi]
-			it.bi++
-			if w <= it.start {
-				continue // DTSTART is the first instance, counted once
-			}
+		if it.i < it.n {
+			w := it.at(it.i)
+			it.i++
 			if it.afterUntil(w) || (it.r.count > 0 && it.emitted >= it.r.count) {
-				it.done = true
-				it.buf = it.buf[:0]
-				it.bi = 0
+				it.finish()
+				return 0, false
+			}
+			if !it.w.spend(1) {
+				it.exhaust()
 				return 0, false
 			}
 			it.emitted++
@@ -734,6 +917,16 @@ func (it *ruleIter) next() (int64, bool) {
 	}
 }
 
+func (it *ruleIter) finish() {
+	it.done = true
+	it.n, it.i = 0, 0
+}
+
+func (it *ruleIter) exhaust() {
+	it.finish()
+	it.Exhausts = true
+}
+
 func (it *ruleIter) afterUntil(w int64) bool {
 	switch it.uMode {
 	case 1:
@@ -744,13 +937,19 @@ func (it *ruleIter) afterUntil(w int64) bool {
 	return false
 }
 
-// seek skips the periods that end before wall (rules without COUNT only).
+// seek skips the instances before wall. Without COUNT it jumps straight to
+// the period of wall; with COUNT every earlier instance must be counted,
+// which it does a period at a time, without visiting instances.
 func (it *ruleIter) seek(wall int64) {
-	if it.r.count > 0 || wall <= it.start {
+	if wall <= it.start || it.done {
 		return
 	}
 	if wall > maxWall {
-		wall = maxWall
+		wall = maxWall + 1
+	}
+	if it.r.count > 0 {
+		it.countTo(wall)
+		return
 	}
 	z := floorDiv(wall, 86400)
 	iv := it.r.interval
@@ -770,57 +969,120 @@ func (it *ruleIter) seek(wall int64) {
 	default:
 		k = floorDiv(wall-it.base, it.unit*iv)
 	}
+	if wall > it.lower {
+		it.lower = wall
+	}
 	if k > it.k {
 		it.k = k
-		it.buf = it.buf[:0]
-		it.bi = 0
+		it.n, it.i = 0, 0
+	} else if it.i < it.n {
+		it.i = it.search(it.lower)
 	}
+}
+
+// countTo moves a COUNT rule to its first instance at or after wall,
+// counting the instances it passes.
+func (it *ruleIter) countTo(wall int64) {
+	for !it.done {
+		if it.i >= it.n {
+			if !it.skipDay(wall) {
+				it.fill()
+			}
+			continue
+		}
+		if it.afterUntil(it.at(it.i)) {
+			it.finish()
+			return
+		}
+		j := it.search(wall)
+		if it.emitted+(j-it.i) >= it.r.count {
+			it.finish() // the rule ends before wall
+			return
+		}
+		it.emitted += j - it.i
+		it.i = j
+		if j < it.n {
+			return
+		}
+	}
+}
+
+// skipDay counts, a day at a time, the periods of a SECONDLY, MINUTELY or
+// HOURLY rule that no BYHOUR, BYMINUTE or BYSECOND thins out: from it.k to
+// the end of their day, when the day passes the day rules and the rule
+// neither ends nor reaches wall within it. false when it cannot.
+func (it *ruleIter) skipDay(wall int64) bool {
+	if it.freq >= freqDaily || it.hourLimit != 0 || (it.freq <= freqMinutely && it.minuteLimit != 0) ||
+		(it.freq == freqSecondly && it.secondLimit != 0) {
+		return false
+	}
+	unit := it.unit * it.r.interval
+	if it.k > (maxWall-it.base)/unit {
+		return false
+	}
+	t := it.base + it.k*unit
+	z := floorDiv(t, 86400)
+	end := (z + 1) * 86400
+	if t <= it.start || end > wall || end > maxWall || it.afterUntil(end-1) || !it.dayOK(z) {
+		return false
+	}
+	kEnd := ceilDiv(end-it.base, unit)
+	per := it.perBase
+	if len(it.r.bySetPos) > 0 {
+		per = int64(len(it.setPositions(per)))
+	}
+	if it.emitted+(kEnd-it.k)*per >= it.r.count {
+		return false
+	}
+	if !it.w.spend(1) {
+		it.exhaust()
+		return true
+	}
+	it.emitted += (kEnd - it.k) * per
+	it.k = kEnd
+	return true
 }
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 
-// fill computes the candidates of the next period that has any.
+// fill computes the next period that has instances at or after it.lower.
 func (it *ruleIter) fill() {
-	it.buf = it.buf[:0]
-	it.bi = 0
 	iv := it.r.interval
-	for len(it.buf) == 0 && !it.done {
-		if it.budget <= 0 {
-			it.done, it.Exhausts = true, true
+	it.n, it.i = 0, 0
+	for it.n == 0 && !it.done {
+		if !it.w.spend(1) {
+			it.exhaust()
 			return
 		}
-		it.budget--
+		it.bases = it.bases[:0]
 		k := it.k
 		switch it.freq {
 		case freqYearly:
 			if k > 10000/iv+1 {
-				it.done = true
+				it.finish()
 				return
 			}
 			y := it.y0 + k*iv
 			if y > 9999 {
-				it.done = true
+				it.finish()
 				return
 			}
 			it.k++
-			it.yearCandidates(y)
+			it.yearDays(y)
 		case freqMonthly:
 			if k > 120000/iv+1 {
-				it.done = true
+				it.finish()
 				return
 			}
 			mi := it.mi0 + k*iv
 			y := floorDiv(mi, 12)
 			m := mi - y*12 + 1
 			if y > 9999 {
-				it.done = true
+				it.finish()
 				return
 			}
 			it.k++
-			first := daysFromCivil(y, m, 1)
-			for d := int64(0); d < daysIn(y, m); d++ {
-				it.addDay(first + d)
-			}
+			it.monthDaysAdd(y, m)
 		case freqWeekly, freqDaily:
 			step := iv
 			n := int64(1)
@@ -829,92 +1091,163 @@ func (it *ruleIter) fill() {
 				step, n, ws = 7*iv, 7, it.week0
 			}
 			if k > (maxWall/86400-ws)/step+1 {
-				it.done = true
+				it.finish()
 				return
 			}
 			z := ws + k*step
 			if z*86400 > maxWall {
-				it.done = true
+				it.finish()
 				return
+			}
+			if nd := it.nextDay(z); nd >= z+n {
+				// No day of this period can pass: on to the period of nd.
+				it.k = max(k+1, floorDiv(nd-ws, step))
+				continue
 			}
 			it.k++
 			for d := int64(0); d < n; d++ {
 				it.addDay(z + d)
 			}
 		default:
-			unit := it.unit * iv
-			if k > (maxWall-it.base)/unit+1 {
-				it.done = true
-				return
-			}
-			t := it.base + k*unit
-			if t > maxWall {
-				it.done = true
-				return
-			}
-			z := floorDiv(t, 86400)
-			if !it.dayOK(z) {
-				it.k = ceilDiv((z+1)*86400-it.base, unit)
+			if !it.subDaily() {
 				continue
-			}
-			sod := t - z*86400
-			h, mi, s := sod/3600, sod/60%60, sod%60
-			if it.hourLimit != 0 && it.hourLimit&(1<<uint(h)) == 0 {
-				it.k = ceilDiv(z*86400+(h+1)*3600-it.base, unit)
-				continue
-			}
-			if it.freq <= freqMinutely && it.minuteLimit != 0 && it.minuteLimit&(1<<uint(mi)) == 0 {
-				it.k = ceilDiv(z*86400+h*3600+(mi+1)*60-it.base, unit)
-				continue
-			}
-			if it.freq == freqSecondly && it.secondLimit != 0 && it.secondLimit&(1<<uint(s)) == 0 {
-				it.k++
-				continue
-			}
-			if it.k <= k {
-				it.k = k + 1
-			}
-			switch it.freq {
-			case freqHourly:
-				for _, m := range it.minutes {
-					for _, sec := range it.seconds {
-						it.buf = append(it.buf, z*86400+h*3600+int64(m)*60+int64(sec))
-					}
-				}
-			case freqMinutely:
-				for _, sec := range it.seconds {
-					it.buf = append(it.buf, z*86400+h*3600+mi*60+int64(sec))
-				}
-			default:
-				it.buf = append(it.buf, t)
 			}
 		}
-		if len(it.r.bySetPos) > 0 && len(it.buf) > 0 {
+		if it.done {
+			return
+		}
+		it.n = int64(len(it.bases)) * it.perBase
+		if len(it.r.bySetPos) > 0 && it.n > 0 {
 			it.applySetPos()
+		}
+		if it.n > 0 && it.at(0) < it.lower {
+			it.i = it.search(it.lower)
+			if it.i == it.n {
+				it.n, it.i = 0, 0
+			}
 		}
 	}
 }
 
+// subDaily examines period it.k of a SECONDLY, MINUTELY or HOURLY rule:
+// false when it jumped over periods that the day, hour, minute or second
+// rules exclude.
+func (it *ruleIter) subDaily() bool {
+	unit := it.unit * it.r.interval
+	k := it.k
+	if k > (maxWall-it.base)/unit+1 {
+		it.finish()
+		return false
+	}
+	t := it.base + k*unit
+	if t > maxWall {
+		it.finish()
+		return false
+	}
+	jump := func(to int64) bool {
+		it.k = ceilDiv(to-it.base, unit)
+		if it.k <= k {
+			it.k = k + 1
+		}
+		return false
+	}
+	z := floorDiv(t, 86400)
+	if !it.dayOK(z) {
+		return jump(it.nextDay(z+1) * 86400)
+	}
+	sod := t - z*86400
+	h, mi, s := sod/3600, sod/60%60, sod%60
+	day := z * 86400
+	if it.hourLimit != 0 && it.hourLimit&(1<<uint(h)) == 0 {
+		if nh := bits.TrailingZeros32(it.hourLimit >> uint(h) << uint(h)); nh < 32 {
+			return jump(day + int64(nh)*3600)
+		}
+		return jump(day + 86400)
+	}
+	if it.freq <= freqMinutely && it.minuteLimit != 0 && it.minuteLimit&(1<<uint(mi)) == 0 {
+		if nm := bits.TrailingZeros64(it.minuteLimit >> uint(mi) << uint(mi)); nm < 60 {
+			return jump(day + h*3600 + int64(nm)*60)
+		}
+		return jump(day + (h+1)*3600)
+	}
+	if it.freq == freqSecondly && it.secondLimit != 0 && it.secondLimit&(1<<uint(s)) == 0 {
+		if ns := bits.TrailingZeros64(it.secondLimit >> uint(s) << uint(s)); ns < 60 {
+			return jump(day + h*3600 + mi*60 + int64(ns))
+		}
+		return jump(day + h*3600 + (mi+1)*60)
+	}
+	it.k = k + 1
+	switch it.freq {
+	case freqHourly:
+		it.bases = append(it.bases, day+h*3600)
+	case freqMinutely:
+		it.bases = append(it.bases, day+h*3600+mi*60)
+	default:
+		it.bases = append(it.bases, t)
+	}
+	return true
+}
+
+// nextDay returns the first day from z on that may pass the day rules,
+// skipping a month at a time.
+func (it *ruleIter) nextDay(z int64) int64 {
+	for z*86400 <= maxWall {
+		y, m, d := civilFromDays(z)
+		if mask := it.monthCandidates(y, m) >> uint(d) << uint(d); mask != 0 {
+			return z - d + int64(bits.TrailingZeros32(mask))
+		}
+		if !it.w.spend(1) {
+			it.exhaust()
+			return z
+		}
+		z += daysIn(y, m) - d + 1
+	}
+	return z
+}
+
+// applySetPos keeps the instances of the period that BYSETPOS selects.
 func (it *ruleIter) applySetPos() {
-	n := len(it.buf)
-	var sel []int64
+	idx := it.setPositions(it.n)
+	if it.done {
+		return
+	}
+	it.sel = it.sel[:0]
+	for _, i := range idx {
+		it.sel = append(it.sel, it.plain(i))
+	}
+	it.n = int64(len(it.sel))
+}
+
+// setPositions returns the indexes BYSETPOS selects in a period of n
+// instances, in order. They depend only on n, so they are computed again
+// only when it changes.
+func (it *ruleIter) setPositions(n int64) []int64 {
+	if n == it.selN {
+		return it.selIdx
+	}
+	it.selN = n
+	it.selIdx = it.selIdx[:0]
 	for _, p := range it.r.bySetPos {
-		i := p - 1
+		i := int64(p - 1)
 		if p < 0 {
-			i = n + p
+			i = n + int64(p)
 		}
 		if i >= 0 && i < n {
-			sel = append(sel, it.buf[i])
+			it.selIdx = append(it.selIdx, i)
 		}
 	}
-	sort.Slice(sel, func(a, b int) bool { return sel[a] < sel[b] })
-	out := it.buf[:0]
-	for i, v := range sel {
-		if i == 0 || v != sel[i-1] {
+	sort.Slice(it.selIdx, func(a, b int) bool { return it.selIdx[a] < it.selIdx[b] })
+	out := it.selIdx[:0]
+	for j, v := range it.selIdx {
+		if j == 0 || v != it.selIdx[j-1] {
 			out = append(out, v)
 		}
 	}
-	it.buf = out
+	it.selIdx = out
+	if !it.w.spend(int64(len(it.r.bySetPos))) {
+		it.exhaust()
+	}
+	return it.selIdx
 }
 
 // w1 returns the first day of week 1 of year y (RFC 5545: the first week
@@ -929,61 +1262,109 @@ func (it *ruleIter) w1(y int64) int64 {
 	return ws
 }
 
-func (it *ruleIter) yearCandidates(y int64) {
-	r := it.r
+func (it *ruleIter) weekNoOK(wn, nweeks int) bool {
+	return it.wnPos&(1<<uint(wn)) != 0 || it.wnNeg&(1<<uint(nweeks-wn+1)) != 0
+}
+
+func (it *ruleIter) yearDayOK(yd, diy int64) bool {
+	neg := diy - yd + 1
+	return it.ydPos[yd/64]&(1<<uint(yd%64)) != 0 || it.ydNeg[neg/64]&(1<<uint(neg%64)) != 0
+}
+
+// yearDays adds the days of year y that pass the rules, looking only at
+// those the most selective rule allows.
+func (it *ruleIter) yearDays(y int64) {
 	switch {
-	case len(r.byWeekNo) > 0:
+	case it.hasWN:
 		a, b := it.w1(y), it.w1(y+1)
 		nweeks := int((b - a) / 7)
-		for z := a; z < b; z++ {
-			wn := int((z-a)/7) + 1
-			ok := false
-			for _, w := range r.byWeekNo {
-				if w == wn || w == wn-nweeks-1 {
-					ok = true
-					break
+		for wn := 1; wn <= nweeks; wn++ {
+			if it.weekNoOK(wn, nweeks) {
+				for d := int64(0); d < 7; d++ {
+					it.addDay(a + int64(wn-1)*7 + d)
 				}
 			}
-			if ok {
-				it.addDay(z)
-			} else {
-				it.budget--
-			}
 		}
-	case it.monthMask != 0 && len(r.byYearDay) == 0:
-		for m := int64(1); m <= 12; m++ {
-			if it.monthMask&(1<<uint(m)) == 0 {
-				continue
-			}
-			first := daysFromCivil(y, m, 1)
-			for d := int64(0); d < daysIn(y, m); d++ {
-				it.addDay(first + d)
+	case it.hasYD:
+		first := daysFromCivil(y, 1, 1)
+		diy := int64(365)
+		if isLeap(y) {
+			diy = 366
+		}
+		for yd := int64(1); yd <= diy; yd++ {
+			if it.yearDayOK(yd, diy) {
+				it.addDay(first + yd - 1)
 			}
 		}
 	default:
-		first := daysFromCivil(y, 1, 1)
-		last := daysFromCivil(y+1, 1, 1)
-		for z := first; z < last; z++ {
-			it.addDay(z)
+		for m := int64(1); m <= 12; m++ {
+			it.monthDaysAdd(y, m)
 		}
 	}
 }
 
-// addDay appends the day's times when the day passes the day-level rules.
-func (it *ruleIter) addDay(z int64) {
-	it.budget--
-	if !it.dayOK(z) {
-		return
+// monthDaysAdd adds the days of month m of year y that pass the rules.
+func (it *ruleIter) monthDaysAdd(y, m int64) {
+	mask := it.monthCandidates(y, m)
+	first := daysFromCivil(y, m, 1)
+	for mask != 0 {
+		d := int64(bits.TrailingZeros32(mask))
+		mask &^= 1 << uint(d)
+		it.addDay(first + d - 1)
 	}
-	if it.freq < freqDaily {
-		return
+}
+
+// monthCandidates returns the days (bits 1..31) of a month that BYMONTH,
+// BYMONTHDAY and BYDAY allow: a superset of the days that pass dayOK.
+func (it *ruleIter) monthCandidates(y, m int64) uint32 {
+	if it.monthMask != 0 && it.monthMask&(1<<uint(m)) == 0 {
+		return 0
 	}
-	for _, h := range it.hours {
-		for _, m := range it.minutes {
-			for _, s := range it.seconds {
-				it.buf = append(it.buf, z*86400+int64(h)*3600+int64(m)*60+int64(s))
+	dim := daysIn(y, m)
+	mask := uint32(1)<<uint(dim+1) - 2
+	if it.hasMD {
+		md := it.mdPos
+		for n := int64(1); n <= dim; n++ {
+			if it.mdNeg&(1<<uint(n)) != 0 {
+				md |= 1 << uint(dim-n+1)
 			}
 		}
+		mask &= md
+	}
+	if it.hasWD {
+		wd1 := weekdayOf(daysFromCivil(y, m, 1))
+		var wds uint32
+		for wd := 0; wd < 7; wd++ {
+			d0 := int64(1 + (wd-wd1+7)%7) // the month's first such weekday
+			if it.wdAny[wd] || (it.ordScope == 2 && (it.wdPos[wd]|it.wdNeg[wd]) != 0) {
+				for d := d0; d <= dim; d += 7 {
+					wds |= 1 << uint(d)
+				}
+				continue
+			}
+			last := d0 + (dim-d0)/7*7
+			for n := int64(1); n <= 5; n++ {
+				if it.wdPos[wd]&(1<<uint(n)) != 0 && d0+7*(n-1) <= dim {
+					wds |= 1 << uint(d0+7*(n-1))
+				}
+				if it.wdNeg[wd]&(1<<uint(n)) != 0 && last-7*(n-1) >= 1 {
+					wds |= 1 << uint(last-7*(n-1))
+				}
+			}
+		}
+		mask &= wds
+	}
+	return mask
+}
+
+// addDay adds a day as a base when it passes the day-level rules.
+func (it *ruleIter) addDay(z int64) {
+	if !it.w.spend(1) {
+		it.exhaust()
+		return
+	}
+	if it.dayOK(z) {
+		it.bases = append(it.bases, z*86400)
 	}
 }
 
@@ -998,28 +1379,18 @@ func (it *ruleIter) dayOK(z int64) bool {
 	if it.hasMD && it.mdPos&(1<<uint(d)) == 0 && it.mdNeg&(1<<uint(dim-d+1)) == 0 {
 		return false
 	}
-	r := it.r
 	var yd, diy int64
-	if len(r.byYearDay) > 0 || it.ordScope == 2 {
+	if it.hasYD || it.ordScope == 2 {
 		yd = z - daysFromCivil(y, 1, 1) + 1
 		diy = 365
 		if isLeap(y) {
 			diy = 366
 		}
 	}
-	if len(r.byYearDay) > 0 {
-		ok := false
-		for _, v := range r.byYearDay {
-			if int64(v) == yd || int64(v) == yd-diy-1 {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
+	if it.hasYD && !it.yearDayOK(yd, diy) {
+		return false
 	}
-	if len(r.byWeekNo) > 0 && it.freq != freqYearly {
+	if it.hasWN && it.freq != freqYearly {
 		wy := y
 		a := it.w1(wy)
 		if z < a {
@@ -1030,43 +1401,22 @@ func (it *ruleIter) dayOK(z int64) bool {
 			a = b
 		}
 		nweeks := int((it.w1(wy+1) - a) / 7)
-		wn := int((z-a)/7) + 1
-		ok := false
-		for _, w := range r.byWeekNo {
-			if w == wn || w == wn-nweeks-1 {
-				ok = true
-				break
-			}
-		}
-		if !ok {
+		if !it.weekNoOK(int((z-a)/7)+1, nweeks) {
 			return false
 		}
 	}
-	if len(it.byDay) > 0 {
+	if it.hasWD {
 		wd := weekdayOf(z)
-		ok := false
-		for _, e := range it.byDay {
-			if e.wd != wd {
-				continue
-			}
-			if e.n == 0 || it.ordScope == 0 {
-				ok = true
-				break
-			}
-			var nth, neg int64
-			if it.ordScope == 1 {
-				nth, neg = (d-1)/7+1, -((dim-d)/7 + 1)
-			} else {
-				nth, neg = (yd-1)/7+1, -((diy-yd)/7 + 1)
-			}
-			if int64(e.n) == nth || int64(e.n) == neg {
-				ok = true
-				break
-			}
+		if it.wdAny[wd] {
+			return true
 		}
-		if !ok {
-			return false
+		var nth, neg int64
+		if it.ordScope == 1 {
+			nth, neg = (d-1)/7+1, (dim-d)/7+1
+		} else {
+			nth, neg = (yd-1)/7+1, (diy-yd)/7+1
 		}
+		return it.wdPos[wd]&(1<<uint(nth)) != 0 || it.wdNeg[wd]&(1<<uint(neg)) != 0
 	}
 	return true
 }
@@ -1136,6 +1486,7 @@ type occurrence struct {
 	hasRID   bool
 	period   *rdatePeriod // RDATE;VALUE=PERIOD duration
 	override bool
+	fromRule bool // an instance of the RRULE: ruleOccurrence(start.Wall)
 }
 
 type rdatePeriod struct {
@@ -1192,16 +1543,27 @@ type recurSet struct {
 	ex        instSet
 	ovs       instSet
 	overrides []occurrence
+	work      *work
 }
 
 const maxVisit = 200000 // instances visited per enumeration
 
+// offsetReach bounds the distance between a wall time and the instant it
+// denotes, gaps and overlaps included: UTC offsets stay below 24 hours
+// (RFC 5545 allows at most 23:59:59; IANA zones stay within 16 hours).
+// Enumerations look at the offsets the zone really has in their window,
+// and fall back on this bound.
+const offsetReach = 86400
+
 // eachOccurrence calls fn for every instance whose start may matter for
-// [from, to) (zero: unbounded), until fn returns false. Rule instances are
-// enumerated from a little before from to a little after to; RDATEs and
-// overrides are all visited. complete is false when a work bound cut the
-// enumeration short.
-func (s *recurSet) eachOccurrence(f *time.Location, from, to time.Time, fn func(*occurrence) bool) (complete bool) {
+// [from, to) (zero: unbounded), until fn returns false; fn must not keep
+// the occurrence. Rule instances are
+// enumerated from the first whose wall time can reach from to the last
+// that can start before to; RDATEs and overrides are all visited.
+// complete is false when a work bound cut the rule's instances short; the
+// instances from cut on may then be missing.
+func (s *recurSet) eachOccurrence(f *time.Location, from, to time.Time, fn func(*occurrence) bool) (complete bool, cut time.Time) {
+	complete = true
 	visited := 0
 	visit := func(o *occurrence) bool {
 		visited++
@@ -1212,59 +1574,61 @@ func (s *recurSet) eachOccurrence(f *time.Location, from, to time.Time, fn func(
 		if s.mt.hasRID {
 			base.rid = s.mt.rid
 		}
-		dtstartWall := s.mt.start.Wall
 		if _, ex := s.ex.find(base.start); !ex {
 			if _, ov := s.ovs.find(base.start); !ov {
 				if !visit(&base) {
-					return true
+					return true, cut
 				}
 			}
 		}
 		if s.rule != nil {
-			it := newRuleIter(s.rule, s.mt.start)
-			slack := int64(3 * 86400)
-			if d := s.maxDuration(); d > 0 {
-				slack += d
+			it := newRuleIter(s.rule, s.mt.start, s.work)
+			ahead, behind := s.reach(f)
+			loc := s.mt.start.Loc
+			if s.mt.start.floating() {
+				loc = f
 			}
+			lo, hi := offsetRange(loc, from, to, ahead+behind)
 			var first int64 = -1 << 62
 			if !from.IsZero() {
-				first = toWall(from.UTC()) - slack
+				first = toWall(from.UTC()) + lo - ahead
 				it.seek(first)
 			}
 			var limit int64 = maxWall
 			if !to.IsZero() {
-				limit = toWall(to.UTC()) + 3*86400
+				limit = toWall(to.UTC()) + hi + behind
 			}
+			last := first
+			var o occurrence // one for all: fn does not keep it
 			for {
 				w, ok := it.next()
 				if !ok {
-					if it.Exhausts {
-						complete = false
-						return complete
-					}
+					complete = !it.Exhausts
 					break
 				}
 				if w > limit {
 					break
 				}
-				if w == dtstartWall || w < first {
-					continue // (COUNT rules cannot seek: skip cheaply)
-				}
 				visited++
 				if visited > maxVisit {
-					return false
+					complete = false
+					break
 				}
-				v := dtValue{Wall: w, Loc: s.mt.start.Loc, Date: s.mt.start.Date}
-				if _, ex := s.ex.find(v); ex {
+				last = w
+				o = s.ruleOccurrence(w)
+				if _, ex := s.ex.find(o.start); ex {
 					continue
 				}
-				if _, ov := s.ovs.find(v); ov {
+				if _, ov := s.ovs.find(o.start); ov {
 					continue
 				}
-				o := occurrence{comp: s.master, t: s.mt, start: v, hasStart: true, rid: v, hasRID: true}
 				if !fn(&o) {
-					return true
+					return true, cut
 				}
+			}
+			if !complete {
+				// Later instances have later walls, so instants after this.
+				cut = time.Unix(last-hi, 0).UTC()
 			}
 		}
 		for i := range s.rdates {
@@ -1276,22 +1640,79 @@ func (s *recurSet) eachOccurrence(f *time.Location, from, to time.Time, fn func(
 				continue
 			}
 			if !visit(o) {
-				return true
+				return complete, cut
 			}
 		}
 	} else if s.master != nil {
 		// No DTSTART: a single instance without a start.
 		o := occurrence{comp: s.master, t: s.mt}
 		if !visit(&o) {
-			return true
+			return true, cut
 		}
 	}
 	for i := range s.overrides {
 		if !visit(&s.overrides[i]) {
-			return true
+			return complete, cut
 		}
 	}
-	return true
+	return complete, cut
+}
+
+// offsetRange returns the least and the greatest UTC offset of loc (in
+// seconds) at the instants an enumeration over [from, to) may look at:
+// the window widened by reach (the reach of instances) and two days. When
+// the window has too many changes of offset to look at, it returns the
+// widest bounds, ±offsetReach.
+func offsetRange(loc *time.Location, from, to time.Time, reach int64) (lo, hi int64) {
+	if loc == time.UTC {
+		return 0, 0
+	}
+	if from.IsZero() || to.IsZero() {
+		return -offsetReach, offsetReach
+	}
+	margin := time.Duration(reach+2*86400) * time.Second
+	t, end := from.Add(-margin).In(loc), to.Add(margin)
+	_, off := t.Zone()
+	lo, hi = int64(off), int64(off)
+	for range 1000 {
+		_, next := t.ZoneBounds()
+		if next.IsZero() || next.After(end) {
+			return lo, hi
+		}
+		t = next
+		_, off = t.Zone()
+		lo, hi = min(lo, int64(off)), max(hi, int64(off))
+	}
+	return -offsetReach, offsetReach
+}
+
+// ruleOccurrence is the instance of the rule that starts at wall w.
+func (s *recurSet) ruleOccurrence(w int64) occurrence {
+	v := dtValue{Wall: w, Loc: s.mt.start.Loc, Date: s.mt.start.Date}
+	return occurrence{comp: s.master, t: s.mt, start: v, hasStart: true, rid: v, hasRID: true, fromRule: true}
+}
+
+// reach bounds, in seconds, how far the end of a rule instance may lie
+// after its start (ahead) or, for an end before the start, before it
+// (behind), besides offsetReach: days of a DURATION are nominal, so they
+// are taken as 24 hours in wall time.
+func (s *recurSet) reach(f *time.Location) (ahead, behind int64) {
+	t := s.mt
+	var d int64
+	switch {
+	case t.hasEnd && t.start.Date && t.end.Date:
+		d = t.end.Wall - t.start.Wall
+	case t.hasEnd:
+		d = t.end.at(f).Unix() - t.start.at(f).Unix()
+	case t.hasDur:
+		d = t.dur.approx()
+	case t.start.Date && s.master.Name != VTODO:
+		d = 86400
+	}
+	if d < 0 {
+		return 0, -d
+	}
+	return d, 0
 }
 
 // maxDuration approximates the longest instance duration in seconds.

@@ -25,7 +25,7 @@ func tcRule(t *testing.T, dtstart, rule string, n int) []string {
 		return time.Unix(w, 0).UTC().Format("20060102T150405")
 	}
 	out := []string{f(v.Wall)}
-	it := newRuleIter(r, v)
+	it := newRuleIter(r, v, newWork(bg, ruleWork))
 	for len(out) < n {
 		w, ok := it.next()
 		if !ok {
@@ -159,7 +159,7 @@ func TestWallTimeRFC5545(t *testing.T) {
 // tcInstances expands an object over a window and returns the UTC starts.
 func tcInstances(t *testing.T, data []byte, from, to string) []string {
 	t.Helper()
-	o, err := loadObject(data)
+	o, err := loadObject(bg, data, ruleWork)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ END:VTIMEZONE`
 		t.Errorf("custom New York:\n got %s\nwant %s", got, want)
 	}
 	// The custom zone's transitions land on the right instants.
-	o, err := loadObject(tcCal(append(strings.Split(tcOutlookTZ, "\n"), tcEvent("DTSTART;TZID=W. Europe Standard Time:20260105T090000")...)...))
+	o, err := loadObject(bg, tcCal(append(strings.Split(tcOutlookTZ, "\n"), tcEvent("DTSTART;TZID=W. Europe Standard Time:20260105T090000")...)...), ruleWork)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestPathologicalRules(t *testing.T) {
 	for _, r := range rules {
 		data := tcCal(tcEvent("DTSTART:19000101T000000Z", "RRULE:"+r)...)
 		t0 := time.Now()
-		info, err := Validate(data, nil, nil)
+		info, err := Validate(bg, data, nil, nil)
 		if err != nil {
 			if !strings.Contains(r, "BYHOUR=25") {
 				t.Errorf("%s: %v", r, err)
@@ -264,10 +264,10 @@ func TestPathologicalRules(t *testing.T) {
 			t.Errorf("%s: span start %v", r, info.Start)
 		}
 		f := &CompFilter{Name: "VCALENDAR", Comps: []CompFilter{{Name: VEVENT, TimeRange: &TimeRange{Start: tcUTC("20260101T000000Z"), End: tcUTC("20270101T000000Z")}}}}
-		if _, err := Match(data, f, nil); err != nil {
+		if _, err := Match(bg, data, f, nil); err != nil {
 			t.Errorf("%s: %v", r, err)
 		}
-		if _, err := Expand(data, tcUTC("20260101T000000Z"), tcUTC("20260101T010000Z"), nil); err != nil {
+		if _, _, err := Expand(bg, data, tcUTC("20260101T000000Z"), tcUTC("20260101T010000Z"), nil); err != nil {
 			t.Errorf("%s: %v", r, err)
 		}
 		if d := time.Since(t0); d > 20*time.Second { // generous: -race on a busy machine
@@ -278,66 +278,87 @@ func TestPathologicalRules(t *testing.T) {
 
 // FuzzRecurrence builds events from a fuzzed RRULE, DTSTART form and
 // extras, and checks that every instance Expand returns lies inside the span
-// and is found by Match with a window around it.
+// and is found by Match with a window around it, within the budget of one
+// input (tcBudget). The window is days%800+1 days long and starts
+// days/800 weeks after the span's start.
 func FuzzRecurrence(f *testing.F) {
 	f.Add("FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10", uint8(0), "20260302T090000", "EXDATE;TZID=Europe/Berlin:20260304T090000", uint16(30))
 	f.Add("FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20270101T000000Z", uint8(1), "20260130T090000", "RDATE:20260601T120000Z", uint16(300))
 	f.Add("FREQ=YEARLY;BYWEEKNO=1,53;BYDAY=TH", uint8(2), "20260101", "DURATION:P2D", uint16(700))
 	f.Add("FREQ=HOURLY;INTERVAL=5;BYSETPOS=1,-1;BYMINUTE=0,30", uint8(3), "20261025T013000", "DURATION:PT45M", uint16(2))
 	f.Add("FREQ=DAILY;BYMONTH=3,10;BYHOUR=2;COUNT=40", uint8(4), "20260301T020000", "DTEND;TZID=America/New_York:20260301T030000", uint16(40))
+	// Attacks: every second of the year, repeated and huge BY lists,
+	// SECONDLY windows far from DTSTART, with and without COUNT.
+	f.Add(tcAllSeconds, uint8(4), "20260105T090000", "DURATION:PT1S", uint16(800*20+1))
+	f.Add(tcAllSeconds+";COUNT=100000;BYSETPOS=-1,1,"+tcNums(2, 366), uint8(0), "20260105T090000", "", uint16(3))
+	f.Add("FREQ=MONTHLY;COUNT=10;BYDAY="+strings.TrimSuffix(strings.Repeat("6MO,", 5000), ","), uint8(1), "20260105T090000", "", uint16(700))
+	f.Add("FREQ=YEARLY;BYYEARDAY="+tcNums(-366, -1)+";BYMONTHDAY="+strings.Repeat("1,", 3000)+"-1;BYSETPOS="+tcNums(-366, -1), uint8(2), "20260101", "", uint16(799))
+	f.Add("FREQ=SECONDLY;BYSECOND=0", uint8(0), "20260105T090000", "DURATION:PT1S", uint16(800*40+2))
+	f.Add("FREQ=SECONDLY;COUNT=5000000", uint8(4), "20260105T090000", "DURATION:PT1S", uint16(800*8))
+	f.Add("FREQ=MINUTELY;INTERVAL=7;BYHOUR=0;BYMINUTE=0", uint8(3), "20260105T000000", "", uint16(800*80+799))
 	zones := []string{"DTSTART;TZID=Europe/Berlin:", "DTSTART:", "DTSTART;VALUE=DATE:", "DTSTART;TZID=America/New_York:", "DTSTART:", "DTSTART;TZID=W. Europe Standard Time:"}
 	kiritimati := time.FixedZone("+14", 14*3600)
 	f.Fuzz(func(t *testing.T, rule string, zone uint8, start, extra string, days uint16) {
-		if strings.ContainsAny(rule+start+extra, "\r\n") {
-			return
-		}
-		z := zones[int(zone)%len(zones)]
-		if strings.Contains(z, "VALUE=DATE") && len(start) > 8 {
-			start = start[:8]
-		} else if !strings.Contains(z, "VALUE=DATE") && len(start) == 15 && int(zone)%len(zones) == 4 {
-			start += "Z"
-		}
-		lines := tcEvent(z+start, "RRULE:"+rule, extra)
-		if strings.Contains(z, "W. Europe") {
-			lines = append(strings.Split(tcOutlookTZ, "\n"), lines...)
-		}
-		data := tcCal(lines...)
-		info, err := Validate(data, nil, nil)
-		if err != nil {
-			return
-		}
-		from := tcUTC("20260101T000000Z")
-		if !info.Start.IsZero() && info.Start.Year() > 1 && info.Start.Year() < 9990 {
-			from = info.Start
-		}
-		to := from.Add(time.Duration(days%800+1) * 24 * time.Hour)
-		for _, loc := range []*time.Location{time.UTC, kiritimati} {
-			out, err := Expand(data, from, to, loc)
-			if err != nil {
-				t.Fatalf("Expand: %v", err)
-			}
-			tcCheckInSpan(t, out, info, loc)
-			tops, _ := parseICS(out)
-			n := 0
-			for _, c := range tops[0].Children {
-				p := c.prop("DTSTART")
-				if p == nil || n > 20 {
-					continue
-				}
-				n++
-				v, err := parseDTString(p.Value, strings.ToUpper(p.param("VALUE")), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				at := v.at(loc)
-				if at.Before(from) || !at.Before(to) {
-					continue
-				}
-				q := tcQuery(CompFilter{Name: VEVENT, TimeRange: &TimeRange{Start: at, End: at.Add(time.Second)}})
-				if ok, err := Match(data, q, loc); err != nil || !ok {
-					t.Fatalf("Match misses the expanded instance at %v (%v):\n%s\n%s", at, err, data, out)
-				}
-			}
-		}
+		tcBudget(t, func(m *tcMeter) { fuzzRecurrence(t, m, zones, kiritimati, rule, zone, start, extra, days) })
 	})
+}
+
+func fuzzRecurrence(t *testing.T, m *tcMeter, zones []string, kiritimati *time.Location, rule string, zone uint8, start, extra string, days uint16) {
+	if strings.ContainsAny(rule+start+extra, "\r\n") {
+		return
+	}
+	z := zones[int(zone)%len(zones)]
+	if strings.Contains(z, "VALUE=DATE") && len(start) > 8 {
+		start = start[:8]
+	} else if !strings.Contains(z, "VALUE=DATE") && len(start) == 15 && int(zone)%len(zones) == 4 {
+		start += "Z"
+	}
+	lines := tcEvent(z+start, "RRULE:"+rule, extra)
+	if strings.Contains(z, "W. Europe") {
+		lines = append(strings.Split(tcOutlookTZ, "\n"), lines...)
+	}
+	data := tcCal(lines...)
+	var info Info
+	var err error
+	m.do(func() { info, err = Validate(bg, data, nil, nil) })
+	if err != nil {
+		return
+	}
+	from := tcUTC("20260101T000000Z")
+	if !info.Start.IsZero() && info.Start.Year() > 1 && info.Start.Year() < 9990 {
+		from = info.Start
+	}
+	from = from.Add(time.Duration(days/800) * 7 * 24 * time.Hour)
+	to := from.Add(time.Duration(days%800+1) * 24 * time.Hour)
+	for _, loc := range []*time.Location{time.UTC, kiritimati} {
+		var out []byte
+		m.do(func() { out, _, err = Expand(bg, data, from, to, loc) })
+		if err != nil {
+			t.Fatalf("Expand: %v", err)
+		}
+		tcCheckInSpan(t, out, info, loc)
+		tops, _ := parseICS(out)
+		n := 0
+		for _, c := range tops[0].Children {
+			p := c.prop("DTSTART")
+			if p == nil || n > 20 {
+				continue
+			}
+			n++
+			v, err := parseDTString(p.Value, strings.ToUpper(p.param("VALUE")), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := v.at(loc)
+			if at.Before(from) || !at.Before(to) {
+				continue
+			}
+			q := tcQuery(CompFilter{Name: VEVENT, TimeRange: &TimeRange{Start: at, End: at.Add(time.Second)}})
+			var ok bool
+			m.do(func() { ok, err = Match(bg, data, q, loc) })
+			if err != nil || !ok {
+				t.Fatalf("Match misses the expanded instance at %v (%v):\n%s\n%s", at, err, data, out)
+			}
+		}
+	}
 }

@@ -1195,7 +1195,7 @@ func (c *orcChecker) check(ev *orcEvent) {
 	ctx := func() string { return ev.text + "oracle occurrences:\n" + orcDescribe(insts) }
 
 	floating := ev.zone.floating()
-	info, err := Validate(data, []string{VEVENT, VTODO, VJOURNAL}, floating)
+	info, err := Validate(bg, data, []string{VEVENT, VTODO, VJOURNAL}, floating)
 	if err != nil {
 		rep.add("Validate rejects a generated event", fmt.Sprintf("%v\n%s", err, ctx()))
 		return
@@ -1228,7 +1228,7 @@ func (c *orcChecker) check(ev *orcEvent) {
 			}
 		}
 		f := &CompFilter{Name: "VCALENDAR", Comps: []CompFilter{{Name: "VEVENT", TimeRange: &TimeRange{Start: w.s, End: w.e}}}}
-		got, err := Match(data, f, floating)
+		got, err := Match(bg, data, f, floating)
 		if err != nil {
 			rep.add("Match error", fmt.Sprintf("%v\nwindow %v\n%s", err, w, ctx()))
 			continue
@@ -1260,7 +1260,7 @@ func (c *orcChecker) check(ev *orcEvent) {
 			continue
 		}
 		c.expands++
-		out, err := Expand(data, w.s, w.e, floating)
+		out, _, err := Expand(bg, data, w.s, w.e, floating)
 		if err != nil {
 			rep.add("Expand error", fmt.Sprintf("%v\nwindow %v\n%s", err, w, ctx()))
 			continue

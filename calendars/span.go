@@ -76,7 +76,7 @@ func (o *calObject) span() (start, end time.Time) {
 				visit(&base)
 			}
 			if r := s.rule; r != nil {
-				it := newRuleIter(r, mt.start)
+				it := newRuleIter(r, mt.start, o.work)
 				found := !dtstartExcluded
 				countAll := r.count > 0 && r.count <= maxSpanCount
 				for {

@@ -104,7 +104,7 @@ func TestSpan(t *testing.T) {
 		{"VJOURNAL without DTSTART", tcCal("BEGIN:VJOURNAL", "UID:j", "END:VJOURNAL"), want{}},
 	}
 	for _, tt := range tests {
-		info, err := Validate(tt.data, nil, nil)
+		info, err := Validate(bg, tt.data, nil, nil)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -120,7 +120,7 @@ func TestSpan(t *testing.T) {
 // earlier (01:00Z): the span must still contain it.
 func TestSpanGapAtDTSTART(t *testing.T) {
 	data := tcCal(tcEvent("DTSTART;TZID=Europe/Berlin:20260329T023000", "RRULE:FREQ=MINUTELY;INTERVAL=30")...)
-	info, err := Validate(data, nil, nil)
+	info, err := Validate(bg, data, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +151,12 @@ func TestSpanContainsOccurrences(t *testing.T) {
 			tcEvent("RECURRENCE-ID;TZID=Europe/Berlin:20261025T023000", "DTSTART:20261125T010000", "DTEND:20261125T020000"))...),
 	}
 	for i, data := range objects {
-		info, err := Validate(data, nil, nil)
+		info, err := Validate(bg, data, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, z := range zones {
-			out, err := Expand(data, tcUTC("20250101T000000Z"), tcUTC("20280101T000000Z"), z)
+			out, _, err := Expand(bg, data, tcUTC("20250101T000000Z"), tcUTC("20280101T000000Z"), z)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,8 @@
 package calendars
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -35,7 +37,8 @@ type calObject struct {
 	overrides []*calComp
 	zones     *zoneResolver
 	set       *recurSet
-	floats    bool // some value depends on the floating time zone
+	floats    bool  // some value depends on the floating time zone
+	work      *work // the budget of the operation on the object
 }
 
 // timing returns the timing of one of the object's main components.
@@ -52,9 +55,10 @@ func (o *calObject) timing(c *calComp) *compTiming {
 // 5.3.2.1) and computes its Info, span included. allowed lists the
 // collection's supported components (empty: VEVENT, VTODO, VJOURNAL);
 // floating is the collection's time zone for floating times (nil: UTC).
-// Errors are *ValidationError.
-func Validate(data []byte, allowed []string, floating *time.Location) (Info, error) {
-	o, err := loadObject(data)
+// An object whose rules cannot be expanded within the work budget is
+// refused. Errors are *ValidationError, or ctx's error when it ended.
+func Validate(ctx context.Context, data []byte, allowed []string, floating *time.Location) (Info, error) {
+	o, err := loadObject(ctx, data, validateWork)
 	if err != nil {
 		return Info{}, err
 	}
@@ -73,12 +77,48 @@ func Validate(data []byte, allowed []string, floating *time.Location) (Info, err
 	}
 	info := Info{UID: o.uid, Component: o.kind}
 	info.Start, info.End = o.span()
+	if err := o.expandable(); err != nil {
+		return Info{}, err
+	}
 	return info, nil
 }
 
+// expandable refuses a rule that cannot be expanded within the budget. A
+// query can jump to its window in a rule without COUNT, but must count its
+// way there from DTSTART in a COUNT rule: such a rule must reach its end
+// here, with half the budget of a query. (The span has already walked a
+// COUNT of up to maxSpanCount.)
+func (o *calObject) expandable() error {
+	s := o.set
+	if s.rule != nil && s.rule.count > maxSpanCount {
+		newRuleIter(s.rule, s.mt.start, o.work).seek(maxWall + 1)
+	}
+	if o.work.err != nil {
+		return fmt.Errorf("validating the calendar object: %w", o.work.err)
+	}
+	if o.work.left >= 0 {
+		return nil
+	}
+	if p := o.master.prop("RRULE"); p != nil { // only the master's rule spends work
+		return dataError(p.Line, "RRULE %s: its instances cannot be computed within the server's limit of %d steps; "+
+			"a smaller COUNT, an UNTIL or a coarser FREQ would do", ruleText(p.Value), validateWork)
+	}
+	return dataError(0, "the recurrence cannot be computed within the server's limit of %d steps", validateWork)
+}
+
+// ruleText shortens a rule for a message.
+func ruleText(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 120 {
+		return s[:120] + "…"
+	}
+	return s
+}
+
 // loadObject parses and checks a calendar object resource: everything
-// Validate checks except the collection's component set.
-func loadObject(data []byte) (*calObject, error) {
+// Validate checks except the collection's component set. The work it and
+// later enumerations over the object may do is units, ending with ctx.
+func loadObject(ctx context.Context, data []byte, units int64) (*calObject, error) {
 	tops, err := parseICS(data)
 	if err != nil {
 		return nil, err
@@ -95,7 +135,7 @@ func loadObject(data []byte) (*calObject, error) {
 		return nil, objectError(tops[1].Line, "more than one VCALENDAR")
 	}
 	root := tops[0]
-	o := &calObject{root: root}
+	o := &calObject{root: root, work: newWork(ctx, units)}
 	for i := range root.Props {
 		p := &root.Props[i]
 		switch p.Name {
@@ -147,7 +187,7 @@ func loadObject(data []byte) (*calObject, error) {
 			return nil, objectError(c.prop("UID").Line, "components with different UIDs (%q, %q)", o.uid, uid)
 		}
 	}
-	o.zones = newZoneResolver(root)
+	o.zones = newZoneResolver(root, o.work)
 	// Every TZID used must resolve.
 	var checkTZ func(c *calComp) error
 	checkTZ = func(c *calComp) error {
@@ -167,6 +207,9 @@ func loadObject(data []byte) (*calObject, error) {
 	}
 	for _, c := range o.comps {
 		if err := checkTZ(c); err != nil {
+			if o.work.err != nil {
+				return nil, fmt.Errorf("loading the calendar object: %w", o.work.err)
+			}
 			return nil, err
 		}
 	}
@@ -281,7 +324,7 @@ func (o *calObject) parseTiming(c *calComp) (*compTiming, error) {
 // buildSet prepares the recurrence set: the master's RRULE, RDATEs and
 // EXDATEs, and the overrides.
 func (o *calObject) buildSet() error {
-	s := &recurSet{obj: o, master: o.master, mt: o.masterT}
+	s := &recurSet{obj: o, master: o.master, mt: o.masterT, work: o.work}
 	if m := o.master; m != nil {
 		for i := range m.Props {
 			p := &m.Props[i]

@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,6 +17,10 @@ type calendarDataRequest struct {
 	comp   *calendars.CompRequest
 	expand *calendars.TimeRange
 	limit  *calendars.TimeRange
+	ctx    context.Context // the request's: expansion stops when it ends
+	// truncated is set when an expanded answer holds only the first
+	// instances of an object.
+	truncated bool
 }
 
 var errUnsupportedCalendarData = &preconditionError{
@@ -24,7 +29,7 @@ var errUnsupportedCalendarData = &preconditionError{
 	msg:    "calendar-data can be served as text/calendar version 2.0",
 }
 
-func parseCalendarData(n *node) (*calendarDataRequest, error) {
+func parseCalendarData(ctx context.Context, n *node) (*calendarDataRequest, error) {
 	ct := strings.ToLower(strings.TrimSpace(n.attr("content-type")))
 	if ct != "" && ct != "text/calendar" {
 		return nil, errUnsupportedCalendarData
@@ -32,7 +37,7 @@ func parseCalendarData(n *node) (*calendarDataRequest, error) {
 	if v := strings.TrimSpace(n.attr("version")); v != "" && v != "2.0" {
 		return nil, errUnsupportedCalendarData
 	}
-	cd := &calendarDataRequest{}
+	cd := &calendarDataRequest{ctx: ctx}
 	for _, c := range n.Children {
 		switch {
 		case c.is(nsCalDAV, "comp"):
@@ -105,11 +110,12 @@ func calendarData(c *store.Collection, data []byte, cd *calendarDataRequest) (st
 	if cd != nil {
 		zone := floatingZone(c)
 		if cd.expand != nil {
-			if x, err := calendars.Expand(data, cd.expand.Start, cd.expand.End, zone); err == nil {
+			if x, truncated, err := calendars.Expand(cd.ctx, data, cd.expand.Start, cd.expand.End, zone); err == nil {
 				data = x
+				cd.truncated = cd.truncated || truncated
 			}
 		} else if cd.limit != nil {
-			if x, err := calendars.LimitRecurrenceSet(data, cd.limit.Start, cd.limit.End, zone); err == nil {
+			if x, err := calendars.LimitRecurrenceSet(cd.ctx, data, cd.limit.Start, cd.limit.End, zone); err == nil {
 				data = x
 			}
 		}
@@ -250,7 +256,10 @@ func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *
 	zone := floatingZone(c)
 	ms := newMultistatus(q.w, q.r)
 	err = h.candidates(q, c, f, func(o *store.Object) error {
-		ok, err := calendars.Match(o.Data, f, zone)
+		ok, err := calendars.Match(q.ctx, o.Data, f, zone)
+		if err := q.ctx.Err(); err != nil {
+			return err
+		}
 		if err != nil || !ok {
 			return nil // an object we cannot read matches nothing
 		}
@@ -259,8 +268,19 @@ func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *
 		return nil
 	})
 	if err != nil {
-		h.log.ErrorContext(q.ctx, "calendar-query failed", "path", q.path, "err", err)
+		if q.ctx.Err() == nil {
+			h.log.ErrorContext(q.ctx, "calendar-query failed", "path", q.path, "err", err)
+		}
 		panic(http.ErrAbortHandler)
+	}
+	if pr.cal != nil && pr.cal.truncated {
+		// RFC 4791 7.8 names DAV:number-of-matches-within-limits as the
+		// postcondition of calendar-query, and truncated sync-collection
+		// and addressbook-query answers carry it here already. A client
+		// that does not know it sees one more response, for the collection
+		// and not 200, and keeps the instances it got; a 403
+		// CALDAV:max-instances would lose the whole answer.
+		ms.statusResponse(h.hrefs.collection(c.Kind, q.user, c.Name), http.StatusInsufficientStorage, "<D:number-of-matches-within-limits/>")
 	}
 	_ = ms.close()
 }
@@ -283,7 +303,10 @@ func (h *Handler) freeBusy(q *request, c *store.Collection, doc *node) {
 	zone := floatingZone(c)
 	var periods []calendars.Period
 	err = h.cfg.Store.ListObjectsInRange(q.ctx, c.ID, calendars.VEVENT, tr.Start, tr.End, true, func(o *store.Object) error {
-		p, err := calendars.BusyPeriods(o.Data, tr.Start, tr.End, zone)
+		p, err := calendars.BusyPeriods(q.ctx, o.Data, tr.Start, tr.End, zone)
+		if err := q.ctx.Err(); err != nil {
+			return err
+		}
 		if err == nil {
 			periods = append(periods, p...)
 		}

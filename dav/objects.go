@@ -163,7 +163,7 @@ func (h *Handler) put(q *request) {
 	o := &store.Object{Collection: c.ID, Name: q.t.obj, Data: data}
 	changed := false
 	if c.Kind == store.KindCal {
-		info, err := calendars.Validate(data, components(c), floatingZone(c))
+		info, err := calendars.Validate(q.ctx, data, components(c), floatingZone(c))
 		if err != nil {
 			var ve *calendars.ValidationError
 			if errors.As(err, &ve) {

@@ -81,7 +81,7 @@ func (h *Handler) propfind(q *request) {
 		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "expected a DAV:propfind element")
 		return
 	}
-	pr, err := parsePropRequest(doc)
+	pr, err := parsePropRequest(q.ctx, doc)
 	if err != nil {
 		h.requestError(q, err)
 		return

@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"strconv"
@@ -51,8 +52,9 @@ type addressDataRequest struct {
 func (p *propRequest) wantsData() bool { return p.addr != nil || p.cal != nil }
 
 // parsePropRequest reads <prop>, <allprop> (+ <include>) or <propname>
-// from a PROPFIND or REPORT element; none of them means allprop.
-func parsePropRequest(parent *node) (*propRequest, error) {
+// from a PROPFIND or REPORT element; none of them means allprop. ctx is
+// the request's: computed values stop when it ends.
+func parsePropRequest(ctx context.Context, parent *node) (*propRequest, error) {
 	pr := &propRequest{}
 	if parent == nil {
 		pr.allprop = true
@@ -72,7 +74,7 @@ func parsePropRequest(parent *node) (*propRequest, error) {
 				}
 				pr.addr = a
 			case c.is(nsCalDAV, "calendar-data"):
-				cd, err := parseCalendarData(c)
+				cd, err := parseCalendarData(ctx, c)
 				if err != nil {
 					return nil, err
 				}

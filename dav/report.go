@@ -74,7 +74,7 @@ func (h *Handler) report(q *request) {
 	if !ok {
 		return
 	}
-	pr, err := parsePropRequest(doc)
+	pr, err := parsePropRequest(q.ctx, doc)
 	if err != nil {
 		h.requestError(q, err)
 		return

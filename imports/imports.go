@@ -190,7 +190,7 @@ func (im *importer) calendarObject(obj []byte, uid string, line int) error {
 		im.reject(line, "the component has no UID")
 		return nil
 	}
-	info, err := calendars.Validate(obj, im.coll.Components, nil)
+	info, err := calendars.Validate(im.ctx, obj, im.coll.Components, nil)
 	if err != nil {
 		// Split rewrites each object inside a VCALENDAR of its own, so a
 		// line within it does not map back to the file: name where the

@@ -1,0 +1,5 @@
+//go:build !race
+
+package calendars
+
+const raceEnabled = false
