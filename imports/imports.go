@@ -173,6 +173,9 @@ func (im *importer) reject(line int, msg string) {
 }
 
 func (im *importer) card(card []byte, line int) error {
+	if im.tooBig(len(card), "card", line) {
+		return nil // refused before it costs a parse
+	}
 	info, err := contacts.Validate(card)
 	if err != nil {
 		im.reject(ProblemAt(line, err))
@@ -190,6 +193,9 @@ func (im *importer) calendarObject(obj []byte, uid string, line int) error {
 		im.reject(line, "the component has no UID")
 		return nil
 	}
+	if im.tooBig(len(obj), "calendar object", line) {
+		return nil
+	}
 	info, err := calendars.Validate(im.ctx, obj, im.coll.Components, nil)
 	if err != nil {
 		// Split rewrites each object inside a VCALENDAR of its own, so a
@@ -203,15 +209,24 @@ func (im *importer) calendarObject(obj []byte, uid string, line int) error {
 	return im.put(o, ".ics", line)
 }
 
+// tooBig rejects an object of n bytes over the size limit.
+func (im *importer) tooBig(n int, what string, line int) bool {
+	if int64(n) <= im.opt.MaxObjectSize {
+		return false
+	}
+	im.reject(line, fmt.Sprintf("the %s has %d bytes; this server takes at most %d bytes per %s", what, n, im.opt.MaxObjectSize, what))
+	return true
+}
+
 // put adds, updates or skips one valid object: every object stored goes
-// through here, so here the size limit is enforced.
+// through here, so here the size limit is enforced (again: a card may
+// have grown by the UID it was given).
 func (im *importer) put(o *store.Object, ext string, line int) error {
-	if n := int64(len(o.Data)); n > im.opt.MaxObjectSize {
-		what := "card"
-		if ext == ".ics" {
-			what = "calendar object"
-		}
-		im.reject(line, fmt.Sprintf("the %s has %d bytes; this server takes at most %d bytes per %s", what, n, im.opt.MaxObjectSize, what))
+	what := "card"
+	if ext == ".ics" {
+		what = "calendar object"
+	}
+	if im.tooBig(len(o.Data), what, line) {
 		return nil
 	}
 	o.Collection = im.coll.ID
