@@ -73,7 +73,7 @@ func Handler(opt Options, next http.Handler) http.Handler {
 		b := &body{rc: r.Body, ctl: http.NewResponseController(w), opt: opt, start: opt.Now()}
 		// A deadline from the start: a handler that answers without reading
 		// (a 401) leaves net/http to drain the body, which must end too.
-		b.extend(0)
+		b.extend()
 		r.Body = b
 		next.ServeHTTP(&writer{ResponseWriter: w, body: b, proto1: r.ProtoMajor == 1}, r)
 	})
@@ -92,9 +92,10 @@ type body struct {
 	done bool // EOF reached: the deadline is lifted
 }
 
-// extend sets the connection's read deadline for the next n bytes.
-func (b *body) extend(n int64) {
-	allowed := time.Duration(float64(b.read+n) / float64(b.opt.MinRate) * float64(time.Second))
+// extend sets the connection's read deadline from what has arrived: Grace
+// plus the time MinRate allows for it.
+func (b *body) extend() {
+	allowed := time.Duration(float64(b.read) / float64(b.opt.MinRate) * float64(time.Second))
 	// Not every writer supports deadlines (tests' recorders): then the
 	// server's own timeouts are all there is.
 	_ = b.ctl.SetReadDeadline(b.start.Add(b.opt.Grace + allowed))
@@ -103,7 +104,7 @@ func (b *body) extend(n int64) {
 func (b *body) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	if !b.done {
-		b.extend(int64(len(p)))
+		b.extend()
 	}
 	b.mu.Unlock()
 	n, err := b.rc.Read(p)

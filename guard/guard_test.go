@@ -116,27 +116,24 @@ func TestChunkedSilentBodyTimesOut(t *testing.T) {
 	}
 }
 
-func TestSteadyBodyLongerThanGracePasses(t *testing.T) {
-	// 6000 bytes at 2000 bytes/s take 3 s, longer than the grace of 2 s;
-	// the rate is twice the minimum, so the deadline keeps ahead.
+func TestArrivingBodyExtendsTheDeadline(t *testing.T) {
+	// 1000 bytes at once earn 10 s at 100 bytes/s on top of the 2 s grace:
+	// the rest, sent 4 s later (past the grace alone), is still read.
 	got := make(chan int, 1)
-	addr := serve(t, Options{Grace: 2 * time.Second, MinRate: 1000}, func(w http.ResponseWriter, r *http.Request) {
+	addr := serve(t, Options{Grace: 2 * time.Second, MinRate: 100}, func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
 			t.Errorf("read: %v", err)
 		}
 		got <- len(b)
 	})
-	c := send(t, addr, "PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 6000\r\n\r\n")
-	chunk := strings.Repeat("x", 200)
-	for range 30 {
-		time.Sleep(100 * time.Millisecond)
-		if _, err := io.WriteString(c, chunk); err != nil {
-			t.Fatal(err)
-		}
+	c := send(t, addr, "PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1100\r\n\r\n"+strings.Repeat("x", 1000))
+	time.Sleep(4 * time.Second)
+	if _, err := io.WriteString(c, strings.Repeat("x", 100)); err != nil {
+		t.Fatal(err)
 	}
-	if n := <-got; n != 6000 {
-		t.Fatalf("read %d bytes, want 6000", n)
+	if n := <-got; n != 1100 {
+		t.Fatalf("read %d bytes, want 1100", n)
 	}
 	if resp := response(t, c, 20*time.Second); resp.StatusCode != http.StatusOK || resp.Close {
 		t.Fatalf("status %d, close %v; want 200 on a kept connection", resp.StatusCode, resp.Close)
