@@ -397,8 +397,8 @@ func (a *Authenticator) reserve(p *pass) error {
 // pair counter if it had failures: the usual success writes nothing. The
 // address's and the login's counters stay: a success of one's own account
 // must not wipe out the guesses counted against others (or against one's
-// login from elsewhere). cacheKey, if set, is cached as verified.
-func (a *Authenticator) succeed(ctx context.Context, p *pass, cacheKey *[32]byte) {
+// login from elsewhere).
+func (a *Authenticator) succeed(ctx context.Context, p *pass) {
 	var keys []string
 	a.mu.Lock()
 	a.unreserve(p)
@@ -407,9 +407,6 @@ func (a *Authenticator) succeed(ctx context.Context, p *pass, cacheKey *[32]byte
 			keys = append(keys, c.key)
 			c.f.lockedUntil = time.Time{}
 		}
-	}
-	if cacheKey != nil {
-		a.cache.put(*cacheKey, a.opt.Now().Add(a.opt.CacheTTL))
 	}
 	a.mu.Unlock()
 	if len(keys) == 0 {
@@ -491,6 +488,13 @@ func (a *Authenticator) delayFor(n int) time.Duration {
 		d *= 2
 	}
 	return min(d, a.opt.MaxDelay)
+}
+
+// remember caches key as verified.
+func (a *Authenticator) remember(key [32]byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cache.put(key, a.opt.Now().Add(a.opt.CacheTTL))
 }
 
 func (a *Authenticator) cached(key [32]byte) bool {

@@ -151,7 +151,7 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 	if useCache {
 		key = a.cacheKey(login, at.Password, hash)
 		if a.cached(key) {
-			a.succeed(ctx, p, nil)
+			a.succeed(ctx, p)
 			return passwordID, nil
 		}
 	}
@@ -165,7 +165,7 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 	// connections) wait here while the first is verified, then hit the cache.
 	if useCache && a.cached(key) {
 		<-a.sem
-		a.succeed(ctx, p, nil)
+		a.succeed(ctx, p)
 		return passwordID, nil
 	}
 	if err := a.reserve(p); err != nil {
@@ -178,8 +178,12 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 		// spend the time of a verification anyway.
 		_, _ = a.verify(a.dummyHash, at.Password)
 	}
-	<-a.sem
 	ok = ok && verr == nil && account
+	if ok && useCache {
+		// Before the next attempt waiting for the semaphore looks.
+		a.remember(key)
+	}
+	<-a.sem
 
 	if !ok {
 		if err := a.fail(ctx, p); err != nil {
@@ -187,11 +191,7 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 		}
 		return nil, ErrBadCredentials
 	}
-	var verified *[32]byte
-	if useCache {
-		verified = &key
-	}
-	a.succeed(ctx, p, verified)
+	a.succeed(ctx, p)
 	return passwordID, nil
 }
 
