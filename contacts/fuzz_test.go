@@ -3,6 +3,7 @@ package contacts
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -129,12 +130,16 @@ func FuzzSplit(f *testing.F) {
 	fuzzSeeds(f)
 	f.Add([]byte("\xef\xbb\xbfBEGIN:VCARD\nFN:A\nEND:VCARD\n\n\nBEGIN:VCARD\r\nFN:B\r\nEND:VCARD"))
 	f.Add([]byte("BEGIN:VCARD\nEND:VCARD\njunk\n"))
+	f.Add([]byte("BEGIN:VCARD\nNOTE:0123456789abcd\r\r\nX:0123456789abcde\r\n\t x\nEND;A=\"b:c\",d;E:vcard \nBEGIN:VCARD\nEND:VCARD\r"))
+	f.Add([]byte("g.BEGIN;TYPE=x:VCARD\t\n g\nEND:VCARD\n  \n\t\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a := runSplit(t, bytes.NewReader(data))
 		b := runSplit(t, iotest.OneByteReader(bytes.NewReader(data)))
 		if fmt.Sprint(a) != fmt.Sprint(b) {
 			t.Fatalf("Split depends on the reader:\n%+v\n%+v", a, b)
 		}
+		checkSplitMax(t, data, a)
+		checkLineKind(t, data)
 		prev := 0
 		for i, card := range a.cards {
 			if a.lines[i] <= prev {
@@ -150,4 +155,56 @@ func FuzzSplit(f *testing.F) {
 			Validate([]byte(card))
 		}
 	})
+}
+
+// checkSplitMax: SplitMax, reading lines in the smallest pieces, delivers
+// the cards of Split within the limit and refuses the others with their
+// size; it fails as Split does.
+func checkSplitMax(t *testing.T, data []byte, want splitResult) {
+	for _, max := range []int64{0, 30, 100, math.MaxInt64} {
+		var got splitResult
+		err := split(bytes.NewReader(data), max, 16, func(card []byte, line int) error {
+			got.cards = append(got.cards, string(card))
+			got.lines = append(got.lines, line)
+			return nil
+		}, func(line int, size int64) error {
+			got.cards = append(got.cards, fmt.Sprintf("too big: %d", size))
+			got.lines = append(got.lines, line)
+			return nil
+		})
+		if err != nil {
+			got.err = err.Error()
+		}
+		exp := splitResult{lines: want.lines, err: want.err}
+		for _, card := range want.cards {
+			if int64(len(card)) > max {
+				card = fmt.Sprintf("too big: %d", len(card))
+			}
+			exp.cards = append(exp.cards, card)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(exp) {
+			t.Fatalf("SplitMax(%d) disagrees with Split:\n%+v\n%+v", max, got, exp)
+		}
+	}
+}
+
+// checkLineKind: lineKind, fed a line in pieces, classifies it as isBlank
+// and parseProp do.
+func checkLineKind(t *testing.T, line []byte) {
+	p, msg := parseProp(line)
+	delim := msg == "" && isVCARD(p.value)
+	wantBegin := delim && asciiEqualFold(p.name, fieldBegin)
+	wantEnd := delim && asciiEqualFold(p.name, fieldEnd)
+	for _, size := range []int{1, 3, len(line) + 1} {
+		var k lineKind
+		for rest := line; len(rest) > 0; {
+			n := min(size, len(rest))
+			k.feed(rest[:n])
+			rest = rest[n:]
+		}
+		begin, end := k.delimiter()
+		if k.blank() != isBlank(line) || begin != wantBegin || end != wantEnd {
+			t.Fatalf("lineKind(%q) = blank %v, BEGIN %v, END %v; want %v %v %v", line, k.blank(), begin, end, isBlank(line), wantBegin, wantEnd)
+		}
+	}
 }

@@ -96,29 +96,31 @@ func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reade
 			opt.Progress(im.res.Objects)
 		}
 	}
+	// each does what is done with every object read from the file.
+	each := func(do func() error) error {
+		defer step()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if im.res.OverQuota > 0 {
+			im.res.OverQuota++
+			return nil
+		}
+		return do()
+	}
 	if coll.Kind == store.KindCal {
 		err = calendars.Split(r, func(obj []byte, uid string, line int) error {
-			defer step()
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if im.res.OverQuota > 0 {
-				im.res.OverQuota++
-				return nil
-			}
-			return im.calendarObject(obj, uid, line)
+			return each(func() error { return im.calendarObject(obj, uid, line) })
 		})
 	} else {
-		err = contacts.Split(r, func(card []byte, line int) error {
-			defer step()
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if im.res.OverQuota > 0 {
-				im.res.OverQuota++
+		// A card over the limit is refused before it is read into memory.
+		err = contacts.SplitMax(r, opt.MaxObjectSize, func(card []byte, line int) error {
+			return each(func() error { return im.card(card, line) })
+		}, func(line int, size int64) error {
+			return each(func() error {
+				im.tooBig(size, "card", line)
 				return nil
-			}
-			return im.card(card, line)
+			})
 		})
 	}
 	return im.res, err
@@ -172,10 +174,8 @@ func (im *importer) reject(line int, msg string) {
 	im.problem(Problem{Line: line, Msg: msg})
 }
 
+// card imports a card that SplitMax found within the size limit.
 func (im *importer) card(card []byte, line int) error {
-	if im.tooBig(len(card), "card", line) {
-		return nil // refused before it costs a parse
-	}
 	info, err := contacts.Validate(card)
 	if err != nil {
 		im.reject(ProblemAt(line, err))
@@ -193,7 +193,7 @@ func (im *importer) calendarObject(obj []byte, uid string, line int) error {
 		im.reject(line, "the component has no UID")
 		return nil
 	}
-	if im.tooBig(len(obj), "calendar object", line) {
+	if im.tooBig(int64(len(obj)), "calendar object", line) {
 		return nil
 	}
 	info, err := calendars.Validate(im.ctx, obj, im.coll.Components, nil)
@@ -210,8 +210,8 @@ func (im *importer) calendarObject(obj []byte, uid string, line int) error {
 }
 
 // tooBig rejects an object of n bytes over the size limit.
-func (im *importer) tooBig(n int, what string, line int) bool {
-	if int64(n) <= im.opt.MaxObjectSize {
+func (im *importer) tooBig(n int64, what string, line int) bool {
+	if n <= im.opt.MaxObjectSize {
 		return false
 	}
 	im.reject(line, fmt.Sprintf("the %s has %d bytes; this server takes at most %d bytes per %s", what, n, im.opt.MaxObjectSize, what))
@@ -226,7 +226,7 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 	if ext == ".ics" {
 		what = "calendar object"
 	}
-	if im.tooBig(len(o.Data), what, line) {
+	if im.tooBig(int64(len(o.Data)), what, line) {
 		return nil
 	}
 	o.Collection = im.coll.ID

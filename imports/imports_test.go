@@ -2,7 +2,10 @@ package imports_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -184,4 +187,40 @@ func TestRunRejectsObjectsOverTheSizeLimit(t *testing.T) {
 	if counts(res) != [4]int{1, 0, 0, 1} || len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Msg, "at most 10000 bytes") {
 		t.Errorf("calendar import: %+v", res)
 	}
+}
+
+// TestRunDoesNotHoldACardOverTheLimit: a 50 MB card on one line is refused
+// with its size, at its first line, without being read into memory.
+func TestRunDoesNotHoldACardOverTheLimit(t *testing.T) {
+	st, c := newCollection(t, store.KindCard)
+	head := card("a", "Ann", "1") + "BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:"
+	tail := "\r\nEND:VCARD\r\n" + card("b", "Bob", "2")
+	const note = 50 << 20
+	r := io.MultiReader(strings.NewReader(head), io.LimitReader(xs{}, note), strings.NewReader(tail))
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res, err := imports.Run(context.Background(), st, c, r, imports.Options{MaxObjectSize: 1 << 20})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := len("BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:") + note + len("\r\nEND:VCARD\r\n")
+	want := imports.Problem{Line: 7, Msg: fmt.Sprintf("the card has %d bytes; this server takes at most 1048576 bytes per card", size)}
+	if counts(res) != [4]int{2, 0, 0, 1} || res.Objects != 3 || len(res.Problems) != 1 || res.Problems[0] != want {
+		t.Errorf("import: %+v", res)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("refusing a 50 MB card allocated %.1f MB", float64(alloc)/(1<<20))
+	}
+}
+
+// xs reads as an endless run of 'x'.
+type xs struct{}
+
+func (xs) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
 }
