@@ -292,21 +292,27 @@ func contentKey(data []byte) string {
 	text := strings.ReplaceAll(string(data), "\r\n", "\n")
 	text = strings.NewReplacer("\n ", "", "\n\t", "").Replace(text)
 	var lines []string
-	for _, l := range strings.Split(text, "\n") {
-		n := strings.ToUpper(l)
+	for l := range strings.SplitSeq(text, "\n") {
+		n := l
 		if i := strings.IndexAny(n, ";:"); i >= 0 {
 			n = n[:i]
 		}
 		if i := strings.IndexByte(n, '.'); i >= 0 { // grouped property: item1.TEL
 			n = n[i+1:]
 		}
-		switch n {
+		switch strings.ToUpper(n) {
 		case "", "UID", "REV", "PRODID", "DTSTAMP", "X-ABUID", "LAST-MODIFIED":
 			continue
 		}
 		lines = append(lines, strings.TrimSpace(l))
 	}
 	sort.Strings(lines)
-	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
-	return string(sum[:])
+	h := sha256.New()
+	for i, l := range lines {
+		if i > 0 {
+			h.Write([]byte{'\n'})
+		}
+		io.WriteString(h, l)
+	}
+	return string(h.Sum(nil))
 }

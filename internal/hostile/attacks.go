@@ -19,8 +19,10 @@ import (
 )
 
 const (
-	calendar = "/dav/calendars/" + Login + "/calendar/"
-	book     = "/dav/addressbooks/" + Login + "/contacts/"
+	calendar   = "/dav/calendars/" + Login + "/calendar/"
+	book       = "/dav/addressbooks/" + Login + "/contacts/"
+	uploadBook = "/dav/addressbooks/" + Login + "/uploads/"
+	uploadPage = "/account/collections/addressbooks/uploads"
 )
 
 // Attacks are the review's findings, in its order. Each signs in with
@@ -127,7 +129,7 @@ func uploadTempFiles(ctx context.Context, s *loadtest.Server) (string, error) {
 	if err := c.signIn(ctx); err != nil {
 		return "", err
 	}
-	const path = "/account/collections/addressbooks/contacts"
+	const path = uploadPage
 	_, token, err := c.page(ctx, path)
 	if err != nil {
 		return "", err
@@ -432,7 +434,7 @@ func importResourceSize(ctx context.Context, s *loadtest.Server) (string, error)
 	if err := c.signIn(ctx); err != nil {
 		return "", err
 	}
-	const path = "/account/collections/addressbooks/contacts"
+	const path = uploadPage
 	_, token, err := c.page(ctx, path)
 	if err != nil {
 		return "", err
@@ -442,16 +444,16 @@ func importResourceSize(ctx context.Context, s *loadtest.Server) (string, error)
 	if err != nil {
 		return "", err
 	}
-	all, err := c.dav(ctx, "GET", book, "") // the whole book as one file
+	g, err := c.dav(ctx, "GET", uploadBook+"too-big.vcf", "")
 	if err != nil {
 		return "", err
 	}
 	out := fmt.Sprintf("import of a 2 MB card (limit 1 MB): page %d", a.status)
-	if all.status != http.StatusOK {
-		return out, fmt.Errorf("%s; GET of the book: %d", out, all.status)
+	if a.status != http.StatusOK || !strings.Contains(a.body, "this server takes at most") {
+		return out, fmt.Errorf("%s; the page does not say the card was rejected for its size", out)
 	}
-	if strings.Contains(all.body, "UID:too-big") {
-		return out, fmt.Errorf("%s; the card was stored", out)
+	if g.status != http.StatusNotFound {
+		return out, fmt.Errorf("%s; GET of the card: %d, want 404", out, g.status)
 	}
 	return out + "; not stored", nil
 }
