@@ -121,16 +121,16 @@ func parseProperties(data []byte, v4 bool) []*property {
 		if isBlank(c) {
 			continue
 		}
-		pl, msg := parseProp(c)
+		pl, msg := parseProp(string(c))
 		if msg != "" {
 			continue
 		}
-		name := strings.ToUpper(string(pl.name))
+		name := strings.ToUpper(pl.name)
 		if name == fieldBegin || name == fieldEnd || name == vcard.FieldVersion {
 			continue
 		}
 		p := newProperty(pl, v4)
-		props = append(props, p)
+		props = append(props, &p)
 	}
 	return props
 }
@@ -707,30 +707,29 @@ var (
 
 // newProperty builds a property from a parsed line: parameter names
 // upper-cased, values unescaped (caret encoding in 4.0), TYPE lists split.
-func newProperty(pl propLine, v4 bool) *property {
-	p := &property{group: string(pl.group), name: strings.ToUpper(string(pl.name)), spelling: string(pl.name), value: string(pl.value)}
-	eachParam(pl.params, func(n, raw []byte) bool {
-		pn := strings.ToUpper(string(n))
-		if raw == nil {
+func newProperty(pl propLine[string], v4 bool) property {
+	p := property{group: pl.group, name: strings.ToUpper(pl.name), spelling: pl.name, value: pl.value}
+	eachParam(pl.params, func(n, raw string, bare bool) bool {
+		pn := strings.ToUpper(n)
+		if bare {
 			p.params = append(p.params, param{name: pn})
 			return true
 		}
 		vals := []string{}
-		eachValue(raw, func(v []byte) bool {
-			sv := string(v)
+		eachValue(raw, func(v string) bool {
 			if v4 {
-				sv = decodeCaret(sv)
+				v = decodeCaret(v)
 			}
-			if pn == paramType {
-				vals = append(vals, strings.Split(sv, ",")...)
+			if pn == paramType && strings.Contains(v, ",") {
+				vals = append(vals, strings.Split(v, ",")...)
 			} else {
-				vals = append(vals, sv)
+				vals = append(vals, v)
 			}
 			return true
 		})
 		p.params = append(p.params, param{name: pn, values: vals})
 		return true
 	})
-	normalizeParams(p)
+	normalizeParams(&p)
 	return p
 }
