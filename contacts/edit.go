@@ -53,7 +53,7 @@ func (p *Prop) unchanged() bool {
 		return false
 	}
 	for i, q := range p.Params {
-		if q.Name != o.params[i].name || (q.Values == nil) != (o.params[i].values == nil) || !slices.Equal(q.Values, o.params[i].values) {
+		if q.Name != o.params[i].Name || (q.Values == nil) != (o.params[i].Values == nil) || !slices.Equal(q.Values, o.params[i].Values) {
 			return false
 		}
 	}
@@ -112,13 +112,7 @@ func ParseProps(data []byte) (version string, props []Prop, err error) {
 			continue // cannot happen in a valid card
 		}
 		p := newProperty(pl, v4)
-		prop := Prop{Group: p.group, Name: p.name, Value: p.value, raw: card[l.start:l.end], v4: v4}
-		if p.params != nil {
-			prop.Params = make([]Param, len(p.params))
-			for i, q := range p.params {
-				prop.Params[i] = Param{Name: q.name, Values: q.values}
-			}
-		}
+		prop := Prop{Group: p.group, Name: p.name, Params: p.params, Value: p.value, raw: card[l.start:l.end], v4: v4}
 		props = append(props, prop)
 	}
 	return info.Version, props, nil
@@ -141,10 +135,7 @@ func FormatProps(props []Prop, version, eol string) []byte {
 			}
 			continue
 		}
-		q := &property{group: p.Group, name: p.Name, spelling: p.Name, value: p.Value}
-		for _, pa := range p.Params {
-			q.params = append(q.params, param{name: pa.Name, values: pa.Values})
-		}
+		q := &property{group: p.Group, name: p.Name, spelling: p.Name, params: p.Params, value: p.Value}
 		line = formatProp(line[:0], q, v4)
 		out = appendFolded(out, line, eol)
 	}
