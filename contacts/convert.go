@@ -10,24 +10,18 @@ import (
 	"github.com/emersion/go-vcard"
 )
 
-// param is one parameter of a property, with decoded values.
-type param struct {
-	name   string   // upper-case
-	values []string // unquoted, RFC 6868 caret escapes resolved; nil for a bare (2.1-style) parameter
-}
-
 // property is one content line of a card being converted.
 type property struct {
 	group    string
 	name     string // upper-case
 	spelling string // the name as written in the card, kept in the output
-	params   []param
+	params   []Param
 	value    string // raw: escaped exactly as in the card
 }
 
-func (p *property) param(name string) *param {
+func (p *property) param(name string) *Param {
 	for i := range p.params {
-		if p.params[i].name == name {
+		if p.params[i].Name == name {
 			return &p.params[i]
 		}
 	}
@@ -36,7 +30,7 @@ func (p *property) param(name string) *param {
 
 func (p *property) paramIndex(name string) int {
 	for i := range p.params {
-		if p.params[i].name == name {
+		if p.params[i].Name == name {
 			return i
 		}
 	}
@@ -45,8 +39,8 @@ func (p *property) paramIndex(name string) int {
 
 // first returns the first value of the first parameter called name.
 func (p *property) first(name string) string {
-	if q := p.param(name); q != nil && len(q.values) > 0 {
-		return q.values[0]
+	if q := p.param(name); q != nil && len(q.Values) > 0 {
+		return q.Values[0]
 	}
 	return ""
 }
@@ -54,15 +48,15 @@ func (p *property) first(name string) string {
 func (p *property) removeParam(name string) {
 	out := p.params[:0]
 	for _, q := range p.params {
-		if q.name != name {
+		if q.Name != name {
 			out = append(out, q)
 		}
 	}
 	p.params = out
 }
 
-func (p *property) insertParam(at int, q param) {
-	p.params = append(p.params, param{})
+func (p *property) insertParam(at int, q Param) {
+	p.params = append(p.params, Param{})
 	copy(p.params[at+1:], p.params[at:])
 	p.params[at] = q
 }
@@ -121,16 +115,16 @@ func parseProperties(data []byte, v4 bool) []*property {
 		if isBlank(c) {
 			continue
 		}
-		pl, msg := parseProp(c)
+		pl, msg := parseProp(string(c))
 		if msg != "" {
 			continue
 		}
-		name := strings.ToUpper(string(pl.name))
+		name := strings.ToUpper(pl.name)
 		if name == fieldBegin || name == fieldEnd || name == vcard.FieldVersion {
 			continue
 		}
 		p := newProperty(pl, v4)
-		props = append(props, p)
+		props = append(props, &p)
 	}
 	return props
 }
@@ -141,20 +135,20 @@ func normalizeParams(p *property) {
 	typeAt := -1
 	out := p.params[:0]
 	for _, q := range p.params {
-		if q.values == nil {
-			switch q.name {
+		if q.Values == nil {
+			switch q.Name {
 			case "B", "BASE64", "QUOTED-PRINTABLE", "8BIT":
-				q = param{name: paramEncoding, values: []string{q.name}}
-				if q.values[0] == "BASE64" {
-					q.values[0] = "b"
+				q = Param{Name: paramEncoding, Values: []string{q.Name}}
+				if q.Values[0] == "BASE64" {
+					q.Values[0] = "b"
 				}
 			default:
-				q = param{name: paramType, values: []string{q.name}}
+				q = Param{Name: paramType, Values: []string{q.Name}}
 			}
 		}
-		if q.name == paramType {
+		if q.Name == paramType {
 			if typeAt >= 0 {
-				out[typeAt].values = append(out[typeAt].values, q.values...)
+				out[typeAt].Values = append(out[typeAt].Values, q.Values...)
 				continue
 			}
 			typeAt = len(out)
@@ -229,11 +223,11 @@ func to3(props []*property) []*property {
 		out = append(out, p)
 		if p.name == vcard.FieldAddress {
 			if label := p.param(paramLabel); label != nil {
-				text := strings.Join(label.values, ",")
+				text := strings.Join(label.Values, ",")
 				p.removeParam(paramLabel)
 				l := &property{group: p.group, name: fieldLabel, value: escapeText(text)}
 				if t := p.param(paramType); t != nil {
-					l.params = []param{{name: paramType, values: append([]string(nil), t.values...)}}
+					l.params = []Param{{Name: paramType, Values: append([]string(nil), t.Values...)}}
 				}
 				out = append(out, l)
 			}
@@ -266,7 +260,7 @@ func to4(props []*property) []*property {
 				adr := out[n-1]
 				if adr.name == vcard.FieldAddress && adr.group == p.group && adr.param(paramLabel) == nil &&
 					sameTypes(adr, p) && len(p.params) == countParams(p, paramType) {
-					adr.params = append(adr.params, param{name: paramLabel, values: []string{unescapeText([]byte(p.value))}})
+					adr.params = append(adr.params, Param{Name: paramLabel, Values: []string{unescapeText([]byte(p.value))}})
 					continue
 				}
 			}
@@ -293,7 +287,7 @@ func to4(props []*property) []*property {
 func countParams(p *property, name string) int {
 	n := 0
 	for _, q := range p.params {
-		if q.name == name {
+		if q.Name == name {
 			n++
 		}
 	}
@@ -305,7 +299,7 @@ func sameTypes(a, b *property) bool {
 	set := func(p *property) map[string]bool {
 		m := map[string]bool{}
 		if t := p.param(paramType); t != nil {
-			for _, v := range t.values {
+			for _, v := range t.Values {
 				if v = strings.ToLower(v); v != "pref" {
 					m[v] = true
 				}
@@ -363,16 +357,16 @@ func pref3to4(p *property) {
 		return
 	}
 	t := &p.params[at]
-	kept := t.values[:0]
+	kept := t.Values[:0]
 	found := false
-	for _, v := range t.values {
+	for _, v := range t.Values {
 		if strings.EqualFold(v, "pref") {
 			found = true
 			continue
 		}
 		kept = append(kept, v)
 	}
-	t.values = kept
+	t.Values = kept
 	if !found {
 		return
 	}
@@ -381,9 +375,9 @@ func pref3to4(p *property) {
 	case len(kept) == 0 && hasPref:
 		p.params = append(p.params[:at], p.params[at+1:]...)
 	case len(kept) == 0:
-		p.params[at] = param{name: paramPref, values: []string{"1"}}
+		p.params[at] = Param{Name: paramPref, Values: []string{"1"}}
 	case !hasPref:
-		p.insertParam(at+1, param{name: paramPref, values: []string{"1"}})
+		p.insertParam(at+1, Param{Name: paramPref, Values: []string{"1"}})
 	}
 }
 
@@ -393,21 +387,21 @@ func pref4to3(p *property) {
 	if at < 0 {
 		return
 	}
-	pref := strings.TrimSpace(p.params[at].values[0]) == "1"
+	pref := strings.TrimSpace(p.params[at].Values[0]) == "1"
 	p.params = append(p.params[:at], p.params[at+1:]...)
 	if !pref {
 		return
 	}
 	if t := p.param(paramType); t != nil {
-		for _, v := range t.values {
+		for _, v := range t.Values {
 			if strings.EqualFold(v, "pref") {
 				return
 			}
 		}
-		t.values = append(t.values, "pref")
+		t.Values = append(t.Values, "pref")
 		return
 	}
-	p.insertParam(at, param{name: paramType, values: []string{"pref"}})
+	p.insertParam(at, Param{Name: paramType, Values: []string{"pref"}})
 }
 
 func isBase64Encoding(enc string) bool {
@@ -442,7 +436,7 @@ func media3to4(p *property) {
 	}
 	if at := p.paramIndex(paramType); at >= 0 && p.param(paramMediaType) == nil {
 		if t := p.first(paramType); t != "" {
-			p.params[at] = param{name: paramMediaType, values: []string{mediaType(p.name, t, "")}}
+			p.params[at] = Param{Name: paramMediaType, Values: []string{mediaType(p.name, t, "")}}
 		}
 	}
 }
@@ -460,9 +454,9 @@ func media4to3(p *property) {
 			p.removeParam(paramMediaType)
 			p.removeParam(paramType)
 			p.removeParam(paramEncoding)
-			head := []param{{name: paramEncoding, values: []string{"b"}}}
+			head := []Param{{Name: paramEncoding, Values: []string{"b"}}}
 			if t := typeFromMediaType(mt); t != "" {
-				head = append(head, param{name: paramType, values: []string{t}})
+				head = append(head, Param{Name: paramType, Values: []string{t}})
 			}
 			p.params = append(head, p.params...)
 			p.value = data
@@ -473,11 +467,11 @@ func media4to3(p *property) {
 		return // inline binary already (not valid 4.0, but seen)
 	}
 	if p.param(paramValue) == nil {
-		p.insertParam(0, param{name: paramValue, values: []string{"uri"}})
+		p.insertParam(0, Param{Name: paramValue, Values: []string{"uri"}})
 	}
 	if at := p.paramIndex(paramMediaType); at >= 0 {
-		if t := typeFromMediaType(p.params[at].values[0]); t != "" && p.param(paramType) == nil {
-			p.params[at] = param{name: paramType, values: []string{t}}
+		if t := typeFromMediaType(p.params[at].Values[0]); t != "" && p.param(paramType) == nil {
+			p.params[at] = Param{Name: paramType, Values: []string{t}}
 		} else {
 			p.params = append(p.params[:at], p.params[at+1:]...)
 		}
@@ -612,7 +606,7 @@ func tz3to4(p *property) {
 	switch v := p.first(paramValue); {
 	case v == "" && p.param(paramValue) == nil:
 		if sign, hh, mm, ok := utcOffset(p.value); ok {
-			p.insertParam(0, param{name: paramValue, values: []string{"utc-offset"}})
+			p.insertParam(0, Param{Name: paramValue, Values: []string{"utc-offset"}})
 			p.value = string(sign) + hh + mm
 		}
 	case strings.EqualFold(v, "text"):
@@ -626,7 +620,7 @@ func tz4to3(p *property) {
 		if sign, hh, mm, ok := utcOffset(p.value); ok {
 			p.value = string(sign) + hh + ":" + mm
 		} else {
-			p.insertParam(0, param{name: paramValue, values: []string{"text"}})
+			p.insertParam(0, Param{Name: paramValue, Values: []string{"text"}})
 		}
 	case strings.EqualFold(v, "utc-offset"):
 		if sign, hh, mm, ok := utcOffset(p.value); ok {
@@ -663,12 +657,12 @@ func formatProp(b []byte, p *property, v4 bool) []byte {
 	}
 	for _, q := range p.params {
 		b = append(b, ';')
-		b = append(b, q.name...)
-		if q.values == nil {
+		b = append(b, q.Name...)
+		if q.Values == nil {
 			continue
 		}
 		b = append(b, '=')
-		for i, v := range q.values {
+		for i, v := range q.Values {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -707,30 +701,29 @@ var (
 
 // newProperty builds a property from a parsed line: parameter names
 // upper-cased, values unescaped (caret encoding in 4.0), TYPE lists split.
-func newProperty(pl propLine, v4 bool) *property {
-	p := &property{group: string(pl.group), name: strings.ToUpper(string(pl.name)), spelling: string(pl.name), value: string(pl.value)}
-	eachParam(pl.params, func(n, raw []byte) bool {
-		pn := strings.ToUpper(string(n))
-		if raw == nil {
-			p.params = append(p.params, param{name: pn})
+func newProperty(pl propLine[string], v4 bool) property {
+	p := property{group: pl.group, name: strings.ToUpper(pl.name), spelling: pl.name, value: pl.value}
+	eachParam(pl.params, func(n, raw string, bare bool) bool {
+		pn := strings.ToUpper(n)
+		if bare {
+			p.params = append(p.params, Param{Name: pn})
 			return true
 		}
 		vals := []string{}
-		eachValue(raw, func(v []byte) bool {
-			sv := string(v)
+		eachValue(raw, func(v string) bool {
 			if v4 {
-				sv = decodeCaret(sv)
+				v = decodeCaret(v)
 			}
-			if pn == paramType {
-				vals = append(vals, strings.Split(sv, ",")...)
+			if pn == paramType && strings.Contains(v, ",") {
+				vals = append(vals, strings.Split(v, ",")...)
 			} else {
-				vals = append(vals, sv)
+				vals = append(vals, v)
 			}
 			return true
 		})
-		p.params = append(p.params, param{name: pn, values: vals})
+		p.params = append(p.params, Param{Name: pn, Values: vals})
 		return true
 	})
-	normalizeParams(p)
+	normalizeParams(&p)
 	return p
 }

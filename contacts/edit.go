@@ -3,6 +3,7 @@ package contacts
 import (
 	"bytes"
 	"slices"
+	"strings"
 )
 
 // Param is one parameter of a Prop. Name is upper-case; Values are
@@ -22,12 +23,12 @@ type Prop struct {
 	Params []Param
 	Value  string // raw: escaped exactly as in the card
 
-	raw  []byte // the line as read (folded, with its line end)
-	orig *Prop  // the fields as read, to tell whether the prop was changed
+	raw string // the line as read (folded, with its line end)
+	v4  bool   // read from a 4.0 card, which decides how raw is parsed
 }
 
 // Text returns the value with text escapes resolved.
-func (p *Prop) Text() string { return unescapeText([]byte(p.Value)) }
+func (p *Prop) Text() string { return UnescapeText(p.Value) }
 
 // Param returns the values of the parameter called name (upper-case), nil
 // when absent.
@@ -40,29 +41,56 @@ func (p *Prop) Param(name string) []string {
 	return nil
 }
 
-// unchanged reports whether p still holds the fields it was read with.
+// unchanged reports whether p still holds the fields it was read with. They
+// are read again from raw rather than kept: a card of many lines would hold
+// them twice.
 func (p *Prop) unchanged() bool {
-	o := p.orig
-	if o == nil || p.raw == nil || p.Group != o.Group || p.Name != o.Name || p.Value != o.Value || len(p.Params) != len(o.Params) {
+	if p.raw == "" {
+		return false
+	}
+	o, ok := parseRaw(p.raw, p.v4)
+	if !ok || p.Group != o.group || p.Name != o.name || p.Value != o.value || len(p.Params) != len(o.params) {
 		return false
 	}
 	for i, q := range p.Params {
-		if q.Name != o.Params[i].Name || (q.Values == nil) != (o.Params[i].Values == nil) || !slices.Equal(q.Values, o.Params[i].Values) {
+		if q.Name != o.params[i].Name || (q.Values == nil) != (o.params[i].Values == nil) || !slices.Equal(q.Values, o.params[i].Values) {
 			return false
 		}
 	}
 	return true
 }
 
+// parseRaw parses one logical line as read (folded, with its line end).
+func parseRaw(raw string, v4 bool) (property, bool) {
+	line := strings.TrimSuffix(strings.TrimSuffix(raw, "\n"), "\r")
+	if strings.Contains(line, "\n") {
+		var b strings.Builder
+		for i, l := range strings.Split(line, "\n") {
+			l = strings.TrimSuffix(l, "\r")
+			if i > 0 {
+				l = l[1:] // the space or tab that folds
+			}
+			b.WriteString(l)
+		}
+		line = b.String()
+	}
+	pl, msg := parseProp(line)
+	if msg != "" {
+		return property{}, false
+	}
+	return newProperty(pl, v4), true
+}
+
 // ParseProps validates a card (see Validate) and returns its version and
 // its content lines in order, BEGIN:VCARD, VERSION and END:VCARD included.
-// Blank lines are left out.
+// Blank lines are left out. The props' strings share one copy of data.
 func ParseProps(data []byte) (version string, props []Prop, err error) {
 	info, err := Validate(data)
 	if err != nil {
 		return "", nil, err
 	}
 	v4 := info.Version == "4.0"
+	card := string(data)
 	s := newScanner(data)
 	var buf []byte
 	props = make([]Prop, 0, bytes.Count(data, []byte{'\n'})+1) // a card of many lines is not copied as it grows
@@ -71,40 +99,23 @@ func ParseProps(data []byte) (version string, props []Prop, err error) {
 		if !ok {
 			break
 		}
-		c := s.content(l, buf)
+		line := card[l.start:l.firstEnd]
 		if l.folded {
-			buf = c
+			buf = s.content(l, buf)
+			line = string(buf)
 		}
-		if isBlank(c) {
+		if isBlank(line) {
 			continue
 		}
-		pl, msg := parseProp(c)
+		pl, msg := parseProp(line)
 		if msg != "" {
 			continue // cannot happen in a valid card
 		}
 		p := newProperty(pl, v4)
-		prop := Prop{Group: p.group, Name: p.name, Value: p.value}
-		for _, q := range p.params {
-			prop.Params = append(prop.Params, Param{Name: q.name, Values: q.values})
-		}
-		orig := prop
-		orig.Params = cloneParams(prop.Params)
-		prop.orig = &orig
-		prop.raw = data[l.start:l.end]
+		prop := Prop{Group: p.group, Name: p.name, Params: p.params, Value: p.value, raw: card[l.start:l.end], v4: v4}
 		props = append(props, prop)
 	}
 	return info.Version, props, nil
-}
-
-func cloneParams(ps []Param) []Param {
-	if ps == nil {
-		return nil
-	}
-	out := make([]Param, len(ps))
-	for i, q := range ps {
-		out[i] = Param{Name: q.Name, Values: slices.Clone(q.Values)}
-	}
-	return out
 }
 
 // FormatProps writes content lines as a card of the given version ("3.0"
@@ -117,17 +128,14 @@ func FormatProps(props []Prop, version, eol string) []byte {
 	var out, line []byte
 	for i := range props {
 		p := &props[i]
-		if p.unchanged() && rawEndsWith(p.raw, eol) {
+		if rawEndsWith(p.raw, eol) && p.unchanged() {
 			out = append(out, p.raw...)
 			if len(p.raw) > 0 && p.raw[len(p.raw)-1] != '\n' && i < len(props)-1 {
 				out = append(out, eol...) // the original last line had no terminator
 			}
 			continue
 		}
-		q := &property{group: p.Group, name: p.Name, spelling: p.Name, value: p.Value}
-		for _, pa := range p.Params {
-			q.params = append(q.params, param{name: pa.Name, values: pa.Values})
-		}
+		q := &property{group: p.Group, name: p.Name, spelling: p.Name, params: p.Params, value: p.Value}
 		line = formatProp(line[:0], q, v4)
 		out = appendFolded(out, line, eol)
 	}
@@ -135,7 +143,7 @@ func FormatProps(props []Prop, version, eol string) []byte {
 }
 
 // rawEndsWith reports whether a raw line ends with eol, or has no line end.
-func rawEndsWith(raw []byte, eol string) bool {
+func rawEndsWith(raw, eol string) bool {
 	n := len(raw)
 	switch {
 	case n == 0 || raw[n-1] != '\n':
@@ -162,7 +170,12 @@ func LineEnding(data []byte) string {
 }
 
 // UnescapeText resolves the text escapes of a raw value (\\ \n \, \; \:).
-func UnescapeText(raw string) string { return unescapeText([]byte(raw)) }
+func UnescapeText(raw string) string {
+	if !strings.Contains(raw, `\`) {
+		return raw
+	}
+	return string(appendUnescaped(nil, []byte(raw)))
+}
 
 // EscapeText escapes a text value for a content line.
 func EscapeText(s string) string { return escapeText(s) }

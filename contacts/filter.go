@@ -320,7 +320,7 @@ func (f *Filter) Match(data []byte) (bool, error) {
 			}
 		}
 		var (
-			pl     propLine
+			pl     propLine[[]byte]
 			parsed bool
 			bad    bool
 		)
@@ -388,7 +388,7 @@ func (f *Filter) Match(data []byte) (bool, error) {
 }
 
 // matchInstance evaluates the tests of a prop-filter on one property.
-func (pp *prepProp) matchInstance(sc *matchScratch, pl *propLine) bool {
+func (pp *prepProp) matchInstance(sc *matchScratch, pl *propLine[[]byte]) bool {
 	if len(pp.texts) > 0 {
 		sc.unesc = appendUnescaped(sc.unesc[:0], pl.value)
 	}
@@ -418,8 +418,8 @@ func (pp *prepProp) matchInstance(sc *matchScratch, pl *propLine) bool {
 // parameter (TEL;CELL:) counts as a TYPE value.
 func (q *prepParam) match(sc *matchScratch, params []byte) bool {
 	found, hit := false, false
-	eachParam(params, func(name, raw []byte) bool {
-		if raw == nil {
+	eachParam(params, func(name, raw []byte, bare bool) bool {
+		if bare {
 			if q.name != paramType {
 				return true
 			}

@@ -103,9 +103,9 @@ func lineEnding(data []byte, l logicalLine) string {
 }
 
 // isBlank reports whether b holds only spaces and tabs.
-func isBlank(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\t' {
+func isBlank[T textual](b T) bool {
+	for i := 0; i < len(b); i++ {
+		if c := b[i]; c != ' ' && c != '\t' {
 			return false
 		}
 	}
@@ -119,19 +119,33 @@ func isNameChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
-func nameEnd(b []byte, i int) int {
+func nameEnd[T textual](b T, i int) int {
 	for i < len(b) && isNameChar(b[i]) {
 		i++
 	}
 	return i
 }
 
+// textual is the bytes of a card, or a string of them: a line parsed from a
+// string yields substrings, which cost no copy.
+type textual interface{ ~string | ~[]byte }
+
+// indexByte is bytes.IndexByte and strings.IndexByte for either form.
+func indexByte[T textual](s T, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
 // propLine is one parsed content line; all fields are sub-slices of the line.
-type propLine struct {
-	group  []byte
-	name   []byte
-	params []byte // the raw parameters, each introduced by ';' ("" when none)
-	value  []byte // the raw (escaped) value
+type propLine[T textual] struct {
+	group  T
+	name   T
+	params T // the raw parameters, each introduced by ';' ("" when none)
+	value  T // the raw (escaped) value
 }
 
 // scanName reads the group and the name at the start of a content line.
@@ -154,7 +168,7 @@ func scanName(b []byte) (group, name []byte, ok bool) {
 
 // parseProp splits an unfolded content line. On failure it returns a short
 // description of the problem.
-func parseProp(b []byte) (p propLine, msg string) {
+func parseProp[T textual](b T) (p propLine[T], msg string) {
 	i := nameEnd(b, 0)
 	if i < len(b) && b[i] == '.' {
 		if i == 0 {
@@ -168,10 +182,13 @@ func parseProp(b []byte) (p propLine, msg string) {
 		p.name = b[:i]
 	}
 	if i >= len(b) || (b[i] != ';' && b[i] != ':') {
-		if bytes.IndexByte(b, ':') < 0 {
+		if indexByte(b, ':') < 0 {
 			return p, "property without a colon"
 		}
-		end := bytes.IndexAny(b, ";:")
+		end := 0
+		for b[end] != ';' && b[end] != ':' {
+			end++
+		}
 		return p, "invalid property name " + quoteForMsg(b[:end])
 	}
 	if len(p.name) == 0 {
@@ -199,7 +216,7 @@ func parseProp(b []byte) (p propLine, msg string) {
 		i = j + 1
 		for {
 			if i < len(b) && b[i] == '"' {
-				k := bytes.IndexByte(b[i+1:], '"')
+				k := indexByte(b[i+1:], '"')
 				if k < 0 {
 					return p, "unterminated quoted parameter value"
 				}
@@ -226,7 +243,7 @@ func parseProp(b []byte) (p propLine, msg string) {
 	return p, ""
 }
 
-func quoteForMsg(b []byte) string {
+func quoteForMsg[T textual](b T) string {
 	const max = 40
 	s := string(b)
 	if len(s) > max {
@@ -236,9 +253,9 @@ func quoteForMsg(b []byte) string {
 }
 
 // eachParam calls fn for every parameter of a line accepted by parseProp.
-// raw is the value section after '=' (nil for a bare parameter). fn returns
-// false to stop.
-func eachParam(params []byte, fn func(name, raw []byte) bool) {
+// raw is the value section after '='; bare is true for a parameter without
+// one. fn returns false to stop.
+func eachParam[T textual](params T, fn func(name, raw T, bare bool) bool) {
 	i := 0
 	for i < len(params) && params[i] == ';' {
 		i++
@@ -246,7 +263,7 @@ func eachParam(params []byte, fn func(name, raw []byte) bool) {
 		name := params[i:j]
 		if j >= len(params) || params[j] != '=' {
 			i = j
-			if !fn(name, nil) {
+			if !fn(name, params[j:j], true) {
 				return
 			}
 			continue
@@ -254,7 +271,7 @@ func eachParam(params []byte, fn func(name, raw []byte) bool) {
 		k := j + 1
 		for k < len(params) && params[k] != ';' {
 			if params[k] == '"' {
-				q := bytes.IndexByte(params[k+1:], '"')
+				q := indexByte(params[k+1:], '"')
 				if q < 0 {
 					k = len(params)
 					break
@@ -264,7 +281,7 @@ func eachParam(params []byte, fn func(name, raw []byte) bool) {
 			}
 			k++
 		}
-		if !fn(name, params[j+1:k]) {
+		if !fn(name, params[j+1:k], false) {
 			return
 		}
 		i = k
@@ -273,19 +290,19 @@ func eachParam(params []byte, fn func(name, raw []byte) bool) {
 
 // eachValue calls fn with every comma-separated value of a raw parameter
 // value section, with surrounding double quotes removed.
-func eachValue(raw []byte, fn func(v []byte) bool) {
+func eachValue[T textual](raw T, fn func(v T) bool) {
 	i := 0
 	for {
-		var v []byte
+		var v T
 		if i < len(raw) && raw[i] == '"' {
-			q := bytes.IndexByte(raw[i+1:], '"')
+			q := indexByte(raw[i+1:], '"')
 			if q < 0 {
 				v, i = raw[i+1:], len(raw)
 			} else {
 				v, i = raw[i+1:i+1+q], i+q+2
 			}
 		} else {
-			k := bytes.IndexByte(raw[i:], ',')
+			k := indexByte(raw[i:], ',')
 			if k < 0 {
 				v, i = raw[i:], len(raw)
 			} else {

@@ -135,14 +135,20 @@ func copyCard(c Card) Card {
 	return Card{UID: c.UID, Data: append([]byte(nil), c.Data...)}
 }
 
+// holders are the props of the merged card that hold one value of a
+// multi-valued property; fromRef says they are the reference's.
+type holders struct {
+	props   []*contacts.Prop
+	fromRef bool
+}
+
 // merger holds the merged card being built.
 type merger struct {
 	version, eol string
 	refUID       string
 	out          []*contacts.Prop
-	fromRef      map[*contacts.Prop]bool
-	keys         map[string][]*contacts.Prop // multi-valued: name+"\x00"+normalised value → props
-	groups       map[string]bool             // group names in use (see groupKey)
+	keys         map[string]holders // multi-valued: name+"\x00"+normalised value → the props holding it
+	groups       map[string]bool    // group names in use (see groupKey)
 	nextGroup    int
 	notes        []*contacts.Prop
 	noteAppend   []string                            // note texts to append to notes[0]
@@ -168,8 +174,7 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 		version:     version,
 		eol:         contacts.LineEnding(reference.Data),
 		refUID:      reference.UID,
-		fromRef:     map[*contacts.Prop]bool{},
-		keys:        map[string][]*contacts.Prop{},
+		keys:        map[string]holders{},
 		groups:      map[string]bool{},
 		catKeys:     map[string]bool{},
 		noteKeys:    map[string]bool{},
@@ -182,7 +187,6 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 	for i := range refProps {
 		p := &refProps[i]
 		m.out = append(m.out, p)
-		m.fromRef[p] = true
 		m.lastByName[p.Name] = p
 		if p.Group != "" {
 			m.groups[groupKey(p.Group)] = true
@@ -202,7 +206,8 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 			}
 		default:
 			k := p.Name + "\x00" + ValueKey(p)
-			m.keys[k] = append(m.keys[k], p)
+			h := m.keys[k]
+			m.keys[k] = holders{props: append(h.props, p), fromRef: true}
 		}
 	}
 
@@ -213,17 +218,13 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 	}
 	var os []otherCard
 	for _, o := range others {
-		data := o.Data
-		info, err := contacts.Validate(data)
-		if err != nil {
-			return nil, fmt.Errorf("dedup: card %s: %w", o.UID, err)
-		}
-		if info.Version != version {
-			if data, err = contacts.Convert(data, version); err != nil {
-				return nil, fmt.Errorf("dedup: card %s: %w", o.UID, err)
+		v, props, err := contacts.ParseProps(o.Data)
+		if err == nil && v != version {
+			var data []byte
+			if data, err = contacts.Convert(o.Data, version); err == nil {
+				_, props, err = contacts.ParseProps(data)
 			}
 		}
-		_, props, err := contacts.ParseProps(data)
 		if err != nil {
 			return nil, fmt.Errorf("dedup: card %s: %w", o.UID, err)
 		}
@@ -362,17 +363,17 @@ func (m *merger) mergeOther(uid string, props []contacts.Prop) {
 			m.mergeCategories(p, uid)
 		default:
 			k := p.Name + "\x00" + ValueKey(p)
-			if same := m.keys[k]; len(same) > 0 {
-				if m.fromRef[same[0]] {
+			if same, ok := m.keys[k]; ok {
+				if same.fromRef {
 					m.plan.Identical = append(m.plan.Identical, propValue(p, uid))
 				}
-				unionTypes(same, p)
+				unionTypes(same.props, p)
 				continue
 			}
 			np := *p
 			np.Group = m.newGroupFor(p.Group, rename)
 			m.insert(&np)
-			m.keys[k] = append(m.keys[k], &np)
+			m.keys[k] = holders{props: []*contacts.Prop{&np}}
 			m.plan.Added = append(m.plan.Added, propValue(p, uid))
 			if p.Group != "" {
 				addedGroup[groupKey(p.Group)] = true
@@ -628,7 +629,7 @@ func ValueKey(p *contacts.Prop) string {
 		if len(v) >= 4 && strings.EqualFold(v[:4], "tel:") {
 			v = v[4:]
 		}
-		var d []byte
+		d := make([]byte, 0, 16) // on the stack: a key is made for every phone of a card
 		for i := 0; i < len(v); i++ {
 			if '0' <= v[i] && v[i] <= '9' {
 				d = append(d, v[i])
