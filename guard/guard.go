@@ -43,6 +43,9 @@ const (
 	hstsValue = "max-age=31536000"
 )
 
+// drainTime is how long net/http may drain an unread body after the answer.
+const drainTime = time.Second
+
 // ErrBodyTimeout is returned by a request body's Read when the body did
 // not arrive in time. Handlers answer it with 408 Request Timeout.
 var ErrBodyTimeout = errors.New("request body did not arrive in time")
@@ -70,57 +73,67 @@ func Handler(opt Options, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		b := &body{rc: r.Body, ctl: http.NewResponseController(w), opt: opt, start: opt.Now()}
+		b := &body{rc: r.Body, ctl: http.NewResponseController(w), opt: opt, length: r.ContentLength}
 		// A deadline from the start: a handler that answers without reading
 		// (a 401) leaves net/http to drain the body, which must end too.
-		b.extend()
+		b.arm()
+		// net/http looks at its own body after the handler (to close the
+		// connection gently when it was left unread): give it back.
+		orig := r.Body
 		r.Body = b
+		defer func() { r.Body = orig }()
 		next.ServeHTTP(&writer{ResponseWriter: w, body: b, proto1: r.ProtoMajor == 1}, r)
 	})
 }
 
-// body is a request body read under a deadline of Grace plus what has
-// arrived at MinRate.
+// body is a request body read under a deadline: Grace plus the time
+// MinRate allows for what has arrived, less the time the client already
+// kept the server waiting. Only time spent waiting for the client counts:
+// a handler that reads slowly (storing each card of an import as it
+// comes) is not the client's fault, nor is the time before the first read
+// (authentication, or a client waiting for 100 Continue).
 type body struct {
-	rc    io.ReadCloser
-	ctl   *http.ResponseController
-	opt   Options
-	start time.Time
+	rc     io.ReadCloser
+	ctl    *http.ResponseController
+	opt    Options
+	length int64 // as declared; -1 if unknown
 
-	mu   sync.Mutex
-	read int64
-	done bool // EOF reached: the deadline is lifted
+	mu     sync.Mutex
+	read   int64
+	waited time.Duration // blocked in Read
+	done   bool          // all read: the deadline is lifted
 }
 
-// extend sets the connection's read deadline from what has arrived: Grace
-// plus the time MinRate allows for it.
-func (b *body) extend() {
-	allowed := time.Duration(float64(b.read) / float64(b.opt.MinRate) * float64(time.Second))
+// arm sets the connection's read deadline for the next read.
+func (b *body) arm() {
+	allowed := b.opt.Grace + time.Duration(float64(b.read)/float64(b.opt.MinRate)*float64(time.Second)) - b.waited
 	// Not every writer supports deadlines (tests' recorders): then the
 	// server's own timeouts are all there is.
-	_ = b.ctl.SetReadDeadline(b.start.Add(b.opt.Grace + allowed))
+	_ = b.ctl.SetReadDeadline(b.opt.Now().Add(allowed))
 }
 
 func (b *body) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	if !b.done {
-		b.extend()
+		b.arm()
 	}
 	b.mu.Unlock()
+	start := b.opt.Now()
 	n, err := b.rc.Read(p)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.waited += b.opt.Now().Sub(start)
 	b.read += int64(n)
-	switch {
-	case err == io.EOF && !b.done:
+	if !b.done && (err == io.EOF || b.length >= 0 && b.read >= b.length) {
 		// The handler may work long after this; net/http then watches the
 		// connection for the client going away, which a deadline would
 		// fake.
 		b.done = true
 		_ = b.ctl.SetReadDeadline(time.Time{})
-	case err != nil && isTimeout(err):
-		return n, fmt.Errorf("%w: %d bytes in %s (at least %d bytes/s are needed)",
-			ErrBodyTimeout, b.read, b.opt.Now().Sub(b.start).Round(time.Second), b.opt.MinRate)
+	}
+	if err != nil && isTimeout(err) {
+		return n, fmt.Errorf("%w: %d bytes in %s of waiting (at least %d bytes/s are needed)",
+			ErrBodyTimeout, b.read, b.waited.Round(time.Second), b.opt.MinRate)
 	}
 	return n, err
 }
@@ -160,9 +173,11 @@ func (w *writer) WriteHeader(code int) {
 		if code >= 200 && w.proto1 && w.body.unread() {
 			w.Header().Set("Connection", "close")
 			// Nor may net/http's drain after the answer hold the
-			// connection: HTTP/1 handlers cannot read the body once they
-			// answer.
-			_ = w.body.ctl.SetReadDeadline(w.body.opt.Now())
+			// connection long (HTTP/1 handlers cannot read the body once
+			// they answer): a second lets a client that is sending finish
+			// a small rest, so that it reads the answer rather than a
+			// reset.
+			_ = w.body.ctl.SetReadDeadline(w.body.opt.Now().Add(drainTime))
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)

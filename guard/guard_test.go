@@ -181,3 +181,47 @@ func TestHeaders(t *testing.T) {
 		}
 	}
 }
+
+func TestSlowHandlerIsNotChargedToTheClient(t *testing.T) {
+	// The whole body is sent at once; the handler takes 1.5 s per 10 KB
+	// (an import storing each card as it comes). Only the time spent
+	// waiting for the client counts, so this is no timeout, though the
+	// body as a whole took longer than Grace plus its size at MinRate.
+	got := make(chan error, 1)
+	addr := serve(t, Options{Grace: 200 * time.Millisecond, MinRate: 10_000}, func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 10_000)
+		for range 3 {
+			if _, err := io.ReadFull(r.Body, buf); err != nil {
+				got <- err
+				return
+			}
+			time.Sleep(1500 * time.Millisecond)
+		}
+		got <- nil
+	})
+	send(t, addr, "PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 30000\r\n\r\n"+strings.Repeat("x", 30_000))
+	if err := <-got; err != nil {
+		t.Fatalf("read: %v", err)
+	}
+}
+
+func TestEarlyAnswerToALargeUploadArrives(t *testing.T) {
+	// A client still sending a large body reads the early answer rather
+	// than a connection reset: net/http closes such connections gently,
+	// which it does only for its own request body.
+	srv := httptest.NewServer(Handler(Options{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "authentication required", http.StatusUnauthorized)
+	})))
+	t.Cleanup(srv.Close)
+	big := strings.Repeat("x", 16<<20)
+	for i := range 5 {
+		resp, err := srv.Client().Post(srv.URL, "text/vcard", strings.NewReader(big))
+		if err != nil {
+			t.Fatalf("upload %d: %v", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("upload %d: %d", i, resp.StatusCode)
+		}
+	}
+}
