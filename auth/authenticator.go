@@ -198,9 +198,10 @@ type passCounter struct {
 	count  store.FailureCount // zero if it had no live record
 	added  int                // flight.added when admitted
 	f      *flight
-	// exempt: the counter is locked but the attempt comes from an address
-	// the login signed in from before, which a login's lock lets through;
-	// the attempt neither reserves nor counts on it.
+	// exempt: the counter (an address's or a login's) is locked but the
+	// attempt comes from a network the login signed in from before with its
+	// password, which such locks let through; the attempt neither reserves
+	// nor counts on it.
 	exempt bool
 }
 
@@ -277,11 +278,11 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// admit registers an attempt of login (unless "") from addr (the counter
-// key; at.Addr as given) and reads the counters: it refuses a locked
-// address, pair, or login (unless the login signed in from at.Addr
-// before), and otherwise returns how long to wait before answering. The
-// caller must end the pass.
+// admit registers an attempt of login (unless "") from addr (the network
+// failures are counted in) and reads the counters: it refuses a locked
+// pair, and a locked address or login unless the login signed in from
+// addr with its password before; otherwise it returns how long to wait
+// before answering. The caller must end the pass.
 func (a *Authenticator) admit(ctx context.Context, at Attempt, addr, login string) (*pass, time.Duration, error) {
 	p := &pass{}
 	type spec struct {
@@ -317,8 +318,7 @@ func (a *Authenticator) admit(ctx context.Context, at Attempt, addr, login strin
 		a.end(p)
 		return nil, 0, fmt.Errorf("auth: reading sign-in failures: %w", err)
 	}
-	var failures int
-	var retry, loginRetry time.Duration
+	var pairRetry, sparedRetry time.Duration // sparedRetry: of locks a known network passes
 	for _, cnt := range counts {
 		for i := range p.counters {
 			c := &p.counters[i]
@@ -329,35 +329,53 @@ func (a *Authenticator) admit(ctx context.Context, at Attempt, addr, login strin
 			locked := max(cnt.LockedUntil.Sub(now), 0)
 			switch c.kind {
 			case counterAddr:
-				failures = max(failures, cnt.Failures/AddressFactor)
-				retry = max(retry, locked)
+				if login == "" {
+					pairRetry = max(pairRetry, locked) // no login to know it
+				} else {
+					sparedRetry = max(sparedRetry, locked)
+				}
 			case counterPair:
-				failures = max(failures, cnt.Failures)
-				retry = max(retry, locked)
+				pairRetry = max(pairRetry, locked)
 			case counterLogin:
-				// Not slowed: the owner's own devices would be.
-				loginRetry = locked
+				sparedRetry = max(sparedRetry, locked)
 			}
 		}
 	}
-	if retry > 0 {
+	if pairRetry > 0 {
 		a.end(p)
-		return nil, 0, &ThrottledError{RetryAfter: retry}
+		return nil, 0, &ThrottledError{RetryAfter: pairRetry}
 	}
-	if loginRetry > 0 {
-		known, err := a.users.SignedInFrom(ctx, login, displayAddr(at.Addr))
+	if sparedRetry > 0 {
+		// Strangers lock the login (from anywhere) or the address (any
+		// login from it): neither may keep the owner out where the owner
+		// signed in with the password before.
+		known, err := a.users.SignedInFrom(ctx, login, addr)
 		if err != nil {
 			a.end(p)
 			return nil, 0, fmt.Errorf("auth: reading sign-in activity: %w", err)
 		}
 		if !known {
 			a.end(p)
-			return nil, 0, &ThrottledError{RetryAfter: loginRetry}
+			return nil, 0, &ThrottledError{RetryAfter: sparedRetry}
 		}
 		for i := range p.counters {
-			if p.counters[i].kind == counterLogin {
-				p.counters[i].exempt = true
+			c := &p.counters[i]
+			if c.kind != counterPair && !c.count.LockedUntil.IsZero() && c.count.LockedUntil.After(now) {
+				c.exempt = true
 			}
+		}
+	}
+	// Slowed by the pair's failures, and a third of the address's unless
+	// the address spared it; never by the login's (the owner's own
+	// devices would be).
+	var failures int
+	for _, c := range p.counters {
+		switch {
+		case c.exempt:
+		case c.kind == counterPair:
+			failures = max(failures, c.count.Failures)
+		case c.kind == counterAddr:
+			failures = max(failures, c.count.Failures/AddressFactor)
 		}
 	}
 	return p, a.delayFor(failures), nil

@@ -78,12 +78,12 @@ func (f *fakeUsers) RecordSignIn(_ context.Context, e *store.SignIn, appPassword
 	return nil
 }
 
-func (f *fakeUsers) SignedInFrom(_ context.Context, login, addr string) (bool, error) {
+func (f *fakeUsers) SignedInFrom(_ context.Context, login, network string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seenReads++
 	for _, e := range f.signIns {
-		if e.OK && e.Login == login && e.Addr == addr {
+		if e.OK && e.Credential == "password" && e.Login == login && e.Network == network {
 			return true, nil
 		}
 	}
@@ -571,6 +571,49 @@ func TestLoginLockSparesOwner(t *testing.T) {
 	// A failure recorded from an address does not make it known.
 	h.via = ViaDAV
 	h.throttled(t, "alice@example.com", "secret", "198.51.100.1", 15*time.Minute)
+}
+
+func TestLoginLockSparesOwnersIPv6Network(t *testing.T) {
+	// Devices change their IPv6 address within their /64 (privacy
+	// addresses): the network is what is known.
+	h := newHarness(t, Options{})
+	h.ok(t, "alice@example.com", "secret", "2001:db8:1:2::10")
+	// A success with an app password does not make a network known:
+	// phones on shared carrier networks would make many known.
+	pw := h.addApp("alice@example.com", "phone", 1)
+	h.ok(t, "alice@example.com", pw, "198.51.100.50")
+	for i := range 20 {
+		h.bad(t, "alice@example.com", fmt.Sprint("guess", i), fmt.Sprintf("203.0.113.%d", i/9))
+	}
+	h.ok(t, "alice@example.com", "secret", "2001:db8:1:2:a1b2:c3d4:e5f6:7")
+	h.throttled(t, "alice@example.com", "secret", "2001:db8:1:3::10", 15*time.Minute)
+	h.throttled(t, "alice@example.com", "secret", "198.51.100.50", 15*time.Minute)
+}
+
+// An address's lock, which strangers behind the same address can set, does
+// not keep out a login that signed in from there with its password before.
+func TestAddressLockSparesKnownPairs(t *testing.T) {
+	h := newHarness(t, Options{})
+	const office = "203.0.113.50"
+	h.ok(t, "bob", "hunter2", office)
+	for i := range 30 {
+		h.bad(t, fmt.Sprint("spray", i), "wrong", office)
+	}
+	h.throttled(t, "alice@example.com", "secret", office, 15*time.Minute)
+	h.throttled(t, "nobody", "x", office, 15*time.Minute)
+	h.sleep.take()
+	h.ok(t, "bob", "hunter2", office)
+	h.via = ViaWeb
+	h.ok(t, "bob", "hunter2", office)
+	if got := h.sleep.take(); len(got) != 0 {
+		t.Fatalf("the known pair was slowed by the address's failures: %v", got)
+	}
+	// Bob's own failures from there still count on his pair.
+	h.via = ViaDAV
+	for i := range 10 {
+		h.bad(t, "bob", fmt.Sprint("typo", i), office)
+	}
+	h.throttled(t, "bob", "hunter2", office, 15*time.Minute)
 }
 
 func TestAppPasswordPassesLockedAddress(t *testing.T) {

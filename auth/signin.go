@@ -250,11 +250,12 @@ func acceptsPassword(u *store.User, via string) bool {
 // failure. A store failure goes to Options.OnRecordError, not to the caller.
 func (a *Authenticator) record(ctx context.Context, at Attempt, login string, id *Identity) {
 	e := &store.SignIn{
-		Login:  login,
-		Time:   a.opt.Now(),
-		Via:    at.Via,
-		Addr:   displayAddr(at.Addr),
-		Client: truncateUTF8(at.Client, maxClientLen),
+		Login:   login,
+		Time:    a.opt.Now(),
+		Via:     at.Via,
+		Addr:    displayAddr(at.Addr),
+		Network: addressKey(at.Addr),
+		Client:  truncateUTF8(at.Client, maxClientLen),
 	}
 	var appPassword int64
 	if id != nil {

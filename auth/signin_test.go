@@ -235,9 +235,9 @@ func TestSignInRecorded(t *testing.T) {
 	got := h.takeSignIns()
 	now := h.clock.Now()
 	want := []recordedSignIn{
-		{store.SignIn{Login: "alice@example.com", Time: now, Via: "web", Addr: "192.0.2.1", Client: "test"}, 0, SignInRetention},
-		{store.SignIn{Login: "alice@example.com", Time: now, OK: true, Via: "web", Credential: "password", Addr: "2001:db8::7", Client: "test"}, 0, SignInRetention},
-		{store.SignIn{Login: "alice@example.com", Time: now, OK: true, Via: "dav", Credential: "app:phone", Addr: "192.0.2.2", Client: strings.Repeat("é", 100)}, 9, SignInRetention},
+		{store.SignIn{Login: "alice@example.com", Time: now, Via: "web", Addr: "192.0.2.1", Network: "192.0.2.1", Client: "test"}, 0, SignInRetention},
+		{store.SignIn{Login: "alice@example.com", Time: now, OK: true, Via: "web", Credential: "password", Addr: "2001:db8::7", Network: "2001:db8::/64", Client: "test"}, 0, SignInRetention},
+		{store.SignIn{Login: "alice@example.com", Time: now, OK: true, Via: "dav", Credential: "app:phone", Addr: "192.0.2.2", Network: "192.0.2.2", Client: strings.Repeat("é", 100)}, 9, SignInRetention},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("recorded %+v, want %+v", got, want)

@@ -143,7 +143,10 @@ type SignIn struct {
 	// "app:<name>" (an app password), or "" for a failure.
 	Credential string
 	Addr       string
-	Client     string
+	// Network is the network Addr is counted in by sign-in throttling
+	// (package auth: the IPv4 address, or the /64 of an IPv6 address).
+	Network string
+	Client  string
 	// Set by RecordSignIn for a success: no earlier success of this login
 	// came from this address (NewAddress) or this client (NewDevice).
 	NewAddress bool
@@ -258,8 +261,9 @@ type Store interface {
 	RecordSignIn(ctx context.Context, e *SignIn, appPassword int64, keep time.Duration) error
 	ListSignIns(ctx context.Context, login string, limit int) ([]SignIn, error)
 	// SignedInFrom reports whether the activity kept holds a success of
-	// login from addr (compared as stored in SignIn.Addr).
-	SignedInFrom(ctx context.Context, login, addr string) (bool, error)
+	// login with its account password (Credential "password") from
+	// network (compared with SignIn.Network).
+	SignedInFrom(ctx context.Context, login, network string) (bool, error)
 
 	// Sign-in failure counters, shared by every server process so that
 	// several processes give an attacker no more guesses than one. A

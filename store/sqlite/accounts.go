@@ -250,9 +250,9 @@ func (s *Store) RecordSignIn(ctx context.Context, e *store.SignIn, appPassword i
 		}
 		t := micros(e.Time)
 		err = tx.QueryRowContext(ctx, `INSERT INTO signins
-			(login, time, ok, via, credential, addr, client, new_address, new_device)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			e.Login, t, e.OK, e.Via, e.Credential, e.Addr, e.Client, newAddr, newDev).Scan(&id)
+			(login, time, ok, via, credential, addr, network, client, new_address, new_device)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			e.Login, t, e.OK, e.Via, e.Credential, e.Addr, e.Network, e.Client, newAddr, newDev).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -290,16 +290,17 @@ func unseen(ctx context.Context, tx *sql.Tx, login, col, v string) (bool, error)
 	return false, err
 }
 
-// SignedInFrom reports whether a success of login from addr is recorded.
-func (s *Store) SignedInFrom(ctx context.Context, login, addr string) (bool, error) {
+// SignedInFrom reports whether a success of login with its account
+// password from network is recorded.
+func (s *Store) SignedInFrom(ctx context.Context, login, network string) (bool, error) {
 	var one int
 	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM signins
-		WHERE login = ? AND ok = TRUE AND addr = ? LIMIT 1`, login, addr).Scan(&one)
+		WHERE login = ? AND ok = TRUE AND credential = 'password' AND network = ? LIMIT 1`, login, network).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("sqlite: sign-ins of %s from %s: %w", login, addr, err)
+		return false, fmt.Errorf("sqlite: sign-ins of %s from %s: %w", login, network, err)
 	}
 	return true, nil
 }
@@ -310,7 +311,7 @@ func (s *Store) ListSignIns(ctx context.Context, login string, limit int) ([]sto
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, login, time, ok, via, credential, addr, client,
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, login, time, ok, via, credential, addr, network, client,
 		new_address, new_device FROM signins WHERE login = ? ORDER BY time DESC, id DESC LIMIT ?`, login, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list sign-ins %s: %w", login, err)
@@ -320,7 +321,7 @@ func (s *Store) ListSignIns(ctx context.Context, login string, limit int) ([]sto
 	for rows.Next() {
 		var e store.SignIn
 		var t int64
-		if err := rows.Scan(&e.ID, &e.Login, &t, &e.OK, &e.Via, &e.Credential, &e.Addr, &e.Client,
+		if err := rows.Scan(&e.ID, &e.Login, &t, &e.OK, &e.Via, &e.Credential, &e.Addr, &e.Network, &e.Client,
 			&e.NewAddress, &e.NewDevice); err != nil {
 			return nil, fmt.Errorf("sqlite: list sign-ins %s: %w", login, err)
 		}

@@ -239,7 +239,7 @@ func testSignIns(t *testing.T, s store.Store) {
 	var ids []int64
 	for i, st := range steps {
 		e := &store.SignIn{Login: "alice", Time: base.Add(time.Duration(i) * time.Minute), OK: st.ok, Via: "web",
-			Addr: st.addr, Client: st.client, NewAddress: true, NewDevice: true} // flags are outputs
+			Addr: st.addr, Network: "net-" + st.addr, Client: st.client, NewAddress: true, NewDevice: true} // flags are outputs
 		if st.ok {
 			e.Credential = "password"
 		}
@@ -256,7 +256,7 @@ func testSignIns(t *testing.T, s store.Store) {
 	}
 	// Bob's sign-ins are his own: Alice's history does not make his new
 	// address known, nor does his show up in her list.
-	b := &store.SignIn{Login: "bob", Time: base, OK: true, Via: "dav", Credential: "password", Addr: "192.0.2.1", Client: "Firefox"}
+	b := &store.SignIn{Login: "bob", Time: base, OK: true, Via: "dav", Credential: "password", Addr: "192.0.2.1", Network: "net-192.0.2.1", Client: "Firefox"}
 	if err := s.RecordSignIn(ctx, b, 0, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func testSignIns(t *testing.T, s store.Store) {
 		j := len(steps) - 1 - i // newest first
 		st := steps[j]
 		if e.ID != ids[j] || e.Login != "alice" || !e.Time.Equal(base.Add(time.Duration(j)*time.Minute)) ||
-			e.OK != st.ok || e.Via != "web" || e.Addr != st.addr || e.Client != st.client ||
+			e.OK != st.ok || e.Via != "web" || e.Addr != st.addr || e.Network != "net-"+st.addr || e.Client != st.client ||
 			e.NewAddress != st.newAddr || e.NewDevice != st.newDv {
 			t.Fatalf("listed %d: %+v, want step %d %+v", i, e, j, st)
 		}
@@ -282,30 +282,36 @@ func testSignIns(t *testing.T, s store.Store) {
 	eq(t, "bob's", len(signIns(t, s, "bob", 0)), 1)
 	eq(t, "nobody's", len(signIns(t, s, "nobody", 0)), 0)
 
-	// SignedInFrom: successes only, per login.
+	// SignedInFrom: successes with the account password only, per login,
+	// by network.
 	for _, c := range []struct {
-		login, addr string
-		want        bool
+		login, network string
+		want           bool
 	}{
-		{"alice", "192.0.2.1", true},
-		{"alice", "203.0.113.7", true},  // a failure, then a success
-		{"alice", "198.51.100.1", true}, // the success after the failure
-		{"alice", "198.51.100.99", false},
-		{"bob", "192.0.2.1", true},
-		{"bob", "203.0.113.7", false}, // alice's address, not bob's
-		{"nobody", "192.0.2.1", false},
+		{"alice", "net-192.0.2.1", true},
+		{"alice", "net-203.0.113.7", true},  // a failure, then a success
+		{"alice", "net-198.51.100.1", true}, // the success after the failure
+		{"alice", "net-198.51.100.99", false},
+		{"alice", "192.0.2.1", false}, // the address is not the network
+		{"bob", "net-192.0.2.1", true},
+		{"bob", "net-203.0.113.7", false}, // alice's network, not bob's
+		{"nobody", "net-192.0.2.1", false},
 	} {
-		got, err := s.SignedInFrom(ctx, c.login, c.addr)
+		got, err := s.SignedInFrom(ctx, c.login, c.network)
 		if err != nil || got != c.want {
-			t.Fatalf("SignedInFrom(%s, %s) = %v, %v; want %v", c.login, c.addr, got, err, c.want)
+			t.Fatalf("SignedInFrom(%s, %s) = %v, %v; want %v", c.login, c.network, got, err, c.want)
 		}
 	}
-	fail := &store.SignIn{Login: "bob", Time: base.Add(-time.Minute), Via: "dav", Addr: "198.51.100.7"}
-	if err := s.RecordSignIn(ctx, fail, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s.SignedInFrom(ctx, "bob", "198.51.100.7"); err != nil || got {
-		t.Fatalf("SignedInFrom after a failure only = %v, %v; want false", got, err)
+	for _, e := range []*store.SignIn{
+		{Login: "bob", Time: base.Add(-2 * time.Minute), Via: "dav", Addr: "198.51.100.7", Network: "net-198.51.100.7"},
+		{Login: "bob", Time: base.Add(-time.Minute), OK: true, Via: "dav", Credential: "app:phone", Addr: "198.51.100.8", Network: "net-198.51.100.8"},
+	} {
+		if err := s.RecordSignIn(ctx, e, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.SignedInFrom(ctx, "bob", e.Network); err != nil || got {
+			t.Fatalf("SignedInFrom after %+v = %v, %v; want false", e, got, err)
+		}
 	}
 
 	// Equal times: the later record comes first.
