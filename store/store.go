@@ -56,17 +56,17 @@ type Options struct {
 // limit (a limit lowered below what a user holds, say): a user over quota
 // can still delete and replace a card by a smaller one.
 //
-// Merges follow the same rule, with no exception: the undo record that
+// Merges follow the same rule, with no exception. The undo record that
 // ApplyMerge stores keeps the originals, so a merge frees nothing in
-// truth and usually raises the usage a little (by about the reference's
-// original, plus whatever the undo encoding adds). A merge therefore
-// needs room for its undo record less what the cards it removes gave
-// back, and at the limit it is refused until something is deleted. Any
-// allowance beyond the limit would let "import duplicates, merge, import
-// again" store without bound, or need a second, arbitrary limit. UndoMerge
-// gives the undo data back while it brings the originals back, so it needs
-// room only for what they take beyond it; FoldInto counts the change of
-// the undo record with the survivor's.
+// truth: it raises the usage by about the reference's original, plus what
+// the undo encoding adds. It therefore needs room for its record less what
+// the cards it removes gave back, and at the limit it is refused until
+// something is deleted. Any allowance beyond the limit would let "import
+// duplicates, merge, import again" store without bound, or need a second,
+// arbitrary limit. UndoMerge gives the undo data back as it restores the
+// originals, so it needs room only for what they take beyond that; the
+// undone merge stays listed and counts the rest of its record. FoldInto
+// counts the change of the undo record with the survivor's.
 type Usage struct {
 	Used  int64
 	Limit int64 // Options.QuotaPerUser; 0 = no limit
