@@ -44,17 +44,29 @@ type Options struct {
 // What counts: each object its data, its name and ObjectOverhead (see
 // ObjectUsage); each collection its name, display name, description,
 // colour, components, time zone, dead properties (names and values) and
-// CollectionOverhead (see CollectionUsage). Sync history and account
-// records (passwords, sessions, sign-ins) do not count.
+// CollectionOverhead (see CollectionUsage); each merge record its undo
+// data, the names it lists and MergeOverhead (see MergeUsage). Sync
+// history and account records (passwords, sessions, sign-ins) do not
+// count.
 //
 // Every write keeps Used in the same transaction as the data. A write
 // whose transaction, taken as a whole, raises its owner's usage to more
 // than the limit fails with ErrQuotaExceeded and changes nothing. A write
 // that lowers the usage or leaves it equal always succeeds, even over the
 // limit (a limit lowered below what a user holds, say): a user over quota
-// can still delete, replace a card by a smaller one, and merge duplicates.
-// Undoing a merge is a write like any other: refused when restoring the
-// originals needs more than the quota leaves.
+// can still delete and replace a card by a smaller one.
+//
+// Merges follow the same rule, with no exception. The undo record that
+// ApplyMerge stores keeps the originals, so a merge frees nothing in
+// truth: it raises the usage by about the reference's original, plus what
+// the undo encoding adds. It therefore needs room for its record less what
+// the cards it removes gave back, and at the limit it is refused until
+// something is deleted. Any allowance beyond the limit would let "import
+// duplicates, merge, import again" store without bound, or need a second,
+// arbitrary limit. UndoMerge gives the undo data back as it restores the
+// originals, so it needs room only for what they take beyond that; the
+// undone merge stays listed and counts the rest of its record. FoldInto
+// counts the change of the undo record with the survivor's.
 type Usage struct {
 	Used  int64
 	Limit int64 // Options.QuotaPerUser; 0 = no limit
@@ -72,6 +84,30 @@ const (
 // counts against its owner's quota.
 func ObjectUsage(name string, size int64) int64 {
 	return size + int64(len(name)) + ObjectOverhead
+}
+
+// MergeOverhead counts, roughly, what the database keeps of a merge
+// record besides its undo data and names: the row, the reference's ETag,
+// timestamps, the encoding of the name lists and the index entries. The
+// record that each removed card lives on in the reference (its name, UID
+// and survivor, while the merge is in effect) is not counted apart: the
+// undo data holds the same card.
+const MergeOverhead = 256
+
+// MergeUsage is what merge record m counts against its collection owner's
+// quota while it is stored (until its collection is deleted): its undo
+// data, the names of its reference, removed cards and rewritten group
+// cards, and MergeOverhead. An undone merge stays listed, without undo
+// data (see UndoMerge), and counts the rest.
+func MergeUsage(m *Merge) int64 {
+	n := int64(len(m.Undo)+len(m.Reference)) + MergeOverhead
+	for _, r := range m.Removed {
+		n += int64(len(r))
+	}
+	for _, g := range m.Groups {
+		n += int64(len(g))
+	}
+	return n
 }
 
 // CollectionUsage is what a collection itself (not its objects) counts
@@ -340,7 +376,8 @@ type Store interface {
 	GetMerge(ctx context.Context, coll, id int64) (*Merge, error)
 	// UndoMerge restores the originals (decoded by the caller from
 	// Merge.Undo: the reference's and the removed cards' names, UIDs and
-	// data), drops the merged-away records and marks the merge undone, in one
+	// data), drops the merged-away records, marks the merge undone and
+	// empties its Undo (an undone merge cannot be undone again), in one
 	// transaction. ErrPrecondition when it is undone already, a removed name
 	// or UID is in use again, or (unless force) the reference's ETag is no
 	// longer Merge.ReferenceETag: someone edited it since, and undo would
@@ -393,10 +430,11 @@ type Merge struct {
 	Collection int64
 	Reference  string   // name of the card that absorbed the others
 	Removed    []string // names of the cards merged away
+	Groups     []string // names of the group cards rewritten
 	// ReferenceETag is the reference's ETag right after the merge (or the
 	// server's latest fold into it); undo checks it to protect later edits.
 	ReferenceETag string
-	Undo          []byte
+	Undo          []byte // empty once undone
 	Created       time.Time
 	Undone        time.Time // zero while the merge is in effect
 }

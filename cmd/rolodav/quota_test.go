@@ -76,8 +76,10 @@ func TestServeQuota(t *testing.T) {
 	}
 }
 
-// duplicates obeys --quota-per-user: an undo that needs more room than the
-// quota leaves is refused and changes nothing; with room it goes through.
+// duplicates obeys --quota-per-user: a merge keeps the cards it combines in
+// its undo record, so it needs room for that record less what it frees, and
+// a refused merge changes nothing; undoing gives the record back, so it
+// passes even over the quota.
 func TestDuplicatesUndoQuota(t *testing.T) {
 	data := t.TempDir()
 	cli(t, "max password\n", "user", "add", "max", "--data", data, "--password-stdin")
@@ -86,23 +88,59 @@ func TestDuplicatesUndoQuota(t *testing.T) {
 	if out, errOut, code := cli(t, cards, "import", "--user", "max", "--data", data, "--same-content", "keep", "-"); code != 0 {
 		t.Fatalf("import: %d %q %q", code, out, errOut)
 	}
-	out, errOut, code := cli(t, "", "duplicates", "merge", "--user", "max", "--auto", "--data", data, "--quota-per-user", "3K")
-	m := regexp.MustCompile(`merge (\d+);`).FindStringSubmatch(out)
-	if code != 0 || m == nil {
-		t.Fatalf("a merge that frees space, over the quota: %d %q %q", code, out, errOut)
-	}
 	before, _, _ := cli(t, "", "export", "--user", "max", "--data", data)
-	_, errOut, code = cli(t, "", "duplicates", "undo", "--user", "max", "--merge", m[1], "--data", data, "--quota-per-user", "3K")
+	_, errOut, code := cli(t, "", "duplicates", "merge", "--user", "max", "--auto", "--data", data, "--quota-per-user", "4K")
 	if code != 1 || !strings.Contains(errOut, "quota") {
-		t.Fatalf("undo beyond the quota: %d %q", code, errOut)
+		t.Fatalf("a merge whose undo record does not fit: %d %q", code, errOut)
 	}
 	if after, _, _ := cli(t, "", "export", "--user", "max", "--data", data); after != before {
-		t.Fatal("the refused undo changed the book")
+		t.Fatal("the refused merge changed the book")
 	}
-	if out, errOut, code := cli(t, "", "duplicates", "undo", "--user", "max", "--merge", m[1], "--data", data); code != 0 {
-		t.Fatalf("undo within the default quota: %d %q %q", code, out, errOut)
+	out, errOut, code := cli(t, "", "duplicates", "merge", "--user", "max", "--auto", "--data", data, "--quota-per-user", "10K")
+	m := regexp.MustCompile(`merge (\d+);`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("a merge with room for its undo record: %d %q %q", code, out, errOut)
+	}
+	if out, errOut, code := cli(t, "", "duplicates", "undo", "--user", "max", "--merge", m[1], "--data", data, "--quota-per-user", "3K"); code != 0 {
+		t.Fatalf("undo over the quota: %d %q %q", code, out, errOut)
 	}
 	if after, _, _ := cli(t, "", "export", "--user", "max", "--data", data); strings.Count(after, "BEGIN:VCARD") != 2 {
 		t.Fatalf("after undo:\n%s", after)
 	}
+}
+
+// "Import a duplicate, merge it, import again" stops at the quota: each
+// merge's undo record, which keeps the card merged away, counts.
+func TestDuplicatesMergeLoopQuota(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "ann password\n", "user", "add", "ann", "--data", data, "--password-stdin")
+	card := func(uid string) string {
+		return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:Robert Park\r\nN:Park;Robert;;;\r\nTEL:+1 212 555 0101\r\nNOTE:" +
+			strings.Repeat("n", 2000) + "\r\nEND:VCARD\r\n"
+	}
+	if out, errOut, code := cli(t, card("p0"), "import", "--user", "ann", "--data", data, "-"); code != 0 {
+		t.Fatalf("import: %d %q %q", code, out, errOut)
+	}
+	// Each round stores about 2 KB more in truth; 6 rounds need 15 KB.
+	for i := 1; i <= 6; i++ {
+		out, errOut, code := cli(t, card("p"+strconv.Itoa(i)), "import", "--user", "ann", "--data", data,
+			"--same-content", "keep", "--quota-per-user", "15K", "-")
+		if code != 0 {
+			if !strings.Contains(errOut, "quota") {
+				t.Fatalf("round %d: import: %d %q %q", i, code, out, errOut)
+			}
+			return
+		}
+		out, errOut, code = cli(t, "", "duplicates", "merge", "--user", "ann", "--auto", "--data", data, "--quota-per-user", "15K")
+		if code != 0 {
+			if !strings.Contains(errOut, "quota") {
+				t.Fatalf("round %d: merge: %d %q %q", i, code, out, errOut)
+			}
+			return
+		}
+		if !strings.Contains(out, "merged 2 cards") {
+			t.Fatalf("round %d: no merge: %q", i, out)
+		}
+	}
+	t.Fatal("6 rounds of import and merge within a quota of 15K")
 }

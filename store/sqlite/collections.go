@@ -227,9 +227,10 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 	return nil
 }
 
-// DeleteCollection removes the collection; its props, objects and changes
-// go by cascade. Its owner's usage drops by the collection's and by its
-// objects' (store.ObjectUsage summed: sizes, names, overheads).
+// DeleteCollection removes the collection; its props, objects, changes and
+// merge records go by cascade. Its owner's usage drops by the collection's,
+// its objects' (store.ObjectUsage summed: sizes, names, overheads) and its
+// merge records' (store.MergeUsage summed).
 func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
 		c, err := getCollectionByID(ctx, tx, id)
@@ -241,7 +242,11 @@ func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 			FROM objects WHERE collection = ?`, id).Scan(&names); err != nil {
 			return err
 		}
-		l[c.Owner] -= store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead
+		merges, err := mergesUsage(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		l[c.Owner] -= store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead + merges
 		_, err = tx.ExecContext(ctx, `DELETE FROM collections WHERE id = ?`, id)
 		return err
 	})

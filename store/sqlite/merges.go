@@ -53,7 +53,8 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		m.Undo = []byte{}
 	}
 	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
-		if err := collExists(ctx, tx, coll); err != nil {
+		owner, err := collOwner(ctx, tx, coll)
+		if err != nil {
 			return err
 		}
 		// Each name at most once.
@@ -140,12 +141,11 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		if m.ReferenceETag, err = writeObject(ctx, tx, l, coll, w.Reference, refSize, true, t); err != nil {
 			return err
 		}
-		var groupNames []string
 		for i, g := range w.Groups {
 			if _, err := writeObject(ctx, tx, l, coll, g.Object, groupSizes[i], true, t); err != nil {
 				return err
 			}
-			groupNames = append(groupNames, g.Object.Name)
+			m.Groups = append(m.Groups, g.Object.Name)
 		}
 		for i, r := range w.Removed {
 			if err := removeObject(ctx, tx, l, coll, r.Name, removedSizes[i], t); err != nil {
@@ -156,7 +156,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		if err != nil {
 			return err
 		}
-		groupsJSON, err := jsonNames(groupNames)
+		groupsJSON, err := jsonNames(m.Groups)
 		if err != nil {
 			return err
 		}
@@ -165,6 +165,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t, m.ReferenceETag).Scan(&m.ID); err != nil {
 			return err
 		}
+		l[owner] += store.MergeUsage(m)
 		for i, r := range w.Removed {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO merged_away (collection, name, uid, survivor, merge_id)
 				VALUES (?, ?, ?, ?, ?)`, coll, r.Name, nullUID(removedUIDs[i]), m.Reference, m.ID); err != nil {
@@ -180,6 +181,34 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 	return m, nil
 }
 
+// mergesUsage is what the merge records of coll count (store.MergeUsage
+// summed), read without their undo data.
+func mergesUsage(ctx context.Context, tx *sql.Tx, coll int64) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT reference, removed, grps, LENGTH(CAST(undo AS BLOB))
+		FROM merges WHERE collection = ?`, coll)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		var m store.Merge
+		var removed, groups string
+		var undo int64
+		if err := rows.Scan(&m.Reference, &removed, &groups, &undo); err != nil {
+			return 0, err
+		}
+		if err := json.Unmarshal([]byte(removed), &m.Removed); err != nil {
+			return 0, fmt.Errorf("merge of %s: removed: %w", m.Reference, err)
+		}
+		if err := json.Unmarshal([]byte(groups), &m.Groups); err != nil {
+			return 0, fmt.Errorf("merge of %s: groups: %w", m.Reference, err)
+		}
+		n += store.MergeUsage(&m) + undo
+	}
+	return n, rows.Err()
+}
+
 func jsonNames(names []string) (string, error) {
 	if names == nil {
 		names = []string{}
@@ -190,21 +219,20 @@ func jsonNames(names []string) (string, error) {
 
 const mergeCols = `id, collection, reference, removed, grps, undo, created, undone, reference_etag`
 
-// scanMerge reads a merges row; it also returns the group names.
-func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, []string, error) {
+// scanMerge reads a merges row.
+func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, error) {
 	var m store.Merge
 	var removed, groups string
 	var created int64
 	var undone sql.NullInt64
 	if err := sc.Scan(&m.ID, &m.Collection, &m.Reference, &removed, &groups, &m.Undo, &created, &undone, &m.ReferenceETag); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var gs []string
 	if err := json.Unmarshal([]byte(removed), &m.Removed); err != nil {
-		return nil, nil, fmt.Errorf("merge %d: removed: %w", m.ID, err)
+		return nil, fmt.Errorf("merge %d: removed: %w", m.ID, err)
 	}
-	if err := json.Unmarshal([]byte(groups), &gs); err != nil {
-		return nil, nil, fmt.Errorf("merge %d: groups: %w", m.ID, err)
+	if err := json.Unmarshal([]byte(groups), &m.Groups); err != nil {
+		return nil, fmt.Errorf("merge %d: groups: %w", m.ID, err)
 	}
 	if m.Undo == nil {
 		m.Undo = []byte{}
@@ -213,7 +241,7 @@ func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, []string, erro
 	if undone.Valid {
 		m.Undone = fromMicros(undone.Int64)
 	}
-	return &m, gs, nil
+	return &m, nil
 }
 
 // ListMerges returns the collection's merges, newest first.
@@ -229,7 +257,7 @@ func (s *Store) ListMerges(ctx context.Context, coll int64) ([]store.Merge, erro
 		}
 		defer rows.Close()
 		for rows.Next() {
-			m, _, err := scanMerge(rows)
+			m, err := scanMerge(rows)
 			if err != nil {
 				return err
 			}
@@ -243,17 +271,17 @@ func (s *Store) ListMerges(ctx context.Context, coll int64) ([]store.Merge, erro
 	return out, nil
 }
 
-func getMerge(ctx context.Context, q querier, coll, id int64) (*store.Merge, []string, error) {
-	m, gs, err := scanMerge(q.QueryRowContext(ctx, `SELECT `+mergeCols+` FROM merges WHERE collection = ? AND id = ?`, coll, id))
+func getMerge(ctx context.Context, q querier, coll, id int64) (*store.Merge, error) {
+	m, err := scanMerge(q.QueryRowContext(ctx, `SELECT `+mergeCols+` FROM merges WHERE collection = ? AND id = ?`, coll, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
-	return m, gs, err
+	return m, err
 }
 
 // GetMerge returns merge id of coll; store.ErrNotFound when there is none.
 func (s *Store) GetMerge(ctx context.Context, coll, id int64) (*store.Merge, error) {
-	m, _, err := getMerge(ctx, s.rdb, coll, id)
+	m, err := getMerge(ctx, s.rdb, coll, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get merge %d/%d: %w", coll, id, err)
 	}
@@ -268,10 +296,11 @@ func (s *Store) GetMerge(ctx context.Context, coll, id int64) (*store.Merge, err
 // the merge's ReferenceETag (store.ErrPrecondition otherwise).
 func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store.Object, force bool) error {
 	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
-		if err := collExists(ctx, tx, coll); err != nil {
+		owner, err := collOwner(ctx, tx, coll)
+		if err != nil {
 			return err
 		}
-		m, groups, err := getMerge(ctx, tx, coll, id)
+		m, err := getMerge(ctx, tx, coll, id)
 		if err != nil {
 			return err
 		}
@@ -288,7 +317,7 @@ func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store
 			}
 		}
 		replaced := map[string]bool{m.Reference: true}
-		for _, g := range groups {
+		for _, g := range m.Groups {
 			replaced[g] = true
 		}
 		removed := map[string]bool{}
@@ -344,8 +373,12 @@ func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store
 		if _, err := tx.ExecContext(ctx, `DELETE FROM merged_away WHERE merge_id = ?`, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE merges SET undone = ? WHERE id = ?`, t, id)
-		return err
+		// The undo data has served: an undone merge cannot be undone again.
+		if _, err := tx.ExecContext(ctx, `UPDATE merges SET undone = ?, undo = ? WHERE id = ?`, t, []byte{}, id); err != nil {
+			return err
+		}
+		l[owner] -= int64(len(m.Undo))
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: undo merge %d/%d: %w", coll, id, err)
@@ -439,8 +472,9 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 			return fmt.Errorf("%s exists: %w", foldedName, store.ErrPrecondition)
 		}
 		var inEffect bool
-		err = tx.QueryRowContext(ctx, `SELECT undone IS NULL FROM merges WHERE collection = ? AND id = ?`,
-			coll, merge).Scan(&inEffect)
+		var oldUndo int64
+		err = tx.QueryRowContext(ctx, `SELECT undone IS NULL, LENGTH(CAST(undo AS BLOB)) FROM merges WHERE collection = ? AND id = ?`,
+			coll, merge).Scan(&inEffect, &oldUndo)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("no merge %d: %w", merge, store.ErrPrecondition)
 		}
@@ -464,7 +498,7 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 			WHERE collection = ? AND reference = ? AND undone IS NULL`, etag, coll, survivor.Name); err != nil {
 			return err
 		}
-		seq, err := bump(ctx, tx, l, coll, t, 0, 0, 0)
+		seq, err := bump(ctx, tx, l, coll, t, 0, 0, int64(len(undo))-oldUndo)
 		if err != nil {
 			return err
 		}

@@ -45,6 +45,17 @@ func collExists(ctx context.Context, q querier, id int64) error {
 	return err
 }
 
+// collOwner returns the owner of collection id; store.ErrNotFound when
+// there is no such collection.
+func collOwner(ctx context.Context, q querier, id int64) (string, error) {
+	var owner string
+	err := q.QueryRowContext(ctx, `SELECT owner FROM collections WHERE id = ?`, id).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("collection %d: %w", id, store.ErrNotFound)
+	}
+	return owner, err
+}
+
 func (s *Store) GetObject(ctx context.Context, coll int64, name string) (*store.Object, error) {
 	o, _, err := scanObject(s.rdb.QueryRowContext(ctx, `SELECT `+objCols(true)+` FROM objects o
 		WHERE o.collection = ? AND o.name = ?`, coll, name))

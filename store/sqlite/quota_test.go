@@ -10,8 +10,8 @@ import (
 	"github.com/rolodav/rolodav/store"
 )
 
-// recount is login's usage by the rules of store.ObjectUsage and
-// store.CollectionUsage, from what the store holds.
+// recount is login's usage by the rules of store.ObjectUsage,
+// store.CollectionUsage and store.MergeUsage, from what the store holds.
 func recount(t *testing.T, s *Store, login string) int64 {
 	t.Helper()
 	cs, err := s.ListCollections(ctx, login, "")
@@ -27,6 +27,13 @@ func recount(t *testing.T, s *Store, login string) int64 {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		ms, err := s.ListMerges(ctx, cs[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range ms {
+			n += store.MergeUsage(&ms[j])
 		}
 	}
 	return n
@@ -67,6 +74,10 @@ func TestMigrateUsage(t *testing.T) {
 			(1, '日本.vcf', NULL, 'e', 20, 1, 2, 0, 0, zeroblob(20)),
 			(2, 'e.ics', 'e', 'e', 5, 1, 1, 0, 0, zeroblob(5)),
 			(3, 'o.vcf', 'o', 'e', 7, 1, 1, 0, 0, zeroblob(7))`,
+		`INSERT INTO merges (id, collection, reference, removed, grps, undo, created, undone, reference_etag) VALUES
+			(1, 1, 'a.vcf', '["b.vcf","ü.vcf"]', '["日本.vcf"]', zeroblob(100), 1, NULL, 'e'),
+			(2, 1, 'a.vcf', '["c.vcf"]', '[]', zeroblob(50), 1, 2, 'e'),
+			(3, 3, 'o.vcf', '[]', '[]', zeroblob(1), 1, NULL, '')`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -82,9 +93,11 @@ func TestMigrateUsage(t *testing.T) {
 	want := map[string]int64{
 		"old": 10 + 5 + 256 + 20 + 10 + 256 + 5 + 5 + 256 + // a.vcf, 日本.vcf (10 bytes), e.ics
 			4 + 7 + 6 + 7 + 8 + 13 + 512 + // book: name, Cárnet, déjà, colour, {urn:x}p, <x:v>ü</x:v>
-			3 + 8 + 12 + 12 + 8 + 512, // cal: name, display name, components, zone, {urn:x}q
+			3 + 8 + 12 + 12 + 8 + 512 + // cal: name, display name, components, zone, {urn:x}q
+			100 + 5 + 5 + 6 + 10 + 256 + // merge 1: undo, a.vcf, b.vcf, ü.vcf, 日本.vcf
+			5 + 5 + 256, // merge 2, undone: a.vcf, c.vcf; its undo data is dropped
 		"empty": 0,
-		"other": 7 + 5 + 256 + 8 + 512,
+		"other": 7 + 5 + 256 + 8 + 512 + 1 + 5 + 256,
 	}
 	for login, n := range want {
 		u, err := s.Usage(ctx, login)

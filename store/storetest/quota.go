@@ -29,7 +29,7 @@ func used(t *testing.T, s store.Store, login string) int64 {
 }
 
 // recount is login's usage computed from what the store holds, by the
-// rules of store.ObjectUsage and store.CollectionUsage.
+// rules of store.ObjectUsage, store.CollectionUsage and store.MergeUsage.
 func recount(t *testing.T, s store.Store, login string) int64 {
 	t.Helper()
 	cs, err := s.ListCollections(ctx, login, "")
@@ -45,6 +45,41 @@ func recount(t *testing.T, s store.Store, login string) int64 {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		ms, err := s.ListMerges(ctx, cs[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range ms {
+			n += store.MergeUsage(&ms[j])
+		}
+	}
+	return n
+}
+
+// stored is what login's objects and merge records hold: data, undo data
+// and names, without the overheads.
+func stored(t *testing.T, s store.Store, login string) int64 {
+	t.Helper()
+	cs, err := s.ListCollections(ctx, login, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for i := range cs {
+		err := s.ListObjects(ctx, cs[i].ID, false, func(o *store.Object) error {
+			n += o.Size + int64(len(o.Name))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := s.ListMerges(ctx, cs[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range ms {
+			n += store.MergeUsage(&ms[j]) - store.MergeOverhead
 		}
 	}
 	return n
@@ -208,22 +243,35 @@ func testUsageMatchesData(t *testing.T, s store.Store) {
 		consistent(t, s, fmt.Sprintf("after %d writes", i+1), "u", "v")
 	}
 
-	// Merges, undo and folds.
+	// Merges, undo and folds; a merge record counts its undo data, names
+	// and overhead.
 	f := newMergeFixtureIn(t, s, mkColl(t, s, "u", store.KindCard, "dups"))
-	m, err := s.ApplyMerge(ctx, f.write())
+	before := used(t, s, "u")
+	w := f.write()
+	m, err := s.ApplyMerge(ctx, w)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cards := int64(len(f.merged)-len(f.data["a.vcf"])) + int64(len(f.groupAfter)-len(f.data["g.vcf"])) -
+		store.ObjectUsage("b.vcf", int64(len(f.data["b.vcf"]))) - store.ObjectUsage("c.vcf", int64(len(f.data["c.vcf"])))
+	record := int64(len(w.Undo)+len("a.vcf")+len("b.vcf")+len("c.vcf")+len("g.vcf")) + store.MergeOverhead
+	eq(t, "usage after ApplyMerge", used(t, s, "u"), before+cards+record)
 	consistent(t, s, "after ApplyMerge", "u")
 	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
 		t.Fatal(err)
 	}
+	eq(t, "usage after UndoMerge", used(t, s, "u"), before+record-int64(len(w.Undo)))
 	consistent(t, s, "after UndoMerge", "u")
 	f = newMergeFixtureIn(t, s, mkColl(t, s, "u", store.KindCard, "dups2"))
 	m, err = s.ApplyMerge(ctx, f.write())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: f.merged},
+		store.Conditions{}, "b.vcf", m.ID, bytes.Repeat([]byte("u"), 500)); err != nil {
+		t.Fatal(err)
+	}
+	consistent(t, s, "after a FoldInto that grows the undo record", "u")
 	ref, err := s.GetObject(ctx, f.c.ID, "a.vcf")
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +285,23 @@ func testUsageMatchesData(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	consistent(t, s, "after a forced UndoMerge", "u", "v")
+
+	// Deleting a collection gives back its merge records, in effect or
+	// undone.
+	f = newMergeFixtureIn(t, s, mkColl(t, s, "u", store.KindCard, "dups3"))
+	if _, err := s.ApplyMerge(ctx, f.write()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"dups", "dups2", "dups3"} {
+		c, err := s.GetCollection(ctx, "u", store.KindCard, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteCollection(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		consistent(t, s, "after deleting "+name, "u", "v")
+	}
 }
 
 // A write that raises usage above the quota is refused and changes
@@ -354,49 +419,97 @@ func testQuotaMove(t *testing.T, s store.Store) {
 	consistent(t, s, "end", "u")
 }
 
-// Merges that free space pass at the limit; undoing one is a write like
-// any other; a fold obeys the quota like the PUT it stands for.
+// A merge stores its undo record: it needs room for it, less what the
+// cards it removes give back. Undoing a merge gives the undo data back. A
+// fold obeys the quota like the PUT it stands for, undo record included.
 func testQuotaMerges(t *testing.T, s store.Store) {
 	f := newMergeFixture(t, s)
-	fillTo(t, s, "u", f.c.ID, "pad.vcf", quota)
-	m, err := s.ApplyMerge(ctx, f.write())
+	w := f.write()
+	w.Undo = bytes.Repeat([]byte("u"), 1500) // more than the removed cards free
+	base := used(t, s, "u")
+	if _, err := s.ApplyMerge(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	raise := used(t, s, "u") - base // what this merge costs, record included
+	if raise <= 0 {
+		t.Fatalf("the merge raised usage by %d", raise)
+	}
+	// Start again, one byte short of room for it.
+	if err := s.DeleteCollection(ctx, f.c.ID); err != nil {
+		t.Fatal(err)
+	}
+	f = newMergeFixture(t, s)
+	w = f.write()
+	w.Undo = bytes.Repeat([]byte("u"), 1500)
+	fillTo(t, s, "u", f.c.ID, "pad.vcf", quota-raise+1)
+	before := snapshot(t, s, f.c)
+	_, err := s.ApplyMerge(ctx, w)
+	wantQuota(t, "a merge whose undo record does not fit", err)
+	eq(t, "objects after the refused merge", snapshot(t, s, f.c), before)
+	eq(t, "usage after the refused merge", used(t, s, "u"), int64(quota-raise+1))
+	if ms, err := s.ListMerges(ctx, f.c.ID); err != nil || len(ms) != 0 {
+		t.Fatalf("merges after the refused merge: %v, %v", ms, err)
+	}
+	eq(t, "MergedInto after the refused merge", mergedInto(t, s, f.c.ID, "b.vcf", ""), "")
+	if err := s.DeleteObject(ctx, f.c.ID, "pad.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	fillTo(t, s, "u", f.c.ID, "pad.vcf", quota-raise)
+	m, err := s.ApplyMerge(ctx, w)
+	if err != nil {
+		t.Fatalf("a merge that fills the quota: %v", err)
+	}
+	eq(t, "usage after the merge", used(t, s, "u"), int64(quota))
+	consistent(t, s, "after the merge", "u")
+
+	// At the limit, the undo passes: it gives back more than it restores.
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
+		t.Fatalf("UndoMerge that gives back its undo data, at the limit: %v", err)
+	}
+	eq(t, "usage after the undo", used(t, s, "u"), quota-raise+store.MergeUsage(&store.Merge{
+		Reference: "a.vcf", Removed: []string{"b.vcf", "c.vcf"}, Groups: []string{"g.vcf"}}))
+	consistent(t, s, "after the undo", "u")
+
+	// A merge with a small undo record frees space, and passes at the
+	// limit; undoing it needs room for the originals.
+	f.refresh(t, s)
+	fillTo(t, s, "u", f.c.ID, "pad2.vcf", quota)
+	m, err = s.ApplyMerge(ctx, f.write())
 	if err != nil {
 		t.Fatalf("a merge that frees space, at the limit: %v", err)
 	}
-	freed := quota - used(t, s, "u")
-	if freed <= 0 {
+	if freed := quota - used(t, s, "u"); freed <= 0 {
 		t.Fatalf("the merge freed %d bytes", freed)
 	}
-	consistent(t, s, "after the merge", "u")
-
-	// The freed space is used again: the undo does not fit.
-	fillTo(t, s, "u", f.c.ID, "pad2.vcf", quota)
-	before := snapshot(t, s, f.c)
+	fillTo(t, s, "u", f.c.ID, "pad3.vcf", quota)
+	before = snapshot(t, s, f.c)
 	wantQuota(t, "UndoMerge beyond the quota", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false))
 	eq(t, "objects after the refused undo", snapshot(t, s, f.c), before)
-	if got, err := s.GetMerge(ctx, f.c.ID, m.ID); err != nil || !got.Undone.IsZero() {
+	if got, err := s.GetMerge(ctx, f.c.ID, m.ID); err != nil || !got.Undone.IsZero() || len(got.Undo) == 0 {
 		t.Fatalf("merge after the refused undo: %+v, %v", got, err)
 	}
 	eq(t, "MergedInto after the refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), "a.vcf")
-	if err := s.DeleteObject(ctx, f.c.ID, "pad2.vcf", store.Conditions{}); err != nil {
-		t.Fatal(err)
+	// Undone, the merge stays listed and its record counts without its
+	// undo data: the round trip needs room for that.
+	for _, n := range []string{"pad2.vcf", "pad3.vcf"} {
+		if err := s.DeleteObject(ctx, f.c.ID, n, store.Conditions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	before2 := used(t, s, "u")
 	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
 		t.Fatalf("UndoMerge once there is room: %v", err)
 	}
-	eq(t, "usage after the undo", used(t, s, "u"), int64(quota))
-	consistent(t, s, "after the undo", "u")
+	eq(t, "usage after the second undo", used(t, s, "u"),
+		before2-int64(len(f.merged)-len(f.data["a.vcf"]))-int64(len(f.groupAfter)-len(f.data["g.vcf"]))+
+			store.ObjectUsage("b.vcf", int64(len(f.data["b.vcf"])))+store.ObjectUsage("c.vcf", int64(len(f.data["c.vcf"])))-
+			int64(len(f.write().Undo)))
+	consistent(t, s, "after the second undo", "u")
 
-	// A fold that grows the survivor: refused at the limit; one that does
-	// not grow it passes.
-	f.etags = map[string]string{}
-	for _, n := range []string{"a.vcf", "b.vcf", "c.vcf", "g.vcf"} {
-		o, err := s.GetObject(ctx, f.c.ID, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.etags[n] = o.ETag
-	}
+	// A fold that grows the survivor or the undo record: refused at the
+	// limit; one that grows neither passes, one that shrinks the record
+	// gives back.
+	f.refresh(t, s)
 	m, err = s.ApplyMerge(ctx, f.write())
 	if err != nil {
 		t.Fatal(err)
@@ -405,15 +518,87 @@ func testQuotaMerges(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fillTo(t, s, "u", f.c.ID, "pad2.vcf", quota)
+	fillTo(t, s, "u", f.c.ID, "pad3.vcf", quota)
 	before = snapshot(t, s, f.c)
+	undo := f.write().Undo
 	bigger := &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: append(bytes.Clone(ref.Data), 'x')}
-	_, err = s.FoldInto(ctx, bigger, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, []byte("undo"))
-	wantQuota(t, "a growing FoldInto at the limit", err)
-	eq(t, "objects after the refused fold", snapshot(t, s, f.c), before)
+	_, err = s.FoldInto(ctx, bigger, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, undo)
+	wantQuota(t, "a FoldInto that grows the survivor, at the limit", err)
 	same := &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: bytes.ToUpper(ref.Data)}
-	if _, err := s.FoldInto(ctx, same, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, []byte("undo")); err != nil {
-		t.Fatalf("a FoldInto of equal size at the limit: %v", err)
+	_, err = s.FoldInto(ctx, same, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, append(bytes.Clone(undo), 'x'))
+	wantQuota(t, "a FoldInto that grows the undo record, at the limit", err)
+	eq(t, "objects after the refused folds", snapshot(t, s, f.c), before)
+	if got, err := s.GetMerge(ctx, f.c.ID, m.ID); err != nil || !bytes.Equal(got.Undo, undo) {
+		t.Fatalf("merge after the refused folds: %+v, %v", got, err)
+	}
+	etag, err := s.FoldInto(ctx, same, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, bytes.ToUpper(undo))
+	if err != nil {
+		t.Fatalf("a FoldInto of equal sizes at the limit: %v", err)
+	}
+	eq(t, "usage after the equal fold", used(t, s, "u"), int64(quota))
+	if _, err := s.FoldInto(ctx, same, store.Conditions{IfMatch: etag}, "b.vcf", m.ID, undo[:1]); err != nil {
+		t.Fatalf("a FoldInto that shrinks the undo record: %v", err)
+	}
+	eq(t, "usage after the shrinking fold", used(t, s, "u"), int64(quota-len(undo)+1))
+	consistent(t, s, "end", "u")
+}
+
+// refresh reads the ETags of the fixture's cards again, after an undo
+// brought them back.
+func (f *mergeFixture) refresh(t *testing.T, s store.Store) {
+	t.Helper()
+	for _, n := range []string{"a.vcf", "b.vcf", "c.vcf", "g.vcf"} {
+		o, err := s.GetObject(ctx, f.c.ID, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.etags[n] = o.ETag
+	}
+}
+
+// "Import a duplicate, merge it, import again" stops at the quota: each
+// merge keeps the originals in its undo record, and that counts.
+func testQuotaMergeLoop(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	if err := putSized(s, c.ID, "a.vcf", 200, 'x', store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if i == 100 {
+			t.Fatalf("still importing and merging after %d rounds: usage %d, %d bytes stored", i, used(t, s, "u"), stored(t, s, "u"))
+		}
+		name := fmt.Sprintf("dup%d.vcf", i)
+		err := putSized(s, c.ID, name, 200, 'x', store.Conditions{})
+		if errors.Is(err, store.ErrQuotaExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := s.GetObject(ctx, c.ID, "a.vcf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dup, err := s.GetObject(ctx, c.ID, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
+			Reference: &store.Object{Collection: c.ID, Name: "a.vcf", UID: "a.vcf", Data: ref.Data}, ReferenceETag: ref.ETag,
+			Removed: []store.Removed{{Name: name, UID: name, ETag: dup.ETag}},
+			Undo:    append(bytes.Clone(ref.Data), dup.Data...)})
+		if errors.Is(err, store.ErrQuotaExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := stored(t, s, "u"); n > quota {
+			t.Fatalf("after %d rounds, %d bytes stored, beyond the quota of %d", i+1, n, quota)
+		}
+	}
+	if u := used(t, s, "u"); u > quota {
+		t.Fatalf("usage %d above the quota", u)
 	}
 	consistent(t, s, "end", "u")
 }

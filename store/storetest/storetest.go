@@ -83,6 +83,7 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"QuotaCollections", testQuotaCollections},
 		{"QuotaMove", testQuotaMove},
 		{"QuotaMerges", testQuotaMerges},
+		{"QuotaMergeLoop", testQuotaMergeLoop},
 		{"QuotaConcurrent", testQuotaConcurrent},
 	}
 	for i, tc := range append(tests, quotaTests...) {
@@ -1590,6 +1591,7 @@ func testMergeApply(t *testing.T, s store.Store) {
 	eq(t, "GetMerge", got.Removed, m.Removed)
 	eq(t, "GetMerge.Reference", got.Reference, "a.vcf")
 	eq(t, "GetMerge.Undo", got.Undo, m.Undo)
+	eq(t, "GetMerge.Groups", got.Groups, []string{"g.vcf"})
 	eq(t, "GetMerge.Created", got.Created.Equal(m.Created), true)
 	eq(t, "GetMerge.ReferenceETag", got.ReferenceETag, ref.ETag)
 	_, err = s.GetMerge(ctx, f.c.ID, m.ID+100)
@@ -1708,6 +1710,8 @@ func testMergeUndo(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	recent(t, "Undone", got.Undone)
+	eq(t, "Undo of an undone merge", len(got.Undo), 0)
+	eq(t, "Removed of an undone merge", got.Removed, m.Removed)
 
 	want := snapshot(t, s, f.c)
 	wantErr(t, "second UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false), store.ErrPrecondition)
