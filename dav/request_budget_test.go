@@ -107,6 +107,37 @@ func TestRequestWorkBudget(t *testing.T) {
 			t.Errorf("%s: %d costly objects answered", q.name, c)
 		}
 	}
+
+	// A multiget cannot leave hrefs out: those it could not expand get a
+	// 507 for their calendar-data.
+	var b strings.Builder
+	b.WriteString(`<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/>` +
+		`<C:calendar-data><C:expand start="20260301T000000Z" end="20260401T000000Z"/></C:calendar-data></D:prop>`)
+	for i := range n {
+		fmt.Fprintf(&b, "<D:href>%scostly%03d.ics</D:href>", cal, i)
+	}
+	b.WriteString("<D:href>" + cal + "plain.ics</D:href></C:calendar-multiget>")
+	t0 := cpuTime(t)
+	d := parseMS(t, s.do("REPORT", cal, alice, b.String(), "Depth: 1"))
+	if spent := cpuTime(t) - t0; spent > one[1]*n*3/10 {
+		t.Errorf("multiget with expand of %d costly objects took %v of CPU", n, spent)
+	}
+	cut := 0
+	for _, resp := range d.Responses {
+		for _, ps := range resp.Propstats {
+			for _, p := range ps.Prop.Props {
+				if p.XMLName.Local == "calendar-data" && ps.Status == "HTTP/1.1 507 Insufficient Storage" {
+					cut++
+				}
+			}
+		}
+	}
+	if len(d.Responses) != n+1 || cut < n*3/4 {
+		t.Errorf("multiget: %d responses, %d calendar-data cut short", len(d.Responses), cut)
+	}
+	if !strings.Contains(d.response(t, cal+"plain.ics").ok(t, nsCal, "calendar-data").Text, "DTSTART:20260310T090000Z") {
+		t.Error("multiget: the event without recurrence is not expanded")
+	}
 }
 
 // An ordinary calendar, 2 000 events of which 10% recur, is answered in
