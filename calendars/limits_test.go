@@ -182,6 +182,12 @@ func BenchmarkHostileRules(b *testing.B) {
 			func(d []byte) { _, _ = BusyPeriods(bg, d, day("20260301T120000Z"), day("20260301T130000Z"), nil) }},
 		{"SecondlyCountFarExpandHour", tcCal(tcEvent("DTSTART:20260105T090000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY;COUNT=5000000")...),
 			func(d []byte) { _, _, _ = Expand(bg, d, day("20260301T120000Z"), day("20260301T130000Z"), nil) }},
+		// No instance after DTSTART, found out only by walking the window:
+		// a month costs the whole budget.
+		{"SparseSecondlyMatchMonth", tcCal(tcEvent("DTSTART:20250105T090000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY;INTERVAL=2;BYSECOND=1")...),
+			func(d []byte) {
+				_, _ = Match(bg, d, tcQuery(CompFilter{Name: VEVENT, TimeRange: &TimeRange{Start: day("20260301T000000Z"), End: day("20260401T000000Z")}}), nil)
+			}},
 		// For comparison, a rule as clients write them.
 		{"WeeklyExpandYear", tcCal(tcEvent("DTSTART;TZID=Europe/Berlin:20200106T090000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR")...),
 			func(d []byte) { _, _, _ = Expand(bg, d, day("20260101T000000Z"), day("20270101T000000Z"), nil) }},

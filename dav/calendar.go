@@ -21,6 +21,9 @@ type calendarDataRequest struct {
 	// truncated is set when an expanded answer holds only the first
 	// instances of an object.
 	truncated bool
+	// spent is set when the request's work budget ran out on the object
+	// last rendered: its calendar-data is missing.
+	spent bool
 }
 
 var errUnsupportedCalendarData = &preconditionError{
@@ -109,15 +112,24 @@ func parseTimeRange(n *node) (*calendars.TimeRange, error) {
 func calendarData(c *store.Collection, data []byte, cd *calendarDataRequest) (string, int) {
 	if cd != nil {
 		zone := floatingZone(c)
+		var err error
 		if cd.expand != nil {
-			if x, truncated, err := calendars.Expand(cd.ctx, data, cd.expand.Start, cd.expand.End, zone); err == nil {
+			var x []byte
+			var truncated bool
+			if x, truncated, err = calendars.Expand(cd.ctx, data, cd.expand.Start, cd.expand.End, zone); err == nil {
 				data = x
 				cd.truncated = cd.truncated || truncated
 			}
 		} else if cd.limit != nil {
-			if x, err := calendars.LimitRecurrenceSet(cd.ctx, data, cd.limit.Start, cd.limit.End, zone); err == nil {
+			var x []byte
+			if x, err = calendars.LimitRecurrenceSet(cd.ctx, data, cd.limit.Start, cd.limit.End, zone); err == nil {
 				data = x
 			}
+		}
+		// Serving the stored data instead would not be what was asked.
+		if cd.spent = errors.Is(err, calendars.ErrBudgetSpent); cd.spent {
+			cd.truncated = true
+			return "", http.StatusInsufficientStorage
 		}
 		if cd.comp != nil {
 			data = calendars.Select(data, cd.comp)
@@ -255,16 +267,29 @@ func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *
 	}
 	zone := floatingZone(c)
 	ms := newMultistatus(q.w, q.r)
+	// Once the request's work budget is spent, the objects that need work
+	// are left out and the answer is marked truncated; the rest cost
+	// nothing and are still answered.
+	spent := false
 	err = h.candidates(q, c, f, func(o *store.Object) error {
 		ok, err := calendars.Match(q.ctx, o.Data, f, zone)
 		if err := q.ctx.Err(); err != nil {
 			return err
 		}
+		if errors.Is(err, calendars.ErrBudgetSpent) {
+			spent = true
+			return nil
+		}
 		if err != nil || !ok {
 			return nil // an object we cannot read matches nothing
 		}
 		href := h.hrefs.object(c.Kind, q.user, c.Name, o.Name)
-		ms.propResponse(href, h.props(&resource{href: href, kind: tObject, user: q.user, coll: c, obj: o}, pr))
+		props := h.props(&resource{href: href, kind: tObject, user: q.user, coll: c, obj: o}, pr)
+		if pr.cal != nil && pr.cal.spent {
+			spent = true
+			return nil
+		}
+		ms.propResponse(href, props)
 		return nil
 	})
 	if err != nil {
@@ -273,13 +298,13 @@ func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *
 		}
 		panic(http.ErrAbortHandler)
 	}
-	if pr.cal != nil && pr.cal.truncated {
+	if spent || (pr.cal != nil && pr.cal.truncated) {
 		// RFC 4791 7.8 names DAV:number-of-matches-within-limits as the
 		// postcondition of calendar-query, and truncated sync-collection
 		// and addressbook-query answers carry it here already. A client
 		// that does not know it sees one more response, for the collection
-		// and not 200, and keeps the instances it got; a 403
-		// CALDAV:max-instances would lose the whole answer.
+		// and not 200, and keeps the instances and objects it got; a 403
+		// CALDAV:max-instances or a 503 would lose the whole answer.
 		ms.statusResponse(h.hrefs.collection(c.Kind, q.user, c.Name), http.StatusInsufficientStorage, "<D:number-of-matches-within-limits/>")
 	}
 	_ = ms.close()
@@ -306,6 +331,23 @@ func (h *Handler) freeBusy(q *request, c *store.Collection, doc *node) {
 		p, err := calendars.BusyPeriods(q.ctx, o.Data, tr.Start, tr.End, zone)
 		if err := q.ctx.Err(); err != nil {
 			return err
+		}
+		if errors.Is(err, calendars.ErrBudgetSpent) {
+			// A free-busy answer cannot say it is incomplete (RFC 4791
+			// 7.10), and an error would leave the client with nothing.
+			// As when one object's own budget runs out, time that may be
+			// busy is busy: a spurious busy time costs a proposal, a
+			// missing one a double booking. The object's instances all lie
+			// within its stored span.
+			s, e := tr.Start, tr.End
+			if o.FirstStart.After(s) {
+				s = o.FirstStart
+			}
+			if !o.LastEnd.IsZero() && o.LastEnd.Before(e) {
+				e = o.LastEnd
+			}
+			periods = append(periods, calendars.Period{Start: s, End: e, Type: "BUSY"})
+			return nil
 		}
 		if err == nil {
 			periods = append(periods, p...)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/rolodav/rolodav/auth"
+	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/guard"
 	"github.com/rolodav/rolodav/store"
 )
@@ -115,7 +116,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	req := &request{w: w, r: r, ctx: r.Context(), t: t, user: user, path: p}
+	// The rules of all the calendar objects a request meets share one
+	// work budget, on top of each object's own.
+	ctx := calendars.WithWorkBudget(r.Context(), calendars.RequestWork)
+	req := &request{w: w, r: r, ctx: ctx, t: t, user: user, path: p}
 	h.dispatch(req)
 }
 
