@@ -136,6 +136,8 @@ func ProblemAt(line int, err error) (int, string) {
 		return fileLine(line, ce.Line), ce.Msg
 	case errors.As(err, &ke):
 		return fileLine(line, ke.Line), ke.Msg
+	case errors.Is(err, calendars.ErrBudgetSpent):
+		return line, "not checked: this import has used the time the server gives one request for recurrence rules; import the rest in another file"
 	}
 	return line, err.Error()
 }

@@ -369,7 +369,10 @@ func (s *Server) importCollection(w http.ResponseWriter, r *http.Request, c *cal
 	var res *imports.Result
 	var err error
 	if msg == "" {
-		res, err = imports.Run(r.Context(), s.st, coll, in, imports.Options{
+		// One request's work for recurrence rules, as over DAV: an upload
+		// of many costly rules must not cost the server more.
+		ctx := calendars.WithWorkBudget(r.Context(), calendars.RequestWork)
+		res, err = imports.Run(ctx, s.st, coll, in, imports.Options{
 			KeepSameContent: r.PostFormValue("keep") != "",
 			MaxObjectSize:   s.cfg.MaxResourceSize,
 		})

@@ -190,3 +190,39 @@ func TestFormTooLarge(t *testing.T) {
 		t.Errorf("a form of more than 256 KiB: %d\n%.1000s", resp.StatusCode, body)
 	}
 }
+
+// TestImportRuleWorkBudget: an upload full of costly recurrence rules gets
+// the work of one request, as over DAV: the rules past it are rejected
+// unchecked, and events without them still go in.
+func TestImportRuleWorkBudget(t *testing.T) {
+	ts := newTestServer(t)
+	s := ts.signedIn(t, testLogin)
+	if err := ts.Store.CreateCollection(context.Background(), &store.Collection{Owner: testLogin, Kind: store.KindCal, Name: "home", Components: []string{"VEVENT"}}); err != nil {
+		t.Fatal(err)
+	}
+	var ics strings.Builder
+	ics.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\n")
+	// Each has no instance (odd seconds of an even grid), so checking that
+	// it reaches its COUNT takes a whole object's budget (2M of a request's
+	// 32M units) before it is refused.
+	const costly = 40
+	for i := range costly {
+		fmt.Fprintf(&ics, "BEGIN:VEVENT\r\nUID:costly-%d\r\nSUMMARY:costly %d\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T000000Z\r\n"+
+			"RRULE:FREQ=SECONDLY;INTERVAL=2;BYSECOND=1;COUNT=1\r\nEND:VEVENT\r\n", i, i)
+	}
+	ics.WriteString("BEGIN:VEVENT\r\nUID:plain\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261105T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+	resp, body := collUpload(t, s, "/account/collections/calendars/home/import", s.CSRF, "costly.ics", ics.String(), false)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "import the rest in another file") {
+		t.Fatalf("import: %d\n%.3000s", resp.StatusCode, body)
+	}
+	if n := strings.Count(body, "import the rest in another file"); n < costly/2 {
+		t.Errorf("%d of %d costly rules left unchecked, want most", n, costly)
+	}
+	c := collGet(t, ts, testLogin, store.KindCal, "home")
+	if c.Count != 1 {
+		t.Errorf("%d events stored, want the plain one", c.Count)
+	}
+	if _, err := ts.Store.GetObject(context.Background(), c.ID, "plain.ics"); err != nil {
+		t.Errorf("the plain event: %v", err)
+	}
+}

@@ -36,6 +36,8 @@ var Attacks = []Attack{
 	{"dedup-huge-cards", "8. two cards of 100 000 phones: 55 s for the list, 65 s for the group page", dedupHugeCards, 1},
 	{"expand-cut", "9. expand cut at 20 000 instances with no sign to the client", expandCut, 1},
 	{"import-resource-size", "10. the import page takes a 2 MB card past --max-resource-size", importResourceSize, 1},
+	// Last: its objects would cut the other attacks' queries short.
+	{"costly-calendar", "review of the fixes: 200 objects each worth a whole rule budget in one REPORT", costlyCalendar, 1},
 }
 
 func event(uid, rule, extra string) string {
@@ -450,4 +452,32 @@ func importResourceSize(ctx context.Context, s *loadtest.Server) (string, error)
 		return out, fmt.Errorf("%s; GET of the card: %d, want 404", out, g.status)
 	}
 	return out + "; not stored", nil
+}
+
+func costlyCalendar(ctx context.Context, s *loadtest.Server) (string, error) {
+	c := newClient(s)
+	// No instance ever (odd seconds of an even grid) and no COUNT: stored
+	// at once, but each costs a query its whole rule budget.
+	for i := range 200 {
+		a, err := c.put(ctx, fmt.Sprintf("%scostly-%d.ics", calendar, i), "text/calendar",
+			event(fmt.Sprint("costly-", i), "FREQ=SECONDLY;INTERVAL=2;BYSECOND=1", ""))
+		if err != nil {
+			return "", err
+		}
+		if a.status != http.StatusCreated {
+			return "", fmt.Errorf("PUT %d: %d %.300s", i, a.status, a.body)
+		}
+	}
+	q := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter>` +
+		`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20260301T000000Z" end="20260401T000000Z"/>` +
+		`</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
+	a, err := c.dav(ctx, "REPORT", calendar, q, "Depth", "1")
+	if err != nil {
+		return "", err
+	}
+	out := fmt.Sprintf("200 PUTs, then a month's calendar-query: %d", a.status)
+	if a.status != http.StatusMultiStatus || !strings.Contains(a.body, "number-of-matches-within-limits") {
+		return out, fmt.Errorf("%s, not marked as cut short", out)
+	}
+	return out + ", cut short and marked", nil
 }
