@@ -124,19 +124,29 @@ func xmlComments(ctx context.Context, s *loadtest.Server) (string, error) {
 	return out, fmt.Errorf("%s %.300s", out, a.body)
 }
 
-func uploadTempFiles(ctx context.Context, s *loadtest.Server) (string, error) {
+// importForm signs in and opens the uploads book's page: the client and
+// the token of its import form.
+func importForm(ctx context.Context, s *loadtest.Server) (*client, string, error) {
 	c := newClient(s)
 	if err := c.signIn(ctx); err != nil {
-		return "", err
+		return nil, "", err
 	}
-	const path = uploadPage
-	_, token, err := c.page(ctx, path)
+	_, token, err := c.page(ctx, uploadPage)
+	if err != nil {
+		return nil, "", err
+	}
+	if token == "" {
+		return nil, "", fmt.Errorf("no form token on %s", uploadPage)
+	}
+	return c, token, nil
+}
+
+func uploadTempFiles(ctx context.Context, s *loadtest.Server) (string, error) {
+	c, token, err := importForm(ctx, s)
 	if err != nil {
 		return "", err
 	}
-	if token == "" {
-		return "", fmt.Errorf("no form token on %s", path)
-	}
+	const path = uploadPage
 	big := []byte(strings.Repeat("NOTE:padding to reach the disk\r\n", 16<<20/32))
 	var outcomes []string
 	for _, try := range []struct {
@@ -426,15 +436,11 @@ func dedupHugeCards(ctx context.Context, s *loadtest.Server) (string, error) {
 }
 
 func importResourceSize(ctx context.Context, s *loadtest.Server) (string, error) {
-	c := newClient(s)
-	if err := c.signIn(ctx); err != nil {
-		return "", err
-	}
-	const path = uploadPage
-	_, token, err := c.page(ctx, path)
+	c, token, err := importForm(ctx, s)
 	if err != nil {
 		return "", err
 	}
+	const path = uploadPage
 	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:too-big\r\nFN:Too Big\r\nNOTE:" + strings.Repeat("x", 2<<20) + "\r\nEND:VCARD\r\n"
 	a, err := c.upload(ctx, path+"/import", token, "big.vcf", []byte(card))
 	if err != nil {
