@@ -8,36 +8,8 @@ import (
 	"testing"
 
 	"github.com/rolodav/rolodav/store"
+	"github.com/rolodav/rolodav/store/storetest"
 )
-
-// recount is login's usage by the rules of store.ObjectUsage,
-// store.CollectionUsage and store.MergeUsage, from what the store holds.
-func recount(t *testing.T, s *Store, login string) int64 {
-	t.Helper()
-	cs, err := s.ListCollections(ctx, login, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for i := range cs {
-		n += store.CollectionUsage(&cs[i])
-		err := s.ListObjects(ctx, cs[i].ID, false, func(o *store.Object) error {
-			n += store.ObjectUsage(o.Name, o.Size)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ms, err := s.ListMerges(ctx, cs[i].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for j := range ms {
-			n += store.MergeUsage(&ms[j])
-		}
-	}
-	return n
-}
 
 // A database from before migration 0006 gets each user's usage computed
 // from the data it holds, non-ASCII names and values counted in bytes.
@@ -107,7 +79,7 @@ func TestMigrateUsage(t *testing.T) {
 		if u.Used != n {
 			t.Errorf("usage of %s after migration: %d, want %d", login, u.Used, n)
 		}
-		if r := recount(t, s, login); r != n {
+		if r := storetest.Recount(t, s, login); r != n {
 			t.Errorf("recount of %s: %d, want %d (the migration and store.*Usage disagree?)", login, r, n)
 		}
 	}
@@ -173,8 +145,8 @@ func TestQuotaLowered(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a merge that frees space, over quota: %v", err)
 	}
-	if u, _ := s.Usage(ctx, "u"); u.Used != recount(t, s, "u") || u.Used <= 4096 {
-		t.Fatalf("usage after the shrinking writes: %d, recount %d", u.Used, recount(t, s, "u"))
+	if u, _ := s.Usage(ctx, "u"); u.Used != storetest.Recount(t, s, "u") || u.Used <= 4096 {
+		t.Fatalf("usage after the shrinking writes: %d, recount %d", u.Used, storetest.Recount(t, s, "u"))
 	}
 }
 

@@ -28,9 +28,10 @@ func used(t *testing.T, s store.Store, login string) int64 {
 	return usage(t, s, login).Used
 }
 
-// recount is login's usage computed from what the store holds, by the
-// rules of store.ObjectUsage, store.CollectionUsage and store.MergeUsage.
-func recount(t *testing.T, s store.Store, login string) int64 {
+// Recount is login's usage computed from what the store holds, by the
+// rules of store.ObjectUsage, store.CollectionUsage and store.MergeUsage:
+// what a driver's stored usage must equal.
+func Recount(t *testing.T, s store.Store, login string) int64 {
 	t.Helper()
 	cs, err := s.ListCollections(ctx, login, "")
 	if err != nil {
@@ -89,7 +90,7 @@ func stored(t *testing.T, s store.Store, login string) int64 {
 func consistent(t *testing.T, s store.Store, what string, logins ...string) {
 	t.Helper()
 	for _, l := range logins {
-		if got, want := used(t, s, l), recount(t, s, l); got != want {
+		if got, want := used(t, s, l), Recount(t, s, l); got != want {
 			t.Fatalf("%s: usage of %s is %d, its data counts %d", what, l, got, want)
 		}
 	}
