@@ -26,4 +26,17 @@ type Group struct {
 	Band  Band     `json:"band"`
 	Score float64  `json:"score"`
 	UIDs  []string `json:"cards"`
+	// Why says which fields agreed or conflicted between the cards of the
+	// group's weakest link, and how much each counted.
+	Why []Reason `json:"why,omitempty"`
+}
+
+// Reason is one field's part in a match: how two cards compare on it and
+// how much that counted. Weight is in bits (log2 of the likelihood ratio):
+// positive for the match, negative against it; a field missing from either
+// card is not listed.
+type Reason struct {
+	Field  string  `json:"field"`  // "name", "given", "family", "birthday", "address", "place", "email", "phone", "org"
+	Level  string  `json:"level"`  // "exact", "close", "swapped", "nickname", "initial", "partial", "different"
+	Weight float64 `json:"weight"` // bits
 }
