@@ -15,13 +15,25 @@ import (
 // strings are already normalised; slices hold no duplicates.
 type Keys struct {
 	Names     []string // folded name tokens (from N, else FN), sorted
-	Family    []string // folded family-name tokens from N (nil without N)
-	Given     []string // folded given and additional name tokens from N
+	Family    []string // folded family-name tokens from N, else FN's last word (or words before a comma)
+	Given     []string // folded given and additional name tokens from N, else FN's other words
 	Phones    []string // E.164 ("+33612345678"), or the bare digits when unparseable
 	Emails    []string // lower-case, googlemail.com → gmail.com
 	Birthday  string   // "YYYY-MM-DD" or "--MM-DD", "" when absent or unreadable
 	Org       string   // folded tokens of the first ORG component, joined by spaces
 	Addresses []string // NormalizeAddress(street, postcode) of each ADR
+	Postal    []Postal // the parts of each ADR, for comparisons finer than equality
+	Title     string   // folded tokens of TITLE (a job), joined by spaces
+}
+
+// Postal is one ADR taken apart the way people vary it: the numbers and the
+// words of its street lines (extended address and street, in either order:
+// both are often swapped), the locality and the postcode.
+type Postal struct {
+	Numbers  []string // words of the street lines that start with a digit ("12", "7a"), in order
+	Words    []string // other folded words, street types spelled one way
+	Locality string   // folded locality tokens, joined by spaces
+	Code     string   // postcode letters and digits, upper case
 }
 
 // EachProperty calls fn for every well-formed content line of data
@@ -139,6 +151,10 @@ func ExtractKeys(data []byte, region string) Keys {
 			if k.Birthday == "" {
 				k.Birthday = NormalizeBirthday(unescapeText(value))
 			}
+		case "TITLE":
+			if k.Title == "" {
+				k.Title = strings.Join(NameTokens(unescapeText(value)), " ")
+			}
 		case "ORG":
 			if k.Org == "" {
 				parts := splitStructured(string(value))
@@ -159,6 +175,9 @@ func ExtractKeys(data []byte, region string) Keys {
 			if a := NormalizeAddress(street, code); a != "" {
 				k.Addresses = appendUnique(k.Addresses, a)
 			}
+			if p, ok := postal(parts); ok {
+				k.Postal = append(k.Postal, p)
+			}
 		}
 		return true
 	})
@@ -166,9 +185,23 @@ func ExtractKeys(data []byte, region string) Keys {
 		k.Names = append(append([]string(nil), k.Family...), k.Given...)
 	} else {
 		k.Names = NameTokens(fn)
+		k.Family, k.Given = splitFN(fn)
 	}
 	k.Names = sortUnique(k.Names)
 	return k
+}
+
+// splitFN guesses the family and given names of a formatted name: "Family,
+// Given" or "Given … Family".
+func splitFN(fn string) (family, given []string) {
+	if i := strings.IndexByte(fn, ','); i >= 0 {
+		return NameTokens(fn[:i]), NameTokens(fn[i+1:])
+	}
+	toks := NameTokens(fn)
+	if len(toks) < 2 {
+		return nil, toks
+	}
+	return toks[len(toks)-1:], toks[:len(toks)-1]
 }
 
 func appendUnique(list []string, s string) []string {
@@ -382,7 +415,50 @@ func allDigits(s string) bool {
 var streetWords = map[string]string{
 	"st": "street", "str": "strasse", "straße": "strasse", "rd": "road", "ave": "avenue",
 	"av": "avenue", "bd": "boulevard", "bld": "boulevard", "blvd": "boulevard",
-	"dr": "drive", "ln": "lane", "pl": "place", "sq": "square",
+	"dr": "drive", "ln": "lane", "pl": "place", "sq": "square", "cres": "crescent",
+	"ct": "court", "hwy": "highway", "pde": "parade", "tce": "terrace", "cct": "circuit",
+}
+
+// postal takes the components of an ADR value apart; ok is false when it
+// holds no street, locality or postcode.
+func postal(parts []string) (p Postal, ok bool) {
+	part := func(i int) string {
+		if i < len(parts) {
+			return unescapeText([]byte(parts[i]))
+		}
+		return ""
+	}
+	for _, line := range [2]string{part(1), part(2)} {
+		for _, t := range tokens(line, false) {
+			switch {
+			case t[0] >= '0' && t[0] <= '9':
+				p.Numbers = append(p.Numbers, t)
+			default:
+				if w, ok := streetWords[t]; ok {
+					t = w
+				}
+				p.Words = append(p.Words, t)
+			}
+		}
+	}
+	if len(p.Numbers) > 8 {
+		p.Numbers = p.Numbers[:8]
+	}
+	if len(p.Words) > 8 {
+		p.Words = p.Words[:8]
+	}
+	p.Locality = strings.Join(tokens(part(3), false), " ")
+	if len(p.Locality) > 64 {
+		p.Locality = p.Locality[:64] // a place name is far shorter; bounds comparisons
+	}
+	var code strings.Builder
+	for _, r := range strings.ToUpper(part(5)) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			code.WriteRune(r)
+		}
+	}
+	p.Code = code.String()
+	return p, len(p.Numbers)+len(p.Words) > 0 || p.Locality != "" || p.Code != ""
 }
 
 // NormalizeAddress returns a key for a street and a postcode: folded street

@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -68,7 +69,8 @@ func TestNameTokens(t *testing.T) {
 func TestExtractKeys(t *testing.T) {
 	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:1\r\nFN:Doe\\, John\r\nN:Doe;John;;;\r\n" +
 		"TEL;TYPE=CELL:06 12 34 56 78\r\nTEL:tel:+33612345678\r\nitem1.EMAIL;TYPE=INTERNET:J\r\n .Doe@googlemail.com\r\n" +
-		"BDAY:1604-05-17\r\nORG:ACME Ïnc;Sales\r\nADR;TYPE=HOME:;;12 Main St;Springfield;;AB1 2CD;UK\r\nEND:VCARD\r\n"
+		"BDAY:1604-05-17\r\nORG:ACME Ïnc;Sales\r\nTITLE:Chief Engineer\r\nADR;TYPE=HOME:;;12 Main St;Springfield;;AB1 2CD;UK\r\n" +
+		"ADR:;Bldg 4;Harbour Rd 7a;;;;\r\nEND:VCARD\r\n"
 	k := ExtractKeys([]byte(card), "FR")
 	want := Keys{
 		Names:     []string{"doe", "john"},
@@ -78,7 +80,12 @@ func TestExtractKeys(t *testing.T) {
 		Emails:    []string{"j.doe@gmail.com"},
 		Birthday:  "--05-17",
 		Org:       "acme inc",
-		Addresses: []string{"12 main street|AB12CD"},
+		Addresses: []string{"12 main street|AB12CD", "harbour road 7a|"},
+		Postal: []Postal{
+			{Numbers: []string{"12"}, Words: []string{"main", "street"}, Locality: "springfield", Code: "AB12CD"},
+			{Numbers: []string{"4", "7a"}, Words: []string{"bldg", "harbour", "road"}},
+		},
+		Title: "chief engineer",
 	}
 	if !reflect.DeepEqual(k, want) {
 		t.Errorf("ExtractKeys:\n got %+v\nwant %+v", k, want)
@@ -87,5 +94,12 @@ func TestExtractKeys(t *testing.T) {
 	k2 := ExtractKeys([]byte("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:John Doe\r\nEND:VCARD\r\n"), "")
 	if !reflect.DeepEqual(k2.Names, want.Names) {
 		t.Errorf("names from FN = %q", k2.Names)
+	}
+	// … and FN's words in order say which is the family name.
+	for fn, fam := range map[string]string{"John Doe": "doe", "Doe, John": "doe", "Mary Ann Smith": "smith"} {
+		k := ExtractKeys([]byte("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:"+strings.ReplaceAll(fn, ",", "\\,")+"\r\nEND:VCARD\r\n"), "")
+		if len(k.Family) != 1 || k.Family[0] != fam || len(k.Given) == 0 {
+			t.Errorf("FN %q: family %q, given %q", fn, k.Family, k.Given)
+		}
 	}
 }

@@ -26,22 +26,25 @@ func find(cards []Card, opt Options) ([]Group, int64) {
 		opt.MaxBlock = 200
 	}
 	bk := extract(cards, opt.Region)
-	pairs, compared := bk.candidates(opt.MaxBlock)
-	return bk.group(cards, pairs, opt.MaxGroupSize), compared
+	blk := bk.blocks(opt.MaxBlock)
+	counts, compared := bk.patternCounts(blk)
+	md := bk.learn(bk.randomLevels(), counts)
+	pairs := bk.candidates(blk, md)
+	return bk.group(cards, pairs, md, opt.MaxGroupSize), compared
 }
 
 // cluster is a group being built.
 type cluster struct {
 	members []uint32
-	auto    bool    // every joining pair was auto
-	weakest float32 // score of the weakest joining pair
+	auto    bool // every joining pair was auto
+	weakest pair // the weakest joining pair
 }
 
 // group joins the pairs into groups, strongest pairs first. Two clusters
 // are joined only when no card of one conflicts with a card of the other
-// (a different birthday or given name), and the result is not too big:
+// (their own evidence is strongly against), and the result is not too big:
 // A≈B and B≈C do not put A with C when A and C disagree.
-func (bk *book) group(cards []Card, pairs []pair, maxSize int) []Group {
+func (bk *book) group(cards []Card, pairs []pair, md *model, maxSize int) []Group {
 	slices.SortFunc(pairs, func(x, y pair) int {
 		if x.auto != y.auto {
 			if x.auto {
@@ -49,7 +52,7 @@ func (bk *book) group(cards []Card, pairs []pair, maxSize int) []Group {
 			}
 			return 1
 		}
-		if c := cmp.Compare(y.score, x.score); c != 0 {
+		if c := cmp.Compare(y.bits, x.bits); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(x.a, y.a); c != 0 {
@@ -61,7 +64,7 @@ func (bk *book) group(cards []Card, pairs []pair, maxSize int) []Group {
 	get := func(i uint32) *cluster {
 		c := of[i]
 		if c == nil {
-			c = &cluster{members: []uint32{i}, auto: true, weakest: float32(math.Inf(1))}
+			c = &cluster{members: []uint32{i}, auto: true, weakest: pair{bits: float32(math.Inf(1))}}
 			of[i] = c
 		}
 		return c
@@ -76,7 +79,7 @@ func (bk *book) group(cards []Card, pairs []pair, maxSize int) []Group {
 		if p.weak && len(ca.members)+len(cb.members) > 2 {
 			continue
 		}
-		if bk.clash(ca.members, cb.members) {
+		if bk.clash(md, ca.members, cb.members) {
 			continue
 		}
 		if len(ca.members) < len(cb.members) {
@@ -84,7 +87,11 @@ func (bk *book) group(cards []Card, pairs []pair, maxSize int) []Group {
 		}
 		ca.members = append(ca.members, cb.members...)
 		ca.auto = ca.auto && cb.auto && p.auto
-		ca.weakest = min(ca.weakest, cb.weakest, p.score)
+		for _, w := range []pair{cb.weakest, p} {
+			if w.bits < ca.weakest.bits {
+				ca.weakest = w
+			}
+		}
 		for _, m := range cb.members {
 			of[m] = ca
 		}
@@ -105,7 +112,9 @@ func (bk *book) group(cards []Card, pairs []pair, maxSize int) []Group {
 		if c.auto {
 			g.Band = BandAuto
 		}
-		g.Score = math.Round(1/(1+math.Exp(-(float64(c.weakest)-reviewMin)/3))*1000) / 1000
+		w := c.weakest
+		g.Score = math.Round(1/(1+math.Exp2(-float64(w.bits)))*1000) / 1000
+		g.Why = bk.why(md, w)
 		groups = append(groups, g)
 	}
 	slices.SortFunc(groups, func(x, y Group) int {
@@ -123,15 +132,34 @@ func (bk *book) group(cards []Card, pairs []pair, maxSize int) []Group {
 	return groups
 }
 
-func (bk *book) clash(a, b []uint32) bool {
+// clash reports whether a card of one cluster and a card of the other are
+// two people by their own evidence.
+func (bk *book) clash(md *model, a, b []uint32) bool {
 	for _, x := range a {
 		for _, y := range b {
-			if bk.conflict(x, y) {
+			c := bk.compare(x, y)
+			if md.bits(bk, &c) < clashBits {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// why gives the reasons of a pair: "card identical" or "subset" for
+// the pairs so decided, and what each field counted.
+func (bk *book) why(md *model, p pair) []Reason {
+	c := bk.compare(p.a, p.b)
+	out := md.reasons(bk, &c)
+	if p.bits == subsetBits {
+		a, b := &bk.f[p.a], &bk.f[p.b]
+		level := "subset"
+		if identical(a, b) {
+			level = "identical"
+		}
+		out = append([]Reason{{Field: "card", Level: level, Weight: subsetBits}}, out...)
+	}
+	return out
 }
 
 // GroupID is the stable identifier of a group of cards: the hex of a hash

@@ -3,47 +3,96 @@ package dedup
 import (
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/rolodav/rolodav/contacts"
 )
 
-// feat is the compact form of one card kept while matching: interned name
-// tokens and 64-bit hashes of the other normalised values. The raw card is
-// not kept.
+// feat is the compact form of one card kept while matching: ids of interned
+// normalised values (see strTable) and the birthday. The raw card is not
+// kept.
 type feat struct {
-	toks    []uint32 // name token ids, in the sorted order of contacts.Keys.Names
-	phones  []uint64
-	emails  []uint64
-	addrs   []uint64
-	org     uint64
+	toks    []uint32 // all name tokens, sorted (identity and subsets)
+	given   []uint32 // given-name tokens in order, or FN's first tokens
+	family  []uint32 // family-name tokens in order, or FN's last token
+	phones  []uint32
+	emails  []uint32
+	addrs   []uint64 // hashes of whole normalised addresses (identity and subsets)
+	post    []postal
+	org     uint32
+	title   uint32
 	nameKey uint64 // hash of the sorted tokens, 0 without a name
-	given   uint32 // 1 + token id of the first given name of N, 0 without
-	bdMD    uint16 // month*32+day, 0 when unknown
 	bdY     uint16 // year, 0 when unknown
+	bdM     uint8  // month, 0 when no birthday
+	bdD     uint8
 }
 
-// book is the feature table of all cards plus the frequencies used to weigh
-// agreement by rarity.
-type book struct {
-	f       []feat
-	tokStr  []string // token id → folded token
-	tokNick []uint32 // token id → id of its canonical nickname form (itself when none)
-	tokFreq []uint32
-	freq    map[uint64]uint32 // phone, e-mail, address, org and name-key hash → number of cards
+// postal is one address: its street numbers and words, locality and
+// postcode, as interned ids.
+type postal struct {
+	nums  []uint32
+	words []uint32
+	loc   uint32
+	code  uint32
 }
 
+// Kinds of interned strings: equal strings of different kinds are different
+// values with their own frequencies.
 const (
-	kindPhone uint64 = iota + 1
-	kindEmail
-	kindAddr
-	kindOrg
-	kindName
-	kindPrefix
-	kindBday
+	kName byte = iota + 1
+	kPhone
+	kEmail
+	kEmailLocal
+	kStreetNum
+	kStreetWord
+	kLocality
+	kCode
+	kOrg
+	kTitle
+	kAddr
 )
 
-// fnv-1a, seeded with a kind so that equal strings of different kinds differ.
+// strTable interns strings per kind and counts the cards holding each.
+type strTable struct {
+	ids  map[string]uint32
+	strs []string // id → string (without its kind)
+	freq []uint32 // id → number of cards holding it
+	kind []byte
+}
+
+func newStrTable(n int) *strTable {
+	return &strTable{ids: make(map[string]uint32, n), strs: []string{""}, freq: []uint32{0}, kind: []byte{0}}
+}
+
+// id interns s of kind k (0 for ""); count adds one card to its frequency.
+func (t *strTable) id(k byte, s string, count bool) uint32 {
+	if s == "" {
+		return 0
+	}
+	key := string(k) + s
+	id, ok := t.ids[key]
+	if !ok {
+		id = uint32(len(t.strs))
+		t.ids[key] = id
+		t.strs = append(t.strs, s)
+		t.freq = append(t.freq, 0)
+		t.kind = append(t.kind, k)
+	}
+	if count {
+		t.freq[id]++
+	}
+	return id
+}
+
+// book is the feature table of all cards with the interned values.
+type book struct {
+	f    []feat
+	st   *strTable
+	nick []uint32 // name token id → id of its canonical nickname form (itself when none)
+	nmax uint32   // ids below nmax were interned before nick was built
+}
+
 func hashStr(kind uint64, s string) uint64 {
 	h := uint64(14695981039346656037) ^ (kind * 0x9E3779B97F4A7C15)
 	for i := 0; i < len(s); i++ {
@@ -65,11 +114,7 @@ func mix(h, v uint64) uint64 {
 // extract reads the keys of all cards (in parallel, in chunks so that the
 // intermediate strings of only one chunk are alive) and interns them.
 func extract(cards []Card, region string) *book {
-	b := &book{
-		f:    make([]feat, len(cards)),
-		freq: make(map[uint64]uint32, len(cards)),
-	}
-	tokID := map[string]uint32{}
+	b := &book{f: make([]feat, len(cards)), st: newStrTable(len(cards) * 4)}
 	workers := runtime.GOMAXPROCS(0)
 	const chunk = 4096
 	keys := make([]contacts.Keys, chunk)
@@ -94,76 +139,108 @@ func extract(cards []Card, region string) *book {
 		close(next)
 		wg.Wait()
 		for i := lo; i < hi; i++ {
-			b.f[i] = b.intern(&keys[i-lo], tokID)
+			b.f[i] = b.intern(&keys[i-lo])
 			keys[i-lo] = contacts.Keys{}
 		}
 	}
-	b.tokNick = make([]uint32, len(b.tokStr))
-	for id, s := range b.tokStr {
-		b.tokNick[id] = uint32(id)
-		if c, ok := nicknames[s]; ok {
-			if cid, ok := tokID[c]; ok {
-				b.tokNick[id] = cid
-			} else {
-				// The canonical form is not in the book: give the
-				// variants a shared id beyond the token range.
-				cid = uint32(len(b.tokStr)) + uint32(len(tokID))
-				tokID[c] = cid
-				b.tokNick[id] = cid
-			}
+	b.nmax = uint32(len(b.st.strs))
+	b.nick = make([]uint32, b.nmax)
+	for id := range b.nick {
+		b.nick[id] = uint32(id)
+		if b.st.kind[id] != kName {
+			continue
+		}
+		if c, ok := nicknames[b.st.strs[id]]; ok {
+			b.nick[id] = b.st.id(kName, c, false)
 		}
 	}
 	return b
 }
 
-// maxNameTokens bounds the name tokens of a card that count: subset tests
-// compare them pairwise. A person's name has far fewer.
-const maxNameTokens = 16
+// Bounds on what one card contributes: a person's name has far fewer
+// tokens, and comparisons are pairwise in these.
+const (
+	maxNameTokens = 16
+	maxValues     = 8
+)
 
-func (b *book) intern(k *contacts.Keys, tokID map[string]uint32) feat {
+func (b *book) intern(k *contacts.Keys) feat {
 	var f feat
+	st := b.st
 	names := k.Names
 	if len(names) > maxNameTokens {
 		names = names[:maxNameTokens]
 	}
 	if len(names) > 0 {
 		f.toks = make([]uint32, len(names))
-		h := uint64(kindName)
+		h := uint64(kName)
 		for i, t := range names {
-			id, ok := tokID[t]
-			if !ok {
-				id = uint32(len(b.tokStr))
-				tokID[t] = id
-				b.tokStr = append(b.tokStr, t)
-				b.tokFreq = append(b.tokFreq, 0)
-			}
-			b.tokFreq[id]++
-			f.toks[i] = id
-			h = mix(h, uint64(id)+1)
+			f.toks[i] = st.id(kName, t, true)
+			h = mix(h, uint64(f.toks[i]))
 		}
 		f.nameKey = h
-		b.freq[h]++
-		if len(k.Given) > 0 {
-			if id, ok := tokID[k.Given[0]]; ok {
-				f.given = id + 1
-			}
+	}
+	f.given = b.ids(kName, k.Given, maxNameTokens, false)
+	f.family = b.ids(kName, k.Family, maxNameTokens, false)
+	f.phones = b.ids(kPhone, k.Phones, maxValues, true)
+	f.emails = b.ids(kEmail, k.Emails, maxValues, true)
+	for _, e := range f.emails {
+		if at := strings.LastIndexByte(st.strs[e], '@'); at > 0 {
+			st.id(kEmailLocal, st.strs[e][:at], true)
 		}
 	}
-	f.phones = b.hashes(kindPhone, k.Phones)
-	f.emails = b.hashes(kindEmail, k.Emails)
-	f.addrs = b.hashes(kindAddr, k.Addresses)
-	if k.Org != "" {
-		f.org = hashStr(kindOrg, k.Org)
-		b.freq[f.org]++
+	for i, a := range k.Addresses {
+		if i == maxValues {
+			break
+		}
+		h := hashStr(uint64(kAddr), a)
+		if !slices.Contains(f.addrs, h) {
+			f.addrs = append(f.addrs, h)
+		}
 	}
+	for i, p := range k.Postal {
+		if i == maxValues {
+			break
+		}
+		f.post = append(f.post, postal{
+			nums:  b.ids(kStreetNum, p.Numbers, maxValues, false),
+			words: b.ids(kStreetWord, p.Words, maxValues, false),
+			loc:   st.id(kLocality, p.Locality, true),
+			code:  st.id(kCode, p.Code, true),
+		})
+	}
+	f.org = st.id(kOrg, k.Org, true)
+	f.title = st.id(kTitle, k.Title, true)
 	if bd := k.Birthday; bd != "" {
 		if bd[0] != '-' {
 			f.bdY = uint16(atoi(bd[:4]))
 			bd = "-" + bd[4:]
 		}
-		f.bdMD = uint16(atoi(bd[2:4])*32 + atoi(bd[5:7]))
+		f.bdM, f.bdD = uint8(atoi(bd[2:4])), uint8(atoi(bd[5:7]))
 	}
 	return f
+}
+
+// ids interns up to max values of kind k, without repeats.
+func (b *book) ids(k byte, vals []string, max int, count bool) []uint32 {
+	if len(vals) == 0 {
+		return nil
+	}
+	out := make([]uint32, 0, min(len(vals), max))
+	for _, v := range vals {
+		if len(out) == max {
+			break
+		}
+		id := b.st.id(k, v, false)
+		if id == 0 || slices.Contains(out, id) {
+			continue
+		}
+		if count {
+			b.st.freq[id]++
+		}
+		out = append(out, id)
+	}
+	return out
 }
 
 func atoi(s string) int {
@@ -172,22 +249,6 @@ func atoi(s string) int {
 		n = n*10 + int(s[i]-'0')
 	}
 	return n
-}
-
-func (b *book) hashes(kind uint64, vals []string) []uint64 {
-	if len(vals) == 0 {
-		return nil
-	}
-	out := make([]uint64, 0, len(vals))
-	for _, v := range vals {
-		h := hashStr(kind, v)
-		if slices.Contains(out, h) {
-			continue
-		}
-		out = append(out, h)
-		b.freq[h]++
-	}
-	return out
 }
 
 // nicknames maps a folded short form to its folded canonical given name.

@@ -1,0 +1,266 @@
+package dedup
+
+import (
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Options tune Find.
+type Options struct {
+	// Region is the default region (ISO 3166, e.g. "FR") of phone numbers
+	// written without a country code.
+	Region string
+	// MaxGroupSize caps the number of cards in a group (default 20).
+	MaxGroupSize int
+	// MaxBlock is the largest block whose members are all compared with
+	// each other (default 200). Larger blocks (a company switchboard, a very
+	// common name) are skipped: pairs in them are found through their other
+	// keys or not at all.
+	MaxBlock int
+}
+
+// Kinds of blocking keys: cards sharing a key of one kind are compared.
+const (
+	bPhone uint64 = iota + 1
+	bEmail
+	bEmailLocal
+	bNames
+	bTokenInitial
+	bSoundInitial
+	bSoundYear
+	bStreetNumber
+	bBirthday
+)
+
+type entry struct {
+	key  uint64
+	card uint32
+}
+
+// blockKeys appends the blocking keys of one card: the union of rules, each
+// of which finds pairs the others miss (see dedup.md).
+func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
+	add := func(k uint64) { out = append(out, entry{k, i}) }
+	for _, id := range f.phones {
+		add(mix(bPhone, uint64(id)))
+	}
+	for _, id := range f.emails {
+		add(mix(bEmail, uint64(id)))
+		e := bk.st.strs[id]
+		if at := strings.LastIndexByte(e, '@'); at >= 3 {
+			add(mix(bEmailLocal, hashStr(bEmailLocal, e[:at])))
+		}
+	}
+	if f.nameKey != 0 {
+		add(mix(bNames, f.nameKey))
+	}
+	// One full token with the initial of another, both ways, so that a typo
+	// in either token (past its first letter) and their order do not matter.
+	toks := f.toks[:min(len(f.toks), 4)]
+	for x, a := range toks {
+		for y, c := range toks {
+			if x != y {
+				add(mix(mix(bTokenInitial, uint64(a)), uint64(bk.st.strs[c][0])))
+			}
+		}
+	}
+	// The sound of a family name with the given name's initial, and the
+	// sound of a given name with the birth year; both ways round, for
+	// swapped names.
+	var given, family string
+	if len(f.given) > 0 {
+		given = bk.st.strs[f.given[0]]
+	}
+	if len(f.family) > 0 {
+		family = bk.st.strs[f.family[0]]
+	}
+	for _, p := range [2][2]string{{family, given}, {given, family}} {
+		if p[0] == "" {
+			continue
+		}
+		s1, s2 := doubleMetaphone(p[0])
+		for k, s := range [2]string{s1, s2} {
+			if s == "" || k == 1 && s == s1 {
+				continue
+			}
+			h := hashStr(bSoundInitial, s)
+			if p[1] != "" {
+				add(mix(h, uint64(p[1][0])))
+			}
+			if f.bdY != 0 {
+				add(mix(mix(h, bSoundYear), uint64(f.bdY)))
+			}
+		}
+	}
+	for _, p := range f.post[:min(len(f.post), 2)] {
+		if len(p.nums) == 0 {
+			continue
+		}
+		n := uint64(p.nums[0])
+		if p.code != 0 {
+			add(mix(mix(bStreetNumber, uint64(p.code)), n))
+		}
+		if p.loc != 0 {
+			add(mix(mix(bStreetNumber, uint64(p.loc)), n))
+		}
+	}
+	if f.bdY != 0 {
+		add(mix(bBirthday, uint64(f.bdY)<<16|uint64(f.bdM)<<8|uint64(f.bdD)))
+	}
+	return out
+}
+
+// blocks are the groups of cards sharing a key, and for each card the
+// blocks it is in (compressed rows).
+type blocks struct {
+	members []uint32 // cards of block b: members[starts[b]:starts[b+1]]
+	starts  []uint32
+	off     []uint32 // blocks of card i: blk[off[i]:off[i+1]]
+	blk     []uint32
+}
+
+func (bk *book) blocks(maxBlock int) *blocks {
+	n := len(bk.f)
+	var ents []entry
+	for i := range bk.f {
+		ents = bk.blockKeys(uint32(i), &bk.f[i], ents)
+	}
+	slices.SortFunc(ents, func(x, y entry) int {
+		if x.key != y.key {
+			if x.key < y.key {
+				return -1
+			}
+			return 1
+		}
+		return int(x.card) - int(y.card)
+	})
+	b := &blocks{}
+	for lo := 0; lo < len(ents); {
+		hi := lo + 1
+		for hi < len(ents) && ents[hi].key == ents[lo].key {
+			hi++
+		}
+		if hi-lo >= 2 && hi-lo <= maxBlock {
+			b.starts = append(b.starts, uint32(len(b.members)))
+			prev := int64(-1)
+			for _, e := range ents[lo:hi] {
+				if int64(e.card) != prev {
+					b.members = append(b.members, e.card)
+					prev = int64(e.card)
+				}
+			}
+		}
+		lo = hi
+	}
+	b.starts = append(b.starts, uint32(len(b.members)))
+	ents = nil
+	b.off = make([]uint32, n+1)
+	for _, c := range b.members {
+		b.off[c+1]++
+	}
+	for i := 1; i <= n; i++ {
+		b.off[i] += b.off[i-1]
+	}
+	b.blk = make([]uint32, len(b.members))
+	pos := slices.Clone(b.off[:n])
+	for bi := 0; bi+1 < len(b.starts); bi++ {
+		for _, c := range b.members[b.starts[bi]:b.starts[bi+1]] {
+			b.blk[pos[c]] = uint32(bi)
+			pos[c]++
+		}
+	}
+	return b
+}
+
+// eachPair calls visit once for every pair of cards i < j sharing a block,
+// from several goroutines; w is the calling worker (0 ≤ w < workers()).
+func (bk *book) eachPair(b *blocks, visit func(w int, i, j uint32)) {
+	n := len(bk.f)
+	workers := runtime.GOMAXPROCS(0)
+	var next int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	const step = 1024
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			seen := make([]int32, n)
+			for i := range seen {
+				seen[i] = -1
+			}
+			for {
+				mu.Lock()
+				lo := int(next)
+				next += step
+				mu.Unlock()
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+step, n); i++ {
+					for _, bi := range b.blk[b.off[i]:b.off[i+1]] {
+						for _, j := range b.members[b.starts[bi]:b.starts[bi+1]] {
+							if int(j) <= i || seen[j] == int32(i) {
+								continue
+							}
+							seen[j] = int32(i)
+							visit(w, uint32(i), j)
+						}
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// patternCounts counts the comparison patterns of all candidate pairs: all
+// the estimation needs.
+func (bk *book) patternCounts(b *blocks) (map[uint32]float64, int64) {
+	workers := runtime.GOMAXPROCS(0)
+	per := make([]map[uint32]float64, workers)
+	for w := range per {
+		per[w] = map[uint32]float64{}
+	}
+	bk.eachPair(b, func(w int, i, j uint32) {
+		c := bk.compare(i, j)
+		per[w][c.pattern()]++
+	})
+	all := per[0]
+	for _, m := range per[1:] {
+		for p, n := range m {
+			all[p] += n
+		}
+	}
+	total := int64(0)
+	for _, n := range all {
+		total += int64(n)
+	}
+	return all, total
+}
+
+type pair struct {
+	a, b uint32
+	bits float32
+	auto bool
+	weak bool // agreement on names (and place, org, title) only
+}
+
+// candidates scores every candidate pair and keeps those likely to be one
+// person.
+func (bk *book) candidates(b *blocks, md *model) []pair {
+	workers := runtime.GOMAXPROCS(0)
+	per := make([][]pair, workers)
+	bk.eachPair(b, func(w int, i, j uint32) {
+		if p, ok := bk.scorePair(md, i, j); ok {
+			per[w] = append(per[w], p)
+		}
+	})
+	var all []pair
+	for _, p := range per {
+		all = append(all, p...)
+	}
+	return all
+}

@@ -1,0 +1,505 @@
+package dedup
+
+import (
+	"slices"
+	"strings"
+)
+
+// Fields compared between two cards. Each comparison gives a level: 0 when
+// either card lacks the field (no evidence either way), then from the best
+// agreement to "different", always the last level.
+const (
+	fGiven = iota
+	fFamily
+	fBirthday
+	fStreet
+	fPlace
+	fEmail
+	fPhone
+	fOrg
+	fTitle
+	nFields
+)
+
+// fieldNames are the names of the fields in reasons; levelNames the names
+// of their levels (index 0, "missing", is never shown).
+var (
+	fieldNames = [nFields]string{"given", "family", "birthday", "address", "place", "email", "phone", "org", "title"}
+	levelNames = [nFields][]string{
+		fGiven:    {"", "exact", "nickname", "close", "similar", "different"},
+		fFamily:   {"", "exact", "close", "similar", "different"},
+		fBirthday: {"", "exact", "close", "partial", "different"},
+		fStreet:   {"", "exact", "close", "partial", "different"},
+		fPlace:    {"", "exact", "locality", "postcode", "different"},
+		fEmail:    {"", "exact", "close", "different"},
+		fPhone:    {"", "exact", "close", "different"},
+		fOrg:      {"", "exact", "close", "different"},
+		fTitle:    {"", "exact", "close", "different"},
+	}
+)
+
+func nLevels(f int) int { return len(levelNames[f]) }
+func different(f int) uint8 { return uint8(nLevels(f) - 1) }
+
+// vec is the comparison of two cards: a level per field, the interned value
+// the cards share for fields at level exact (for term-frequency weights),
+// and whether the names matched once given and family were swapped.
+type vec struct {
+	lv      [nFields]uint8
+	tf      [nFields]uint32
+	swapped bool
+}
+
+// pattern encodes the levels as one number (mixed radix), for counting.
+func (c *vec) pattern() uint32 {
+	p := uint32(0)
+	for f := nFields - 1; f >= 0; f-- {
+		p = p*uint32(nLevels(f)) + uint32(c.lv[f])
+	}
+	return p
+}
+
+func decode(p uint32) (lv [nFields]uint8) {
+	for f := 0; f < nFields; f++ {
+		n := uint32(nLevels(f))
+		lv[f] = uint8(p % n)
+		p /= n
+	}
+	return lv
+}
+
+// compare compares cards i and j on every field.
+func (bk *book) compare(i, j uint32) vec {
+	a, b := &bk.f[i], &bk.f[j]
+	var c vec
+	bk.compareNames(a, b, &c)
+	c.lv[fBirthday] = bdayLevel(a, b)
+	c.lv[fStreet] = bk.streetLevel(a.post, b.post)
+	c.lv[fPlace], c.tf[fPlace] = bk.placeLevel(a.post, b.post)
+	c.lv[fEmail], c.tf[fEmail] = bk.emailLevel(a, b)
+	c.lv[fPhone], c.tf[fPhone] = bk.phoneLevel(a.phones, b.phones)
+	c.lv[fOrg], c.tf[fOrg] = bk.valueLevel(a.org, b.org)
+	c.lv[fTitle], c.tf[fTitle] = bk.valueLevel(a.title, b.title)
+	// A street that agrees says the place already: counting both would
+	// count one fact twice.
+	if (c.lv[fStreet] == 1 || c.lv[fStreet] == 2) && c.lv[fPlace] != different(fPlace) {
+		c.lv[fPlace], c.tf[fPlace] = 0, 0
+	}
+	return c
+}
+
+// goodness ranks a level for choosing between direct and swapped names:
+// missing is neutral, different is worse.
+func goodness(f int, l uint8) int {
+	switch {
+	case l == 0:
+		return 0
+	case l == different(f):
+		return -2
+	default:
+		return nLevels(f) - int(l)
+	}
+}
+
+func (bk *book) compareNames(a, b *feat, c *vec) {
+	c.lv[fGiven], c.tf[fGiven] = bk.givenLevel(a.given, b.given)
+	c.lv[fFamily], c.tf[fFamily] = bk.familyLevel(a.family, b.family)
+	if len(a.given)+len(a.family) == 0 || len(b.given)+len(b.family) == 0 {
+		return
+	}
+	if c.lv[fGiven] == 1 && c.lv[fFamily] <= 1 {
+		return
+	}
+	// Given and family names swapped: "Kowalsky Maria" for "Maria
+	// Kowalski".
+	g, gt := bk.givenLevel(a.given, b.family)
+	f, ft := bk.familyLevel(a.family, b.given)
+	if goodness(fGiven, g)+goodness(fFamily, f) > goodness(fGiven, c.lv[fGiven])+goodness(fFamily, c.lv[fFamily]) {
+		c.lv[fGiven], c.tf[fGiven], c.lv[fFamily], c.tf[fFamily] = g, gt, f, ft
+		c.swapped = true
+	}
+}
+
+// givenLevel compares the first given names (and the whole given names, so
+// that "Mary Ann" meets "Maryann"); an initial is "similar".
+func (bk *book) givenLevel(a, b []uint32) (uint8, uint32) {
+	if len(a) == 0 || len(b) == 0 {
+		return 0, 0
+	}
+	x, y := a[0], b[0]
+	if x == y {
+		return 1, x
+	}
+	if bk.nickOf(x) == bk.nickOf(y) {
+		return 2, 0
+	}
+	sx, sy := bk.st.strs[x], bk.st.strs[y]
+	if (len(sx) == 1 || len(sy) == 1) && sx[0] == sy[0] {
+		return 4, 0
+	}
+	s := jaroWinkler(sx, sy)
+	if len(a) > 1 || len(b) > 1 {
+		s = max(s, jaroWinkler(bk.joined(a), bk.joined(b)))
+	}
+	switch {
+	case s >= 0.92:
+		return 3, 0
+	case s >= 0.8:
+		return 4, 0
+	}
+	return 5, 0
+}
+
+// familyLevel compares family names as a whole ("de la Cruz"); sharing one
+// of several tokens ("García" and "García López") is close.
+func (bk *book) familyLevel(a, b []uint32) (uint8, uint32) {
+	if len(a) == 0 || len(b) == 0 {
+		return 0, 0
+	}
+	if slices.Equal(a, b) {
+		return 1, a[0]
+	}
+	s := jaroWinkler(bk.joined(a), bk.joined(b))
+	if len(a) > 1 || len(b) > 1 {
+		for _, x := range a {
+			if slices.Contains(b, x) {
+				s = max(s, 0.92)
+			}
+		}
+	}
+	switch {
+	case s >= 0.92:
+		return 2, 0
+	case s >= 0.8:
+		return 3, 0
+	}
+	return 4, 0
+}
+
+func (bk *book) nickOf(id uint32) uint32 {
+	if id < uint32(len(bk.nick)) {
+		return bk.nick[id]
+	}
+	return id
+}
+
+func (bk *book) joined(ids []uint32) string {
+	if len(ids) == 1 {
+		return bk.st.strs[ids[0]]
+	}
+	var s strings.Builder
+	for _, id := range ids[:min(len(ids), 4)] {
+		s.WriteString(bk.st.strs[id])
+	}
+	return s.String()
+}
+
+// bdayLevel compares birthdays: exact; close when one digit of YYYYMMDD
+// differs or day and month are swapped; partial when two of year, month
+// and day agree, or the month and day when a year is unknown.
+func bdayLevel(a, b *feat) uint8 {
+	if a.bdM == 0 || b.bdM == 0 {
+		return 0
+	}
+	if a.bdY == 0 || b.bdY == 0 {
+		if a.bdM == b.bdM && a.bdD == b.bdD {
+			return 3
+		}
+		return 4
+	}
+	y, m, d := a.bdY == b.bdY, a.bdM == b.bdM, a.bdD == b.bdD
+	switch {
+	case y && m && d:
+		return 1
+	case y && a.bdM == b.bdD && a.bdD == b.bdM,
+		digitsApart(int(a.bdY), int(b.bdY))+digitsApart(int(a.bdM), int(b.bdM))+digitsApart(int(a.bdD), int(b.bdD)) == 1:
+		return 2
+	case y && m || y && d || m && d:
+		return 3
+	}
+	return 4
+}
+
+// digitsApart counts the decimal digits in which x and y differ.
+func digitsApart(x, y int) int {
+	n := 0
+	for x > 0 || y > 0 {
+		if x%10 != y%10 {
+			n++
+		}
+		x, y = x/10, y/10
+	}
+	return n
+}
+
+// streetLevel compares the street lines of the best-matching addresses:
+// exact; close when the number agrees and the words are alike (or the words
+// agree and one digit of the number differs); partial when only the number
+// agrees, or the words are alike and a number is missing.
+func (bk *book) streetLevel(a, b []postal) uint8 {
+	best := uint8(0)
+	for x := range a {
+		for y := range b {
+			l := bk.streetPair(&a[x], &b[y])
+			if l != 0 && (best == 0 || l < best) {
+				best = l
+			}
+		}
+	}
+	return best
+}
+
+func (bk *book) streetPair(p, q *postal) uint8 {
+	if len(p.nums)+len(p.words) == 0 || len(q.nums)+len(q.words) == 0 {
+		return 0
+	}
+	numEq := len(p.nums) > 0 && sameIDs(p.nums, q.nums)
+	numNear := numEq || len(p.nums) == len(q.nums) && len(p.nums) > 0 && bk.nearIDs(p.nums, q.nums)
+	numMissing := len(p.nums) == 0 || len(q.nums) == 0
+	wEq := sameIDs(p.words, q.words)
+	ws := bk.wordSim(p.words, q.words)
+	switch {
+	case wEq && (numEq || numMissing && len(p.nums) == len(q.nums)):
+		return 1
+	case numEq && ws >= 0.85, wEq && numNear:
+		return 2
+	case numEq, ws >= 0.85 && numMissing:
+		return 3
+	}
+	return 4
+}
+
+// sameIDs reports whether two short lists hold the same values.
+func sameIDs(a, b []uint32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// nearIDs reports whether two lists of numbers of one length differ in one
+// digit of one number.
+func (bk *book) nearIDs(a, b []uint32) bool {
+	diff := 0
+	for i := range a {
+		if a[i] == b[i] {
+			continue
+		}
+		x, y := bk.st.strs[a[i]], bk.st.strs[b[i]]
+		if len(x) != len(y) {
+			return false
+		}
+		for k := 0; k < len(x); k++ {
+			if x[k] != y[k] {
+				diff++
+			}
+		}
+	}
+	return diff == 1
+}
+
+// wordSim is how alike two lists of street words are: for each word of the
+// shorter list, its best Jaro–Winkler similarity in the other, averaged.
+func (bk *book) wordSim(a, b []uint32) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	sum := 0.0
+	for _, x := range a {
+		best := 0.0
+		for _, y := range b {
+			if x == y {
+				best = 1
+				break
+			}
+			best = max(best, jaroWinkler(bk.st.strs[x], bk.st.strs[y]))
+		}
+		sum += best
+	}
+	return sum / float64(len(a))
+}
+
+// placeLevel compares locality and postcode of the best-matching addresses:
+// exact when every part both have agrees, then locality only, postcode
+// only, different.
+func (bk *book) placeLevel(a, b []postal) (uint8, uint32) {
+	best, tf := uint8(0), uint32(0)
+	for x := range a {
+		for y := range b {
+			l, t := bk.placePair(&a[x], &b[y])
+			if l != 0 && (best == 0 || l < best) {
+				best, tf = l, t
+			}
+		}
+	}
+	return best, tf
+}
+
+func (bk *book) placePair(p, q *postal) (uint8, uint32) {
+	locKnown, codeKnown := p.loc != 0 && q.loc != 0, p.code != 0 && q.code != 0
+	if !locKnown && !codeKnown {
+		return 0, 0
+	}
+	locEq := locKnown && (p.loc == q.loc || jaroWinkler(bk.st.strs[p.loc], bk.st.strs[q.loc]) >= 0.92)
+	codeEq := codeKnown && p.code == q.code
+	switch {
+	case (locEq || !locKnown) && (codeEq || !codeKnown):
+		if locKnown && p.loc == q.loc {
+			return 1, p.loc
+		}
+		if codeEq {
+			return 1, p.code
+		}
+		return 1, 0
+	case locEq:
+		return 2, 0
+	case codeEq:
+		return 3, 0
+	}
+	return 4, 0
+}
+
+// emailLevel: exact when an address is shared; close when a distinctive
+// local part is shared under another domain, or is one typo away on the
+// same domain. A local part made of the person's names ("jean.martin",
+// "helene") is not distinctive: namesakes have it too.
+func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
+	if len(a.emails) == 0 || len(b.emails) == 0 {
+		return 0, 0
+	}
+	best := uint32(0)
+	for _, x := range a.emails {
+		if slices.Contains(b.emails, x) && (best == 0 || bk.st.freq[x] < bk.st.freq[best]) {
+			best = x
+		}
+	}
+	if best != 0 {
+		return 1, best
+	}
+	for _, x := range a.emails {
+		sx := bk.st.strs[x]
+		ax := strings.LastIndexByte(sx, '@')
+		if ax < 3 || !bk.distinctive(sx[:ax], a) {
+			continue
+		}
+		for _, y := range b.emails {
+			sy := bk.st.strs[y]
+			ay := strings.LastIndexByte(sy, '@')
+			if ay < 0 {
+				continue
+			}
+			if sx[:ax] == sy[:ay] || sx[ax:] == sy[ay:] && sameDigits(sx[:ax], sy[:ay]) && jaroWinkler(sx[:ax], sy[:ay]) >= 0.93 {
+				return 2, 0
+			}
+		}
+	}
+	return 3, 0
+}
+
+// sameDigits reports whether two strings hold the same digits in the same
+// order: "alopez3" and "alopez0" are two accounts, not a typo.
+func sameDigits(x, y string) bool {
+	i, j := 0, 0
+	for {
+		for i < len(x) && (x[i] < '0' || x[i] > '9') {
+			i++
+		}
+		for j < len(y) && (y[j] < '0' || y[j] > '9') {
+			j++
+		}
+		if i == len(x) || j == len(y) {
+			return i == len(x) && j == len(y)
+		}
+		if x[i] != y[j] {
+			return false
+		}
+		i, j = i+1, j+1
+	}
+}
+
+// distinctive reports whether an e-mail local part says more than the
+// card's names: it has a digit, or letters left once the name tokens and
+// up to two initials are taken out.
+func (bk *book) distinctive(local string, f *feat) bool {
+	var rest []byte
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		switch {
+		case c >= '0' && c <= '9':
+			return true
+		case c >= 'a' && c <= 'z', c >= 0x80:
+			rest = append(rest, c)
+		}
+	}
+	s := string(rest)
+	for _, t := range f.toks {
+		if n := bk.st.strs[t]; len(n) > 1 {
+			s = strings.Replace(s, n, "", 1)
+		}
+	}
+	return len(s) > 2
+}
+
+// phoneLevel: exact when a number is shared; close when two numbers of one
+// length differ in one digit or two neighbouring digits swapped.
+func (bk *book) phoneLevel(a, b []uint32) (uint8, uint32) {
+	if len(a) == 0 || len(b) == 0 {
+		return 0, 0
+	}
+	best := uint32(0)
+	for _, x := range a {
+		if slices.Contains(b, x) && (best == 0 || bk.st.freq[x] < bk.st.freq[best]) {
+			best = x
+		}
+	}
+	if best != 0 {
+		return 1, best
+	}
+	for _, x := range a {
+		for _, y := range b {
+			if oneTypo(bk.st.strs[x], bk.st.strs[y]) {
+				return 2, 0
+			}
+		}
+	}
+	return 3, 0
+}
+
+// oneTypo reports whether two digit strings of one length (at least 7)
+// differ in one place or by two neighbours swapped.
+func oneTypo(x, y string) bool {
+	if len(x) != len(y) || len(x) < 7 {
+		return false
+	}
+	first, n := -1, 0
+	for i := 0; i < len(x); i++ {
+		if x[i] != y[i] {
+			if first < 0 {
+				first = i
+			}
+			n++
+		}
+	}
+	return n == 1 || n == 2 && first+1 < len(x) && x[first] == y[first+1] && x[first+1] == y[first]
+}
+
+// valueLevel compares one interned value (organisation, title).
+func (bk *book) valueLevel(x, y uint32) (uint8, uint32) {
+	switch {
+	case x == 0 || y == 0:
+		return 0, 0
+	case x == y:
+		return 1, x
+	case jaroWinkler(bk.st.strs[x], bk.st.strs[y]) >= 0.9:
+		return 2, 0
+	}
+	return 3, 0
+}
