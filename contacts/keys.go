@@ -183,12 +183,20 @@ func ExtractKeys(data []byte, region string) Keys {
 	})
 	if hasN {
 		k.Names = append(append([]string(nil), k.Family...), k.Given...)
-	} else {
+	} else if !placeholder(fn) {
 		k.Names = NameTokens(fn)
 		k.Family, k.Given = splitFN(fn)
 	}
 	k.Names = sortUnique(k.Names)
 	return k
+}
+
+// placeholder reports whether a formatted name stands for no name at all,
+// as some apps write one in brackets ("(no name)", "[unknown]") for a card
+// whose N is empty.
+func placeholder(fn string) bool {
+	fn = strings.TrimSpace(fn)
+	return len(fn) >= 2 && (fn[0] == '(' && fn[len(fn)-1] == ')' || fn[0] == '[' && fn[len(fn)-1] == ']')
 }
 
 // splitFN guesses the family and given names of a formatted name: "Family,

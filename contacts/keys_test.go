@@ -95,6 +95,10 @@ func TestExtractKeys(t *testing.T) {
 	if !reflect.DeepEqual(k2.Names, want.Names) {
 		t.Errorf("names from FN = %q", k2.Names)
 	}
+	// A placeholder in brackets is no name.
+	if k := ExtractKeys([]byte("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:(no name)\r\nN:;;;;\r\nEND:VCARD\r\n"), ""); len(k.Names)+len(k.Family)+len(k.Given) != 0 {
+		t.Errorf("placeholder FN gave names %q", k.Names)
+	}
 	// … and FN's words in order say which is the family name.
 	for fn, fam := range map[string]string{"John Doe": "doe", "Doe, John": "doe", "Mary Ann Smith": "smith"} {
 		k := ExtractKeys([]byte("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:"+strings.ReplaceAll(fn, ",", "\\,")+"\r\nEND:VCARD\r\n"), "")

@@ -32,6 +32,8 @@ const (
 	bSoundYear
 	bStreetNumber
 	bBirthday
+	bSoundPlace
+	bSoundDay
 )
 
 type entry struct {
@@ -76,6 +78,13 @@ func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
 	if len(f.family) > 0 {
 		family = bk.st.strs[f.family[0]]
 	}
+	// And the sound of either name with the locality, or with the day of
+	// birth, for cards that lack one of the names.
+	var place uint64
+	if len(f.post) > 0 && f.post[0].loc != 0 {
+		p, _ := doubleMetaphone(bk.st.strs[f.post[0].loc])
+		place = hashStr(bSoundPlace, p)
+	}
 	for _, p := range [2][2]string{{family, given}, {given, family}} {
 		if p[0] == "" {
 			continue
@@ -91,6 +100,12 @@ func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
 			}
 			if f.bdY != 0 {
 				add(mix(mix(h, bSoundYear), uint64(f.bdY)))
+			}
+			if f.bdM != 0 {
+				add(mix(mix(h, bSoundDay), uint64(f.bdM)<<8|uint64(f.bdD)))
+			}
+			if place != 0 {
+				add(mix(h, place))
 			}
 		}
 	}

@@ -348,7 +348,7 @@ func (bk *book) placePair(p, q *postal) (uint8, uint32) {
 	if !locKnown && !codeKnown {
 		return 0, 0
 	}
-	locEq := locKnown && (p.loc == q.loc || jaroWinkler(bk.st.strs[p.loc], bk.st.strs[q.loc]) >= 0.92)
+	locEq := locKnown && (p.loc == q.loc || bk.sameWord(p.loc, q.loc))
 	codeEq := codeKnown && p.code == q.code
 	switch {
 	case (locEq || !locKnown) && (codeEq || !codeKnown):
@@ -365,6 +365,31 @@ func (bk *book) placePair(p, q *postal) (uint8, uint32) {
 		return 3, 0
 	}
 	return 4, 0
+}
+
+// sameWord reports whether two interned words are one with a typo: alike
+// by Jaro–Winkler, or the same letters in another order.
+func (bk *book) sameWord(x, y uint32) bool {
+	sx, sy := bk.st.strs[x], bk.st.strs[y]
+	return jaroWinkler(sx, sy) >= 0.92 || sameLetters(sx, sy)
+}
+
+// sameLetters reports whether two short strings are anagrams.
+func sameLetters(x, y string) bool {
+	if len(x) != len(y) || len(x) > 64 {
+		return false
+	}
+	var n [256]int8
+	for i := 0; i < len(x); i++ {
+		n[x[i]]++
+		n[y[i]]--
+	}
+	for _, v := range n {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // emailLevel: exact when an address is shared; close when a distinctive
@@ -387,7 +412,7 @@ func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 	for _, x := range a.emails {
 		sx := bk.st.strs[x]
 		ax := strings.LastIndexByte(sx, '@')
-		if ax < 3 || !bk.distinctive(sx[:ax], a) {
+		if ax < 0 || !bk.distinctive(sx[:ax], a) {
 			continue
 		}
 		for _, y := range b.emails {
@@ -396,7 +421,7 @@ func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 			if ay < 0 {
 				continue
 			}
-			if sx[:ax] == sy[:ay] || sx[ax:] == sy[ay:] && sameDigits(sx[:ax], sy[:ay]) && jaroWinkler(sx[:ax], sy[:ay]) >= 0.93 {
+			if ax >= 3 && sx[:ax] == sy[:ay] || sameDigits(sx, sy) && jaroWinkler(sx, sy) >= 0.93 {
 				return 2, 0
 			}
 		}

@@ -3,7 +3,6 @@ package dedup_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rolodav/rolodav/dedup"
@@ -18,7 +17,31 @@ func TestDebugModel(t *testing.T) {
 		g := gen.Generate(gen.Options{Cards: 10000, Seed: 1})
 		fmt.Println(dedup.Debug(g.Cards, g.Region, g.Person))
 	default:
-		l := loadLabelled(t, filepath.Join(dataDir(), v+".vcf"))
+		l := loadLabelled(t, v)
 		fmt.Println(dedup.Debug(l.book.Cards, l.region, l.book.Person))
+	}
+}
+
+func TestDebugBlocking(t *testing.T) {
+	v := os.Getenv("DEBUG_BLOCK")
+	if v == "" {
+		t.Skip()
+	}
+	l := loadLabelled(t, v)
+	blocked := dedup.Blocked(l.book.Cards, dedup.Options{Region: l.region})
+	by := map[int][]int{}
+	for i, p := range l.book.Person {
+		by[p] = append(by[p], i)
+	}
+	n := 0
+	for _, m := range by {
+		for x := 0; x < len(m) && n < 15; x++ {
+			for y := x + 1; y < len(m) && n < 15; y++ {
+				if !blocked(m[x], m[y]) {
+					n++
+					fmt.Printf("%s\n%s\n", l.book.Cards[m[x]].Data, l.book.Cards[m[y]].Data)
+				}
+			}
+		}
 	}
 }

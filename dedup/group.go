@@ -133,12 +133,13 @@ func (bk *book) group(cards []Card, pairs []pair, md *model, maxSize int) []Grou
 }
 
 // clash reports whether a card of one cluster and a card of the other are
-// two people by their own evidence.
+// two people by their own evidence (the prior left out: two cards that
+// say little are not in conflict).
 func (bk *book) clash(md *model, a, b []uint32) bool {
 	for _, x := range a {
 		for _, y := range b {
 			c := bk.compare(x, y)
-			if md.bits(bk, &c) < clashBits {
+			if md.bits(bk, &c)-md.prior < clashBits {
 				return true
 			}
 		}
