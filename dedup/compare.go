@@ -38,7 +38,7 @@ var (
 	}
 )
 
-func nLevels(f int) int { return len(levelNames[f]) }
+func nLevels(f int) int     { return len(levelNames[f]) }
 func different(f int) uint8 { return uint8(nLevels(f) - 1) }
 
 // vec is the comparison of two cards: a level per field, the interned value
