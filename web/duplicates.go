@@ -97,6 +97,7 @@ type dupGroupItem struct {
 	Band  string
 	Auto  bool
 	Names []string
+	Why   string // merges.Explain of the group, "" when dedup gave no reasons
 }
 
 type dupGroupsData struct {
@@ -112,7 +113,7 @@ func (s *Server) dupGroups(w http.ResponseWriter, r *http.Request, c *call) {
 	d := dupGroupsData{Book: newDupBook(coll)}
 	// merges keeps the groups strongest first.
 	for _, g := range b.Groups() {
-		it := dupGroupItem{ID: g.ID, Band: bandText(g.Band), Auto: g.Band == dedup.BandAuto}
+		it := dupGroupItem{ID: g.ID, Band: bandText(g.Band), Auto: g.Band == dedup.BandAuto, Why: merges.Explain(g.Why)}
 		for _, uid := range g.UIDs {
 			it.Names = append(it.Names, cardFN(b.Card(uid)))
 		}
@@ -147,6 +148,7 @@ type dupGroupData struct {
 	Gone      bool // the group is no longer proposed
 	Reference string
 	Version   string
+	Why       string // merges.Explain of the group
 	Cards     []dupCardView
 	Identical []dupValue
 	Added     []dupValue
@@ -282,7 +284,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 	if err != nil {
 		return nil, fmt.Errorf("planning merge of group %s into %s: %w", g.ID, ref, err)
 	}
-	d := &dupGroupData{Book: newDupBook(coll), GroupID: g.ID, Reference: ref, Version: b.Version(g)}
+	d := &dupGroupData{Book: newDupBook(coll), GroupID: g.ID, Reference: ref, Version: b.Version(g), Why: merges.Explain(g.Why)}
 	names := map[string]string{} // UID → what "from …" says
 	// Values of every card, then which are on more than one card.
 	holders := map[string]uint64{} // dupKey → the cards holding it, one bit each (a group has at most 20)

@@ -171,7 +171,8 @@ func printPlan(w io.Writer, p *dedup.Plan, name func(string) string) {
 	}
 }
 
-// printGroups writes groups as dedup.md's JSON or as text for people.
+// printGroups writes groups as dedup.md's JSON (dedup.Group's fields, the
+// reasons as "why") or as text for people.
 func printGroups(w io.Writer, format string, cards int, groups []dedup.Group, name func(string) string) error {
 	if format == "json" {
 		if groups == nil {
@@ -187,6 +188,9 @@ func printGroups(w io.Writer, format string, cards int, groups []dedup.Group, na
 		fmt.Fprintf(w, "\n%s  %s  score %.2f\n", g.ID, g.Band, g.Score)
 		for _, uid := range g.UIDs {
 			fmt.Fprintf(w, "  %-32s %s\n", name(uid), uid)
+		}
+		if why := merges.Explain(g.Why); why != "" {
+			fmt.Fprintf(w, "  why: %s\n", why)
 		}
 	}
 	return nil
