@@ -130,7 +130,8 @@ func coveredBy(uids []string, hidden [][]string) bool {
 // Cards is the number of cards in the book.
 func (b *Book) Cards() int { return len(b.cards) }
 
-// Groups are the proposed groups, strongest first.
+// Groups are the proposed groups, strongest first. A merge or a hide in
+// the book takes its group out of this slice, in place.
 func (b *Book) Groups() []dedup.Group { return b.groups }
 
 // Card returns a card of the book by UID.
