@@ -1,11 +1,15 @@
-// Package merges applies duplicate-contact decisions to an address book:
-// it finds the groups (dedup), merges one into a chosen reference, hides
-// one, undoes a merge, and folds a re-uploaded merged-away card into its
-// survivor. The CLI, the web pages and the DAV layer all call it, so the
-// rules live in one place; dedup decides, the store commits.
+// Package merges is the use-case API of duplicate contacts: one call per
+// thing a person does with them. Load finds a book's groups (dedup); then
+// Book.Merge merges one group into a chosen reference with chosen values,
+// Book.MergeAuto merges every group of the auto band, Book.Hide hides one,
+// Undo undoes a merge, and Fold folds a re-uploaded merged-away card into
+// its survivor. The CLI, the web pages and the DAV layer only read their
+// input and show the outcome, so the rules live here; dedup decides, the
+// store commits.
 package merges
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,25 +23,41 @@ import (
 	"github.com/rolodav/rolodav/store"
 )
 
-// ErrNoGroup is returned for a group ID that is not (or no longer) proposed.
-var ErrNoGroup = errors.New("no such group of duplicates (list them again: cards may have changed)")
+// Why a group is not merged. MergeAuto reports them per group and goes on.
+var (
+	// ErrNoGroup is a group ID that is not (or no longer) proposed.
+	ErrNoGroup = errors.New("no such group of duplicates (list them again: cards may have changed)")
+	// ErrGroupChanged is a group whose cards changed since they were
+	// shown (Request.Version), or while merging (another client wrote).
+	ErrGroupChanged = errors.New("a card of the group changed since it was shown")
+	// ErrCannotMerge is a group whose cards dedup cannot merge.
+	ErrCannotMerge = errors.New("the cards cannot be merged")
+)
+
+// Refusals of the input of a merge: the reference or a choice is not one
+// the group offers.
+var (
+	ErrNotInGroup = errors.New("the card to keep is not in the group")
+	ErrBadChoice  = errors.New("a choice is not one this merge offers")
+)
 
 // Book is one address book loaded for duplicate handling.
 type Book struct {
-	st     store.Store
-	coll   *store.Collection
-	cards  map[string]*store.Object // by UID
-	groups []dedup.Group
+	st      store.Store
+	coll    *store.Collection
+	cards   map[string]*store.Object // by UID
+	members map[string]bool          // UIDs of the cards that may list members (group cards)
+	groups  []dedup.Group
 }
 
 // Load reads the book and finds its groups of duplicates, leaving out the
 // groups a person hid (a hidden group stays hidden while no new card joins it).
 func Load(ctx context.Context, st store.Store, coll *store.Collection, region string) (*Book, error) {
-	b := &Book{st: st, coll: coll, cards: map[string]*store.Object{}}
+	b := &Book{st: st, coll: coll, cards: map[string]*store.Object{}, members: map[string]bool{}}
 	var in []dedup.Card
 	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
 		c := *o
-		b.cards[o.UID] = &c
+		b.add(&c)
 		in = append(in, dedup.Card{UID: o.UID, Data: o.Data})
 		return nil
 	})
@@ -60,6 +80,37 @@ func Load(ctx context.Context, st store.Store, coll *store.Collection, region st
 	return b, nil
 }
 
+// add puts a card in the book.
+func (b *Book) add(o *store.Object) {
+	b.cards[o.UID] = o
+	if mayListMembers(o.Data) {
+		b.members[o.UID] = true
+	}
+}
+
+// mayListMembers tells the cards a merge may have to rewrite, cheaply: a
+// card that lists members has "member" in a property name, in any case.
+func mayListMembers(data []byte) bool {
+	const w = "member"
+	for i := 0; i+len(w) <= len(data); i++ {
+		if data[i]|0x20 == 'm' && bytes.EqualFold(data[i:i+len(w)], []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// memberCards are the UIDs of the cards that may list members, in order,
+// so that rewrites come in a stable order.
+func (b *Book) memberCards() []string {
+	uids := make([]string, 0, len(b.members))
+	for u := range b.members {
+		uids = append(uids, u)
+	}
+	sort.Strings(uids)
+	return uids
+}
+
 func coveredBy(uids []string, hidden [][]string) bool {
 	for _, h := range hidden {
 		all := true
@@ -79,7 +130,8 @@ func coveredBy(uids []string, hidden [][]string) bool {
 // Cards is the number of cards in the book.
 func (b *Book) Cards() int { return len(b.cards) }
 
-// Groups are the proposed groups, strongest first.
+// Groups are the proposed groups, strongest first. A merge or a hide in
+// the book takes its group out of this slice, in place.
 func (b *Book) Groups() []dedup.Group { return b.groups }
 
 // Card returns a card of the book by UID.
@@ -108,10 +160,10 @@ func (b *Book) Group(id string) (dedup.Group, error) {
 // DefaultReference is the card a merge keeps when nobody chose: the one
 // holding the most information, so that the fewest values move.
 func (b *Book) DefaultReference(g dedup.Group) string {
-	best := g.UIDs[0]
-	for _, u := range g.UIDs[1:] {
-		if len(b.cards[u].Data) > len(b.cards[best].Data) {
-			best = u
+	best, size := g.UIDs[0], -1
+	for _, u := range g.UIDs {
+		if c := b.cards[u]; c != nil && len(c.Data) > size {
+			best, size = u, len(c.Data)
 		}
 	}
 	return best
@@ -128,10 +180,14 @@ func (b *Book) split(groupID, ref string) (dedup.Group, dedup.Card, []dedup.Card
 		ref = b.DefaultReference(g)
 	}
 	if !slices.Contains(g.UIDs, ref) {
-		return g, dedup.Card{}, nil, fmt.Errorf("card %q is not in group %s", ref, g.ID)
+		return g, dedup.Card{}, nil, fmt.Errorf("%w: card %q, group %s", ErrNotInGroup, ref, g.ID)
 	}
 	var others []dedup.Card
 	for _, u := range g.UIDs {
+		if b.cards[u] == nil {
+			// Gone since a failed merge refreshed the snapshot.
+			return g, dedup.Card{}, nil, fmt.Errorf("%w: card %s was deleted", ErrGroupChanged, u)
+		}
 		if u != ref {
 			others = append(others, dedup.Card{UID: u, Data: b.cards[u].Data})
 		}
@@ -145,102 +201,25 @@ func (b *Book) Plan(groupID, ref string) (*dedup.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dedup.PlanMerge(r, others)
+	p, err := dedup.PlanMerge(r, others)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotMerge, err)
+	}
+	return p, nil
 }
 
-// Merge merges a group into ref ("" = default reference) in one
-// transaction, rewriting group cards that listed a merged-away card.
-func (b *Book) Merge(ctx context.Context, groupID, ref string, choices map[string]int, now time.Time) (*store.Merge, error) {
-	g, r, others, err := b.split(groupID, ref)
-	if err != nil {
-		return nil, err
-	}
-	merged, undo, err := dedup.Merge(r, others, choices, now)
-	if err != nil {
-		return nil, err
-	}
-	undoData, err := json.Marshal(undo)
-	if err != nil {
-		return nil, err
-	}
-	refObj := b.cards[r.UID]
-	w := &store.MergeWrite{
-		Collection:    b.coll.ID,
-		Reference:     &store.Object{Collection: b.coll.ID, Name: refObj.Name, UID: r.UID, Data: merged},
-		ReferenceETag: refObj.ETag,
-		Undo:          undoData,
-	}
-	away := make([]string, len(others))
-	for i, o := range others {
-		c := b.cards[o.UID]
-		away[i] = o.UID
-		w.Removed = append(w.Removed, store.Removed{Name: c.Name, UID: c.UID, ETag: c.ETag})
-	}
-	uids := make([]string, 0, len(b.cards))
-	for u := range b.cards {
-		uids = append(uids, u)
-	}
-	sort.Strings(uids) // a stable order of rewrites
-	for _, u := range uids {
-		c := b.cards[u]
-		if slices.Contains(g.UIDs, u) {
-			continue
-		}
-		out, changed, err := dedup.RewriteMembers(c.Data, away, r.UID)
-		if err != nil || !changed {
-			continue // a card we cannot read is left as it is
-		}
-		w.Groups = append(w.Groups, store.Rewrite{Object: &store.Object{Collection: b.coll.ID, Name: c.Name, UID: c.UID, Data: out}, ETag: c.ETag})
-	}
-	return b.st.ApplyMerge(ctx, w)
-}
-
-// Hide marks a group as not duplicates.
+// Hide marks a group as not duplicates: it is not proposed again while no
+// other card joins it.
 func (b *Book) Hide(ctx context.Context, groupID string) error {
 	g, err := b.Group(groupID)
 	if err != nil {
 		return err
 	}
-	return b.st.HideGroup(ctx, b.coll.ID, g.UIDs)
-}
-
-// Refusals of Undo, said so that a person knows what to do.
-var (
-	ErrAlreadyUndone    = errors.New("this merge was undone already")
-	ErrReferenceChanged = errors.New("the surviving card was edited after the merge; undo would drop that edit (force it to undo anyway)")
-)
-
-// Undo restores the cards a merge combined, under their names and UIDs.
-// Unless force, it refuses when the surviving card changed since.
-func Undo(ctx context.Context, st store.Store, coll *store.Collection, id int64, force bool) error {
-	m, err := st.GetMerge(ctx, coll.ID, id)
-	if err != nil {
+	if err := b.st.HideGroup(ctx, b.coll.ID, g.UIDs); err != nil {
 		return err
 	}
-	if !m.Undone.IsZero() {
-		return ErrAlreadyUndone
-	}
-	if !force {
-		ref, err := st.GetObject(ctx, coll.ID, m.Reference)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if ref == nil || ref.ETag != m.ReferenceETag {
-			return ErrReferenceChanged
-		}
-	}
-	var u dedup.Undo
-	if err := json.Unmarshal(m.Undo, &u); err != nil {
-		return fmt.Errorf("merge %d: unreadable undo record: %w", id, err)
-	}
-	if len(u.Others) != len(m.Removed) {
-		return fmt.Errorf("merge %d: undo record does not match the merge", id)
-	}
-	originals := []store.Object{{Collection: coll.ID, Name: m.Reference, UID: u.Reference.UID, Data: u.Reference.Data}}
-	for i, o := range u.Others {
-		originals = append(originals, store.Object{Collection: coll.ID, Name: m.Removed[i], UID: o.UID, Data: o.Data})
-	}
-	return st.UndoMerge(ctx, coll.ID, id, originals, force)
+	b.dropGroup(g.ID)
+	return nil
 }
 
 // Fold handles a card uploaded under a merged-away name or UID: the edit is

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -99,6 +97,7 @@ type dupGroupItem struct {
 	Band  string
 	Auto  bool
 	Names []string
+	Why   string // merges.Explain of the group, "" when dedup gave no reasons
 }
 
 type dupGroupsData struct {
@@ -114,7 +113,7 @@ func (s *Server) dupGroups(w http.ResponseWriter, r *http.Request, c *call) {
 	d := dupGroupsData{Book: newDupBook(coll)}
 	// merges keeps the groups strongest first.
 	for _, g := range b.Groups() {
-		it := dupGroupItem{ID: g.ID, Band: bandText(g.Band), Auto: g.Band == dedup.BandAuto}
+		it := dupGroupItem{ID: g.ID, Band: bandText(g.Band), Auto: g.Band == dedup.BandAuto, Why: merges.Explain(g.Why)}
 		for _, uid := range g.UIDs {
 			it.Names = append(it.Names, cardFN(b.Card(uid)))
 		}
@@ -149,6 +148,7 @@ type dupGroupData struct {
 	Gone      bool // the group is no longer proposed
 	Reference string
 	Version   string
+	Why       string // merges.Explain of the group
 	Cards     []dupCardView
 	Identical []dupValue
 	Added     []dupValue
@@ -235,18 +235,6 @@ func dupKey(p *contacts.Prop) string {
 	return p.Name + "\x00" + dedup.ValueKey(p)
 }
 
-// groupVersion fingerprints the group's cards: the group ID stays the same
-// when a card is edited, so a merge form carries this to catch that.
-func groupVersion(b *merges.Book, g dedup.Group) string {
-	h := sha256.New()
-	for _, uid := range g.UIDs {
-		if o := b.Card(uid); o != nil {
-			h.Write([]byte(o.ETag + "\x00"))
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
-}
-
 // dupGone says the group is no longer proposed: its cards changed (which
 // changes the groups), it was merged or hidden meanwhile.
 func (s *Server) dupGone(w http.ResponseWriter, r *http.Request, c *call, coll *store.Collection) {
@@ -296,7 +284,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 	if err != nil {
 		return nil, fmt.Errorf("planning merge of group %s into %s: %w", g.ID, ref, err)
 	}
-	d := &dupGroupData{Book: newDupBook(coll), GroupID: g.ID, Reference: ref, Version: groupVersion(b, g)}
+	d := &dupGroupData{Book: newDupBook(coll), GroupID: g.ID, Reference: ref, Version: b.Version(g), Why: merges.Explain(g.Why)}
 	names := map[string]string{} // UID → what "from …" says
 	// Values of every card, then which are on more than one card.
 	holders := map[string]uint64{} // dupKey → the cards holding it, one bit each (a group has at most 20)
@@ -418,38 +406,25 @@ func (l *dupList) values() []dupValue {
 // choicePrefix starts the form field of a conflict's choice: "choice.BDAY".
 const choicePrefix = "choice."
 
-// dupChoices reads the conflict choices of the merge form as dedup.Merge
-// takes them (property → index in the conflict's Others, -1 = keep the
-// reference's), refusing any that the plan does not offer.
-func dupChoices(r *http.Request, plan *dedup.Plan) (map[string]int, error) {
-	conflicts := map[string]dedup.Conflict{}
-	for _, cf := range plan.Conflicts {
-		conflicts[cf.Name] = cf
-	}
-	choices := map[string]int{}
-	for field, vals := range r.PostForm {
+// dupChoices reads the conflict choices of the merge form (the value is
+// merges.KeepReference or an index in the conflict's others); merges
+// checks them against the plan.
+func dupChoices(form url.Values) ([]merges.Choice, error) {
+	var cs []merges.Choice
+	for field, vals := range form {
 		name, ok := strings.CutPrefix(field, choicePrefix)
 		if !ok {
 			continue
 		}
-		cf, ok := conflicts[name]
-		if !ok {
-			return nil, fmt.Errorf("no conflict on %q", name)
+		for _, v := range vals {
+			keep, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, fmt.Errorf("choice %q for %s: %w", v, name, err)
+			}
+			cs = append(cs, merges.Choice{Field: name, Keep: keep})
 		}
-		if len(vals) != 1 {
-			return nil, fmt.Errorf("%d choices for %s", len(vals), name)
-		}
-		idx, err := strconv.Atoi(vals[0])
-		lo := -1
-		if cf.Reference == "" {
-			lo = 0
-		}
-		if err != nil || idx < lo || idx >= len(cf.Others) {
-			return nil, fmt.Errorf("choice %q for %s out of range", vals[0], name)
-		}
-		choices[name] = idx
 	}
-	return choices, nil
+	return cs, nil
 }
 
 func (s *Server) dupMerge(w http.ResponseWriter, r *http.Request, c *call) {
@@ -461,40 +436,29 @@ func (s *Server) dupMerge(w http.ResponseWriter, r *http.Request, c *call) {
 		s.fail(w, r, c, http.StatusBadRequest, "The form could not be read.", err)
 		return
 	}
-	if r.PostFormValue("version") != groupVersion(b, g) {
-		s.fail(w, r, c, http.StatusConflict, "A card of this group changed since the page was shown. Review the group again before merging.", nil)
+	choices, err := dupChoices(r.PostForm)
+	version := r.PostFormValue("version")
+	if err != nil || version == "" {
+		s.fail(w, r, c, http.StatusBadRequest, "The form could not be read.", err)
 		return
 	}
-	ref := r.PostFormValue("reference")
-	if !slices.Contains(g.UIDs, ref) {
-		s.fail(w, r, c, http.StatusBadRequest, "The card to keep is not in this group.", nil)
-		return
-	}
-	plan, err := b.Plan(g.ID, ref)
-	if err != nil {
-		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("planning merge of group %s: %w", g.ID, err))
-		return
-	}
-	choices, err := dupChoices(r, plan)
-	if err != nil {
-		s.fail(w, r, c, http.StatusBadRequest, "A choice of the form is not one this merge offers. Review the group again.", err)
-		return
-	}
-	m, err := b.Merge(r.Context(), g.ID, ref, choices, s.cfg.Now())
-	if errors.Is(err, store.ErrPrecondition) {
+	o, err := b.Merge(r.Context(), merges.Request{Group: g.ID, Version: version, Reference: r.PostFormValue("reference"), Choices: choices}, s.cfg.Now())
+	switch {
+	case err == nil:
+		s.done(w, r, newDupBook(coll).URL(), fmt.Sprintf("Merged %d cards into %s.", len(o.Merge.Removed)+1, cardFN(o.Survivor)))
+	case errors.Is(err, store.ErrPrecondition):
 		s.fail(w, r, c, http.StatusConflict, "A card of this group was changed (by a device, perhaps) while merging; nothing was merged. Review the group again.", err)
-		return
-	}
-	if err != nil {
+	case errors.Is(err, merges.ErrGroupChanged):
+		s.fail(w, r, c, http.StatusConflict, "A card of this group changed since the page was shown. Review the group again before merging.", nil)
+	case errors.Is(err, merges.ErrNotInGroup):
+		s.fail(w, r, c, http.StatusBadRequest, "The card to keep is not in this group.", nil)
+	case errors.Is(err, merges.ErrBadChoice):
+		s.fail(w, r, c, http.StatusBadRequest, "A choice of the form is not one this merge offers. Review the group again.", err)
+	case errors.Is(err, merges.ErrCannotMerge):
+		s.fail(w, r, c, http.StatusUnprocessableEntity, "These cards cannot be merged: one of them could not be read.", err)
+	default:
 		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("merging group %s of %s: %w", g.ID, coll.Name, err))
-		return
 	}
-	name := cardFN(b.Card(ref))
-	if o, err := s.st.GetObject(r.Context(), coll.ID, m.Reference); err == nil {
-		name = cardFN(o) // the merge may have chosen another name
-	}
-	book := newDupBook(coll)
-	s.done(w, r, book.URL(), fmt.Sprintf("Merged %d cards into %s.", len(m.Removed)+1, name))
 }
 
 func (s *Server) dupHide(w http.ResponseWriter, r *http.Request, c *call) {
@@ -583,6 +547,9 @@ func (s *Server) dupUndo(w http.ResponseWriter, r *http.Request, c *call) {
 		s.done(w, r, newDupBook(coll).URL()+"/merges", "Merge undone: the original cards are back.")
 	case errors.Is(err, store.ErrNotFound):
 		s.fail(w, r, c, http.StatusNotFound, "There is no such merge.", nil)
+	case errors.As(err, new(*merges.MergedSinceError)):
+		s.showMerges(w, r, c, coll, http.StatusConflict,
+			"The card kept by this merge was merged into another card by a later merge. Undo the later merge first (the newest are listed first).", 0)
 	case errors.Is(err, merges.ErrReferenceChanged):
 		s.showMerges(w, r, c, coll, http.StatusConflict,
 			"The card kept by this merge was edited since. Undoing brings back the original cards and loses that edit. Choose “Undo anyway” to do it.", id)

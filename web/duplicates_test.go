@@ -446,3 +446,46 @@ func BenchmarkDuplicatesGroupsPage(b *testing.B) {
 		}
 	}
 }
+
+// A merge whose kept card a later merge took away is undone after that
+// one only: the page says so, and in that order both undo.
+func TestDuplicatesUndoBeforeALaterMerge(t *testing.T) {
+	ts := newTestServer(t)
+	coll := dupSeed(t, ts.Store, testLogin)
+	s := ts.signedIn(t, testLogin)
+	merge := func(ref string) int64 {
+		t.Helper()
+		_, body := s.get(t, "/account/duplicates/contacts")
+		group := dupGroupLink(t, body)
+		_, body = s.get(t, group+"?reference="+ref)
+		resp, body := s.post(t, group+"/merge", url.Values{"reference": {ref}, "version": {dupInput(t, body, "version")}})
+		dupStatus(t, resp, http.StatusSeeOther, body)
+		ms, err := ts.Store.ListMerges(context.Background(), coll.ID)
+		if err != nil || len(ms) == 0 {
+			t.Fatalf("merges: %v %v", ms, err)
+		}
+		return ms[0].ID
+	}
+	first := merge("jane-1")
+	dupPut(t, ts.Store, testLogin, map[string]string{"jane-4": dupCard("jane-4", "FN:Jane Doe", "N:Doe;Jane;;;", "TEL:+33612345678",
+		"EMAIL:jane@example.org", "BDAY:1980-05-17", "ORG:Acme")})
+	second := merge("jane-4")
+	undo := func(id int64) (*http.Response, string) {
+		return s.post(t, "/account/duplicates/contacts/merges/"+strconv.FormatInt(id, 10)+"/undo", url.Values{"force": {"1"}})
+	}
+	resp, body := undo(first)
+	dupStatus(t, resp, http.StatusConflict, body)
+	dupHas(t, body, "was merged into another card by a later merge. Undo the later merge first")
+	if dupObject(t, ts.Store, coll, "jane-2.vcf") != nil {
+		t.Fatal("a refused undo brought a card back")
+	}
+	for _, id := range []int64{second, first} {
+		resp, body := undo(id)
+		dupStatus(t, resp, http.StatusSeeOther, body)
+	}
+	for _, name := range []string{"jane-1.vcf", "jane-2.vcf", "jane-3.vcf", "jane-4.vcf"} {
+		if dupObject(t, ts.Store, coll, name) == nil {
+			t.Errorf("%s is not back", name)
+		}
+	}
+}

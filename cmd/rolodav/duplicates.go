@@ -63,6 +63,8 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	switch {
 	case verb == "merge" && (*group == "") == !*auto:
 		return usageError{"merge needs --group ID or --auto (not both)"}
+	case verb == "merge" && *auto && *ref != "":
+		return usageError{"--reference is for --group: --auto keeps the card with the most information of each group"}
 	case verb == "hide" && *group == "":
 		return usageError{"hide needs --group ID"}
 	case verb == "undo" && *mergeID <= 0:
@@ -99,35 +101,57 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		fmt.Fprintf(stdout, "group %s hidden: it will not be proposed again\n", *group)
 		return nil
 	}
-	ids := []string{*group}
-	if *auto {
-		ids = nil
-		for _, g := range b.Groups() {
-			if g.Band == dedup.BandAuto {
-				ids = append(ids, g.ID)
+	name := func(uid string) string { return merges.CardName(b.Card(uid)) }
+	if !*auto {
+		if *dry {
+			plan, err := b.Plan(*group, *ref)
+			if err != nil {
+				return err
 			}
+			printPlan(stdout, plan, name)
+			fmt.Fprintln(stdout, "dry run: nothing changed")
+			return nil
+		}
+		o, err := b.Merge(ctx, merges.Request{Group: *group, Reference: *ref}, time.Now())
+		if err != nil {
+			return fmt.Errorf("merge group %s: %w", *group, err)
+		}
+		printOutcome(stdout, c, o, name)
+		return nil
+	}
+	outs, err := b.MergeAuto(ctx, time.Now(), *dry)
+	skipped := 0
+	for i := range outs {
+		o := &outs[i]
+		switch {
+		case o.Skipped != nil:
+			skipped++
+			fmt.Fprintf(stdout, "group %s skipped: %v\n", o.Group.ID, o.Skipped)
+		case *dry:
+			printPlan(stdout, o.Plan, name)
+		default:
+			printOutcome(stdout, c, o, name)
 		}
 	}
-	for _, id := range ids {
-		plan, err := b.Plan(id, *ref)
-		if err != nil {
-			return err
-		}
-		printPlan(stdout, plan, func(uid string) string { return merges.CardName(b.Card(uid)) })
-		if *dry {
-			continue
-		}
-		m, err := b.Merge(ctx, id, *ref, nil, time.Now())
-		if err != nil {
-			return fmt.Errorf("merge group %s: %w", id, err)
-		}
-		fmt.Fprintf(stdout, "merged %d cards into %s (merge %d; undo with: rolodav duplicates undo --user %s --book %s --merge %d)\n",
-			len(m.Removed)+1, m.Reference, m.ID, c.Owner, c.Name, m.ID)
+	if err != nil {
+		return fmt.Errorf("stopped after %d of the auto groups: %w", len(outs), err)
 	}
 	if *dry {
-		fmt.Fprintln(stdout, "dry run: nothing changed")
+		fmt.Fprintf(stdout, "dry run: nothing changed (%d groups of the auto band)\n", len(outs))
+		return nil
+	}
+	fmt.Fprintf(stdout, "merged %d of %d groups of the auto band\n", len(outs)-skipped, len(outs))
+	if skipped > 0 {
+		return fmt.Errorf("%d groups not merged (see above); list the duplicates again to review them", skipped)
 	}
 	return nil
+}
+
+// printOutcome says what a merge did, and how to undo it.
+func printOutcome(w io.Writer, c *store.Collection, o *merges.Outcome, name func(string) string) {
+	printPlan(w, o.Plan, name)
+	fmt.Fprintf(w, "merged %d cards into %s (merge %d; undo with: rolodav duplicates undo --user %s --book %s --merge %d)\n",
+		len(o.Merge.Removed)+1, o.Merge.Reference, o.Merge.ID, c.Owner, c.Name, o.Merge.ID)
 }
 
 func printPlan(w io.Writer, p *dedup.Plan, name func(string) string) {
@@ -147,7 +171,8 @@ func printPlan(w io.Writer, p *dedup.Plan, name func(string) string) {
 	}
 }
 
-// printGroups writes groups as dedup.md's JSON or as text for people.
+// printGroups writes groups as dedup.md's JSON (dedup.Group's fields, the
+// reasons as "why") or as text for people.
 func printGroups(w io.Writer, format string, cards int, groups []dedup.Group, name func(string) string) error {
 	if format == "json" {
 		if groups == nil {
@@ -163,6 +188,9 @@ func printGroups(w io.Writer, format string, cards int, groups []dedup.Group, na
 		fmt.Fprintf(w, "\n%s  %s  score %.2f\n", g.ID, g.Band, g.Score)
 		for _, uid := range g.UIDs {
 			fmt.Fprintf(w, "  %-32s %s\n", name(uid), uid)
+		}
+		if why := merges.Explain(g.Why); why != "" {
+			fmt.Fprintf(w, "  why: %s\n", why)
 		}
 	}
 	return nil

@@ -172,3 +172,62 @@ func TestDuplicatesMergeSyncUndo(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11: `duplicates merge --auto` stopped half-way when a group card
+// listed members of two groups (the first merge rewrote it, the second
+// failed on its old ETag). Every auto group is merged now, and the group
+// cards, vCard 4 and Apple's, list the survivors.
+func TestDuplicatesMergeAutoSharedGroupCard(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "kim password\n", "user", "add", "kim", "--data", data, "--password-stdin")
+	person := func(uid, fn, n, tel, more string) string {
+		return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:" + fn + "\r\nN:" + n + "\r\nTEL:" + tel +
+			"\r\nEMAIL:" + strings.ToLower(strings.ReplaceAll(fn, " ", ".")) + "@example.org\r\nBDAY:1980-04-01\r\n" + more + "END:VCARD\r\n"
+	}
+	file := filepath.Join(t.TempDir(), "groups.vcf")
+	cards := person("ann-1", "Ann Miller", "Miller;Ann;;;", "+49 151 12345678", "") +
+		person("ann-2", "Ann Miller", "Miller;Ann;;;", "+49 151 12345678", "NOTE:the fuller card\r\n") +
+		person("bob-1", "Bob Stone", "Stone;Bob;;;", "+1 212 555 0100", "") +
+		person("bob-2", "Bob Stone", "Stone;Bob;;;", "+1 212 555 0100", "NOTE:the fuller card\r\n") +
+		person("dan-1", "Dan Okafor", "Okafor;Dan;;;", "+44 20 7946 0000", "") +
+		person("dan-2", "Dan Okafor", "Okafor;Dan;;;", "+44 20 7946 0000", "NOTE:the fuller card\r\n") +
+		"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:team\r\nKIND:group\r\nFN:Team\r\nMEMBER:urn:uuid:ann-1\r\nMEMBER:urn:uuid:bob-1\r\nMEMBER:urn:uuid:dan-1\r\nEND:VCARD\r\n" +
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:club\r\nFN:Club\r\nX-ADDRESSBOOKSERVER-KIND:group\r\nX-ADDRESSBOOKSERVER-MEMBER:urn:uuid:bob-1\r\nX-ADDRESSBOOKSERVER-MEMBER:urn:uuid:ann-1\r\nEND:VCARD\r\n"
+	os.WriteFile(file, []byte(cards), 0o600)
+	if out, errOut, code := cli(t, "", "import", "--user", "kim", "--data", data, file); code != 0 || !strings.Contains(out, "added 8") {
+		t.Fatalf("import: %d %q %q", code, out, errOut)
+	}
+	auto := 0
+	for _, g := range listGroups(t, data, "kim").Groups {
+		if g.Band == "auto" {
+			auto++
+		}
+	}
+	if auto != 3 {
+		t.Fatalf("%d auto groups, want 3", auto)
+	}
+	out, errOut, code := cli(t, "", "duplicates", "merge", "--user", "kim", "--auto", "--data", data)
+	if code != 0 || strings.Count(out, "merged 2 cards into") != 3 || !strings.Contains(out, "merged 3 of 3 groups") {
+		t.Fatalf("merge --auto: %d\n%s\n%s", code, out, errOut)
+	}
+	if l := listGroups(t, data, "kim"); l.Cards != 5 || len(l.Groups) != 0 {
+		t.Errorf("after merge --auto: %d cards, groups %+v", l.Cards, l.Groups)
+	}
+	exported, errOut, code := cli(t, "", "export", "--user", "kim", "--data", data)
+	if code != 0 {
+		t.Fatalf("export: %d %s", code, errOut)
+	}
+	for _, want := range []string{
+		"MEMBER:urn:uuid:ann-2\r\nMEMBER:urn:uuid:bob-2\r\nMEMBER:urn:uuid:dan-2\r\n",
+		"X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:bob-2\r\nX-ADDRESSBOOKSERVER-MEMBER:urn:uuid:ann-2\r\n",
+	} {
+		if !strings.Contains(exported, want) {
+			t.Errorf("the group cards do not list the survivors (%q):\n%s", want, exported)
+		}
+	}
+	for _, gone := range []string{"UID:ann-1", "UID:bob-1", "UID:dan-1"} {
+		if strings.Contains(exported, gone) {
+			t.Errorf("%s was not merged away", gone)
+		}
+	}
+}
