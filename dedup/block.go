@@ -27,7 +27,6 @@ const (
 	bEmail
 	bEmailLocal
 	bNames
-	bTokenInitial
 	bSoundInitial
 	bSoundYear
 	bStreetNumber
@@ -44,29 +43,21 @@ type entry struct {
 // blockKeys appends the blocking keys of one card: the union of rules, each
 // of which finds pairs the others miss (see dedup.md).
 func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
-	add := func(k uint64) { out = append(out, entry{k, i}) }
+	// The kind is kept in the top bits, so that keys of two kinds never
+	// collide.
+	add := func(kind, h uint64) { out = append(out, entry{h&(1<<59-1) | kind<<59, i}) }
 	for _, id := range f.phones {
-		add(mix(bPhone, uint64(id)))
+		add(bPhone, mix(bPhone, uint64(id)))
 	}
 	for _, id := range f.emails {
-		add(mix(bEmail, uint64(id)))
+		add(bEmail, mix(bEmail, uint64(id)))
 		e := bk.st.strs[id]
 		if at := strings.LastIndexByte(e, '@'); at >= 3 {
-			add(mix(bEmailLocal, hashStr(bEmailLocal, e[:at])))
+			add(bEmailLocal, hashStr(bEmailLocal, e[:at]))
 		}
 	}
 	if f.nameKey != 0 {
-		add(mix(bNames, f.nameKey))
-	}
-	// One full token with the initial of another, both ways, so that a typo
-	// in either token (past its first letter) and their order do not matter.
-	toks := f.toks[:min(len(f.toks), 4)]
-	for x, a := range toks {
-		for y, c := range toks {
-			if x != y {
-				add(mix(mix(bTokenInitial, uint64(a)), uint64(bk.st.strs[c][0])))
-			}
-		}
+		add(bNames, f.nameKey)
 	}
 	// The sound of a family name with the given name's initial, and the
 	// sound of a given name with the birth year; both ways round, for
@@ -96,16 +87,16 @@ func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
 			}
 			h := hashStr(bSoundInitial, s)
 			if p[1] != "" {
-				add(mix(h, uint64(p[1][0])))
+				add(bSoundInitial, mix(h, uint64(p[1][0])))
 			}
 			if f.bdY != 0 {
-				add(mix(mix(h, bSoundYear), uint64(f.bdY)))
+				add(bSoundYear, mix(h, uint64(f.bdY)))
 			}
 			if f.bdM != 0 {
-				add(mix(mix(h, bSoundDay), uint64(f.bdM)<<8|uint64(f.bdD)))
+				add(bSoundDay, mix(h, uint64(f.bdM)<<8|uint64(f.bdD)))
 			}
 			if place != 0 {
-				add(mix(h, place))
+				add(bSoundPlace, mix(h, place))
 			}
 		}
 	}
@@ -115,16 +106,27 @@ func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
 		}
 		n := uint64(p.nums[0])
 		if p.code != 0 {
-			add(mix(mix(bStreetNumber, uint64(p.code)), n))
+			add(bStreetNumber, mix(uint64(p.code), n))
 		}
 		if p.loc != 0 {
-			add(mix(mix(bStreetNumber, uint64(p.loc)), n))
+			add(bStreetNumber, mix(uint64(p.loc), n))
 		}
 	}
 	if f.bdY != 0 {
-		add(mix(bBirthday, uint64(f.bdY)<<16|uint64(f.bdM)<<8|uint64(f.bdD)))
+		add(bBirthday, uint64(f.bdY)<<16|uint64(f.bdM)<<8|uint64(f.bdD))
 	}
 	return out
+}
+
+// blockLimit is the largest block of a key's kind that is compared: a
+// shared phone, e-mail address, full name, birthday or street number says
+// more than a name that sounds alike, so its blocks may be larger.
+func blockLimit(key uint64, maxBlock int) int {
+	switch key >> 59 {
+	case bSoundInitial, bSoundYear, bSoundDay, bSoundPlace, bEmailLocal:
+		return max(2, maxBlock/4)
+	}
+	return maxBlock
 }
 
 // blocks are the groups of cards sharing a key, and for each card the
@@ -134,6 +136,7 @@ type blocks struct {
 	starts  []uint32
 	off     []uint32 // blocks of card i: blk[off[i]:off[i+1]]
 	blk     []uint32
+	pairs   int64 // pairs in all blocks, counting twice those in two
 }
 
 func (bk *book) blocks(maxBlock int) *blocks {
@@ -157,8 +160,9 @@ func (bk *book) blocks(maxBlock int) *blocks {
 		for hi < len(ents) && ents[hi].key == ents[lo].key {
 			hi++
 		}
-		if hi-lo >= 2 && hi-lo <= maxBlock {
+		if limit := blockLimit(ents[lo].key, maxBlock); hi-lo >= 2 && hi-lo <= limit {
 			b.starts = append(b.starts, uint32(len(b.members)))
+			b.pairs += int64(hi-lo) * int64(hi-lo-1) / 2
 			prev := int64(-1)
 			for _, e := range ents[lo:hi] {
 				if int64(e.card) != prev {
@@ -231,17 +235,26 @@ func (bk *book) eachPair(b *blocks, visit func(w int, i, j uint32)) {
 	wg.Wait()
 }
 
-// patternCounts counts the comparison patterns of all candidate pairs: all
-// the estimation needs.
-func (bk *book) patternCounts(b *blocks) (map[uint32]float64, int64) {
+// trainingPairs is about the most candidate pairs the estimation looks at:
+// beyond, a fixed sample of them tells the same.
+const trainingPairs = 1 << 20
+
+// patternCounts counts the comparison patterns of the candidate pairs (of a
+// fixed sample of them in a large book, each then counting for the pairs
+// left out): all the estimation needs.
+func (bk *book) patternCounts(b *blocks) map[uint32]float64 {
 	workers := runtime.GOMAXPROCS(0)
 	per := make([]map[uint32]float64, workers)
 	for w := range per {
 		per[w] = map[uint32]float64{}
 	}
+	stride := uint64(max(1, b.pairs/trainingPairs))
 	bk.eachPair(b, func(w int, i, j uint32) {
+		if stride > 1 && mix(uint64(i), uint64(j))%stride != 0 {
+			return
+		}
 		c := bk.compare(i, j)
-		per[w][c.pattern()]++
+		per[w][c.pattern()] += float64(stride)
 	})
 	all := per[0]
 	for _, m := range per[1:] {
@@ -249,11 +262,7 @@ func (bk *book) patternCounts(b *blocks) (map[uint32]float64, int64) {
 			all[p] += n
 		}
 	}
-	total := int64(0)
-	for _, n := range all {
-		total += int64(n)
-	}
-	return all, total
+	return all
 }
 
 type pair struct {
@@ -264,18 +273,22 @@ type pair struct {
 }
 
 // candidates scores every candidate pair and keeps those likely to be one
-// person.
-func (bk *book) candidates(b *blocks, md *model) []pair {
+// person; it also returns the number of pairs compared.
+func (bk *book) candidates(b *blocks, md *model) ([]pair, int64) {
 	workers := runtime.GOMAXPROCS(0)
 	per := make([][]pair, workers)
+	compared := make([]int64, workers)
 	bk.eachPair(b, func(w int, i, j uint32) {
+		compared[w]++
 		if p, ok := bk.scorePair(md, i, j); ok {
 			per[w] = append(per[w], p)
 		}
 	})
 	var all []pair
-	for _, p := range per {
+	var n int64
+	for w, p := range per {
 		all = append(all, p...)
+		n += compared[w]
 	}
-	return all
+	return all, n
 }

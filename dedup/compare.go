@@ -473,8 +473,9 @@ func (bk *book) distinctive(local string, f *feat) bool {
 	return len(s) > 2
 }
 
-// phoneLevel: exact when a number is shared; close when two numbers of one
-// length differ in one digit or two neighbouring digits swapped.
+// phoneLevel: exact when a number is shared; close when two neighbouring
+// digits are swapped (a typo; one digit more or less is as likely the next
+// line of one office).
 func (bk *book) phoneLevel(a, b []uint32) (uint8, uint32) {
 	if len(a) == 0 || len(b) == 0 {
 		return 0, 0
@@ -499,7 +500,7 @@ func (bk *book) phoneLevel(a, b []uint32) (uint8, uint32) {
 }
 
 // oneTypo reports whether two digit strings of one length (at least 7)
-// differ in one place or by two neighbours swapped.
+// differ by two neighbours swapped.
 func oneTypo(x, y string) bool {
 	if len(x) != len(y) || len(x) < 7 {
 		return false
@@ -513,7 +514,7 @@ func oneTypo(x, y string) bool {
 			n++
 		}
 	}
-	return n == 1 || n == 2 && first+1 < len(x) && x[first] == y[first+1] && x[first+1] == y[first]
+	return n == 2 && first+1 < len(x) && x[first] == y[first+1] && x[first+1] == y[first]
 }
 
 // valueLevel compares one interned value (organisation, title).

@@ -45,3 +45,19 @@ func TestDebugBlocking(t *testing.T) {
 		}
 	}
 }
+
+func TestDebugStats(t *testing.T) {
+	if os.Getenv("DEBUG_STATS") == "" {
+		t.Skip()
+	}
+	g := gen.Generate(gen.Options{Cards: 100000, Seed: 7})
+	dedup.BlockStats(g.Cards, g.Region)
+}
+
+func TestDebugMissed(t *testing.T) {
+	if os.Getenv("DEBUG_MISSED") == "" {
+		t.Skip()
+	}
+	g := gen.Generate(gen.Options{Cards: 10000, Seed: 2})
+	fmt.Println(dedup.DebugMissed(g.Cards, g.Region, g.Person))
+}

@@ -27,9 +27,8 @@ func find(cards []Card, opt Options) ([]Group, int64) {
 	}
 	bk := extract(cards, opt.Region)
 	blk := bk.blocks(opt.MaxBlock)
-	counts, compared := bk.patternCounts(blk)
-	md := bk.learn(bk.randomLevels(), counts)
-	pairs := bk.candidates(blk, md)
+	md := bk.learn(bk.randomLevels(), bk.patternCounts(blk))
+	pairs, compared := bk.candidates(blk, md)
 	return bk.group(cards, pairs, md, opt.MaxGroupSize), compared
 }
 
@@ -79,7 +78,7 @@ func (bk *book) group(cards []Card, pairs []pair, md *model, maxSize int) []Grou
 		if p.weak && len(ca.members)+len(cb.members) > 2 {
 			continue
 		}
-		if bk.clash(md, ca.members, cb.members) {
+		if bk.clash(md, ca.members, cb.members, p) {
 			continue
 		}
 		if len(ca.members) < len(cb.members) {
@@ -133,13 +132,18 @@ func (bk *book) group(cards []Card, pairs []pair, md *model, maxSize int) []Grou
 }
 
 // clash reports whether a card of one cluster and a card of the other are
-// two people by their own evidence (the prior left out: two cards that
-// say little are not in conflict).
-func (bk *book) clash(md *model, a, b []uint32) bool {
+// two people by their own evidence: on the whole (the prior left out: two
+// cards that say little are not in conflict), or on one field that this
+// book shows to be reliable (a birthday that differs where copies of one
+// person rarely have different birthdays).
+func (bk *book) clash(md *model, a, b []uint32, joining pair) bool {
 	for _, x := range a {
 		for _, y := range b {
+			if x == joining.a && y == joining.b || x == joining.b && y == joining.a {
+				continue // the pair's own evidence decided already
+			}
 			c := bk.compare(x, y)
-			if md.bits(bk, &c)-md.prior < clashBits {
+			if md.vetoed(bk, &c, false) || md.bits(bk, &c)-md.prior < clashBits {
 				return true
 			}
 		}

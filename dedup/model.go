@@ -106,6 +106,9 @@ func (bk *book) learn(random [nFields][]float64, counts map[uint32]float64) *mod
 	for f := 0; f < nFields; f++ {
 		md.u[f] = slices.Clone(random[f])
 		md.u[f][0] = 0 // u is among pairs where both cards have the field
+		for l := 1; l < nLevels(f); l++ {
+			md.u[f][l] += priorPairs * defaultU[f][l]
+		}
 		normalise(md.u[f])
 		sum[f] = make([]float64, nLevels(f))
 	}
@@ -150,18 +153,43 @@ func (bk *book) learn(random [nFields][]float64, counts map[uint32]float64) *mod
 	return md
 }
 
-// startM is where m starts: most of one person's cards agree exactly, some
-// nearly, few disagree.
-func startM(f int) []float64 {
-	m := make([]float64, nLevels(f))
-	last := nLevels(f) - 1
-	m[1] = 0.8
-	for l := 2; l < last; l++ {
-		m[l] = 0.15 / float64(last-2)
+// What is known of people's cards before a book is seen: the chance of each
+// level between two people (defaultU) and between two cards of one person
+// (defaultM). They count as priorPairs random pairs and priorMatches
+// matching pairs, so they decide in a small book and vanish in a large one.
+// They are rough figures about people, not fitted to any book.
+const (
+	priorPairs   = 1000
+	priorMatches = 20
+)
+
+var (
+	defaultU = [nFields][]float64{
+		fGiven:    {0, 0.01, 0.001, 0.005, 0.02, 0.964},
+		fFamily:   {0, 0.005, 0.002, 0.01, 0.983},
+		fBirthday: {0, 0.0001, 0.001, 0.02, 0.9789},
+		fStreet:   {0, 0.0005, 0.0005, 0.005, 0.994},
+		fPlace:    {0, 0.05, 0.05, 0.01, 0.89},
+		fEmail:    {0, 0.0001, 0.0002, 0.9997},
+		fPhone:    {0, 0.0002, 0.0002, 0.9996},
+		fOrg:      {0, 0.01, 0.005, 0.985},
+		fTitle:    {0, 0.03, 0.01, 0.96},
 	}
-	m[last] = 0.05
-	return normalise(m)
-}
+	defaultM = [nFields][]float64{
+		fGiven:    {0, 0.8, 0.05, 0.08, 0.04, 0.03},
+		fFamily:   {0, 0.85, 0.08, 0.04, 0.03},
+		fBirthday: {0, 0.9, 0.05, 0.03, 0.02},
+		fStreet:   {0, 0.7, 0.1, 0.05, 0.15},
+		fPlace:    {0, 0.8, 0.05, 0.05, 0.1},
+		fEmail:    {0, 0.6, 0.1, 0.3},
+		fPhone:    {0, 0.6, 0.05, 0.35},
+		fOrg:      {0, 0.6, 0.1, 0.3},
+		fTitle:    {0, 0.5, 0.1, 0.4},
+	}
+)
+
+// startM is where m starts.
+func startM(f int) []float64 { return slices.Clone(defaultM[f]) }
 
 // emM estimates m of the fields not excluded by expectation–maximisation
 // over pats, u fixed.
@@ -211,7 +239,7 @@ func emM(pats []pat, u *[nFields][]float64, excluded [nFields]bool) [nFields][]f
 		for f := range acc {
 			acc[f][0] = 0
 			for l := 1; l < nLevels(f); l++ {
-				acc[f][l] += 0.5 / float64(nLevels(f))
+				acc[f][l] += priorMatches * defaultM[f][l]
 			}
 			normalise(acc[f])
 			change = max(change, maxDiff(m[f], acc[f]))
@@ -234,8 +262,8 @@ func (bk *book) prior(md *model, pats []pat) float64 {
 	for _, p := range pats {
 		total += p.n
 	}
-	if total == 0 || all < 1 {
-		return math.Log2(1e-6)
+	if all < 1 {
+		return 0
 	}
 	ratio := make([]float64, len(pats))
 	for k, p := range pats {
@@ -261,7 +289,10 @@ func (bk *book) prior(md *model, pats []pat) float64 {
 		}
 		lambda = next
 	}
-	matches := max(lambda*total, 1)
+	// Until the book shows otherwise (a small book shows little), about
+	// one card in ten has a copy.
+	const shown = 200 // cards at which the book's estimate counts half
+	matches := (lambda*total*n + 0.1*n*shown) / (n + shown)
 	return math.Log2(matches / max(all-matches, 1))
 }
 
@@ -365,6 +396,23 @@ func (md *model) weight(bk *book, c *vec, f int) float64 {
 		return 0
 	}
 	return w
+}
+
+// vetoed reports whether one single-valued field of a comparison (names,
+// birthday: a person has one, where one may have several phones) counts
+// vetoBits or more against the match; birthdayOnly looks at the birthday
+// alone, a fact that does not change, where a name can be written in many
+// ways.
+func (md *model) vetoed(bk *book, c *vec, birthdayOnly bool) bool {
+	for f, l := range c.lv {
+		if birthdayOnly && f != fBirthday || f != fBirthday && f != fGiven && f != fFamily {
+			continue
+		}
+		if l != 0 && md.weight(bk, c, f) <= vetoBits {
+			return true
+		}
+	}
+	return false
 }
 
 // reasons lists what each field of a comparison counted.

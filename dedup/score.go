@@ -12,6 +12,7 @@ const (
 	reviewBits = 0.0
 	autoBits   = 10.0
 	clashBits  = -4.0
+	vetoBits   = -5.0
 	subsetBits = 30.0
 )
 
@@ -21,7 +22,9 @@ const (
 const personal = 20
 
 // scorePair weighs the evidence that cards i and j are one person; ok is
-// false below the review threshold.
+// false below the review threshold, or when one field alone is strong
+// evidence against (a birthday years apart, where the book shows that
+// copies of one person rarely differ so).
 func (bk *book) scorePair(md *model, i, j uint32) (pair, bool) {
 	a, b := &bk.f[i], &bk.f[j]
 	if len(a.toks) > 0 && len(b.toks) > 0 && (identical(a, b) || bk.isSubset(a, b) || bk.isSubset(b, a)) {
@@ -29,7 +32,7 @@ func (bk *book) scorePair(md *model, i, j uint32) (pair, bool) {
 	}
 	c := bk.compare(i, j)
 	s := md.bits(bk, &c)
-	if s < reviewBits {
+	if s < reviewBits || md.vetoed(bk, &c, true) {
 		return pair{}, false
 	}
 	agree := func(f int) bool { return c.lv[f] == 1 || c.lv[f] == 2 && f != fGiven }
