@@ -12,7 +12,7 @@ type Options struct {
 	// Region is the default region (ISO 3166, e.g. "FR") of phone numbers
 	// written without a country code.
 	Region string
-	// MaxGroupSize caps the number of cards in a group (default 20).
+	// MaxGroupSize caps the number of cards in a group (default 50).
 	MaxGroupSize int
 	// MaxBlock is the largest block whose members are all compared with
 	// each other (default 200). Larger blocks (a company switchboard, a very
@@ -33,6 +33,7 @@ const (
 	bBirthday
 	bSoundPlace
 	bSoundDay
+	bSoundNames
 )
 
 type entry struct {
@@ -75,6 +76,14 @@ func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
 	if len(f.post) > 0 && f.post[0].loc != 0 {
 		p, _ := doubleMetaphone(bk.st.strs[f.post[0].loc])
 		place = hashStr(bSoundPlace, p)
+	}
+	if family != "" && given != "" {
+		f1, _ := doubleMetaphone(family)
+		g1, _ := doubleMetaphone(given)
+		if f1 != "" && g1 != "" {
+			x, y := hashStr(bSoundNames, f1), hashStr(bSoundNames, g1)
+			add(bSoundNames, x^y) // either order
+		}
 	}
 	for _, p := range [2][2]string{{family, given}, {given, family}} {
 		if p[0] == "" {
@@ -123,7 +132,7 @@ func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
 // more than a name that sounds alike, so its blocks may be larger.
 func blockLimit(key uint64, maxBlock int) int {
 	switch key >> 59 {
-	case bSoundInitial, bSoundYear, bSoundDay, bSoundPlace, bEmailLocal:
+	case bSoundInitial, bSoundYear, bSoundDay, bSoundPlace, bSoundNames, bEmailLocal:
 		return max(2, maxBlock/4)
 	}
 	return maxBlock

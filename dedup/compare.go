@@ -368,10 +368,30 @@ func (bk *book) placePair(p, q *postal) (uint8, uint32) {
 }
 
 // sameWord reports whether two interned words are one with a typo: alike
-// by Jaro–Winkler, or the same letters in another order.
+// by Jaro–Winkler, one letter added, dropped or changed, or the same
+// letters in another order.
 func (bk *book) sameWord(x, y uint32) bool {
 	sx, sy := bk.st.strs[x], bk.st.strs[y]
-	return jaroWinkler(sx, sy) >= 0.92 || sameLetters(sx, sy)
+	return jaroWinkler(sx, sy) >= 0.92 || len(sx) >= 4 && oneEdit(sx, sy) || sameLetters(sx, sy)
+}
+
+// oneEdit reports whether x and y differ by at most one letter added,
+// dropped or changed.
+func oneEdit(x, y string) bool {
+	if len(x) > len(y) {
+		x, y = y, x
+	}
+	if len(y)-len(x) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(x) && x[i] == y[i] {
+		i++
+	}
+	if len(x) == len(y) {
+		return i == len(x) || x[i+1:] == y[i+1:]
+	}
+	return x[i:] == y[i+1:]
 }
 
 // sameLetters reports whether two short strings are anagrams.

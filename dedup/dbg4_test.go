@@ -2,9 +2,9 @@ package dedup
 
 import (
 	"cmp"
-	"slices"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 )

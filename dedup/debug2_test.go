@@ -55,9 +55,10 @@ func TestDebugStats(t *testing.T) {
 }
 
 func TestDebugMissed(t *testing.T) {
-	if os.Getenv("DEBUG_MISSED") == "" {
+	v := os.Getenv("DEBUG_MISSED")
+	if v == "" {
 		t.Skip()
 	}
-	g := gen.Generate(gen.Options{Cards: 10000, Seed: 2})
-	fmt.Println(dedup.DebugMissed(g.Cards, g.Region, g.Person))
+	l := loadLabelled(t, v)
+	fmt.Println(dedup.DebugMissed(l.book.Cards, l.region, l.book.Person))
 }

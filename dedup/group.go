@@ -20,7 +20,7 @@ func Find(cards []Card, opt Options) ([]Group, error) {
 // find is Find that also returns the number of candidate pairs compared.
 func find(cards []Card, opt Options) ([]Group, int64) {
 	if opt.MaxGroupSize <= 0 {
-		opt.MaxGroupSize = 20
+		opt.MaxGroupSize = 50
 	}
 	if opt.MaxBlock <= 0 {
 		opt.MaxBlock = 200
