@@ -13,7 +13,8 @@ import (
 // fieldWords name dedup's fields for people.
 var fieldWords = map[string]string{
 	"name": "name", "given": "given name", "family": "family name", "birthday": "birthday",
-	"address": "address", "place": "place", "email": "e-mail", "phone": "phone", "org": "organisation",
+	"address": "street address", "place": "place", "email": "e-mail", "phone": "phone", "org": "organisation",
+	"title": "job title", "card": "card",
 }
 
 // Explain says why a group was proposed, in words, as the CLI and the pages
@@ -49,23 +50,28 @@ func reasonWords(r dedup.Reason) string {
 	if !ok {
 		f = r.Field
 	}
+	if l, ok := strings.CutSuffix(r.Level, ", swapped"); ok {
+		return reasonWords(dedup.Reason{Field: r.Field, Level: l}) + " once given and family names are swapped"
+	}
+	switch r.Field + " " + r.Level {
+	case "card identical":
+		return "cards identical"
+	case "card subset":
+		return "one card holds nothing the other lacks"
+	case "place locality":
+		return "same locality"
+	case "place postcode":
+		return "same postcode"
+	}
 	switch r.Level {
 	case "exact":
 		return f + " identical"
 	case "close":
 		return f + " nearly the same"
-	case "swapped":
-		switch r.Field {
-		case "birthday":
-			return "birthday with day and month swapped"
-		case "name", "given", "family":
-			return "given and family names swapped"
-		}
-		return f + " with parts swapped"
+	case "similar":
+		return f + " alike"
 	case "nickname":
 		return f + " a nickname of the other"
-	case "initial":
-		return f + " matching an initial"
 	case "partial":
 		return f + " partly the same"
 	case "different":

@@ -20,15 +20,16 @@ func TestExplain(t *testing.T) {
 			{Field: "phone", Level: "different", Weight: -5.5},
 		}, "birthday identical (+9.1), family name nearly the same (+4.2), phone different (−5.5), given name different (−3.0)"},
 		{[]dedup.Reason{
-			{Field: "name", Level: "swapped", Weight: 6},
-			{Field: "birthday", Level: "swapped", Weight: 2},
+			{Field: "card", Level: "subset", Weight: 30},
+			{Field: "given", Level: "exact, swapped", Weight: 6},
+			{Field: "family", Level: "similar, swapped", Weight: 2},
 			{Field: "given", Level: "nickname", Weight: 3},
-			{Field: "email", Level: "partial", Weight: 1},
-			{Field: "given", Level: "initial", Weight: 0.5},
-			{Field: "address", Level: "close", Weight: 0},
+			{Field: "place", Level: "locality", Weight: 1},
+			{Field: "title", Level: "partial", Weight: 0.5},
 			{Field: "shoe", Level: "big", Weight: 0.25},
-		}, "given and family names swapped (+6.0), given name a nickname of the other (+3.0), birthday with day and month swapped (+2.0), " +
-			"e-mail partly the same (+1.0), given name matching an initial (+0.5), shoe big (+0.2), address nearly the same (+0.0)"},
+		}, "one card holds nothing the other lacks (+30.0), given name identical once given and family names are swapped (+6.0), " +
+			"given name a nickname of the other (+3.0), family name alike once given and family names are swapped (+2.0), " +
+			"same locality (+1.0), job title partly the same (+0.5), shoe big (+0.2)"},
 	} {
 		if got := merges.Explain(tc.why); got != tc.want {
 			t.Errorf("Explain(%v)\n got %q\nwant %q", tc.why, got, tc.want)
