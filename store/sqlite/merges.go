@@ -410,33 +410,34 @@ func (s *Store) MergedInto(ctx context.Context, coll int64, name, uid string) (s
 // survivor, at most maxMergeHops times; the merge returned is the first
 // hop's, the one that removed name or uid.
 func mergedInto(ctx context.Context, q querier, coll int64, name, uid string) (string, int64, error) {
-	var survivor string
-	var mergeID int64
-	err := q.QueryRowContext(ctx, `SELECT survivor, merge_id FROM merged_away
-		WHERE collection = ? AND (name = ? OR (uid IS NOT NULL AND uid = ?))
-		ORDER BY merge_id DESC LIMIT 1`, coll, name, uid).Scan(&survivor, &mergeID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", 0, nil
-	}
-	if err != nil {
+	// One index search each for name and uid (an OR scans every
+	// merged-away record of the collection), and MAX rather than ORDER BY,
+	// which would cost a temporary b-tree per write. A bare column next to
+	// MAX is taken from the row of the maximum; a NULL uid equals nothing.
+	var survivor sql.NullString
+	var mergeID sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT survivor, MAX(merge_id) FROM (
+		SELECT survivor, merge_id FROM merged_away WHERE collection = ? AND name = ?
+		UNION ALL SELECT survivor, merge_id FROM merged_away WHERE collection = ? AND uid = ?)`,
+		coll, name, coll, uid).Scan(&survivor, &mergeID)
+	if err != nil || !mergeID.Valid {
 		return "", 0, err
 	}
-	first := mergeID
+	first, last := mergeID.Int64, mergeID.Int64
 	for range maxMergeHops {
-		var next string
-		var nextID int64
-		err := q.QueryRowContext(ctx, `SELECT survivor, merge_id FROM merged_away
-			WHERE collection = ? AND name = ? AND merge_id > ?
-			ORDER BY merge_id DESC LIMIT 1`, coll, survivor, mergeID).Scan(&next, &nextID)
-		if errors.Is(err, sql.ErrNoRows) {
-			break
-		}
+		var next sql.NullString
+		var nextID sql.NullInt64
+		err := q.QueryRowContext(ctx, `SELECT survivor, MAX(merge_id) FROM merged_away
+			WHERE collection = ? AND name = ? AND merge_id > ?`, coll, survivor.String, last).Scan(&next, &nextID)
 		if err != nil {
 			return "", 0, err
 		}
-		survivor, mergeID = next, nextID
+		if !nextID.Valid {
+			break
+		}
+		survivor, last = next, nextID.Int64
 	}
-	return survivor, first, nil
+	return survivor.String, first, nil
 }
 
 // checkNotMergedAway refuses a write into coll that would create name
