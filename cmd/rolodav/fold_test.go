@@ -80,8 +80,9 @@ func TestReimportAfterMergeAddsNothing(t *testing.T) {
 }
 
 // A DAV PUT, `rolodav import` and the import page each fold an edit of
-// the merged-away card into the survivor, by name or by UID, and the
-// merge's undo brings the card back as the last of them sent it.
+// the merged-away card into the survivor, by name or by UID, a MOVE is
+// refused, and the merge's undo brings the card back as the last of them
+// sent it.
 func TestFoldOnEveryWritePath(t *testing.T) {
 	data, _, merge := importAndMergeAnn(t, "fay")
 	d := start(t, data)
@@ -120,6 +121,15 @@ func TestFoldOnEveryWritePath(t *testing.T) {
 	}
 	gone("a DAV PUT by UID")
 	onSurvivor("a DAV PUT by UID", "+49 30 1112")
+
+	// A MOVE cannot bring the name back either.
+	if c, _, b := d.req(t, "MOVE", book+"bo.vcf", "fay", "fay password", "", "Destination: "+d.url+book+"a1.vcf"); c != 409 || !strings.Contains(b, "a2.vcf") {
+		t.Errorf("MOVE onto a1.vcf: %d %s", c, b)
+	}
+	if c, _, _ := d.req(t, "GET", book+"bo.vcf", "fay", "fay password", ""); c != 200 {
+		t.Errorf("the refused MOVE took bo.vcf away: %d", c)
+	}
+	gone("a MOVE")
 
 	// rolodav import.
 	file := filepath.Join(t.TempDir(), "edited.vcf")
