@@ -188,19 +188,20 @@ func (h *Handler) put(q *request) {
 			changed = true
 		}
 		o.UID = info.UID
+	}
+	created, etag, err := h.cfg.Store.PutObject(q.ctx, o, conditions(q.r))
+	var away *store.MergedAwayError
+	if errors.As(err, &away) {
 		// A phone re-uploading a card that was merged away must neither
-		// bring the duplicate back nor lose its edit.
-		folded, err := merges.Fold(q.ctx, h.cfg.Store, c, q.t.obj, o.UID, o.Data, time.Now())
-		if err != nil {
+		// bring the duplicate back nor lose its edit. No ETag: the client
+		// sees the name deleted and the survivor changed in its next sync.
+		if _, err := merges.Fold(q.ctx, h.cfg.Store, c, away, o, merges.Uploaded, time.Now()); err != nil {
 			h.storeError(q, err)
 			return
 		}
-		if folded {
-			q.w.WriteHeader(http.StatusCreated)
-			return
-		}
+		q.w.WriteHeader(http.StatusCreated)
+		return
 	}
-	created, etag, err := h.cfg.Store.PutObject(q.ctx, o, conditions(q.r))
 	if err != nil {
 		h.writeFailure(q, c, err)
 		return
@@ -264,6 +265,11 @@ func (h *Handler) writeFailure(q *request, c *store.Collection, err error) {
 		writeError(q.w, http.StatusConflict, name(ns, "no-uid-conflict"),
 			hrefXML(h.hrefs.object(c.Kind, q.user, c.Name, uc.Name)),
 			fmt.Sprintf("another object in this collection already has UID %q", uc.UID))
+		return
+	}
+	var away *store.MergedAwayError
+	if errors.As(err, &away) { // a MOVE: a PUT folds instead
+		http.Error(q.w, fmt.Sprintf("a card with this name or UID was merged into %s: edit that one", away.Survivor), http.StatusConflict)
 		return
 	}
 	if errors.Is(err, store.ErrNotFound) && q.r.Method == http.MethodPut {

@@ -12,9 +12,11 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
+	"github.com/rolodav/rolodav/merges"
 	"github.com/rolodav/rolodav/store"
 )
 
@@ -60,7 +62,11 @@ type Result struct {
 	// OverQuota counts the objects not imported because the owner's
 	// storage quota was reached: the first one the store refused and every
 	// one after it, which are not even tried.
-	OverQuota    int
+	OverQuota int
+	// Folded counts the cards that came back under a merged-away name or
+	// UID: each was folded into the card it was merged into
+	// (merges.Fold), not added again.
+	Folded       int
 	Objects      int       // objects read from the file
 	Problems     []Problem // the first MaxProblems
 	MoreProblems int
@@ -70,7 +76,12 @@ type Result struct {
 // book, .ics objects to a calendar. An object whose UID is known updates
 // it (or is skipped when nothing changed); one whose content is already
 // there under another UID is skipped unless opt.KeepSameContent; an
-// invalid one is rejected and reported with its line. Run fails only when
+// invalid one is rejected and reported with its line. Merges hold: a card
+// whose name or UID was merged away is folded into the card it was merged
+// into (Result.Folded), and a card with the UID of such a survivor adds
+// to it what it lacks instead of replacing it (skipped when it lacks
+// nothing), so that importing a file again after a merge changes
+// nothing. Run fails only when
 // the file cannot be framed into objects (a *contacts.ValidationError or
 // *calendars.ValidationError naming the line) or the store fails; the
 // Result then counts what was done before. Once the store refuses an
@@ -82,6 +93,12 @@ func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reade
 	}
 	im := &importer{ctx: ctx, st: st, coll: coll, opt: opt, res: &Result{},
 		byUID: map[string]string{}, byContent: map[string]string{}}
+	if coll.Kind == store.KindCard {
+		var err error
+		if im.survivors, err = merges.Survivors(ctx, st, coll); err != nil {
+			return im.res, fmt.Errorf("merges of %s: %w", coll.Name, err)
+		}
+	}
 	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
 		im.byUID[o.UID] = o.Name
 		im.byContent[contentKey(o.Data)] = o.UID
@@ -157,6 +174,7 @@ type importer struct {
 	res       *Result
 	byUID     map[string]string // UID → resource name
 	byContent map[string]string // content key → UID
+	survivors map[string]bool   // names of cards that merges in effect merged others into
 }
 
 func (im *importer) problem(p Problem) {
@@ -239,8 +257,11 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 			return nil
 		}
 		o.Name = name
+		if im.survivors[name] {
+			return im.absorb(o, key, line)
+		}
 		if _, _, err := im.st.PutObject(im.ctx, o, store.Conditions{}); err != nil {
-			return im.failed(line, err)
+			return im.failed(o, line, err)
 		}
 		im.res.Updated++
 		im.byContent[key] = o.UID
@@ -260,7 +281,7 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 		_, _, err = im.st.PutObject(im.ctx, o, store.Conditions{IfNoneMatch: true})
 	}
 	if err != nil {
-		return im.failed(line, err)
+		return im.failed(o, line, err)
 	}
 	im.res.Added++
 	im.byUID[o.UID] = o.Name
@@ -268,9 +289,37 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 	return nil
 }
 
-// failed handles a write the store refused: the quota ends the import
-// (every later object would be refused too), anything else fails it.
-func (im *importer) failed(line int, err error) error {
+// absorb takes o, a card with the UID of a merge's survivor, into that
+// survivor (merges.Absorb): an update that keeps what the merge brought.
+func (im *importer) absorb(o *store.Object, key string, line int) error {
+	s, err := im.st.GetObject(im.ctx, im.coll.ID, o.Name)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", line, err)
+	}
+	changed, err := merges.Absorb(im.ctx, im.st, s, o.Data, time.Now())
+	if err != nil {
+		return im.failed(o, line, err)
+	}
+	if changed {
+		im.res.Updated++
+	} else {
+		im.res.Skipped++
+	}
+	im.byContent[key] = o.UID
+	return nil
+}
+
+// failed handles a write the store refused: a card merged away is folded
+// into its survivor, the quota ends the import (every later object would
+// be refused too), anything else fails it.
+func (im *importer) failed(o *store.Object, line int, err error) error {
+	var away *store.MergedAwayError
+	if errors.As(err, &away) {
+		if _, err = merges.Fold(im.ctx, im.st, im.coll, away, o, merges.Imported, time.Now()); err == nil {
+			im.res.Folded++
+			return nil
+		}
+	}
 	if errors.Is(err, store.ErrQuotaExceeded) {
 		im.res.OverQuota = 1
 		im.problem(Problem{Line: line, Msg: "storage quota reached: neither this nor anything after it was imported"})

@@ -132,6 +132,21 @@ func (e *UIDConflictError) Error() string {
 	return fmt.Sprintf("uid %q already used by %q", e.UID, e.Name)
 }
 
+// MergedAwayError refuses a write that would bring back a card merged into
+// another: its name or its UID was merged away (see MergedInto) and lives
+// on in Survivor. Callers fold the card into the survivor instead (package
+// merges); test with errors.As.
+type MergedAwayError struct {
+	Name     string // the name written
+	UID      string // the UID written
+	Survivor string // name of the card that absorbed it
+	Merge    int64  // the merge that removed the name or UID (MergedInto's)
+}
+
+func (e *MergedAwayError) Error() string {
+	return fmt.Sprintf("%s (UID %q) was merged into %s by merge %d", e.Name, e.UID, e.Survivor, e.Merge)
+}
+
 // User is an account. Login is usually an e-mail address.
 type User struct {
 	Login        string
@@ -344,12 +359,23 @@ type Store interface {
 	// PutObject creates or replaces o.Name in o.Collection, appends a change
 	// and returns whether it was created and the new ETag. It fails with
 	// ErrPrecondition, or *UIDConflictError when another name holds o.UID.
+	//
+	// A write may not bring back what a merge took away: creating o.Name
+	// when that name was merged away, or giving o a merged-away UID (on
+	// creation, or as a change of its UID), fails with *MergedAwayError,
+	// which names the survivor as MergedInto does, and writes nothing. It
+	// is checked in the write's transaction, before cond: the conditions
+	// were about a card that is gone. An object that exists under such a
+	// name with such a UID (an undo out of order put it back) is replaced
+	// as usual. A merge undone frees its names and UIDs.
 	PutObject(ctx context.Context, o *Object, cond Conditions) (created bool, etag string, err error)
 	DeleteObject(ctx context.Context, coll int64, name string, cond Conditions) error
 	// MoveObject moves an object to another (or the same) collection of the
 	// same owner under newName. With overwrite false an existing target is
 	// ErrPrecondition. Both collections get a change. Returns whether the
-	// target was created (as opposed to replaced).
+	// target was created (as opposed to replaced). Like PutObject, it fails
+	// with *MergedAwayError when it would create a merged-away name in to,
+	// or bring a merged-away UID of to into it from another collection.
 	MoveObject(ctx context.Context, from int64, name string, to int64, newName string, overwrite bool, cond Conditions) (created bool, err error)
 
 	// ChangesSince streams, in ascending Seq order, the latest change of each
@@ -385,8 +411,10 @@ type Store interface {
 	UndoMerge(ctx context.Context, coll, id int64, originals []Object, force bool) error
 	// MergedInto returns the name of the card that absorbed a merged-away
 	// name or UID ("" when neither was merged away) and the merge that
-	// removed it, so that a phone re-uploading a merged-away card cannot
-	// bring the duplicate back.
+	// removed it. A survivor merged away in turn is followed to the card
+	// that holds it now. A name or UID is merged away from ApplyMerge
+	// until UndoMerge of that merge; PutObject and MoveObject refuse to
+	// bring it back (*MergedAwayError).
 	MergedInto(ctx context.Context, coll int64, name, uid string) (survivor string, merge int64, err error)
 	// FoldInto stores survivor (an updated merge target, If-Match cond),
 	// records a deletion change for foldedName, replaces the undo record of

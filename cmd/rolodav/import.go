@@ -66,8 +66,8 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	fmt.Fprintf(stdout, "%s: added %d, updated %d, skipped %d (already present), rejected %d\n",
-		name, res.Added, res.Updated, res.Skipped, res.Rejected)
+	fmt.Fprintf(stdout, "%s: added %d, updated %d, skipped %d (already present), rejected %d%s\n",
+		name, res.Added, res.Updated, res.Skipped, res.Rejected, foldedNote(res.Folded))
 	if res.OverQuota > 0 {
 		return fmt.Errorf("quota reached: %d of %d objects not imported (%s may store %s; see --quota-per-user)",
 			res.OverQuota, res.Objects, c.Owner, quota)
@@ -76,4 +76,16 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fmt.Errorf("%d of them rejected (see above)", res.Rejected)
 	}
 	return nil
+}
+
+// foldedNote tells of the cards folded into the cards they were merged
+// into (only when there were some: calendars never have any).
+func foldedNote(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return ", folded 1 into the card it was merged into"
+	}
+	return fmt.Sprintf(", folded %d into the cards they were merged into", n)
 }

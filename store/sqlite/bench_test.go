@@ -115,3 +115,35 @@ func BenchmarkGetCollection(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPutBesideMerges creates cards in a book where merges took away
+// 5000 cards: each creation looks its name and UID up among them (see
+// mergedInto). fsync is off throughout, so that ns/op is the work of the
+// write, not the disk's.
+func BenchmarkPutBesideMerges(b *testing.B) {
+	s := openTemp(b)
+	defer s.Close()
+	c := fixture(b, s)
+	const merges = 5000
+	fill(b, s, c.ID, 2*merges)
+	if _, err := s.wdb.Exec(`PRAGMA synchronous = OFF`); err != nil {
+		b.Fatal(err)
+	}
+	etag := store.ETag(benchCard)
+	for i := range merges {
+		ref, away := fmt.Sprintf("%06d.vcf", 2*i), fmt.Sprintf("%06d.vcf", 2*i+1)
+		_, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
+			Reference:     &store.Object{Collection: c.ID, Name: ref, UID: ref, Data: benchCard},
+			ReferenceETag: etag,
+			Removed:       []store.Removed{{Name: away, UID: away, ETag: etag}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; b.Loop(); i++ {
+		name := fmt.Sprintf("new-%d.vcf", i)
+		if _, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: name, UID: name, Data: benchCard}, store.Conditions{IfNoneMatch: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

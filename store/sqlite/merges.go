@@ -386,9 +386,7 @@ func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store
 	return nil
 }
 
-// MergedInto implements store.Store. A survivor that a later merge took
-// away in turn is followed to its own survivor, at most maxMergeHops times;
-// the merge returned is the first hop's, the one that removed name or uid.
+// MergedInto implements store.Store (see mergedInto).
 func (s *Store) MergedInto(ctx context.Context, coll int64, name, uid string) (string, int64, error) {
 	var survivor string
 	var first int64
@@ -396,37 +394,71 @@ func (s *Store) MergedInto(ctx context.Context, coll int64, name, uid string) (s
 		if err := collExists(ctx, tx, coll); err != nil {
 			return err
 		}
-		var mergeID int64
-		err := tx.QueryRowContext(ctx, `SELECT survivor, merge_id FROM merged_away
-			WHERE collection = ? AND (name = ? OR (uid IS NOT NULL AND uid = ?))
-			ORDER BY merge_id DESC LIMIT 1`, coll, name, uid).Scan(&survivor, &mergeID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		first = mergeID
-		for range maxMergeHops {
-			var next string
-			var nextID int64
-			err := tx.QueryRowContext(ctx, `SELECT survivor, merge_id FROM merged_away
-				WHERE collection = ? AND name = ? AND merge_id > ?
-				ORDER BY merge_id DESC LIMIT 1`, coll, survivor, mergeID).Scan(&next, &nextID)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			survivor, mergeID = next, nextID
-		}
-		return nil
+		var err error
+		survivor, first, err = mergedInto(ctx, tx, coll, name, uid)
+		return err
 	})
 	if err != nil {
 		return "", 0, fmt.Errorf("sqlite: merged into %d/%s: %w", coll, name, err)
 	}
 	return survivor, first, nil
+}
+
+// mergedInto returns the survivor of name or uid in coll ("" when neither
+// was merged away; "" matches nothing) and the merge that removed it. A
+// survivor that a later merge took away in turn is followed to its own
+// survivor, at most maxMergeHops times; the merge returned is the first
+// hop's, the one that removed name or uid.
+func mergedInto(ctx context.Context, q querier, coll int64, name, uid string) (string, int64, error) {
+	// One index search each for name and uid (an OR scans every
+	// merged-away record of the collection), and MAX rather than ORDER BY,
+	// which would cost a temporary b-tree per write. A bare column next to
+	// MAX is taken from the row of the maximum; a NULL uid equals nothing.
+	var survivor sql.NullString
+	var mergeID sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT survivor, MAX(merge_id) FROM (
+		SELECT survivor, merge_id FROM merged_away WHERE collection = ? AND name = ?
+		UNION ALL SELECT survivor, merge_id FROM merged_away WHERE collection = ? AND uid = ?)`,
+		coll, name, coll, uid).Scan(&survivor, &mergeID)
+	if err != nil || !mergeID.Valid {
+		return "", 0, err
+	}
+	first, last := mergeID.Int64, mergeID.Int64
+	for range maxMergeHops {
+		var next sql.NullString
+		var nextID sql.NullInt64
+		err := q.QueryRowContext(ctx, `SELECT survivor, MAX(merge_id) FROM merged_away
+			WHERE collection = ? AND name = ? AND merge_id > ?`, coll, survivor.String, last).Scan(&next, &nextID)
+		if err != nil {
+			return "", 0, err
+		}
+		if !nextID.Valid {
+			break
+		}
+		survivor, last = next, nextID.Int64
+	}
+	return survivor.String, first, nil
+}
+
+// checkNotMergedAway refuses a write into coll that would create name
+// (when !nameExists) or bring in uid (when newUID) although a merge took
+// it away: a *store.MergedAwayError naming the survivor.
+func checkNotMergedAway(ctx context.Context, tx *sql.Tx, coll int64, name string, nameExists bool, uid string, newUID bool) error {
+	qName, qUID := name, uid
+	if nameExists {
+		qName = ""
+	}
+	if !newUID {
+		qUID = ""
+	}
+	if qName == "" && qUID == "" {
+		return nil
+	}
+	survivor, merge, err := mergedInto(ctx, tx, coll, qName, qUID)
+	if err != nil || survivor == "" {
+		return err
+	}
+	return &store.MergedAwayError{Name: name, UID: uid, Survivor: survivor, Merge: merge}
 }
 
 // FoldInto implements store.Store: PutObject of survivor under cond, then a

@@ -254,7 +254,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 	var created bool
 	var etag string
 	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
-		cur, oldSize, exists, err := current(ctx, tx, o.Collection, o.Name)
+		curUID, cur, oldSize, exists, err := currentUID(ctx, tx, o.Collection, o.Name)
 		if err != nil {
 			return err
 		}
@@ -262,6 +262,10 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 			if err := collExists(ctx, tx, o.Collection); err != nil {
 				return err
 			}
+		}
+		// Before the conditions: they were about a card that is gone.
+		if err := checkNotMergedAway(ctx, tx, o.Collection, o.Name, exists, o.UID, !exists || curUID != o.UID); err != nil {
+			return err
 		}
 		if err := checkCond(cond, cur, exists); err != nil {
 			return err
@@ -342,6 +346,9 @@ func (s *Store) MoveObject(ctx context.Context, from int64, name string, to int6
 		}
 		if exists && !overwrite {
 			return fmt.Errorf("target exists: %w", store.ErrPrecondition)
+		}
+		if err := checkNotMergedAway(ctx, tx, to, newName, exists, uid, from != to); err != nil {
+			return err
 		}
 		holder, err := uidHolder(ctx, tx, to, uid, newName)
 		if err != nil {

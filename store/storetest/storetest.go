@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"MergeUndoEdited", testMergeUndoEdited},
 		{"MergeChain", testMergeChain},
 		{"FoldInto", testFoldInto},
+		{"MergedAwayWrites", testMergedAwayWrites},
 		{"HiddenGroups", testHiddenGroups},
 		{"MergeCascade", testMergeCascade},
 		{"RequireAppPasswords", testRequireAppPasswords},
@@ -1731,19 +1732,41 @@ func testMergeUndo(t *testing.T, s store.Store) {
 	eq(t, "state after refused undo", snapshot(t, s, f.c), want)
 }
 
+// testMergeUndoConflict: undo refuses to re-create a removed card whose
+// name or UID is in use again. No write can bring one back (see
+// testMergedAwayWrites), but undoing an earlier merge out of order can:
+// here the undo of m0, into c.vcf, re-creates c.vcf after m1 removed it.
 func testMergeUndoConflict(t *testing.T, s store.Store) {
 	for _, tc := range []struct {
 		what     string
 		recreate func(t *testing.T, s store.Store, coll int64)
 	}{
-		{"name", func(t *testing.T, s store.Store, coll int64) { put(t, s, coll, "c.vcf", "uid-new", "New") }},
-		{"uid", func(t *testing.T, s store.Store, coll int64) { put(t, s, coll, "new.vcf", "uid-c", "New") }},
+		{"name", func(t *testing.T, s store.Store, coll int64) {}},
+		{"uid", func(t *testing.T, s store.Store, coll int64) {
+			if _, err := s.MoveObject(ctx, coll, "c.vcf", coll, "c-renamed.vcf", false, store.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+		}},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			f := newMergeFixtureIn(t, s, book(t, s, "u", "book-"+tc.what))
+			ez := put(t, s, f.c.ID, "z.vcf", "uid-z", "Z")
+			m0, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: f.c.ID,
+				Reference:     &store.Object{Collection: f.c.ID, Name: "c.vcf", UID: "uid-c", Data: f.data["c.vcf"]},
+				ReferenceETag: f.etags["c.vcf"],
+				Removed:       []store.Removed{{Name: "z.vcf", UID: "uid-z", ETag: ez}}})
+			if err != nil {
+				t.Fatal(err)
+			}
 			m, err := s.ApplyMerge(ctx, f.write())
 			if err != nil {
 				t.Fatal(err)
+			}
+			if err := s.UndoMerge(ctx, f.c.ID, m0.ID, []store.Object{
+				{Collection: f.c.ID, Name: "c.vcf", UID: "uid-c", Data: f.data["c.vcf"]},
+				{Collection: f.c.ID, Name: "z.vcf", UID: "uid-z", Data: vcard("uid-z", "Z")},
+			}, true); err != nil {
+				t.Fatalf("UndoMerge of the earlier merge: %v", err)
 			}
 			tc.recreate(t, s, f.c.ID)
 			want := snapshot(t, s, f.c)
@@ -2029,4 +2052,105 @@ func testMergeCascade(t *testing.T, s store.Store) {
 	}
 	_, err = s.ListMerges(ctx, again.ID)
 	wantErr(t, "ListMerges after user delete", err, store.ErrNotFound)
+}
+
+// wantMergedAway checks that err is a *store.MergedAwayError naming
+// survivor and merge, and no other refusal.
+func wantMergedAway(t *testing.T, what string, err error, survivor string, merge int64) {
+	t.Helper()
+	var ma *store.MergedAwayError
+	if !errors.As(err, &ma) {
+		t.Fatalf("%s: got error %v, want a *store.MergedAwayError", what, err)
+	}
+	if ma.Survivor != survivor || ma.Merge != merge {
+		t.Fatalf("%s: merged into %q by merge %d, want %q by %d", what, ma.Survivor, ma.Merge, survivor, merge)
+	}
+	if errors.Is(err, store.ErrPrecondition) {
+		t.Fatalf("%s: %v is also ErrPrecondition", what, err)
+	}
+}
+
+// testMergedAwayWrites: no write brings back a merged-away name or UID;
+// the store refuses it in the write itself, naming the survivor, and
+// writes nothing. An undo frees them.
+func testMergedAwayWrites(t *testing.T, s store.Store) {
+	f := newMergeFixture(t, s)
+	m, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := mkColl(t, s, "u", store.KindCard, "other")
+	put(t, s, other.ID, "c.vcf", "uid-c", "C elsewhere")
+	put(t, s, other.ID, "x.vcf", "uid-x", "X")
+	want, wantOther := snapshot(t, s, f.c), snapshot(t, s, other)
+	card := func(name, uid string) *store.Object {
+		return &store.Object{Collection: f.c.ID, Name: name, UID: uid, Data: vcard(uid, "Back again")}
+	}
+	for _, tc := range []struct {
+		what string
+		o    *store.Object
+		cond store.Conditions
+	}{
+		{"merged-away name", card("b.vcf", "uid-new"), store.Conditions{}},
+		{"merged-away name, its UID", card("b.vcf", "uid-b"), store.Conditions{}},
+		{"merged-away name, If-None-Match", card("c.vcf", "uid-c"), store.Conditions{IfNoneMatch: true}},
+		{"merged-away name, stale If-Match", card("b.vcf", "uid-b"), store.Conditions{IfMatch: f.etags["b.vcf"]}},
+		{"merged-away UID", card("new.vcf", "uid-b"), store.Conditions{IfNoneMatch: true}},
+		{"merged-away UID given to an existing card", card("other.vcf", "uid-c"), store.Conditions{}},
+	} {
+		_, _, err := s.PutObject(ctx, tc.o, tc.cond)
+		wantMergedAway(t, "PutObject of a "+tc.what, err, "a.vcf", m.ID)
+		eq(t, "state after PutObject of a "+tc.what, snapshot(t, s, f.c), want)
+	}
+	_, err = s.MoveObject(ctx, f.c.ID, "other.vcf", f.c.ID, "b.vcf", false, store.Conditions{})
+	wantMergedAway(t, "MoveObject onto a merged-away name", err, "a.vcf", m.ID)
+	_, err = s.MoveObject(ctx, other.ID, "c.vcf", f.c.ID, "c2.vcf", false, store.Conditions{})
+	wantMergedAway(t, "MoveObject of a merged-away UID into the book", err, "a.vcf", m.ID)
+	eq(t, "state after refused moves", snapshot(t, s, f.c), want)
+	eq(t, "other book after refused moves", snapshot(t, s, other), wantOther)
+
+	// What was not merged away is written as usual: the survivor, the
+	// other cards, new ones, and the same names in another book.
+	put(t, s, f.c.ID, "a.vcf", "uid-a", "Ann Smith (edited)")
+	put(t, s, f.c.ID, "other.vcf", "uid-o", "Bob (edited)")
+	put(t, s, f.c.ID, "new.vcf", "uid-new", "New")
+	put(t, s, other.ID, "b.vcf", "uid-b", "B elsewhere")
+	if _, err := s.MoveObject(ctx, other.ID, "x.vcf", f.c.ID, "x.vcf", false, store.Conditions{}); err != nil {
+		t.Fatalf("MoveObject of a card never merged: %v", err)
+	}
+
+	// A survivor merged away in turn: the refusal names the end of the chain.
+	ea := store.ETag(vcard("uid-a", "Ann Smith (edited)"))
+	en := store.ETag(vcard("uid-new", "New"))
+	m2, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: f.c.ID,
+		Reference:     &store.Object{Collection: f.c.ID, Name: "new.vcf", UID: "uid-new", Data: vcard("uid-new", "Ann, all of her")},
+		ReferenceETag: en,
+		Removed:       []store.Removed{{Name: "a.vcf", UID: "uid-a", ETag: ea}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = snapshot(t, s, f.c)
+	_, _, err = s.PutObject(ctx, card("b.vcf", "uid-b"), store.Conditions{})
+	wantMergedAway(t, "PutObject of a name merged into a card merged away since", err, "new.vcf", m.ID)
+	_, _, err = s.PutObject(ctx, card("a.vcf", "uid-a"), store.Conditions{})
+	wantMergedAway(t, "PutObject of the first survivor", err, "new.vcf", m2.ID)
+	eq(t, "state after refused chain", snapshot(t, s, f.c), want)
+
+	// Undone, the merges free their names and UIDs.
+	if err := s.UndoMerge(ctx, f.c.ID, m2.ID, []store.Object{
+		{Collection: f.c.ID, Name: "new.vcf", UID: "uid-new", Data: vcard("uid-new", "New")},
+		{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: vcard("uid-a", "Ann Smith (edited)")},
+	}, false); err != nil {
+		t.Fatalf("UndoMerge of the second merge: %v", err)
+	}
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), true); err != nil {
+		t.Fatalf("UndoMerge: %v", err)
+	}
+	for _, n := range []string{"b.vcf", "c.vcf"} {
+		if err := s.DeleteObject(ctx, f.c.ID, n, store.Conditions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(t, s, f.c.ID, "b.vcf", "uid-b2", "B again")
+	put(t, s, f.c.ID, "c-new.vcf", "uid-c", "C again")
 }

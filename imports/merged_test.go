@@ -1,0 +1,109 @@
+package imports_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolodav/rolodav/dedup"
+	"github.com/rolodav/rolodav/imports"
+	"github.com/rolodav/rolodav/store"
+)
+
+// mergeInto merges the card named away into the one named ref as the
+// duplicates pages do, and returns the merge.
+func mergeInto(t *testing.T, st store.Store, c *store.Collection, ref, away string) *store.Merge {
+	t.Helper()
+	ctx := context.Background()
+	r, err := st.GetObject(ctx, c.ID, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.GetObject(ctx, c.ID, away)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, undo, err := dedup.Merge(dedup.Card{UID: r.UID, Data: r.Data}, []dedup.Card{{UID: a.UID, Data: a.Data}}, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := json.Marshal(undo)
+	m, err := st.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
+		Reference:     &store.Object{Collection: c.ID, Name: r.Name, UID: r.UID, Data: merged},
+		ReferenceETag: r.ETag,
+		Removed:       []store.Removed{{Name: a.Name, UID: a.UID, ETag: a.ETag}},
+		Undo:          u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// After a merge, an import folds what comes under the merged-away name or
+// UID into the survivor, and a card with the survivor's UID only adds to
+// it: nothing the merge brought is lost, nothing merged away comes back.
+func TestRunAfterMerge(t *testing.T) {
+	ctx := context.Background()
+	st, c := newCollection(t, store.KindCard)
+	file := card("a1", "Ann", "+49 30 1") + card("a2", "Ann", "+49 30 2")
+	run(t, st, c, file, imports.Options{})
+	m := mergeInto(t, st, c, "a2.vcf", "a1.vcf")
+	survivor, err := st.GetObject(ctx, c.ID, "a2.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := func() int64 {
+		t.Helper()
+		g, err := st.GetCollection(ctx, c.Owner, c.Kind, c.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.SyncSeq
+	}
+	before := seq()
+
+	res := run(t, st, c, file, imports.Options{})
+	if counts(res) != [4]int{0, 0, 1, 0} || res.Folded != 1 {
+		t.Fatalf("the same file again: %+v", res)
+	}
+	if got, _ := st.GetObject(ctx, c.ID, "a2.vcf"); got.ETag != survivor.ETag || seq() != before {
+		t.Fatalf("the same file again wrote something: survivor %q, seq %d, was %d", got.Data, seq(), before)
+	}
+	if names := listNames(t, st, c.ID); strings.Join(names, ",") != "a2.vcf" {
+		t.Fatalf("cards: %v", names)
+	}
+
+	// The survivor's own UID with a new phone: added to it, not replacing it.
+	res = run(t, st, c, card("a2", "Ann", "+49 30 3"), imports.Options{})
+	if counts(res) != [4]int{0, 1, 0, 0} || res.Folded != 0 {
+		t.Fatalf("the survivor edited: %+v", res)
+	}
+	// The merged-away card edited.
+	res = run(t, st, c, card("a1", "Ann", "+49 30 4"), imports.Options{})
+	if counts(res) != [4]int{0, 0, 0, 0} || res.Folded != 1 {
+		t.Fatalf("the merged-away card edited: %+v", res)
+	}
+	got, err := st.GetObject(ctx, c.ID, "a2.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tel := range []string{"+49 30 1", "+49 30 2", "+49 30 3", "+49 30 4"} {
+		if !strings.Contains(string(got.Data), tel) {
+			t.Errorf("the survivor lacks %s:\n%s", tel, got.Data)
+		}
+	}
+	if names := listNames(t, st, c.ID); strings.Join(names, ",") != "a2.vcf" {
+		t.Fatalf("cards: %v", names)
+	}
+	// The merge's undo record took the card as it came last.
+	mm, err := st.GetMerge(ctx, c.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u dedup.Undo
+	if err := json.Unmarshal(mm.Undo, &u); err != nil || len(u.Others) != 1 || string(u.Others[0].Data) != card("a1", "Ann", "+49 30 4") {
+		t.Errorf("undo record: %v %+v", err, u)
+	}
+}
