@@ -14,7 +14,7 @@ func TestDebugModel(t *testing.T) {
 	case "":
 		t.Skip()
 	case "gen":
-		g := gen.Generate(gen.Options{Cards: 10000, Seed: 1})
+		g := gen.Generate(gen.Options{Cards: 100000, Seed: 7})
 		fmt.Println(dedup.Debug(g.Cards, g.Region, g.Person))
 	default:
 		l := loadLabelled(t, v)

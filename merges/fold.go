@@ -58,7 +58,7 @@ func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *sto
 	if !m.Undone.IsZero() {
 		return nil, fmt.Errorf("merge %d was undone meanwhile: %w", m.ID, store.ErrPrecondition)
 	}
-	var u dedup.Undo
+	var u undoRecord // keeps the group members the merge rewrote, for its undo
 	if err := json.Unmarshal(m.Undo, &u); err != nil {
 		return nil, fmt.Errorf("merge %d: unreadable undo record: %w", m.ID, err)
 	}

@@ -62,7 +62,7 @@ func mergedBook(t *testing.T) (store.Store, *store.Collection, *store.Merge) {
 }
 
 // put writes a card as a client would and folds the store's refusal.
-func put(t *testing.T, st store.Store, c *store.Collection, name, data string, origin merges.Origin) *merges.Folded {
+func putFolded(t *testing.T, st store.Store, c *store.Collection, name, data string, origin merges.Origin) *merges.Folded {
 	t.Helper()
 	o := &store.Object{Collection: c.ID, Name: name, UID: "a1", Data: []byte(data)}
 	_, _, err := st.PutObject(ctx, o, store.Conditions{IfNoneMatch: true})
@@ -108,7 +108,7 @@ func state(t *testing.T, st store.Store, c *store.Collection, m *store.Merge) (*
 func TestFoldNothingNew(t *testing.T) {
 	st, c, m := mergedBook(t)
 	s0, seq0, _ := state(t, st, c, m)
-	if f := put(t, st, c, "a1.vcf", a1, merges.Imported); f.Changed {
+	if f := putFolded(t, st, c, "a1.vcf", a1, merges.Imported); f.Changed {
 		t.Error("the same card changed the survivor")
 	}
 	if s, seq, _ := state(t, st, c, m); s.ETag != s0.ETag || seq != seq0 {
@@ -118,7 +118,7 @@ func TestFoldNothingNew(t *testing.T) {
 	// Less than the card had: the survivor keeps all, the undo record
 	// takes the card as it came.
 	less := strings.Replace(a1, "EMAIL:ann@example.org\r\n", "", 1)
-	if f := put(t, st, c, "a1.vcf", less, merges.Imported); f.Changed {
+	if f := putFolded(t, st, c, "a1.vcf", less, merges.Imported); f.Changed {
 		t.Error("a card with less changed the survivor")
 	}
 	s, _, undo := state(t, st, c, m)
@@ -127,7 +127,7 @@ func TestFoldNothingNew(t *testing.T) {
 	}
 
 	_, seq1, _ := state(t, st, c, m)
-	if f := put(t, st, c, "a1.vcf", less, merges.Uploaded); f.Changed {
+	if f := putFolded(t, st, c, "a1.vcf", less, merges.Uploaded); f.Changed {
 		t.Error("an upload of nothing new changed the survivor")
 	}
 	s, _, _ = state(t, st, c, m)
@@ -153,7 +153,7 @@ func TestFoldAddsToSurvivor(t *testing.T) {
 		st, c, m := mergedBook(t)
 		s0, _, _ := state(t, st, c, m)
 		edited := strings.Replace(a1, "END:VCARD", "TEL;TYPE=HOME:+49 30 1111\r\nEND:VCARD", 1)
-		if f := put(t, st, c, "other-name.vcf", edited, origin); !f.Changed || f.Merge != m.ID {
+		if f := putFolded(t, st, c, "other-name.vcf", edited, origin); !f.Changed || f.Merge != m.ID {
 			t.Errorf("origin %d: %+v", origin, f)
 		}
 		s, _, undo := state(t, st, c, m)

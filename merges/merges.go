@@ -11,12 +11,10 @@ package merges
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/rolodav/rolodav/contacts"
 	"github.com/rolodav/rolodav/dedup"
