@@ -3,6 +3,7 @@ package dedup_test
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/rolodav/rolodav/dedup"
@@ -14,7 +15,8 @@ func TestDebugModel(t *testing.T) {
 	case "":
 		t.Skip()
 	case "gen":
-		g := gen.Generate(gen.Options{Cards: 100000, Seed: 7})
+		n, _ := strconv.Atoi(os.Getenv("DEBUG_CARDS"))
+		g := gen.Generate(gen.Options{Cards: max(n, 10000), Seed: 7})
 		fmt.Println(dedup.Debug(g.Cards, g.Region, g.Person))
 	default:
 		l := loadLabelled(t, v)

@@ -25,7 +25,7 @@ type model struct {
 // Settings of the estimation. They are not fitted to any book: they are
 // the usual starting points of EM and generous bounds.
 const (
-	randomPairs = 300000 // pairs sampled to start u
+	randomPairs = 300000 // most pairs sampled for u
 	emRounds    = 60
 	emTolerance = 1e-7
 	tfMin       = -10.0 // bits a very common value can lose
@@ -47,7 +47,10 @@ func (bk *book) randomLevels() [nFields][]float64 {
 		return cnt
 	}
 	r := rand.New(rand.NewPCG(0x5eed, uint64(n)))
-	samples := min(randomPairs, n*(n-1)/2)
+	// Ten pairs a card tell a small book's u well enough (the defaults
+	// cover what they miss), and a large one needs no more than a fixed
+	// number.
+	samples := min(randomPairs, n*(n-1)/2, max(50000, 10*n))
 	for k := 0; k < samples; k++ {
 		i := r.IntN(n)
 		j := r.IntN(n - 1)
@@ -384,15 +387,15 @@ var household = [nFields]bool{fStreet: true, fPlace: true, fPhone: true}
 
 // weight is what field f of a comparison counts. Agreement on what a
 // household shares says "same household", not "same person", when the
-// given names differ and the birthdays do not agree: then it counts
-// nothing.
+// given names are different or only alike (Dũng and Hùng) and the
+// birthdays do not agree: then it counts nothing.
 func (md *model) weight(bk *book, c *vec, f int) float64 {
 	l := c.lv[f]
 	w := md.w[f][l]
 	if l == 1 && c.tf[f] != 0 {
 		w += md.tfAdjust(bk, c.tf[f])
 	}
-	if household[f] && w > 0 && c.lv[fGiven] == different(fGiven) && c.lv[fBirthday] != 1 {
+	if household[f] && w > 0 && c.lv[fGiven] >= 4 && c.lv[fBirthday] != 1 {
 		return 0
 	}
 	return w

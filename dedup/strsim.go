@@ -3,8 +3,25 @@ package dedup
 // jaroWinkler returns the Jaro–Winkler similarity of two strings (by rune,
 // of their first maxRunes runes).
 func jaroWinkler(s, t string) float64 {
+	if ascii(s) && ascii(t) {
+		// Folded names are mostly ASCII: bytes spare the decoding.
+		var bufA, bufB [maxRunes]byte
+		return jw(bufA[:copy(bufA[:], s)], bufB[:copy(bufB[:], t)])
+	}
 	var bufA, bufB [maxRunes]rune
-	a, b := toRunes(s, bufA[:0]), toRunes(t, bufB[:0])
+	return jw(toRunes(s, bufA[:0]), toRunes(t, bufB[:0]))
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func jw[E byte | rune](a, b []E) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
