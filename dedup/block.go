@@ -138,6 +138,61 @@ func blockLimit(key uint64, maxBlock int) int {
 	return maxBlock
 }
 
+// window is the size of the neighbourhoods a block too large to compare
+// whole is cut into (overlapping by half).
+const window = 12
+
+// add appends a block: the cards of ents (sorted by card), or cards.
+func (b *blocks) add(ents []entry, cards []uint32) {
+	start := len(b.members)
+	b.starts = append(b.starts, uint32(start))
+	prev := int64(-1)
+	for _, e := range ents {
+		if int64(e.card) != prev {
+			b.members = append(b.members, e.card)
+			prev = int64(e.card)
+		}
+	}
+	for _, c := range cards {
+		if !slices.Contains(b.members[start:], c) {
+			b.members = append(b.members, c)
+		}
+	}
+	n := int64(len(b.members) - start)
+	b.pairs += n * (n - 1) / 2
+}
+
+// sortKeys are strings to sort cards by within a large block: given name,
+// family name, birthday.
+func (bk *book) sortKeys() []string {
+	keys := make([]string, len(bk.f))
+	for i := range bk.f {
+		f := &bk.f[i]
+		var s strings.Builder
+		if len(f.given) > 0 {
+			s.WriteString(bk.st.strs[f.given[0]])
+		}
+		s.WriteByte(0)
+		if len(f.family) > 0 {
+			s.WriteString(bk.st.strs[f.family[0]])
+		}
+		s.WriteByte(0)
+		s.WriteByte(byte(f.bdY >> 8))
+		s.WriteByte(byte(f.bdY))
+		s.WriteByte(f.bdM)
+		s.WriteByte(f.bdD)
+		keys[i] = s.String()
+	}
+	return keys
+}
+
+// shared reports whether a key is a phone or e-mail address: one held by
+// very many cards is a switchboard or a shared mailbox, not a person.
+func shared(key uint64) bool {
+	k := key >> 59
+	return k == bPhone || k == bEmail || k == bEmailLocal
+}
+
 // blocks are the groups of cards sharing a key, and for each card the
 // blocks it is in (compressed rows).
 type blocks struct {
@@ -164,19 +219,36 @@ func (bk *book) blocks(maxBlock int) *blocks {
 		return int(x.card) - int(y.card)
 	})
 	b := &blocks{}
+	var sortKeys []string
+	var big []uint32
 	for lo := 0; lo < len(ents); {
 		hi := lo + 1
 		for hi < len(ents) && ents[hi].key == ents[lo].key {
 			hi++
 		}
-		if limit := blockLimit(ents[lo].key, maxBlock); hi-lo >= 2 && hi-lo <= limit {
-			b.starts = append(b.starts, uint32(len(b.members)))
-			b.pairs += int64(hi-lo) * int64(hi-lo-1) / 2
-			prev := int64(-1)
+		limit := blockLimit(ents[lo].key, maxBlock)
+		switch {
+		case hi-lo < 2:
+		case hi-lo <= limit:
+			b.add(ents[lo:hi], nil)
+		case shared(ents[lo].key):
+			// A switchboard or a shared mailbox: its cards are found
+			// through their other keys or not at all.
+		default:
+			// Too many to compare all: sort them by name and compare
+			// each with its neighbours only (a sorted neighbourhood).
+			if sortKeys == nil {
+				sortKeys = bk.sortKeys()
+			}
+			big = big[:0]
 			for _, e := range ents[lo:hi] {
-				if int64(e.card) != prev {
-					b.members = append(b.members, e.card)
-					prev = int64(e.card)
+				big = append(big, e.card)
+			}
+			slices.SortStableFunc(big, func(x, y uint32) int { return strings.Compare(sortKeys[x], sortKeys[y]) })
+			for s := 0; s < len(big); s += window / 2 {
+				b.add(nil, big[s:min(s+window, len(big))])
+				if s+window >= len(big) {
+					break
 				}
 			}
 		}

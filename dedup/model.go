@@ -388,7 +388,8 @@ var household = [nFields]bool{fStreet: true, fPlace: true, fPhone: true}
 // weight is what field f of a comparison counts. Agreement on what a
 // household shares says "same household", not "same person", when the
 // given names are different or only alike (Dũng and Hùng) and the
-// birthdays do not agree: then it counts nothing.
+// birthdays do not agree: then it counts nothing. So does a phone or
+// e-mail address held by more cards than a person has copies.
 func (md *model) weight(bk *book, c *vec, f int) float64 {
 	l := c.lv[f]
 	w := md.w[f][l]
@@ -397,6 +398,9 @@ func (md *model) weight(bk *book, c *vec, f int) float64 {
 	}
 	if household[f] && w > 0 && c.lv[fGiven] >= 4 && c.lv[fBirthday] != 1 {
 		return 0
+	}
+	if (f == fPhone || f == fEmail) && l == 1 && bk.st.freq[c.tf[f]] > personal {
+		return min(w, 0) // a switchboard or a shared mailbox
 	}
 	return w
 }

@@ -42,7 +42,7 @@ func (bk *book) scorePair(md *model, i, j uint32) (pair, bool) {
 
 // autoPair says whether a pair is safe to merge without a person looking:
 // overwhelming evidence, names that agree (no nickname), no single-valued
-// field in conflict, and a strong identifier shared: a personal e-mail
+// field in conflict (birthday, organisation, job title), and a strong identifier shared: a personal e-mail
 // address or phone with the full name, or two of e-mail, phone, birthday
 // and street address.
 func (bk *book) autoPair(c *vec, s float64) bool {
@@ -53,8 +53,10 @@ func (bk *book) autoPair(c *vec, s float64) bool {
 	if g != 1 && g != 3 || f != 1 && f != 2 {
 		return false
 	}
-	if c.lv[fBirthday] == different(fBirthday) {
-		return false
+	for _, f := range []int{fBirthday, fOrg, fTitle} {
+		if c.lv[f] == different(f) {
+			return false // a single value in conflict: a person chooses
+		}
 	}
 	email := c.lv[fEmail] == 1 && bk.st.freq[c.tf[fEmail]] <= personal
 	phone := c.lv[fPhone] == 1 && bk.st.freq[c.tf[fPhone]] <= personal
