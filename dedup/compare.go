@@ -432,7 +432,7 @@ func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 	for _, x := range a.emails {
 		sx := bk.st.strs[x]
 		ax := strings.LastIndexByte(sx, '@')
-		if ax < 0 || !bk.distinctive(sx[:ax], a) {
+		if ax < 0 || !bk.distinctive(sx[:ax], a) || !bk.distinctive(sx[:ax], b) {
 			continue
 		}
 		for _, y := range b.emails {
