@@ -441,7 +441,12 @@ func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 			if ay < 0 {
 				continue
 			}
-			if ax >= 3 && sx[:ax] == sy[:ay] || sameDigits(sx, sy) && jaroWinkler(sx, sy) >= 0.93 {
+			if ax >= 3 && sx[:ax] == sy[:ay] {
+				// The local part's frequency weighs it, as a
+				// value's does for an exact agreement.
+				return 2, bk.st.lookup(kEmailLocal, sx[:ax])
+			}
+			if sameDigits(sx, sy) && jaroWinkler(sx, sy) >= 0.93 {
 				return 2, 0
 			}
 		}

@@ -64,3 +64,12 @@ func TestDebugMissed(t *testing.T) {
 	l := loadLabelled(t, v)
 	fmt.Println(dedup.DebugMissed(l.book.Cards, l.region, l.book.Person))
 }
+
+func TestDebugGroups(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("DEBUG_GROUPS"))
+	if n == 0 {
+		t.Skip()
+	}
+	g := gen.Generate(gen.Options{Cards: n, Seed: 7})
+	fmt.Println(dedup.DebugGroups(g.Cards, g.Region, g.Person))
+}

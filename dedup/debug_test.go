@@ -66,3 +66,34 @@ func DebugMissed(cards []Card, region string, person []int) string {
 	}
 	return s.String()
 }
+
+// DebugGroups prints the sizes of groups and the biggest impure one.
+func DebugGroups(cards []Card, region string, person []int) string {
+	var s strings.Builder
+	groups, _ := find(cards, Options{Region: region})
+	idx := map[string]int{}
+	for i, c := range cards {
+		idx[c.UID] = i
+	}
+	sizes := map[int]int{}
+	worst, worstN := -1, 0
+	for gi, g := range groups {
+		sizes[len(g.UIDs)]++
+		ps := map[int]bool{}
+		for _, u := range g.UIDs {
+			ps[person[idx[u]]] = true
+		}
+		if len(ps) > 1 && len(g.UIDs) > worstN {
+			worst, worstN = gi, len(g.UIDs)
+		}
+	}
+	fmt.Fprintln(&s, "sizes", sizes)
+	if worst >= 0 {
+		g := groups[worst]
+		fmt.Fprintln(&s, "worst", g.Band, g.Score, g.Why)
+		for _, u := range g.UIDs {
+			fmt.Fprintf(&s, "%d %s\n", person[idx[u]], cards[idx[u]].Data)
+		}
+	}
+	return s.String()
+}

@@ -85,6 +85,12 @@ func (t *strTable) id(k byte, s string, count bool) uint32 {
 	return id
 }
 
+// lookup is the id of an interned string, 0 when it was never interned;
+// it never writes, so workers may call it at once.
+func (t *strTable) lookup(k byte, s string) uint32 {
+	return t.ids[string(k)+s]
+}
+
 // book is the feature table of all cards with the interned values.
 type book struct {
 	f    []feat

@@ -393,13 +393,13 @@ var household = [nFields]bool{fStreet: true, fPlace: true, fPhone: true}
 func (md *model) weight(bk *book, c *vec, f int) float64 {
 	l := c.lv[f]
 	w := md.w[f][l]
-	if l == 1 && c.tf[f] != 0 {
+	if (l == 1 || f == fEmail && l == 2) && c.tf[f] != 0 {
 		w += md.tfAdjust(bk, c.tf[f])
 	}
 	if household[f] && w > 0 && c.lv[fGiven] >= 4 && c.lv[fBirthday] != 1 {
 		return 0
 	}
-	if (f == fPhone || f == fEmail) && l == 1 && bk.st.freq[c.tf[f]] > personal {
+	if (f == fPhone || f == fEmail) && c.tf[f] != 0 && bk.st.freq[c.tf[f]] > personal {
 		return min(w, 0) // a switchboard or a shared mailbox
 	}
 	return w
