@@ -432,22 +432,23 @@ func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 	for _, x := range a.emails {
 		sx := bk.st.strs[x]
 		ax := strings.LastIndexByte(sx, '@')
-		if ax < 0 || !bk.distinctive(sx[:ax], a) || !bk.distinctive(sx[:ax], b) {
+		if ax < 0 {
 			continue
 		}
+		distinct := ax >= 3 && bk.distinctive(sx[:ax], a) && bk.distinctive(sx[:ax], b)
 		for _, y := range b.emails {
 			sy := bk.st.strs[y]
 			ay := strings.LastIndexByte(sy, '@')
 			if ay < 0 {
 				continue
 			}
-			if ax >= 3 && sx[:ax] == sy[:ay] {
+			if distinct && sx[:ax] == sy[:ay] {
 				// The local part's frequency weighs it, as a
 				// value's does for an exact agreement.
 				return 2, bk.st.lookup(kEmailLocal, sx[:ax])
 			}
 			if sameDigits(sx, sy) && jaroWinkler(sx, sy) >= 0.93 {
-				return 2, 0
+				return 2, 0 // one address with a typo
 			}
 		}
 	}
@@ -476,16 +477,13 @@ func sameDigits(x, y string) bool {
 }
 
 // distinctive reports whether an e-mail local part says more than the
-// card's names: it has a digit, or letters left once the name tokens and
-// up to two initials are taken out.
+// card's names: letters left once the name tokens, up to two initials and
+// the digits are taken out ("jsmith4" is a name and a number that
+// namesakes pick too; "jsmith.photo" is not).
 func (bk *book) distinctive(local string, f *feat) bool {
 	var rest []byte
 	for i := 0; i < len(local); i++ {
-		c := local[i]
-		switch {
-		case c >= '0' && c <= '9':
-			return true
-		case c >= 'a' && c <= 'z', c >= 0x80:
+		if c := local[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
 			rest = append(rest, c)
 		}
 	}
