@@ -71,5 +71,9 @@ func TestDebugGroups(t *testing.T) {
 		t.Skip()
 	}
 	g := gen.Generate(gen.Options{Cards: n, Seed: 7})
-	fmt.Println(dedup.DebugGroups(g.Cards, g.Region, g.Person))
+	groups, _ := dedup.Find(g.Cards, dedup.Options{Region: g.Region})
+	fmt.Println(measure(g, groups))
+	if os.Getenv("DEBUG_MISSED_GEN") != "" {
+		fmt.Println(dedup.DebugMissed(g.Cards, g.Region, g.Person))
+	}
 }

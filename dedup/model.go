@@ -149,7 +149,7 @@ func (bk *book) learn(random [nFields][]float64, counts map[uint32]float64) *mod
 		for l := 1; l < nLevels(f); l++ {
 			md.w[f][l] = math.Log2(md.m[f][l] / md.u[f][l])
 		}
-		monotone(f, md.w[f])
+		monotone(md.w[f])
 	}
 	md.prior = bk.prior(md, pats)
 	bk.termFrequencies(md)
@@ -320,22 +320,18 @@ func maxDiff(a, b []float64) float64 {
 	return d
 }
 
-// monotone keeps the weights in the order of the levels, whatever noise
-// the estimation picked up from a small book: an exact agreement counts for
-// the match and at least as much as any lesser one, "different" counts
-// against it and no more than any other level. Levels that are not ordered
-// between themselves (nickname and close; locality and postcode) are only
-// kept between these two bounds.
-func monotone(f int, w []float64) {
+// monotone keeps the weights in the order that matters, whatever noise the
+// estimation picked up from a small book or a level it rarely saw: an exact
+// agreement counts for the match and at least as much as any lesser one,
+// "different" counts against it and no more than any other level. The
+// levels between are only kept within these bounds: a level the book never
+// shows (a birthday one digit off, in a book without typos) must not drag
+// the ones after it down.
+func monotone(w []float64) {
 	last := len(w) - 1
 	w[1] = max(w[1], 0)
-	unordered := f == fGiven || f == fPlace
 	for l := 2; l < last; l++ {
-		if unordered && l == 3 {
-			w[l] = min(w[l], w[1])
-			continue
-		}
-		w[l] = min(w[l], w[l-1])
+		w[l] = min(w[l], w[1])
 	}
 	for l := 1; l < last; l++ {
 		w[last] = min(w[last], w[l])
