@@ -18,6 +18,7 @@ type Keys struct {
 	Family    []string // folded family-name tokens from N, else FN's last word (or words before a comma)
 	Given     []string // folded given and additional name tokens from N, else FN's other words
 	Phones    []string // E.164 ("+33612345678"), or the bare digits when unparseable
+	Mobiles   []string // those of Phones marked as a mobile (TYPE=CELL, iPhone)
 	Emails    []string // lower-case, googlemail.com → gmail.com
 	Birthday  string   // "YYYY-MM-DD" or "--MM-DD", "" when absent or unreadable
 	Org       string   // folded tokens of the first ORG component, joined by spaces
@@ -139,6 +140,9 @@ func ExtractKeys(data []byte, region string) Keys {
 			}
 			if p := NormalizePhone(v, region); p != "" {
 				k.Phones = appendUnique(k.Phones, p)
+				if mobile(params) {
+					k.Mobiles = appendUnique(k.Mobiles, p)
+				}
 			}
 		case "EMAIL":
 			if emails++; emails > MaxKeyValues {
@@ -189,6 +193,13 @@ func ExtractKeys(data []byte, region string) Keys {
 	}
 	k.Names = sortUnique(k.Names)
 	return k
+}
+
+// mobile reports whether TEL parameters mark a mobile phone: a person's own,
+// where a home line is a household's.
+func mobile(params []byte) bool {
+	p := bytes.ToLower(params)
+	return bytes.Contains(p, []byte("cell")) || bytes.Contains(p, []byte("iphone")) || bytes.Contains(p, []byte("mobile"))
 }
 
 // placeholder reports whether a formatted name stands for no name at all,

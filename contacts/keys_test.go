@@ -77,6 +77,7 @@ func TestExtractKeys(t *testing.T) {
 		Family:    []string{"doe"},
 		Given:     []string{"john"},
 		Phones:    []string{"+33612345678"},
+		Mobiles:   []string{"+33612345678"},
 		Emails:    []string{"j.doe@gmail.com"},
 		Birthday:  "--05-17",
 		Org:       "acme inc",

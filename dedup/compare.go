@@ -48,6 +48,7 @@ type vec struct {
 	lv      [nFields]uint8
 	tf      [nFields]uint32
 	swapped bool
+	mobile  bool // the shared phone is a mobile on both cards: a person's, not a household's
 }
 
 // pattern encodes the levels as one number (mixed radix), for counting.
@@ -78,6 +79,7 @@ func (bk *book) compare(i, j uint32) vec {
 	c.lv[fPlace], c.tf[fPlace] = bk.placeLevel(a.post, b.post)
 	c.lv[fEmail], c.tf[fEmail] = bk.emailLevel(a, b)
 	c.lv[fPhone], c.tf[fPhone] = bk.phoneLevel(a.phones, b.phones)
+	c.mobile = c.lv[fPhone] == 1 && slices.Contains(a.mobiles, c.tf[fPhone]) && slices.Contains(b.mobiles, c.tf[fPhone])
 	c.lv[fOrg], c.tf[fOrg] = bk.valueLevel(a.org, b.org)
 	c.lv[fTitle], c.tf[fTitle] = bk.valueLevel(a.title, b.title)
 	// A street that agrees says the place already: counting both would

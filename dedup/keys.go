@@ -17,6 +17,7 @@ type feat struct {
 	given   []uint32 // given-name tokens in order, or FN's first tokens
 	family  []uint32 // family-name tokens in order, or FN's last token
 	phones  []uint32
+	mobiles []uint32 // those of phones marked as a mobile
 	emails  []uint32
 	addrs   []uint64 // hashes of whole normalised addresses (identity and subsets)
 	post    []postal
@@ -189,6 +190,7 @@ func (b *book) intern(k *contacts.Keys) feat {
 	f.given = b.ids(kName, k.Given, maxNameTokens, false)
 	f.family = b.ids(kName, k.Family, maxNameTokens, false)
 	f.phones = b.ids(kPhone, k.Phones, maxValues, true)
+	f.mobiles = b.ids(kPhone, k.Mobiles, maxValues, false)
 	f.emails = b.ids(kEmail, k.Emails, maxValues, true)
 	for _, e := range f.emails {
 		if at := strings.LastIndexByte(st.strs[e], '@'); at > 0 {

@@ -384,7 +384,8 @@ var household = [nFields]bool{fStreet: true, fPlace: true, fPhone: true}
 // weight is what field f of a comparison counts. Agreement on what a
 // household shares says "same household", not "same person", when the
 // given names are different or only alike (Dũng and Hùng) and the
-// birthdays do not agree: then it counts nothing. So does a phone or
+// birthdays do not agree: then it counts nothing (a mobile phone both cards
+// mark as one is a person's, and counts). So does a phone or
 // e-mail address held by more cards than a person has copies.
 func (md *model) weight(bk *book, c *vec, f int) float64 {
 	l := c.lv[f]
@@ -392,7 +393,7 @@ func (md *model) weight(bk *book, c *vec, f int) float64 {
 	if (l == 1 || f == fEmail && l == 2) && c.tf[f] != 0 {
 		w += md.tfAdjust(bk, c.tf[f])
 	}
-	if household[f] && w > 0 && c.lv[fGiven] >= 4 && c.lv[fBirthday] != 1 {
+	if household[f] && w > 0 && c.lv[fGiven] >= 4 && c.lv[fBirthday] != 1 && !(f == fPhone && c.mobile) {
 		return 0
 	}
 	if (f == fPhone || f == fEmail) && c.tf[f] != 0 && bk.st.freq[c.tf[f]] > personal {
