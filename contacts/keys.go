@@ -25,6 +25,7 @@ type Keys struct {
 	Addresses []string // NormalizeAddress(street, postcode) of each ADR
 	Postal    []Postal // the parts of each ADR, for comparisons finer than equality
 	Title     string   // folded tokens of TITLE (a job), joined by spaces
+	Suffix    string   // a generational suffix of the name ("jr", "sr", "iii"), from N or FN
 }
 
 // Postal is one ADR taken apart the way people vary it: the numbers and the
@@ -130,6 +131,9 @@ func ExtractKeys(data []byte, region string) Keys {
 				hasN = true
 				k.Family, k.Given = fam, giv
 			}
+			if len(parts) > 4 {
+				k.Suffix = generation(tokens(unescapeText([]byte(parts[4])), false))
+			}
 		case "TEL":
 			if tels++; tels > MaxKeyValues {
 				break
@@ -191,6 +195,9 @@ func ExtractKeys(data []byte, region string) Keys {
 		k.Names = NameTokens(fn)
 		k.Family, k.Given = splitFN(fn)
 	}
+	if k.Suffix == "" {
+		k.Suffix = generation(tokens(fn, false))
+	}
 	k.Names = sortUnique(k.Names)
 	return k
 }
@@ -200,6 +207,25 @@ func ExtractKeys(data []byte, region string) Keys {
 func mobile(params []byte) bool {
 	p := bytes.ToLower(params)
 	return bytes.Contains(p, []byte("cell")) || bytes.Contains(p, []byte("iphone")) || bytes.Contains(p, []byte("mobile"))
+}
+
+// generations are the suffixes that tell a father from a son of one name.
+var generations = map[string]bool{"jr": true, "sr": true, "junior": true, "senior": true, "ii": true, "iii": true, "iv": true}
+
+// generation returns the first of toks that is a generational suffix.
+func generation(toks []string) string {
+	for _, t := range toks {
+		if t == "junior" {
+			return "jr"
+		}
+		if t == "senior" {
+			return "sr"
+		}
+		if generations[t] {
+			return t
+		}
+	}
+	return ""
 }
 
 // placeholder reports whether a formatted name stands for no name at all,

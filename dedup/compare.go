@@ -49,6 +49,9 @@ type vec struct {
 	tf      [nFields]uint32
 	swapped bool
 	mobile  bool // the shared phone is a mobile on both cards: a person's, not a household's
+	// suffixDiffer: both names carry a generational suffix, and they
+	// differ (John Smith Sr. and Jr.).
+	suffixDiffer bool
 }
 
 // pattern encodes the levels as one number (mixed radix), for counting.
@@ -74,6 +77,7 @@ func (bk *book) compare(i, j uint32) vec {
 	a, b := &bk.f[i], &bk.f[j]
 	var c vec
 	bk.compareNames(a, b, &c)
+	c.suffixDiffer = a.suffix != 0 && b.suffix != 0 && a.suffix != b.suffix
 	c.lv[fBirthday] = bdayLevel(a, b)
 	c.lv[fStreet] = bk.streetLevel(a.post, b.post)
 	c.lv[fPlace], c.tf[fPlace] = bk.placeLevel(a.post, b.post)
@@ -159,7 +163,15 @@ func (bk *book) familyLevel(a, b []uint32) (uint8, uint32) {
 		return 0, 0
 	}
 	if slices.Equal(a, b) {
-		return 1, a[0]
+		// The rarest token weighs the name: "van Dijk" is as rare as
+		// "Dijk", not as common as "van".
+		rare := a[0]
+		for _, t := range a[1:] {
+			if bk.st.freq[t] < bk.st.freq[rare] {
+				rare = t
+			}
+		}
+		return 1, rare
 	}
 	s := jaroWinkler(bk.joined(a), bk.joined(b))
 	if len(a) > 1 || len(b) > 1 {
@@ -239,6 +251,7 @@ func digitsApart(x, y int) int {
 // agree and one digit of the number differs); partial when only the number
 // agrees, or the words are alike and a number is missing.
 func (bk *book) streetLevel(a, b []postal) uint8 {
+	a, b = a[:min(len(a), maxCompared)], b[:min(len(b), maxCompared)]
 	best := uint8(0)
 	for x := range a {
 		for y := range b {
@@ -270,6 +283,11 @@ func (bk *book) streetPair(p, q *postal) uint8 {
 	}
 	return 4
 }
+
+// maxCompared is the most addresses of a card compared: a person has a
+// home and a work address or two, and the comparison of every street word
+// with every other is quadratic.
+const maxCompared = 3
 
 // sameIDs reports whether two short lists hold the same values.
 func sameIDs(a, b []uint32) bool {
@@ -333,6 +351,7 @@ func (bk *book) wordSim(a, b []uint32) float64 {
 // exact when every part both have agrees, then locality only, postcode
 // only, different.
 func (bk *book) placeLevel(a, b []postal) (uint8, uint32) {
+	a, b = a[:min(len(a), maxCompared)], b[:min(len(b), maxCompared)]
 	best, tf := uint8(0), uint32(0)
 	for x := range a {
 		for y := range b {
@@ -457,6 +476,13 @@ func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 	return 3, 0
 }
 
+// roleAccounts are local parts that name a function, not a person: the
+// same one at two companies says nothing.
+var roleAccounts = map[string]bool{
+	"info": true, "contact": true, "office": true, "admin": true, "sales": true, "hello": true,
+	"mail": true, "support": true, "team": true, "service": true, "kontakt": true, "bureau": true,
+}
+
 // sameDigits reports whether two strings hold the same digits in the same
 // order: "alopez3" and "alopez0" are two accounts, not a typo.
 func sameDigits(x, y string) bool {
@@ -490,6 +516,9 @@ func (bk *book) distinctive(local string, f *feat) bool {
 		}
 	}
 	s := string(rest)
+	if roleAccounts[s] {
+		return false
+	}
 	for _, t := range f.toks {
 		if n := bk.st.strs[t]; len(n) > 1 {
 			s = strings.Replace(s, n, "", 1)

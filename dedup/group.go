@@ -34,6 +34,7 @@ func find(cards []Card, opt Options) ([]Group, int64) {
 
 // cluster is a group being built.
 type cluster struct {
+	id      int
 	members []uint32
 	auto    bool // every joining pair was auto
 	weakest pair // the weakest joining pair
@@ -60,10 +61,11 @@ func (bk *book) group(cards []Card, pairs []pair, md *model, maxSize int) []Grou
 		return cmp.Compare(x.b, y.b)
 	})
 	of := map[uint32]*cluster{}
+	refused := map[[2]int]int{} // pairs of clusters refused, and their size then
 	get := func(i uint32) *cluster {
 		c := of[i]
 		if c == nil {
-			c = &cluster{members: []uint32{i}, auto: true, weakest: pair{bits: float32(math.Inf(1))}}
+			c = &cluster{id: len(of), members: []uint32{i}, auto: true, weakest: pair{bits: float32(math.Inf(1))}}
 			of[i] = c
 		}
 		return c
@@ -78,14 +80,20 @@ func (bk *book) group(cards []Card, pairs []pair, md *model, maxSize int) []Grou
 		if p.weak && len(ca.members)+len(cb.members) > 2 {
 			continue
 		}
-		if bk.clash(md, ca.members, cb.members, p) {
+		key := [2]int{min(ca.id, cb.id), max(ca.id, cb.id)}
+		if n, ok := refused[key]; ok && n == len(ca.members)+len(cb.members) {
+			continue // refused already, and neither has grown since
+		}
+		clash, autoOK := bk.clash(md, ca.members, cb.members, p)
+		if clash {
+			refused[key] = len(ca.members) + len(cb.members)
 			continue
 		}
 		if len(ca.members) < len(cb.members) {
 			ca, cb = cb, ca
 		}
 		ca.members = append(ca.members, cb.members...)
-		ca.auto = ca.auto && cb.auto && p.auto
+		ca.auto = ca.auto && cb.auto && p.auto && autoOK
 		for _, w := range []pair{cb.weakest, p} {
 			if w.bits < ca.weakest.bits {
 				ca.weakest = w
@@ -133,22 +141,26 @@ func (bk *book) group(cards []Card, pairs []pair, md *model, maxSize int) []Grou
 
 // clash reports whether a card of one cluster and a card of the other are
 // two people by their own evidence: on the whole (the prior left out: two
-// cards that say little are not in conflict), or on one field that this
-// book shows to be reliable (a birthday that differs where copies of one
-// person rarely have different birthdays).
-func (bk *book) clash(md *model, a, b []uint32, joining pair) bool {
+// cards that say little are not in conflict), or on one single-valued
+// field that this book shows to be reliable (a birthday that differs where
+// copies of one person rarely have different birthdays). autoOK is false
+// when two of the cards disagree on a single value, even nearly: the group
+// then needs a person.
+func (bk *book) clash(md *model, a, b []uint32, joining pair) (clash, autoOK bool) {
+	autoOK = true
 	for _, x := range a {
 		for _, y := range b {
 			if x == joining.a && y == joining.b || x == joining.b && y == joining.a {
 				continue // the pair's own evidence decided already
 			}
 			c := bk.compare(x, y)
-			if md.vetoed(bk, &c, false) || md.bits(bk, &c)-md.prior < clashBits {
-				return true
+			if c.suffixDiffer || md.vetoed(bk, &c, false) || md.bits(bk, &c)-md.prior < clashBits {
+				return true, false
 			}
+			autoOK = autoOK && autoCompatible(&c)
 		}
 	}
-	return false
+	return false, autoOK
 }
 
 // why gives the reasons of a pair: "card identical" or "subset" for
@@ -159,7 +171,7 @@ func (bk *book) why(md *model, p pair) []Reason {
 	if p.bits == subsetBits {
 		a, b := &bk.f[p.a], &bk.f[p.b]
 		level := "subset"
-		if identical(a, b) {
+		if bk.identical(a, b) {
 			level = "identical"
 		}
 		out = append([]Reason{{Field: "card", Level: level, Weight: subsetBits}}, out...)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/rolodav/rolodav/contacts"
 )
@@ -23,6 +24,7 @@ type feat struct {
 	post    []postal
 	org     uint32
 	title   uint32
+	suffix  uint32 // generational suffix of the name (jr, sr, iii), 0 without
 	nameKey uint64 // hash of the sorted tokens, 0 without a name
 	bdY     uint16 // year, 0 when unknown
 	bdM     uint8  // month, 0 when no birthday
@@ -60,10 +62,16 @@ type strTable struct {
 	strs []string // id → string (without its kind)
 	freq []uint32 // id → number of cards holding it
 	kind []byte
+	// For phones and e-mail addresses: the name of the first card
+	// holding one, and how many holders have another name (a shared line
+	// or mailbox has many).
+	firstName []uint64
+	strangers []uint32
 }
 
 func newStrTable(n int) *strTable {
-	return &strTable{ids: make(map[string]uint32, n), strs: []string{""}, freq: []uint32{0}, kind: []byte{0}}
+	return &strTable{ids: make(map[string]uint32, n), strs: []string{""}, freq: []uint32{0}, kind: []byte{0},
+		firstName: []uint64{0}, strangers: []uint32{0}}
 }
 
 // id interns s of kind k (0 for ""); count adds one card to its frequency.
@@ -79,6 +87,8 @@ func (t *strTable) id(k byte, s string, count bool) uint32 {
 		t.strs = append(t.strs, s)
 		t.freq = append(t.freq, 0)
 		t.kind = append(t.kind, k)
+		t.firstName = append(t.firstName, 0)
+		t.strangers = append(t.strangers, 0)
 	}
 	if count {
 		t.freq[id]++
@@ -97,7 +107,6 @@ type book struct {
 	f    []feat
 	st   *strTable
 	nick []uint32 // name token id → id of its canonical nickname form (itself when none)
-	nmax uint32   // ids below nmax were interned before nick was built
 }
 
 func hashStr(kind uint64, s string) uint64 {
@@ -150,8 +159,7 @@ func extract(cards []Card, region string) *book {
 			keys[i-lo] = contacts.Keys{}
 		}
 	}
-	b.nmax = uint32(len(b.st.strs))
-	b.nick = make([]uint32, b.nmax)
+	b.nick = make([]uint32, len(b.st.strs))
 	for id := range b.nick {
 		b.nick[id] = uint32(id)
 		if b.st.kind[id] != kName {
@@ -169,7 +177,46 @@ func extract(cards []Card, region string) *book {
 const (
 	maxNameTokens = 16
 	maxValues     = 8
+	maxValueBytes = 64  // a word, locality, organisation or title longer than this is cut
+	maxEmailBytes = 254 // the longest address mail can carry (RFC 5321); longer ones are dropped
+	maxPhoneBytes = 32  // E.164 has 15 digits at most; longer "numbers" are dropped
 )
+
+// short returns the values of vals no longer than n bytes.
+func short(vals []string, n int) []string {
+	out := vals[:0:0]
+	for _, v := range vals {
+		if len(v) <= n {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// cut shortens s to at most n bytes, at a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// cutAll applies cut to each of vals (a copy when any is cut).
+func cutAll(vals []string, n int) []string {
+	for i, v := range vals {
+		if len(v) > n {
+			out := slices.Clone(vals)
+			for j := i; j < len(out); j++ {
+				out[j] = cut(out[j], n)
+			}
+			return out
+		}
+	}
+	return vals
+}
 
 func (b *book) intern(k *contacts.Keys) feat {
 	var f feat
@@ -182,16 +229,24 @@ func (b *book) intern(k *contacts.Keys) feat {
 		f.toks = make([]uint32, len(names))
 		h := uint64(kName)
 		for i, t := range names {
-			f.toks[i] = st.id(kName, t, true)
+			f.toks[i] = st.id(kName, cut(t, maxValueBytes), true)
 			h = mix(h, uint64(f.toks[i]))
 		}
 		f.nameKey = h
 	}
-	f.given = b.ids(kName, k.Given, maxNameTokens, false)
-	f.family = b.ids(kName, k.Family, maxNameTokens, false)
-	f.phones = b.ids(kPhone, k.Phones, maxValues, true)
-	f.mobiles = b.ids(kPhone, k.Mobiles, maxValues, false)
-	f.emails = b.ids(kEmail, k.Emails, maxValues, true)
+	f.given = b.ids(kName, cutAll(k.Given, maxValueBytes), maxNameTokens, false)
+	f.family = b.ids(kName, cutAll(k.Family, maxValueBytes), maxNameTokens, false)
+	f.phones = b.ids(kPhone, short(k.Phones, maxPhoneBytes), maxValues, true)
+	f.mobiles = b.ids(kPhone, short(k.Mobiles, maxPhoneBytes), maxValues, false)
+	f.emails = b.ids(kEmail, short(k.Emails, maxEmailBytes), maxValues, true)
+	for _, id := range append(f.phones[:len(f.phones):len(f.phones)], f.emails...) {
+		switch {
+		case st.firstName[id] == 0:
+			st.firstName[id] = f.nameKey | 1
+		case st.firstName[id] != f.nameKey|1:
+			st.strangers[id]++
+		}
+	}
 	for _, e := range f.emails {
 		if at := strings.LastIndexByte(st.strs[e], '@'); at > 0 {
 			st.id(kEmailLocal, st.strs[e][:at], true)
@@ -211,14 +266,15 @@ func (b *book) intern(k *contacts.Keys) feat {
 			break
 		}
 		f.post = append(f.post, postal{
-			nums:  b.ids(kStreetNum, p.Numbers, maxValues, false),
-			words: b.ids(kStreetWord, p.Words, maxValues, false),
-			loc:   st.id(kLocality, p.Locality, true),
-			code:  st.id(kCode, p.Code, true),
+			nums:  b.ids(kStreetNum, cutAll(p.Numbers, maxValueBytes), maxValues, false),
+			words: b.ids(kStreetWord, cutAll(p.Words, maxValueBytes), maxValues, false),
+			loc:   st.id(kLocality, cut(p.Locality, maxValueBytes), true),
+			code:  st.id(kCode, cut(p.Code, maxValueBytes), true),
 		})
 	}
-	f.org = st.id(kOrg, k.Org, true)
-	f.title = st.id(kTitle, k.Title, true)
+	f.org = st.id(kOrg, cut(k.Org, maxValueBytes), true)
+	f.suffix = st.id(kName, k.Suffix, false)
+	f.title = st.id(kTitle, cut(k.Title, maxValueBytes), true)
 	if bd := k.Birthday; bd != "" {
 		if bd[0] != '-' {
 			f.bdY = uint16(atoi(bd[:4]))

@@ -386,7 +386,7 @@ var household = [nFields]bool{fStreet: true, fPlace: true, fPhone: true}
 // given names are different or only alike (Dũng and Hùng) and the
 // birthdays do not agree: then it counts nothing (a mobile phone both cards
 // mark as one is a person's, and counts). So does a phone or
-// e-mail address held by more cards than a person has copies.
+// e-mail address held by many cards of other names.
 func (md *model) weight(bk *book, c *vec, f int) float64 {
 	l := c.lv[f]
 	w := md.w[f][l]
@@ -396,7 +396,7 @@ func (md *model) weight(bk *book, c *vec, f int) float64 {
 	if household[f] && w > 0 && c.lv[fGiven] >= 4 && c.lv[fBirthday] != 1 && !(f == fPhone && c.mobile) {
 		return 0
 	}
-	if (f == fPhone || f == fEmail) && c.tf[f] != 0 && bk.st.freq[c.tf[f]] > personal {
+	if (f == fPhone || f == fEmail) && c.tf[f] != 0 && !bk.isPersonal(c.tf[f]) {
 		return min(w, 0) // a switchboard or a shared mailbox
 	}
 	return w
