@@ -434,8 +434,8 @@ func sameLetters(x, y string) bool {
 }
 
 // emailLevel: exact when an address is shared; close when a distinctive
-// local part is shared under another domain, or is one typo away on the
-// same domain. A local part made of the person's names ("jean.martin",
+// local part is shared under another domain, or the addresses are a typo
+// or two apart. A local part made of the person's names ("jean.martin",
 // "helene") is not distinctive: namesakes have it too.
 func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 	if len(a.emails) == 0 || len(b.emails) == 0 {
@@ -468,8 +468,8 @@ func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 				// value's does for an exact agreement.
 				return 2, bk.st.lookup(kEmailLocal, sx[:ax])
 			}
-			if sameDigits(sx, sy) && jaroWinkler(sx, sy) >= 0.93 {
-				return 2, 0 // one address with a typo
+			if typosApart(sx, sy) {
+				return 2, 0 // one address with a typo or two
 			}
 		}
 	}
@@ -483,25 +483,78 @@ var roleAccounts = map[string]bool{
 	"mail": true, "support": true, "team": true, "service": true, "kontakt": true, "bureau": true,
 }
 
-// sameDigits reports whether two strings hold the same digits in the same
-// order: "alopez3" and "alopez0" are two accounts, not a typo.
-func sameDigits(x, y string) bool {
-	i, j := 0, 0
-	for {
-		for i < len(x) && (x[i] < '0' || x[i] > '9') {
-			i++
+// typosApart reports whether two addresses are one with a typo (two in a
+// long one), none in a digit: "alopez3" and "alopez0" are two accounts.
+func typosApart(x, y string) bool {
+	k := 1
+	if min(len(x), len(y)) >= 16 {
+		k = 2
+	}
+	return digits(x) == digits(y) && withinEdits(x, y, k)
+}
+
+func digits(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b = append(b, s[i])
 		}
-		for j < len(y) && (y[j] < '0' || y[j] > '9') {
-			j++
+	}
+	return string(b)
+}
+
+// withinEdits reports whether x becomes y by at most k letters added,
+// dropped or changed (Levenshtein distance, computed in a band of width k
+// around the diagonal: linear in the length).
+func withinEdits(x, y string, k int) bool {
+	if len(x) > len(y) {
+		x, y = y, x
+	}
+	if len(y)-len(x) > k {
+		return false
+	}
+	const far = 1 << 20
+	w := 2*k + 1
+	prev, cur := make([]int, w), make([]int, w) // column j-i+k of rows i-1 and i
+	for d := range prev {
+		prev[d] = far
+		if j := d - k; j >= 0 {
+			prev[d] = j
 		}
-		if i == len(x) || j == len(y) {
-			return i == len(x) && j == len(y)
+	}
+	for i := 1; i <= len(x); i++ {
+		best := far
+		for d := range cur {
+			j := i + d - k
+			cur[d] = far
+			if j < 0 || j > len(y) {
+				continue
+			}
+			if j == 0 {
+				cur[d] = i
+			} else {
+				cost := 1
+				if x[i-1] == y[j-1] {
+					cost = 0
+				}
+				v := prev[d] + cost // diagonal
+				if d+1 < w {
+					v = min(v, prev[d+1]+1) // from the row above
+				}
+				if d > 0 {
+					v = min(v, cur[d-1]+1) // from the left
+				}
+				cur[d] = v
+			}
+			best = min(best, cur[d])
 		}
-		if x[i] != y[j] {
+		if best > k {
 			return false
 		}
-		i, j = i+1, j+1
+		prev, cur = cur, prev
 	}
+	d := len(y) - len(x) + k
+	return prev[d] <= k
 }
 
 // distinctive reports whether an e-mail local part says more than the
