@@ -272,13 +272,19 @@ func (bk *book) streetPair(p, q *postal) uint8 {
 	numNear := numEq || len(p.nums) == len(q.nums) && len(p.nums) > 0 && bk.nearIDs(p.nums, q.nums)
 	numMissing := len(p.nums) == 0 || len(q.nums) == 0
 	wEq := sameIDs(p.words, q.words)
-	ws := bk.wordSim(p.words, q.words)
 	switch {
 	case wEq && (numEq || numMissing && len(p.nums) == len(q.nums)):
 		return 1
-	case numEq && ws >= 0.85, wEq && numNear:
+	case wEq && numNear:
 		return 2
-	case numEq, ws >= 0.85 && numMissing:
+	case !numEq && !numMissing:
+		return 4 // other numbers: alike words are a neighbour's street
+	}
+	ws := bk.wordSim(p.words, q.words)
+	switch {
+	case numEq && ws >= 0.85:
+		return 2
+	case numEq, ws >= 0.85:
 		return 3
 	}
 	return 4

@@ -137,3 +137,58 @@ func TestMergeHugeCards(t *testing.T) {
 		t.Errorf("the plan adds %d values, want %d", len(plan.Added), 2*(n-1))
 	}
 }
+
+// TestFindHostileBooks: books built to make every compared pair expensive
+// (one name, many long addresses or e-mail addresses, long organisations)
+// cost Find seconds at most. Before values and addresses were bounded, 60
+// cards of 8 addresses of 8 long words took over two minutes.
+func TestFindHostileBooks(t *testing.T) {
+	const budget = 10 * time.Second * slowdown
+	word := func(i, j int) string {
+		var b strings.Builder
+		for k := 0; k < 60; k++ {
+			b.WriteByte(byte('a' + (i*31+j*7+k*k)%26))
+		}
+		return b.String()
+	}
+	books := map[string]func(i int) string{
+		"8 addresses of 8 long words": func(i int) string {
+			var b strings.Builder
+			for a := 0; a < 8; a++ {
+				fmt.Fprintf(&b, "ADR:;;%d", a)
+				for w := 0; w < 8; w++ {
+					b.WriteString(" " + word(i+a, w))
+				}
+				b.WriteString(";Town;;1000;\r\n")
+			}
+			return b.String()
+		},
+		"8 long e-mail addresses": func(i int) string {
+			var b strings.Builder
+			for e := 0; e < 8; e++ {
+				fmt.Fprintf(&b, "EMAIL:%s%s@example.org\r\n", strings.Repeat(word(i, e), 100), "x")
+			}
+			return b.String()
+		},
+		"a long organisation and title": func(i int) string {
+			return "ORG:" + strings.Repeat(word(i, 0), 800) + "\r\nTITLE:" + strings.Repeat(word(i, 1), 800) + "\r\n"
+		},
+	}
+	for name, extra := range books {
+		var cards []dedup.Card
+		for i := 0; i < 200; i++ {
+			uid := fmt.Sprint("h", i)
+			cards = append(cards, dedup.Card{UID: uid, Data: []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid +
+				"\r\nFN:John Smith\r\nN:Smith;John;;;\r\n" + extra(i) + "END:VCARD\r\n")})
+		}
+		start := time.Now()
+		if _, err := dedup.Find(cards, dedup.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		t.Logf("%s: %v", name, took)
+		if took > budget {
+			t.Errorf("%s: Find took %v (budget %v)", name, took, budget)
+		}
+	}
+}

@@ -177,7 +177,8 @@ func extract(cards []Card, region string) *book {
 const (
 	maxNameTokens = 16
 	maxValues     = 8
-	maxValueBytes = 64  // a word, locality, organisation or title longer than this is cut
+	maxValueBytes = 64  // a name word, locality, organisation or title longer than this is cut
+	maxWordBytes  = 24  // so is a street word or number, compared with every other
 	maxEmailBytes = 254 // the longest address mail can carry (RFC 5321); longer ones are dropped
 	maxPhoneBytes = 32  // E.164 has 15 digits at most; longer "numbers" are dropped
 )
@@ -266,8 +267,8 @@ func (b *book) intern(k *contacts.Keys) feat {
 			break
 		}
 		f.post = append(f.post, postal{
-			nums:  b.ids(kStreetNum, cutAll(p.Numbers, maxValueBytes), maxValues, false),
-			words: b.ids(kStreetWord, cutAll(p.Words, maxValueBytes), maxValues, false),
+			nums:  b.ids(kStreetNum, cutAll(p.Numbers, maxWordBytes), maxValues, false),
+			words: b.ids(kStreetWord, cutAll(p.Words, maxWordBytes), maxValues, false),
 			loc:   st.id(kLocality, cut(p.Locality, maxValueBytes), true),
 			code:  st.id(kCode, cut(p.Code, maxValueBytes), true),
 		})
