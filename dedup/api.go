@@ -64,7 +64,14 @@ type Group struct {
 // positive for the match, negative against it; a field missing from either
 // card is not listed.
 type Reason struct {
-	Field  string  `json:"field"`  // "name", "given", "family", "birthday", "address", "place", "email", "phone", "org"
-	Level  string  `json:"level"`  // "exact", "close", "swapped", "nickname", "initial", "partial", "different"
+	// Field is "given", "family", "birthday", "address" (the street),
+	// "place" (locality and postcode), "email", "phone", "org", "title", or
+	// "card" for cards that are identical or one a subset of the other.
+	Field string `json:"field"`
+	// Level is "exact", "nickname", "close", "similar", "partial",
+	// "locality", "postcode" or "different" ("identical" or "subset" for
+	// "card"); ", swapped" is added to a name matched once given and
+	// family names are swapped.
+	Level  string  `json:"level"`
 	Weight float64 `json:"weight"` // bits
 }

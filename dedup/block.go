@@ -14,10 +14,12 @@ type Options struct {
 	Region string
 	// MaxGroupSize caps the number of cards in a group (default 50).
 	MaxGroupSize int
-	// MaxBlock is the largest block whose members are all compared with
-	// each other (default 200). Larger blocks (a company switchboard, a very
-	// common name) are skipped: pairs in them are found through their other
-	// keys or not at all.
+	// MaxBlock is the largest block of a shared phone, e-mail address,
+	// full name, birthday or street number whose members are all compared
+	// with each other (default 200; a quarter of it for a name that sounds
+	// alike). A larger block of a phone or e-mail address is a switchboard
+	// or a shared mailbox and is skipped; other large blocks (a very common
+	// name) are sorted by name and compared in neighbourhoods.
 	MaxBlock int
 }
 

@@ -287,7 +287,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 	d := &dupGroupData{Book: newDupBook(coll), GroupID: g.ID, Reference: ref, Version: b.Version(g), Why: merges.Explain(g.Why)}
 	names := map[string]string{} // UID → what "from …" says
 	// Values of every card, then which are on more than one card.
-	holders := map[string]uint64{} // dupKey → the cards holding it, one bit each (a group has at most 20)
+	holders := map[string]uint64{} // dupKey → the cards holding it, one bit each (dedup caps a group at 50 cards)
 	keys := make([][]string, len(g.UIDs))
 	for i, uid := range g.UIDs {
 		o := b.Card(uid)
