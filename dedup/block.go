@@ -322,22 +322,40 @@ func (bk *book) eachPair(b *blocks, visit func(w int, i, j uint32)) {
 // beyond, a fixed sample of them tells the same.
 const trainingPairs = 1 << 20
 
+// compared is a candidate pair with its comparison, kept between the
+// estimation and the scoring when the book is small enough.
+type compared struct {
+	a, b uint32
+	c    vec
+}
+
 // patternCounts counts the comparison patterns of the candidate pairs (of a
 // fixed sample of them in a large book, each then counting for the pairs
-// left out): all the estimation needs.
-func (bk *book) patternCounts(b *blocks) map[uint32]float64 {
+// left out): all the estimation needs. When every pair was compared, it
+// also returns the comparisons, so that scoring need not repeat them.
+func (bk *book) patternCounts(b *blocks) (map[uint32]float64, []compared) {
 	workers := runtime.GOMAXPROCS(0)
 	per := make([]map[uint32]float64, workers)
+	kept := make([][]compared, workers)
 	for w := range per {
 		per[w] = map[uint32]float64{}
 	}
 	stride := uint64(max(1, b.pairs/trainingPairs))
+	if stride == 1 {
+		// b.pairs counts pairs in two blocks twice: a bound.
+		for w := range kept {
+			kept[w] = make([]compared, 0, b.pairs/int64(workers)+1)
+		}
+	}
 	bk.eachPair(b, func(w int, i, j uint32) {
 		if stride > 1 && mix(uint64(i), uint64(j))%stride != 0 {
 			return
 		}
 		c := bk.compare(i, j)
 		per[w][c.pattern()] += float64(stride)
+		if stride == 1 {
+			kept[w] = append(kept[w], compared{i, j, c})
+		}
 	})
 	all := per[0]
 	for _, m := range per[1:] {
@@ -345,7 +363,10 @@ func (bk *book) patternCounts(b *blocks) map[uint32]float64 {
 			all[p] += n
 		}
 	}
-	return all
+	if stride > 1 {
+		return all, nil
+	}
+	return all, slices.Concat(kept...)
 }
 
 type pair struct {
@@ -355,23 +376,42 @@ type pair struct {
 	weak bool // agreement on names (and place, org, title) only
 }
 
-// candidates scores every candidate pair and keeps those likely to be one
-// person; it also returns the number of pairs compared.
-func (bk *book) candidates(b *blocks, md *model) ([]pair, int64) {
+// candidates scores every candidate pair (the comparisons already made, or
+// all pairs of the blocks again) and keeps those likely to be one person;
+// it also returns the number of pairs compared.
+func (bk *book) candidates(b *blocks, md *model, done []compared) ([]pair, int64) {
 	workers := runtime.GOMAXPROCS(0)
 	per := make([][]pair, workers)
-	compared := make([]int64, workers)
-	bk.eachPair(b, func(w int, i, j uint32) {
-		compared[w]++
-		if p, ok := bk.scorePair(md, i, j); ok {
+	counts := make([]int64, workers)
+	score := func(w int, i, j uint32, c *vec) {
+		counts[w]++
+		if p, ok := bk.scorePair(md, i, j, c); ok {
 			per[w] = append(per[w], p)
 		}
-	})
+	}
+	if done != nil {
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for k := w; k < len(done); k += workers {
+					score(w, done[k].a, done[k].b, &done[k].c)
+				}
+			}(w)
+		}
+		wg.Wait()
+	} else {
+		bk.eachPair(b, func(w int, i, j uint32) {
+			c := bk.compare(i, j)
+			score(w, i, j, &c)
+		})
+	}
 	var all []pair
 	var n int64
 	for w, p := range per {
 		all = append(all, p...)
-		n += compared[w]
+		n += counts[w]
 	}
 	return all, n
 }

@@ -27,8 +27,9 @@ func find(cards []Card, opt Options) ([]Group, int64) {
 	}
 	bk := extract(cards, opt.Region)
 	blk := bk.blocks(opt.MaxBlock)
-	md := bk.learn(bk.randomLevels(), bk.patternCounts(blk))
-	pairs, compared := bk.candidates(blk, md)
+	counts, done := bk.patternCounts(blk)
+	md := bk.learn(bk.randomLevels(), counts)
+	pairs, compared := bk.candidates(blk, md, done)
 	return bk.group(cards, pairs, md, opt.MaxGroupSize), compared
 }
 

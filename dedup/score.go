@@ -25,23 +25,22 @@ const personal = 6
 // one person or a household, not to a company.
 func (bk *book) isPersonal(id uint32) bool { return bk.st.strangers[id] <= personal }
 
-// scorePair weighs the evidence that cards i and j are one person; ok is
+// scorePair weighs the evidence, compared as c, that cards i and j are one person; ok is
 // false below the review threshold, or when one field alone is strong
 // evidence against (a birthday years apart, where the book shows that
 // copies of one person rarely differ so).
-func (bk *book) scorePair(md *model, i, j uint32) (pair, bool) {
+func (bk *book) scorePair(md *model, i, j uint32, c *vec) (pair, bool) {
 	a, b := &bk.f[i], &bk.f[j]
 	if len(a.toks) > 0 && len(b.toks) > 0 && (bk.identical(a, b) || bk.isSubset(a, b) || bk.isSubset(b, a)) {
 		return pair{a: i, b: j, bits: subsetBits, auto: true}, true
 	}
-	c := bk.compare(i, j)
-	s := md.bits(bk, &c)
-	if s < reviewBits || c.suffixDiffer || md.vetoed(bk, &c, true) {
+	s := md.bits(bk, c)
+	if s < reviewBits || c.suffixDiffer || md.vetoed(bk, c, true) {
 		return pair{}, false
 	}
 	agree := func(f int) bool { return c.lv[f] == 1 || c.lv[f] == 2 && f != fGiven }
 	weak := !agree(fBirthday) && !agree(fEmail) && !agree(fPhone) && !agree(fStreet)
-	return pair{a: i, b: j, bits: float32(s), auto: bk.autoPair(&c, s), weak: weak}, true
+	return pair{a: i, b: j, bits: float32(s), auto: bk.autoPair(c, s), weak: weak}, true
 }
 
 // autoPair says whether a pair is safe to merge without a person looking:
