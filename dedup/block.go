@@ -142,7 +142,7 @@ func blockLimit(key uint64, maxBlock int) int {
 
 // window is the size of the neighbourhoods a block too large to compare
 // whole is cut into (overlapping by half).
-const window = 12
+const window = 8
 
 // add appends a block: the cards of ents (sorted by card), or cards.
 func (b *blocks) add(ents []entry, cards []uint32) {
@@ -337,6 +337,7 @@ func (bk *book) patternCounts(b *blocks) (map[uint32]float64, []compared) {
 	workers := runtime.GOMAXPROCS(0)
 	per := make([]map[uint32]float64, workers)
 	kept := make([][]compared, workers)
+	caches := make([]simCache, workers)
 	for w := range per {
 		per[w] = map[uint32]float64{}
 	}
@@ -351,7 +352,7 @@ func (bk *book) patternCounts(b *blocks) (map[uint32]float64, []compared) {
 		if stride > 1 && mix(uint64(i), uint64(j))%stride != 0 {
 			return
 		}
-		c := bk.compare(i, j)
+		c := bk.compare(i, j, &caches[w])
 		per[w][c.pattern()] += float64(stride)
 		if stride == 1 {
 			kept[w] = append(kept[w], compared{i, j, c})
@@ -402,8 +403,9 @@ func (bk *book) candidates(b *blocks, md *model, done []compared) ([]pair, int64
 		}
 		wg.Wait()
 	} else {
+		caches := make([]simCache, workers)
 		bk.eachPair(b, func(w int, i, j uint32) {
-			c := bk.compare(i, j)
+			c := bk.compare(i, j, &caches[w])
 			score(w, i, j, &c)
 		})
 	}

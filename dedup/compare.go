@@ -72,20 +72,21 @@ func decode(p uint32) (lv [nFields]uint8) {
 	return lv
 }
 
-// compare compares cards i and j on every field.
-func (bk *book) compare(i, j uint32) vec {
+// compare compares cards i and j on every field; sc (nil for none) keeps
+// the similarities of interned values the calling goroutine computed.
+func (bk *book) compare(i, j uint32, sc *simCache) vec {
 	a, b := &bk.f[i], &bk.f[j]
 	var c vec
-	bk.compareNames(a, b, &c)
+	bk.compareNames(a, b, &c, sc)
 	c.suffixDiffer = a.suffix != 0 && b.suffix != 0 && a.suffix != b.suffix
 	c.lv[fBirthday] = bdayLevel(a, b)
-	c.lv[fStreet] = bk.streetLevel(a.post, b.post)
-	c.lv[fPlace], c.tf[fPlace] = bk.placeLevel(a.post, b.post)
+	c.lv[fStreet] = bk.streetLevel(a.post, b.post, sc)
+	c.lv[fPlace], c.tf[fPlace] = bk.placeLevel(a.post, b.post, sc)
 	c.lv[fEmail], c.tf[fEmail] = bk.emailLevel(a, b)
 	c.lv[fPhone], c.tf[fPhone] = bk.phoneLevel(a.phones, b.phones)
 	c.mobile = c.lv[fPhone] == 1 && slices.Contains(a.mobiles, c.tf[fPhone]) && slices.Contains(b.mobiles, c.tf[fPhone])
-	c.lv[fOrg], c.tf[fOrg] = bk.valueLevel(a.org, b.org)
-	c.lv[fTitle], c.tf[fTitle] = bk.valueLevel(a.title, b.title)
+	c.lv[fOrg], c.tf[fOrg] = bk.valueLevel(a.org, b.org, sc)
+	c.lv[fTitle], c.tf[fTitle] = bk.valueLevel(a.title, b.title, sc)
 	// A street that agrees says the place already: counting both would
 	// count one fact twice.
 	if (c.lv[fStreet] == 1 || c.lv[fStreet] == 2) && c.lv[fPlace] != different(fPlace) {
@@ -107,9 +108,9 @@ func goodness(f int, l uint8) int {
 	}
 }
 
-func (bk *book) compareNames(a, b *feat, c *vec) {
-	c.lv[fGiven], c.tf[fGiven] = bk.givenLevel(a.given, b.given)
-	c.lv[fFamily], c.tf[fFamily] = bk.familyLevel(a.family, b.family)
+func (bk *book) compareNames(a, b *feat, c *vec, sc *simCache) {
+	c.lv[fGiven], c.tf[fGiven] = bk.givenLevel(a.given, b.given, sc)
+	c.lv[fFamily], c.tf[fFamily] = bk.familyLevel(a.family, b.family, sc)
 	if len(a.given)+len(a.family) == 0 || len(b.given)+len(b.family) == 0 {
 		return
 	}
@@ -118,8 +119,8 @@ func (bk *book) compareNames(a, b *feat, c *vec) {
 	}
 	// Given and family names swapped: "Kowalsky Maria" for "Maria
 	// Kowalski".
-	g, gt := bk.givenLevel(a.given, b.family)
-	f, ft := bk.familyLevel(a.family, b.given)
+	g, gt := bk.givenLevel(a.given, b.family, sc)
+	f, ft := bk.familyLevel(a.family, b.given, sc)
 	if goodness(fGiven, g)+goodness(fFamily, f) > goodness(fGiven, c.lv[fGiven])+goodness(fFamily, c.lv[fFamily]) {
 		c.lv[fGiven], c.tf[fGiven], c.lv[fFamily], c.tf[fFamily] = g, gt, f, ft
 		c.swapped = true
@@ -128,7 +129,7 @@ func (bk *book) compareNames(a, b *feat, c *vec) {
 
 // givenLevel compares the first given names (and the whole given names, so
 // that "Mary Ann" meets "Maryann"); an initial is "similar".
-func (bk *book) givenLevel(a, b []uint32) (uint8, uint32) {
+func (bk *book) givenLevel(a, b []uint32, sc *simCache) (uint8, uint32) {
 	if len(a) == 0 || len(b) == 0 {
 		return 0, 0
 	}
@@ -143,7 +144,7 @@ func (bk *book) givenLevel(a, b []uint32) (uint8, uint32) {
 	if (len(sx) == 1 || len(sy) == 1) && sx[0] == sy[0] {
 		return 4, 0
 	}
-	s := jaroWinkler(sx, sy)
+	s := bk.sim(x, y, sc)
 	if len(a) > 1 || len(b) > 1 {
 		s = max(s, jaroWinkler(bk.joined(a), bk.joined(b)))
 	}
@@ -158,7 +159,7 @@ func (bk *book) givenLevel(a, b []uint32) (uint8, uint32) {
 
 // familyLevel compares family names as a whole ("de la Cruz"); sharing one
 // of several tokens ("García" and "García López") is close.
-func (bk *book) familyLevel(a, b []uint32) (uint8, uint32) {
+func (bk *book) familyLevel(a, b []uint32, sc *simCache) (uint8, uint32) {
 	if len(a) == 0 || len(b) == 0 {
 		return 0, 0
 	}
@@ -173,7 +174,12 @@ func (bk *book) familyLevel(a, b []uint32) (uint8, uint32) {
 		}
 		return 1, rare
 	}
-	s := jaroWinkler(bk.joined(a), bk.joined(b))
+	var s float64
+	if len(a) == 1 && len(b) == 1 {
+		s = bk.sim(a[0], b[0], sc)
+	} else {
+		s = jaroWinkler(bk.joined(a), bk.joined(b))
+	}
 	if len(a) > 1 || len(b) > 1 {
 		for _, x := range a {
 			if slices.Contains(b, x) {
@@ -188,6 +194,32 @@ func (bk *book) familyLevel(a, b []uint32) (uint8, uint32) {
 		return 3, 0
 	}
 	return 4, 0
+}
+
+// simCache remembers Jaro–Winkler similarities of pairs of interned values
+// for one goroutine: a book holds few distinct names and streets, compared
+// again and again. It is direct-mapped: a fixed size, no allocation.
+type simCache struct {
+	keys [1 << 14]uint64 // 1 + the pair of ids, 0 when empty
+	vals [1 << 14]float64
+}
+
+// sim is the Jaro–Winkler similarity of two interned values.
+func (bk *book) sim(x, y uint32, sc *simCache) float64 {
+	if sc == nil {
+		return jaroWinkler(bk.st.strs[x], bk.st.strs[y])
+	}
+	if x > y {
+		x, y = y, x
+	}
+	k := uint64(x)<<32 | uint64(y)
+	h := (k * 0x9E3779B97F4A7C15) >> (64 - 14)
+	if sc.keys[h] == k+1 {
+		return sc.vals[h]
+	}
+	v := jaroWinkler(bk.st.strs[x], bk.st.strs[y])
+	sc.keys[h], sc.vals[h] = k+1, v
+	return v
 }
 
 func (bk *book) nickOf(id uint32) uint32 {
@@ -250,12 +282,12 @@ func digitsApart(x, y int) int {
 // exact; close when the number agrees and the words are alike (or the words
 // agree and one digit of the number differs); partial when only the number
 // agrees, or the words are alike and a number is missing.
-func (bk *book) streetLevel(a, b []postal) uint8 {
+func (bk *book) streetLevel(a, b []postal, sc *simCache) uint8 {
 	a, b = a[:min(len(a), maxCompared)], b[:min(len(b), maxCompared)]
 	best := uint8(0)
 	for x := range a {
 		for y := range b {
-			l := bk.streetPair(&a[x], &b[y])
+			l := bk.streetPair(&a[x], &b[y], sc)
 			if l != 0 && (best == 0 || l < best) {
 				best = l
 			}
@@ -264,7 +296,7 @@ func (bk *book) streetLevel(a, b []postal) uint8 {
 	return best
 }
 
-func (bk *book) streetPair(p, q *postal) uint8 {
+func (bk *book) streetPair(p, q *postal, sc *simCache) uint8 {
 	if len(p.nums)+len(p.words) == 0 || len(q.nums)+len(q.words) == 0 {
 		return 0
 	}
@@ -280,7 +312,7 @@ func (bk *book) streetPair(p, q *postal) uint8 {
 	case !numEq && !numMissing:
 		return 4 // other numbers: alike words are a neighbour's street
 	}
-	ws := bk.wordSim(p.words, q.words)
+	ws := bk.wordSim(p.words, q.words, sc)
 	switch {
 	case numEq && ws >= 0.85:
 		return 2
@@ -331,7 +363,7 @@ func (bk *book) nearIDs(a, b []uint32) bool {
 
 // wordSim is how alike two lists of street words are: for each word of the
 // shorter list, its best Jaro–Winkler similarity in the other, averaged.
-func (bk *book) wordSim(a, b []uint32) float64 {
+func (bk *book) wordSim(a, b []uint32, sc *simCache) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
@@ -346,7 +378,7 @@ func (bk *book) wordSim(a, b []uint32) float64 {
 				best = 1
 				break
 			}
-			best = max(best, jaroWinkler(bk.st.strs[x], bk.st.strs[y]))
+			best = max(best, bk.sim(x, y, sc))
 		}
 		sum += best
 	}
@@ -356,12 +388,12 @@ func (bk *book) wordSim(a, b []uint32) float64 {
 // placeLevel compares locality and postcode of the best-matching addresses:
 // exact when every part both have agrees, then locality only, postcode
 // only, different.
-func (bk *book) placeLevel(a, b []postal) (uint8, uint32) {
+func (bk *book) placeLevel(a, b []postal, sc *simCache) (uint8, uint32) {
 	a, b = a[:min(len(a), maxCompared)], b[:min(len(b), maxCompared)]
 	best, tf := uint8(0), uint32(0)
 	for x := range a {
 		for y := range b {
-			l, t := bk.placePair(&a[x], &b[y])
+			l, t := bk.placePair(&a[x], &b[y], sc)
 			if l != 0 && (best == 0 || l < best) {
 				best, tf = l, t
 			}
@@ -370,12 +402,12 @@ func (bk *book) placeLevel(a, b []postal) (uint8, uint32) {
 	return best, tf
 }
 
-func (bk *book) placePair(p, q *postal) (uint8, uint32) {
+func (bk *book) placePair(p, q *postal, sc *simCache) (uint8, uint32) {
 	locKnown, codeKnown := p.loc != 0 && q.loc != 0, p.code != 0 && q.code != 0
 	if !locKnown && !codeKnown {
 		return 0, 0
 	}
-	locEq := locKnown && (p.loc == q.loc || bk.sameWord(p.loc, q.loc))
+	locEq := locKnown && (p.loc == q.loc || bk.sameWord(p.loc, q.loc, sc))
 	codeEq := codeKnown && p.code == q.code
 	switch {
 	case (locEq || !locKnown) && (codeEq || !codeKnown):
@@ -397,9 +429,9 @@ func (bk *book) placePair(p, q *postal) (uint8, uint32) {
 // sameWord reports whether two interned words are one with a typo: alike
 // by Jaro–Winkler, one letter added, dropped or changed, or the same
 // letters in another order.
-func (bk *book) sameWord(x, y uint32) bool {
+func (bk *book) sameWord(x, y uint32, sc *simCache) bool {
 	sx, sy := bk.st.strs[x], bk.st.strs[y]
-	return jaroWinkler(sx, sy) >= 0.92 || len(sx) >= 4 && oneEdit(sx, sy) || sameLetters(sx, sy)
+	return bk.sim(x, y, sc) >= 0.92 || len(sx) >= 4 && oneEdit(sx, sy) || sameLetters(sx, sy)
 }
 
 // oneEdit reports whether x and y differ by at most one letter added,
@@ -459,17 +491,10 @@ func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 	for _, x := range a.emails {
 		sx := bk.st.strs[x]
 		ax := strings.LastIndexByte(sx, '@')
-		if ax < 0 {
-			continue
-		}
-		distinct := ax >= 3 && bk.distinctive(sx[:ax], a) && bk.distinctive(sx[:ax], b)
 		for _, y := range b.emails {
 			sy := bk.st.strs[y]
-			ay := strings.LastIndexByte(sy, '@')
-			if ay < 0 {
-				continue
-			}
-			if distinct && sx[:ax] == sy[:ay] {
+			if ax >= 3 && len(sy) > ax && sy[ax] == '@' && sx[:ax] == sy[:ax] &&
+				bk.distinctive(sx[:ax], a) && bk.distinctive(sx[:ax], b) {
 				// The local part's frequency weighs it, as a
 				// value's does for an exact agreement.
 				return 2, bk.st.lookup(kEmailLocal, sx[:ax])
@@ -496,17 +521,27 @@ func typosApart(x, y string) bool {
 	if min(len(x), len(y)) >= 16 {
 		k = 2
 	}
-	return digits(x) == digits(y) && withinEdits(x, y, k)
+	return len(x)-len(y) <= k && len(y)-len(x) <= k && withinEdits(x, y, k) && sameDigits(x, y)
 }
 
-func digits(s string) string {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			b = append(b, s[i])
+// sameDigits reports whether x and y hold the same digits in the same order.
+func sameDigits(x, y string) bool {
+	i, j := 0, 0
+	for {
+		for i < len(x) && (x[i] < '0' || x[i] > '9') {
+			i++
 		}
+		for j < len(y) && (y[j] < '0' || y[j] > '9') {
+			j++
+		}
+		if i == len(x) || j == len(y) {
+			return i == len(x) && j == len(y)
+		}
+		if x[i] != y[j] {
+			return false
+		}
+		i, j = i+1, j+1
 	}
-	return string(b)
 }
 
 // withinEdits reports whether x becomes y by at most k letters added,
@@ -521,7 +556,11 @@ func withinEdits(x, y string, k int) bool {
 	}
 	const far = 1 << 20
 	w := 2*k + 1
-	prev, cur := make([]int, w), make([]int, w) // column j-i+k of rows i-1 and i
+	var rows [2][5]int // k ≤ 2: columns j-i+k of rows i-1 and i
+	if w > len(rows[0]) {
+		return false
+	}
+	prev, cur := rows[0][:w], rows[1][:w]
 	for d := range prev {
 		prev[d] = far
 		if j := d - k; j >= 0 {
@@ -631,13 +670,13 @@ func oneTypo(x, y string) bool {
 }
 
 // valueLevel compares one interned value (organisation, title).
-func (bk *book) valueLevel(x, y uint32) (uint8, uint32) {
+func (bk *book) valueLevel(x, y uint32, sc *simCache) (uint8, uint32) {
 	switch {
 	case x == 0 || y == 0:
 		return 0, 0
 	case x == y:
 		return 1, x
-	case jaroWinkler(bk.st.strs[x], bk.st.strs[y]) >= 0.9:
+	case bk.sim(x, y, sc) >= 0.9:
 		return 2, 0
 	}
 	return 3, 0

@@ -154,7 +154,7 @@ func (bk *book) clash(md *model, a, b []uint32, joining pair) (clash, autoOK boo
 			if x == joining.a && y == joining.b || x == joining.b && y == joining.a {
 				continue // the pair's own evidence decided already
 			}
-			c := bk.compare(x, y)
+			c := bk.compare(x, y, nil)
 			if c.suffixDiffer || md.vetoed(bk, &c, false) || md.bits(bk, &c)-md.prior < clashBits {
 				return true, false
 			}
@@ -167,7 +167,7 @@ func (bk *book) clash(md *model, a, b []uint32, joining pair) (clash, autoOK boo
 // why gives the reasons of a pair: "card identical" or "subset" for
 // the pairs so decided, and what each field counted.
 func (bk *book) why(md *model, p pair) []Reason {
-	c := bk.compare(p.a, p.b)
+	c := bk.compare(p.a, p.b, nil)
 	out := md.reasons(bk, &c)
 	if p.bits == subsetBits {
 		a, b := &bk.f[p.a], &bk.f[p.b]

@@ -47,6 +47,7 @@ func (bk *book) randomLevels() [nFields][]float64 {
 		return cnt
 	}
 	r := rand.New(rand.NewPCG(0x5eed, uint64(n)))
+	var sc simCache
 	// Ten pairs a card tell a small book's u well enough (the defaults
 	// cover what they miss), and a large one needs no more than a fixed
 	// number.
@@ -57,7 +58,7 @@ func (bk *book) randomLevels() [nFields][]float64 {
 		if j >= i {
 			j++
 		}
-		c := bk.compare(uint32(i), uint32(j))
+		c := bk.compare(uint32(i), uint32(j), &sc)
 		for f, l := range c.lv {
 			cnt[f][l]++
 		}

@@ -166,7 +166,7 @@ func TestCompareLevels(t *testing.T) {
 	for _, tc := range cases {
 		cards := []Card{vc("a", strings.Split(tc.a, "|")...), vc("b", strings.Split(tc.b, "|")...)}
 		bk := extract(cards, "GB")
-		c := bk.compare(0, 1)
+		c := bk.compare(0, 1, nil)
 		got := levelNames[tc.field][c.lv[tc.field]]
 		if c.swapped && (tc.field == fGiven || tc.field == fFamily) {
 			got += ", swapped"
