@@ -35,7 +35,6 @@ const (
 	bBirthday
 	bSoundPlace
 	bSoundDay
-	bSoundNames
 )
 
 type entry struct {
@@ -78,14 +77,6 @@ func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
 	if len(f.post) > 0 && f.post[0].loc != 0 {
 		p, _ := doubleMetaphone(bk.st.strs[f.post[0].loc])
 		place = hashStr(bSoundPlace, p)
-	}
-	if family != "" && given != "" {
-		f1, _ := doubleMetaphone(family)
-		g1, _ := doubleMetaphone(given)
-		if f1 != "" && g1 != "" {
-			x, y := hashStr(bSoundNames, f1), hashStr(bSoundNames, g1)
-			add(bSoundNames, x^y) // either order
-		}
 	}
 	for _, p := range [2][2]string{{family, given}, {given, family}} {
 		if p[0] == "" {
@@ -134,7 +125,7 @@ func (bk *book) blockKeys(i uint32, f *feat, out []entry) []entry {
 // more than a name that sounds alike, so its blocks may be larger.
 func blockLimit(key uint64, maxBlock int) int {
 	switch key >> 59 {
-	case bSoundInitial, bSoundYear, bSoundDay, bSoundPlace, bSoundNames, bEmailLocal:
+	case bSoundInitial, bSoundYear, bSoundDay, bSoundPlace, bEmailLocal:
 		return max(2, maxBlock/4)
 	}
 	return maxBlock
