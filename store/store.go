@@ -413,8 +413,12 @@ type Store interface {
 	// name or UID ("" when neither was merged away) and the merge that
 	// removed it. A survivor merged away in turn is followed to the card
 	// that holds it now. A name or UID is merged away from ApplyMerge
-	// until UndoMerge of that merge; PutObject and MoveObject refuse to
-	// bring it back (*MergedAwayError).
+	// until UndoMerge of that merge, and only while that last survivor is
+	// there under its name with the UID it had as the merge's reference:
+	// once it is deleted, renamed or replaced by a card with another UID,
+	// what was merged into it is free again (until a card with that name
+	// and UID is back). While merged away, PutObject and MoveObject refuse
+	// to bring it back (*MergedAwayError).
 	MergedInto(ctx context.Context, coll int64, name, uid string) (survivor string, merge int64, err error)
 	// FoldInto stores survivor (an updated merge target, If-Match cond),
 	// records a deletion change for foldedName, replaces the undo record of

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"MergeChain", testMergeChain},
 		{"FoldInto", testFoldInto},
 		{"MergedAwayWrites", testMergedAwayWrites},
+		{"MergedAwaySurvivorGone", testMergedAwaySurvivorGone},
 		{"HiddenGroups", testHiddenGroups},
 		{"MergeCascade", testMergeCascade},
 		{"RequireAppPasswords", testRequireAppPasswords},
@@ -1940,15 +1941,16 @@ func testFoldInto(t *testing.T, s store.Store) {
 // after the merge, unless forced.
 func testMergeUndoEdited(t *testing.T, s store.Store) {
 	for _, tc := range []struct {
-		what string
-		edit func(t *testing.T, s store.Store, coll int64)
+		what     string
+		edit     func(t *testing.T, s store.Store, coll int64)
+		survivor string // what b.vcf lives on in meanwhile
 	}{
-		{"edited", func(t *testing.T, s store.Store, coll int64) { put(t, s, coll, "a.vcf", "uid-a", "Ann Smith (edited)") }},
+		{"edited", func(t *testing.T, s store.Store, coll int64) { put(t, s, coll, "a.vcf", "uid-a", "Ann Smith (edited)") }, "a.vcf"},
 		{"deleted", func(t *testing.T, s store.Store, coll int64) {
 			if err := s.DeleteObject(ctx, coll, "a.vcf", store.Conditions{}); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, ""},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			f := newMergeFixtureIn(t, s, book(t, s, "u", "book-"+tc.what))
@@ -1960,7 +1962,7 @@ func testMergeUndoEdited(t *testing.T, s store.Store) {
 			want := snapshot(t, s, f.c)
 			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false), store.ErrPrecondition)
 			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
-			eq(t, "MergedInto after refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), "a.vcf")
+			eq(t, "MergedInto after refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), tc.survivor)
 			got, err := s.GetMerge(ctx, f.c.ID, m.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -2153,4 +2155,92 @@ func testMergedAwayWrites(t *testing.T, s store.Store) {
 	}
 	put(t, s, f.c.ID, "b.vcf", "uid-b2", "B again")
 	put(t, s, f.c.ID, "c-new.vcf", "uid-c", "C again")
+}
+
+// testMergedAwaySurvivorGone: a merged-away name or UID lives on in its
+// survivor only while that card is there, under its name with its UID.
+// Deleted, renamed or turned into another card, it no longer holds them
+// (else they would be refused for ever, or folded into a stranger); a
+// chain of merges counts its last survivor. A card back under the name
+// with the UID holds them again.
+func testMergedAwaySurvivorGone(t *testing.T, s store.Store) {
+	for _, tc := range []struct {
+		what string
+		gone func(t *testing.T, s store.Store, coll int64)
+	}{
+		{"deleted", func(t *testing.T, s store.Store, coll int64) {
+			if err := s.DeleteObject(ctx, coll, "a.vcf", store.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"renamed", func(t *testing.T, s store.Store, coll int64) {
+			if _, err := s.MoveObject(ctx, coll, "a.vcf", coll, "a-renamed.vcf", false, store.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"another card under its name", func(t *testing.T, s store.Store, coll int64) {
+			if err := s.DeleteObject(ctx, coll, "a.vcf", store.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+			put(t, s, coll, "a.vcf", "uid-stranger", "Stranger")
+		}},
+		{"its UID changed", func(t *testing.T, s store.Store, coll int64) {
+			put(t, s, coll, "a.vcf", "uid-a2", "Ann with another UID")
+		}},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			f := newMergeFixtureIn(t, s, book(t, s, "u", "book-"+strings.ReplaceAll(tc.what, " ", "-")))
+			m, err := s.ApplyMerge(ctx, f.write())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.gone(t, s, f.c.ID)
+			for _, q := range [][2]string{{"b.vcf", ""}, {"", "uid-b"}, {"c.vcf", "uid-c"}} {
+				eq(t, fmt.Sprintf("MergedInto(%q, %q) with the survivor %s", q[0], q[1], tc.what), mergedInto(t, s, f.c.ID, q[0], q[1]), "")
+			}
+			put(t, s, f.c.ID, "b.vcf", "uid-b", "B back")
+			put(t, s, f.c.ID, "elsewhere.vcf", "uid-c", "C back")
+			if _, err := s.MoveObject(ctx, f.c.ID, "elsewhere.vcf", f.c.ID, "c.vcf", false, store.Conditions{}); err != nil {
+				t.Fatalf("MoveObject onto c.vcf with the survivor %s: %v", tc.what, err)
+			}
+			// The merge is still in effect: its undo needs force, and then
+			// finds its cards' names taken.
+			want := snapshot(t, s, f.c)
+			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), true), store.ErrPrecondition)
+			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
+		})
+	}
+
+	// The survivor back under its name with its UID takes its merged-away
+	// names and UIDs back.
+	f := newMergeFixtureIn(t, s, book(t, s, "u", "book-back"))
+	m, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteObject(ctx, f.c.ID, "a.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, f.c.ID, "a.vcf", "uid-a", "Ann again")
+	_, _, err = s.PutObject(ctx, &store.Object{Collection: f.c.ID, Name: "b.vcf", UID: "uid-b", Data: vcard("uid-b", "B")}, store.Conditions{})
+	wantMergedAway(t, "PutObject of a merged-away card with its survivor back", err, "a.vcf", m.ID)
+
+	// A chain: b into a, a into n, n deleted: both b and a are free.
+	ea := store.ETag(vcard("uid-a", "Ann again"))
+	en := put(t, s, f.c.ID, "n.vcf", "uid-n", "N")
+	if _, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: f.c.ID,
+		Reference:     &store.Object{Collection: f.c.ID, Name: "n.vcf", UID: "uid-n", Data: vcard("uid-n", "All of Ann")},
+		ReferenceETag: en,
+		Removed:       []store.Removed{{Name: "a.vcf", UID: "uid-a", ETag: ea}}}); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "MergedInto of the chain's first card", mergedInto(t, s, f.c.ID, "b.vcf", "uid-b"), "n.vcf")
+	if err := s.DeleteObject(ctx, f.c.ID, "n.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range [][2]string{{"b.vcf", "uid-b"}, {"a.vcf", "uid-a"}} {
+		eq(t, fmt.Sprintf("MergedInto(%q, %q) with the chain's survivor deleted", q[0], q[1]), mergedInto(t, s, f.c.ID, q[0], q[1]), "")
+	}
+	put(t, s, f.c.ID, "b.vcf", "uid-b", "B back")
+	put(t, s, f.c.ID, "a.vcf", "uid-a", "A back")
 }
