@@ -94,18 +94,25 @@ func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *sto
 	return f, nil
 }
 
-// Survivors returns the names of coll's cards that merges still in effect
-// merged others into.
-func Survivors(ctx context.Context, st store.Store, coll *store.Collection) (map[string]bool, error) {
+// Survivors returns coll's cards that merges still in effect merged others
+// into, by name, each with the UID it had as the merge's reference: a card
+// under that name with another UID is another card (the survivor was
+// deleted since, say), which holds nothing merged.
+func Survivors(ctx context.Context, st store.Store, coll *store.Collection) (map[string]string, error) {
 	list, err := st.ListMerges(ctx, coll.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]bool{}
+	out := map[string]string{}
 	for _, m := range list {
-		if m.Undone.IsZero() {
-			out[m.Reference] = true
+		if !m.Undone.IsZero() {
+			continue
 		}
+		var u struct{ Reference struct{ UID string } } // of an undoRecord
+		if err := json.Unmarshal(m.Undo, &u); err != nil {
+			return nil, fmt.Errorf("merge %d: unreadable undo record: %w", m.ID, err)
+		}
+		out[m.Reference] = u.Reference.UID
 	}
 	return out, nil
 }
@@ -114,18 +121,18 @@ func Survivors(ctx context.Context, st store.Store, coll *store.Collection) (map
 // card that merges still in effect merged others into; see Survivors)
 // from a file imported again, say, into s as Fold does, rather than
 // replacing s with it: a copy from before the merge must not undo what
-// the merge brought. It writes nothing and returns false when s already
-// holds all of data; else it replaces s if s still has its ETag
-// (store.ErrPrecondition otherwise). Like any edit of s, it makes an undo
-// of those merges need force.
-func Absorb(ctx context.Context, st store.Store, s *store.Object, data []byte, now time.Time) (bool, error) {
+// the merge brought. It writes nothing when s already holds all of data;
+// else it replaces s if s still has its ETag (store.ErrPrecondition
+// otherwise). Like any edit of s, it makes an undo of those merges need
+// force.
+func Absorb(ctx context.Context, st store.Store, s *store.Object, data []byte, now time.Time) error {
 	merged, changed, err := mergeInto(s, dedup.Card{UID: s.UID + " (imported)", Data: data}, now)
 	if err != nil || !changed {
-		return false, err
+		return err
 	}
 	_, _, err = st.PutObject(ctx, &store.Object{Collection: s.Collection, Name: s.Name, UID: s.UID, Data: merged},
 		store.Conditions{IfMatch: s.ETag})
-	return err == nil, err
+	return err
 }
 
 // mergeInto merges card c into survivor s and says whether that changes
