@@ -149,3 +149,37 @@ func TestRunAfterSurvivorGone(t *testing.T) {
 		})
 	}
 }
+
+// A merged-away UID comes back in a file while the name the import would
+// give it is another card's: it is folded all the same, and that card is
+// left alone.
+func TestRunFoldsWhereTheNameIsTaken(t *testing.T) {
+	ctx := context.Background()
+	st, c := newCollection(t, store.KindCard)
+	for name, data := range map[string]string{"a.vcf": card("a", "Ann", "+49 30 1"), "foo.vcf": card("x", "Ann", "+49 30 2")} {
+		if _, _, err := st.PutObject(ctx, &store.Object{Collection: c.ID, Name: name, UID: uidOf(data), Data: []byte(data)}, store.Conditions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mergeInto(t, st, c, "a.vcf", "foo.vcf")
+	stranger := card("zed", "Zed", "+49 40 1")
+	if _, _, err := st.PutObject(ctx, &store.Object{Collection: c.ID, Name: "x.vcf", UID: "zed", Data: []byte(stranger)}, store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := imports.Run(ctx, st, c, strings.NewReader(card("x", "Ann", "+49 30 5")), imports.Options{})
+	if err != nil || counts(res) != [4]int{0, 0, 0, 0} || res.Folded != 1 {
+		t.Fatalf("import: %v %+v", err, res)
+	}
+	if got, _ := st.GetObject(ctx, c.ID, "a.vcf"); !strings.Contains(string(got.Data), "+49 30 5") {
+		t.Errorf("the survivor did not take the card:\n%s", got.Data)
+	}
+	if got, _ := st.GetObject(ctx, c.ID, "x.vcf"); string(got.Data) != stranger {
+		t.Errorf("x.vcf changed:\n%s", got.Data)
+	}
+}
+
+func uidOf(card string) string {
+	_, rest, _ := strings.Cut(card, "UID:")
+	uid, _, _ := strings.Cut(rest, "\r\n")
+	return uid
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -46,7 +47,23 @@ type Folded struct {
 // apply: they were about a card that is gone. The survivor is replaced
 // only if it still has the ETag read here (store.ErrPrecondition
 // otherwise: try again).
+//
+// An upload under the name of a card that is there, the survivor's or
+// another's, is no card that came back: it would give that card a UID
+// merged into the survivor. It is refused with a *store.UIDConflictError
+// naming the survivor, which holds that UID now.
 func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *store.MergedAwayError, o *store.Object, origin Origin, now time.Time) (*Folded, error) {
+	folded := "" // an import made nothing under a name
+	if origin == Uploaded {
+		folded = o.Name
+		_, err := st.GetObject(ctx, coll.ID, o.Name)
+		if err == nil {
+			return nil, &store.UIDConflictError{UID: o.UID, Name: away.Survivor}
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
 	s, err := st.GetObject(ctx, coll.ID, away.Survivor)
 	if err != nil {
 		return nil, err
@@ -87,7 +104,7 @@ func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *sto
 		return nil, err
 	}
 	_, err = st.FoldInto(ctx, &store.Object{Collection: coll.ID, Name: s.Name, UID: s.UID, Data: merged},
-		store.Conditions{IfMatch: s.ETag}, o.Name, m.ID, undo)
+		store.Conditions{IfMatch: s.ETag}, folded, m.ID, undo)
 	if err != nil {
 		return nil, err
 	}

@@ -421,7 +421,8 @@ type Store interface {
 	// to bring it back (*MergedAwayError).
 	MergedInto(ctx context.Context, coll int64, name, uid string) (survivor string, merge int64, err error)
 	// FoldInto stores survivor (an updated merge target, If-Match cond),
-	// records a deletion change for foldedName, replaces the undo record of
+	// records a deletion change for foldedName (none when it is "": an
+	// import made nothing under a name), replaces the undo record of
 	// merge (which now holds the re-uploaded card) and sets ReferenceETag of
 	// every merge in effect into the survivor to its new ETag, all in one
 	// transaction: the uploader's next sync drops the name it re-uploaded,

@@ -526,17 +526,18 @@ func checkNotMergedAway(ctx context.Context, tx *sql.Tx, coll int64, name string
 	return &store.MergedAwayError{Name: name, UID: uid, Survivor: survivor, Merge: merge}
 }
 
-// FoldInto implements store.Store: PutObject of survivor under cond, then a
-// deletion change (with a seq of its own) for foldedName, which must not
-// exist as an object (store.ErrPrecondition otherwise). Merge merge, which
-// must be in effect in the survivor's collection (store.ErrPrecondition
-// otherwise), gets undo as its undo record, and every merge in effect into
-// the survivor gets its new ETag as ReferenceETag.
+// FoldInto implements store.Store: PutObject of survivor under cond, then,
+// unless foldedName is "", a deletion change (with a seq of its own) for
+// foldedName, which must not exist as an object (store.ErrPrecondition
+// otherwise). Merge merge, which must be in effect in the survivor's
+// collection (store.ErrPrecondition otherwise), gets undo as its undo
+// record, and every merge in effect into the survivor gets its new ETag as
+// ReferenceETag.
 func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store.Conditions, foldedName string, merge int64, undo []byte) (string, error) {
 	if survivor == nil || survivor.Name == "" {
 		return "", fmt.Errorf("sqlite: fold: no survivor")
 	}
-	if foldedName == "" || foldedName == survivor.Name {
+	if foldedName == survivor.Name {
 		return "", fmt.Errorf("sqlite: fold into %d/%s: bad folded name %q", survivor.Collection, survivor.Name, foldedName)
 	}
 	coll := survivor.Collection
@@ -561,12 +562,14 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 		if holder != "" {
 			return &store.UIDConflictError{UID: survivor.UID, Name: holder}
 		}
-		_, _, foldedExists, err := current(ctx, tx, coll, foldedName)
-		if err != nil {
-			return err
-		}
-		if foldedExists {
-			return fmt.Errorf("%s exists: %w", foldedName, store.ErrPrecondition)
+		if foldedName != "" {
+			_, _, foldedExists, err := current(ctx, tx, coll, foldedName)
+			if err != nil {
+				return err
+			}
+			if foldedExists {
+				return fmt.Errorf("%s exists: %w", foldedName, store.ErrPrecondition)
+			}
 		}
 		var inEffect bool
 		var oldUndo int64
@@ -594,6 +597,14 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 		if _, err := tx.ExecContext(ctx, `UPDATE merges SET reference_etag = ?
 			WHERE collection = ? AND reference = ? AND undone IS NULL`, etag, coll, survivor.Name); err != nil {
 			return err
+		}
+		if foldedName == "" {
+			owner, err := collOwner(ctx, tx, coll)
+			if err != nil {
+				return err
+			}
+			l[owner] += int64(len(undo)) - oldUndo
+			return nil
 		}
 		seq, err := bump(ctx, tx, l, coll, t, 0, 0, int64(len(undo))-oldUndo)
 		if err != nil {

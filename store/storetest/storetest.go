@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"MergeUndoEdited", testMergeUndoEdited},
 		{"MergeChain", testMergeChain},
 		{"FoldInto", testFoldInto},
+		{"FoldIntoUnnamed", testFoldIntoUnnamed},
 		{"MergedAwayWrites", testMergedAwayWrites},
 		{"MergedAwaySurvivorGone", testMergedAwaySurvivorGone},
 		{"HiddenGroups", testHiddenGroups},
@@ -1935,6 +1936,37 @@ func testFoldInto(t *testing.T, s store.Store) {
 	wantErr(t, "FoldInto an undone merge", err, store.ErrPrecondition)
 	eq(t, "state after fold into undone", snapshot(t, s, f.c), want)
 	eq(t, "merges after fold into undone", mergeState(), wantMerges)
+}
+
+// testFoldIntoUnnamed: a fold with no folded name (an import's: it made
+// nothing under a name) records the survivor's change and no deletion,
+// and counts the change of the undo record all the same.
+func testFoldIntoUnnamed(t *testing.T, s store.Store) {
+	f := newMergeFixture(t, s)
+	m, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := syncSeq(t, s, f.c)
+	folded := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:uid-a\r\nFN:Ann Smith\r\nTEL:+33 1 23 45 67 89\r\nEND:VCARD\r\n")
+	undo := []byte("a longer undo record, holding the imported card")
+	if _, err := s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: folded},
+		store.Conditions{IfMatch: store.ETag(f.merged)}, "", m.ID, undo); err != nil {
+		t.Fatalf("FoldInto without a folded name: %v", err)
+	}
+	eq(t, "SyncSeq after an unnamed fold", syncSeq(t, s, f.c), before+1)
+	cs, _, _ := changes(t, s, f.c.ID, before, 0, false)
+	eq(t, "changes after an unnamed fold", changeMap(cs), map[string]string{"a.vcf": "changed"})
+	got, err := s.GetMerge(ctx, f.c.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "undo after an unnamed fold", got.Undo, undo)
+	u, err := s.Usage(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "usage after an unnamed fold", u.Used, Recount(t, s, "u"))
 }
 
 // testMergeUndoEdited: undo refuses to drop an edit of the reference made
