@@ -44,9 +44,10 @@ type Folded struct {
 // back, and the merge's undo record takes the card, so that an undo
 // restores it as it last came. A survivor that would gain nothing keeps
 // its bytes (no new REV, no new ETag). The write's own conditions do not
-// apply: they were about a card that is gone. The survivor is replaced
-// only if it still has the ETag read here (store.ErrPrecondition
-// otherwise: try again).
+// apply: they were about a card that is gone. The survivor and the undo
+// record are replaced only if both are still as read here; when another
+// write changed either meanwhile, Fold reads them again and tries once
+// more (store.ErrPrecondition when that fails too).
 //
 // An upload under the name of a card that is there, the survivor's or
 // another's, is no card that came back: it would give that card a UID
@@ -64,6 +65,16 @@ func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *sto
 			return nil, err
 		}
 	}
+	f, err := foldOnce(ctx, st, coll, away, o, origin, folded, now)
+	if errors.Is(err, store.ErrPrecondition) {
+		f, err = foldOnce(ctx, st, coll, away, o, origin, folded, now)
+	}
+	return f, err
+}
+
+// foldOnce is Fold's one try: foldedName is the name whose deletion the
+// fold records ("" for none).
+func foldOnce(ctx context.Context, st store.Store, coll *store.Collection, away *store.MergedAwayError, o *store.Object, origin Origin, foldedName string, now time.Time) (*Folded, error) {
 	s, err := st.GetObject(ctx, coll.ID, away.Survivor)
 	if err != nil {
 		return nil, err
@@ -104,7 +115,7 @@ func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *sto
 		return nil, err
 	}
 	_, err = st.FoldInto(ctx, &store.Object{Collection: coll.ID, Name: s.Name, UID: s.UID, Data: merged},
-		store.Conditions{IfMatch: s.ETag}, folded, m.ID, undo)
+		store.Conditions{IfMatch: s.ETag}, foldedName, m.ID, m.Undo, undo)
 	if err != nil {
 		return nil, err
 	}

@@ -426,8 +426,12 @@ type Store interface {
 	// merge (which now holds the re-uploaded card) and sets ReferenceETag of
 	// every merge in effect into the survivor to its new ETag, all in one
 	// transaction: the uploader's next sync drops the name it re-uploaded,
-	// and an undo later restores the card as the phone last had it.
-	FoldInto(ctx context.Context, survivor *Object, cond Conditions, foldedName string, merge int64, undo []byte) (etag string, err error)
+	// and an undo later restores the card as the phone last had it. The
+	// undo record is replaced only if it is still prevUndo, the record the
+	// caller changed (ErrPrecondition otherwise): two folds into one
+	// survivor that leave it as it was both pass If-Match, and the second
+	// must not drop what the first wrote.
+	FoldInto(ctx context.Context, survivor *Object, cond Conditions, foldedName string, merge int64, prevUndo, undo []byte) (etag string, err error)
 	// HideGroup records that the cards with these UIDs are not duplicates
 	// of each other; HiddenGroups lists what was hidden in a collection.
 	HideGroup(ctx context.Context, coll int64, uids []string) error

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -530,10 +531,11 @@ func checkNotMergedAway(ctx context.Context, tx *sql.Tx, coll int64, name string
 // unless foldedName is "", a deletion change (with a seq of its own) for
 // foldedName, which must not exist as an object (store.ErrPrecondition
 // otherwise). Merge merge, which must be in effect in the survivor's
-// collection (store.ErrPrecondition otherwise), gets undo as its undo
-// record, and every merge in effect into the survivor gets its new ETag as
+// collection and still have prevUndo as its undo record
+// (store.ErrPrecondition otherwise), gets undo as its undo record, and
+// every merge in effect into the survivor gets its new ETag as
 // ReferenceETag.
-func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store.Conditions, foldedName string, merge int64, undo []byte) (string, error) {
+func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store.Conditions, foldedName string, merge int64, prevUndo, undo []byte) (string, error) {
 	if survivor == nil || survivor.Name == "" {
 		return "", fmt.Errorf("sqlite: fold: no survivor")
 	}
@@ -572,9 +574,9 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 			}
 		}
 		var inEffect bool
-		var oldUndo int64
-		err = tx.QueryRowContext(ctx, `SELECT undone IS NULL, LENGTH(CAST(undo AS BLOB)) FROM merges WHERE collection = ? AND id = ?`,
-			coll, merge).Scan(&inEffect, &oldUndo)
+		var curUndo []byte
+		err = tx.QueryRowContext(ctx, `SELECT undone IS NULL, undo FROM merges WHERE collection = ? AND id = ?`,
+			coll, merge).Scan(&inEffect, &curUndo)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("no merge %d: %w", merge, store.ErrPrecondition)
 		}
@@ -584,6 +586,10 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 		if !inEffect {
 			return fmt.Errorf("merge %d undone: %w", merge, store.ErrPrecondition)
 		}
+		if !bytes.Equal(curUndo, prevUndo) {
+			return fmt.Errorf("undo record of merge %d changed: %w", merge, store.ErrPrecondition)
+		}
+		oldUndo := int64(len(curUndo))
 		t := micros(now())
 		if etag, err = writeObject(ctx, tx, l, coll, survivor, oldSize, exists, t); err != nil {
 			return err

@@ -1865,22 +1865,26 @@ func testFoldInto(t *testing.T, s store.Store) {
 
 	// Refused folds change nothing, merges included.
 	want, wantMerges := snapshot(t, s, f.c), mergeState()
+	undo := f.write().Undo
 	for _, tc := range []struct {
 		what  string
 		cond  store.Conditions
 		merge int64
+		prev  []byte
 	}{
-		{"stale If-Match", store.Conditions{IfMatch: "0000"}, m.ID},
-		{"unknown merge", store.Conditions{IfMatch: ref.ETag}, m2.ID + 100},
-		{"merge of another collection", store.Conditions{IfMatch: ref.ETag}, om.ID},
+		{"stale If-Match", store.Conditions{IfMatch: "0000"}, m.ID, undo},
+		{"unknown merge", store.Conditions{IfMatch: ref.ETag}, m2.ID + 100, undo},
+		{"merge of another collection", store.Conditions{IfMatch: ref.ETag}, om.ID, undo},
+		// Another fold replaced the undo record since it was read.
+		{"stale undo record", store.Conditions{IfMatch: ref.ETag}, m.ID, []byte("undo record as another fold left it")},
 	} {
-		_, err = s.FoldInto(ctx, survivor, tc.cond, "b.vcf", tc.merge, newUndo)
+		_, err = s.FoldInto(ctx, survivor, tc.cond, "b.vcf", tc.merge, tc.prev, newUndo)
 		wantErr(t, "FoldInto with "+tc.what, err, store.ErrPrecondition)
 		eq(t, "state after fold with "+tc.what, snapshot(t, s, f.c), want)
 		eq(t, "merges after fold with "+tc.what, mergeState(), wantMerges)
 	}
 
-	etag, err := s.FoldInto(ctx, survivor, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, newUndo)
+	etag, err := s.FoldInto(ctx, survivor, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, undo, newUndo)
 	if err != nil {
 		t.Fatalf("FoldInto: %v", err)
 	}
@@ -1918,7 +1922,7 @@ func testFoldInto(t *testing.T, s store.Store) {
 	// A folded name that exists as an object cannot be reported deleted.
 	want, wantMerges = snapshot(t, s, f.c), mergeState()
 	_, err = s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: f.merged},
-		store.Conditions{IfMatch: etag}, "other.vcf", m.ID, []byte("x"))
+		store.Conditions{IfMatch: etag}, "other.vcf", m.ID, newUndo, []byte("x"))
 	wantErr(t, "FoldInto an existing name", err, store.ErrPrecondition)
 	eq(t, "state after refused fold", snapshot(t, s, f.c), want)
 	eq(t, "merges after refused fold", mergeState(), wantMerges)
@@ -1932,7 +1936,7 @@ func testFoldInto(t *testing.T, s store.Store) {
 	// An undone merge cannot take a fold.
 	want, wantMerges = snapshot(t, s, f.c), mergeState()
 	_, err = s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: folded},
-		store.Conditions{IfMatch: f.etags["a.vcf"]}, "zzz.vcf", m.ID, []byte("x"))
+		store.Conditions{IfMatch: f.etags["a.vcf"]}, "zzz.vcf", m.ID, nil, []byte("x"))
 	wantErr(t, "FoldInto an undone merge", err, store.ErrPrecondition)
 	eq(t, "state after fold into undone", snapshot(t, s, f.c), want)
 	eq(t, "merges after fold into undone", mergeState(), wantMerges)
@@ -1951,7 +1955,7 @@ func testFoldIntoUnnamed(t *testing.T, s store.Store) {
 	folded := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:uid-a\r\nFN:Ann Smith\r\nTEL:+33 1 23 45 67 89\r\nEND:VCARD\r\n")
 	undo := []byte("a longer undo record, holding the imported card")
 	if _, err := s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: folded},
-		store.Conditions{IfMatch: store.ETag(f.merged)}, "", m.ID, undo); err != nil {
+		store.Conditions{IfMatch: store.ETag(f.merged)}, "", m.ID, f.write().Undo, undo); err != nil {
 		t.Fatalf("FoldInto without a folded name: %v", err)
 	}
 	eq(t, "SyncSeq after an unnamed fold", syncSeq(t, s, f.c), before+1)
