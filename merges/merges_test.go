@@ -539,3 +539,35 @@ func TestUndoAfterTheSurvivorWasDeleted(t *testing.T) {
 		t.Fatal("a refused undo brought ann-2 back")
 	}
 }
+
+// failing is a store whose merges find their cards changed and whose
+// reads of cards then fail.
+type failing struct {
+	store.Store
+	read error
+}
+
+func (s *failing) ApplyMerge(context.Context, *store.MergeWrite) (*store.Merge, error) {
+	return nil, store.ErrPrecondition
+}
+
+func (s *failing) GetObjects(context.Context, int64, []string, bool) ([]store.Object, error) {
+	return nil, s.read
+}
+
+// A merge that finds its cards changed and then cannot read them again
+// says which group it was merging.
+func TestMergeRefreshFailureNamesTheGroup(t *testing.T) {
+	ctx := context.Background()
+	st, c := newBook(t, threeGroupsOneTeam())
+	broken := &failing{Store: st, read: errors.New("disk unreadable")}
+	b, err := merges.Load(ctx, broken, c, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := groupOf(t, b, "ann-1")
+	_, err = b.Merge(ctx, merges.Request{Group: g.ID}, now)
+	if !errors.Is(err, broken.read) || !strings.Contains(err.Error(), g.ID) {
+		t.Fatalf("merge of group %s: %v", g.ID, err)
+	}
+}
