@@ -14,8 +14,8 @@ import (
 	"github.com/rolodav/rolodav/store"
 )
 
-// Origin is where a card to fold came from. It decides what a fold that
-// adds nothing to the survivor writes.
+// Origin is where a card to fold came from. It decides what a fold
+// records besides the survivor, and what one that adds nothing writes.
 type Origin int
 
 const (
@@ -24,7 +24,8 @@ const (
 	// the client's next sync drops it.
 	Uploaded Origin = iota
 	// Imported: the card was read from a file and nothing was made under
-	// its name: a fold that changes nothing writes nothing.
+	// a name: a fold records no deletion, and one that changes nothing
+	// writes nothing.
 	Imported
 )
 
