@@ -444,11 +444,14 @@ func mergedInto(ctx context.Context, q querier, coll int64, name, uid string) (s
 	var survivor string
 	var merge int64
 	for _, r := range found {
+		if r.merge <= merge {
+			continue // an older merge, or the same one found by the UID
+		}
 		s, err := lastSurvivor(ctx, q, coll, r.survivor, r.survivorUID, r.merge)
 		if err != nil {
 			return "", 0, err
 		}
-		if s != "" && r.merge > merge {
+		if s != "" {
 			survivor, merge = s, r.merge
 		}
 	}
