@@ -196,6 +196,10 @@ func (h *Handler) put(q *request) {
 		// bring the duplicate back nor lose its edit. No ETag: the client
 		// sees the name deleted and the survivor changed in its next sync.
 		if _, err := merges.Fold(q.ctx, h.cfg.Store, c, away, o, merges.Uploaded, time.Now()); err != nil {
+			if errors.As(err, new(*store.UIDConflictError)) { // the name is a card that is there
+				h.writeFailure(q, c, err)
+				return
+			}
 			h.storeError(q, err)
 			return
 		}

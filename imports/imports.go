@@ -66,7 +66,12 @@ type Result struct {
 	// Folded counts the cards that came back under a merged-away name or
 	// UID: each was folded into the card it was merged into
 	// (merges.Fold), not added again.
-	Folded       int
+	Folded int
+	// Absorbed counts the cards with the UID of a card that merges made:
+	// the merged card was kept and took what it lacked from the file's
+	// (merges.Absorb), rather than be replaced by a copy from before the
+	// merge.
+	Absorbed     int
 	Objects      int       // objects read from the file
 	Problems     []Problem // the first MaxProblems
 	MoreProblems int
@@ -79,9 +84,8 @@ type Result struct {
 // invalid one is rejected and reported with its line. Merges hold: a card
 // whose name or UID was merged away is folded into the card it was merged
 // into (Result.Folded), and a card with the UID of such a survivor adds
-// to it what it lacks instead of replacing it (skipped when it lacks
-// nothing), so that importing a file again after a merge changes
-// nothing. Run fails only when
+// to it what it lacks instead of replacing it (Result.Absorbed), so that
+// importing a file again after a merge changes nothing. Run fails only when
 // the file cannot be framed into objects (a *contacts.ValidationError or
 // *calendars.ValidationError naming the line) or the store fails; the
 // Result then counts what was done before. Once the store refuses an
@@ -174,7 +178,7 @@ type importer struct {
 	res       *Result
 	byUID     map[string]string // UID → resource name
 	byContent map[string]string // content key → UID
-	survivors map[string]bool   // names of cards that merges in effect merged others into
+	survivors map[string]string // name → UID of the cards that merges in effect merged others into
 }
 
 func (im *importer) problem(p Problem) {
@@ -257,7 +261,7 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 			return nil
 		}
 		o.Name = name
-		if im.survivors[name] {
+		if uid, ok := im.survivors[name]; ok && uid == o.UID {
 			return im.absorb(o, key, line)
 		}
 		if _, _, err := im.st.PutObject(im.ctx, o, store.Conditions{}); err != nil {
@@ -296,15 +300,10 @@ func (im *importer) absorb(o *store.Object, key string, line int) error {
 	if err != nil {
 		return fmt.Errorf("line %d: %w", line, err)
 	}
-	changed, err := merges.Absorb(im.ctx, im.st, s, o.Data, time.Now())
-	if err != nil {
+	if err := merges.Absorb(im.ctx, im.st, s, o.Data, time.Now()); err != nil {
 		return im.failed(o, line, err)
 	}
-	if changed {
-		im.res.Updated++
-	} else {
-		im.res.Skipped++
-	}
+	im.res.Absorbed++
 	im.byContent[key] = o.UID
 	return nil
 }

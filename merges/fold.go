@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -13,8 +14,8 @@ import (
 	"github.com/rolodav/rolodav/store"
 )
 
-// Origin is where a card to fold came from. It decides what a fold that
-// adds nothing to the survivor writes.
+// Origin is where a card to fold came from. It decides what a fold
+// records besides the survivor, and what one that adds nothing writes.
 type Origin int
 
 const (
@@ -23,7 +24,8 @@ const (
 	// the client's next sync drops it.
 	Uploaded Origin = iota
 	// Imported: the card was read from a file and nothing was made under
-	// its name: a fold that changes nothing writes nothing.
+	// a name: a fold records no deletion, and one that changes nothing
+	// writes nothing.
 	Imported
 )
 
@@ -43,10 +45,37 @@ type Folded struct {
 // back, and the merge's undo record takes the card, so that an undo
 // restores it as it last came. A survivor that would gain nothing keeps
 // its bytes (no new REV, no new ETag). The write's own conditions do not
-// apply: they were about a card that is gone. The survivor is replaced
-// only if it still has the ETag read here (store.ErrPrecondition
-// otherwise: try again).
+// apply: they were about a card that is gone. The survivor and the undo
+// record are replaced only if both are still as read here; when another
+// write changed either meanwhile, Fold reads them again and tries once
+// more (store.ErrPrecondition when that fails too).
+//
+// An upload under the name of a card that is there, the survivor's or
+// another's, is no card that came back: it would give that card a UID
+// merged into the survivor. It is refused with a *store.UIDConflictError
+// naming the survivor, which holds that UID now.
 func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *store.MergedAwayError, o *store.Object, origin Origin, now time.Time) (*Folded, error) {
+	folded := "" // an import made nothing under a name
+	if origin == Uploaded {
+		folded = o.Name
+		_, err := st.GetObject(ctx, coll.ID, o.Name)
+		if err == nil {
+			return nil, &store.UIDConflictError{UID: o.UID, Name: away.Survivor}
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	f, err := foldOnce(ctx, st, coll, away, o, origin, folded, now)
+	if errors.Is(err, store.ErrPrecondition) {
+		f, err = foldOnce(ctx, st, coll, away, o, origin, folded, now)
+	}
+	return f, err
+}
+
+// foldOnce is Fold's one try: foldedName is the name whose deletion the
+// fold records ("" for none).
+func foldOnce(ctx context.Context, st store.Store, coll *store.Collection, away *store.MergedAwayError, o *store.Object, origin Origin, foldedName string, now time.Time) (*Folded, error) {
 	s, err := st.GetObject(ctx, coll.ID, away.Survivor)
 	if err != nil {
 		return nil, err
@@ -87,25 +116,32 @@ func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *sto
 		return nil, err
 	}
 	_, err = st.FoldInto(ctx, &store.Object{Collection: coll.ID, Name: s.Name, UID: s.UID, Data: merged},
-		store.Conditions{IfMatch: s.ETag}, o.Name, m.ID, undo)
+		store.Conditions{IfMatch: s.ETag}, foldedName, m.ID, m.Undo, undo)
 	if err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-// Survivors returns the names of coll's cards that merges still in effect
-// merged others into.
-func Survivors(ctx context.Context, st store.Store, coll *store.Collection) (map[string]bool, error) {
+// Survivors returns coll's cards that merges still in effect merged others
+// into, by name, each with the UID it had as the merge's reference: a card
+// under that name with another UID is another card (the survivor was
+// deleted since, say), which holds nothing merged.
+func Survivors(ctx context.Context, st store.Store, coll *store.Collection) (map[string]string, error) {
 	list, err := st.ListMerges(ctx, coll.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]bool{}
+	out := map[string]string{}
 	for _, m := range list {
-		if m.Undone.IsZero() {
-			out[m.Reference] = true
+		if !m.Undone.IsZero() {
+			continue
 		}
+		var u struct{ Reference struct{ UID string } } // of an undoRecord
+		if err := json.Unmarshal(m.Undo, &u); err != nil {
+			return nil, fmt.Errorf("merge %d: unreadable undo record: %w", m.ID, err)
+		}
+		out[m.Reference] = u.Reference.UID
 	}
 	return out, nil
 }
@@ -114,18 +150,18 @@ func Survivors(ctx context.Context, st store.Store, coll *store.Collection) (map
 // card that merges still in effect merged others into; see Survivors)
 // from a file imported again, say, into s as Fold does, rather than
 // replacing s with it: a copy from before the merge must not undo what
-// the merge brought. It writes nothing and returns false when s already
-// holds all of data; else it replaces s if s still has its ETag
-// (store.ErrPrecondition otherwise). Like any edit of s, it makes an undo
-// of those merges need force.
-func Absorb(ctx context.Context, st store.Store, s *store.Object, data []byte, now time.Time) (bool, error) {
+// the merge brought. It writes nothing when s already holds all of data;
+// else it replaces s if s still has its ETag (store.ErrPrecondition
+// otherwise). Like any edit of s, it makes an undo of those merges need
+// force.
+func Absorb(ctx context.Context, st store.Store, s *store.Object, data []byte, now time.Time) error {
 	merged, changed, err := mergeInto(s, dedup.Card{UID: s.UID + " (imported)", Data: data}, now)
 	if err != nil || !changed {
-		return false, err
+		return err
 	}
 	_, _, err = st.PutObject(ctx, &store.Object{Collection: s.Collection, Name: s.Name, UID: s.UID, Data: merged},
 		store.Conditions{IfMatch: s.ETag})
-	return err == nil, err
+	return err
 }
 
 // mergeInto merges card c into survivor s and says whether that changes

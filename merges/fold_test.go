@@ -165,3 +165,107 @@ func TestFoldAddsToSurvivor(t *testing.T) {
 		}
 	}
 }
+
+// interleaved is a store whose first FoldInto lets another write run
+// first, as a concurrent request would between Fold's reads and its write.
+type interleaved struct {
+	store.Store
+	before func()
+}
+
+func (s *interleaved) FoldInto(ctx context.Context, survivor *store.Object, cond store.Conditions, foldedName string, merge int64, prevUndo, undo []byte) (string, error) {
+	if f := s.before; f != nil {
+		s.before = nil
+		f()
+	}
+	return s.Store.FoldInto(ctx, survivor, cond, foldedName, merge, prevUndo, undo)
+}
+
+// Two folds at once of different cards of one merge, neither changing
+// the survivor: the undo record keeps both cards as they came.
+func TestFoldConcurrentKeepsBothInUndo(t *testing.T) {
+	a3 := strings.NewReplacer("UID:a1", "UID:a3", "ann@example.org", "ann@example.net").Replace(a1)
+	st, c, m := mergedBookOf(t, a1, a3)
+	less := func(card string) string { return strings.Replace(card, "TEL;TYPE=CELL:+49 151 2345678\r\n", "", 1) }
+	fold := func(st store.Store, name, data string) {
+		t.Helper()
+		o := &store.Object{Collection: c.ID, Name: name, UID: uidOf(data), Data: []byte(data)}
+		_, _, err := st.PutObject(ctx, o, store.Conditions{})
+		var away *store.MergedAwayError
+		if !errors.As(err, &away) {
+			t.Fatalf("PutObject(%s): %v", name, err)
+		}
+		if _, err := merges.Fold(ctx, st, c, away, o, merges.Uploaded, time.Now()); err != nil {
+			t.Fatalf("Fold(%s): %v", name, err)
+		}
+	}
+	s0, err := st.GetObject(ctx, c.ID, "a2.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	racy := &interleaved{Store: st, before: func() { fold(st, "a3.vcf", less(a3)) }}
+	fold(racy, "a1.vcf", less(a1))
+
+	if s, _ := st.GetObject(ctx, c.ID, "a2.vcf"); s.ETag != s0.ETag {
+		t.Fatalf("the folds changed the survivor:\n%s", s.Data)
+	}
+	got, err := st.GetMerge(ctx, c.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u dedup.Undo
+	if err := json.Unmarshal(got.Undo, &u); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{less(a1), less(a3)} {
+		if string(u.Others[i].Data) != want {
+			t.Errorf("undo record of %s:\n%s\nwant\n%s", u.Others[i].UID, u.Others[i].Data, want)
+		}
+	}
+}
+
+// mergedBookOf is a book where a1.vcf and the other given cards (named by
+// their UIDs) were merged into a2.vcf, in that order.
+func mergedBookOf(t *testing.T, others ...string) (store.Store, *store.Collection, *store.Merge) {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "rolodav.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.CreateUser(ctx, &store.User{Login: "ann", PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	c := &store.Collection{Owner: "ann", Kind: store.KindCard, Name: "book"}
+	if err := st.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	w := &store.MergeWrite{Collection: c.ID}
+	var away []dedup.Card
+	for _, data := range append([]string{a2}, others...) {
+		o := &store.Object{Collection: c.ID, Name: uidOf(data) + ".vcf", UID: uidOf(data), Data: []byte(data)}
+		_, etag, err := st.PutObject(ctx, o, store.Conditions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.UID == "a2" {
+			w.ReferenceETag = etag
+			continue
+		}
+		away = append(away, dedup.Card{UID: o.UID, Data: o.Data})
+		w.Removed = append(w.Removed, store.Removed{Name: o.Name, UID: o.UID, ETag: etag})
+	}
+	merged, undo, err := dedup.Merge(dedup.Card{UID: "a2", Data: []byte(a2)}, away, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Reference = &store.Object{Collection: c.ID, Name: "a2.vcf", UID: "a2", Data: merged}
+	if w.Undo, err = json.Marshal(undo); err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.ApplyMerge(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, c, m
+}

@@ -165,7 +165,7 @@ func (b *Book) merge(ctx context.Context, g dedup.Group, ref string, cs []Choice
 		// Another client wrote meanwhile: take its cards, so that the next
 		// merge in this book does not fail on them too.
 		if rerr := b.refresh(ctx, touched); rerr != nil {
-			return nil, rerr
+			return nil, fmt.Errorf("group %s changed while merging; reading its cards again: %w", g.ID, rerr)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrGroupChanged, err)
 	}

@@ -489,3 +489,85 @@ func TestMergeRequestRefusals(t *testing.T) {
 		t.Errorf("the chosen ORG was not kept:\n%s", s)
 	}
 }
+
+// A survivor deleted since its merge holds nothing merged any more, but
+// the merge stays undoable: unforced, undo refuses (it would bring back
+// the cards the deletion took away); forced, it restores them unless a
+// card is back under one of their names. Through a later merge whose
+// survivor was deleted, the later merge is still undone first.
+func TestUndoAfterTheSurvivorWasDeleted(t *testing.T) {
+	ctx := context.Background()
+	ann1, ann2 := person("ann-1", "Ann", "Miller", "+4915112345678", ""), person("ann-2", "Ann", "Miller", "+4915112345678", "second")
+	st, c := newBook(t, map[string]string{"ann-1": ann1, "ann-2": ann2})
+	b := load(t, st, c)
+	first, err := b.Merge(ctx, merges.Request{Group: groupOf(t, b, "ann-1").ID, Reference: "ann-2"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, st, c, "ann-3", person("ann-3", "Ann", "Miller", "+4915112345678", "third"))
+	b = load(t, st, c)
+	second, err := b.Merge(ctx, merges.Request{Group: groupOf(t, b, "ann-3").ID, Reference: "ann-3"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteObject(ctx, c.ID, "ann-3.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	var later *merges.MergedSinceError
+	if err := merges.Undo(ctx, st, c, first.Merge.ID, true); !errors.As(err, &later) || later.Merge != second.Merge.ID {
+		t.Fatalf("undo of the first merge before the second: %v", err)
+	}
+	if err := merges.Undo(ctx, st, c, second.Merge.ID, false); !errors.Is(err, merges.ErrReferenceChanged) {
+		t.Fatalf("unforced undo with the survivor deleted: %v", err)
+	}
+	if get(t, st, c, "ann-2") != nil || get(t, st, c, "ann-3") != nil {
+		t.Fatal("a refused undo brought a card back")
+	}
+	if err := merges.Undo(ctx, st, c, second.Merge.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	// ann-1 comes back on its own while the first merge's survivor is
+	// deleted: then that merge cannot be undone.
+	if err := st.DeleteObject(ctx, c.ID, "ann-2.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, st, c, "ann-1", ann1)
+	if err := merges.Undo(ctx, st, c, first.Merge.ID, true); !errors.Is(err, store.ErrPrecondition) {
+		t.Fatalf("undo with a merged card back: %v", err)
+	}
+	if get(t, st, c, "ann-2") != nil {
+		t.Fatal("a refused undo brought ann-2 back")
+	}
+}
+
+// failing is a store whose merges find their cards changed and whose
+// reads of cards then fail.
+type failing struct {
+	store.Store
+	read error
+}
+
+func (s *failing) ApplyMerge(context.Context, *store.MergeWrite) (*store.Merge, error) {
+	return nil, store.ErrPrecondition
+}
+
+func (s *failing) GetObjects(context.Context, int64, []string, bool) ([]store.Object, error) {
+	return nil, s.read
+}
+
+// A merge that finds its cards changed and then cannot read them again
+// says which group it was merging.
+func TestMergeRefreshFailureNamesTheGroup(t *testing.T) {
+	ctx := context.Background()
+	st, c := newBook(t, threeGroupsOneTeam())
+	broken := &failing{Store: st, read: errors.New("disk unreadable")}
+	b, err := merges.Load(ctx, broken, c, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := groupOf(t, b, "ann-1")
+	_, err = b.Merge(ctx, merges.Request{Group: g.ID}, now)
+	if !errors.Is(err, broken.read) || !strings.Contains(err.Error(), g.ID) {
+		t.Fatalf("merge of group %s: %v", g.ID, err)
+	}
+}

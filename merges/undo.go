@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rolodav/rolodav/contacts"
@@ -15,7 +16,7 @@ import (
 // Refusals of Undo, said so that a person knows what to do.
 var (
 	ErrAlreadyUndone    = errors.New("this merge was undone already")
-	ErrReferenceChanged = errors.New("the surviving card was edited after the merge; undo would drop that edit (force it to undo anyway)")
+	ErrReferenceChanged = errors.New("the surviving card was edited or deleted after the merge; undo would drop that change (force it to undo anyway)")
 )
 
 // MergedSinceError refuses to undo a merge whose surviving card a later
@@ -171,7 +172,7 @@ func Undo(ctx context.Context, st store.Store, coll *store.Collection, id int64,
 	if len(u.Others) != len(m.Removed) {
 		return fmt.Errorf("merge %d: undo record does not match the merge", id)
 	}
-	_, later, err := st.MergedInto(ctx, coll.ID, m.Reference, u.Reference.UID)
+	later, err := mergedSince(ctx, st, coll, m)
 	if err != nil {
 		return err
 	}
@@ -196,6 +197,22 @@ func Undo(ctx context.Context, st store.Store, coll *store.Collection, id int64,
 		return fmt.Errorf("merge %d: %w", id, err)
 	}
 	return st.UndoMerge(ctx, coll.ID, id, append(originals, groups...), force)
+}
+
+// mergedSince returns the newest merge in effect that took m's surviving
+// card away after m (0 when none), whether or not its own survivor is
+// still there: undoing m first would bring cards back beside it.
+func mergedSince(ctx context.Context, st store.Store, coll *store.Collection, m *store.Merge) (int64, error) {
+	list, err := st.ListMerges(ctx, coll.ID)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range list {
+		if l.ID > m.ID && l.Undone.IsZero() && slices.Contains(l.Removed, m.Reference) {
+			return l.ID, nil
+		}
+	}
+	return 0, nil
 }
 
 // groupsBack returns the group cards a merge rewrote as they are now, with

@@ -413,16 +413,25 @@ type Store interface {
 	// name or UID ("" when neither was merged away) and the merge that
 	// removed it. A survivor merged away in turn is followed to the card
 	// that holds it now. A name or UID is merged away from ApplyMerge
-	// until UndoMerge of that merge; PutObject and MoveObject refuse to
-	// bring it back (*MergedAwayError).
+	// until UndoMerge of that merge, and only while that last survivor is
+	// there under its name with the UID it had as the merge's reference:
+	// once it is deleted, renamed or replaced by a card with another UID,
+	// what was merged into it is free again (until a card with that name
+	// and UID is back). While merged away, PutObject and MoveObject refuse
+	// to bring it back (*MergedAwayError).
 	MergedInto(ctx context.Context, coll int64, name, uid string) (survivor string, merge int64, err error)
 	// FoldInto stores survivor (an updated merge target, If-Match cond),
-	// records a deletion change for foldedName, replaces the undo record of
+	// records a deletion change for foldedName (none when it is "": an
+	// import made nothing under a name), replaces the undo record of
 	// merge (which now holds the re-uploaded card) and sets ReferenceETag of
 	// every merge in effect into the survivor to its new ETag, all in one
 	// transaction: the uploader's next sync drops the name it re-uploaded,
-	// and an undo later restores the card as the phone last had it.
-	FoldInto(ctx context.Context, survivor *Object, cond Conditions, foldedName string, merge int64, undo []byte) (etag string, err error)
+	// and an undo later restores the card as the phone last had it. The
+	// undo record is replaced only if it is still prevUndo, the record the
+	// caller changed (ErrPrecondition otherwise): two folds into one
+	// survivor that leave it as it was both pass If-Match, and the second
+	// must not drop what the first wrote.
+	FoldInto(ctx context.Context, survivor *Object, cond Conditions, foldedName string, merge int64, prevUndo, undo []byte) (etag string, err error)
 	// HideGroup records that the cards with these UIDs are not duplicates
 	// of each other; HiddenGroups lists what was hidden in a collection.
 	HideGroup(ctx context.Context, coll int64, uids []string) error

@@ -552,7 +552,7 @@ func (s *Server) dupUndo(w http.ResponseWriter, r *http.Request, c *call) {
 			"The card kept by this merge was merged into another card by a later merge. Undo the later merge first (the newest are listed first).", 0)
 	case errors.Is(err, merges.ErrReferenceChanged):
 		s.showMerges(w, r, c, coll, http.StatusConflict,
-			"The card kept by this merge was edited since. Undoing brings back the original cards and loses that edit. Choose “Undo anyway” to do it.", id)
+			"The card kept by this merge was edited or deleted since. Undoing brings back the original cards and loses that change. Choose “Undo anyway” to do it.", id)
 	case errors.Is(err, merges.ErrAlreadyUndone):
 		s.showMerges(w, r, c, coll, http.StatusConflict, "This merge was undone already.", 0)
 	case errors.Is(err, store.ErrPrecondition):

@@ -212,7 +212,7 @@ func TestDuplicatesFlow(t *testing.T) {
 	undo = "/account/duplicates/contacts/merges/" + strconv.FormatInt(ms[0].ID, 10) + "/undo"
 	resp, body = s.post(t, undo, nil)
 	dupStatus(t, resp, http.StatusConflict, body)
-	dupHas(t, body, `role="alert">The card kept by this merge was edited since`, ">Undo anyway</button>", `<th scope="row">Jane Q. Doe</th>`)
+	dupHas(t, body, `role="alert">The card kept by this merge was edited or deleted since`, ">Undo anyway</button>", `<th scope="row">Jane Q. Doe</th>`)
 	if dupObject(t, ts.Store, coll, "jane-1.vcf") != nil {
 		t.Fatal("a refused undo restored cards")
 	}

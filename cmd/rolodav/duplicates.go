@@ -53,7 +53,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	auto := fs.Bool("auto", false, "merge every group of the auto band")
 	dry := fs.Bool("dry-run", false, "show what a merge would do; change nothing")
 	mergeID := fs.Int64("merge", 0, "merge ID to undo (from merge's output)")
-	force := fs.Bool("force", false, "undo even though the surviving card was edited after the merge (that edit is lost)")
+	force := fs.Bool("force", false, "undo even though the surviving card was edited or deleted after the merge (that change is lost)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -12,11 +12,13 @@ import (
 	"testing"
 )
 
-// annCards are two cards of one person, a1 holding nothing a2 lacks, and
-// a stranger.
-const annCards = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:a1\r\nFN:Ann Müller\r\nN:Müller;Ann;;;\r\nTEL;TYPE=CELL:+49 151 2345678\r\nEMAIL:ann@example.org\r\nBDAY:1980-04-01\r\nEND:VCARD\r\n" +
-	"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:a2\r\nFN:Ann Müller\r\nN:Müller;Ann;;;\r\nTEL:+49 151 2345678\r\nEMAIL:ann@example.org\r\nTEL;TYPE=WORK:+49 30 999\r\nBDAY:1980-04-01\r\nEND:VCARD\r\n" +
-	"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bo\r\nFN:Bo Stranger\r\nTEL:+49 40 55555\r\nEND:VCARD\r\n"
+// annCards are two cards of one person, a1 holding nothing a2 lacks
+// (annA2), and a stranger.
+const (
+	annCards = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:a1\r\nFN:Ann Müller\r\nN:Müller;Ann;;;\r\nTEL;TYPE=CELL:+49 151 2345678\r\nEMAIL:ann@example.org\r\nBDAY:1980-04-01\r\nEND:VCARD\r\n" +
+		annA2 + "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bo\r\nFN:Bo Stranger\r\nTEL:+49 40 55555\r\nEND:VCARD\r\n"
+	annA2 = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:a2\r\nFN:Ann Müller\r\nN:Müller;Ann;;;\r\nTEL:+49 151 2345678\r\nEMAIL:ann@example.org\r\nTEL;TYPE=WORK:+49 30 999\r\nBDAY:1980-04-01\r\nEND:VCARD\r\n"
+)
 
 // importAndMergeAnn imports annCards for a new user and merges a1 into a2
 // with the CLI; it returns the data directory, the file and the merge ID.
@@ -59,7 +61,8 @@ func TestReimportAfterMergeAddsNothing(t *testing.T) {
 	_, _, ctag := d.req(t, "PROPFIND", book, "rae", "rae password", `<D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>`, "Depth: 0")
 	for i := range 2 {
 		out, errOut, code := cli(t, "", "import", "--user", "rae", "--data", data, file)
-		if code != 0 || !strings.Contains(out, "added 0, updated 0, skipped 2 (already present), rejected 0, folded 1 into the card it was merged into") {
+		// a1 folds into a2; a2 is kept as merged, not replaced by the file's copy.
+		if code != 0 || !strings.Contains(out, "added 0, updated 0, skipped 1 (already present), rejected 0, folded 1 into the card it was merged into, kept 1 merged card and added what it lacked\n") {
 			t.Fatalf("import %d after the merge: %d %q %q", i+1, code, out, errOut)
 		}
 	}
@@ -148,7 +151,7 @@ func TestFoldOnEveryWritePath(t *testing.T) {
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("csrf", csrf)
 	fw, _ := mw.CreateFormFile("file", "edited.vcf")
-	fw.Write([]byte(a1("+49 30 3333")))
+	fw.Write([]byte(a1("+49 30 3333") + annA2))
 	mw.Close()
 	resp, err := c.Post(d.url+page+"/import", mw.FormDataContentType(), &body)
 	if err != nil {
@@ -157,7 +160,8 @@ func TestFoldOnEveryWritePath(t *testing.T) {
 	html, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(html), "Added: 0") ||
-		!strings.Contains(string(html), "Folded into the card it was merged into: 1") {
+		!strings.Contains(string(html), "Folded into the card it was merged into: 1") ||
+		!strings.Contains(string(html), "Kept the merged card and added what it lacked: 1") {
 		t.Fatalf("page import: %d\n%.3000s", resp.StatusCode, html)
 	}
 	gone("the import page")

@@ -67,7 +67,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	fmt.Fprintf(stdout, "%s: added %d, updated %d, skipped %d (already present), rejected %d%s\n",
-		name, res.Added, res.Updated, res.Skipped, res.Rejected, foldedNote(res.Folded))
+		name, res.Added, res.Updated, res.Skipped, res.Rejected, foldedNote(res.Folded)+absorbedNote(res.Absorbed))
 	if res.OverQuota > 0 {
 		return fmt.Errorf("quota reached: %d of %d objects not imported (%s may store %s; see --quota-per-user)",
 			res.OverQuota, res.Objects, c.Owner, quota)
@@ -88,4 +88,16 @@ func foldedNote(n int) string {
 		return ", folded 1 into the card it was merged into"
 	}
 	return fmt.Sprintf(", folded %d into the cards they were merged into", n)
+}
+
+// absorbedNote tells of the cards with the UID of a merged card: the
+// merged card was kept rather than replaced by the file's copy.
+func absorbedNote(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return ", kept 1 merged card and added what it lacked"
+	}
+	return fmt.Sprintf(", kept %d merged cards and added what they lacked", n)
 }

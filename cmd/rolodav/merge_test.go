@@ -141,7 +141,7 @@ func TestDuplicatesMergeSyncUndo(t *testing.T) {
 	}
 	_, _, cur := d.req(t, "GET", book+"ann-phone.vcf", "kim", "kim password", "")
 	d.req(t, "PUT", book+"ann-phone.vcf", "kim", "kim password", strings.Replace(cur, "END:VCARD", "TITLE:Typed after the merge\r\nEND:VCARD", 1), "Content-Type: text/vcard")
-	if _, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--merge", m[1], "--data", data); code == 0 || !strings.Contains(errOut, "edited after the merge") {
+	if _, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--merge", m[1], "--data", data); code == 0 || !strings.Contains(errOut, "edited or deleted after the merge") {
 		t.Errorf("undo after an edit of the survivor: %d %q", code, errOut)
 	}
 	if _, _, b := d.req(t, "GET", book+"ann-phone.vcf", "kim", "kim password", ""); !strings.Contains(b, "Typed after the merge") {

@@ -116,15 +116,11 @@ func BenchmarkGetCollection(b *testing.B) {
 	}
 }
 
-// BenchmarkPutBesideMerges creates cards in a book where merges took away
-// 5000 cards: each creation looks its name and UID up among them (see
-// mergedInto). fsync is off throughout, so that ns/op is the work of the
-// write, not the disk's.
-func BenchmarkPutBesideMerges(b *testing.B) {
-	s := openTemp(b)
-	defer s.Close()
+// besideMerges is a book of 2*merges cards where merges took away every
+// second one, fsync off: a setup, not what is measured.
+func besideMerges(b *testing.B, s *Store, merges int) *store.Collection {
+	b.Helper()
 	c := fixture(b, s)
-	const merges = 5000
 	fill(b, s, c.ID, 2*merges)
 	if _, err := s.wdb.Exec(`PRAGMA synchronous = OFF`); err != nil {
 		b.Fatal(err)
@@ -140,10 +136,42 @@ func BenchmarkPutBesideMerges(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	return c
+}
+
+// BenchmarkPutBesideMerges creates cards in a book where merges took away
+// 5000 cards: each creation looks its name and UID up among them (see
+// mergedInto). fsync is off throughout, so that ns/op is the work of the
+// write, not the disk's.
+func BenchmarkPutBesideMerges(b *testing.B) {
+	s := openTemp(b)
+	defer s.Close()
+	c := besideMerges(b, s, 5000)
 	for i := 0; b.Loop(); i++ {
 		name := fmt.Sprintf("new-%d.vcf", i)
 		if _, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: name, UID: name, Data: benchCard}, store.Conditions{IfNoneMatch: true}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMergedInto is the lookup alone, among 5000 merges: a name and
+// UID never merged away (what every creation asks), and a merged-away one.
+func BenchmarkMergedInto(b *testing.B) {
+	s := openTemp(b)
+	defer s.Close()
+	c := besideMerges(b, s, 5000)
+	for _, bc := range []struct{ what, name, survivor string }{
+		{"absent", "new.vcf", ""},
+		{"merged", "004001.vcf", "004000.vcf"},
+	} {
+		b.Run(bc.what, func(b *testing.B) {
+			for b.Loop() {
+				got, _, err := s.MergedInto(ctx, c.ID, bc.name, bc.name)
+				if err != nil || got != bc.survivor {
+					b.Fatalf("MergedInto(%s) = %q, %v", bc.name, got, err)
+				}
+			}
+		})
 	}
 }

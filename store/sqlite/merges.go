@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -167,8 +168,8 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		}
 		l[owner] += store.MergeUsage(m)
 		for i, r := range w.Removed {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO merged_away (collection, name, uid, survivor, merge_id)
-				VALUES (?, ?, ?, ?, ?)`, coll, r.Name, nullUID(removedUIDs[i]), m.Reference, m.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO merged_away (collection, name, uid, survivor, survivor_uid, merge_id)
+				VALUES (?, ?, ?, ?, ?, ?)`, coll, r.Name, nullUID(removedUIDs[i]), m.Reference, refUID, m.ID); err != nil {
 				return err
 			}
 		}
@@ -408,36 +409,104 @@ func (s *Store) MergedInto(ctx context.Context, coll int64, name, uid string) (s
 // was merged away; "" matches nothing) and the merge that removed it. A
 // survivor that a later merge took away in turn is followed to its own
 // survivor, at most maxMergeHops times; the merge returned is the first
-// hop's, the one that removed name or uid.
+// hop's, the one that removed name or uid. A name or UID whose last
+// survivor is gone (deleted, renamed, or holding another UID) was merged
+// into nothing that is left: it is free. When both name and uid were
+// merged away into survivors still there, the newer merge wins.
 func mergedInto(ctx context.Context, q querier, coll int64, name, uid string) (string, int64, error) {
-	// One index search each for name and uid (an OR scans every
-	// merged-away record of the collection), and MAX rather than ORDER BY,
-	// which would cost a temporary b-tree per write. A bare column next to
-	// MAX is taken from the row of the maximum; a NULL uid equals nothing.
-	var survivor sql.NullString
-	var mergeID sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT survivor, MAX(merge_id) FROM (
-		SELECT survivor, merge_id FROM merged_away WHERE collection = ? AND name = ?
-		UNION ALL SELECT survivor, merge_id FROM merged_away WHERE collection = ? AND uid = ?)`,
-		coll, name, coll, uid).Scan(&survivor, &mergeID)
-	if err != nil || !mergeID.Valid {
+	type record struct {
+		survivor, survivorUID string
+		merge                 int64
+	}
+	var newest sql.NullInt64
+	if err := q.QueryRowContext(ctx, anyMerged, coll, name, coll, uid).Scan(&newest); err != nil || !newest.Valid {
 		return "", 0, err
 	}
-	first, last := mergeID.Int64, mergeID.Int64
-	for range maxMergeHops {
-		var next sql.NullString
-		var nextID sql.NullInt64
-		err := q.QueryRowContext(ctx, `SELECT survivor, MAX(merge_id) FROM merged_away
-			WHERE collection = ? AND name = ? AND merge_id > ?`, coll, survivor.String, last).Scan(&next, &nextID)
+	var found []record // at most one by name and one by UID
+	rows, err := q.QueryContext(ctx, newestOf, coll, name, coll, uid)
+	if err != nil {
+		return "", 0, err
+	}
+	for rows.Next() {
+		var r record
+		if err = rows.Scan(&r.survivor, &r.survivorUID, &r.merge); err != nil {
+			break
+		}
+		found = append(found, r)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	rows.Close()
+	if err != nil {
+		return "", 0, err
+	}
+	var survivor string
+	var merge int64
+	for _, r := range found {
+		if r.merge <= merge {
+			continue // an older merge, or the same one found by the UID
+		}
+		s, err := lastSurvivor(ctx, q, coll, r.survivor, r.survivorUID, r.merge)
 		if err != nil {
 			return "", 0, err
 		}
-		if !nextID.Valid {
+		if s != "" {
+			survivor, merge = s, r.merge
+		}
+	}
+	return survivor, merge, nil
+}
+
+// anyMerged tells whether a name or a UID has merged-away records: what
+// every creation asks, and most find none. It is the simplest statement
+// that says so (SQLite compiles each statement anew, and that is most of
+// the cost of a lookup).
+const anyMerged = `SELECT MAX(merge_id) FROM (
+		SELECT merge_id FROM merged_away WHERE collection = ? AND name = ?
+		UNION ALL SELECT merge_id FROM merged_away WHERE collection = ? AND uid = ?) AS m`
+
+// newestOf finds the newest merged-away record of a name and that of a
+// UID, each read backwards from its index, (collection, name, merge_id) or
+// (collection, uid, merge_id), without a sort.
+const newestOf = `SELECT survivor, survivor_uid, merge_id FROM (
+		SELECT survivor, survivor_uid, merge_id FROM merged_away
+		WHERE collection = ? AND name = ? ORDER BY merge_id DESC LIMIT 1) AS by_name
+	UNION ALL SELECT survivor, survivor_uid, merge_id FROM (
+		SELECT survivor, survivor_uid, merge_id FROM merged_away
+		WHERE collection = ? AND uid = ? ORDER BY merge_id DESC LIMIT 1) AS by_uid`
+
+// newerByName finds the newest record of a name made after a merge.
+const newerByName = `SELECT survivor, survivor_uid, merge_id FROM merged_away
+	WHERE collection = ? AND name = ? AND merge_id > ? ORDER BY merge_id DESC LIMIT 1`
+
+// lastSurvivor follows survivor, which took a card in with merge and had
+// then survivorUID, through the later merges that took it away in turn,
+// and returns the last one if it is still there with the UID it had then;
+// "" when it is gone.
+func lastSurvivor(ctx context.Context, q querier, coll int64, survivor, survivorUID string, merge int64) (string, error) {
+	for range maxMergeHops {
+		var next, nextUID string
+		var id int64
+		err := q.QueryRowContext(ctx, newerByName, coll, survivor, merge).Scan(&next, &nextUID, &id)
+		if errors.Is(err, sql.ErrNoRows) {
 			break
 		}
-		survivor, last = next, nextID.Int64
+		if err != nil {
+			return "", err
+		}
+		survivor, survivorUID, merge = next, nextUID, id
 	}
-	return survivor.String, first, nil
+	var holds string
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(uid, '') FROM objects WHERE collection = ? AND name = ?`,
+		coll, survivor).Scan(&holds)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && holds != survivorUID {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return survivor, nil
 }
 
 // checkNotMergedAway refuses a write into coll that would create name
@@ -461,17 +530,19 @@ func checkNotMergedAway(ctx context.Context, tx *sql.Tx, coll int64, name string
 	return &store.MergedAwayError{Name: name, UID: uid, Survivor: survivor, Merge: merge}
 }
 
-// FoldInto implements store.Store: PutObject of survivor under cond, then a
-// deletion change (with a seq of its own) for foldedName, which must not
-// exist as an object (store.ErrPrecondition otherwise). Merge merge, which
-// must be in effect in the survivor's collection (store.ErrPrecondition
-// otherwise), gets undo as its undo record, and every merge in effect into
-// the survivor gets its new ETag as ReferenceETag.
-func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store.Conditions, foldedName string, merge int64, undo []byte) (string, error) {
+// FoldInto implements store.Store: PutObject of survivor under cond, then,
+// unless foldedName is "", a deletion change (with a seq of its own) for
+// foldedName, which must not exist as an object (store.ErrPrecondition
+// otherwise). Merge merge, which must be in effect in the survivor's
+// collection and still have prevUndo as its undo record
+// (store.ErrPrecondition otherwise), gets undo as its undo record, and
+// every merge in effect into the survivor gets its new ETag as
+// ReferenceETag.
+func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store.Conditions, foldedName string, merge int64, prevUndo, undo []byte) (string, error) {
 	if survivor == nil || survivor.Name == "" {
 		return "", fmt.Errorf("sqlite: fold: no survivor")
 	}
-	if foldedName == "" || foldedName == survivor.Name {
+	if foldedName == survivor.Name {
 		return "", fmt.Errorf("sqlite: fold into %d/%s: bad folded name %q", survivor.Collection, survivor.Name, foldedName)
 	}
 	coll := survivor.Collection
@@ -496,17 +567,19 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 		if holder != "" {
 			return &store.UIDConflictError{UID: survivor.UID, Name: holder}
 		}
-		_, _, foldedExists, err := current(ctx, tx, coll, foldedName)
-		if err != nil {
-			return err
-		}
-		if foldedExists {
-			return fmt.Errorf("%s exists: %w", foldedName, store.ErrPrecondition)
+		if foldedName != "" {
+			_, _, foldedExists, err := current(ctx, tx, coll, foldedName)
+			if err != nil {
+				return err
+			}
+			if foldedExists {
+				return fmt.Errorf("%s exists: %w", foldedName, store.ErrPrecondition)
+			}
 		}
 		var inEffect bool
-		var oldUndo int64
-		err = tx.QueryRowContext(ctx, `SELECT undone IS NULL, LENGTH(CAST(undo AS BLOB)) FROM merges WHERE collection = ? AND id = ?`,
-			coll, merge).Scan(&inEffect, &oldUndo)
+		var curUndo []byte
+		err = tx.QueryRowContext(ctx, `SELECT undone IS NULL, undo FROM merges WHERE collection = ? AND id = ?`,
+			coll, merge).Scan(&inEffect, &curUndo)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("no merge %d: %w", merge, store.ErrPrecondition)
 		}
@@ -516,6 +589,10 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 		if !inEffect {
 			return fmt.Errorf("merge %d undone: %w", merge, store.ErrPrecondition)
 		}
+		if !bytes.Equal(curUndo, prevUndo) {
+			return fmt.Errorf("undo record of merge %d changed: %w", merge, store.ErrPrecondition)
+		}
+		oldUndo := int64(len(curUndo))
 		t := micros(now())
 		if etag, err = writeObject(ctx, tx, l, coll, survivor, oldSize, exists, t); err != nil {
 			return err
@@ -529,6 +606,14 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 		if _, err := tx.ExecContext(ctx, `UPDATE merges SET reference_etag = ?
 			WHERE collection = ? AND reference = ? AND undone IS NULL`, etag, coll, survivor.Name); err != nil {
 			return err
+		}
+		if foldedName == "" {
+			owner, err := collOwner(ctx, tx, coll)
+			if err != nil {
+				return err
+			}
+			l[owner] += int64(len(undo)) - oldUndo
+			return nil
 		}
 		seq, err := bump(ctx, tx, l, coll, t, 0, 0, int64(len(undo))-oldUndo)
 		if err != nil {

@@ -269,7 +269,7 @@ func testUsageMatchesData(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if _, err := s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: f.merged},
-		store.Conditions{}, "b.vcf", m.ID, bytes.Repeat([]byte("u"), 500)); err != nil {
+		store.Conditions{}, "b.vcf", m.ID, f.write().Undo, bytes.Repeat([]byte("u"), 500)); err != nil {
 		t.Fatal(err)
 	}
 	consistent(t, s, "after a FoldInto that grows the undo record", "u")
@@ -278,7 +278,7 @@ func testUsageMatchesData(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	survivor := &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: vcard("uid-a", "Ann Smith with a longer name")}
-	if _, err := s.FoldInto(ctx, survivor, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, []byte("undo")); err != nil {
+	if _, err := s.FoldInto(ctx, survivor, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, bytes.Repeat([]byte("u"), 500), []byte("undo")); err != nil {
 		t.Fatal(err)
 	}
 	consistent(t, s, "after FoldInto", "u")
@@ -523,21 +523,21 @@ func testQuotaMerges(t *testing.T, s store.Store) {
 	before = snapshot(t, s, f.c)
 	undo := f.write().Undo
 	bigger := &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: append(bytes.Clone(ref.Data), 'x')}
-	_, err = s.FoldInto(ctx, bigger, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, undo)
+	_, err = s.FoldInto(ctx, bigger, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, undo, undo)
 	wantQuota(t, "a FoldInto that grows the survivor, at the limit", err)
 	same := &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: bytes.ToUpper(ref.Data)}
-	_, err = s.FoldInto(ctx, same, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, append(bytes.Clone(undo), 'x'))
+	_, err = s.FoldInto(ctx, same, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, undo, append(bytes.Clone(undo), 'x'))
 	wantQuota(t, "a FoldInto that grows the undo record, at the limit", err)
 	eq(t, "objects after the refused folds", snapshot(t, s, f.c), before)
 	if got, err := s.GetMerge(ctx, f.c.ID, m.ID); err != nil || !bytes.Equal(got.Undo, undo) {
 		t.Fatalf("merge after the refused folds: %+v, %v", got, err)
 	}
-	etag, err := s.FoldInto(ctx, same, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, bytes.ToUpper(undo))
+	etag, err := s.FoldInto(ctx, same, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, undo, bytes.ToUpper(undo))
 	if err != nil {
 		t.Fatalf("a FoldInto of equal sizes at the limit: %v", err)
 	}
 	eq(t, "usage after the equal fold", used(t, s, "u"), int64(quota))
-	if _, err := s.FoldInto(ctx, same, store.Conditions{IfMatch: etag}, "b.vcf", m.ID, undo[:1]); err != nil {
+	if _, err := s.FoldInto(ctx, same, store.Conditions{IfMatch: etag}, "b.vcf", m.ID, bytes.ToUpper(undo), undo[:1]); err != nil {
 		t.Fatalf("a FoldInto that shrinks the undo record: %v", err)
 	}
 	eq(t, "usage after the shrinking fold", used(t, s, "u"), int64(quota-len(undo)+1))

@@ -54,7 +54,9 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"MergeUndoEdited", testMergeUndoEdited},
 		{"MergeChain", testMergeChain},
 		{"FoldInto", testFoldInto},
+		{"FoldIntoUnnamed", testFoldIntoUnnamed},
 		{"MergedAwayWrites", testMergedAwayWrites},
+		{"MergedAwaySurvivorGone", testMergedAwaySurvivorGone},
 		{"HiddenGroups", testHiddenGroups},
 		{"MergeCascade", testMergeCascade},
 		{"RequireAppPasswords", testRequireAppPasswords},
@@ -1863,22 +1865,26 @@ func testFoldInto(t *testing.T, s store.Store) {
 
 	// Refused folds change nothing, merges included.
 	want, wantMerges := snapshot(t, s, f.c), mergeState()
+	undo := f.write().Undo
 	for _, tc := range []struct {
 		what  string
 		cond  store.Conditions
 		merge int64
+		prev  []byte
 	}{
-		{"stale If-Match", store.Conditions{IfMatch: "0000"}, m.ID},
-		{"unknown merge", store.Conditions{IfMatch: ref.ETag}, m2.ID + 100},
-		{"merge of another collection", store.Conditions{IfMatch: ref.ETag}, om.ID},
+		{"stale If-Match", store.Conditions{IfMatch: "0000"}, m.ID, undo},
+		{"unknown merge", store.Conditions{IfMatch: ref.ETag}, m2.ID + 100, undo},
+		{"merge of another collection", store.Conditions{IfMatch: ref.ETag}, om.ID, undo},
+		// Another fold replaced the undo record since it was read.
+		{"stale undo record", store.Conditions{IfMatch: ref.ETag}, m.ID, []byte("undo record as another fold left it")},
 	} {
-		_, err = s.FoldInto(ctx, survivor, tc.cond, "b.vcf", tc.merge, newUndo)
+		_, err = s.FoldInto(ctx, survivor, tc.cond, "b.vcf", tc.merge, tc.prev, newUndo)
 		wantErr(t, "FoldInto with "+tc.what, err, store.ErrPrecondition)
 		eq(t, "state after fold with "+tc.what, snapshot(t, s, f.c), want)
 		eq(t, "merges after fold with "+tc.what, mergeState(), wantMerges)
 	}
 
-	etag, err := s.FoldInto(ctx, survivor, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, newUndo)
+	etag, err := s.FoldInto(ctx, survivor, store.Conditions{IfMatch: ref.ETag}, "b.vcf", m.ID, undo, newUndo)
 	if err != nil {
 		t.Fatalf("FoldInto: %v", err)
 	}
@@ -1916,7 +1922,7 @@ func testFoldInto(t *testing.T, s store.Store) {
 	// A folded name that exists as an object cannot be reported deleted.
 	want, wantMerges = snapshot(t, s, f.c), mergeState()
 	_, err = s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: f.merged},
-		store.Conditions{IfMatch: etag}, "other.vcf", m.ID, []byte("x"))
+		store.Conditions{IfMatch: etag}, "other.vcf", m.ID, newUndo, []byte("x"))
 	wantErr(t, "FoldInto an existing name", err, store.ErrPrecondition)
 	eq(t, "state after refused fold", snapshot(t, s, f.c), want)
 	eq(t, "merges after refused fold", mergeState(), wantMerges)
@@ -1930,25 +1936,57 @@ func testFoldInto(t *testing.T, s store.Store) {
 	// An undone merge cannot take a fold.
 	want, wantMerges = snapshot(t, s, f.c), mergeState()
 	_, err = s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: folded},
-		store.Conditions{IfMatch: f.etags["a.vcf"]}, "zzz.vcf", m.ID, []byte("x"))
+		store.Conditions{IfMatch: f.etags["a.vcf"]}, "zzz.vcf", m.ID, nil, []byte("x"))
 	wantErr(t, "FoldInto an undone merge", err, store.ErrPrecondition)
 	eq(t, "state after fold into undone", snapshot(t, s, f.c), want)
 	eq(t, "merges after fold into undone", mergeState(), wantMerges)
+}
+
+// testFoldIntoUnnamed: a fold with no folded name (an import's: it made
+// nothing under a name) records the survivor's change and no deletion,
+// and counts the change of the undo record all the same.
+func testFoldIntoUnnamed(t *testing.T, s store.Store) {
+	f := newMergeFixture(t, s)
+	m, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := syncSeq(t, s, f.c)
+	folded := []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:uid-a\r\nFN:Ann Smith\r\nTEL:+33 1 23 45 67 89\r\nEND:VCARD\r\n")
+	undo := []byte("a longer undo record, holding the imported card")
+	if _, err := s.FoldInto(ctx, &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: folded},
+		store.Conditions{IfMatch: store.ETag(f.merged)}, "", m.ID, f.write().Undo, undo); err != nil {
+		t.Fatalf("FoldInto without a folded name: %v", err)
+	}
+	eq(t, "SyncSeq after an unnamed fold", syncSeq(t, s, f.c), before+1)
+	cs, _, _ := changes(t, s, f.c.ID, before, 0, false)
+	eq(t, "changes after an unnamed fold", changeMap(cs), map[string]string{"a.vcf": "changed"})
+	got, err := s.GetMerge(ctx, f.c.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "undo after an unnamed fold", got.Undo, undo)
+	u, err := s.Usage(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "usage after an unnamed fold", u.Used, Recount(t, s, "u"))
 }
 
 // testMergeUndoEdited: undo refuses to drop an edit of the reference made
 // after the merge, unless forced.
 func testMergeUndoEdited(t *testing.T, s store.Store) {
 	for _, tc := range []struct {
-		what string
-		edit func(t *testing.T, s store.Store, coll int64)
+		what     string
+		edit     func(t *testing.T, s store.Store, coll int64)
+		survivor string // what b.vcf lives on in meanwhile
 	}{
-		{"edited", func(t *testing.T, s store.Store, coll int64) { put(t, s, coll, "a.vcf", "uid-a", "Ann Smith (edited)") }},
+		{"edited", func(t *testing.T, s store.Store, coll int64) { put(t, s, coll, "a.vcf", "uid-a", "Ann Smith (edited)") }, "a.vcf"},
 		{"deleted", func(t *testing.T, s store.Store, coll int64) {
 			if err := s.DeleteObject(ctx, coll, "a.vcf", store.Conditions{}); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, ""},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			f := newMergeFixtureIn(t, s, book(t, s, "u", "book-"+tc.what))
@@ -1960,7 +1998,7 @@ func testMergeUndoEdited(t *testing.T, s store.Store) {
 			want := snapshot(t, s, f.c)
 			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false), store.ErrPrecondition)
 			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
-			eq(t, "MergedInto after refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), "a.vcf")
+			eq(t, "MergedInto after refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), tc.survivor)
 			got, err := s.GetMerge(ctx, f.c.ID, m.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -2153,4 +2191,92 @@ func testMergedAwayWrites(t *testing.T, s store.Store) {
 	}
 	put(t, s, f.c.ID, "b.vcf", "uid-b2", "B again")
 	put(t, s, f.c.ID, "c-new.vcf", "uid-c", "C again")
+}
+
+// testMergedAwaySurvivorGone: a merged-away name or UID lives on in its
+// survivor only while that card is there, under its name with its UID.
+// Deleted, renamed or turned into another card, it no longer holds them
+// (else they would be refused for ever, or folded into a stranger); a
+// chain of merges counts its last survivor. A card back under the name
+// with the UID holds them again.
+func testMergedAwaySurvivorGone(t *testing.T, s store.Store) {
+	for _, tc := range []struct {
+		what string
+		gone func(t *testing.T, s store.Store, coll int64)
+	}{
+		{"deleted", func(t *testing.T, s store.Store, coll int64) {
+			if err := s.DeleteObject(ctx, coll, "a.vcf", store.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"renamed", func(t *testing.T, s store.Store, coll int64) {
+			if _, err := s.MoveObject(ctx, coll, "a.vcf", coll, "a-renamed.vcf", false, store.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"another card under its name", func(t *testing.T, s store.Store, coll int64) {
+			if err := s.DeleteObject(ctx, coll, "a.vcf", store.Conditions{}); err != nil {
+				t.Fatal(err)
+			}
+			put(t, s, coll, "a.vcf", "uid-stranger", "Stranger")
+		}},
+		{"its UID changed", func(t *testing.T, s store.Store, coll int64) {
+			put(t, s, coll, "a.vcf", "uid-a2", "Ann with another UID")
+		}},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			f := newMergeFixtureIn(t, s, book(t, s, "u", "book-"+strings.ReplaceAll(tc.what, " ", "-")))
+			m, err := s.ApplyMerge(ctx, f.write())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.gone(t, s, f.c.ID)
+			for _, q := range [][2]string{{"b.vcf", ""}, {"", "uid-b"}, {"c.vcf", "uid-c"}} {
+				eq(t, fmt.Sprintf("MergedInto(%q, %q) with the survivor %s", q[0], q[1], tc.what), mergedInto(t, s, f.c.ID, q[0], q[1]), "")
+			}
+			put(t, s, f.c.ID, "b.vcf", "uid-b", "B back")
+			put(t, s, f.c.ID, "elsewhere.vcf", "uid-c", "C back")
+			if _, err := s.MoveObject(ctx, f.c.ID, "elsewhere.vcf", f.c.ID, "c.vcf", false, store.Conditions{}); err != nil {
+				t.Fatalf("MoveObject onto c.vcf with the survivor %s: %v", tc.what, err)
+			}
+			// The merge is still in effect: its undo needs force, and then
+			// finds its cards' names taken.
+			want := snapshot(t, s, f.c)
+			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), true), store.ErrPrecondition)
+			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
+		})
+	}
+
+	// The survivor back under its name with its UID takes its merged-away
+	// names and UIDs back.
+	f := newMergeFixtureIn(t, s, book(t, s, "u", "book-back"))
+	m, err := s.ApplyMerge(ctx, f.write())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteObject(ctx, f.c.ID, "a.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, f.c.ID, "a.vcf", "uid-a", "Ann again")
+	_, _, err = s.PutObject(ctx, &store.Object{Collection: f.c.ID, Name: "b.vcf", UID: "uid-b", Data: vcard("uid-b", "B")}, store.Conditions{})
+	wantMergedAway(t, "PutObject of a merged-away card with its survivor back", err, "a.vcf", m.ID)
+
+	// A chain: b into a, a into n, n deleted: both b and a are free.
+	ea := store.ETag(vcard("uid-a", "Ann again"))
+	en := put(t, s, f.c.ID, "n.vcf", "uid-n", "N")
+	if _, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: f.c.ID,
+		Reference:     &store.Object{Collection: f.c.ID, Name: "n.vcf", UID: "uid-n", Data: vcard("uid-n", "All of Ann")},
+		ReferenceETag: en,
+		Removed:       []store.Removed{{Name: "a.vcf", UID: "uid-a", ETag: ea}}}); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "MergedInto of the chain's first card", mergedInto(t, s, f.c.ID, "b.vcf", "uid-b"), "n.vcf")
+	if err := s.DeleteObject(ctx, f.c.ID, "n.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range [][2]string{{"b.vcf", "uid-b"}, {"a.vcf", "uid-a"}} {
+		eq(t, fmt.Sprintf("MergedInto(%q, %q) with the chain's survivor deleted", q[0], q[1]), mergedInto(t, s, f.c.ID, q[0], q[1]), "")
+	}
+	put(t, s, f.c.ID, "b.vcf", "uid-b", "B back")
+	put(t, s, f.c.ID, "a.vcf", "uid-a", "A back")
 }
