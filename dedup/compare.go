@@ -489,17 +489,17 @@ func (bk *book) emailLevel(a, b *feat) (uint8, uint32) {
 		return 1, best
 	}
 	for _, x := range a.emails {
-		sx := bk.st.strs[x]
-		ax := strings.LastIndexByte(sx, '@')
+		lx := bk.localOf[x]
 		for _, y := range b.emails {
-			sy := bk.st.strs[y]
-			if ax >= 3 && len(sy) > ax && sy[ax] == '@' && sx[:ax] == sy[:ax] &&
-				bk.distinctive(sx[:ax], a) && bk.distinctive(sx[:ax], b) {
-				// The local part's frequency weighs it, as a
-				// value's does for an exact agreement.
-				return 2, bk.st.lookup(kEmailLocal, sx[:ax])
+			if lx != 0 && lx == bk.localOf[y] {
+				local := bk.st.strs[lx]
+				if bk.distinctive(local, a) && bk.distinctive(local, b) {
+					// The local part's frequency weighs it, as
+					// a value's does for an exact agreement.
+					return 2, lx
+				}
 			}
-			if typosApart(sx, sy) {
+			if typosApart(bk.st.strs[x], bk.st.strs[y]) {
 				return 2, 0 // one address with a typo or two
 			}
 		}

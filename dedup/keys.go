@@ -96,17 +96,14 @@ func (t *strTable) id(k byte, s string, count bool) uint32 {
 	return id
 }
 
-// lookup is the id of an interned string, 0 when it was never interned;
-// it never writes, so workers may call it at once.
-func (t *strTable) lookup(k byte, s string) uint32 {
-	return t.ids[string(k)+s]
-}
-
 // book is the feature table of all cards with the interned values.
 type book struct {
 	f    []feat
 	st   *strTable
 	nick []uint32 // name token id → id of its canonical nickname form (itself when none)
+	// localOf maps an e-mail address id to the id of its local part (0
+	// when shorter than 3), so that comparisons need not read the strings.
+	localOf []uint32
 }
 
 func hashStr(kind uint64, s string) uint64 {
@@ -240,6 +237,9 @@ func (b *book) intern(k *contacts.Keys) feat {
 	f.phones = b.ids(kPhone, short(k.Phones, maxPhoneBytes), maxValues, true)
 	f.mobiles = b.ids(kPhone, short(k.Mobiles, maxPhoneBytes), maxValues, false)
 	f.emails = b.ids(kEmail, short(k.Emails, maxEmailBytes), maxValues, true)
+	for len(b.localOf) < len(st.strs) {
+		b.localOf = append(b.localOf, 0)
+	}
 	for _, id := range append(f.phones[:len(f.phones):len(f.phones)], f.emails...) {
 		switch {
 		case st.firstName[id] == 0:
@@ -250,7 +250,10 @@ func (b *book) intern(k *contacts.Keys) feat {
 	}
 	for _, e := range f.emails {
 		if at := strings.LastIndexByte(st.strs[e], '@'); at > 0 {
-			st.id(kEmailLocal, st.strs[e][:at], true)
+			l := st.id(kEmailLocal, st.strs[e][:at], true)
+			if at >= 3 {
+				b.localOf[e] = l
+			}
 		}
 	}
 	for i, a := range k.Addresses {
