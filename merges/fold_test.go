@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/rolodav/rolodav/dedup"
 	"github.com/rolodav/rolodav/merges"
 	"github.com/rolodav/rolodav/store"
-	"github.com/rolodav/rolodav/store/sqlite"
 )
 
 var ctx = context.Background()
@@ -25,18 +23,7 @@ const (
 // mergedBook is a book where a1.vcf was merged into a2.vcf.
 func mergedBook(t *testing.T) (store.Store, *store.Collection, *store.Merge) {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "rolodav.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.CreateUser(ctx, &store.User{Login: "ann", PasswordHash: "h"}); err != nil {
-		t.Fatal(err)
-	}
-	c := &store.Collection{Owner: "ann", Kind: store.KindCard, Name: "book"}
-	if err := st.CreateCollection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	st, c := newBook(t, nil)
 	etags := map[string]string{}
 	for uid, data := range map[string]string{"a1": a1, "a2": a2} {
 		_, etag, err := st.PutObject(ctx, &store.Object{Collection: c.ID, Name: uid + ".vcf", UID: uid, Data: []byte(data)}, store.Conditions{})
@@ -228,18 +215,7 @@ func TestFoldConcurrentKeepsBothInUndo(t *testing.T) {
 // their UIDs) were merged into a2.vcf, in that order.
 func mergedBookOf(t *testing.T, others ...string) (store.Store, *store.Collection, *store.Merge) {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "rolodav.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.CreateUser(ctx, &store.User{Login: "ann", PasswordHash: "h"}); err != nil {
-		t.Fatal(err)
-	}
-	c := &store.Collection{Owner: "ann", Kind: store.KindCard, Name: "book"}
-	if err := st.CreateCollection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	st, c := newBook(t, nil)
 	w := &store.MergeWrite{Collection: c.ID}
 	var away []dedup.Card
 	for _, data := range append([]string{a2}, others...) {

@@ -11,33 +11,7 @@ import (
 // UID of its survivor, so that the records whose survivor is still there
 // hold and the others are free.
 func TestMigrateMergedAwaySurvivor(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite3", path+"?"+dsnParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	files, err := migrations.ReadDir("migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if f.Name() >= "0008" {
-			break
-		}
-		body, err := migrations.ReadFile("migrations/" + f.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(string(body)); err != nil {
-			t.Fatalf("%s: %v", f.Name(), err)
-		}
-		if _, err := db.Exec(`INSERT INTO schema_version (version, applied) VALUES ((SELECT COUNT(*) + 1 FROM schema_version), 0)`); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path, db := oldDatabase(t, "0008")
 	// Book 1: b into a, then a into n (a chain, n there); x into y, y
 	// deleted since. Book 2: p into q, q given another card since.
 	for _, q := range []string{
@@ -124,4 +98,38 @@ func TestMergedAwayLookupPlan(t *testing.T) {
 		}
 		t.Log(p)
 	}
+}
+
+// oldDatabase creates a database with the migrations before the one named
+// before (e.g. "0008") applied, as an older rolodav left it.
+func oldDatabase(t *testing.T, before string) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite3", path+"?"+dsnParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	files, err := migrations.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, f := range files {
+		if f.Name() >= before {
+			break
+		}
+		body, err := migrations.ReadFile("migrations/" + f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", f.Name(), err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_version (version, applied) VALUES (?, 0)`, v+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path, db
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"bytes"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -14,26 +13,7 @@ import (
 // A database from before migration 0006 gets each user's usage computed
 // from the data it holds, non-ASCII names and values counted in bytes.
 func TestMigrateUsage(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite3", path+"?"+dsnParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for v, f := range []string{"0001_init.sql", "0002_merges.sql", "0003_reference_etag.sql", "0004_accounts.sql", "0005_signin_failures.sql"} {
-		body, err := migrations.ReadFile("migrations/" + f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(string(body)); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if _, err := db.Exec(`INSERT INTO schema_version (version, applied) VALUES (?, 0)`, v+1); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path, db := oldDatabase(t, "0006")
 	for _, q := range []string{
 		`INSERT INTO users (login, password_hash, created) VALUES ('old', 'h', 1), ('empty', 'h', 1), ('other', 'h', 1)`,
 		`INSERT INTO collections (id, owner, kind, name, displayname, description, color, components, timezone, created, modified, obj_count, obj_bytes)
