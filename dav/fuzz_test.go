@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/rolodav/rolodav/accounts"
 	"github.com/rolodav/rolodav/auth"
 	"github.com/rolodav/rolodav/dav"
 	"github.com/rolodav/rolodav/store"
@@ -83,7 +84,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		if err := st.CreateUser(ctx, &store.User{Login: login, PasswordHash: hash, Created: time.Now()}); err != nil {
 			f.Fatal(err)
 		}
-		if err := dav.EnsureDefaults(ctx, st, login); err != nil {
+		if err := accounts.EnsureDefaults(ctx, st, login); err != nil {
 			f.Fatal(err)
 		}
 	}
@@ -97,7 +98,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	fs := &fuzzServer{h: h, st: st}
-	c, err := st.GetCollection(ctx, alice, store.KindCard, dav.DefaultBook)
+	c, err := st.GetCollection(ctx, alice, store.KindCard, accounts.DefaultBook)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolodav/rolodav/accounts"
 	"github.com/rolodav/rolodav/auth"
 	"github.com/rolodav/rolodav/dav"
 	"github.com/rolodav/rolodav/store"
@@ -59,7 +60,7 @@ func newServerAt(t *testing.T, path string, o store.Options, opts ...serverOpt) 
 		if err != nil && !errors.Is(err, store.ErrExists) {
 			t.Fatal(err)
 		}
-		if err := dav.EnsureDefaults(ctx, st, login); err != nil {
+		if err := accounts.EnsureDefaults(ctx, st, login); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,9 +1,6 @@
 package dav
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
+	"github.com/rolodav/rolodav/exports"
 	"github.com/rolodav/rolodav/guard"
 	"github.com/rolodav/rolodav/merges"
 	"github.com/rolodav/rolodav/store"
@@ -124,7 +122,7 @@ func (h *Handler) export(q *request) {
 	if q.r.Method == http.MethodHead {
 		return
 	}
-	if err := WriteExport(q.ctx, h.cfg.Store, c, q.w); err != nil {
+	if err := exports.Write(q.ctx, h.cfg.Store, c, q.w); err != nil {
 		h.log.ErrorContext(q.ctx, "export failed", "path", q.path, "err", err)
 		panic(http.ErrAbortHandler)
 	}
@@ -384,41 +382,4 @@ func (h *Handler) move(q *request) {
 		return
 	}
 	q.w.WriteHeader(http.StatusNoContent)
-}
-
-// WriteExport writes a whole collection to w: an address book as cards
-// one after the other, a calendar as one VCALENDAR with each VTIMEZONE once.
-// The CLI's export uses it too.
-func WriteExport(ctx context.Context, st store.Store, c *store.Collection, w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var add func(data []byte) error
-	var finish func() error
-	if c.Kind == store.KindCal {
-		name := c.DisplayName
-		if name == "" {
-			name = c.Name
-		}
-		j := calendars.NewJoiner(bw, name)
-		add, finish = j.Add, j.Close
-	} else {
-		add = func(data []byte) error {
-			if _, err := bw.Write(data); err != nil {
-				return err
-			}
-			if !bytes.HasSuffix(data, []byte("\n")) {
-				_, err := bw.WriteString("\r\n")
-				return err
-			}
-			return nil
-		}
-		finish = func() error { return nil }
-	}
-	err := st.ListObjects(ctx, c.ID, true, func(o *store.Object) error { return add(o.Data) })
-	if err == nil {
-		err = finish()
-	}
-	if err != nil {
-		return fmt.Errorf("export %s: %w", c.Name, err)
-	}
-	return bw.Flush()
 }

@@ -2,7 +2,6 @@ package dav
 
 import (
 	"bufio"
-	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -12,47 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolodav/rolodav/accounts"
 	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/store"
 )
-
-// The collections every user has, so that a client always finds somewhere
-// to sync to.
-var defaults = []store.Collection{
-	{Kind: store.KindCard, Name: "contacts", DisplayName: "Contacts"},
-	{Kind: store.KindCal, Name: "calendar", DisplayName: "Calendar", Components: []string{calendars.VEVENT}},
-	{Kind: store.KindCal, Name: "tasks", DisplayName: "Tasks", Components: []string{calendars.VTODO}},
-}
-
-// DefaultBook is the name of the default address book.
-const DefaultBook = "contacts"
-
-// EnsureDefaults creates the default collections of each kind the user has
-// none of (a user who deleted some of their calendars keeps the rest).
-func EnsureDefaults(ctx context.Context, st store.Store, user string) error {
-	have := map[store.Kind]bool{}
-	for _, k := range []store.Kind{store.KindCard, store.KindCal} {
-		cs, err := st.ListCollections(ctx, user, k)
-		if err != nil {
-			return err
-		}
-		have[k] = len(cs) > 0
-	}
-	for _, d := range defaults {
-		if have[d.Kind] {
-			continue
-		}
-		c := d
-		c.Owner = user
-		err := st.CreateCollection(ctx, &c)
-		// Over quota, a user who deleted every collection of a kind goes
-		// without one until they free space; their PROPFIND still works.
-		if err != nil && !errors.Is(err, store.ErrExists) && !errors.Is(err, store.ErrQuotaExceeded) {
-			return err
-		}
-	}
-	return nil
-}
 
 // depth reads the Depth header; a missing one means infinity, which we
 // answer as 1 (the layout is never deeper than that below a collection).
@@ -110,7 +72,7 @@ func (h *Handler) propfind(q *request) {
 		if q.t.kind == tHome {
 			self.href = h.hrefs.home(q.t.ckind, q.user)
 		}
-		if err := EnsureDefaults(q.ctx, h.cfg.Store, q.user); err != nil {
+		if err := accounts.EnsureDefaults(q.ctx, h.cfg.Store, q.user); err != nil {
 			h.storeError(q, err)
 			return
 		}

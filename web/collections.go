@@ -16,7 +16,7 @@ import (
 
 	"github.com/rolodav/rolodav/calendars"
 	"github.com/rolodav/rolodav/contacts"
-	"github.com/rolodav/rolodav/dav"
+	"github.com/rolodav/rolodav/exports"
 	"github.com/rolodav/rolodav/imports"
 	"github.com/rolodav/rolodav/store"
 )
@@ -331,7 +331,7 @@ func (s *Server) exportCollection(w http.ResponseWriter, r *http.Request, c *cal
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": coll.Name + ext}))
 	h.Set("Cache-Control", "no-store")
 	cw := &countingWriter{w: w}
-	if err := dav.WriteExport(r.Context(), s.st, coll, cw); err != nil {
+	if err := exports.Write(r.Context(), s.st, coll, cw); err != nil {
 		if cw.n == 0 {
 			h.Del("Content-Disposition")
 			s.fail(w, r, c, http.StatusInternalServerError, "", err)

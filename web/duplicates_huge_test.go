@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolodav/rolodav/dav"
+	"github.com/rolodav/rolodav/accounts"
 	"github.com/rolodav/rolodav/store"
 	"github.com/rolodav/rolodav/store/sqlite"
 )
@@ -45,10 +45,10 @@ func hugeBook(tb testing.TB, phones int) (*Server, store.Store, *store.Collectio
 	if err := st.CreateUser(ctx, &store.User{Login: testLogin, PasswordHash: "x"}); err != nil {
 		tb.Fatal(err)
 	}
-	if err := dav.EnsureDefaults(ctx, st, testLogin); err != nil {
+	if err := accounts.EnsureDefaults(ctx, st, testLogin); err != nil {
 		tb.Fatal(err)
 	}
-	coll, err := st.GetCollection(ctx, testLogin, store.KindCard, dav.DefaultBook)
+	coll, err := st.GetCollection(ctx, testLogin, store.KindCard, accounts.DefaultBook)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolodav/rolodav/dav"
+	"github.com/rolodav/rolodav/accounts"
 	"github.com/rolodav/rolodav/dedup/gen"
 	"github.com/rolodav/rolodav/store"
 	"github.com/rolodav/rolodav/store/sqlite"
@@ -44,10 +44,10 @@ func dupSeed(t *testing.T, st store.Store, login string) *store.Collection {
 func dupPut(t *testing.T, st store.Store, login string, cards map[string]string) *store.Collection {
 	t.Helper()
 	ctx := context.Background()
-	if err := dav.EnsureDefaults(ctx, st, login); err != nil {
+	if err := accounts.EnsureDefaults(ctx, st, login); err != nil {
 		t.Fatal(err)
 	}
-	coll, err := st.GetCollection(ctx, login, store.KindCard, dav.DefaultBook)
+	coll, err := st.GetCollection(ctx, login, store.KindCard, accounts.DefaultBook)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestDuplicatesOtherUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts.addUser(t, "bob@example.org")
-	if err := dav.EnsureDefaults(ctx, ts.Store, "bob@example.org"); err != nil {
+	if err := accounts.EnsureDefaults(ctx, ts.Store, "bob@example.org"); err != nil {
 		t.Fatal(err)
 	}
 	bob := ts.signedIn(t, "bob@example.org")
@@ -416,10 +416,10 @@ func BenchmarkDuplicatesGroupsPage(b *testing.B) {
 	if err := st.CreateUser(ctx, &store.User{Login: testLogin, PasswordHash: "x"}); err != nil {
 		b.Fatal(err)
 	}
-	if err := dav.EnsureDefaults(ctx, st, testLogin); err != nil {
+	if err := accounts.EnsureDefaults(ctx, st, testLogin); err != nil {
 		b.Fatal(err)
 	}
-	coll, err := st.GetCollection(ctx, testLogin, store.KindCard, dav.DefaultBook)
+	coll, err := st.GetCollection(ctx, testLogin, store.KindCard, accounts.DefaultBook)
 	if err != nil {
 		b.Fatal(err)
 	}

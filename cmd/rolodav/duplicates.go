@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/rolodav/rolodav/accounts"
 	"github.com/rolodav/rolodav/contacts"
-	"github.com/rolodav/rolodav/dav"
 	"github.com/rolodav/rolodav/dedup"
 	"github.com/rolodav/rolodav/imports"
 	"github.com/rolodav/rolodav/merges"
@@ -45,7 +45,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	data := dataFlag(fs)
 	quota := quotaFlag(fs)
 	user := fs.String("user", "", "owner of the address book (login)")
-	book := fs.String("book", dav.DefaultBook, "address book name")
+	book := fs.String("book", accounts.DefaultBook, "address book name")
 	region := fs.String("region", "", "default country for phone numbers without one, e.g. DE")
 	format := fs.String("format", "text", "list output: text or json")
 	group := fs.String("group", "", "group ID (from list)")

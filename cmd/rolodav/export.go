@@ -5,7 +5,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/rolodav/rolodav/dav"
+	"github.com/rolodav/rolodav/accounts"
+	"github.com/rolodav/rolodav/exports"
 	"github.com/rolodav/rolodav/store"
 )
 
@@ -13,7 +14,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("export", stderr)
 	data := dataFlag(fs)
 	user := fs.String("user", "", "owner of the address book (login)")
-	book := fs.String("book", "", "address book name (last segment of its URL); default "+dav.DefaultBook)
+	book := fs.String("book", "", "address book name (last segment of its URL); default "+accounts.DefaultBook)
 	calendar := fs.String("calendar", "", "calendar or task list name instead of an address book, e.g. calendar or tasks")
 	out := fs.String("out", "", "write to this file instead of standard output")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -29,7 +30,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *calendar != "" {
 		kind, coll = store.KindCal, *calendar
 	} else if coll == "" {
-		coll = dav.DefaultBook
+		coll = accounts.DefaultBook
 	}
 	st, c, err := openCollection(ctx, *data, store.Options{}, *user, kind, coll)
 	if err != nil {
@@ -45,7 +46,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer f.Close()
 		w = f
 	}
-	if err := dav.WriteExport(ctx, st, c, w); err != nil {
+	if err := exports.Write(ctx, st, c, w); err != nil {
 		return err
 	}
 	if f, ok := w.(*os.File); ok && *out != "" {

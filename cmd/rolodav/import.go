@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rolodav/rolodav/dav"
+	"github.com/rolodav/rolodav/accounts"
 	"github.com/rolodav/rolodav/imports"
 	"github.com/rolodav/rolodav/store"
 )
@@ -15,7 +15,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	data := dataFlag(fs)
 	quota := quotaFlag(fs)
 	user := fs.String("user", "", "owner of the collection (login)")
-	book := fs.String("book", "", "address book to import a .vcf into (default "+dav.DefaultBook+")")
+	book := fs.String("book", "", "address book to import a .vcf into (default "+accounts.DefaultBook+")")
 	calendar := fs.String("calendar", "", "calendar or task list to import an .ics into")
 	same := fs.String("same-content", "skip", "a card or event whose content is already there under another UID: skip or keep")
 	maxSize := fs.Int64("max-resource-size", imports.DefaultMaxObjectSize, "largest card or event imported, in bytes (as for serve)")
@@ -41,7 +41,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if *calendar != "" {
 		kind, collName = store.KindCal, *calendar
 	} else if collName == "" {
-		collName = dav.DefaultBook
+		collName = accounts.DefaultBook
 	}
 	st, c, err := openCollection(ctx, *data, store.Options{QuotaPerUser: int64(*quota)}, *user, kind, collName)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rolodav/rolodav/accounts"
 	"github.com/rolodav/rolodav/auth"
 	"github.com/rolodav/rolodav/dav"
 	"github.com/rolodav/rolodav/guard"
@@ -170,14 +171,7 @@ func firstRun(ctx context.Context, st store.Store, stdout io.Writer) (created bo
 		return false, nil
 	}
 	pw := auth.GeneratePassword()
-	hash, err := auth.HashPassword(pw, auth.DefaultParams)
-	if err != nil {
-		return false, err
-	}
-	if err := st.CreateUser(ctx, &store.User{Login: "admin", PasswordHash: hash, Created: time.Now().UTC()}); err != nil {
-		return false, err
-	}
-	if err := dav.EnsureDefaults(ctx, st, "admin"); err != nil {
+	if err := accounts.Create(ctx, st, "admin", pw); err != nil {
 		return false, err
 	}
 	fmt.Fprintf(stdout, `First start: created the user "admin" with the password

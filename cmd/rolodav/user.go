@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/rolodav/rolodav/accounts"
 	"github.com/rolodav/rolodav/auth"
-	"github.com/rolodav/rolodav/dav"
 	"github.com/rolodav/rolodav/store"
 )
 
@@ -54,17 +54,14 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	in := bufio.NewReader(stdin)
 	switch args[0] {
 	case "add":
-		hash, err := newPasswordHash(in, stderr, *pwStdin)
+		pw, err := readPassword(in, stderr, *pwStdin)
 		if err != nil {
 			return err
 		}
-		if err := st.CreateUser(ctx, &store.User{Login: login, PasswordHash: hash, Created: time.Now().UTC()}); err != nil {
+		if err := accounts.Create(ctx, st, login, pw); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return fmt.Errorf("user %s already exists", login)
 			}
-			return err
-		}
-		if err := dav.EnsureDefaults(ctx, st, login); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "added user %s\n", login)
@@ -72,11 +69,11 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if _, err := st.GetUser(ctx, login); err != nil {
 			return fmt.Errorf("user %s: %w", login, err)
 		}
-		hash, err := newPasswordHash(in, stderr, *pwStdin)
+		pw, err := readPassword(in, stderr, *pwStdin)
 		if err != nil {
 			return err
 		}
-		if err := st.SetPasswordHash(ctx, login, hash); err != nil {
+		if err := accounts.SetPassword(ctx, st, login, pw); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "changed the password of %s\n", login)
@@ -91,7 +88,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				return errors.New("not confirmed; nothing deleted")
 			}
 		}
-		if err := st.DeleteUser(ctx, login); err != nil {
+		if err := accounts.Delete(ctx, st, login); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "deleted user %s and their data\n", login)
@@ -105,15 +102,6 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	return nil
-}
-
-// newPasswordHash asks for a new password and returns its hash.
-func newPasswordHash(in *bufio.Reader, stderr io.Writer, fromStdin bool) (string, error) {
-	pw, err := readPassword(in, stderr, fromStdin)
-	if err != nil {
-		return "", err
-	}
-	return auth.HashPassword(pw, auth.DefaultParams)
 }
 
 // readPassword prompts twice without echo on a terminal; otherwise (or with
