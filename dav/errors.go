@@ -14,20 +14,17 @@ import (
 	"github.com/rolodav/rolodav/store"
 )
 
-// Handlers return an error instead of answering a failure themselves;
-// writeErr is the one place that turns an error into a status, a DAV
-// precondition and a message.
-
-// httpError is a refusal with its answer fixed where the request was
-// refused.
+// httpError is a refusal whose answer is fixed where the request was
+// refused. Handlers return errors rather than answer failures themselves;
+// writeErr is the one place that turns an error into an answer.
 type httpError struct {
 	status int
 	cond   xml.Name // the failed precondition in the DAV:error body; none when Local is ""
 	inner  string   // cond's content, already-escaped XML
 	msg    string
-	// plain answers with msg as text/plain (http.Error's answer) rather
-	// than a DAV:error body: the refusals that have no precondition and
-	// always were plain text stay so.
+	// plain answers with msg as text/plain, as http.Error does, rather
+	// than with a DAV:error body: for refusals that clients have always
+	// had as plain text.
 	plain bool
 	allow string // the Allow header of a 405
 }
