@@ -26,11 +26,8 @@ type calendarDataRequest struct {
 	spent bool
 }
 
-var errUnsupportedCalendarData = &preconditionError{
-	status: http.StatusUnsupportedMediaType,
-	cond:   name(nsCalDAV, "supported-calendar-data"),
-	msg:    "calendar-data can be served as text/calendar version 2.0",
-}
+var errUnsupportedCalendarData = davError(http.StatusUnsupportedMediaType, name(nsCalDAV, "supported-calendar-data"),
+	"calendar-data can be served as text/calendar version 2.0")
 
 func parseCalendarData(ctx context.Context, n *node) (*calendarDataRequest, error) {
 	ct := strings.ToLower(strings.TrimSpace(n.attr("content-type")))
@@ -81,7 +78,7 @@ func parseCompRequest(n *node) *calendars.CompRequest {
 }
 
 func validFilterError(msg string) error {
-	return &preconditionError{status: http.StatusForbidden, cond: name(nsCalDAV, "valid-filter"), msg: msg}
+	return davError(http.StatusForbidden, name(nsCalDAV, "valid-filter"), msg)
 }
 
 // parseTimeRange reads start/end attributes in UTC basic format.
@@ -243,7 +240,7 @@ func calFilter(doc *node) (*calendars.CompFilter, error) {
 	}
 	if err := f.Check(); err != nil {
 		if errors.Is(err, calendars.ErrUnsupportedCollation) {
-			return nil, &preconditionError{status: http.StatusForbidden, cond: name(nsCalDAV, "supported-collation"), msg: err.Error()}
+			return nil, davError(http.StatusForbidden, name(nsCalDAV, "supported-collation"), err.Error())
 		}
 		return nil, validFilterError(err.Error())
 	}
@@ -259,11 +256,10 @@ func (h *Handler) candidates(q *request, c *store.Collection, f *calendars.CompF
 	return h.cfg.Store.ListObjects(q.ctx, c.ID, true, fn)
 }
 
-func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *propRequest) {
+func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *propRequest) error {
 	f, err := calFilter(doc)
 	if err != nil {
-		h.requestError(q, err)
-		return
+		return err
 	}
 	zone := floatingZone(c)
 	ms := newMultistatus(q.w, q.r)
@@ -293,10 +289,10 @@ func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *
 		return nil
 	})
 	if err != nil {
-		if q.ctx.Err() == nil {
-			h.log.ErrorContext(q.ctx, "calendar-query failed", "path", q.path, "err", err)
+		if q.ctx.Err() != nil {
+			return &cutError{"", err} // the client has gone or the request ran out of time
 		}
-		panic(http.ErrAbortHandler)
+		return &cutError{"calendar-query failed", err}
 	}
 	if spent || (pr.cal != nil && pr.cal.truncated) {
 		// RFC 4791 7.8 names DAV:number-of-matches-within-limits as the
@@ -308,22 +304,20 @@ func (h *Handler) calendarQuery(q *request, c *store.Collection, doc *node, pr *
 		ms.statusResponse(h.hrefs.collection(c.Kind, q.user, c.Name), http.StatusInsufficientStorage, "<D:number-of-matches-within-limits/>")
 	}
 	_ = ms.close()
+	return nil
 }
 
-func (h *Handler) freeBusy(q *request, c *store.Collection, doc *node) {
+func (h *Handler) freeBusy(q *request, c *store.Collection, doc *node) error {
 	trn := doc.child(nsCalDAV, "time-range")
 	if trn == nil {
-		h.requestError(q, validFilterError("free-busy-query needs a time-range"))
-		return
+		return validFilterError("free-busy-query needs a time-range")
 	}
 	tr, err := parseTimeRange(trn)
 	if err != nil {
-		h.requestError(q, err)
-		return
+		return err
 	}
 	if tr.Start.IsZero() || tr.End.IsZero() || !tr.Start.Before(tr.End) {
-		h.requestError(q, validFilterError("free-busy-query needs a time-range with start before end"))
-		return
+		return validFilterError("free-busy-query needs a time-range with start before end")
 	}
 	zone := floatingZone(c)
 	var periods []calendars.Period
@@ -355,9 +349,9 @@ func (h *Handler) freeBusy(q *request, c *store.Collection, doc *node) {
 		return nil
 	})
 	if err != nil {
-		h.storeError(q, err)
-		return
+		return err
 	}
 	q.w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 	_, _ = q.w.Write(calendars.FreeBusy(periods, tr.Start, tr.End))
+	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/rolodav/rolodav/auth"
 	"github.com/rolodav/rolodav/calendars"
-	"github.com/rolodav/rolodav/guard"
 	"github.com/rolodav/rolodav/store"
 )
 
@@ -79,72 +77,76 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Prefix != "" && (p == h.cfg.Prefix || strings.HasPrefix(p, h.cfg.Prefix+"/")) {
 		p = strings.TrimPrefix(p, h.cfg.Prefix)
 	}
-	t, err := parsePath(p)
+	q := &request{w: w, r: r, ctx: r.Context(), path: p}
+	if err := h.serve(q); err != nil {
+		h.writeErr(q, err)
+	}
+}
+
+// serve answers what needs no user, signs the user in and hands the
+// request to its method's handler.
+func (h *Handler) serve(q *request) error {
+	w, r := q.w, q.r
+	t, err := parsePath(q.path)
 	if err != nil {
-		http.Error(w, "bad request path: encoded slashes and dot segments are not allowed", http.StatusBadRequest)
-		return
+		return errBadRequestPath
 	}
 	if r.Method == http.MethodOptions {
 		w.Header().Set("Allow", allowMethods)
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
-		return
+		return nil
 	}
 	switch t.kind {
 	case tNone:
-		http.NotFound(w, r)
-		return
+		return errNoSuchPath
 	case tWellKnown:
 		if r.Method != "PROPFIND" {
 			http.Redirect(w, r, h.hrefs.root(), http.StatusMovedPermanently)
-			return
+			return nil
 		}
 	case tRoot:
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			fmt.Fprintf(w, "rolodav: CardDAV and CalDAV server. Point your client at %s\n", h.hrefs.root())
-			return
+			return nil
 		}
 	}
 	u, ok := h.cfg.Auth.Basic(w, r, h.log)
 	if !ok {
-		return
+		return nil // answered
 	}
-	user := u.Login
 	// Another user's paths do not exist, whatever the method.
-	if t.user != "" && t.user != user {
-		http.NotFound(w, r)
-		return
+	if t.user != "" && t.user != u.Login {
+		return errNoSuchPath
 	}
+	q.t, q.user = t, u.Login
 	// The rules of all the calendar objects a request meets share one
 	// work budget, on top of each object's own.
-	ctx := calendars.WithWorkBudget(r.Context(), calendars.RequestWork)
-	req := &request{w: w, r: r, ctx: ctx, t: t, user: user, path: p}
-	h.dispatch(req)
+	q.ctx = calendars.WithWorkBudget(q.ctx, calendars.RequestWork)
+	return h.dispatch(q)
 }
 
-func (h *Handler) dispatch(q *request) {
+func (h *Handler) dispatch(q *request) error {
 	switch q.r.Method {
 	case "PROPFIND":
-		h.propfind(q)
+		return h.propfind(q)
 	case "PROPPATCH":
-		h.proppatch(q)
+		return h.proppatch(q)
 	case "REPORT":
-		h.report(q)
+		return h.report(q)
 	case "MKCOL", "MKCALENDAR":
-		h.mkcol(q)
+		return h.mkcol(q)
 	case http.MethodGet, http.MethodHead:
-		h.get(q)
+		return h.get(q)
 	case http.MethodPut:
-		h.put(q)
+		return h.put(q)
 	case http.MethodDelete:
-		h.delete(q)
+		return h.delete(q)
 	case "MOVE":
-		h.move(q)
-	default:
-		q.w.Header().Set("Allow", allowMethods)
-		http.Error(q.w, "method not allowed", http.StatusMethodNotAllowed)
+		return h.move(q)
 	}
+	return notAllowed(allowMethods, "method not allowed")
 }
 
 // readXML reads a bounded request body; an empty body gives (nil, nil).
@@ -152,60 +154,21 @@ func readXML(q *request) (*node, error) {
 	body := http.MaxBytesReader(q.w, q.r.Body, maxXMLBody)
 	data, err := io.ReadAll(body)
 	if err != nil {
-		return nil, err
+		return nil, &bodyError{err}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
-	return parseXML(q.ctx, bytes.NewReader(data))
-}
-
-// badXML answers a body that could not be read or parsed. There is no DAV
-// precondition for malformed XML; the conditions are ours.
-func badXML(q *request, err error) {
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		writeError(q.w, http.StatusRequestEntityTooLarge, name(nsRolodav, "max-request-size"), "",
-			fmt.Sprintf("the request body may hold at most %d bytes", mbe.Limit))
-	case errors.Is(err, context.Canceled):
-		// The client has gone.
-	case errors.Is(err, errXMLLimit):
-		writeError(q.w, http.StatusBadRequest, name(nsRolodav, "xml-limits"), "", err.Error())
-	case errors.Is(err, errBadXML):
-		writeError(q.w, http.StatusBadRequest, name(nsRolodav, "well-formed-xml"), "", err.Error())
-	case errors.Is(err, guard.ErrBodyTimeout):
-		writeError(q.w, http.StatusRequestTimeout, xml.Name{}, "", err.Error())
-	default:
-		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "could not read the request body: "+err.Error())
+	doc, err := parseXML(q.ctx, bytes.NewReader(data))
+	if err != nil {
+		return nil, &bodyError{err}
 	}
-}
-
-// storeError answers a store failure that has no more specific meaning.
-func (h *Handler) storeError(q *request, err error) {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		http.Error(q.w, "not found", http.StatusNotFound)
-	case errors.Is(err, store.ErrPrecondition):
-		http.Error(q.w, "precondition failed", http.StatusPreconditionFailed)
-	case errors.Is(err, store.ErrQuotaExceeded): // RFC 4331 §6
-		writeError(q.w, http.StatusInsufficientStorage, name(nsDAV, "quota-not-exceeded"), "",
-			"your storage quota is used up: delete something first")
-	case errors.Is(err, context.Canceled):
-	default:
-		h.log.ErrorContext(q.ctx, "store failure", "method", q.r.Method, "path", q.path, "err", err)
-		http.Error(q.w, "internal error", http.StatusInternalServerError)
-	}
+	return doc, nil
 }
 
 func name(space, local string) xml.Name { return xml.Name{Space: space, Local: local} }
 
-// collection loads the target's collection; it answers 404 itself.
-func (h *Handler) collection(q *request) (*store.Collection, bool) {
-	c, err := h.cfg.Store.GetCollection(q.ctx, q.user, q.t.ckind, q.t.coll)
-	if err != nil {
-		h.storeError(q, err)
-		return nil, false
-	}
-	return c, true
+// collection loads the target's collection.
+func (h *Handler) collection(q *request) (*store.Collection, error) {
+	return h.cfg.Store.GetCollection(q.ctx, q.user, q.t.ckind, q.t.coll)
 }

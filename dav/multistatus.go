@@ -166,28 +166,3 @@ func (m *multistatus) close() error {
 	m.b.WriteString("</D:multistatus>\n")
 	return m.b.Flush()
 }
-
-// writeError answers with a DAV:error body naming the failed precondition.
-// A human-readable message goes in R:message.
-func writeError(w http.ResponseWriter, status int, cond xml.Name, condInner, msg string) {
-	var sb strings.Builder
-	bw := bufio.NewWriter(&sb)
-	bw.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n<D:error" + nsDecls + ">")
-	if cond.Local != "" {
-		openTag(bw, cond, condInner == "")
-		if condInner != "" {
-			bw.WriteString(condInner)
-			closeTag(bw, cond)
-		}
-	}
-	if msg != "" {
-		bw.WriteString("<R:message>")
-		xml.EscapeText(bw, []byte(msg))
-		bw.WriteString("</R:message>")
-	}
-	bw.WriteString("</D:error>\n")
-	bw.Flush()
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(sb.String()))
-}

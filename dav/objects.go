@@ -1,7 +1,6 @@
 package dav
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -46,16 +45,14 @@ func firstETag(v string) string {
 	return strings.Trim(v, `"`)
 }
 
-func (h *Handler) get(q *request) {
+func (h *Handler) get(q *request) error {
 	switch q.t.kind {
 	case tObject:
-		h.getObject(q)
+		return h.getObject(q)
 	case tCollection:
-		h.export(q)
-	default:
-		q.w.Header().Set("Allow", "OPTIONS, PROPFIND, PROPPATCH")
-		http.Error(q.w, "GET is not available here; use a CardDAV client", http.StatusMethodNotAllowed)
+		return h.export(q)
 	}
+	return notAllowed("OPTIONS, PROPFIND, PROPPATCH", "GET is not available here; use a CardDAV client")
 }
 
 // acceptedVersion picks the vCard version an Accept header asks for.
@@ -72,15 +69,14 @@ func acceptedVersion(accept string) string {
 	return ""
 }
 
-func (h *Handler) getObject(q *request) {
-	c, ok := h.collection(q)
-	if !ok {
-		return
+func (h *Handler) getObject(q *request) error {
+	c, err := h.collection(q)
+	if err != nil {
+		return err
 	}
 	o, err := h.cfg.Store.GetObject(q.ctx, c.ID, q.t.obj)
 	if err != nil {
-		h.storeError(q, err)
-		return
+		return err
 	}
 	etag := `"` + o.ETag + `"`
 	hd := q.w.Header()
@@ -89,7 +85,7 @@ func (h *Handler) getObject(q *request) {
 	hd.Set("Content-Type", contentType(c, o))
 	if inm := q.r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || strings.Contains(inm, etag)) {
 		q.w.WriteHeader(http.StatusNotModified)
-		return
+		return nil
 	}
 	data := o.Data
 	if v := acceptedVersion(q.r.Header.Get("Accept")); v != "" && c.Kind == store.KindCard {
@@ -99,16 +95,17 @@ func (h *Handler) getObject(q *request) {
 	}
 	hd.Set("Content-Length", strconv.Itoa(len(data)))
 	if q.r.Method == http.MethodHead {
-		return
+		return nil
 	}
 	_, _ = q.w.Write(data)
+	return nil
 }
 
 // export streams a whole collection as one .vcf or .ics file.
-func (h *Handler) export(q *request) {
-	c, ok := h.collection(q)
-	if !ok {
-		return
+func (h *Handler) export(q *request) error {
+	c, err := h.collection(q)
+	if err != nil {
+		return err
 	}
 	hd := q.w.Header()
 	ext := ".vcf"
@@ -120,19 +117,17 @@ func (h *Handler) export(q *request) {
 	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": c.Name + ext}))
 	hd.Set("ETag", `"`+syncToken(c)+`"`)
 	if q.r.Method == http.MethodHead {
-		return
+		return nil
 	}
 	if err := exports.Write(q.ctx, h.cfg.Store, c, q.w); err != nil {
-		h.log.ErrorContext(q.ctx, "export failed", "path", q.path, "err", err)
-		panic(http.ErrAbortHandler)
+		return &cutError{"export failed", err}
 	}
+	return nil
 }
 
-func (h *Handler) put(q *request) {
+func (h *Handler) put(q *request) error {
 	if q.t.kind != tObject {
-		q.w.Header().Set("Allow", "OPTIONS, PROPFIND, PROPPATCH, REPORT, GET, DELETE, MKCOL")
-		http.Error(q.w, "PUT is only possible on an object inside a collection", http.StatusMethodNotAllowed)
-		return
+		return notAllowed("OPTIONS, PROPFIND, PROPPATCH, REPORT, GET, DELETE, MKCOL", "PUT is only possible on an object inside a collection")
 	}
 	if ct := q.r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || !acceptedTypes[q.t.ckind][mt] {
@@ -141,42 +136,32 @@ func (h *Handler) put(q *request) {
 			if q.t.ckind == store.KindCal {
 				cond, msg = name(nsCalDAV, "supported-calendar-data"), "calendars accept text/calendar"
 			}
-			writeError(q.w, http.StatusUnsupportedMediaType, cond, "", msg)
-			return
+			return davError(http.StatusUnsupportedMediaType, cond, msg)
 		}
 	}
-	data, ok := h.readResource(q)
-	if !ok {
-		return
+	data, err := h.readResource(q)
+	if err != nil {
+		return err
 	}
-	c, err := h.cfg.Store.GetCollection(q.ctx, q.user, q.t.ckind, q.t.coll)
+	c, err := h.collection(q)
 	if errors.Is(err, store.ErrNotFound) {
-		http.Error(q.w, "the collection does not exist", http.StatusConflict)
-		return
+		return errNoCollection
 	}
 	if err != nil {
-		h.storeError(q, err)
-		return
+		return err
 	}
 	o := &store.Object{Collection: c.ID, Name: q.t.obj, Data: data}
 	changed := false
 	if c.Kind == store.KindCal {
 		info, err := calendars.Validate(q.ctx, data, components(c), floatingZone(c))
 		if err != nil {
-			var ve *calendars.ValidationError
-			if errors.As(err, &ve) {
-				writeError(q.w, http.StatusForbidden, name(nsCalDAV, ve.Condition), "", ve.Error())
-				return
-			}
-			h.storeError(q, err)
-			return
+			return err
 		}
 		o.UID, o.Component, o.FirstStart, o.LastEnd = info.UID, info.Component, info.Start, info.End
 	} else {
 		info, err := contacts.Validate(data)
 		if err != nil {
-			writeError(q.w, http.StatusForbidden, name(nsCardDAV, "valid-address-data"), "", err.Error())
-			return
+			return davError(http.StatusForbidden, name(nsCardDAV, "valid-address-data"), err.Error())
 		}
 		if info.UID == "" {
 			// RFC 6352 wants a UID; rather than refuse an old client's card we
@@ -194,19 +179,16 @@ func (h *Handler) put(q *request) {
 		// bring the duplicate back nor lose its edit. No ETag: the client
 		// sees the name deleted and the survivor changed in its next sync.
 		if _, err := merges.Fold(q.ctx, h.cfg.Store, c, away, o, merges.Uploaded, time.Now()); err != nil {
-			if errors.As(err, new(*store.UIDConflictError)) { // the name is a card that is there
-				h.writeFailure(q, c, err)
-				return
-			}
-			h.storeError(q, err)
-			return
+			return &writeIntoError{c, err} // a UID conflict when the name is a card that is there
 		}
 		q.w.WriteHeader(http.StatusCreated)
-		return
+		return nil
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return errNoCollection
 	}
 	if err != nil {
-		h.writeFailure(q, c, err)
-		return
+		return &writeIntoError{c, err}
 	}
 	if !changed {
 		q.w.Header().Set("ETag", `"`+etag+`"`)
@@ -214,9 +196,10 @@ func (h *Handler) put(q *request) {
 	if created {
 		q.w.Header().Set("Location", h.hrefs.object(c.Kind, q.user, c.Name, q.t.obj))
 		q.w.WriteHeader(http.StatusCreated)
-		return
+		return nil
 	}
 	q.w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // acceptedTypes are the media types a PUT may declare, per kind.
@@ -226,59 +209,30 @@ var acceptedTypes = map[store.Kind]map[string]bool{
 }
 
 // readResource reads a PUT body up to the resource size limit.
-func (h *Handler) readResource(q *request) ([]byte, bool) {
+func (h *Handler) readResource(q *request) ([]byte, error) {
 	max := h.cfg.MaxResourceSize
 	cond := name(nsCardDAV, "max-resource-size")
 	if q.t.ckind == store.KindCal {
 		cond = name(nsCalDAV, "max-resource-size")
 	}
-	tooBig := func() {
-		writeError(q.w, http.StatusRequestEntityTooLarge, cond, "", fmt.Sprintf("an object may hold at most %d bytes", max))
+	tooBig := func() error {
+		return davError(http.StatusRequestEntityTooLarge, cond, fmt.Sprintf("an object may hold at most %d bytes", max))
 	}
 	if q.r.ContentLength > max {
-		tooBig()
-		return nil, false
+		return nil, tooBig()
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(q.w, q.r.Body, max))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			tooBig()
-			return nil, false
+		switch {
+		case errors.As(err, &mbe):
+			return nil, tooBig()
+		case errors.Is(err, guard.ErrBodyTimeout):
+			return nil, err
 		}
-		if errors.Is(err, guard.ErrBodyTimeout) {
-			writeError(q.w, http.StatusRequestTimeout, xml.Name{}, "", err.Error())
-			return nil, false
-		}
-		http.Error(q.w, "could not read the request body", http.StatusBadRequest)
-		return nil, false
+		return nil, plainError(http.StatusBadRequest, "could not read the request body")
 	}
-	return data, true
-}
-
-// writeFailure answers a failed PUT or MOVE.
-func (h *Handler) writeFailure(q *request, c *store.Collection, err error) {
-	var uc *store.UIDConflictError
-	if errors.As(err, &uc) {
-		ns := nsCardDAV
-		if c.Kind == store.KindCal {
-			ns = nsCalDAV
-		}
-		writeError(q.w, http.StatusConflict, name(ns, "no-uid-conflict"),
-			hrefXML(h.hrefs.object(c.Kind, q.user, c.Name, uc.Name)),
-			fmt.Sprintf("another object in this collection already has UID %q", uc.UID))
-		return
-	}
-	var away *store.MergedAwayError
-	if errors.As(err, &away) { // a MOVE: a PUT folds instead
-		http.Error(q.w, fmt.Sprintf("a card with this name or UID was merged into %s: edit that one", away.Survivor), http.StatusConflict)
-		return
-	}
-	if errors.Is(err, store.ErrNotFound) && q.r.Method == http.MethodPut {
-		http.Error(q.w, "the collection does not exist", http.StatusConflict)
-		return
-	}
-	h.storeError(q, err)
+	return data, nil
 }
 
 // uidFromName derives a UID from a resource name like "<uid>.vcf", or
@@ -291,46 +245,36 @@ func uidFromName(n string) string {
 	return contacts.NewUID()
 }
 
-func (h *Handler) delete(q *request) {
-	switch q.t.kind {
-	case tObject:
-		c, ok := h.collection(q)
-		if !ok {
-			return
-		}
-		if err := h.cfg.Store.DeleteObject(q.ctx, c.ID, q.t.obj, conditions(q.r)); err != nil {
-			h.storeError(q, err)
-			return
-		}
-	case tCollection:
-		c, ok := h.collection(q)
-		if !ok {
-			return
-		}
-		if err := h.cfg.Store.DeleteCollection(q.ctx, c.ID); err != nil {
-			h.storeError(q, err)
-			return
-		}
-	default:
-		http.Error(q.w, "this resource cannot be deleted", http.StatusForbidden)
-		return
+func (h *Handler) delete(q *request) error {
+	if q.t.kind != tObject && q.t.kind != tCollection {
+		return plainError(http.StatusForbidden, "this resource cannot be deleted")
+	}
+	c, err := h.collection(q)
+	if err != nil {
+		return err
+	}
+	if q.t.kind == tObject {
+		err = h.cfg.Store.DeleteObject(q.ctx, c.ID, q.t.obj, conditions(q.r))
+	} else {
+		err = h.cfg.Store.DeleteCollection(q.ctx, c.ID)
+	}
+	if err != nil {
+		return err
 	}
 	q.w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (h *Handler) move(q *request) {
+func (h *Handler) move(q *request) error {
 	if q.t.kind != tObject {
-		http.Error(q.w, "only objects can be moved; rename a collection with PROPPATCH displayname", http.StatusForbidden)
-		return
+		return plainError(http.StatusForbidden, "only objects can be moved; rename a collection with PROPPATCH displayname")
 	}
 	dst, err := url.Parse(q.r.Header.Get("Destination"))
 	if err != nil || dst.Path == "" {
-		http.Error(q.w, "MOVE needs a Destination header", http.StatusBadRequest)
-		return
+		return plainError(http.StatusBadRequest, "MOVE needs a Destination header")
 	}
 	if dst.Host != "" && !strings.EqualFold(dst.Host, q.r.Host) {
-		http.Error(q.w, "Destination is on another server", http.StatusBadGateway)
-		return
+		return plainError(http.StatusBadGateway, "Destination is on another server")
 	}
 	p := dst.EscapedPath()
 	if h.cfg.Prefix != "" {
@@ -338,48 +282,42 @@ func (h *Handler) move(q *request) {
 	}
 	dt, err := parsePath(p)
 	if err != nil || dt.kind != tObject || dt.user != q.user || dt.ckind != q.t.ckind {
-		http.Error(q.w, "Destination must be inside one of your collections of the same kind", http.StatusForbidden)
-		return
+		return plainError(http.StatusForbidden, "Destination must be inside one of your collections of the same kind")
 	}
 	if dt.coll == q.t.coll && dt.obj == q.t.obj {
-		http.Error(q.w, "source and destination are the same", http.StatusForbidden)
-		return
+		return plainError(http.StatusForbidden, "source and destination are the same")
 	}
-	src, ok := h.collection(q)
-	if !ok {
-		return
+	src, err := h.collection(q)
+	if err != nil {
+		return err
 	}
 	to, err := h.cfg.Store.GetCollection(q.ctx, q.user, dt.ckind, dt.coll)
 	if errors.Is(err, store.ErrNotFound) {
-		http.Error(q.w, "the destination collection does not exist", http.StatusConflict)
-		return
+		return plainError(http.StatusConflict, "the destination collection does not exist")
 	}
 	if err != nil {
-		h.storeError(q, err)
-		return
+		return err
 	}
 	if to.Kind == store.KindCal && to.ID != src.ID {
 		o, err := h.objectFor(q, src, false)
 		if err != nil {
-			h.storeError(q, err)
-			return
+			return err
 		}
 		if !slices.Contains(components(to), o.Component) {
-			writeError(q.w, http.StatusForbidden, name(nsCalDAV, "supported-calendar-component"), "",
+			return davError(http.StatusForbidden, name(nsCalDAV, "supported-calendar-component"),
 				fmt.Sprintf("the destination calendar does not hold %s components", o.Component))
-			return
 		}
 	}
 	overwrite := !strings.EqualFold(strings.TrimSpace(q.r.Header.Get("Overwrite")), "F")
 	created, err := h.cfg.Store.MoveObject(q.ctx, src.ID, q.t.obj, to.ID, dt.obj, overwrite, conditions(q.r))
 	if err != nil {
-		h.writeFailure(q, to, err)
-		return
+		return &writeIntoError{to, err}
 	}
 	if created {
 		q.w.Header().Set("Location", h.hrefs.object(to.Kind, q.user, to.Name, dt.obj))
 		q.w.WriteHeader(http.StatusCreated)
-		return
+		return nil
 	}
 	q.w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -28,31 +28,26 @@ func depth(r *http.Request) (int, bool) {
 	return 0, false
 }
 
-func (h *Handler) propfind(q *request) {
+func (h *Handler) propfind(q *request) error {
 	d, ok := depth(q.r)
 	if !ok {
-		http.Error(q.w, "Depth must be 0, 1 or infinity", http.StatusBadRequest)
-		return
+		return plainError(http.StatusBadRequest, "Depth must be 0, 1 or infinity")
 	}
 	doc, err := readXML(q)
 	if err != nil {
-		badXML(q, err)
-		return
+		return err
 	}
 	if doc != nil && !doc.is(nsDAV, "propfind") {
-		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "expected a DAV:propfind element")
-		return
+		return davError(http.StatusBadRequest, xml.Name{}, "expected a DAV:propfind element")
 	}
 	pr, err := parsePropRequest(q.ctx, doc)
 	if err != nil {
-		h.requestError(q, err)
-		return
+		return err
 	}
 	if pr.asksQuota() {
 		u, err := h.cfg.Store.Usage(q.ctx, q.user)
 		if err != nil {
-			h.storeError(q, err)
-			return
+			return err
 		}
 		pr.usage = &u
 	}
@@ -73,25 +68,23 @@ func (h *Handler) propfind(q *request) {
 			self.href = h.hrefs.home(q.t.ckind, q.user)
 		}
 		if err := accounts.EnsureDefaults(q.ctx, h.cfg.Store, q.user); err != nil {
-			h.storeError(q, err)
-			return
+			return err
 		}
 	case tCollection:
-		c, ok := h.collection(q)
-		if !ok {
-			return
+		c, err := h.collection(q)
+		if err != nil {
+			return err
 		}
 		self.coll = c
 		self.href = h.hrefs.collection(q.t.ckind, q.user, c.Name)
 	case tObject:
-		c, ok := h.collection(q)
-		if !ok {
-			return
+		c, err := h.collection(q)
+		if err != nil {
+			return err
 		}
 		o, err := h.objectFor(q, c, pr.wantsData())
 		if err != nil {
-			h.storeError(q, err)
-			return
+			return err
 		}
 		self.coll, self.obj = c, o
 		self.href = h.hrefs.object(c.Kind, q.user, c.Name, o.Name)
@@ -102,13 +95,12 @@ func (h *Handler) propfind(q *request) {
 		err = h.propfindChildren(q, ms, self, pr)
 	}
 	if err != nil {
-		// The status line is gone; cut the answer so the client retries.
-		h.log.ErrorContext(q.ctx, "propfind listing failed", "path", q.path, "err", err)
-		panic(http.ErrAbortHandler)
+		return &cutError{"propfind listing failed", err}
 	}
 	if err := ms.close(); err != nil {
 		h.log.DebugContext(q.ctx, "client went away", "err", err)
 	}
+	return nil
 }
 
 func (h *Handler) objectFor(q *request, c *store.Collection, withData bool) (*store.Object, error) {
@@ -150,16 +142,6 @@ func (h *Handler) propfindChildren(q *request, ms *multistatus, self *resource, 
 		})
 	}
 	return nil
-}
-
-// requestError answers an error found while reading a request.
-func (h *Handler) requestError(q *request, err error) {
-	var pe *preconditionError
-	if errors.As(err, &pe) {
-		pe.write(q.w)
-		return
-	}
-	http.Error(q.w, err.Error(), http.StatusBadRequest)
 }
 
 var colorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$`)
@@ -334,15 +316,13 @@ func applyAll(c *store.Collection, ups []propUpdate, creating bool) ([]prop, err
 	return out, nil
 }
 
-func (h *Handler) proppatch(q *request) {
+func (h *Handler) proppatch(q *request) error {
 	doc, err := readXML(q)
 	if err != nil {
-		badXML(q, err)
-		return
+		return err
 	}
 	if doc == nil || !doc.is(nsDAV, "propertyupdate") {
-		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "expected a DAV:propertyupdate element")
-		return
+		return davError(http.StatusBadRequest, xml.Name{}, "expected a DAV:propertyupdate element")
 	}
 	ups := parseUpdates(doc)
 	href := q.path
@@ -352,9 +332,9 @@ func (h *Handler) proppatch(q *request) {
 	var results []prop
 	switch q.t.kind {
 	case tCollection:
-		c, ok := h.collection(q)
-		if !ok {
-			return
+		c, err := h.collection(q)
+		if err != nil {
+			return err
 		}
 		href = h.hrefs.collection(c.Kind, q.user, c.Name)
 		err = h.cfg.Store.UpdateCollection(q.ctx, c.ID, func(c *store.Collection) error {
@@ -371,17 +351,15 @@ func (h *Handler) proppatch(q *request) {
 			err = nil
 		}
 		if err != nil && !errors.Is(err, errPropsFailed) {
-			h.storeError(q, err)
-			return
+			return err
 		}
 	case tObject:
-		c, ok := h.collection(q)
-		if !ok {
-			return
+		c, err := h.collection(q)
+		if err != nil {
+			return err
 		}
 		if _, err := h.objectFor(q, c, false); err != nil {
-			h.storeError(q, err)
-			return
+			return err
 		}
 		results = refuseAll(ups)
 	default:
@@ -393,6 +371,7 @@ func (h *Handler) proppatch(q *request) {
 	ms.minimal = false
 	ms.propResponse(href, results)
 	_ = ms.close()
+	return nil
 }
 
 func refuseAll(ups []propUpdate) []prop {
@@ -405,28 +384,25 @@ func refuseAll(ups []propUpdate) []prop {
 
 // mkcol creates a collection: extended MKCOL (RFC 5689) for address books
 // and calendars, MKCALENDAR (RFC 4791) for calendars.
-func (h *Handler) mkcol(q *request) {
+func (h *Handler) mkcol(q *request) error {
 	mkcal := q.r.Method == "MKCALENDAR"
 	if q.t.kind != tCollection || (mkcal && q.t.ckind != store.KindCal) {
 		cond := xml.Name{}
 		if mkcal {
 			cond = name(nsCalDAV, "calendar-collection-location-ok")
 		}
-		writeError(q.w, http.StatusForbidden, cond, "", "collections can only be created directly inside your address-book or calendar home")
-		return
+		return davError(http.StatusForbidden, cond, "collections can only be created directly inside your address-book or calendar home")
 	}
 	doc, err := readXML(q)
 	if err != nil {
-		badXML(q, err)
-		return
+		return err
 	}
 	root := name(nsDAV, "mkcol")
 	if mkcal {
 		root = name(nsCalDAV, "mkcalendar")
 	}
 	if doc != nil && doc.Name != root {
-		writeError(q.w, http.StatusUnsupportedMediaType, xml.Name{}, "", fmt.Sprintf("expected a {%s}%s element", root.Space, root.Local))
-		return
+		return davError(http.StatusUnsupportedMediaType, xml.Name{}, fmt.Sprintf("expected a {%s}%s element", root.Space, root.Local))
 	}
 	c := &store.Collection{Owner: q.user, Kind: q.t.ckind, Name: q.t.coll}
 	var results []prop
@@ -459,7 +435,7 @@ func (h *Handler) mkcol(q *request) {
 			}
 		}
 		h.mkcolResponse(q, http.StatusForbidden, results, mkcal)
-		return
+		return nil
 	}
 	if err := h.cfg.Store.CreateCollection(q.ctx, c); err != nil {
 		if errors.Is(err, store.ErrExists) {
@@ -467,18 +443,17 @@ func (h *Handler) mkcol(q *request) {
 			if mkcal {
 				cond = name(nsDAV, "resource-must-be-null")
 			}
-			writeError(q.w, http.StatusMethodNotAllowed, cond, "", "a collection with that name already exists")
-			return
+			return davError(http.StatusMethodNotAllowed, cond, "a collection with that name already exists")
 		}
-		h.storeError(q, err)
-		return
+		return err
 	}
 	q.w.Header().Set("Location", h.hrefs.collection(c.Kind, q.user, c.Name))
 	if doc == nil || mkcal {
 		q.w.WriteHeader(http.StatusCreated)
-		return
+		return nil
 	}
 	h.mkcolResponse(q, http.StatusCreated, results, false)
+	return nil
 }
 
 // mkcolResponse writes the RFC 5689 mkcol-response body.

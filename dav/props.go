@@ -92,11 +92,8 @@ func parsePropRequest(ctx context.Context, parent *node) (*propRequest, error) {
 	return pr, nil
 }
 
-var errUnsupportedAddressData = &preconditionError{
-	status: http.StatusUnsupportedMediaType,
-	cond:   name(nsCardDAV, "supported-address-data-conversion"),
-	msg:    "address-data can be served as text/vcard version 3.0 or 4.0",
-}
+var errUnsupportedAddressData = davError(http.StatusUnsupportedMediaType, name(nsCardDAV, "supported-address-data-conversion"),
+	"address-data can be served as text/vcard version 3.0 or 4.0")
 
 func parseAddressData(n *node) (*addressDataRequest, error) {
 	a := &addressDataRequest{}
@@ -116,20 +113,6 @@ func parseAddressData(n *node) (*addressDataRequest, error) {
 		}
 	}
 	return a, nil
-}
-
-// preconditionError is a request-level failure with a DAV:error body.
-type preconditionError struct {
-	status int
-	cond   xml.Name
-	inner  string
-	msg    string
-}
-
-func (e *preconditionError) Error() string { return e.msg }
-
-func (e *preconditionError) write(w http.ResponseWriter) {
-	writeError(w, e.status, e.cond, e.inner, e.msg)
 }
 
 // Property names used in several places.

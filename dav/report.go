@@ -40,22 +40,13 @@ func parseToken(tok string, id int64) (int64, bool) {
 	return n, true
 }
 
-var errInvalidToken = &preconditionError{
-	// DAVx5 needs the element, Thunderbird CardDAV re-syncs only on 400.
-	status: http.StatusBadRequest,
-	cond:   name(nsDAV, "valid-sync-token"),
-	msg:    "the sync token is unknown or too old; sync again from scratch",
-}
-
-func (h *Handler) report(q *request) {
+func (h *Handler) report(q *request) error {
 	doc, err := readXML(q)
 	if err != nil {
-		badXML(q, err)
-		return
+		return err
 	}
 	if doc == nil {
-		writeError(q.w, http.StatusBadRequest, xml.Name{}, "", "REPORT needs a body")
-		return
+		return davError(http.StatusBadRequest, xml.Name{}, "REPORT needs a body")
 	}
 	var known bool
 	switch q.t.ckind {
@@ -66,31 +57,30 @@ func (h *Handler) report(q *request) {
 	}
 	known = known || doc.is(nsDAV, "sync-collection")
 	if !known || q.t.kind != tCollection {
-		writeError(q.w, http.StatusForbidden, name(nsDAV, "supported-report"), "",
+		return davError(http.StatusForbidden, name(nsDAV, "supported-report"),
 			fmt.Sprintf("report {%s}%s is not supported here", doc.Name.Space, doc.Name.Local))
-		return
 	}
-	c, ok := h.collection(q)
-	if !ok {
-		return
+	c, err := h.collection(q)
+	if err != nil {
+		return err
 	}
 	pr, err := parsePropRequest(q.ctx, doc)
 	if err != nil {
-		h.requestError(q, err)
-		return
+		return err
 	}
 	switch doc.Name.Local {
 	case "addressbook-multiget", "calendar-multiget":
-		h.multiget(q, c, doc, pr)
+		return h.multiget(q, c, doc, pr)
 	case "addressbook-query":
-		h.query(q, c, doc, pr)
+		return h.query(q, c, doc, pr)
 	case "calendar-query":
-		h.calendarQuery(q, c, doc, pr)
+		return h.calendarQuery(q, c, doc, pr)
 	case "free-busy-query":
-		h.freeBusy(q, c, doc)
+		return h.freeBusy(q, c, doc)
 	case "sync-collection":
-		h.syncCollection(q, c, doc, pr)
+		return h.syncCollection(q, c, doc, pr)
 	}
+	return nil
 }
 
 // objectName maps a multiget href to an object name in collection c, or "".
@@ -110,7 +100,7 @@ func (h *Handler) objectName(q *request, c *store.Collection, href string) strin
 	return t.obj
 }
 
-func (h *Handler) multiget(q *request, c *store.Collection, doc *node, pr *propRequest) {
+func (h *Handler) multiget(q *request, c *store.Collection, doc *node, pr *propRequest) error {
 	var hrefList []string
 	var names []string
 	for _, n := range doc.Children {
@@ -123,8 +113,7 @@ func (h *Handler) multiget(q *request, c *store.Collection, doc *node, pr *propR
 	}
 	objs, err := h.cfg.Store.GetObjects(q.ctx, c.ID, names, pr.wantsData())
 	if err != nil {
-		h.storeError(q, err)
-		return
+		return err
 	}
 	byName := make(map[string]*store.Object, len(objs))
 	for i := range objs {
@@ -141,6 +130,7 @@ func (h *Handler) multiget(q *request, c *store.Collection, doc *node, pr *propR
 		ms.propResponse(href, h.props(&resource{href: href, kind: tObject, user: q.user, coll: c, obj: o}, pr))
 	}
 	_ = ms.close()
+	return nil
 }
 
 // limitOf reads <limit><nresults>n</nresults></limit> in namespace ns.
@@ -155,7 +145,7 @@ func limitOf(doc *node, ns string) (int, error) {
 	}
 	n, err := strconv.Atoi(nr.text())
 	if err != nil || n < 1 {
-		return 0, errors.New("limit/nresults must be a positive integer")
+		return 0, plainError(http.StatusBadRequest, "limit/nresults must be a positive integer")
 	}
 	return n, nil
 }
@@ -171,7 +161,7 @@ func parseFilter(n *node) (*contacts.Filter, error) {
 		}
 		p := contacts.PropFilter{Name: pf.attr("name"), AllOf: pf.attr("test") == "allof"}
 		if p.Name == "" {
-			return nil, errors.New("prop-filter needs a name")
+			return nil, plainError(http.StatusBadRequest, "prop-filter needs a name")
 		}
 		for _, c := range pf.Children {
 			switch {
@@ -182,7 +172,7 @@ func parseFilter(n *node) (*contacts.Filter, error) {
 			case c.is(nsCardDAV, "param-filter"):
 				pa := contacts.ParamFilter{Name: c.attr("name")}
 				if pa.Name == "" {
-					return nil, errors.New("param-filter needs a name")
+					return nil, plainError(http.StatusBadRequest, "param-filter needs a name")
 				}
 				if c.child(nsCardDAV, "is-not-defined") != nil {
 					pa.IsNotDefined = true
@@ -198,9 +188,9 @@ func parseFilter(n *node) (*contacts.Filter, error) {
 	}
 	if err := f.Check(); err != nil {
 		if errors.Is(err, contacts.ErrUnsupportedCollation) {
-			return nil, &preconditionError{status: http.StatusForbidden, cond: name(nsCardDAV, "supported-collation"), msg: err.Error()}
+			return nil, davError(http.StatusForbidden, name(nsCardDAV, "supported-collation"), err.Error())
 		}
-		return nil, &preconditionError{status: http.StatusForbidden, cond: name(nsCardDAV, "supported-filter"), msg: err.Error()}
+		return nil, davError(http.StatusForbidden, name(nsCardDAV, "supported-filter"), err.Error())
 	}
 	return f, nil
 }
@@ -216,16 +206,14 @@ func textMatch(n *node) contacts.TextMatch {
 
 var errStop = errors.New("limit reached")
 
-func (h *Handler) query(q *request, c *store.Collection, doc *node, pr *propRequest) {
+func (h *Handler) query(q *request, c *store.Collection, doc *node, pr *propRequest) error {
 	f, err := parseFilter(doc.child(nsCardDAV, "filter"))
 	if err != nil {
-		h.requestError(q, err)
-		return
+		return err
 	}
 	limit, err := limitOf(doc, nsCardDAV)
 	if err != nil {
-		h.requestError(q, err)
-		return
+		return err
 	}
 	collHref := h.hrefs.collection(c.Kind, q.user, c.Name)
 	ms := newMultistatus(q.w, q.r)
@@ -246,33 +234,30 @@ func (h *Handler) query(q *request, c *store.Collection, doc *node, pr *propRequ
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		h.log.ErrorContext(q.ctx, "query failed", "path", q.path, "err", err)
-		panic(http.ErrAbortHandler)
+		return &cutError{"query failed", err}
 	}
 	if truncated {
 		ms.statusResponse(collHref, http.StatusInsufficientStorage, "<D:number-of-matches-within-limits/>")
 	}
 	_ = ms.close()
+	return nil
 }
 
-func (h *Handler) syncCollection(q *request, c *store.Collection, doc *node, pr *propRequest) {
+func (h *Handler) syncCollection(q *request, c *store.Collection, doc *node, pr *propRequest) error {
 	var since int64
 	if tn := doc.child(nsDAV, "sync-token"); tn != nil && tn.text() != "" {
 		s, ok := parseToken(tn.text(), c.ID)
 		if !ok {
-			errInvalidToken.write(q.w)
-			return
+			return errInvalidToken
 		}
 		since = s
 	}
 	if lv := doc.child(nsDAV, "sync-level"); lv != nil && lv.text() != "1" && lv.text() != "infinite" {
-		http.Error(q.w, "sync-level must be 1 or infinite", http.StatusBadRequest)
-		return
+		return plainError(http.StatusBadRequest, "sync-level must be 1 or infinite")
 	}
 	limit, err := limitOf(doc, nsDAV)
 	if err != nil {
-		h.requestError(q, err)
-		return
+		return err
 	}
 	var ms *multistatus
 	next, truncated, err := h.cfg.Store.ChangesSince(q.ctx, c.ID, since, limit, pr.wantsData(), func(ch *store.Change) error {
@@ -289,15 +274,9 @@ func (h *Handler) syncCollection(q *request, c *store.Collection, doc *node, pr 
 	})
 	if err != nil {
 		if ms == nil {
-			if errors.Is(err, store.ErrInvalidSyncToken) {
-				errInvalidToken.write(q.w)
-				return
-			}
-			h.storeError(q, err)
-			return
+			return err
 		}
-		h.log.ErrorContext(q.ctx, "sync failed", "path", q.path, "err", err)
-		panic(http.ErrAbortHandler)
+		return &cutError{"sync failed", err}
 	}
 	if ms == nil {
 		ms = newMultistatus(q.w, q.r)
@@ -307,4 +286,5 @@ func (h *Handler) syncCollection(q *request, c *store.Collection, doc *node, pr 
 	}
 	ms.raw("<D:sync-token>" + escape(formatToken(c.ID, next)) + "</D:sync-token>")
 	_ = ms.close()
+	return nil
 }
