@@ -535,6 +535,19 @@ func (it *ruleIter) afterUntil(w int64) bool {
 	return false
 }
 
+// pastUntil reports whether every wall time from w on is after UNTIL, so
+// that a period starting at w has no instance: the rule has ended, even
+// if no instance after UNTIL is ever found to say so.
+func (it *ruleIter) pastUntil(w int64) bool {
+	switch it.uMode {
+	case 1:
+		return w-offsetReach > it.uInst
+	case 2:
+		return w > it.uWall
+	}
+	return false
+}
+
 // seek skips the instances before wall. Without COUNT it jumps straight to
 // the period of wall; with COUNT every earlier instance must be counted,
 // which it does a period at a time, without visiting instances.
@@ -661,7 +674,8 @@ func (it *ruleIter) fill() {
 				return
 			}
 			y := it.y0 + k*iv
-			if y > 9999 {
+			// A year's weeks (BYWEEKNO) may start in the December before.
+			if y > 9999 || it.pastUntil((daysFromCivil(y, 1, 1)-7)*86400) {
 				it.finish()
 				return
 			}
@@ -675,7 +689,7 @@ func (it *ruleIter) fill() {
 			mi := it.mi0 + k*iv
 			y := floorDiv(mi, 12)
 			m := mi - y*12 + 1
-			if y > 9999 {
+			if y > 9999 || it.pastUntil(daysFromCivil(y, m, 1)*86400) {
 				it.finish()
 				return
 			}
@@ -693,7 +707,7 @@ func (it *ruleIter) fill() {
 				return
 			}
 			z := ws + k*step
-			if z*86400 > maxWall {
+			if z*86400 > maxWall || it.pastUntil(z*86400) {
 				it.finish()
 				return
 			}
@@ -738,7 +752,7 @@ func (it *ruleIter) subDaily() bool {
 		return false
 	}
 	t := it.base + k*unit
-	if t > maxWall {
+	if t > maxWall || it.pastUntil(t) {
 		it.finish()
 		return false
 	}
