@@ -6,9 +6,29 @@ package calendars
 // parsing the text itself: rules drawn at random from a seed, and a table
 // of the shapes engines get wrong. They must give the same instances. The
 // rules stay in the part of RFC 5545 3.3.10 (with its errata) that both
-// engines implement and that the RFC defines. Where rrule-go departs from
-// the RFC, its answer is corrected or the shape kept from it, as the
-// comments at rdRGo and rdRandomCase say.
+// engines implement and that the RFC defines. Where rrule-go (v1.8.2)
+// departs from the RFC, its answer is corrected or the shape kept from it,
+// as the comments where it is done say:
+//
+//   - DTSTART the rule does not select is not an instance, and COUNT does
+//     not count it (rgo: corrected);
+//   - wall times in a zone's gaps and overlaps are read as Go's time.Date
+//     reads them, and a DTSTART in a gap moves every instance (rgo:
+//     corrected, rrule-go expands wall times);
+//   - an HOURLY, MINUTELY or SECONDLY rule whose INTERVAL never reaches
+//     its BYHOUR, BYMINUTE or BYSECOND loops forever (rdHangs: kept; this
+//     package must end on it);
+//   - a numbered BYDAY beyond ±5 within a month panics, and a BYDAY list
+//     mixing numbered and plain days selects the days that are both
+//     (rdRandomCase: kept);
+//   - the first period of a WEEKLY rule starts at DTSTART, so BYSETPOS
+//     counts its instances from there (rdRandomCase: DTSTART at the start
+//     of its week);
+//   - the days of a week numbered in the year before or after are counted
+//     wrong for some years (rdTable: weeks 2 to 51 only; the others are
+//     checked by hand in TestRuleWeekNoAcrossYears);
+//   - BYSECOND=60 is refused, and a rule that selects nothing is scanned up
+//     to the year 9999 without a bound on the work (rdRandomCase).
 
 import (
 	"flag"
