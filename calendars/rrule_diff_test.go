@@ -512,6 +512,24 @@ func TestRuleWeekNoAcrossYears(t *testing.T) {
 	}
 }
 
+// BYDAY lists rrule-go gets wrong (see rdRandomCase), checked by hand:
+// plain and numbered days mixed are either, and a number beyond the weeks
+// of a month selects nothing there. January 2026 begins on a Thursday.
+func TestRuleByDayWhereRRuleGoFails(t *testing.T) {
+	tests := []struct{ start, rule, want string }{
+		{"20260103T090000", "FREQ=MONTHLY;BYDAY=SA,-1SU;COUNT=7",
+			"20260103T090000 20260110T090000 20260117T090000 20260124T090000 20260125T090000 20260131T090000 20260207T090000"},
+		{"20260106T090000", "FREQ=MONTHLY;BYDAY=6MO,1TU,-7FR;COUNT=3", "20260106T090000 20260203T090000 20260303T090000"},
+		{"20260101T090000", "FREQ=YEARLY;BYMONTH=1;BYDAY=TH,-5SA;COUNT=6",
+			"20260101T090000 20260103T090000 20260108T090000 20260115T090000 20260122T090000 20260129T090000"},
+	}
+	for _, tc := range tests {
+		if got := strings.Join(tcRule(t, tc.start, tc.rule, 100), " "); got != tc.want {
+			t.Errorf("%s from %s:\n got %s\nwant %s", tc.rule, tc.start, got, tc.want)
+		}
+	}
+}
+
 // TestRRuleDifferentialRandom compares the engines on random rules (more
 // with -rrdiff.rules, another seed with -rrdiff.seed).
 func TestRRuleDifferentialRandom(t *testing.T) {
