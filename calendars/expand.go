@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -404,3 +405,6 @@ func LimitRecurrenceSet(ctx context.Context, data []byte, start, end time.Time, 
 	b.Write(data[pos:])
 	return b.Bytes(), nil
 }
+
+// itoa is strconv.Itoa for int64.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -207,39 +207,6 @@ func (it *refIter) afterUntil(w int64) bool {
 	return false
 }
 
-// seek skips the periods that end before wall (rules without COUNT only).
-func (it *refIter) seek(wall int64) {
-	if it.r.count > 0 || wall <= it.start {
-		return
-	}
-	if wall > maxWall {
-		wall = maxWall
-	}
-	z := floorDiv(wall, 86400)
-	iv := it.r.interval
-	var k int64
-	switch it.freq {
-	case freqYearly:
-		y, _, _ := civilFromDays(z)
-		k = floorDiv(y-it.y0, iv)
-	case freqMonthly:
-		y, m, _ := civilFromDays(z)
-		k = floorDiv(y*12+m-1-it.mi0, iv)
-	case freqWeekly:
-		ws := z - int64((weekdayOf(z)-it.r.wkst+7)%7)
-		k = floorDiv(ws-it.week0, 7*iv)
-	case freqDaily:
-		k = floorDiv(z-it.day0, iv)
-	default:
-		k = floorDiv(wall-it.base, it.unit*iv)
-	}
-	if k > it.k {
-		it.k = k
-		it.buf = it.buf[:0]
-		it.bi = 0
-	}
-}
-
 // fill computes the candidates of the next period that has any.
 func (it *refIter) fill() {
 	it.buf = it.buf[:0]
