@@ -1,7 +1,3 @@
-// Package calendars handles iCalendar objects (RFC 5545) for CalDAV
-// (RFC 4791): validation, the time span of a recurrence set, query filters,
-// expansion, free-busy, partial retrieval and .ics split/join. It is pure:
-// bytes in, values out; no HTTP, no SQL.
 package calendars
 
 import "time"
