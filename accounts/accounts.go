@@ -43,10 +43,7 @@ func Create(ctx context.Context, st store.Store, login, password string) error {
 	if err := st.CreateUser(ctx, &store.User{Login: login, PasswordHash: hash, Created: time.Now().UTC()}); err != nil {
 		return fmt.Errorf("accounts: create %s: %w", login, err)
 	}
-	if err := EnsureDefaults(ctx, st, login); err != nil {
-		return fmt.Errorf("accounts: create %s: %w", login, err)
-	}
-	return nil
+	return EnsureDefaults(ctx, st, login)
 }
 
 // SetPassword replaces the user's password. A login unknown here gives an

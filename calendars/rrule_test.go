@@ -2,6 +2,7 @@ package calendars
 
 import (
 	"testing"
+	"time"
 )
 
 // A rule that selects nothing up to its UNTIL ends at UNTIL: the iterator
@@ -30,5 +31,22 @@ func TestUntilEndsRuleThatSelectsNothing(t *testing.T) {
 		if got, problem := orcExpanded(out, nil); problem != "" || len(got) != 1 {
 			t.Errorf("%s: Expand gives %q (%s), want DTSTART alone", rule, got, problem)
 		}
+	}
+}
+
+// The first week of a year may begin in the year before: UNTIL in those
+// days must not end the rule before that year's period is read.
+func TestUntilInTheWeekBeforeTheYear(t *testing.T) {
+	data := tcCal(tcEvent("DTSTART;VALUE=DATE:20081228", "RRULE:FREQ=YEARLY;BYWEEKNO=1;BYDAY=MO,TU,WE,TH,FR;UNTIL=20081230")...)
+	out, truncated, err := Expand(bg, data, tcUTC("20081201T000000Z"), tcUTC("20090201T000000Z"), nil)
+	if err != nil || truncated {
+		t.Fatalf("Expand: truncated %v, %v", truncated, err)
+	}
+	got, problem := orcExpanded(out, time.UTC)
+	if problem != "" {
+		t.Fatal(problem)
+	}
+	if want := 3; len(got) != want {
+		t.Errorf("instances %q, want DTSTART, 29 and 30 December 2008", got)
 	}
 }

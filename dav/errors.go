@@ -137,12 +137,13 @@ func (h *Handler) writeErr(q *request, err error) {
 		body *bodyError
 	)
 	switch {
-	case errors.As(err, &he):
+	// First: once an answer has started, nothing more may be written.
 	case errors.As(err, &cut):
 		if cut.msg != "" {
 			h.log.ErrorContext(q.ctx, cut.msg, "path", q.path, "err", cut.err)
 		}
 		panic(http.ErrAbortHandler)
+	case errors.As(err, &he):
 	case errors.As(err, &mbe):
 		he = davError(http.StatusRequestEntityTooLarge, name(nsRolodav, "max-request-size"),
 			fmt.Sprintf("the request body may hold at most %d bytes", mbe.Limit))

@@ -149,6 +149,8 @@ func TestWriteErrCut(t *testing.T) {
 	}{
 		{&cutError{"sync failed", errors.New("sqlite: busy")}, `level=ERROR msg="sync failed" path=/dav/addressbooks/alice/contacts/x.vcf err="sqlite: busy"`},
 		{&cutError{"", context.Canceled}, ""},
+		// A refusal found while the 207 streams cannot be answered any more.
+		{&cutError{"query failed", plainError(http.StatusBadRequest, "bad filter")}, `level=ERROR msg="query failed"`},
 	}
 	for _, c := range cases {
 		rec, logged, panicked := errRecorder(t, c.err)
