@@ -18,7 +18,7 @@ package calendars
 //   - an HOURLY, MINUTELY or SECONDLY rule whose INTERVAL never reaches
 //     its BYHOUR, BYMINUTE or BYSECOND loops forever (rdHangs: kept; this
 //     package must end on it);
-//   - a numbered BYDAY beyond ±5 within a month panics, and a BYDAY list
+//   - a numbered BYDAY below −5 within a month panics, and a BYDAY list
 //     mixing numbered and plain days selects the days that are both
 //     (rdRandomCase: kept);
 //   - the first period of a WEEKLY rule starts at DTSTART, so BYSETPOS
@@ -682,8 +682,8 @@ func rdRandomCase(rng *rand.Rand) (c *rdCase, hang bool) {
 		// Numbered days (MONTHLY, YEARLY without BYWEEKNO) count within
 		// the month (MONTHLY, or YEARLY with BYMONTH; errata 1913 and 3779)
 		// or the year. rrule-go breaks on two things the RFC allows, kept
-		// from it: it indexes out of range (and panics) on a number beyond
-		// 5 within a month, and on a list mixing numbered and plain days
+		// from it: it indexes out of range (and panics) on a number below
+		// -5 within a month, and on a list mixing numbered and plain days
 		// it takes the days that are both (BYDAY=SA,-3SU as "Saturdays
 		// that are the third-last Sunday": nothing) instead of either.
 		names := []string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
