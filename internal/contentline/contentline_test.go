@@ -168,6 +168,9 @@ func TestEachParam(t *testing.T) {
 		{vcardSyn, `;CELL;TYPE=home;PREF`, `CELL(bare) TYPE["home"] PREF(bare)`},
 		{dotSyn, `;P.Q=a`, `P.Q["a"]`},
 		{strictSyn, `;P=`, `P[""]`},
+		// A quote inside an unquoted value is content, not the start of a quoted string.
+		{vcardSyn, `;P=a"b;Q=c`, `P["a\"b"] Q["c"]`},
+		{vcardSyn, `;P=a"b,"c;d";Q=e`, `P["a\"b" "c;d"] Q["e"]`},
 	} {
 		var got []string
 		EachParam(c.params, c.syn, func(name, raw string, bare bool) bool {

@@ -219,16 +219,24 @@ func EachParam[T Text](params T, syn Syntax, fn func(name, raw T, bare bool) boo
 			}
 			continue
 		}
+		// The values, as Parse reads them: a quote opens a quoted value only
+		// at the start of one (with QuoteInValues it is content elsewhere).
 		k := j + 1
-		for k < len(params) && params[k] != ';' {
-			if params[k] == '"' {
+		for {
+			if k < len(params) && params[k] == '"' {
 				q := indexByte(params[k+1:], '"')
 				if q < 0 {
 					k = len(params)
 					break
 				}
 				k += q + 2
-				continue
+			} else {
+				for k < len(params) && params[k] != ',' && params[k] != ';' {
+					k++
+				}
+			}
+			if k >= len(params) || params[k] != ',' {
+				break
 			}
 			k++
 		}
