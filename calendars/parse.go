@@ -362,7 +362,11 @@ func writeProp(b *bytes.Buffer, p *calProp) {
 
 // writeLine writes one content line, folded at 75 octets, and CRLF.
 func writeLine[T contentline.Text](b *bytes.Buffer, l T) {
-	b.Grow(len(l) + 3*(len(l)/71+1) + 2) // room for the folds: the append below stays in b
+	n := len(l) + 2
+	if len(l) > 75 {
+		n += 3 * ((len(l)-75)/71 + 1) // at most this many folds of 3 bytes
+	}
+	b.Grow(n) // the append below then stays in b
 	b.Write(contentline.AppendFolded(b.AvailableBuffer(), l, "\r\n"))
 }
 

@@ -116,19 +116,14 @@ func Parse[T Text](b T, syn Syntax) (p Prop[T], f Fault) {
 		i++
 		j := nameEnd(b, i, mask)
 		f.Param, f.ParamEnd = i, j
-		if j == i || j >= len(b) {
-			return p, Fault{Code: BadParamName, At: j, Param: i, ParamEnd: j}
-		}
-		switch b[j] {
-		case '=':
-		case ';', ':':
-			if syn.BareParams {
-				i = j
-				continue
-			}
-			return p, Fault{Code: BadParamName, At: j, Param: i, ParamEnd: j}
+		switch {
+		case j > i && j < len(b) && b[j] == '=':
+		case j > i && j < len(b) && (b[j] == ';' || b[j] == ':') && syn.BareParams:
+			i = j // a bare parameter
+			continue
 		default:
-			return p, Fault{Code: BadParamName, At: j, Param: i, ParamEnd: j}
+			f.Code, f.At = BadParamName, j
+			return p, f
 		}
 		i = j + 1
 		for {
