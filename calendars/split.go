@@ -27,20 +27,25 @@ const sjMaxDepth = 32
 
 // sjProp is one unfolded content line of a component (not BEGIN or END).
 type sjProp struct {
-	line    int    // 1-based physical line where it starts
-	name    string // property name, upper case
-	text    []byte // the whole unfolded line: name, parameters, value
-	valueAt int    // offset of the value in text
+	line int    // 1-based physical line where it starts
+	name string // property name, upper case
+	text []byte // the whole unfolded line: name, parameters, value
+}
+
+// parts splits the line (read again rather than kept: few are asked for).
+func (p sjProp) parts() contentline.Prop[[]byte] {
+	parts, _ := contentline.Parse(p.text, sjSyntax)
+	return parts
 }
 
 // value returns the raw (still escaped) value of the line.
-func (p sjProp) value() []byte { return p.text[p.valueAt:] }
+func (p sjProp) value() []byte { return p.parts().Value }
 
 // param returns the values of the parameter called name (upper case),
 // unquoted.
 func (p sjProp) param(name string) []string {
 	var vals []string
-	contentline.EachParam(p.text[len(p.name):p.valueAt-1], sjSyntax, func(n, raw []byte, _ bool) bool {
+	contentline.EachParam(p.parts().Params, sjSyntax, func(n, raw []byte, _ bool) bool {
 		if strings.EqualFold(string(n), name) {
 			contentline.EachValue(raw, func(v []byte) bool {
 				vals = append(vals, string(v))
@@ -145,7 +150,7 @@ func sjParse(data []byte) ([]*sjComp, error) {
 			if l.Folded {
 				text = bytes.Clone(text)
 			}
-			top.props = append(top.props, sjProp{line: start, name: name, text: text, valueAt: len(text) - len(p.Value)})
+			top.props = append(top.props, sjProp{line: start, name: name, text: text})
 		}
 	}
 	if len(stack) > 0 {

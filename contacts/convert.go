@@ -117,8 +117,8 @@ func parseProperties(data []byte, v4 bool) []*property {
 		if contentline.IsBlank(c) {
 			continue
 		}
-		pl, msg := parseProp(string(c))
-		if msg != "" {
+		pl, f := contentline.Parse(string(c), vcardSyntax)
+		if f.Code != contentline.OK {
 			continue
 		}
 		name := strings.ToUpper(pl.Name)

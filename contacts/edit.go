@@ -76,8 +76,8 @@ func parseRaw(raw string, v4 bool) (property, bool) {
 		}
 		line = b.String()
 	}
-	pl, msg := parseProp(line)
-	if msg != "" {
+	pl, f := contentline.Parse(line, vcardSyntax)
+	if f.Code != contentline.OK {
 		return property{}, false
 	}
 	return newProperty(pl, v4), true
@@ -109,8 +109,8 @@ func ParseProps(data []byte) (version string, props []Prop, err error) {
 		if contentline.IsBlank(line) {
 			continue
 		}
-		pl, msg := parseProp(line)
-		if msg != "" {
+		pl, f := contentline.Parse(line, vcardSyntax)
+		if f.Code != contentline.OK {
 			continue // cannot happen in a valid card
 		}
 		p := newProperty(pl, v4)

@@ -355,9 +355,9 @@ func (f *Filter) Match(data []byte) (bool, error) {
 						sc.line = full
 					}
 				}
-				var msg string
-				pl, msg = parseProp(full)
-				bad = msg != ""
+				var f contentline.Fault
+				pl, f = contentline.Parse(full, vcardSyntax)
+				bad = f.Code != contentline.OK
 			}
 			if !bad && pp.matchInstance(sc, &pl) {
 				if p.anyOf {

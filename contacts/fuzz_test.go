@@ -191,10 +191,10 @@ func checkSplitMax(t *testing.T, data []byte, want splitResult) {
 }
 
 // checkLineKind: lineKind, fed a line in pieces, classifies it as IsBlank
-// and parseProp do.
+// and contentline.Parse do.
 func checkLineKind(t *testing.T, line []byte) {
-	p, msg := parseProp(line)
-	delim := msg == "" && isVCARD(p.Value)
+	p, f := contentline.Parse(line, vcardSyntax)
+	delim := f.Code == contentline.OK && isVCARD(p.Value)
 	wantBegin := delim && asciiEqualFold(p.Name, fieldBegin)
 	wantEnd := delim && asciiEqualFold(p.Name, fieldEnd)
 	for _, size := range []int{1, 3, len(line) + 1} {

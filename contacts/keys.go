@@ -58,8 +58,8 @@ func EachProperty(data []byte, fn func(name string, params, value []byte) bool) 
 		if l.Folded {
 			buf = line
 		}
-		p, msg := parseProp(line)
-		if msg != "" {
+		p, f := contentline.Parse(line, vcardSyntax)
+		if f.Code != contentline.OK {
 			continue
 		}
 		if !fn(upperName(p.Name), p.Params, p.Value) {

@@ -12,23 +12,13 @@ import (
 // parameter values of vCard 2.1 and 3.0 cards, which real address books hold.
 var vcardSyntax = contentline.Syntax{Groups: true, BareParams: true, QuoteInValues: true}
 
-// parseProp splits an unfolded content line. On failure it returns a short
-// description of the problem.
-func parseProp[T contentline.Text](b T) (p contentline.Prop[T], msg string) {
-	p, f := contentline.Parse(b, vcardSyntax)
-	if f.Code != contentline.OK {
-		return p, faultMsg(b, f)
-	}
-	return p, ""
-}
-
 // faultMsg words a fault of the content line b.
-func faultMsg[T contentline.Text](b T, f contentline.Fault) string {
+func faultMsg(b []byte, f contentline.Fault) string {
 	switch f.Code {
 	case contentline.EmptyGroup:
 		return "empty group name"
 	case contentline.BadName:
-		if indexByte(b, ':') < 0 {
+		if bytes.IndexByte(b, ':') < 0 {
 			return "property without a colon"
 		}
 		end := 0
@@ -56,23 +46,13 @@ func faultMsg[T contentline.Text](b T, f contentline.Fault) string {
 	return "property without a colon"
 }
 
-func quoteForMsg[T contentline.Text](b T) string {
+func quoteForMsg(b []byte) string {
 	const max = 40
 	s := string(b)
 	if len(s) > max {
 		s = s[:max] + "…"
 	}
 	return "\"" + strings.ToValidUTF8(s, "\uFFFD") + "\""
-}
-
-// indexByte is bytes.IndexByte and strings.IndexByte for either form.
-func indexByte[T contentline.Text](s T, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // asciiEqualFold compares b with an upper-case ASCII string s, ignoring the

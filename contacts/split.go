@@ -157,9 +157,10 @@ func (sp *splitter) flush() error {
 }
 
 // lineKind tells whether an unfolded content line, fed to it in pieces, is
-// blank, BEGIN:VCARD or END:VCARD, as contentline.IsBlank and parseProp
-// would on the whole line (ignoring case, a group prefix, parameters and
-// trailing blanks) but in constant memory: any of these lines may be long.
+// blank, BEGIN:VCARD or END:VCARD, as contentline.IsBlank and
+// contentline.Parse would on the whole line (ignoring case, a group prefix,
+// parameters and trailing blanks) but in constant memory: any of these
+// lines may be long.
 type lineKind struct {
 	notBlank bool
 	state    uint8

@@ -107,15 +107,15 @@ func Validate(data []byte) (Info, error) {
 		if hasNonXMLRune(c) {
 			return info, verr(l.Num, "noncharacter U+FFFE or U+FFFF")
 		}
-		p, msg := parseProp(c)
-		if msg != "" {
+		p, f := contentline.Parse(c, vcardSyntax)
+		if f.Code != contentline.OK {
 			if state == after {
 				return info, verr(l.Num, "data after END:VCARD")
 			}
 			if state == before {
 				return info, verr(l.Num, "expected BEGIN:VCARD")
 			}
-			return info, verr(l.Num, "%s", msg)
+			return info, verr(l.Num, "%s", faultMsg(c, f))
 		}
 		name := p.Name
 		switch state {

@@ -105,10 +105,13 @@ type Fault struct {
 // before it are set (the name always is, from EmptyName on).
 func Parse[T Text](b T, syn Syntax) (p Prop[T], f Fault) {
 	mask := syn.nameMask()
-	var i int
-	p.Group, p.Name, i, f.Code = splitName(b, syn.Groups, mask)
-	if f.Code != OK {
-		f.At = i
+	dot, i, code := splitName(b, syn.Groups, mask)
+	if dot > 0 {
+		p.Group = b[:dot]
+	}
+	p.Name = b[dot+1 : i]
+	if code != OK {
+		f.Code, f.At = code, i
 		return p, f
 	}
 	start := i
@@ -167,33 +170,35 @@ func Parse[T Text](b T, syn Syntax) (p Prop[T], f Fault) {
 // needs only the start of the line (such as its first physical line).
 // group and name are empty when ok is false.
 func Name[T Text](b T, syn Syntax) (group, name T, ok bool) {
-	g, n, _, code := splitName(b, syn.Groups, syn.nameMask())
+	dot, i, code := splitName(b, syn.Groups, syn.nameMask())
 	if code != OK {
 		return group, name, false
 	}
-	return g, n, true
+	if dot > 0 {
+		group = b[:dot]
+	}
+	return group, b[dot+1 : i], true
 }
 
-func splitName[T Text](b T, groups bool, mask uint8) (group, name T, i int, code Code) {
+// splitName reads the name at the start of b: the group ends at dot (-1
+// without a group), the name at i.
+func splitName[T Text](b T, groups bool, mask uint8) (dot, i int, code Code) {
+	dot = -1
 	i = nameEnd(b, 0, mask)
 	if groups && i < len(b) && b[i] == '.' {
 		if i == 0 {
-			return group, name, 0, EmptyGroup
+			return -1, 0, EmptyGroup
 		}
-		group = b[:i]
-		j := nameEnd(b, i+1, mask)
-		name = b[i+1 : j]
-		i = j
-	} else {
-		name = b[:i]
+		dot = i
+		i = nameEnd(b, i+1, mask)
 	}
 	switch {
 	case i >= len(b) || (b[i] != ';' && b[i] != ':'):
-		return group, name, i, BadName
-	case len(name) == 0:
-		return group, name, i, EmptyName
+		return dot, i, BadName
+	case i == dot+1:
+		return dot, i, EmptyName
 	}
-	return group, name, i, OK
+	return dot, i, OK
 }
 
 // EachParam calls fn for every parameter of the raw parameters of a line
