@@ -282,6 +282,9 @@ func readProp(l string, line int) (calProp, error) {
 		return calProp{}, icsFault(l, name, f, line)
 	}
 	prop := calProp{Name: name, Value: p.Value, Line: line}
+	if len(p.Params) == 0 {
+		return prop, nil
+	}
 	contentline.EachParam(p.Params, icsSyntax, func(pname, raw string, _ bool) bool {
 		param := calParam{Name: strings.ToUpper(pname)}
 		contentline.EachValue(raw, func(v string) bool {
