@@ -37,12 +37,12 @@ func (j *Joiner) header() {
 		return
 	}
 	j.started = true
-	sjWriteLine(&j.buf, []byte("BEGIN:VCALENDAR"))
-	sjWriteLine(&j.buf, []byte("VERSION:2.0"))
-	sjWriteLine(&j.buf, []byte("PRODID:"+sjProdID))
-	sjWriteLine(&j.buf, []byte("CALSCALE:GREGORIAN"))
+	writeLine(&j.buf, "BEGIN:VCALENDAR")
+	writeLine(&j.buf, "VERSION:2.0")
+	writeLine(&j.buf, "PRODID:"+sjProdID)
+	writeLine(&j.buf, "CALSCALE:GREGORIAN")
 	if j.name != "" {
-		sjWriteLine(&j.buf, []byte("X-WR-CALNAME:"+sjEscapeText(j.name)))
+		writeLine(&j.buf, "X-WR-CALNAME:"+sjEscapeText(j.name))
 	}
 }
 
@@ -108,7 +108,7 @@ func (j *Joiner) Close() error {
 	j.closed = true
 	j.buf.Reset()
 	j.header()
-	sjWriteLine(&j.buf, []byte("END:VCALENDAR"))
+	writeLine(&j.buf, "END:VCALENDAR")
 	return j.flush()
 }
 

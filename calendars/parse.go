@@ -1,8 +1,10 @@
 package calendars
 
-// This file holds the iCalendar (RFC 5545) content-line parser and writer
-// used by the whole package, and the parsers of the value types the package
-// needs (DATE, DATE-TIME, DURATION, PERIOD, UTC-OFFSET, TEXT).
+// This file holds the iCalendar (RFC 5545) parser and writer used by the
+// whole package (content lines are read with contentline, which words no
+// errors: the calendar errors are worded here), and the parsers of the
+// value types the package needs (DATE, DATE-TIME, DURATION, PERIOD,
+// UTC-OFFSET, TEXT).
 //
 // The parser keeps properties in document order, their raw values and the
 // line each content line starts on, so that errors can name a line and
@@ -16,6 +18,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
 // calParam is one property parameter; quoted values are stored unquoted.
@@ -189,60 +193,33 @@ func checkChars(data []byte) error {
 	return nil
 }
 
+// icsSyntax is the grammar parseICS reads: RFC 5545 content lines, with '.'
+// tolerated in property and parameter names.
+var icsSyntax = contentline.Syntax{DotInNames: true}
+
 // parseICS parses an iCalendar stream into its top-level components.
 // Errors are *ValidationError with Condition "valid-calendar-data".
 func parseICS(data []byte) ([]*calComp, error) {
 	if err := checkChars(data); err != nil {
 		return nil, err
 	}
-	s := string(data)
-	off := 0
-	if strings.HasPrefix(s, "\uFEFF") {
-		off = 3
-	}
+	s := string(data) // values are substrings of this one copy
 	var (
 		tops  []*calComp
 		stack []*calComp
-		line  = 0
-		fold  strings.Builder
+		buf   []byte
 	)
-	for off < len(s) {
-		// One physical line, then its continuation lines.
-		lineStart := off
-		line++
-		startLine := line
-		end := strings.IndexByte(s[off:], '\n')
-		var phys string
-		if end < 0 {
-			phys = s[off:]
-			off = len(s)
-		} else {
-			phys = s[off : off+end]
-			off += end + 1
+	sc := contentline.NewScanner(data)
+	for {
+		l, ok := sc.Next()
+		if !ok {
+			break
 		}
-		phys = strings.TrimSuffix(phys, "\r")
-		content := phys
-		folded := false
-		for off < len(s) && (s[off] == ' ' || s[off] == '\t') {
-			if !folded {
-				fold.Reset()
-				fold.WriteString(phys)
-				folded = true
-			}
-			line++
-			end := strings.IndexByte(s[off:], '\n')
-			var cont string
-			if end < 0 {
-				cont = s[off+1:]
-				off = len(s)
-			} else {
-				cont = s[off+1 : off+end]
-				off += end + 1
-			}
-			fold.WriteString(strings.TrimSuffix(cont, "\r"))
-		}
-		if folded {
-			content = fold.String()
+		startLine := l.Num
+		content := s[l.Start:l.FirstEnd]
+		if l.Folded {
+			buf = sc.Text(l, buf)
+			content = string(buf)
 		}
 		if strings.TrimSpace(content) == "" {
 			continue // blank lines are tolerated
@@ -250,20 +227,20 @@ func parseICS(data []byte) ([]*calComp, error) {
 		if content[0] == ' ' || content[0] == '\t' {
 			return nil, dataError(startLine, "continuation line without a content line")
 		}
-		prop, err := parseContentLine(content, startLine)
+		prop, err := readProp(content, startLine)
 		if err != nil {
 			return nil, err
 		}
 		switch prop.Name {
 		case "BEGIN":
 			name := strings.ToUpper(strings.TrimSpace(prop.Value))
-			if name == "" || !validName(name) {
+			if !contentline.IsName(name, icsSyntax) {
 				return nil, dataError(startLine, "invalid component name %q", prop.Value)
 			}
 			if len(stack) >= maxDepth {
 				return nil, dataError(startLine, "components nested too deeply")
 			}
-			c := &calComp{Name: name, Line: startLine, Begin: lineStart}
+			c := &calComp{Name: name, Line: startLine, Begin: l.Start}
 			if len(stack) > 0 {
 				parent := stack[len(stack)-1]
 				parent.Children = append(parent.Children, c)
@@ -280,7 +257,7 @@ func parseICS(data []byte) ([]*calComp, error) {
 			if c.Name != name {
 				return nil, dataError(startLine, "END:%s does not close BEGIN:%s (line %d)", name, c.Name, c.Line)
 			}
-			c.End = off
+			c.End = l.End
 			stack = stack[:len(stack)-1]
 		default:
 			if len(stack) == 0 {
@@ -292,87 +269,57 @@ func parseICS(data []byte) ([]*calComp, error) {
 	}
 	if len(stack) > 0 {
 		c := stack[len(stack)-1]
-		return nil, dataError(line, "BEGIN:%s (line %d) is not closed", c.Name, c.Line)
+		return nil, dataError(sc.Lines(), "BEGIN:%s (line %d) is not closed", c.Name, c.Line)
 	}
 	return tops, nil
 }
 
-// validName reports whether s is an iana-token or x-name: letters, digits
-// and "-" (and, tolerantly, "_" and ".").
-func validName(s string) bool {
-	if s == "" {
-		return false
+// readProp parses the unfolded content line l, which starts on line.
+func readProp(l string, line int) (calProp, error) {
+	p, f := contentline.Parse(l, icsSyntax)
+	name := strings.ToUpper(p.Name)
+	if f.Code != contentline.OK {
+		return calProp{}, icsFault(l, name, f, line)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
+	prop := calProp{Name: name, Value: p.Value, Line: line}
+	if len(p.Params) == 0 {
+		return prop, nil
 	}
-	return true
+	contentline.EachParam(p.Params, icsSyntax, func(pname, raw string, _ bool) bool {
+		param := calParam{Name: strings.ToUpper(pname)}
+		contentline.EachValue(raw, func(v string) bool {
+			param.Values = append(param.Values, v)
+			return true
+		})
+		prop.Params = append(prop.Params, param)
+		return true
+	})
+	return prop, nil
 }
 
-// parseContentLine parses "NAME *(;PARAM=v,v) :VALUE".
-func parseContentLine(l string, line int) (calProp, error) {
-	i := strings.IndexAny(l, ";:")
-	if i < 0 {
-		return calProp{}, dataError(line, "content line without ':'")
-	}
-	name := l[:i]
-	if !validName(name) {
-		return calProp{}, dataError(line, "invalid property name %q", name)
-	}
-	p := calProp{Name: strings.ToUpper(name), Line: line}
-	l = l[i:]
-	for len(l) > 0 && l[0] == ';' {
-		l = l[1:]
-		eq := strings.IndexByte(l, '=')
+// icsFault words a fault of the content line l (property name, upper case).
+func icsFault(l, name string, f contentline.Fault, line int) error {
+	switch f.Code {
+	case contentline.BadName, contentline.EmptyName:
+		k := strings.IndexAny(l, ";:")
+		if k < 0 {
+			return dataError(line, "content line without ':'")
+		}
+		return dataError(line, "invalid property name %q", l[:k])
+	case contentline.BadParamName:
+		eq := strings.IndexByte(l[f.Param:], '=')
 		if eq <= 0 {
-			return calProp{}, dataError(line, "%s: malformed parameter", p.Name)
+			return dataError(line, "%s: malformed parameter", name)
 		}
-		pname := l[:eq]
-		if !validName(pname) {
-			return calProp{}, dataError(line, "%s: invalid parameter name %q", p.Name, pname)
-		}
-		l = l[eq+1:]
-		param := calParam{Name: strings.ToUpper(pname)}
-		for {
-			var v string
-			if len(l) > 0 && l[0] == '"' {
-				q := strings.IndexByte(l[1:], '"')
-				if q < 0 {
-					return calProp{}, dataError(line, "%s: unterminated quoted parameter value", p.Name)
-				}
-				v = l[1 : 1+q]
-				l = l[q+2:]
-			} else {
-				j := strings.IndexAny(l, "\";:,")
-				if j < 0 {
-					return calProp{}, dataError(line, "%s: content line without ':'", p.Name)
-				}
-				if l[j] == '"' {
-					return calProp{}, dataError(line, "%s: '\"' inside a parameter value", p.Name)
-				}
-				v = l[:j]
-				l = l[j:]
-			}
-			param.Values = append(param.Values, v)
-			if len(l) > 0 && l[0] == ',' {
-				l = l[1:]
-				continue
-			}
-			break
-		}
-		if len(l) == 0 || (l[0] != ';' && l[0] != ':') {
-			return calProp{}, dataError(line, "%s: malformed parameter %s", p.Name, param.Name)
-		}
-		p.Params = append(p.Params, param)
+		return dataError(line, "%s: invalid parameter name %q", name, l[f.Param:f.Param+eq])
+	case contentline.Unterminated:
+		return dataError(line, "%s: unterminated quoted parameter value", name)
+	case contentline.AfterQuote:
+		return dataError(line, "%s: malformed parameter %s", name, strings.ToUpper(l[f.Param:f.ParamEnd]))
+	case contentline.QuoteInValue:
+		return dataError(line, "%s: '\"' inside a parameter value", name)
 	}
-	if len(l) == 0 || l[0] != ':' {
-		return calProp{}, dataError(line, "%s: content line without ':'", p.Name)
-	}
-	p.Value = l[1:]
-	return p, nil
+	return dataError(line, "%s: content line without ':'", name)
 }
 
 // ---- writing ----
@@ -416,33 +363,14 @@ func writeProp(b *bytes.Buffer, p *calProp) {
 	writeLine(b, sb.String())
 }
 
-// writeLine writes one content line, folded at 75 octets.
-func writeLine(b *bytes.Buffer, l string) {
-	const max = 75
-	first := true
-	for len(l) > 0 {
-		limit := max
-		if !first {
-			limit = max - 1
-			b.WriteByte(' ')
-		}
-		if len(l) <= limit {
-			b.WriteString(l)
-			break
-		}
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(l[cut]) {
-			cut--
-		}
-		if cut == 0 {
-			cut = limit
-		}
-		b.WriteString(l[:cut])
-		b.WriteString("\r\n")
-		l = l[cut:]
-		first = false
+// writeLine writes one content line, folded at 75 octets, and CRLF.
+func writeLine[T contentline.Text](b *bytes.Buffer, l T) {
+	n := len(l) + 2
+	if len(l) > 75 {
+		n += 3 * ((len(l)-75)/71 + 1) // at most this many folds of 3 bytes
 	}
-	b.WriteString("\r\n")
+	b.Grow(n) // the append below then stays in b
+	b.Write(contentline.AppendFolded(b.AvailableBuffer(), l, "\r\n"))
 }
 
 // ---- values ----

@@ -1364,7 +1364,7 @@ func orcExpanded(out []byte, floating *time.Location) ([]string, string) {
 func orcValue(p sjProp, floating *time.Location) (time.Time, bool, error) {
 	v := string(p.value())
 	loc := floating
-	if ids := sjParam(p.text, "TZID"); len(ids) > 0 {
+	if ids := p.param("TZID"); len(ids) > 0 {
 		l, err := time.LoadLocation(ids[0])
 		if err != nil {
 			return time.Time{}, false, fmt.Errorf("%s: unknown TZID %q", p.name, ids[0])

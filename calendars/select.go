@@ -29,8 +29,8 @@ func Select(data []byte, req *CompRequest) []byte {
 	buf.Grow(len(data))
 	for _, cal := range cals {
 		if req.Name != "" && !strings.EqualFold(req.Name, cal.name) {
-			sjWriteLine(&buf, []byte("BEGIN:"+cal.name))
-			sjWriteLine(&buf, []byte("END:"+cal.name))
+			writeLine(&buf, "BEGIN:"+cal.name)
+			writeLine(&buf, "END:"+cal.name)
 			continue
 		}
 		sjSelect(&buf, cal, req)
@@ -44,10 +44,10 @@ func sjSelect(buf *bytes.Buffer, c *sjComp, req *CompRequest) {
 		sjWriteComp(buf, c)
 		return
 	}
-	sjWriteLine(buf, []byte("BEGIN:"+c.name))
+	writeLine(buf, "BEGIN:"+c.name)
 	for _, p := range c.props {
 		if req.AllProps || sjHasFold(req.Props, p.name) {
-			sjWriteLine(buf, p.text)
+			writeLine(buf, p.text)
 		}
 	}
 	for _, sub := range c.comps {
@@ -62,7 +62,7 @@ func sjSelect(buf *bytes.Buffer, c *sjComp, req *CompRequest) {
 			}
 		}
 	}
-	sjWriteLine(buf, []byte("END:"+c.name))
+	writeLine(buf, "END:"+c.name)
 }
 
 // sjHasFold reports whether list holds name, ignoring case and blanks.

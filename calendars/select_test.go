@@ -155,7 +155,7 @@ func TestWriteLineFolding(t *testing.T) {
 		"X:" + strings.Repeat("a", 72) + "\xff\x80\x80\x80\x80" + strings.Repeat("b", 100), // invalid UTF-8 still terminates
 	} {
 		var buf bytes.Buffer
-		sjWriteLine(&buf, []byte(text))
+		writeLine(&buf, text)
 		out := buf.String()
 		if !strings.HasSuffix(out, "\r\n") {
 			t.Fatalf("no CRLF: %q", out)

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
-// This file holds Split and the small line-based reader and writer that
-// Split, Select and Joiner share (their names start with sj). They work on
-// content lines rather than through go-ical's decoder and encoder, which
-// sort properties and parameters and panic on some malformed lines: an
-// object that is split, cut down or joined keeps the order of its lines and
-// every byte of their content; only line ends (always CRLF) and folding
+// This file holds Split and the component tree that Split, Select and
+// Joiner share (their names start with sj), read with contentline and
+// written with writeLine rather than through go-ical's decoder and encoder,
+// which sort properties and parameters and panic on some malformed lines:
+// an object that is split, cut down or joined keeps the order of its lines
+// and every byte of their content; only line ends (always CRLF) and folding
 // (always at 75 octets) change.
 
 // sjProdID is the PRODID of calendars this package writes when the source
@@ -30,10 +32,29 @@ type sjProp struct {
 	text []byte // the whole unfolded line: name, parameters, value
 }
 
+// parts splits the line (read again rather than kept: few are asked for).
+func (p sjProp) parts() contentline.Prop[[]byte] {
+	parts, _ := contentline.Parse(p.text, sjSyntax)
+	return parts
+}
+
 // value returns the raw (still escaped) value of the line.
-func (p sjProp) value() []byte {
-	_, v, _ := sjSplitLine(p.text)
-	return v
+func (p sjProp) value() []byte { return p.parts().Value }
+
+// param returns the values of the parameter called name (upper case),
+// unquoted.
+func (p sjProp) param(name string) []string {
+	var vals []string
+	contentline.EachParam(p.parts().Params, sjSyntax, func(n, raw []byte, _ bool) bool {
+		if strings.EqualFold(string(n), name) {
+			contentline.EachValue(raw, func(v []byte) bool {
+				vals = append(vals, string(v))
+				return true
+			})
+		}
+		return true
+	})
+	return vals
 }
 
 // sjComp is one component with its properties and sub-components in order.
@@ -59,53 +80,41 @@ func (c *sjComp) prop(name string) (sjProp, bool) {
 // line inside a VCALENDAR, and BEGIN/END lines that do not nest, are
 // reported as a *ValidationError naming the line.
 func sjParse(data []byte) ([]*sjComp, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var (
 		cals  []*sjComp
 		stack []*sjComp
 		buf   []byte
 	)
-	pos, num := 0, 1
-	for pos < len(data) {
-		// One logical line: a physical line and its continuations.
-		start := num
-		end, next := sjLineBounds(data, pos)
-		text := data[pos:end]
-		folded := false
-		pos = next
-		num++
-		for pos < len(data) && (data[pos] == ' ' || data[pos] == '\t') {
-			if !folded {
-				buf = append(buf[:0], text...)
-				folded = true
-			}
-			end, next = sjLineBounds(data, pos)
-			buf = append(buf, data[pos+1:end]...)
-			pos = next
-			num++
+	sc := contentline.NewScanner(data)
+	for {
+		l, ok := sc.Next()
+		if !ok {
+			break
 		}
-		if folded {
-			text = buf
+		start := l.Num
+		text := sc.Text(l, buf)
+		if l.Folded {
+			buf = text
 		}
-		if len(bytes.Trim(text, " \t")) == 0 {
+		if contentline.IsBlank(text) {
 			continue
 		}
 		if bytes.IndexByte(text, '\r') >= 0 {
 			return nil, sjErr(start, "stray carriage return (lines must end in CRLF or LF)")
 		}
-		name, msg := sjCheckLine(text)
-		if msg != "" && len(stack) == 0 {
+		p, f := contentline.Parse(text, sjSyntax)
+		if f.Code != contentline.OK && len(stack) == 0 {
 			return nil, sjErr(start, "expected BEGIN:VCALENDAR (data outside a calendar): %s", sjQuote(text))
 		}
-		if msg != "" {
-			return nil, sjErr(start, "%s", msg)
+		if f.Code != contentline.OK {
+			return nil, sjErr(start, "%s", sjFault(text, f))
 		}
+		name := strings.ToUpper(string(p.Name))
 		switch name {
 		case "BEGIN":
-			_, v, _ := sjSplitLine(text)
-			cname := strings.ToUpper(string(bytes.TrimRight(v, " \t")))
-			if !sjIsName(cname) {
-				return nil, sjErr(start, "invalid component name %s", sjQuote(v))
+			cname := strings.ToUpper(string(bytes.TrimRight(p.Value, " \t")))
+			if !contentline.IsName(cname, sjSyntax) {
+				return nil, sjErr(start, "invalid component name %s", sjQuote(p.Value))
 			}
 			c := &sjComp{name: cname, line: start}
 			switch {
@@ -121,8 +130,7 @@ func sjParse(data []byte) ([]*sjComp, error) {
 			}
 			stack = append(stack, c)
 		case "END":
-			_, v, _ := sjSplitLine(text)
-			cname := strings.ToUpper(string(bytes.TrimRight(v, " \t")))
+			cname := strings.ToUpper(string(bytes.TrimRight(p.Value, " \t")))
 			if len(stack) == 0 {
 				return nil, sjErr(start, "END:%s outside a VCALENDAR", sjTrunc(cname))
 			}
@@ -139,7 +147,7 @@ func sjParse(data []byte) ([]*sjComp, error) {
 				return nil, sjErr(start, "expected BEGIN:VCALENDAR (data outside a calendar)")
 			}
 			top := stack[len(stack)-1]
-			if folded {
+			if l.Folded {
 				text = bytes.Clone(text)
 			}
 			top.props = append(top.props, sjProp{line: start, name: name, text: text})
@@ -156,165 +164,33 @@ func sjErr(line int, format string, args ...any) *ValidationError {
 	return &ValidationError{Line: line, Condition: "valid-calendar-data", Msg: fmt.Sprintf(format, args...)}
 }
 
-// sjLineBounds returns, for the physical line starting at pos, the end of
-// its content (without LF or CRLF) and the start of the next line.
-func sjLineBounds(data []byte, pos int) (end, next int) {
-	i := bytes.IndexByte(data[pos:], '\n')
-	if i < 0 {
-		end, next = len(data), len(data)
-	} else {
-		end, next = pos+i, pos+i+1
-	}
-	if end > pos && data[end-1] == '\r' {
-		end--
-	}
-	return end, next
-}
+// sjSyntax is the grammar of Split, Select and Joiner: RFC 5545 content
+// lines, names of letters, digits, '-' and '_'.
+var sjSyntax = contentline.Syntax{}
 
-func sjIsNameChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
-
-func sjIsName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !sjIsNameChar(s[i]) {
-			return false
+// sjFault words a fault of the content line b for Split, Select and Joiner.
+func sjFault(b []byte, f contentline.Fault) string {
+	switch f.Code {
+	case contentline.BadName, contentline.EmptyName:
+		switch {
+		case f.At == 0 && bytes.IndexByte(b, ':') >= 0:
+			return "empty property name in " + sjQuote(b)
+		case f.At == 0 || f.At == len(b):
+			return "not a content line (no colon): " + sjQuote(b)
+		}
+		return "invalid property name in " + sjQuote(b)
+	case contentline.BadParamName:
+		return "malformed parameter in " + sjQuote(b)
+	case contentline.Unterminated:
+		return "unterminated quoted parameter value in " + sjQuote(b)
+	case contentline.QuoteInValue:
+		return "stray double quote in a parameter value in " + sjQuote(b)
+	case contentline.AfterQuote:
+		if f.At < len(b) {
+			return "unexpected character after a quoted parameter value in " + sjQuote(b)
 		}
 	}
-	return true
-}
-
-// sjCheckLine checks the syntax of an unfolded content line (RFC 5545
-// 3.1): name *(";" param) ":" value, param = name "=" value *("," value),
-// values either quoted or free of ";:,\"". It returns the upper-case name,
-// or a description of the problem.
-func sjCheckLine(b []byte) (name, msg string) {
-	i := 0
-	for i < len(b) && sjIsNameChar(b[i]) {
-		i++
-	}
-	if i == 0 {
-		if bytes.IndexByte(b, ':') < 0 {
-			return "", "not a content line (no colon): " + sjQuote(b)
-		}
-		return "", "empty property name in " + sjQuote(b)
-	}
-	if i == len(b) {
-		return "", "not a content line (no colon): " + sjQuote(b)
-	}
-	if b[i] != ';' && b[i] != ':' {
-		return "", "invalid property name in " + sjQuote(b)
-	}
-	name = strings.ToUpper(string(b[:i]))
-	for i < len(b) && b[i] == ';' {
-		i++
-		j := i
-		for j < len(b) && sjIsNameChar(b[j]) {
-			j++
-		}
-		if j == i || j == len(b) || b[j] != '=' {
-			return "", "malformed parameter in " + sjQuote(b)
-		}
-		i = j + 1
-		for {
-			if i < len(b) && b[i] == '"' {
-				k := bytes.IndexByte(b[i+1:], '"')
-				if k < 0 {
-					return "", "unterminated quoted parameter value in " + sjQuote(b)
-				}
-				i += k + 2
-			} else {
-				for i < len(b) && b[i] != ';' && b[i] != ':' && b[i] != ',' {
-					if b[i] == '"' {
-						return "", "stray double quote in a parameter value in " + sjQuote(b)
-					}
-					i++
-				}
-			}
-			if i >= len(b) {
-				return "", "not a content line (no colon after the parameters): " + sjQuote(b)
-			}
-			if b[i] != ',' {
-				break
-			}
-			i++
-		}
-		if b[i] != ';' && b[i] != ':' {
-			return "", "unexpected character after a quoted parameter value in " + sjQuote(b)
-		}
-	}
-	return name, ""
-}
-
-// sjSplitLine splits a content line accepted by sjCheckLine into its name,
-// its raw parameters (each introduced by ';') and its raw value.
-func sjSplitLine(b []byte) (params, value []byte, ok bool) {
-	i := 0
-	for i < len(b) && sjIsNameChar(b[i]) {
-		i++
-	}
-	start := i
-	inQuote := false
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			inQuote = !inQuote
-		case ':':
-			if !inQuote {
-				return b[start:i], b[i+1:], true
-			}
-		}
-	}
-	return nil, nil, false
-}
-
-// sjParam returns the values of the parameter called name (upper case) of
-// a content line, unquoted.
-func sjParam(text []byte, name string) []string {
-	params, _, ok := sjSplitLine(text)
-	if !ok {
-		return nil
-	}
-	var vals []string
-	i := 0
-	for i < len(params) && params[i] == ';' {
-		i++
-		j := i
-		for j < len(params) && params[j] != '=' {
-			j++
-		}
-		pname := params[i:j]
-		i = j + 1
-		match := strings.EqualFold(string(pname), name)
-		for i <= len(params) {
-			var v []byte
-			if i < len(params) && params[i] == '"' {
-				k := bytes.IndexByte(params[i+1:], '"')
-				if k < 0 {
-					return vals
-				}
-				v, i = params[i+1:i+1+k], i+k+2
-			} else {
-				k := i
-				for k < len(params) && params[k] != ',' && params[k] != ';' {
-					k++
-				}
-				v, i = params[i:k], k
-			}
-			if match {
-				vals = append(vals, string(v))
-			}
-			if i < len(params) && params[i] == ',' {
-				i++
-				continue
-			}
-			break
-		}
-	}
-	return vals
+	return "not a content line (no colon after the parameters): " + sjQuote(b)
 }
 
 // sjTZIDs appends the TZID parameter values used anywhere in c.
@@ -323,7 +199,7 @@ func sjTZIDs(c *sjComp, ids []string) []string {
 		if !bytes.Contains(bytes.ToUpper(p.text), []byte("TZID=")) {
 			continue
 		}
-		for _, id := range sjParam(p.text, "TZID") {
+		for _, id := range p.param("TZID") {
 			if id != "" && !sjContains(ids, id) {
 				ids = append(ids, id)
 			}
@@ -356,37 +232,17 @@ func sjTrunc(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// sjWriteLine appends an unfolded content line, folded at 75 octets
-// without splitting a UTF-8 sequence, and CRLF.
-func sjWriteLine(buf *bytes.Buffer, text []byte) {
-	const max = 75
-	limit := max
-	for len(text) > limit {
-		cut := limit
-		// Do not cut before a UTF-8 continuation byte (at most 3 back).
-		for k := 0; k < 3 && cut > 1 && text[cut]&0xC0 == 0x80; k++ {
-			cut--
-		}
-		buf.Write(text[:cut])
-		buf.WriteString("\r\n ")
-		text = text[cut:]
-		limit = max - 1
-	}
-	buf.Write(text)
-	buf.WriteString("\r\n")
-}
-
 // sjWriteComp appends a component with all its properties and
 // sub-components.
 func sjWriteComp(buf *bytes.Buffer, c *sjComp) {
-	sjWriteLine(buf, []byte("BEGIN:"+c.name))
+	writeLine(buf, "BEGIN:"+c.name)
 	for _, p := range c.props {
-		sjWriteLine(buf, p.text)
+		writeLine(buf, p.text)
 	}
 	for _, sub := range c.comps {
 		sjWriteComp(buf, sub)
 	}
-	sjWriteLine(buf, []byte("END:"+c.name))
+	writeLine(buf, "END:"+c.name)
 }
 
 // sjCalendar holds what Split and Joiner need from one source VCALENDAR.
@@ -495,15 +351,15 @@ func Split(r io.Reader, fn func(obj []byte, uid string, line int) error) error {
 	for _, o := range objects {
 		buf.Reset()
 		first := o.members[0].cal.comp
-		sjWriteLine(&buf, []byte("BEGIN:VCALENDAR"))
-		sjWriteLine(&buf, []byte("VERSION:2.0"))
+		writeLine(&buf, "BEGIN:VCALENDAR")
+		writeLine(&buf, "VERSION:2.0")
 		if p, ok := first.prop("PRODID"); ok {
-			sjWriteLine(&buf, p.text)
+			writeLine(&buf, p.text)
 		} else {
-			sjWriteLine(&buf, []byte("PRODID:"+sjProdID))
+			writeLine(&buf, "PRODID:"+sjProdID)
 		}
 		if p, ok := first.prop("CALSCALE"); ok {
-			sjWriteLine(&buf, p.text)
+			writeLine(&buf, p.text)
 		}
 		var written []string
 		for _, m := range o.members {
@@ -524,7 +380,7 @@ func Split(r io.Reader, fn func(obj []byte, uid string, line int) error) error {
 		for _, m := range o.members {
 			sjWriteComp(&buf, m.comp)
 		}
-		sjWriteLine(&buf, []byte("END:VCALENDAR"))
+		writeLine(&buf, "END:VCALENDAR")
 		if err := fn(bytes.Clone(buf.Bytes()), o.uid, o.line); err != nil {
 			return err
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-vcard"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
 // property is one content line of a card being converted.
@@ -101,25 +103,25 @@ func Convert(data []byte, version string) ([]byte, error) {
 // END and VERSION.
 func parseProperties(data []byte, v4 bool) []*property {
 	var props []*property
-	s := newScanner(data)
+	s := contentline.NewScanner(data)
 	var buf []byte
 	for {
-		l, ok := s.next()
+		l, ok := s.Next()
 		if !ok {
 			break
 		}
-		c := s.content(l, buf)
-		if l.folded {
+		c := s.Text(l, buf)
+		if l.Folded {
 			buf = c
 		}
-		if isBlank(c) {
+		if contentline.IsBlank(c) {
 			continue
 		}
-		pl, msg := parseProp(string(c))
-		if msg != "" {
+		pl, f := contentline.Parse(string(c), vcardSyntax)
+		if f.Code != contentline.OK {
 			continue
 		}
-		name := strings.ToUpper(pl.name)
+		name := strings.ToUpper(pl.Name)
 		if name == fieldBegin || name == fieldEnd || name == vcard.FieldVersion {
 			continue
 		}
@@ -640,7 +642,7 @@ func encodeCard(props []*property, version string, sizeHint int) []byte {
 	var line []byte
 	for _, p := range props {
 		line = formatProp(line[:0], p, v4)
-		out = appendFolded(out, line, "\r\n")
+		out = contentline.AppendFolded(out, line, "\r\n")
 	}
 	return append(out, "END:VCARD\r\n"...)
 }
@@ -701,16 +703,16 @@ var (
 
 // newProperty builds a property from a parsed line: parameter names
 // upper-cased, values unescaped (caret encoding in 4.0), TYPE lists split.
-func newProperty(pl propLine[string], v4 bool) property {
-	p := property{group: pl.group, name: strings.ToUpper(pl.name), spelling: pl.name, value: pl.value}
-	eachParam(pl.params, func(n, raw string, bare bool) bool {
+func newProperty(pl contentline.Prop[string], v4 bool) property {
+	p := property{group: pl.Group, name: strings.ToUpper(pl.Name), spelling: pl.Name, value: pl.Value}
+	contentline.EachParam(pl.Params, vcardSyntax, func(n, raw string, bare bool) bool {
 		pn := strings.ToUpper(n)
 		if bare {
 			p.params = append(p.params, Param{Name: pn})
 			return true
 		}
 		vals := []string{}
-		eachValue(raw, func(v string) bool {
+		contentline.EachValue(raw, func(v string) bool {
 			if v4 {
 				v = decodeCaret(v)
 			}

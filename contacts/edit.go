@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
 // Param is one parameter of a Prop. Name is upper-case; Values are
@@ -74,8 +76,8 @@ func parseRaw(raw string, v4 bool) (property, bool) {
 		}
 		line = b.String()
 	}
-	pl, msg := parseProp(line)
-	if msg != "" {
+	pl, f := contentline.Parse(line, vcardSyntax)
+	if f.Code != contentline.OK {
 		return property{}, false
 	}
 	return newProperty(pl, v4), true
@@ -91,28 +93,28 @@ func ParseProps(data []byte) (version string, props []Prop, err error) {
 	}
 	v4 := info.Version == "4.0"
 	card := string(data)
-	s := newScanner(data)
+	s := contentline.NewScanner(data)
 	var buf []byte
 	props = make([]Prop, 0, bytes.Count(data, []byte{'\n'})+1) // a card of many lines is not copied as it grows
 	for {
-		l, ok := s.next()
+		l, ok := s.Next()
 		if !ok {
 			break
 		}
-		line := card[l.start:l.firstEnd]
-		if l.folded {
-			buf = s.content(l, buf)
+		line := card[l.Start:l.FirstEnd]
+		if l.Folded {
+			buf = s.Text(l, buf)
 			line = string(buf)
 		}
-		if isBlank(line) {
+		if contentline.IsBlank(line) {
 			continue
 		}
-		pl, msg := parseProp(line)
-		if msg != "" {
+		pl, f := contentline.Parse(line, vcardSyntax)
+		if f.Code != contentline.OK {
 			continue // cannot happen in a valid card
 		}
 		p := newProperty(pl, v4)
-		prop := Prop{Group: p.group, Name: p.name, Params: p.params, Value: p.value, raw: card[l.start:l.end], v4: v4}
+		prop := Prop{Group: p.group, Name: p.name, Params: p.params, Value: p.value, raw: card[l.Start:l.End], v4: v4}
 		props = append(props, prop)
 	}
 	return info.Version, props, nil
@@ -137,7 +139,7 @@ func FormatProps(props []Prop, version, eol string) []byte {
 		}
 		q := &property{group: p.Group, name: p.Name, spelling: p.Name, params: p.Params, value: p.Value}
 		line = formatProp(line[:0], q, v4)
-		out = appendFolded(out, line, eol)
+		out = contentline.AppendFolded(out, line, eol)
 	}
 	return out
 }

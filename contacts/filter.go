@@ -12,6 +12,8 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
 // Filter is a CardDAV addressbook-query filter (RFC 6352 §10.5), evaluated
@@ -301,26 +303,26 @@ func (f *Filter) Match(data []byte) (bool, error) {
 	state := sc.state[:len(p.props)]
 	clear(state)
 
-	s := newScanner(data)
+	s := contentline.NewScanner(data)
 	for {
-		l, ok := s.next()
+		l, ok := s.Next()
 		if !ok {
 			break
 		}
 		var full []byte // unfolded line, once needed
-		group, name, ok := scanName(data[l.start:l.firstEnd])
+		group, name, ok := contentline.Name(data[l.Start:l.FirstEnd], vcardSyntax)
 		if !ok {
-			if !l.folded {
+			if !l.Folded {
 				continue
 			}
-			full = s.content(l, sc.line)
+			full = s.Text(l, sc.line)
 			sc.line = full
-			if group, name, ok = scanName(full); !ok {
+			if group, name, ok = contentline.Name(full, vcardSyntax); !ok {
 				continue
 			}
 		}
 		var (
-			pl     propLine[[]byte]
+			pl     contentline.Prop[[]byte]
 			parsed bool
 			bad    bool
 		)
@@ -348,14 +350,14 @@ func (f *Filter) Match(data []byte) (bool, error) {
 			if !parsed {
 				parsed = true
 				if full == nil {
-					full = s.content(l, sc.line)
-					if l.folded {
+					full = s.Text(l, sc.line)
+					if l.Folded {
 						sc.line = full
 					}
 				}
-				var msg string
-				pl, msg = parseProp(full)
-				bad = msg != ""
+				var f contentline.Fault
+				pl, f = contentline.Parse(full, vcardSyntax)
+				bad = f.Code != contentline.OK
 			}
 			if !bad && pp.matchInstance(sc, &pl) {
 				if p.anyOf {
@@ -388,9 +390,9 @@ func (f *Filter) Match(data []byte) (bool, error) {
 }
 
 // matchInstance evaluates the tests of a prop-filter on one property.
-func (pp *prepProp) matchInstance(sc *matchScratch, pl *propLine[[]byte]) bool {
+func (pp *prepProp) matchInstance(sc *matchScratch, pl *contentline.Prop[[]byte]) bool {
 	if len(pp.texts) > 0 {
-		sc.unesc = appendUnescaped(sc.unesc[:0], pl.value)
+		sc.unesc = appendUnescaped(sc.unesc[:0], pl.Value)
 	}
 	value := sc.unesc
 	for i := range pp.texts {
@@ -403,7 +405,7 @@ func (pp *prepProp) matchInstance(sc *matchScratch, pl *propLine[[]byte]) bool {
 		}
 	}
 	for i := range pp.params {
-		ok := pp.params[i].match(sc, pl.params)
+		ok := pp.params[i].match(sc, pl.Params)
 		if ok && !pp.allOf {
 			return true
 		}
@@ -418,7 +420,7 @@ func (pp *prepProp) matchInstance(sc *matchScratch, pl *propLine[[]byte]) bool {
 // parameter (TEL;CELL:) counts as a TYPE value.
 func (q *prepParam) match(sc *matchScratch, params []byte) bool {
 	found, hit := false, false
-	eachParam(params, func(name, raw []byte, bare bool) bool {
+	contentline.EachParam(params, vcardSyntax, func(name, raw []byte, bare bool) bool {
 		if bare {
 			if q.name != paramType {
 				return true
@@ -437,7 +439,7 @@ func (q *prepParam) match(sc *matchScratch, params []byte) bool {
 		if q.text == nil {
 			return false
 		}
-		eachValue(raw, func(v []byte) bool {
+		contentline.EachValue(raw, func(v []byte) bool {
 			v = decodeCaretBytes(sc, v)
 			if q.name == paramType {
 				for len(v) > 0 {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
 func fuzzSeeds(f *testing.F) {
@@ -188,13 +190,13 @@ func checkSplitMax(t *testing.T, data []byte, want splitResult) {
 	}
 }
 
-// checkLineKind: lineKind, fed a line in pieces, classifies it as isBlank
-// and parseProp do.
+// checkLineKind: lineKind, fed a line in pieces, classifies it as IsBlank
+// and contentline.Parse do.
 func checkLineKind(t *testing.T, line []byte) {
-	p, msg := parseProp(line)
-	delim := msg == "" && isVCARD(p.value)
-	wantBegin := delim && asciiEqualFold(p.name, fieldBegin)
-	wantEnd := delim && asciiEqualFold(p.name, fieldEnd)
+	p, f := contentline.Parse(line, vcardSyntax)
+	delim := f.Code == contentline.OK && isVCARD(p.Value)
+	wantBegin := delim && asciiEqualFold(p.Name, fieldBegin)
+	wantEnd := delim && asciiEqualFold(p.Name, fieldEnd)
 	for _, size := range []int{1, 3, len(line) + 1} {
 		var k lineKind
 		for rest := line; len(rest) > 0; {
@@ -203,8 +205,8 @@ func checkLineKind(t *testing.T, line []byte) {
 			rest = rest[n:]
 		}
 		begin, end := k.delimiter()
-		if k.blank() != isBlank(line) || begin != wantBegin || end != wantEnd {
-			t.Fatalf("lineKind(%q) = blank %v, BEGIN %v, END %v; want %v %v %v", line, k.blank(), begin, end, isBlank(line), wantBegin, wantEnd)
+		if k.blank() != contentline.IsBlank(line) || begin != wantBegin || end != wantEnd {
+			t.Fatalf("lineKind(%q) = blank %v, BEGIN %v, END %v; want %v %v %v", line, k.blank(), begin, end, contentline.IsBlank(line), wantBegin, wantEnd)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
 // Keys are the normalised values of a card used to find duplicates. All
@@ -45,22 +47,22 @@ type Postal struct {
 // parsed are skipped. fn returns false to stop. The slices are only valid
 // during the call.
 func EachProperty(data []byte, fn func(name string, params, value []byte) bool) {
-	s := newScanner(data)
+	s := contentline.NewScanner(data)
 	var buf []byte
 	for {
-		l, ok := s.next()
+		l, ok := s.Next()
 		if !ok {
 			return
 		}
-		line := s.content(l, buf)
-		if l.folded {
+		line := s.Text(l, buf)
+		if l.Folded {
 			buf = line
 		}
-		p, msg := parseProp(line)
-		if msg != "" {
+		p, f := contentline.Parse(line, vcardSyntax)
+		if f.Code != contentline.OK {
 			continue
 		}
-		if !fn(upperName(p.name), p.params, p.value) {
+		if !fn(upperName(p.Name), p.Params, p.Value) {
 			return
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-vcard"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
 // Select returns the card with only the named properties plus BEGIN, END,
@@ -29,25 +31,25 @@ func Select(data []byte, names []string) []byte {
 		wants = append(wants, w)
 	}
 	out := make([]byte, 0, len(data)/2)
-	s := newScanner(data)
+	s := contentline.NewScanner(data)
 	var buf []byte
 	for {
-		l, ok := s.next()
+		l, ok := s.Next()
 		if !ok {
 			break
 		}
-		group, name, ok := scanName(data[l.start:l.firstEnd])
-		if !ok && l.folded {
-			c := s.content(l, buf)
+		group, name, ok := contentline.Name(data[l.Start:l.FirstEnd], vcardSyntax)
+		if !ok && l.Folded {
+			c := s.Text(l, buf)
 			buf = c
-			group, name, ok = scanName(c)
+			group, name, ok = contentline.Name(c, vcardSyntax)
 		}
 		if !ok {
 			continue
 		}
 		for _, w := range wants {
 			if asciiEqualFold(name, w.name) && (w.group == "" || strings.EqualFold(string(group), w.group)) {
-				out = append(out, data[l.start:l.end]...)
+				out = append(out, data[l.Start:l.End]...)
 				break
 			}
 		}

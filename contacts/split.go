@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"math"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
 // Split reads a .vcf stream holding any number of cards and calls fn with
@@ -53,7 +55,7 @@ func split(r io.Reader, max int64, bufSize int, fn func(card []byte, line int) e
 		}
 		num++
 		if num == 1 {
-			piece = bytes.TrimPrefix(piece, utf8BOM)
+			piece = bytes.TrimPrefix(piece, []byte(contentline.BOM))
 		}
 		if num > 1 && len(piece) > 0 && (piece[0] == ' ' || piece[0] == '\t') {
 			// A continuation of the pending logical line.
@@ -155,9 +157,10 @@ func (sp *splitter) flush() error {
 }
 
 // lineKind tells whether an unfolded content line, fed to it in pieces, is
-// blank, BEGIN:VCARD or END:VCARD, as isBlank and parseProp would on the
-// whole line (ignoring case, a group prefix, parameters and trailing
-// blanks) but in constant memory: any of these lines may be long.
+// blank, BEGIN:VCARD or END:VCARD, as contentline.IsBlank and
+// contentline.Parse would on the whole line (ignoring case, a group prefix,
+// parameters and trailing blanks) but in constant memory: any of these
+// lines may be long.
 type lineKind struct {
 	notBlank bool
 	state    uint8
@@ -202,7 +205,7 @@ func (k *lineKind) step(c byte) {
 	switch k.state {
 	case lkName, lkNameAfter:
 		switch {
-		case isNameChar(c):
+		case contentline.IsNameChar(c):
 			if k.n < len(k.name) {
 				k.name[k.n] = c
 			}
@@ -226,7 +229,7 @@ func (k *lineKind) step(c byte) {
 		}
 	case lkParam:
 		switch {
-		case isNameChar(c):
+		case contentline.IsNameChar(c):
 			k.n++
 		case k.n == 0:
 			k.state = lkOther

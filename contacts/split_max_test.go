@@ -224,7 +224,7 @@ func BenchmarkSplitOneLine(b *testing.B) {
 }
 
 // TestLineKind: the streaming classifier of BEGIN and END lines agrees with
-// parseProp on each of its rules.
+// contentline.Parse on each of its rules.
 func TestLineKind(t *testing.T) {
 	for _, line := range []string{
 		"", " \t ", " x", "BEGIN:VCARD", "begin:vcard \t", "END:VCARD", "End:vCard", "END:VCARDS", "END:VCAR", "END: VCARD",

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-vcard"
+
+	"github.com/rolodav/rolodav/internal/contentline"
 )
 
 // Info is what the server needs to know about a valid card.
@@ -65,7 +67,7 @@ func Validate(data []byte) (Info, error) {
 		after
 	)
 	state := before
-	s := newScanner(data)
+	s := contentline.NewScanner(data)
 	var (
 		buf                 []byte
 		hasVersion, hasUID  bool
@@ -75,14 +77,14 @@ func Validate(data []byte) (Info, error) {
 		lastLine, beginLine int
 	)
 	for {
-		l, ok := s.next()
+		l, ok := s.Next()
 		if !ok {
 			break
 		}
-		lastLine = s.line - 1
-		raw := data[l.start:l.end]
+		lastLine = s.Lines()
+		raw := data[l.Start:l.End]
 		if i := badByte(raw); i >= 0 {
-			line := l.num + bytes.Count(raw[:i], []byte{'\n'})
+			line := l.Num + bytes.Count(raw[:i], []byte{'\n'})
 			switch raw[i] {
 			case 0:
 				return info, verr(line, "NUL byte")
@@ -92,83 +94,83 @@ func Validate(data []byte) (Info, error) {
 				return info, verr(line, "control character 0x%02X", raw[i])
 			}
 		}
-		c := s.content(l, buf)
-		if l.folded {
+		c := s.Text(l, buf)
+		if l.Folded {
 			buf = c
 		}
-		if isBlank(c) {
+		if contentline.IsBlank(c) {
 			continue
 		}
 		if !utf8.Valid(c) {
-			return info, verr(l.num, "invalid UTF-8")
+			return info, verr(l.Num, "invalid UTF-8")
 		}
 		if hasNonXMLRune(c) {
-			return info, verr(l.num, "noncharacter U+FFFE or U+FFFF")
+			return info, verr(l.Num, "noncharacter U+FFFE or U+FFFF")
 		}
-		p, msg := parseProp(c)
-		if msg != "" {
+		p, f := contentline.Parse(c, vcardSyntax)
+		if f.Code != contentline.OK {
 			if state == after {
-				return info, verr(l.num, "data after END:VCARD")
+				return info, verr(l.Num, "data after END:VCARD")
 			}
 			if state == before {
-				return info, verr(l.num, "expected BEGIN:VCARD")
+				return info, verr(l.Num, "expected BEGIN:VCARD")
 			}
-			return info, verr(l.num, "%s", msg)
+			return info, verr(l.Num, "%s", faultMsg(c, f))
 		}
-		name := p.name
+		name := p.Name
 		switch state {
 		case before:
-			if !asciiEqualFold(name, fieldBegin) || !isVCARD(p.value) {
-				return info, verr(l.num, "expected BEGIN:VCARD")
+			if !asciiEqualFold(name, fieldBegin) || !isVCARD(p.Value) {
+				return info, verr(l.Num, "expected BEGIN:VCARD")
 			}
 			state = inside
-			beginLine = l.num
+			beginLine = l.Num
 			continue
 		case after:
 			if asciiEqualFold(name, fieldBegin) {
-				return info, verr(l.num, "more than one vCard (only one is allowed)")
+				return info, verr(l.Num, "more than one vCard (only one is allowed)")
 			}
-			return info, verr(l.num, "data after END:VCARD")
+			return info, verr(l.Num, "data after END:VCARD")
 		}
 		switch {
 		case asciiEqualFold(name, fieldBegin):
-			return info, verr(l.num, "BEGIN inside the vCard started on line %d", beginLine)
+			return info, verr(l.Num, "BEGIN inside the vCard started on line %d", beginLine)
 		case asciiEqualFold(name, fieldEnd):
-			if !isVCARD(p.value) {
-				return info, verr(l.num, "END:%s does not close BEGIN:VCARD", quoteForMsg(bytes.TrimSpace(p.value)))
+			if !isVCARD(p.Value) {
+				return info, verr(l.Num, "END:%s does not close BEGIN:VCARD", quoteForMsg(bytes.TrimSpace(p.Value)))
 			}
 			state = after
 		case asciiEqualFold(name, vcard.FieldVersion):
 			if hasVersion {
-				return info, verr(l.num, "more than one VERSION")
+				return info, verr(l.Num, "more than one VERSION")
 			}
 			hasVersion = true
-			v := string(bytes.TrimSpace(p.value))
+			v := string(bytes.TrimSpace(p.Value))
 			if v != "3.0" && v != "4.0" {
-				return info, verr(l.num, "unsupported VERSION %s (want 3.0 or 4.0)", quoteForMsg([]byte(v)))
+				return info, verr(l.Num, "unsupported VERSION %s (want 3.0 or 4.0)", quoteForMsg([]byte(v)))
 			}
 			info.Version = v
 		case asciiEqualFold(name, vcard.FieldUID):
 			if hasUID {
-				return info, verr(l.num, "more than one UID")
+				return info, verr(l.Num, "more than one UID")
 			}
 			hasUID = true
-			info.UID = unescapeText(p.value)
+			info.UID = unescapeText(p.Value)
 		case asciiEqualFold(name, vcard.FieldFormattedName):
 			if !hasFN {
-				info.FN = unescapeText(p.value)
+				info.FN = unescapeText(p.Value)
 			}
 			hasFN = true
 		case asciiEqualFold(name, vcard.FieldName):
 			hasN = true
 		case asciiEqualFold(name, vcard.FieldKind):
 			if !hasKind {
-				kind = strings.ToLower(strings.TrimSpace(unescapeText(p.value)))
+				kind = strings.ToLower(strings.TrimSpace(unescapeText(p.Value)))
 			}
 			hasKind = true
 		case asciiEqualFold(name, fieldXKind):
 			if !hasXKind {
-				xkind = strings.ToLower(strings.TrimSpace(unescapeText(p.value)))
+				xkind = strings.ToLower(strings.TrimSpace(unescapeText(p.Value)))
 			}
 			hasXKind = true
 		}
@@ -216,7 +218,7 @@ func NewUID() string {
 // the line ending of the line it follows or replaces and is folded when
 // long. data is returned unchanged when it holds no BEGIN:VCARD.
 func AddUID(data []byte, uid string) []byte {
-	s := newScanner(data)
+	s := contentline.NewScanner(data)
 	var (
 		buf      []byte
 		at       = -1 // insert here
@@ -226,26 +228,26 @@ func AddUID(data []byte, uid string) []byte {
 		replaced bool
 	)
 	for !replaced {
-		l, ok := s.next()
+		l, ok := s.Next()
 		if !ok {
 			break
 		}
-		c := s.content(l, buf)
-		if l.folded {
+		c := s.Text(l, buf)
+		if l.Folded {
 			buf = c
 		}
-		_, name, ok := scanName(c)
+		_, name, ok := contentline.Name(c, vcardSyntax)
 		if !ok {
 			continue
 		}
 		switch {
 		case asciiEqualFold(name, vcard.FieldUID):
-			at, skip, eol, replaced = l.start, l.end-l.start, lineEnding(data, l), true
+			at, skip, eol, replaced = l.Start, l.End-l.Start, l.Ending(data), true
 		case found:
 		case asciiEqualFold(name, vcard.FieldVersion):
-			at, eol, found = l.end, lineEnding(data, l), true
+			at, eol, found = l.End, l.Ending(data), true
 		case at < 0 && asciiEqualFold(name, fieldBegin):
-			at, eol = l.end, lineEnding(data, l)
+			at, eol = l.End, l.Ending(data)
 		}
 	}
 	if at < 0 {
@@ -257,35 +259,15 @@ func AddUID(data []byte, uid string) []byte {
 	if eol == "" {
 		if replaced {
 			// The UID line is the last one and lacks a terminator.
-			out = appendFolded(out, "UID:"+escapeText(uid), "\r\n")
+			out = contentline.AppendFolded(out, "UID:"+escapeText(uid), "\r\n")
 			return out[:len(out)-2]
 		}
 		// The line before is the last one and lacks a terminator.
 		eol = "\r\n"
 		out = append(out, eol...)
-		out = appendFolded(out, "UID:"+escapeText(uid), eol)
+		out = contentline.AppendFolded(out, "UID:"+escapeText(uid), eol)
 		return out[:len(out)-len(eol)]
 	}
-	out = appendFolded(out, "UID:"+escapeText(uid), eol)
+	out = contentline.AppendFolded(out, "UID:"+escapeText(uid), eol)
 	return append(out, rest...)
-}
-
-// appendFolded appends line followed by eol, folded so that no physical
-// line exceeds 75 octets (continuation lines start with a space), never
-// splitting a UTF-8 sequence.
-func appendFolded[S ~string | ~[]byte](dst []byte, line S, eol string) []byte {
-	limit := 75
-	for len(line) > limit {
-		cut := limit
-		for cut > 1 && !utf8.RuneStart(line[cut]) {
-			cut--
-		}
-		dst = append(dst, line[:cut]...)
-		dst = append(dst, eol...)
-		dst = append(dst, ' ')
-		line = line[cut:]
-		limit = 74
-	}
-	dst = append(dst, line...)
-	return append(dst, eol...)
 }
