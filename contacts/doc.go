@@ -5,7 +5,7 @@
 //
 // The package is pure: cards in, values out; it knows neither HTTP nor SQL.
 //
-// Cards are handled at the content-line level, with a small lexer of our own
+// Cards are handled at the content-line level, with the lexer of internal/contentline
 // rather than the decoder and encoder of github.com/emersion/go-vcard: the
 // server must keep every byte of a card it does not change (AddUID, Select),
 // report errors with line numbers, keep the order of properties, quote
