@@ -11,12 +11,12 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/rolodav/rolodav/accounts"
-	"github.com/rolodav/rolodav/contacts"
-	"github.com/rolodav/rolodav/dedup"
-	"github.com/rolodav/rolodav/imports"
-	"github.com/rolodav/rolodav/merges"
-	"github.com/rolodav/rolodav/store"
+	"github.com/rolodav/rolodav/internal/accounts"
+	"github.com/rolodav/rolodav/internal/contacts"
+	"github.com/rolodav/rolodav/internal/dedup"
+	"github.com/rolodav/rolodav/internal/imports"
+	"github.com/rolodav/rolodav/internal/merges"
+	"github.com/rolodav/rolodav/internal/store"
 )
 
 const duplicatesUsage = `usage:

@@ -5,9 +5,9 @@ import (
 	"io"
 	"os"
 
-	"github.com/rolodav/rolodav/accounts"
-	"github.com/rolodav/rolodav/exports"
-	"github.com/rolodav/rolodav/store"
+	"github.com/rolodav/rolodav/internal/accounts"
+	"github.com/rolodav/rolodav/internal/exports"
+	"github.com/rolodav/rolodav/internal/store"
 )
 
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

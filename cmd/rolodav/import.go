@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rolodav/rolodav/accounts"
-	"github.com/rolodav/rolodav/imports"
-	"github.com/rolodav/rolodav/store"
+	"github.com/rolodav/rolodav/internal/accounts"
+	"github.com/rolodav/rolodav/internal/imports"
+	"github.com/rolodav/rolodav/internal/store"
 )
 
 func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/rolodav/rolodav/auth"
-	"github.com/rolodav/rolodav/store"
-	"github.com/rolodav/rolodav/store/sqlite"
+	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/store/sqlite"
 )
 
 const usage = `rolodav — contacts and calendar sync server (CardDAV, CalDAV)

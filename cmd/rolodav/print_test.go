@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolodav/rolodav/dedup"
+	"github.com/rolodav/rolodav/internal/dedup"
 )
 
 // The "why" of a group, when dedup gives one, is a line of the text output

@@ -9,9 +9,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/rolodav/rolodav/auth"
-	"github.com/rolodav/rolodav/mobileconfig"
-	"github.com/rolodav/rolodav/store"
+	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/mobileconfig"
+	"github.com/rolodav/rolodav/internal/store"
 )
 
 // profileCmd writes an Apple configuration profile (.mobileconfig) that sets

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolodav/rolodav/auth"
-	"github.com/rolodav/rolodav/store"
-	"github.com/rolodav/rolodav/store/sqlite"
+	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/store/sqlite"
 )
 
 // profileData is a data directory with the user ann@example.org.

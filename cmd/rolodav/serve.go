@@ -13,13 +13,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rolodav/rolodav/accounts"
-	"github.com/rolodav/rolodav/auth"
-	"github.com/rolodav/rolodav/dav"
-	"github.com/rolodav/rolodav/guard"
-	"github.com/rolodav/rolodav/httplog"
-	"github.com/rolodav/rolodav/store"
-	"github.com/rolodav/rolodav/web"
+	"github.com/rolodav/rolodav/internal/accounts"
+	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/dav"
+	"github.com/rolodav/rolodav/internal/guard"
+	"github.com/rolodav/rolodav/internal/httplog"
+	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/web"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -12,9 +12,9 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/rolodav/rolodav/accounts"
-	"github.com/rolodav/rolodav/auth"
-	"github.com/rolodav/rolodav/store"
+	"github.com/rolodav/rolodav/internal/accounts"
+	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/store"
 )
 
 const minPasswordLen = 8

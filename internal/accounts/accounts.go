@@ -1,0 +1,96 @@
+// Package accounts creates and deletes users together with what every user
+// has: the default address book, calendar and task list. The command line,
+// the first start of the server and the DAV layer (for users whose
+// collections are all gone) share it, so that a user looks the same however
+// they came to be.
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/calendars"
+	"github.com/rolodav/rolodav/internal/store"
+)
+
+// DefaultBook is the name of the default address book, the last segment of
+// its URL.
+const DefaultBook = "contacts"
+
+// The collections every user has, so that a client always finds somewhere
+// to sync to.
+var defaults = []store.Collection{
+	{Kind: store.KindCard, Name: DefaultBook, DisplayName: "Contacts"},
+	{Kind: store.KindCal, Name: "calendar", DisplayName: "Calendar", Components: []string{calendars.VEVENT}},
+	{Kind: store.KindCal, Name: "tasks", DisplayName: "Tasks", Components: []string{calendars.VTODO}},
+}
+
+// Create adds the user with the password and their default collections.
+// The login must already be normalised (auth.NormalizeLogin). An existing
+// login gives an error wrapping store.ErrExists.
+//
+// The user and the collections are two writes: a crash between them leaves
+// a user without collections, which EnsureDefaults mends on their first
+// PROPFIND.
+func Create(ctx context.Context, st store.Store, login, password string) error {
+	hash, err := auth.HashPassword(password, auth.DefaultParams)
+	if err != nil {
+		return fmt.Errorf("accounts: create %s: %w", login, err)
+	}
+	if err := st.CreateUser(ctx, &store.User{Login: login, PasswordHash: hash, Created: time.Now().UTC()}); err != nil {
+		return fmt.Errorf("accounts: create %s: %w", login, err)
+	}
+	return EnsureDefaults(ctx, st, login)
+}
+
+// SetPassword replaces the user's password. A login unknown here gives an
+// error wrapping store.ErrNotFound.
+func SetPassword(ctx context.Context, st store.Store, login, password string) error {
+	hash, err := auth.HashPassword(password, auth.DefaultParams)
+	if err != nil {
+		return fmt.Errorf("accounts: set password of %s: %w", login, err)
+	}
+	if err := st.SetPasswordHash(ctx, login, hash); err != nil {
+		return fmt.Errorf("accounts: set password of %s: %w", login, err)
+	}
+	return nil
+}
+
+// Delete removes the user with everything they own. A login unknown here
+// gives an error wrapping store.ErrNotFound.
+func Delete(ctx context.Context, st store.Store, login string) error {
+	if err := st.DeleteUser(ctx, login); err != nil {
+		return fmt.Errorf("accounts: delete %s: %w", login, err)
+	}
+	return nil
+}
+
+// EnsureDefaults creates the default collections of each kind the user has
+// none of (a user who deleted some of their calendars keeps the rest).
+func EnsureDefaults(ctx context.Context, st store.Store, user string) error {
+	have := map[store.Kind]bool{}
+	for _, k := range []store.Kind{store.KindCard, store.KindCal} {
+		cs, err := st.ListCollections(ctx, user, k)
+		if err != nil {
+			return fmt.Errorf("accounts: defaults of %s: %w", user, err)
+		}
+		have[k] = len(cs) > 0
+	}
+	for _, d := range defaults {
+		if have[d.Kind] {
+			continue
+		}
+		c := d
+		c.Owner = user
+		err := st.CreateCollection(ctx, &c)
+		// Over quota, a user who deleted every collection of a kind goes
+		// without one until they free space; their PROPFIND still works.
+		if err != nil && !errors.Is(err, store.ErrExists) && !errors.Is(err, store.ErrQuotaExceeded) {
+			return fmt.Errorf("accounts: defaults of %s: create %s: %w", user, c.Name, err)
+		}
+	}
+	return nil
+}

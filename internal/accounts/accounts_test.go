@@ -1,0 +1,124 @@
+package accounts_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/rolodav/rolodav/internal/accounts"
+	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/store/sqlite"
+)
+
+func open(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "rolodav.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func names(t *testing.T, st store.Store, user string, kind store.Kind) []string {
+	t.Helper()
+	cs, err := st.ListCollections(context.Background(), user, kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func TestCreateGivesPasswordAndDefaults(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	if err := accounts.Create(ctx, st, "ann@example.org", "first password"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.GetUser(ctx, "ann@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := auth.VerifyPassword(u.PasswordHash, "first password"); !ok || err != nil {
+		t.Fatalf("the password does not verify: %v %v", ok, err)
+	}
+	if got := names(t, st, "ann@example.org", store.KindCard); len(got) != 1 || got[0] != accounts.DefaultBook {
+		t.Errorf("address books %v, want [%s]", got, accounts.DefaultBook)
+	}
+	if got := names(t, st, "ann@example.org", store.KindCal); len(got) != 2 {
+		t.Errorf("calendars %v, want a calendar and a task list", got)
+	}
+	err = accounts.Create(ctx, st, "ann@example.org", "other password")
+	if !errors.Is(err, store.ErrExists) {
+		t.Fatalf("second Create: %v, want store.ErrExists", err)
+	}
+	if u2, _ := st.GetUser(ctx, "ann@example.org"); u2.PasswordHash != u.PasswordHash {
+		t.Error("a refused Create changed the password")
+	}
+}
+
+// EnsureDefaults gives back a kind the user has none of and leaves a kind
+// alone while one collection of it remains.
+func TestEnsureDefaultsOnlyForMissingKinds(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	if err := accounts.Create(ctx, st, "bo@example.org", "first password"); err != nil {
+		t.Fatal(err)
+	}
+	cals, _ := st.ListCollections(ctx, "bo@example.org", store.KindCal)
+	books, _ := st.ListCollections(ctx, "bo@example.org", store.KindCard)
+	if err := st.DeleteCollection(ctx, cals[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteCollection(ctx, books[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.EnsureDefaults(ctx, st, "bo@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, st, "bo@example.org", store.KindCal); len(got) != 1 {
+		t.Errorf("calendars %v: one was left, none should have been added", got)
+	}
+	if got := names(t, st, "bo@example.org", store.KindCard); len(got) != 1 || got[0] != accounts.DefaultBook {
+		t.Errorf("address books %v, want the default back", got)
+	}
+	if err := accounts.EnsureDefaults(ctx, st, "bo@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, st, "bo@example.org", store.KindCard); len(got) != 1 {
+		t.Errorf("a second EnsureDefaults gave %v", got)
+	}
+}
+
+func TestSetPasswordAndDelete(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	if err := accounts.Create(ctx, st, "cy@example.org", "first password"); err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.SetPassword(ctx, st, "cy@example.org", "second password"); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.GetUser(ctx, "cy@example.org")
+	if ok, _ := auth.VerifyPassword(u.PasswordHash, "second password"); !ok {
+		t.Error("the new password does not verify")
+	}
+	if err := accounts.SetPassword(ctx, st, "nobody@example.org", "second password"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetPassword of an unknown login: %v, want store.ErrNotFound", err)
+	}
+	if err := accounts.Delete(ctx, st, "cy@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, st, "cy@example.org", store.KindCard); len(got) != 0 {
+		t.Errorf("collections %v remain after Delete", got)
+	}
+	if err := accounts.Delete(ctx, st, "cy@example.org"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second Delete: %v, want store.ErrNotFound", err)
+	}
+}

@@ -1,0 +1,368 @@
+// Package imports adds the cards of a .vcf file or the events and tasks of
+// an .ics file to one collection without ever creating a duplicate. The
+// command line and the account pages both use it, so that an import does
+// the same wherever it is started.
+package imports
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rolodav/rolodav/internal/calendars"
+	"github.com/rolodav/rolodav/internal/contacts"
+	"github.com/rolodav/rolodav/internal/merges"
+	"github.com/rolodav/rolodav/internal/store"
+)
+
+// Options tune an import.
+type Options struct {
+	// KeepSameContent imports an object whose content is already in the
+	// collection under another UID; by default it is skipped.
+	KeepSameContent bool
+	// Progress, if set, is called after each object with how many were
+	// read so far.
+	Progress func(n int)
+	// OnProblem, if set, is told of each problem as it is found (the CLI
+	// reports them while a long import runs).
+	OnProblem func(Problem)
+	// MaxObjectSize bounds one card or calendar object, in bytes, as
+	// --max-resource-size bounds a DAV PUT: a bigger one is rejected. 0
+	// means DefaultMaxObjectSize.
+	MaxObjectSize int64
+}
+
+// DefaultMaxObjectSize is the default of Options.MaxObjectSize, the
+// server's default --max-resource-size.
+const DefaultMaxObjectSize = 10 << 20
+
+// MaxProblems bounds Result.Problems: a file of garbage must not make an
+// answer of a million lines. Result.MoreProblems counts the rest.
+const MaxProblems = 1000
+
+// Problem is an object that was rejected (it is not valid) or skipped
+// because its content is already there under another UID.
+type Problem struct {
+	Line    int // in the file
+	Skipped bool
+	Msg     string
+	// SameAs is, for a skipped object, the UID that already holds its
+	// content.
+	SameAs string
+}
+
+// Result counts what an import did, and lists its problems in file order.
+type Result struct {
+	Added, Updated, Skipped, Rejected int
+	// OverQuota counts the objects not imported because the owner's
+	// storage quota was reached: the first one the store refused and every
+	// one after it, which are not even tried.
+	OverQuota int
+	// Folded counts the cards that came back under a merged-away name or
+	// UID: each was folded into the card it was merged into
+	// (merges.Fold), not added again.
+	Folded int
+	// Absorbed counts the cards with the UID of a card that merges made:
+	// the merged card was kept and took what it lacked from the file's
+	// (merges.Absorb), rather than be replaced by a copy from before the
+	// merge.
+	Absorbed     int
+	Objects      int       // objects read from the file
+	Problems     []Problem // the first MaxProblems
+	MoreProblems int
+}
+
+// Run adds the objects read from r to coll: .vcf cards to an address
+// book, .ics objects to a calendar. An object whose UID is known updates
+// it (or is skipped when nothing changed); one whose content is already
+// there under another UID is skipped unless opt.KeepSameContent; an
+// invalid one is rejected and reported with its line. Merges hold: a card
+// whose name or UID was merged away is folded into the card it was merged
+// into (Result.Folded), and a card with the UID of such a survivor adds
+// to it what it lacks instead of replacing it (Result.Absorbed), so that
+// importing a file again after a merge changes nothing. Run fails only when
+// the file cannot be framed into objects (a *contacts.ValidationError or
+// *calendars.ValidationError naming the line) or the store fails; the
+// Result then counts what was done before. Once the store refuses an
+// object for the quota (store.ErrQuotaExceeded), a problem says so and the
+// rest of the file is only counted, in Result.OverQuota.
+func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reader, opt Options) (*Result, error) {
+	if opt.MaxObjectSize <= 0 {
+		opt.MaxObjectSize = DefaultMaxObjectSize
+	}
+	im := &importer{ctx: ctx, st: st, coll: coll, opt: opt, res: &Result{},
+		byUID: map[string]string{}, byContent: map[string]string{}}
+	if coll.Kind == store.KindCard {
+		var err error
+		if im.survivors, err = merges.Survivors(ctx, st, coll); err != nil {
+			return im.res, fmt.Errorf("merges of %s: %w", coll.Name, err)
+		}
+	}
+	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
+		im.byUID[o.UID] = o.Name
+		im.byContent[contentKey(o.Data)] = o.UID
+		return nil
+	})
+	if err != nil {
+		return im.res, fmt.Errorf("list %s: %w", coll.Name, err)
+	}
+	step := func() {
+		im.res.Objects++
+		if opt.Progress != nil {
+			opt.Progress(im.res.Objects)
+		}
+	}
+	// each does what is done with every object read from the file.
+	each := func(do func() error) error {
+		defer step()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if im.res.OverQuota > 0 {
+			im.res.OverQuota++
+			return nil
+		}
+		return do()
+	}
+	if coll.Kind == store.KindCal {
+		err = calendars.Split(r, func(obj []byte, uid string, line int) error {
+			return each(func() error { return im.calendarObject(obj, uid, line) })
+		})
+	} else {
+		// A card over the limit is refused before it is read into memory.
+		err = contacts.SplitMax(r, opt.MaxObjectSize, func(card []byte, line int) error {
+			return each(func() error { return im.card(card, line) })
+		}, func(line int, size int64) error {
+			return each(func() error {
+				im.tooBig(size, "card", line)
+				return nil
+			})
+		})
+	}
+	return im.res, err
+}
+
+// ProblemAt turns a validation error of an object that starts at line into
+// the line in the file and a message without the object-relative line.
+func ProblemAt(line int, err error) (int, string) {
+	var ce *contacts.ValidationError
+	var ke *calendars.ValidationError
+	switch {
+	case errors.As(err, &ce):
+		return fileLine(line, ce.Line), ce.Msg
+	case errors.As(err, &ke):
+		return fileLine(line, ke.Line), ke.Msg
+	case errors.Is(err, calendars.ErrBudgetSpent):
+		return line, "not checked: this import has used the time the server gives one request for recurrence rules; import the rest in another file"
+	}
+	return line, err.Error()
+}
+
+func fileLine(start, within int) int {
+	if within > 0 {
+		return start + within - 1
+	}
+	return start
+}
+
+type importer struct {
+	ctx       context.Context
+	st        store.Store
+	coll      *store.Collection
+	opt       Options
+	res       *Result
+	byUID     map[string]string // UID → resource name
+	byContent map[string]string // content key → UID
+	survivors map[string]string // name → UID of the cards that merges in effect merged others into
+}
+
+func (im *importer) problem(p Problem) {
+	if im.opt.OnProblem != nil {
+		im.opt.OnProblem(p)
+	}
+	if len(im.res.Problems) < MaxProblems {
+		im.res.Problems = append(im.res.Problems, p)
+	} else {
+		im.res.MoreProblems++
+	}
+}
+
+// reject records an object that cannot be imported, at its line in the file.
+func (im *importer) reject(line int, msg string) {
+	im.res.Rejected++
+	im.problem(Problem{Line: line, Msg: msg})
+}
+
+// card imports a card that SplitMax found within the size limit.
+func (im *importer) card(card []byte, line int) error {
+	info, err := contacts.Validate(card)
+	if err != nil {
+		im.reject(ProblemAt(line, err))
+		return nil
+	}
+	if info.UID == "" {
+		info.UID = contacts.NewUID()
+		card = contacts.AddUID(card, info.UID)
+	}
+	return im.put(&store.Object{UID: info.UID, Data: card}, ".vcf", line)
+}
+
+func (im *importer) calendarObject(obj []byte, uid string, line int) error {
+	if uid == "" {
+		im.reject(line, "the component has no UID")
+		return nil
+	}
+	if im.tooBig(int64(len(obj)), "calendar object", line) {
+		return nil
+	}
+	info, err := calendars.Validate(im.ctx, obj, im.coll.Components, nil)
+	if err != nil {
+		// Split rewrites each object inside a VCALENDAR of its own, so a
+		// line within it does not map back to the file: name where the
+		// object starts.
+		_, msg := ProblemAt(line, err)
+		im.reject(line, msg)
+		return nil
+	}
+	o := &store.Object{UID: info.UID, Data: obj, Component: info.Component, FirstStart: info.Start, LastEnd: info.End}
+	return im.put(o, ".ics", line)
+}
+
+// tooBig rejects an object of n bytes over the size limit.
+func (im *importer) tooBig(n int64, what string, line int) bool {
+	if n <= im.opt.MaxObjectSize {
+		return false
+	}
+	im.reject(line, fmt.Sprintf("the %s has %d bytes; this server takes at most %d bytes per %s", what, n, im.opt.MaxObjectSize, what))
+	return true
+}
+
+// put adds, updates or skips one valid object: every object stored goes
+// through here, so here the size limit is enforced (again: a card may
+// have grown by the UID it was given).
+func (im *importer) put(o *store.Object, ext string, line int) error {
+	what := "card"
+	if ext == ".ics" {
+		what = "calendar object"
+	}
+	if im.tooBig(int64(len(o.Data)), what, line) {
+		return nil
+	}
+	o.Collection = im.coll.ID
+	key := contentKey(o.Data)
+	if name, ok := im.byUID[o.UID]; ok {
+		if im.byContent[key] == o.UID {
+			im.res.Skipped++
+			return nil
+		}
+		o.Name = name
+		if uid, ok := im.survivors[name]; ok && uid == o.UID {
+			return im.absorb(o, key, line)
+		}
+		if _, _, err := im.st.PutObject(im.ctx, o, store.Conditions{}); err != nil {
+			return im.failed(o, line, err)
+		}
+		im.res.Updated++
+		im.byContent[key] = o.UID
+		return nil
+	}
+	if other, ok := im.byContent[key]; ok && !im.opt.KeepSameContent {
+		im.res.Skipped++
+		im.problem(Problem{Line: line, Skipped: true, SameAs: other,
+			Msg: "same content as " + other})
+		return nil
+	}
+	o.Name = resourceName(o.UID, ext)
+	_, _, err := im.st.PutObject(im.ctx, o, store.Conditions{IfNoneMatch: true})
+	if errors.Is(err, store.ErrPrecondition) {
+		// Another object took that name with a different UID.
+		o.Name = resourceName(contacts.NewUID(), ext)
+		_, _, err = im.st.PutObject(im.ctx, o, store.Conditions{IfNoneMatch: true})
+	}
+	if err != nil {
+		return im.failed(o, line, err)
+	}
+	im.res.Added++
+	im.byUID[o.UID] = o.Name
+	im.byContent[key] = o.UID
+	return nil
+}
+
+// absorb takes o, a card with the UID of a merge's survivor, into that
+// survivor (merges.Absorb): an update that keeps what the merge brought.
+func (im *importer) absorb(o *store.Object, key string, line int) error {
+	s, err := im.st.GetObject(im.ctx, im.coll.ID, o.Name)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", line, err)
+	}
+	if err := merges.Absorb(im.ctx, im.st, s, o.Data, time.Now()); err != nil {
+		return im.failed(o, line, err)
+	}
+	im.res.Absorbed++
+	im.byContent[key] = o.UID
+	return nil
+}
+
+// failed handles a write the store refused: a card merged away is folded
+// into its survivor, the quota ends the import (every later object would
+// be refused too), anything else fails it.
+func (im *importer) failed(o *store.Object, line int, err error) error {
+	var away *store.MergedAwayError
+	if errors.As(err, &away) {
+		if _, err = merges.Fold(im.ctx, im.st, im.coll, away, o, merges.Imported, time.Now()); err == nil {
+			im.res.Folded++
+			return nil
+		}
+	}
+	if errors.Is(err, store.ErrQuotaExceeded) {
+		im.res.OverQuota = 1
+		im.problem(Problem{Line: line, Msg: "storage quota reached: neither this nor anything after it was imported"})
+		return nil
+	}
+	return fmt.Errorf("line %d: %w", line, err)
+}
+
+// resourceName is "<uid><ext>" like clients make them, unless the UID
+// cannot be one URL segment.
+func resourceName(uid, ext string) string {
+	if uid == "" || len(uid) > 200 || strings.ContainsAny(uid, "/\\\x00\r\n") || uid == "." || uid == ".." {
+		return fmt.Sprintf("%x", sha256.Sum256([]byte(uid)))[:32] + ext
+	}
+	return uid + ext
+}
+
+// contentKey identifies what a person typed: the unfolded property lines,
+// sorted, without the ones every export rewrites (UID, REV, PRODID, stamps).
+func contentKey(data []byte) string {
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	text = strings.NewReplacer("\n ", "", "\n\t", "").Replace(text)
+	var lines []string
+	for l := range strings.SplitSeq(text, "\n") {
+		n := l
+		if i := strings.IndexAny(n, ";:"); i >= 0 {
+			n = n[:i]
+		}
+		if i := strings.IndexByte(n, '.'); i >= 0 { // grouped property: item1.TEL
+			n = n[i+1:]
+		}
+		switch strings.ToUpper(n) {
+		case "", "UID", "REV", "PRODID", "DTSTAMP", "X-ABUID", "LAST-MODIFIED":
+			continue
+		}
+		lines = append(lines, strings.TrimSpace(l))
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for i, l := range lines {
+		if i > 0 {
+			h.Write([]byte{'\n'})
+		}
+		io.WriteString(h, l)
+	}
+	return string(h.Sum(nil))
+}

@@ -1,0 +1,273 @@
+// Package sqlite is rolodav's default store driver: one SQLite file in WAL
+// mode. Reads run on a pool of connections, writes on a single connection,
+// so concurrent writers queue in Go instead of failing with SQLITE_BUSY.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+
+	"github.com/rolodav/rolodav/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store implements store.Store on SQLite.
+type Store struct {
+	rdb   *sql.DB // reads: several connections, query_only
+	wdb   *sql.DB // writes: exactly one connection
+	quota int64   // bytes per user; 0 = no limit
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Every connection of both pools gets these pragmas (go-sqlite3 applies DSN
+// parameters on each new connection). synchronous=FULL fsyncs the WAL on
+// every commit: an acknowledged write survives power loss, not only kill -9.
+// _txlock=immediate takes the write lock at BEGIN, so a writer in another
+// process makes us wait (busy_timeout) instead of failing mid-transaction.
+const dsnParams = "_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1&_busy_timeout=10000"
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations. Its users have no quota.
+func Open(path string) (*Store, error) {
+	return OpenWith(path, store.Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, opt store.Options) (*Store, error) {
+	if path == "" || strings.Contains(path, "?") {
+		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
+	}
+	if opt.QuotaPerUser < 0 {
+		return nil, fmt.Errorf("sqlite: negative quota %d", opt.QuotaPerUser)
+	}
+	// An absolute path never starts with "file:", so SQLite does not parse
+	// it as a URI.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+
+	wdb, err := sql.Open("sqlite3", abs+"?"+dsnParams+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	if err := migrate(context.Background(), wdb); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+
+	// No cap on read connections: a callback of a streaming read may itself
+	// read, and a capped pool could then deadlock.
+	rdb, err := sql.Open("sqlite3", abs+"?"+dsnParams+"&_query_only=1")
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	rdb.SetMaxIdleConns(8)
+	if err := rdb.Ping(); err != nil {
+		rdb.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	return &Store{rdb: rdb, wdb: wdb, quota: opt.QuotaPerUser}, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.rdb.Close(), s.wdb.Close())
+}
+
+// migrate applies the embedded migrations newer than the recorded version,
+// all in one transaction: a failed migration leaves the schema untouched.
+func migrate(ctx context.Context, db *sql.DB) error {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files) // numbered names: lexical order is apply order
+	return inTx(ctx, db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+			version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
+			return err
+		}
+		var cur int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&cur); err != nil {
+			return err
+		}
+		for _, f := range files {
+			base := filepath.Base(f)
+			v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+			if err != nil {
+				return fmt.Errorf("migration %s: bad number", base)
+			}
+			if v <= cur {
+				continue
+			}
+			body, err := migrations.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", base, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied) VALUES (?, ?)`,
+				v, micros(time.Now())); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in a transaction on db and commits when fn returns nil.
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return inTx(ctx, s.wdb, fn)
+}
+
+// ledger collects how a write transaction changes its owners' usage, by
+// login.
+type ledger map[string]int64
+
+// writeCounted is write for the methods that change what users store: fn
+// records the usage changes in l, and they are applied last, in the same
+// transaction, which fails with store.ErrQuotaExceeded when it raised a
+// user's usage above the quota. The net change of the whole transaction
+// counts, so a merge that rewrites a card but deletes more is allowed.
+func (s *Store) writeCounted(ctx context.Context, fn func(tx *sql.Tx, l ledger) error) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		l := ledger{}
+		if err := fn(tx, l); err != nil {
+			return err
+		}
+		logins := make([]string, 0, len(l))
+		for login := range l {
+			logins = append(logins, login)
+		}
+		sort.Strings(logins) // a fixed order of row locks for engines that take them
+		for _, login := range logins {
+			d := l[login]
+			if d == 0 {
+				continue
+			}
+			var used int64
+			err := tx.QueryRowContext(ctx, `UPDATE users SET used_bytes = used_bytes + ? WHERE login = ?
+				RETURNING used_bytes`, d, login).Scan(&used)
+			if err != nil {
+				return fmt.Errorf("usage of %s: %w", login, err)
+			}
+			if d > 0 && s.quota > 0 && used > s.quota {
+				return fmt.Errorf("%s would use %d bytes, %d more than the quota of %d: %w",
+					login, used, used-s.quota, s.quota, store.ErrQuotaExceeded)
+			}
+		}
+		return nil
+	})
+}
+
+// Usage implements store.Store.
+func (s *Store) Usage(ctx context.Context, login string) (store.Usage, error) {
+	u := store.Usage{Limit: s.quota}
+	err := s.rdb.QueryRowContext(ctx, `SELECT used_bytes FROM users WHERE login = ?`, login).Scan(&u.Used)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Usage{}, fmt.Errorf("sqlite: usage of %s: %w", login, err)
+	}
+	return u, nil
+}
+
+// read runs fn in a read transaction: one consistent snapshot of the WAL.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return inTx(ctx, s.rdb, fn)
+}
+
+// PruneTombstones forgets deletions recorded before olderThan and raises each
+// affected collection's sync floor to the newest forgotten seq, so a token
+// that could have missed one of them answers store.ErrInvalidSyncToken.
+func (s *Store) PruneTombstones(ctx context.Context, olderThan time.Time) error {
+	t := micros(olderThan)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE collections SET sync_floor = MAX(sync_floor,
+				(SELECT MAX(seq) FROM changes WHERE collection = collections.id AND deleted = TRUE AND changed < ?))
+			WHERE id IN (SELECT collection FROM changes WHERE deleted = TRUE AND changed < ?)`, t, t); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE deleted = TRUE AND changed < ?`, t)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: prune tombstones: %w", err)
+	}
+	return nil
+}
+
+// Times are stored as unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// Unbounded span ends are stored as the extreme int64 values, so that a
+// time-range query needs no NULL handling.
+const (
+	spanMin = math.MinInt64
+	spanMax = math.MaxInt64
+)
+
+func spanStart(t time.Time) int64 {
+	if t.IsZero() {
+		return spanMin
+	}
+	return micros(t)
+}
+
+func spanEnd(t time.Time) int64 {
+	if t.IsZero() {
+		return spanMax
+	}
+	return micros(t)
+}
+
+func spanTime(us int64) time.Time {
+	if us == spanMin || us == spanMax {
+		return time.Time{}
+	}
+	return fromMicros(us)
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,321 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/httplog"
+	"github.com/rolodav/rolodav/internal/store"
+)
+
+// Session lifetimes: a session unused for sessionIdle ends; its expiry is
+// moved at most once per touchEvery, so that page views rarely write.
+const (
+	sessionIdle = 14 * 24 * time.Hour
+	touchEvery  = time.Hour
+)
+
+// sessionCookie is the cookie's name. With Secure the __Host- prefix makes
+// browsers refuse it from plain HTTP or with a Domain.
+func (s *Server) sessionCookie() string {
+	if s.cfg.Secure {
+		return "__Host-rolodav_session"
+	}
+	return "rolodav_session"
+}
+
+func (s *Server) sessionCookieOf(value string, expires time.Time) *http.Cookie {
+	return &http.Cookie{Name: s.sessionCookie(), Value: value, Path: "/", HttpOnly: true,
+		Secure: s.cfg.Secure, SameSite: http.SameSiteLaxMode, Expires: expires}
+}
+
+// preCookie carries the sign-in form's CSRF token (double submit): there is
+// no session yet to hold one.
+func (s *Server) preCookie() string {
+	if s.cfg.Secure {
+		return "__Host-rolodav_pre"
+	}
+	return "rolodav_pre"
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func sessionID(cookie string) string {
+	sum := sha256.Sum256([]byte(cookie))
+	return hex.EncodeToString(sum[:])
+}
+
+// currentSession returns the session of the request's cookie, or nil.
+// When it moves the session's expiry it sends the cookie again with the
+// new one, so that browser and server forget the session together.
+func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*store.Session, *store.User, error) {
+	ck, err := r.Cookie(s.sessionCookie())
+	if err != nil || ck.Value == "" {
+		return nil, nil, nil
+	}
+	sess, err := s.st.GetSession(r.Context(), sessionID(ck.Value))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.cfg.Now()
+	if !now.Before(sess.Expires) {
+		return nil, nil, nil
+	}
+	u, err := s.st.GetUser(r.Context(), sess.Owner)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if now.Sub(sess.LastSeen) >= touchEvery {
+		sess.Expires = now.Add(sessionIdle)
+		if err := s.st.TouchSession(r.Context(), sess.ID, now, sess.Expires); err != nil {
+			return nil, nil, err
+		}
+		http.SetCookie(w, s.sessionCookieOf(ck.Value, sess.Expires))
+	}
+	return sess, u, nil
+}
+
+// signedIn wraps a page: without a session, GET goes to the sign-in page
+// and anything else is refused; every other method must carry the
+// session's CSRF token in the form field "csrf".
+func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, c *call)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, u, err := s.currentSession(w, r)
+		if err != nil {
+			s.fail(w, r, nil, http.StatusInternalServerError, "", err)
+			return
+		}
+		if sess == nil {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, s.path(AccountPath+"signin")+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.fail(w, r, nil, http.StatusForbidden, "You are not signed in, or your session ended. Sign in and try again.", nil)
+			return
+		}
+		httplog.SetUser(r.Context(), u.Login)
+		c := &call{User: u, Session: sess}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			token, err := s.readForm(w, r, c)
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				s.fail(w, r, c, http.StatusRequestEntityTooLarge, "That is more than this server accepts ("+humanBytes(tooBig.Limit)+").", nil)
+				return
+			}
+			// A form that cannot be read has no token either: 403 below.
+			if !s.sameOrigin(r) || !tokenEqual(token, sess.CSRF) {
+				s.fail(w, r, c, http.StatusForbidden, "This form is out of date or did not come from this site. Reload the page and try again.", nil)
+				return
+			}
+		}
+		h(w, r, c)
+	})
+}
+
+// Bounds of a form's fields, an uploaded file aside: the pages' forms are
+// far smaller.
+const (
+	maxFormBytes  = 256 << 10
+	maxFormFields = 100
+)
+
+// readForm reads the fields of a POSTed form into r.PostForm and r.Form
+// and returns its "csrf" field.
+//
+// A multipart form (the import page's) is read only up to its first file,
+// which is left unread in c.upload for the handler to stream; the page
+// puts every field before the file. Parsing the whole form instead
+// (ParseMultipartForm) spools a file over 1 MiB to $TMPDIR, and net/http
+// removes such files only for the request it made, not for the copies
+// middleware hands on (r.WithContext): every upload left its file behind,
+// even one refused for its token. Streaming writes no file at all, keeps
+// memory to what the import holds, and checks the token before the file
+// is read.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request, c *call) (string, error) {
+	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ctype != "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		err := r.ParseForm()
+		return r.PostFormValue("csrf"), err
+	}
+	if r.ContentLength > s.cfg.MaxUpload {
+		return "", &http.MaxBytesError{Limit: s.cfg.MaxUpload}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return "", err
+	}
+	vals := url.Values{}
+	room := int64(maxFormBytes)
+	for n := 0; ; n++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		if part.FileName() != "" {
+			c.upload = part
+			break
+		}
+		if n >= maxFormFields {
+			return "", errors.New("too many form fields")
+		}
+		v, err := io.ReadAll(io.LimitReader(part, room+1))
+		if err != nil {
+			return "", err
+		}
+		if room -= int64(len(v)); room < 0 {
+			return "", &http.MaxBytesError{Limit: maxFormBytes}
+		}
+		vals.Add(part.FormName(), string(v))
+	}
+	// As ParseForm does: the body's values first, then the query's.
+	r.PostForm = vals
+	r.Form = url.Values{}
+	for k, vs := range vals {
+		r.Form[k] = append(r.Form[k], vs...)
+	}
+	for k, vs := range r.URL.Query() {
+		r.Form[k] = append(r.Form[k], vs...)
+	}
+	return vals.Get("csrf"), nil
+}
+
+func tokenEqual(got, want string) bool {
+	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// sameOrigin refuses a request whose browser says it came from another
+// site (defence in depth next to the CSRF token; old browsers send
+// neither header).
+func (s *Server) sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
+		u, err := url.Parse(origin)
+		if err != nil {
+			return false
+		}
+		host := r.Host
+		if s.cfg.PublicURL != nil {
+			host = s.cfg.PublicURL.Host
+		}
+		return strings.EqualFold(u.Host, host)
+	}
+	return true
+}
+
+func (s *Server) sessionRoutes() {
+	p := s.cfg.Prefix + AccountPath
+	s.mux.HandleFunc("GET "+p+"signin", s.signinForm)
+	s.mux.HandleFunc("POST "+p+"signin", s.signin)
+	s.handle("POST "+AccountPath+"signout", s.signout)
+}
+
+type signinData struct {
+	Login, Next, Token string
+}
+
+func (s *Server) signinForm(w http.ResponseWriter, r *http.Request) {
+	if sess, _, err := s.currentSession(w, r); err == nil && sess != nil {
+		http.Redirect(w, r, s.nextPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	s.showSignin(w, r, http.StatusOK, "", signinData{Next: r.URL.Query().Get("next")})
+}
+
+func (s *Server) showSignin(w http.ResponseWriter, r *http.Request, status int, msg string, d signinData) {
+	d.Token = randomToken()
+	http.SetCookie(w, &http.Cookie{Name: s.preCookie(), Value: d.Token, Path: "/", HttpOnly: true,
+		Secure: s.cfg.Secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	s.render(w, r, nil, status, "signin", page{Title: "Sign in", Error: msg, Data: d})
+}
+
+func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	d := signinData{Login: r.PostFormValue("login"), Next: r.PostFormValue("next")}
+	pre, err := r.Cookie(s.preCookie())
+	if err != nil || !s.sameOrigin(r) || !tokenEqual(r.PostFormValue("csrf"), pre.Value) {
+		s.showSignin(w, r, http.StatusForbidden, "This form is out of date or did not come from this site. Please sign in again.", d)
+		return
+	}
+	id, err := s.cfg.Auth.SignIn(r.Context(), auth.Attempt{
+		Login: d.Login, Password: r.PostFormValue("password"),
+		Addr: r.RemoteAddr, Client: r.UserAgent(), Via: auth.ViaWeb,
+	})
+	var te *auth.ThrottledError
+	switch {
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
+		s.showSignin(w, r, http.StatusTooManyRequests,
+			"Too many failed sign-ins. Try again in "+(time.Duration(te.RetryAfterSeconds())*time.Second).String()+".", d)
+		return
+	case errors.Is(err, auth.ErrBadCredentials):
+		s.showSignin(w, r, http.StatusUnauthorized, "Wrong login or password.", d)
+		return
+	case err != nil:
+		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
+		return
+	}
+	// A new session ID at every sign-in (never the one the browser had),
+	// so that a planted cookie cannot ride along into the signed-in state.
+	if old, err := r.Cookie(s.sessionCookie()); err == nil {
+		_ = s.st.DeleteSession(r.Context(), sessionID(old.Value))
+	}
+	value := randomToken()
+	now := s.cfg.Now()
+	sess := &store.Session{ID: sessionID(value), Owner: id.User.Login, CSRF: randomToken(),
+		Created: now, LastSeen: now, Expires: now.Add(sessionIdle), Addr: r.RemoteAddr, Client: r.UserAgent()}
+	if err := s.st.CreateSession(r.Context(), sess); err != nil {
+		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: s.preCookie(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure})
+	http.SetCookie(w, s.sessionCookieOf(value, sess.Expires))
+	http.Redirect(w, r, s.nextPath(d.Next), http.StatusSeeOther)
+}
+
+// nextPath is where to go after signing in: a path of ours, never another
+// site.
+func (s *Server) nextPath(next string) string {
+	home := s.path(AccountPath)
+	if next == "" || !strings.HasPrefix(next, s.path(AccountPath)) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return home
+	}
+	return next
+}
+
+func (s *Server) signout(w http.ResponseWriter, r *http.Request, c *call) {
+	if err := s.st.DeleteSession(r.Context(), c.Session.ID); err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure})
+	http.Redirect(w, r, s.path(AccountPath+"signin"), http.StatusSeeOther)
+}

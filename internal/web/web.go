@@ -1,0 +1,260 @@
+// Package web serves the account pages: sign-in, connecting devices, app
+// passwords, activity, address books and calendars, and the duplicates
+// manager. Pages are rendered on the server and work without JavaScript.
+package web
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Config wires the pages to the rest of the server.
+type Config struct {
+	Store store.Store
+	Auth  *auth.Authenticator
+	// Prefix is the URL path the server is mounted under ("" or
+	// "/some/prefix", from --base-url).
+	Prefix string
+	// PublicURL is the server's public address (--base-url); nil means the
+	// address the browser used.
+	PublicURL *url.URL
+	// Secure marks cookies Secure: the browser reaches us over HTTPS (our
+	// own TLS or a proxy's, per --base-url).
+	Secure bool
+	// Region is the default phone region for the duplicates manager ("" =
+	// numbers without a country code are compared as written).
+	Region string
+	// MaxUpload bounds an import upload, in bytes.
+	MaxUpload int64
+	// MaxResourceSize bounds one imported card or calendar object, in
+	// bytes (--max-resource-size); 0 means imports.DefaultMaxObjectSize.
+	MaxResourceSize int64
+	Logger          *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server serves the account pages.
+type Server struct {
+	cfg   Config
+	st    store.Store
+	log   *slog.Logger
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// AccountPath is where the pages live, under Config.Prefix.
+const AccountPath = "/account/"
+
+// New returns the pages' server. It panics if a template does not parse:
+// they are embedded, so that is a programming error.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = 64 << 20
+	}
+	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, pages: map[string]*template.Template{}}
+	s.parseTemplates()
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s
+}
+
+// ServeHTTP serves everything under Prefix+AccountPath, the profile
+// download and the root redirect.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	s.mux.ServeHTTP(w, r)
+}
+
+// routes registers every page. Each area registers its own in its file.
+func (s *Server) routes() {
+	p := s.cfg.Prefix
+	s.mux.HandleFunc("GET "+p+"/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, s.path(AccountPath), http.StatusFound)
+	})
+	assets, _ := fs.Sub(assetFS, "assets")
+	s.mux.Handle("GET "+p+AccountPath+"assets/", http.StripPrefix(p+AccountPath+"assets/", cacheAssets(http.FileServerFS(assets))))
+	s.mux.HandleFunc("GET "+p+AccountPath+"{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, s.path(AccountPath+"devices"), http.StatusFound)
+	})
+	s.sessionRoutes()
+	s.accountRoutes()
+	s.collectionRoutes()
+	s.duplicateRoutes()
+}
+
+// handle registers a page for signed-in users only; see signedIn.
+func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Request, c *call)) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.mux.Handle(method+" "+s.cfg.Prefix+path, s.signedIn(h))
+}
+
+func cacheAssets(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// path is p (starting with "/") under the server's prefix.
+func (s *Server) path(p string) string { return s.cfg.Prefix + p }
+
+// call is what a signed-in page gets besides the request.
+type call struct {
+	User    *store.User
+	Session *store.Session
+	// upload is the file of a multipart form, unread (see readForm); nil
+	// when there is none.
+	upload *multipart.Part
+}
+
+// page is what every template gets as ".".
+type page struct {
+	Title  string
+	Nav    string // the nav entry to mark current
+	User   *store.User
+	CSRF   string
+	Prefix string
+	Notice string // a one-time message from the previous action
+	Error  string // what went wrong with the previous form
+	Data   any
+}
+
+func (s *Server) parseTemplates() {
+	funcs := template.FuncMap{
+		"path": s.path,
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "never"
+			}
+			return t.Local().Format("2006-01-02 15:04")
+		},
+		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"bytes": humanBytes,
+	}
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range files {
+		name := strings.TrimPrefix(f, "templates/")
+		if name == "layout.html" {
+			continue
+		}
+		s.pages[strings.TrimSuffix(name, ".html")] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, f))
+	}
+}
+
+// render writes page name (templates/<name>.html) inside the layout with
+// status. It reads and clears the one-time notice.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, c *call, status int, name string, p page) {
+	t, ok := s.pages[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	p.Prefix = s.cfg.Prefix
+	if c != nil {
+		p.User = c.User
+		if c.Session != nil {
+			p.CSRF = c.Session.CSRF
+		}
+	}
+	if p.Notice == "" {
+		p.Notice = s.takeNotice(w, r)
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
+		s.log.ErrorContext(r.Context(), "rendering page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// fail shows an error page: msg is for the user; err, if any, is logged.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *call, status int, msg string, err error) {
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) && status == http.StatusInternalServerError {
+			status = http.StatusNotFound
+		}
+		if errors.Is(err, store.ErrQuotaExceeded) && status == http.StatusInternalServerError {
+			status, msg = http.StatusInsufficientStorage, quotaMessage
+		}
+		if status >= 500 {
+			s.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+		}
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	s.render(w, r, c, status, "error", page{Title: http.StatusText(status), Error: msg})
+}
+
+const quotaMessage = "Your storage quota is used up, so nothing was saved. Delete cards, events or address books you no longer need, then try again."
+
+// done redirects after a successful form (post/redirect/get), with a
+// notice shown once on the next page.
+func (s *Server) done(w http.ResponseWriter, r *http.Request, to, notice string) {
+	if notice != "" {
+		http.SetCookie(w, &http.Cookie{Name: noticeCookie, Value: url.QueryEscape(notice), Path: s.path(AccountPath),
+			MaxAge: 60, HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteLaxMode})
+	}
+	http.Redirect(w, r, s.path(to), http.StatusSeeOther)
+}
+
+const noticeCookie = "rolodav_notice"
+
+func (s *Server) takeNotice(w http.ResponseWriter, r *http.Request) string {
+	ck, err := r.Cookie(noticeCookie)
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: noticeCookie, Path: s.path(AccountPath), MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure})
+	v, _ := url.QueryUnescape(ck.Value)
+	return v
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1024*1024:
+		return fmt.Sprintf("%.1f KB", float64(n)/1024)
+	case n < 1024*1024*1024:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
+	default:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1024*1024*1024))
+	}
+}
