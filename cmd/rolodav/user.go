@@ -17,8 +17,6 @@ import (
 	"github.com/rolodav/rolodav/internal/store"
 )
 
-const minPasswordLen = 8
-
 func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{"which one: add, passwd, delete or list?"}
@@ -134,8 +132,5 @@ func readPassword(in *bufio.Reader, stderr io.Writer, fromStdin bool) (string, e
 }
 
 func checkPassword(pw string) (string, error) {
-	if len(pw) < minPasswordLen {
-		return "", fmt.Errorf("the password must have at least %d characters", minPasswordLen)
-	}
-	return pw, nil
+	return pw, accounts.CheckPassword(pw)
 }

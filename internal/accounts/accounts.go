@@ -16,6 +16,19 @@ import (
 	"github.com/rolodav/rolodav/internal/store"
 )
 
+// MinPasswordLen is the shortest account password a person may choose.
+const MinPasswordLen = 8
+
+// CheckPassword says why a password chosen for an account is refused, or
+// returns nil. Create and SetPassword apply it, so every way of setting a
+// password obeys it.
+func CheckPassword(password string) error {
+	if len(password) < MinPasswordLen {
+		return fmt.Errorf("the password must have at least %d characters", MinPasswordLen)
+	}
+	return nil
+}
+
 // DefaultBook is the name of the default address book, the last segment of
 // its URL.
 const DefaultBook = "contacts"
@@ -36,6 +49,9 @@ var defaults = []store.Collection{
 // a user without collections, which EnsureDefaults mends on their first
 // PROPFIND.
 func Create(ctx context.Context, st store.Store, login, password string) error {
+	if err := CheckPassword(password); err != nil {
+		return fmt.Errorf("accounts: create %s: %w", login, err)
+	}
 	hash, err := auth.HashPassword(password, auth.DefaultParams)
 	if err != nil {
 		return fmt.Errorf("accounts: create %s: %w", login, err)
@@ -49,6 +65,9 @@ func Create(ctx context.Context, st store.Store, login, password string) error {
 // SetPassword replaces the user's password. A login unknown here gives an
 // error wrapping store.ErrNotFound.
 func SetPassword(ctx context.Context, st store.Store, login, password string) error {
+	if err := CheckPassword(password); err != nil {
+		return fmt.Errorf("accounts: set password of %s: %w", login, err)
+	}
 	hash, err := auth.HashPassword(password, auth.DefaultParams)
 	if err != nil {
 		return fmt.Errorf("accounts: set password of %s: %w", login, err)

@@ -122,3 +122,26 @@ func TestSetPasswordAndDelete(t *testing.T) {
 		t.Errorf("second Delete: %v, want store.ErrNotFound", err)
 	}
 }
+
+// A password shorter than MinPasswordLen is refused on every way in, and
+// nothing is written.
+func TestShortPasswordRefused(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	if err := accounts.Create(ctx, st, "dee@example.org", "short"); err == nil {
+		t.Fatal("Create accepted a 5-character password")
+	}
+	if _, err := st.GetUser(ctx, "dee@example.org"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused Create left a user: %v", err)
+	}
+	if err := accounts.Create(ctx, st, "dee@example.org", "12345678"); err != nil {
+		t.Fatalf("Create refused %d characters: %v", accounts.MinPasswordLen, err)
+	}
+	before, _ := st.GetUser(ctx, "dee@example.org")
+	if err := accounts.SetPassword(ctx, st, "dee@example.org", "1234567"); err == nil {
+		t.Fatal("SetPassword accepted a 7-character password")
+	}
+	if after, _ := st.GetUser(ctx, "dee@example.org"); after.PasswordHash != before.PasswordHash {
+		t.Error("a refused SetPassword changed the password")
+	}
+}
