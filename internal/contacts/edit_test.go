@@ -102,7 +102,7 @@ func FuzzFormatProps(f *testing.F) {
 			}
 			for i := range a {
 				x, y := a[i], b[i]
-				if x.Group != y.Group || x.Name != y.Name || x.Value != y.Value || formatParamsForTest(x.Params) != formatParamsForTest(y.Params) {
+				if x.Group != y.Group || x.Name != y.Name || x.Value != y.Value || formatParamsForTest(x.Params, version) != formatParamsForTest(y.Params, version) {
 					return false
 				}
 			}
@@ -127,10 +127,18 @@ func FuzzFormatProps(f *testing.F) {
 	})
 }
 
-func formatParamsForTest(ps []Param) string {
+// formatParamsForTest spells parameters for comparison. In vCard 3.0 a
+// parameter value cannot hold a DQUOTE (RFC 2426 ptext and quoted-string
+// both exclude it), and writing one turns it into an apostrophe, so one
+// reads as the other.
+func formatParamsForTest(ps []Param, version string) string {
 	var b strings.Builder
 	for _, p := range ps {
-		b.WriteString(p.Name + "=" + strings.Join(p.Values, "\x00") + ";")
+		vs := strings.Join(p.Values, "\x00")
+		if version != "4.0" {
+			vs = strings.ReplaceAll(vs, `"`, "'")
+		}
+		b.WriteString(p.Name + "=" + vs + ";")
 		if p.Values == nil {
 			b.WriteString("nil")
 		}
