@@ -138,16 +138,6 @@ func (p *calProp) delParam(name string) {
 	p.Params = out
 }
 
-func (p *calProp) setParam(name, value string) {
-	for i := range p.Params {
-		if p.Params[i].Name == name {
-			p.Params[i].Values = []string{value}
-			return
-		}
-	}
-	p.Params = append(p.Params, calParam{Name: name, Values: []string{value}})
-}
-
 // dataError is a "valid-calendar-data" error at a line.
 func dataError(line int, format string, args ...any) *ValidationError {
 	return &ValidationError{Line: line, Condition: "valid-calendar-data", Msg: fmt.Sprintf(format, args...)}
@@ -622,7 +612,6 @@ type icalDuration struct {
 // maxDurationDays bounds durations so that arithmetic stays in range.
 const maxDurationDays = 3660000
 
-func (d icalDuration) isZero() bool   { return d.Days == 0 && d.Secs == 0 }
 func (d icalDuration) positive() bool { return d.Days*86400+d.Secs > 0 }
 
 // approx returns the duration as seconds, days counting 24 h.
