@@ -127,7 +127,7 @@ func (p calProp) clone() calProp {
 	return p
 }
 
-// setParam sets (or with value "" and del, removes) a parameter.
+// delParam removes the parameters called name.
 func (p *calProp) delParam(name string) {
 	out := p.Params[:0]
 	for _, pa := range p.Params {

@@ -196,9 +196,6 @@ func sjFault(b []byte, f contentline.Fault) string {
 // sjTZIDs appends the TZID parameter values used anywhere in c.
 func sjTZIDs(c *sjComp, ids []string) []string {
 	for _, p := range c.props {
-		if !bytes.Contains(bytes.ToUpper(p.text), []byte("TZID=")) {
-			continue
-		}
 		for _, id := range p.param("TZID") {
 			if id != "" && !sjContains(ids, id) {
 				ids = append(ids, id)

@@ -64,18 +64,12 @@ func (p *Prop) unchanged() bool {
 
 // parseRaw parses one logical line as read (folded, with its line end).
 func parseRaw(raw string, v4 bool) (property, bool) {
-	line := strings.TrimSuffix(strings.TrimSuffix(raw, "\n"), "\r")
-	if strings.Contains(line, "\n") {
-		var b strings.Builder
-		for i, l := range strings.Split(line, "\n") {
-			l = strings.TrimSuffix(l, "\r")
-			if i > 0 {
-				l = l[1:] // the space or tab that folds
-			}
-			b.WriteString(l)
-		}
-		line = b.String()
+	sc := contentline.NewScanner([]byte(raw))
+	l, ok := sc.Next()
+	if !ok {
+		return property{}, false
 	}
+	line := string(sc.Text(l, nil))
 	pl, f := contentline.Parse(line, vcardSyntax)
 	if f.Code != contentline.OK {
 		return property{}, false

@@ -102,7 +102,7 @@ func FuzzFormatProps(f *testing.F) {
 			}
 			for i := range a {
 				x, y := a[i], b[i]
-				if x.Group != y.Group || x.Name != y.Name || x.Value != y.Value || formatParamsForTest(x.Params, version) != formatParamsForTest(y.Params, version) {
+				if x.Group != y.Group || x.Name != y.Name || x.Value != y.Value || formatParamsForTest(x.Params, version) != formatParamsForTest(y.Params, "") {
 					return false
 				}
 			}
@@ -129,13 +129,14 @@ func FuzzFormatProps(f *testing.F) {
 
 // formatParamsForTest spells parameters for comparison. In vCard 3.0 a
 // parameter value cannot hold a DQUOTE (RFC 2426 ptext and quoted-string
-// both exclude it), and writing one turns it into an apostrophe, so one
-// reads as the other.
+// both exclude it), and writing one turns it into an apostrophe: the
+// parameters as read are spelt with that version, what was written back
+// with version "" to compare exactly.
 func formatParamsForTest(ps []Param, version string) string {
 	var b strings.Builder
 	for _, p := range ps {
 		vs := strings.Join(p.Values, "\x00")
-		if version != "4.0" {
+		if version != "" && version != "4.0" {
 			vs = strings.ReplaceAll(vs, `"`, "'")
 		}
 		b.WriteString(p.Name + "=" + vs + ";")

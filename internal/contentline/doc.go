@@ -1,17 +1,18 @@
-// Package contentline reads and writes the content lines that vCard
-// (RFC 6350, and the 3.0 and 2.1 forms real address books still hold) and
-// iCalendar (RFC 5545) share: physical lines ended by LF or CRLF, folded
-// with a leading space or tab, and unfolded into
+// Package contentline reads the content lines that vCard (RFC 6350, and the
+// 3.0 and 2.1 forms real address books still hold) and iCalendar (RFC 5545)
+// share, and folds them for writing: physical lines ended by LF or CRLF,
+// folded with a leading space or tab, and unfolded into
 //
 //	[group "."] name *(";" param-name ["=" param-value *("," param-value)]) ":" value
 //
 // with parameter values either quoted (DQUOTE … DQUOTE) or free of
-// ';', ':' and ','.
+// ';', ':' and ','. How a parameter value is quoted on the way out differs
+// by format and stays with the callers.
 //
 // rolodav reads both formats with this package rather than with go-vcard's
 // or go-ical's decoders because it needs three things they do not give:
 //
-//   - The bytes are kept. A Line is a pair of offsets into the data and a
+//   - The bytes are kept. A Line is made of offsets into the data and a
 //     Prop is made of sub-slices of its line, so a card or an event can be
 //     served, cut down, split and joined with every line as the client wrote
 //     it; the decoders build maps (properties grouped by name, parameters

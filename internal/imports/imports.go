@@ -16,6 +16,7 @@ import (
 
 	"github.com/rolodav/rolodav/internal/calendars"
 	"github.com/rolodav/rolodav/internal/contacts"
+	"github.com/rolodav/rolodav/internal/contentline"
 	"github.com/rolodav/rolodav/internal/merges"
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -339,10 +340,19 @@ func resourceName(uid, ext string) string {
 // contentKey identifies what a person typed: the unfolded property lines,
 // sorted, without the ones every export rewrites (UID, REV, PRODID, stamps).
 func contentKey(data []byte) string {
-	text := strings.ReplaceAll(string(data), "\r\n", "\n")
-	text = strings.NewReplacer("\n ", "", "\n\t", "").Replace(text)
 	var lines []string
-	for l := range strings.SplitSeq(text, "\n") {
+	var buf []byte
+	sc := contentline.NewScanner(data)
+	for {
+		ll, ok := sc.Next()
+		if !ok {
+			break
+		}
+		text := sc.Text(ll, buf)
+		if ll.Folded {
+			buf = text
+		}
+		l := string(text)
 		n := l
 		if i := strings.IndexAny(n, ";:"); i >= 0 {
 			n = n[:i]
