@@ -156,9 +156,10 @@ func (e *ValidationError) Error() string {
 	return e.Condition + ": " + e.Msg
 }
 
-// checkChars rejects invalid UTF-8 and control characters other than HTAB,
-// CR and LF (RFC 5545 3.1: VALUE-CHAR, SAFE-CHAR): such bytes could not be
-// served inside an XML REPORT answer either.
+// checkChars rejects invalid UTF-8, control characters other than HTAB,
+// and a CR that does not end a line (RFC 5545 3.1: VALUE-CHAR, SAFE-CHAR):
+// such bytes could not be served inside an XML REPORT answer either, and
+// Split, which an export reads with, refuses a stray CR.
 func checkChars(data []byte) error {
 	line := 1
 	for i := 0; i < len(data); {
@@ -167,7 +168,11 @@ func checkChars(data []byte) error {
 			switch {
 			case c == '\n':
 				line++
-			case c == '\r' || c == '\t':
+			case c == '\r':
+				if i+1 < len(data) && data[i+1] != '\n' {
+					return dataError(line, "stray carriage return (lines must end in CRLF or LF)")
+				}
+			case c == '\t':
 			case c < 0x20 || c == 0x7f:
 				return dataError(line, "control character 0x%02x", c)
 			}

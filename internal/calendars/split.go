@@ -164,9 +164,10 @@ func sjErr(line int, format string, args ...any) *ValidationError {
 	return &ValidationError{Line: line, Condition: "valid-calendar-data", Msg: fmt.Sprintf(format, args...)}
 }
 
-// sjSyntax is the grammar of Split, Select and Joiner: RFC 5545 content
-// lines, names of letters, digits, '-' and '_'.
-var sjSyntax = contentline.Syntax{}
+// sjSyntax is the grammar of Split, Select and Joiner: the grammar objects
+// are validated with (icsSyntax), so that whatever a PUT stored can be
+// exported, and an export imported again.
+var sjSyntax = icsSyntax
 
 // sjFault words a fault of the content line b for Split, Select and Joiner.
 func sjFault(b []byte, f contentline.Fault) string {
