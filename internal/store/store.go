@@ -155,7 +155,25 @@ type User struct {
 	// RequireAppPasswords: DAV accepts only app passwords; the account
 	// password then opens the web pages only.
 	RequireAppPasswords bool
+	// Backend says who checks the account password: BackendLocal (its
+	// PasswordHash) or BackendIMAP (the mail server; PasswordHash is empty).
+	// Set when the user is created.
+	Backend string
+	// TwoFactor: the account pages ask for a second factor after the
+	// password, and DAV accepts only app passwords. Kept by the
+	// second-factor methods; ignored by CreateUser.
+	TwoFactor bool
+
+	// Settings the user changes on the pages (UpdateUserSettings).
+	Language string   // for mails: "en", "fr", "de", "it"; "" = not known
+	MailOff  []string // kinds of security mail the user turned off
 }
+
+// Backends of User.Backend.
+const (
+	BackendLocal = ""
+	BackendIMAP  = "imap"
+)
 
 // AppPassword is a password for one device. Only a digest of it is kept
 // (see package auth): it is shown once, when created.
@@ -282,6 +300,10 @@ type Store interface {
 	// with the old password must not stay signed in.
 	SetPasswordHash(ctx context.Context, login, hash string) error
 	SetRequireAppPasswords(ctx context.Context, login string, on bool) error
+	// UpdateUserSettings loads the user, lets fn change Language and
+	// MailOff, and saves them, in one transaction. An error from fn aborts
+	// the update; an unknown login is ErrNotFound.
+	UpdateUserSettings(ctx context.Context, login string, fn func(u *User) error) error
 	// DeleteUser removes the user and everything they own.
 	DeleteUser(ctx context.Context, login string) error
 	// Usage returns the user's storage usage and the quota (ErrNotFound

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -17,9 +18,11 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	if u.Created.IsZero() {
 		u.Created = now()
 	}
-	res, err := s.wdb.ExecContext(ctx, `INSERT INTO users (login, password_hash, created, require_app_passwords)
-		VALUES (?, ?, ?, ?) ON CONFLICT (login) DO NOTHING`,
-		u.Login, u.PasswordHash, micros(u.Created), b2i(u.RequireAppPasswords))
+	res, err := s.wdb.ExecContext(ctx, `INSERT INTO users (login, password_hash, created, require_app_passwords,
+		backend, language, mail_off)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (login) DO NOTHING`,
+		u.Login, u.PasswordHash, micros(u.Created), b2i(u.RequireAppPasswords),
+		u.Backend, u.Language, strings.Join(u.MailOff, ","))
 	if err == nil {
 		err = affected(res, store.ErrExists)
 	}
@@ -30,38 +33,70 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 }
 
 func (s *Store) GetUser(ctx context.Context, login string) (*store.User, error) {
-	u := store.User{Login: login}
-	var created int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT password_hash, created, require_app_passwords
-		FROM users WHERE login = ?`, login).
-		Scan(&u.PasswordHash, &created, &u.RequireAppPasswords)
+	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE login = ?`, login))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get user %s: %w", login, err)
 	}
+	return u, nil
+}
+
+const userColumns = `login, password_hash, created, require_app_passwords, backend, two_factor, language, mail_off`
+
+func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
+	var u store.User
+	var created int64
+	var mailOff string
+	if err := row.Scan(&u.Login, &u.PasswordHash, &created, &u.RequireAppPasswords, &u.Backend, &u.TwoFactor,
+		&u.Language, &mailOff); err != nil {
+		return nil, err
+	}
 	u.Created = fromMicros(created)
+	if mailOff != "" {
+		u.MailOff = strings.Split(mailOff, ",")
+	}
 	return &u, nil
+}
+
+// UpdateUserSettings implements store.Store.
+func (s *Store) UpdateUserSettings(ctx context.Context, login string, fn func(u *store.User) error) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE login = ?`, login))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(u); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET language = ?, mail_off = ? WHERE login = ?`,
+			u.Language, strings.Join(u.MailOff, ","), login)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: update settings of %s: %w", login, err)
+	}
+	return nil
 }
 
 // ListUsers returns all users ordered by login.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT login, password_hash, created, require_app_passwords
-		FROM users ORDER BY login`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY login`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
 	defer rows.Close()
 	var users []store.User
 	for rows.Next() {
-		var u store.User
-		var created int64
-		if err := rows.Scan(&u.Login, &u.PasswordHash, &created, &u.RequireAppPasswords); err != nil {
+		u, err := scanUser(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: list users: %w", err)
 		}
-		u.Created = fromMicros(created)
-		users = append(users, u)
+		users = append(users, *u)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -43,6 +44,64 @@ func testRequireAppPasswords(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	wantErr(t, "SetRequireAppPasswords missing", s.SetRequireAppPasswords(ctx, "nobody", true), store.ErrNotFound)
+}
+
+func testUserSettings(t *testing.T, s store.Store) {
+	if err := s.CreateUser(ctx, &store.User{Login: "mailer@example.org", Backend: store.BackendIMAP, Language: "fr"}); err != nil {
+		t.Fatal(err)
+	}
+	mkUser(t, s, "local")
+	get := func(login string) *store.User {
+		t.Helper()
+		u, err := s.GetUser(ctx, login)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	u := get("mailer@example.org")
+	eq(t, "backend", u.Backend, store.BackendIMAP)
+	eq(t, "language", u.Language, "fr")
+	eq(t, "mail off", len(u.MailOff), 0)
+	eq(t, "two factor", u.TwoFactor, false)
+	eq(t, "local backend", get("local").Backend, store.BackendLocal)
+
+	err := s.UpdateUserSettings(ctx, "mailer@example.org", func(u *store.User) error {
+		u.Language = "de"
+		u.MailOff = []string{"new-sign-in", "app-password"}
+		u.Backend = "ignored" // not a setting
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u = get("mailer@example.org")
+	eq(t, "language updated", u.Language, "de")
+	eq(t, "mail off updated", u.MailOff, []string{"new-sign-in", "app-password"})
+	eq(t, "backend kept", u.Backend, store.BackendIMAP)
+	users, err := s.ListUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ListUsers settings", users[1].MailOff, []string{"new-sign-in", "app-password"})
+
+	// An error from fn changes nothing.
+	boom := errors.New("boom")
+	err = s.UpdateUserSettings(ctx, "mailer@example.org", func(u *store.User) error {
+		u.Language = "it"
+		return boom
+	})
+	wantErr(t, "fn error", err, boom)
+	eq(t, "language after abort", get("mailer@example.org").Language, "de")
+	err = s.UpdateUserSettings(ctx, "mailer@example.org", func(u *store.User) error {
+		u.MailOff = nil
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "mail off cleared", len(get("mailer@example.org").MailOff), 0)
+	wantErr(t, "unknown login", s.UpdateUserSettings(ctx, "nobody", func(*store.User) error { return nil }), store.ErrNotFound)
 }
 
 func findApp(t *testing.T, s store.Store, owner, digest string) *store.AppPassword {

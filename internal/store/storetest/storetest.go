@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"HiddenGroups", testHiddenGroups},
 		{"MergeCascade", testMergeCascade},
 		{"RequireAppPasswords", testRequireAppPasswords},
+		{"UserSettings", testUserSettings},
 		{"AppPasswords", testAppPasswords},
 		{"Sessions", testSessions},
 		{"PasswordChangeEndsSessions", testPasswordChangeEndsSessions},
