@@ -84,6 +84,15 @@ type Options struct {
 	// that they take as long as known ones: use the Params that hash users'
 	// passwords. Default DefaultParams.
 	Params Params
+	// Remote, if set, checks the account password of users whose Backend
+	// is store.BackendIMAP, and of logins unknown here whose domain is in
+	// RemoteDomains (every login when RemoteDomains is empty). Provision
+	// creates a login unknown here the first time Remote accepts its
+	// password (returning an error wrapping store.ErrExists if it exists
+	// by then).
+	Remote        RemoteChecker
+	RemoteDomains []string
+	Provision     func(ctx context.Context, login string) (*store.User, error)
 	// OnRecordError, if set, is called with the error of a failed
 	// RecordSignIn, or of clearing the failure counters after a success:
 	// neither changes the answer of SignIn (a valid sign-in is not refused

@@ -17,7 +17,9 @@ const Realm = "rolodav"
 // Basic checks a request's HTTP Basic credentials with SignIn, via ViaDAV.
 // When they do not pass it
 // has answered the request itself: 401 with a challenge, 429 with
-// Retry-After when throttled, 500 on a store failure.
+// Retry-After when throttled, 503 with Retry-After when the mail server
+// that checks the password cannot be reached (not 401: clients would drop
+// a password that is right), 500 on a store failure.
 func (a *Authenticator) Basic(w http.ResponseWriter, r *http.Request, log *slog.Logger) (*store.User, bool) {
 	login, password, ok := r.BasicAuth()
 	if !ok {
@@ -38,6 +40,10 @@ func (a *Authenticator) Basic(w http.ResponseWriter, r *http.Request, log *slog.
 		http.Error(w, "too many failed sign-in attempts; try again later", http.StatusTooManyRequests)
 	case errors.Is(err, ErrBadCredentials):
 		challenge(w)
+	case errors.Is(err, ErrUnavailable):
+		log.WarnContext(r.Context(), "password check unavailable", "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
+		http.Error(w, "the server that checks passwords cannot be reached; try again later", http.StatusServiceUnavailable)
 	case errors.Is(err, context.Canceled):
 	default:
 		log.ErrorContext(r.Context(), "authentication failed", "err", err)
@@ -45,6 +51,10 @@ func (a *Authenticator) Basic(w http.ResponseWriter, r *http.Request, log *slog.
 	}
 	return nil, false
 }
+
+// unavailableRetry is the Retry-After, in seconds, of a 503 for a password
+// that could not be checked.
+const unavailableRetry = 30
 
 func challenge(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`", charset="UTF-8"`)

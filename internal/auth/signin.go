@@ -67,6 +67,13 @@ type Identity struct {
 // ctx's error if ctx ends while SignIn waits, and another error if the
 // store fails.
 //
+// With Options.Remote, the account password of users marked
+// store.BackendIMAP and of unknown logins of the allowed domains is
+// checked by the remote server instead, after the same throttling, and an
+// unknown login it accepts is created (Options.Provision). When that
+// server cannot be reached SignIn returns an *UnavailableError, which
+// counts as no failure.
+//
 // An app password that verifies is accepted at once, whatever the
 // counters say: it is 100 random bits, so throttling protects nothing, and
 // refusing it would let anyone who knows a login stop its owner's devices.
@@ -127,9 +134,17 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 		}
 	}
 
-	id, err := a.authenticate(ctx, at, p, login, u)
-	if u != nil && (err == nil || errors.Is(err, ErrBadCredentials)) {
-		a.record(ctx, at, u.Login, id)
+	var id *Identity
+	if a.checksRemotely(u, login, at.Via) {
+		id, err = a.authenticateRemote(ctx, p, login, at.Password, u)
+	} else {
+		id, err = a.authenticate(ctx, at, p, login, u)
+	}
+	switch {
+	case err == nil:
+		a.record(ctx, at, id.User.Login, id)
+	case u != nil && errors.Is(err, ErrBadCredentials):
+		a.record(ctx, at, u.Login, nil)
 	}
 	return id, err
 }

@@ -279,6 +279,11 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, auth.ErrBadCredentials):
 		s.showSignin(w, r, http.StatusUnauthorized, "Wrong login or password.", d)
 		return
+	case errors.Is(err, auth.ErrUnavailable):
+		s.log.WarnContext(r.Context(), "password check unavailable", "err", err)
+		s.showSignin(w, r, http.StatusServiceUnavailable,
+			"Your password could not be checked: the mail server that knows it cannot be reached right now. Nothing is wrong with your password; try again in a few minutes.", d)
+		return
 	case err != nil:
 		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
 		return
