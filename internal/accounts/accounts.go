@@ -62,11 +62,38 @@ func Create(ctx context.Context, st store.Store, login, password string) error {
 	return EnsureDefaults(ctx, st, login)
 }
 
+// CreateRemote adds a user whose password a mail server checks
+// (store.BackendIMAP), with their default collections: the first sign-in
+// of such a user creates them. An existing login gives an error wrapping
+// store.ErrExists.
+func CreateRemote(ctx context.Context, st store.Store, login string) (*store.User, error) {
+	u := &store.User{Login: login, Backend: store.BackendIMAP, Created: time.Now().UTC()}
+	if err := st.CreateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("accounts: create %s: %w", login, err)
+	}
+	if err := EnsureDefaults(ctx, st, login); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// ErrRemotePassword refuses to set the password of a user whose password
+// the mail server checks: it is changed there.
+var ErrRemotePassword = errors.New("the password of this account is the mail password; change it at the mail provider")
+
 // SetPassword replaces the user's password. A login unknown here gives an
-// error wrapping store.ErrNotFound.
+// error wrapping store.ErrNotFound; a user whose password the mail server
+// checks, one wrapping ErrRemotePassword.
 func SetPassword(ctx context.Context, st store.Store, login, password string) error {
 	if err := CheckPassword(password); err != nil {
 		return fmt.Errorf("accounts: set password of %s: %w", login, err)
+	}
+	u, err := st.GetUser(ctx, login)
+	if err != nil {
+		return fmt.Errorf("accounts: set password of %s: %w", login, err)
+	}
+	if u.Backend == store.BackendIMAP {
+		return fmt.Errorf("accounts: set password of %s: %w", login, ErrRemotePassword)
 	}
 	hash, err := auth.HashPassword(password, auth.DefaultParams)
 	if err != nil {

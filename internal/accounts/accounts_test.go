@@ -145,3 +145,29 @@ func TestShortPasswordRefused(t *testing.T) {
 		t.Error("a refused SetPassword changed the password")
 	}
 }
+
+func TestCreateRemote(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	u, err := accounts.CreateRemote(ctx, st, "bea@mail.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Backend != store.BackendIMAP || u.PasswordHash != "" {
+		t.Errorf("created %+v, want an IMAP user without a password hash", u)
+	}
+	if got := names(t, st, "bea@mail.example", store.KindCard); len(got) != 1 {
+		t.Errorf("address books %v, want the default one", got)
+	}
+	if _, err := accounts.CreateRemote(ctx, st, "bea@mail.example"); !errors.Is(err, store.ErrExists) {
+		t.Errorf("second CreateRemote: %v, want store.ErrExists", err)
+	}
+	// Its password is the mail password: it is not set here.
+	err = accounts.SetPassword(ctx, st, "bea@mail.example", "a local password")
+	if !errors.Is(err, accounts.ErrRemotePassword) {
+		t.Fatalf("SetPassword on an IMAP user: %v, want ErrRemotePassword", err)
+	}
+	if got, _ := st.GetUser(ctx, "bea@mail.example"); got.PasswordHash != "" {
+		t.Error("a refused SetPassword stored a hash")
+	}
+}
