@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -288,6 +289,17 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
 		return
 	}
+	if err := s.startSession(w, r, id.User.Login); err != nil {
+		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: s.preCookie(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure})
+	http.Redirect(w, r, s.nextPath(d.Next), http.StatusSeeOther)
+}
+
+// startSession signs the browser in as login with a new session and sets
+// its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, login string) error {
 	// A new session ID at every sign-in (never the one the browser had),
 	// so that a planted cookie cannot ride along into the signed-in state.
 	if old, err := r.Cookie(s.sessionCookie()); err == nil {
@@ -295,15 +307,13 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	value := randomToken()
 	now := s.cfg.Now()
-	sess := &store.Session{ID: sessionID(value), Owner: id.User.Login, CSRF: randomToken(),
+	sess := &store.Session{ID: sessionID(value), Owner: login, CSRF: randomToken(),
 		Created: now, LastSeen: now, Expires: now.Add(sessionIdle), Addr: r.RemoteAddr, Client: r.UserAgent()}
 	if err := s.st.CreateSession(r.Context(), sess); err != nil {
-		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
-		return
+		return fmt.Errorf("starting session of %s: %w", login, err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.preCookie(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure})
 	http.SetCookie(w, s.sessionCookieOf(value, sess.Expires))
-	http.Redirect(w, r, s.nextPath(d.Next), http.StatusSeeOther)
+	return nil
 }
 
 // nextPath is where to go after signing in: a path of ours, never another

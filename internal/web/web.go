@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	})
 	s.sessionRoutes()
 	s.accountRoutes()
+	s.passwordRoutes()
 	s.collectionRoutes()
 	s.duplicateRoutes()
 }
