@@ -30,6 +30,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	data := dataFlag(fs)
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input (first line)")
 	yes := fs.Bool("yes", false, "delete without asking for confirmation")
+	mailPassword := fs.Bool("mail-password", false, "add: the user signs in with their mail password, checked by the --auth mail server of serve")
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
@@ -52,20 +53,32 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	in := bufio.NewReader(stdin)
 	switch args[0] {
 	case "add":
-		pw, err := readPassword(in, stderr, *pwStdin)
+		if *mailPassword {
+			_, err = accounts.CreateRemote(ctx, st, login)
+		} else {
+			var pw string
+			if pw, err = readPassword(in, stderr, *pwStdin); err != nil {
+				return err
+			}
+			err = accounts.Create(ctx, st, login, pw)
+		}
+		if errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("user %s already exists", login)
+		}
 		if err != nil {
 			return err
 		}
-		if err := accounts.Create(ctx, st, login, pw); err != nil {
-			if errors.Is(err, store.ErrExists) {
-				return fmt.Errorf("user %s already exists", login)
-			}
-			return err
-		}
 		fmt.Fprintf(stdout, "added user %s\n", login)
+		if *mailPassword {
+			fmt.Fprintf(stdout, "%s signs in with their mail password (rolodav serve --auth imaps://...)\n", login)
+		}
 	case "passwd":
-		if _, err := st.GetUser(ctx, login); err != nil {
+		u, err := st.GetUser(ctx, login)
+		if err != nil {
 			return fmt.Errorf("user %s: %w", login, err)
+		}
+		if u.Backend == store.BackendIMAP {
+			return fmt.Errorf("user %s signs in with their mail password, which is changed at the mail provider, not here", login)
 		}
 		pw, err := readPassword(in, stderr, *pwStdin)
 		if err != nil {

@@ -220,6 +220,9 @@ type SignIn struct {
 	// came from this address (NewAddress) or this client (NewDevice).
 	NewAddress bool
 	NewDevice  bool
+	// First is set by RecordSignIn for the first success of the login
+	// ever kept (NewAddress and NewDevice are set too). Not stored.
+	First bool
 }
 
 // FailureCount is the record of a sign-in failure counter (see

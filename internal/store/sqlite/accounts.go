@@ -229,7 +229,7 @@ func (s *Store) RecordSignIn(ctx context.Context, e *store.SignIn, appPassword i
 		e.Time = now()
 	}
 	var id int64
-	var newAddr, newDev bool
+	var newAddr, newDev, first bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		err := userExists(ctx, tx, e.Login)
 		if errors.Is(err, store.ErrNotFound) {
@@ -239,13 +239,18 @@ func (s *Store) RecordSignIn(ctx context.Context, e *store.SignIn, appPassword i
 		if err != nil {
 			return err
 		}
-		newAddr, newDev = false, false
+		newAddr, newDev, first = false, false, false
 		if e.OK {
 			if newAddr, err = unseen(ctx, tx, e.Login, "addr", e.Addr); err != nil {
 				return err
 			}
 			if newDev, err = unseen(ctx, tx, e.Login, "client", e.Client); err != nil {
 				return err
+			}
+			if newAddr && newDev {
+				if first, err = unseen(ctx, tx, e.Login, "ok", true); err != nil {
+					return err
+				}
 			}
 		}
 		t := micros(e.Time)
@@ -274,13 +279,13 @@ func (s *Store) RecordSignIn(ctx context.Context, e *store.SignIn, appPassword i
 	if err != nil {
 		return fmt.Errorf("sqlite: record sign-in of %s: %w", e.Login, err)
 	}
-	e.ID, e.NewAddress, e.NewDevice = id, newAddr, newDev
+	e.ID, e.NewAddress, e.NewDevice, e.First = id, newAddr, newDev, first
 	return nil
 }
 
 // unseen reports whether no success of login has col (addr or client) equal
 // to v.
-func unseen(ctx context.Context, tx *sql.Tx, login, col, v string) (bool, error) {
+func unseen(ctx context.Context, tx *sql.Tx, login, col string, v any) (bool, error) {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM signins
 		WHERE login = ? AND ok = TRUE AND `+col+` = ? LIMIT 1`, login, v).Scan(&one)

@@ -311,6 +311,11 @@ func testSignIns(t *testing.T, s store.Store) {
 		if e.NewAddress != st.newAddr || e.NewDevice != st.newDv {
 			t.Fatalf("step %d (%+v): NewAddress %v NewDevice %v", i, st, e.NewAddress, e.NewDevice)
 		}
+		// Only the first success is the first; step 5 is new in both ways
+		// but not the first.
+		if e.First != (i == 1) {
+			t.Fatalf("step %d (%+v): First %v", i, st, e.First)
+		}
 		ids = append(ids, e.ID)
 	}
 	// Bob's sign-ins are his own: Alice's history does not make his new
@@ -319,7 +324,7 @@ func testSignIns(t *testing.T, s store.Store) {
 	if err := s.RecordSignIn(ctx, b, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	if !b.NewAddress || !b.NewDevice {
+	if !b.NewAddress || !b.NewDevice || !b.First {
 		t.Fatalf("bob's first sign-in not new: %+v", b)
 	}
 
