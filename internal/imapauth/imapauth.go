@@ -60,6 +60,11 @@ type Server struct {
 func Parse(rawURL string) (*Server, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
+		// Without the URL, which may hold a password.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("IMAP server URL: %w", err)
 	}
 	if u.User != nil {
