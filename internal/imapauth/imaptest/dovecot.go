@@ -18,8 +18,12 @@ import (
 	"time"
 )
 
-// dovecotBin is where Debian's dovecot-core puts the server.
-const dovecotBin = "/usr/sbin/dovecot"
+// Where Debian's dovecot-core puts the server, and dovecot-imapd its IMAP
+// side.
+const (
+	dovecotBin = "/usr/sbin/dovecot"
+	imapLogin  = "/usr/lib/dovecot/imap-login"
+)
 
 // Dovecot is a real Dovecot run by a test from a directory of its own
 // (configuration, passwd-file, certificates, sockets, state, log, mail),
@@ -41,11 +45,13 @@ type Dovecot struct {
 // skips the test when Dovecot is not installed, unless CI is set.
 func StartDovecot(t testing.TB, users map[string]string) *Dovecot {
 	t.Helper()
-	if _, err := os.Stat(dovecotBin); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("no Dovecot (%v): apt-get install dovecot-imapd", err)
+	for _, path := range []string{dovecotBin, imapLogin} {
+		if _, err := os.Stat(path); err != nil {
+			if os.Getenv("CI") == "" {
+				t.Skipf("no Dovecot IMAP (%v): apt-get install dovecot-imapd", err)
+			}
+			t.Fatalf("no Dovecot IMAP (%v): .ci/run must install dovecot-imapd", err)
 		}
-		t.Fatalf("no Dovecot (%v): .ci/run must install dovecot-imapd", err)
 	}
 	out, err := exec.Command(dovecotBin, "--version").Output()
 	if err != nil {
