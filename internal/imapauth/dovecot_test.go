@@ -1,0 +1,74 @@
+package imapauth_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/rolodav/rolodav/internal/imapauth"
+	"github.com/rolodav/rolodav/internal/imapauth/imaptest"
+)
+
+// TestDovecot checks passwords against a real Dovecot, over both ports.
+func TestDovecot(t *testing.T) {
+	d := imaptest.StartDovecot(t, map[string]string{
+		"alice@example.org": "mail password",
+		"bob@example.org":   `pä"ss\wörd`,
+	})
+	server := func(t *testing.T, url string) *imapauth.Server {
+		t.Helper()
+		s, err := imapauth.Parse(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.RootCAs = d.CAPool()
+		return s
+	}
+	ctx := context.Background()
+	for _, url := range []string{d.IMAPSURL(), d.StartTLSURL(), strings.Replace(d.StartTLSURL(), "imap:", "starttls:", 1)} {
+		t.Run(url, func(t *testing.T) {
+			s := server(t, url)
+			if err := s.Verify(ctx, "alice@example.org", "mail password"); err != nil {
+				t.Errorf("right password: %v", err)
+			}
+			if err := s.Verify(ctx, "bob@example.org", `pä"ss\wörd`); err != nil {
+				t.Errorf("right password with quotes and 8-bit: %v", err)
+			}
+			for _, c := range []struct{ login, password string }{
+				{"alice@example.org", "mail passwore"},
+				{"alice@example.org", "mail password "},
+				{"carol@example.org", "mail password"},
+			} {
+				err := s.Verify(ctx, c.login, c.password)
+				if !errors.Is(err, imapauth.ErrRejected) || errors.Is(err, imapauth.ErrUnavailable) {
+					t.Errorf("%s, %q: %v, want ErrRejected", c.login, c.password, err)
+				}
+			}
+		})
+	}
+	t.Run("unknown CA", func(t *testing.T) {
+		for _, url := range []string{d.IMAPSURL(), d.StartTLSURL()} {
+			s := server(t, url)
+			s.RootCAs = nil // the system's roots
+			err := s.Verify(ctx, "alice@example.org", "mail password")
+			if !errors.Is(err, imapauth.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
+				t.Errorf("%s with the system's roots: %v, want ErrUnavailable naming the certificate", url, err)
+			}
+			s.RootCAs = imaptest.NewCerts(t).Pool() // another CA
+			err = s.Verify(ctx, "alice@example.org", "mail password")
+			if !errors.Is(err, imapauth.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
+				t.Errorf("%s with another CA: %v, want ErrUnavailable naming the certificate", url, err)
+			}
+		}
+	})
+	t.Run("down", func(t *testing.T) {
+		d.Stop()
+		for _, url := range []string{d.IMAPSURL(), d.StartTLSURL()} {
+			err := server(t, url).Verify(ctx, "alice@example.org", "mail password")
+			if !errors.Is(err, imapauth.ErrUnavailable) {
+				t.Errorf("%s stopped: %v, want ErrUnavailable", url, err)
+			}
+		}
+	})
+}
