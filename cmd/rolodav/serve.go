@@ -18,6 +18,7 @@ import (
 	"github.com/rolodav/rolodav/internal/dav"
 	"github.com/rolodav/rolodav/internal/guard"
 	"github.com/rolodav/rolodav/internal/httplog"
+	"github.com/rolodav/rolodav/internal/imapauth"
 	"github.com/rolodav/rolodav/internal/store"
 	"github.com/rolodav/rolodav/internal/web"
 )
@@ -39,6 +40,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	lockFor := fs.Duration("signin-lock-for", auth.DefaultLockFor, "how long a locked address or login is refused")
 	bodyTimeout := fs.Duration("body-timeout", guard.DefaultGrace, "time a request body may take beyond what 8 KiB/s allows")
 	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed")
+	authURL := fs.String("auth", "", "mail server that checks the passwords of users not created here: imaps://host[:993], or imap://host[:143] with STARTTLS")
+	authDomains := fs.String("auth-domains", "", "comma-separated domains whose logins the --auth server may sign in (default: every login)")
+	authCA := fs.String("auth-ca", "", "PEM file of a CA to trust for the --auth server, besides the system's")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,6 +52,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError{"--tls-cert and --tls-key go together"}
+	}
+	remote, err := mailServer(*authURL, *authDomains, *authCA)
+	if err != nil {
+		return err
 	}
 	prefix := ""
 	var public *url.URL
@@ -89,8 +97,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	authn := auth.NewAuthenticator(st, auth.Options{SlowAfter: *slowAfter, LockAfter: *lockAfter, LockFor: *lockFor,
-		OnRecordError: func(err error) { log.Error("recording sign-in activity", "err", err) }})
+	authOpt := auth.Options{SlowAfter: *slowAfter, LockAfter: *lockAfter, LockFor: *lockFor,
+		OnRecordError: func(err error) { log.Error("recording sign-in activity", "err", err) }}
+	if remote != nil {
+		authOpt.Remote, authOpt.RemoteDomains = remote.server, remote.domains
+		authOpt.Provision = func(ctx context.Context, login string) (*store.User, error) {
+			return accounts.CreateRemote(ctx, st, login)
+		}
+		log.Info("passwords of users not created here are checked by the mail server", "server", remote.server.String(),
+			"domains", strings.Join(remote.domains, ","))
+	}
+	authn := auth.NewAuthenticator(st, authOpt)
 	pages := web.New(web.Config{
 		Store:           st,
 		Auth:            authn,
@@ -158,6 +175,44 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// remoteAuth is what --auth, --auth-domains and --auth-ca ask for.
+type remoteAuth struct {
+	server  *imapauth.Server
+	domains []string
+}
+
+// mailServer reads --auth, --auth-domains and --auth-ca; nil when --auth is
+// not given.
+func mailServer(rawURL, domains, caFile string) (*remoteAuth, error) {
+	if rawURL == "" {
+		if domains != "" || caFile != "" {
+			return nil, usageError{"--auth-domains needs --auth, and so does --auth-ca"}
+		}
+		return nil, nil
+	}
+	srv, err := imapauth.Parse(rawURL)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("--auth: %v", err)}
+	}
+	if caFile != "" {
+		if srv.RootCAs, err = imapauth.LoadCA(caFile); err != nil {
+			return nil, usageError{fmt.Sprintf("--auth-ca: %v", err)}
+		}
+	}
+	r := &remoteAuth{server: srv}
+	for _, d := range strings.Split(domains, ",") {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "" {
+			continue
+		}
+		if strings.ContainsAny(d, "@/ ") || !strings.Contains(d, ".") {
+			return nil, usageError{fmt.Sprintf("--auth-domains: %q is not a domain", d)}
+		}
+		r.domains = append(r.domains, d)
+	}
+	return r, nil
 }
 
 // firstRun creates an admin account when there is no user at all, and

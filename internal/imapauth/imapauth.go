@@ -162,3 +162,18 @@ func (s *Server) Verify(ctx context.Context, login, password string) error {
 	defer cancel()
 	return c.run(login, password)
 }
+
+// Check is Verify as auth.RemoteChecker wants it: true for an accepted
+// password, false for a rejected one, an error when the server could not
+// tell.
+func (s *Server) Check(ctx context.Context, login, password string) (bool, error) {
+	err := s.Verify(ctx, login, password)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrRejected):
+		return false, nil
+	default:
+		return false, err
+	}
+}
