@@ -226,7 +226,8 @@ type SignIn struct {
 	OK    bool
 	Via   string // "web" or "dav"
 	// Credential says what was presented: "password" (the account's),
-	// "app:<name>" (an app password), or "" for a failure.
+	// "app:<name>" (an app password), or "" for a failure ("code" for a
+	// wrong second factor after the right password).
 	Credential string
 	Addr       string
 	// Network is the network Addr is counted in by sign-in throttling
