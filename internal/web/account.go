@@ -177,6 +177,8 @@ func (s *Server) activity(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 		if e.Credential == "password" {
 			row.Credential = "account password"
+		} else if e.Credential == "code" {
+			row.Credential = "right password, wrong two-factor code"
 		} else if name, ok := strings.CutPrefix(e.Credential, "app:"); ok {
 			row.Credential = "app password: " + name
 		}

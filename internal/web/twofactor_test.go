@@ -251,6 +251,9 @@ func TestTwoFactorSignIn(t *testing.T) {
 	if len(list) != 3 || !list[0].OK || list[1].OK || list[1].Credential != "code" || list[2].OK {
 		t.Errorf("activity: %+v", list)
 	}
+	if _, body := b.get(t, "/account/activity"); !strings.Contains(body, "right password, wrong two-factor code") {
+		t.Errorf("the activity page does not tell a wrong code from a wrong password")
+	}
 
 	// Another browser replays the code within its window: refused.
 	b2 := newBrowser(t, ts)
