@@ -59,3 +59,26 @@ func TestUser2FADisable(t *testing.T) {
 		t.Errorf("2fa enable: %d %q", code, errOut)
 	}
 }
+
+// TestProfileTwoFactor: with two-factor on, a profile carries an app
+// password, never the account password.
+func TestProfileTwoFactor(t *testing.T) {
+	data := profileData(t)
+	st, err := sqlite.Open(filepath.Join(data, "rolodav.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	secret := auth.NewTOTPSecret()
+	if err := st.SetPendingTOTP(ctx, "ann@example.org", secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.EnableTwoFactor(ctx, st, "ann@example.org", secret, 1); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, errOut, code := cli(t, "ann's long password\n", "profile", "--user", "ann@example.org", "--host", "dav.example.org", "--password-stdin", "--data", data)
+	if code != 1 || out != "" || !strings.Contains(errOut, "has two-factor sign-in on") {
+		t.Errorf("account password, two-factor on: exit %d, stderr %q", code, errOut)
+	}
+}
