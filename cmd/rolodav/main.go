@@ -23,6 +23,7 @@ const usage = `rolodav — contacts and calendar sync server (CardDAV, CalDAV)
 Usage:
   rolodav serve   [--data DIR] [--listen ADDR] [--base-url URL] [--tls-cert F --tls-key F] [--quota-per-user SIZE]
   rolodav user    add|passwd|delete|list [--data DIR] [LOGIN] [--password-stdin] [--yes]
+  rolodav user    2fa disable LOGIN [--data DIR]
   rolodav export  --user LOGIN [--book NAME | --calendar NAME] [--data DIR] [--out FILE]
   rolodav import  --user LOGIN [--book NAME | --calendar NAME] [--same-content skip|keep] [--data DIR] FILE|-
   rolodav duplicates find|list|merge|hide|undo …   (rolodav duplicates for details)

@@ -126,6 +126,8 @@ func checkDevicePassword(ctx context.Context, st store.Store, u *store.User, pw 
 	switch {
 	case !errors.Is(err, auth.ErrBadCredentials):
 		return err
+	case u.TwoFactor:
+		return fmt.Errorf("that is not an app password of %s, and devices need one: %s has two-factor sign-in on", u.Login, u.Login)
 	case u.RequireAppPasswords:
 		return fmt.Errorf("that is not an app password of %s, and %s requires app passwords for devices", u.Login, u.Login)
 	default:

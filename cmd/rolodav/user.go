@@ -19,12 +19,14 @@ import (
 
 func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"which one: add, passwd, delete or list?"}
+		return usageError{"which one: add, passwd, delete, list or 2fa?"}
 	}
 	switch args[0] {
 	case "add", "passwd", "delete", "list":
+	case "2fa":
+		return twoFactorCmd(ctx, args[1:], stdout, stderr)
 	default:
-		return usageError{fmt.Sprintf("unknown user command %q (add, passwd, delete, list)", args[0])}
+		return usageError{fmt.Sprintf("unknown user command %q (add, passwd, delete, list, 2fa)", args[0])}
 	}
 	fs := newFlags("user "+args[0], stderr)
 	data := dataFlag(fs)
@@ -112,6 +114,49 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			fmt.Fprintf(stdout, "%s\t%s\n", u.Login, u.Created.UTC().Format(time.RFC3339))
 		}
 	}
+	return nil
+}
+
+// twoFactorCmd is `user 2fa disable LOGIN`: an admin turns two-factor
+// sign-in off for a user who lost their phone and emergency codes.
+func twoFactorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "disable" {
+		return usageError{"user 2fa: the command is: user 2fa disable LOGIN"}
+	}
+	fs := newFlags("user 2fa disable", stderr)
+	data := dataFlag(fs)
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"user 2fa disable needs exactly one LOGIN"}
+	}
+	login, err := auth.NormalizeLogin(pos[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	st, err := openStore(*data, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.GetUser(ctx, login)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("there is no user %s", login)
+	}
+	if err != nil {
+		return err
+	}
+	// Also when it is off: a setup begun but not confirmed goes too.
+	if err := accounts.DisableTwoFactor(ctx, st, login); err != nil {
+		return err
+	}
+	if !u.TwoFactor {
+		fmt.Fprintf(stdout, "two-factor sign-in was not on for %s\n", login)
+		return nil
+	}
+	fmt.Fprintf(stdout, "turned off two-factor sign-in for %s: they sign in with their password alone and can turn it on again on the Security page\n", login)
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
-	"unicode"
 )
 
 // appPasswordAlphabet has 32 symbols, so each is 5 unbiased bits of a random
@@ -46,12 +45,6 @@ func NewAppPassword() (password, digest string) {
 // passwords: app passwords are random with 100 bits, beyond guessing, and a
 // cheap look-up on every request is what lets a revoked one stop at once.
 func AppPasswordDigest(password string) string {
-	norm := strings.Map(func(r rune) rune {
-		if r == '-' || unicode.IsSpace(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, password)
-	sum := sha256.Sum256([]byte(norm))
+	sum := sha256.Sum256([]byte(normalizeCode(password)))
 	return hex.EncodeToString(sum[:])
 }

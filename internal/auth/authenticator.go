@@ -23,6 +23,7 @@ import (
 // The sign-in failure methods have the semantics documented in store.Store.
 type UserSource interface {
 	AppPasswordFinder
+	SecondFactorSource
 	GetUser(ctx context.Context, login string) (*store.User, error)
 	RecordSignIn(ctx context.Context, e *store.SignIn, appPassword int64, keep time.Duration) error
 	SignedInFrom(ctx context.Context, login, addr string) (bool, error)
@@ -291,19 +292,20 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 // failures are counted in) and reads the counters: it refuses a locked
 // pair, and a locked address or login unless the login signed in from
 // addr with its password before; otherwise it returns how long to wait
-// before answering. The caller must end the pass.
-func (a *Authenticator) admit(ctx context.Context, at Attempt, addr, login string) (*pass, time.Duration, error) {
+// before answering. scope prefixes the counters' keys: "" for passwords,
+// scopeSecondFactor for codes. The caller must end the pass.
+func (a *Authenticator) admit(ctx context.Context, scope, addr, login string) (*pass, time.Duration, error) {
 	p := &pass{}
 	type spec struct {
 		key    string
 		kind   int
 		lockAt int
 	}
-	specs := []spec{{"addr:" + addr, counterAddr, AddressFactor * a.opt.LockAfter}}
+	specs := []spec{{scope + "addr:" + addr, counterAddr, AddressFactor * a.opt.LockAfter}}
 	if login != "" {
 		specs = append(specs,
-			spec{"pair:" + addr + " " + login, counterPair, a.opt.LockAfter},
-			spec{"login:" + login, counterLogin, LoginFactor * a.opt.LockAfter})
+			spec{scope + "pair:" + addr + " " + login, counterPair, a.opt.LockAfter},
+			spec{scope + "login:" + login, counterLogin, LoginFactor * a.opt.LockAfter})
 	}
 	keys := make([]string, len(specs))
 	// Registered before the read: failures counted after it are then in

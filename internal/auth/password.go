@@ -1,7 +1,11 @@
 // Package auth holds rolodav's account security: argon2id password hashes in
-// PHC string format, login normalisation, generated passwords, and the
-// Authenticator that checks credentials with a verification cache, slowdown
-// and lock-out.
+// PHC string format, login normalisation, generated passwords, the second
+// factor (TOTP codes and emergency codes), and the Authenticator that
+// checks credentials with a verification cache, slowdown and lock-out.
+//
+// App passwords and emergency codes are stored as plain SHA-256 digests,
+// not argon2 hashes: they are random (100 and 60 bits), beyond guessing
+// through throttled sign-ins, so a slow hash would only cost every check.
 package auth
 
 import (

@@ -50,10 +50,12 @@ type Identity struct {
 
 // SignIn checks an attempt and records it in the user's sign-in activity.
 //
-// Via ViaWeb only the account password is accepted. Via ViaDAV the password
-// is first looked up as an app password of the login, then checked as the
-// account password unless the user requires app passwords (it then fails
-// like a wrong one, after as long a verification). App passwords are never
+// Via ViaWeb only the account password is accepted; for a user with
+// two-factor on, the sign-in is complete only after SignInSecondFactor.
+// Via ViaDAV the password is first looked up as an app password of the
+// login, then checked as the account password unless the user requires
+// app passwords or has two-factor on (it then fails like a wrong one,
+// after as long a verification). App passwords are never
 // cached: one deleted from the store is refused from the next attempt on.
 //
 // The login is normalised with NormalizeLogin first; Addr is the client's IP
@@ -85,7 +87,8 @@ type Identity struct {
 //
 // Every checked attempt on an existing login is recorded with RecordSignIn,
 // except DAV successes already recorded within the last 10 minutes for the
-// same credential, address and client. Attempts refused by the throttling
+// same credential, address and client, and web successes of a user with
+// two-factor on, which SignInSecondFactor records. Attempts refused by the throttling
 // are not: they are not checked, and recording them would let anyone fill
 // the table by hammering a locked account.
 func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, error) {
@@ -123,7 +126,7 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 		}
 	}
 
-	p, delay, err := a.admit(ctx, at, addr, login)
+	p, delay, err := a.admit(ctx, "", addr, login)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +144,9 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 		id, err = a.authenticate(ctx, at, p, login, u)
 	}
 	switch {
+	case err == nil && at.Via == ViaWeb && id.User.TwoFactor:
+		// Recorded once the second factor passes: a sign-in with the
+		// password alone must not count as one (see SignedInFrom).
 	case err == nil:
 		a.record(ctx, at, id.User.Login, id)
 	case u != nil && errors.Is(err, ErrBadCredentials):
@@ -220,7 +226,7 @@ type AppPasswordFinder interface {
 // CheckDevicePassword checks password as SignIn via ViaDAV does, without
 // throttling or recording, for tools checking what a device is given: an
 // app password of u, or else u's account password unless u requires app
-// passwords. It returns ErrBadCredentials if it is neither, and an error of
+// passwords or has two-factor on. It returns ErrBadCredentials if it is neither, and an error of
 // VerifyPassword if u's stored hash is unusable (which SignIn answers with
 // ErrBadCredentials).
 func CheckDevicePassword(ctx context.Context, src AppPasswordFinder, u *store.User, password string) (*Identity, error) {
@@ -256,22 +262,16 @@ func findAppPassword(ctx context.Context, src AppPasswordFinder, login string, u
 }
 
 // acceptsPassword reports whether u (nil for an unknown login) may sign in
-// via via with its account password.
+// via via with its account password. With two-factor on, devices need app
+// passwords: DAV cannot ask for a code.
 func acceptsPassword(u *store.User, via string) bool {
-	return u != nil && (via == ViaWeb || !u.RequireAppPasswords)
+	return u != nil && (via == ViaWeb || !u.RequireAppPasswords && !u.TwoFactor)
 }
 
 // record stores an attempt on login in its activity; id is nil for a
 // failure. A store failure goes to Options.OnRecordError, not to the caller.
 func (a *Authenticator) record(ctx context.Context, at Attempt, login string, id *Identity) {
-	e := &store.SignIn{
-		Login:   login,
-		Time:    a.opt.Now(),
-		Via:     at.Via,
-		Addr:    displayAddr(at.Addr),
-		Network: addressKey(at.Addr),
-		Client:  truncateUTF8(at.Client, maxClientLen),
-	}
+	e := a.entry(at, login)
 	var appPassword int64
 	if id != nil {
 		e.OK, e.Credential, appPassword = true, id.Credential, id.AppPassword
@@ -296,6 +296,28 @@ func (a *Authenticator) record(ctx context.Context, at Attempt, login string, id
 	}
 	if a.opt.OnRecordError != nil {
 		a.opt.OnRecordError(fmt.Errorf("auth: recording sign-in of %s: %w", login, err))
+	}
+}
+
+// recordFailure stores a failed attempt on login, recorded with
+// credential (what was wrong), in its activity.
+func (a *Authenticator) recordFailure(ctx context.Context, at Attempt, login, credential string) {
+	e := a.entry(at, login)
+	e.Credential = credential
+	if err := a.users.RecordSignIn(context.WithoutCancel(ctx), e, 0, SignInRetention); err != nil && a.opt.OnRecordError != nil {
+		a.opt.OnRecordError(fmt.Errorf("auth: recording sign-in of %s: %w", login, err))
+	}
+}
+
+// entry is the activity entry of an attempt on login, now.
+func (a *Authenticator) entry(at Attempt, login string) *store.SignIn {
+	return &store.SignIn{
+		Login:   login,
+		Time:    a.opt.Now(),
+		Via:     at.Via,
+		Addr:    displayAddr(at.Addr),
+		Network: addressKey(at.Addr),
+		Client:  truncateUTF8(at.Client, maxClientLen),
 	}
 }
 

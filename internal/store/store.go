@@ -199,6 +199,23 @@ type Session struct {
 	LastSeen time.Time
 	Addr     string
 	Client   string
+	// Partial: the password was verified but the second factor is still
+	// owed. Such a session opens no page; it only carries the sign-in to
+	// the code form.
+	Partial bool
+}
+
+// TOTP is a user's secret for time-based one-time codes (RFC 6238), as the
+// second-factor methods of Store keep it.
+type TOTP struct {
+	Secret string // base32, as authenticator apps take it
+	// Pending: set up but not confirmed with a first code yet; it does not
+	// count for sign-in, and User.TwoFactor is off.
+	Pending bool
+	// LastStep is the newest time step a code was accepted for (0 before
+	// any): codes of this step or older are refused.
+	LastStep int64
+	Since    time.Time // when it was set up, then when it was confirmed
 }
 
 // SignIn is one sign-in or failed attempt, shown to the account's owner.
@@ -209,7 +226,8 @@ type SignIn struct {
 	OK    bool
 	Via   string // "web" or "dav"
 	// Credential says what was presented: "password" (the account's),
-	// "app:<name>" (an app password), or "" for a failure.
+	// "app:<name>" (an app password), or "" for a failure ("code" for a
+	// wrong second factor after the right password).
 	Credential string
 	Addr       string
 	// Network is the network Addr is counted in by sign-in throttling
@@ -323,12 +341,46 @@ type Store interface {
 	DeleteAppPassword(ctx context.Context, owner string, id int64) error
 
 	// Sessions of the web pages. GetSession returns ErrNotFound for an
-	// unknown or expired session.
+	// unknown or expired session, and a Partial one like any other.
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, id string) (*Session, error)
 	// TouchSession moves a session's expiry and records its last use.
 	TouchSession(ctx context.Context, id string, lastSeen, expires time.Time) error
 	DeleteSession(ctx context.Context, id string) error
+
+	// Second factor: a TOTP secret and single-use emergency codes. Every
+	// method runs in one transaction, so that several server processes
+	// sharing the store agree; the rows go with the user (DeleteUser).
+	// User.TwoFactor is true exactly while a confirmed secret is kept.
+	//
+	// SetPendingTOTP stores secret as login's unconfirmed secret,
+	// replacing a pending one. ErrExists when two-factor is on already,
+	// ErrNotFound for an unknown login.
+	SetPendingTOTP(ctx context.Context, login, secret string) error
+	// GetTOTP returns login's secret, pending or confirmed; ErrNotFound
+	// when there is none.
+	GetTOTP(ctx context.Context, login string) (*TOTP, error)
+	// EnableTwoFactor confirms login's pending secret, records step as the
+	// last step used, replaces the emergency codes by codeDigests and sets
+	// User.TwoFactor. ErrPrecondition, changing nothing, unless the
+	// pending secret is still secret (it was replaced, or confirmed by an
+	// earlier request): the caller checked a code against secret.
+	EnableTwoFactor(ctx context.Context, login, secret string, step int64, codeDigests []string) error
+	// UseTOTPStep records that a code of step was accepted, if step is
+	// newer than the last step used: one atomic step, so that a code is
+	// accepted once, whichever process sees it. ErrPrecondition when step
+	// is not newer (a replay), ErrNotFound when two-factor is off.
+	UseTOTPStep(ctx context.Context, login string, step int64) error
+	// UseEmergencyCode deletes login's emergency code with this digest and
+	// returns how many are left; ErrNotFound when there is no such code
+	// (never was, or used already).
+	UseEmergencyCode(ctx context.Context, login, digest string) (left int, err error)
+	// EmergencyCodesLeft returns how many emergency codes login has.
+	EmergencyCodesLeft(ctx context.Context, login string) (int, error)
+	// DisableTwoFactor drops login's secret (pending or confirmed) and
+	// emergency codes and clears User.TwoFactor. ErrNotFound for an
+	// unknown login; a user without two-factor is no error.
+	DisableTwoFactor(ctx context.Context, login string) error
 
 	// Sign-in activity. RecordSignIn stores e (setting e.ID, and for a
 	// success e.NewAddress and e.NewDevice), records the use on app

@@ -59,7 +59,8 @@ func (s *Server) devices(w http.ResponseWriter, r *http.Request, c *call) {
 }
 
 func (s *Server) qrCode(w http.ResponseWriter, r *http.Request, c *call) {
-	svg, err := qrSVG(s.accountURL(r))
+	u := s.accountURL(r)
+	svg, err := qrSVG(u, "QR code with the account URL "+u)
 	if err != nil {
 		s.fail(w, r, c, http.StatusInternalServerError, "", err)
 		return
@@ -72,6 +73,7 @@ func (s *Server) qrCode(w http.ResponseWriter, r *http.Request, c *call) {
 type passwordsData struct {
 	Passwords []store.AppPassword
 	Require   bool
+	TwoFactor bool   // devices need app passwords whatever Require says
 	Name      string // the device name typed, when the form is shown again
 }
 
@@ -88,7 +90,7 @@ func (s *Server) showPasswords(w http.ResponseWriter, r *http.Request, c *call, 
 		return
 	}
 	s.render(w, r, c, status, "passwords", page{Title: "App passwords", Nav: "passwords", Error: msg,
-		Data: passwordsData{Passwords: list, Require: c.User.RequireAppPasswords, Name: name}})
+		Data: passwordsData{Passwords: list, Require: c.User.RequireAppPasswords, TwoFactor: c.User.TwoFactor, Name: name}})
 }
 
 type passwordCreatedData struct {
@@ -175,6 +177,8 @@ func (s *Server) activity(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 		if e.Credential == "password" {
 			row.Credential = "account password"
+		} else if e.Credential == "code" {
+			row.Credential = "right password, wrong two-factor code"
 		} else if name, ok := strings.CutPrefix(e.Credential, "app:"); ok {
 			row.Credential = "app password: " + name
 		}

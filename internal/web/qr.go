@@ -12,10 +12,11 @@ import (
 // standard asks for so that scanners find the code's edges.
 const qrQuietZone = 4
 
-// qrSVG draws text as a QR code in SVG: one path of black modules (each
-// row's runs as unit-high rectangles) on a white square. crispEdges keeps
-// browsers from blurring the module borders, which scanners dislike.
-func qrSVG(text string) ([]byte, error) {
+// qrSVG draws text as a QR code in SVG, named title: one path of black
+// modules (each row's runs as unit-high rectangles) on a white square.
+// crispEdges keeps browsers from blurring the module borders, which
+// scanners dislike.
+func qrSVG(text, title string) ([]byte, error) {
 	code, err := qr.Encode(text, qr.M)
 	if err != nil {
 		return nil, fmt.Errorf("encoding QR code: %w", err)
@@ -24,8 +25,8 @@ func qrSVG(text string) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" shape-rendering="crispEdges">`,
 		n, n, 4*n, 4*n)
-	b.WriteString("<title>QR code with the account URL ")
-	_ = xml.EscapeText(&b, []byte(text)) // writes to a buffer: cannot fail
+	b.WriteString("<title>")
+	_ = xml.EscapeText(&b, []byte(title)) // writes to a buffer: cannot fail
 	b.WriteString("</title>")
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
 	for y := 0; y < code.Size; y++ {

@@ -22,10 +22,13 @@ import (
 )
 
 // Session lifetimes: a session unused for sessionIdle ends; its expiry is
-// moved at most once per touchEvery, so that page views rarely write.
+// moved at most once per touchEvery, so that page views rarely write. A
+// partial session (second factor owed) ends after partialIdle, never
+// moved.
 const (
 	sessionIdle = 14 * 24 * time.Hour
 	touchEvery  = time.Hour
+	partialIdle = 10 * time.Minute
 )
 
 // sessionCookie is the cookie's name. With Secure the __Host- prefix makes
@@ -62,10 +65,30 @@ func sessionID(cookie string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// currentSession returns the session of the request's cookie, or nil.
-// When it moves the session's expiry it sends the cookie again with the
-// new one, so that browser and server forget the session together.
+// currentSession returns the session of the request's cookie, or nil; a
+// partial one opens no page, so it is nil here too. When it moves the
+// session's expiry it sends the cookie again with the new one, so that
+// browser and server forget the session together.
 func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*store.Session, *store.User, error) {
+	sess, u, err := s.cookieSession(r)
+	if sess == nil || err != nil || sess.Partial {
+		return nil, nil, err
+	}
+	now := s.cfg.Now()
+	if now.Sub(sess.LastSeen) >= touchEvery {
+		sess.Expires = now.Add(sessionIdle)
+		if err := s.st.TouchSession(r.Context(), sess.ID, now, sess.Expires); err != nil {
+			return nil, nil, err
+		}
+		ck, _ := r.Cookie(s.sessionCookie())
+		http.SetCookie(w, s.sessionCookieOf(ck.Value, sess.Expires))
+	}
+	return sess, u, nil
+}
+
+// cookieSession returns the live session of the request's cookie, full or
+// partial, and its user, or nil.
+func (s *Server) cookieSession(r *http.Request) (*store.Session, *store.User, error) {
 	ck, err := r.Cookie(s.sessionCookie())
 	if err != nil || ck.Value == "" {
 		return nil, nil, nil
@@ -77,8 +100,7 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*store.
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.cfg.Now()
-	if !now.Before(sess.Expires) {
+	if !s.cfg.Now().Before(sess.Expires) {
 		return nil, nil, nil
 	}
 	u, err := s.st.GetUser(r.Context(), sess.Owner)
@@ -87,13 +109,6 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*store.
 	}
 	if err != nil {
 		return nil, nil, err
-	}
-	if now.Sub(sess.LastSeen) >= touchEvery {
-		sess.Expires = now.Add(sessionIdle)
-		if err := s.st.TouchSession(r.Context(), sess.ID, now, sess.Expires); err != nil {
-			return nil, nil, err
-		}
-		http.SetCookie(w, s.sessionCookieOf(ck.Value, sess.Expires))
 	}
 	return sess, u, nil
 }
@@ -236,6 +251,8 @@ func (s *Server) sessionRoutes() {
 	p := s.cfg.Prefix + AccountPath
 	s.mux.HandleFunc("GET "+p+"signin", s.signinForm)
 	s.mux.HandleFunc("POST "+p+"signin", s.signin)
+	s.mux.HandleFunc("GET "+p+"signin/code", s.codeForm)
+	s.mux.HandleFunc("POST "+p+"signin/code", s.signinCode)
 	s.handle("POST "+AccountPath+"signout", s.signout)
 }
 
@@ -289,26 +306,38 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
 		return
 	}
-	if err := s.startSession(w, r, id.User.Login); err != nil {
+	// With two-factor on, the password opens only the code form.
+	partial := id.User.TwoFactor
+	if err := s.startSession(w, r, id.User.Login, partial); err != nil {
 		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.preCookie(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure})
+	if partial {
+		http.Redirect(w, r, s.path(AccountPath+"signin/code")+"?next="+url.QueryEscape(d.Next), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, s.nextPath(d.Next), http.StatusSeeOther)
 }
 
-// startSession signs the browser in as login with a new session and sets
-// its cookie.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, login string) error {
-	// A new session ID at every sign-in (never the one the browser had),
-	// so that a planted cookie cannot ride along into the signed-in state.
+// startSession signs the browser in as login: a full session, or a
+// partial one that only leads to the code form. The session ID is new at
+// every step (never the one the browser had, which is deleted), so that
+// a planted cookie cannot ride along into the signed-in state.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, login string, partial bool) error {
 	if old, err := r.Cookie(s.sessionCookie()); err == nil {
-		_ = s.st.DeleteSession(r.Context(), sessionID(old.Value))
+		if err := s.st.DeleteSession(r.Context(), sessionID(old.Value)); err != nil {
+			return fmt.Errorf("ending the previous session: %w", err)
+		}
 	}
 	value := randomToken()
 	now := s.cfg.Now()
-	sess := &store.Session{ID: sessionID(value), Owner: login, CSRF: randomToken(),
-		Created: now, LastSeen: now, Expires: now.Add(sessionIdle), Addr: r.RemoteAddr, Client: r.UserAgent()}
+	idle := sessionIdle
+	if partial {
+		idle = partialIdle
+	}
+	sess := &store.Session{ID: sessionID(value), Owner: login, CSRF: randomToken(), Partial: partial,
+		Created: now, LastSeen: now, Expires: now.Add(idle), Addr: r.RemoteAddr, Client: r.UserAgent()}
 	if err := s.st.CreateSession(r.Context(), sess); err != nil {
 		return fmt.Errorf("starting session of %s: %w", login, err)
 	}

@@ -108,6 +108,7 @@ func (s *Server) routes() {
 	s.sessionRoutes()
 	s.accountRoutes()
 	s.passwordRoutes()
+	s.securityRoutes()
 	s.collectionRoutes()
 	s.duplicateRoutes()
 }
@@ -229,10 +230,15 @@ const quotaMessage = "Your storage quota is used up, so nothing was saved. Delet
 // notice shown once on the next page.
 func (s *Server) done(w http.ResponseWriter, r *http.Request, to, notice string) {
 	if notice != "" {
-		http.SetCookie(w, &http.Cookie{Name: noticeCookie, Value: url.QueryEscape(notice), Path: s.path(AccountPath),
-			MaxAge: 60, HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteLaxMode})
+		s.notice(w, notice)
 	}
 	http.Redirect(w, r, s.path(to), http.StatusSeeOther)
+}
+
+// notice sets a message for the next page shown.
+func (s *Server) notice(w http.ResponseWriter, msg string) {
+	http.SetCookie(w, &http.Cookie{Name: noticeCookie, Value: url.QueryEscape(msg), Path: s.path(AccountPath),
+		MaxAge: 60, HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteLaxMode})
 }
 
 const noticeCookie = "rolodav_notice"

@@ -151,9 +151,9 @@ func (s *Store) CreateSession(ctx context.Context, x *store.Session) error {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO sessions
-			(id, owner, csrf, created, expires, last_seen, addr, client)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			x.ID, x.Owner, x.CSRF, micros(x.Created), micros(x.Expires), micros(x.LastSeen), x.Addr, x.Client)
+			(id, owner, csrf, created, expires, last_seen, addr, client, partial)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			x.ID, x.Owner, x.CSRF, micros(x.Created), micros(x.Expires), micros(x.LastSeen), x.Addr, x.Client, x.Partial)
 		if err != nil {
 			return err
 		}
@@ -170,9 +170,9 @@ func (s *Store) CreateSession(ctx context.Context, x *store.Session) error {
 func (s *Store) GetSession(ctx context.Context, id string) (*store.Session, error) {
 	x := store.Session{ID: id}
 	var created, expires, lastSeen int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT owner, csrf, created, expires, last_seen, addr, client
+	err := s.rdb.QueryRowContext(ctx, `SELECT owner, csrf, created, expires, last_seen, addr, client, partial
 		FROM sessions WHERE id = ? AND expires > ?`, id, micros(now())).
-		Scan(&x.Owner, &x.CSRF, &created, &expires, &lastSeen, &x.Addr, &x.Client)
+		Scan(&x.Owner, &x.CSRF, &created, &expires, &lastSeen, &x.Addr, &x.Client, &x.Partial)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}

@@ -75,6 +75,13 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"SignInFailureLock", testSignInFailureLock},
 		{"SignInFailurePrune", testSignInFailurePrune},
 		{"SignInFailuresConcurrent", testSignInFailuresConcurrent},
+		{"TwoFactorSetup", testTwoFactorSetup},
+		{"TOTPSteps", testTOTPSteps},
+		{"TOTPStepConcurrent", testTOTPStepConcurrent},
+		{"EmergencyCodes", testEmergencyCodes},
+		{"DisableTwoFactor", testDisableTwoFactor},
+		{"TwoFactorCascade", testTwoFactorCascade},
+		{"PartialSessions", testPartialSessions},
 		{"Usage", testUsage},
 		{"UsageMatchesData", testUsageMatchesData},
 	}
