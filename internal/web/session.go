@@ -342,6 +342,9 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, login stri
 		return fmt.Errorf("starting session of %s: %w", login, err)
 	}
 	http.SetCookie(w, s.sessionCookieOf(value, sess.Expires))
+	if !partial {
+		s.learnLanguage(r, login)
+	}
 	return nil
 }
 
