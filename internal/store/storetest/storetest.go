@@ -76,6 +76,11 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"SignInFailurePrune", testSignInFailurePrune},
 		{"SignInFailuresConcurrent", testSignInFailuresConcurrent},
 		{"Usage", testUsage},
+		{"Notices", testNotices},
+		{"NoticeClaims", testNoticeClaims},
+		{"NoticeFinish", testNoticeFinish},
+		{"NoticePrune", testNoticePrune},
+		{"NoticesConcurrent", testNoticesConcurrent},
 		{"UsageMatchesData", testUsageMatchesData},
 	}
 	// These open their store with a quota.
