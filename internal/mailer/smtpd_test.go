@@ -310,3 +310,10 @@ func senderFor(t *testing.T, srv *smtpServer, rawURL string, ca []byte) *Sender 
 }
 
 var smtpErr554 = smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refused"}
+
+// attemptsSoFar is the number of transactions begun.
+func (s *smtpServer) attemptsSoFar() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts
+}
