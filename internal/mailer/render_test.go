@@ -227,3 +227,12 @@ func TestNewLinks(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkRender(b *testing.B) {
+	n := testNotice(store.NoticeNewSignIn, "fr", "dav")
+	for b.Loop() {
+		if _, _, _, err := Render(n, testLinks); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -120,3 +120,14 @@ func FuzzDescribe(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDescribe(b *testing.B) {
+	uas := []string{"DAVx5/4.4.3-ose (dav4jvm; okhttp/4.12.0) Android/14", "iOS/17.2 (21C62) dataaccessd/1.0",
+		"Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Thunderbird/115.6.0",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91"}
+	for b.Loop() {
+		for _, ua := range uas {
+			Describe(ua)
+		}
+	}
+}
