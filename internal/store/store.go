@@ -514,6 +514,8 @@ type Store interface {
 	HideGroup(ctx context.Context, coll int64, uids []string) error
 	HiddenGroups(ctx context.Context, coll int64) ([][]string, error)
 
+	NoticeQueue // security mails: see the block "Security mails" below
+
 	Close() error
 }
 
@@ -559,4 +561,88 @@ type Merge struct {
 func ETag(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:16])
+}
+
+// --- Security mails ------------------------------------------------------
+//
+// A durable outbox: the server queues a notice where a security event
+// happens (a sign-in from a new place, wrong passwords, a changed
+// setting), and a sender (package mailer) claims it and mails it. Rows
+// outlive their sending for a while, because the rate limit counts them.
+
+// Kinds of notice (Notice.Kind, User.MailOff).
+const (
+	NoticeNewSignIn     = "new-sign-in"     // a success from an address or device not seen before
+	NoticeFailedSignIns = "failed-sign-ins" // repeated wrong passwords
+	NoticeTwoFactor     = "two-factor"      // two-factor sign-in turned on or off
+	NoticeAppPassword   = "app-password"    // an app password was created
+	NoticePassword      = "password"        // the account password was changed
+)
+
+// NoticeRetention is how long a finished notice is kept after its Time:
+// ClaimNotices deletes older ones. A rate-limit period (QueueNotice's per)
+// longer than this would not be enforced.
+const NoticeRetention = 48 * time.Hour
+
+// Notice is one security mail to send, or sent, or given up.
+type Notice struct {
+	ID       int64
+	Login    string    // the user it is about; the notice goes with the user
+	Kind     string    // one of the Notice* kinds
+	To       string    // recipient address
+	Language string    // "en", "fr", "de", "it", or "" (the sender's default)
+	Time     time.Time // when it happened
+	Addr     string    // client address of the event; "" when unknown
+	Client   string    // User-Agent of the event; "" when unknown
+	// Detail depends on Kind: NoticeNewSignIn "web" or "dav" (how the
+	// user signed in; "" when unknown); NoticeFailedSignIns the number of
+	// failures, in decimal; NoticeTwoFactor "on" or "off";
+	// NoticeAppPassword the new password's name; NoticePassword "".
+	Detail string
+
+	// Kept by the store and the sender.
+	Attempts  int       // failed sending attempts so far (RetryNotice)
+	NotBefore time.Time // not sent before; zero = as soon as possible
+	Sent      time.Time // when it was sent; zero when not (yet)
+	GaveUp    time.Time // when sending was given up; zero when not
+	LastError string    // why the last attempt failed, or why it was given up
+}
+
+// Pending reports whether n is neither sent nor given up.
+func (n *Notice) Pending() bool { return n.Sent.IsZero() && n.GaveUp.IsZero() }
+
+// NoticeQueue is the outbox of security mails, shared by every server
+// process and the command line: each write is one transaction.
+type NoticeQueue interface {
+	// QueueNotice stores n (setting n.ID), unless the login has a notice
+	// of the same Kind, in any state (pending, sent or given up), whose
+	// Time is after n.Time-per: then it stores nothing and returns false.
+	// That is the rule "at most one mail of a kind per user per period",
+	// checked and written in one transaction, so that notices queued at
+	// once by several processes make one mail. per must not exceed
+	// NoticeRetention; 0 queues every notice. n.Login must be a user
+	// (ErrNotFound otherwise); Kind, To and Time must be set. Attempts,
+	// Sent, GaveUp and LastError are ignored (a new notice is pending).
+	QueueNotice(ctx context.Context, n *Notice, per time.Duration) (queued bool, err error)
+	// ClaimNotices takes up to limit (> 0) due notices, oldest NotBefore
+	// first: pending, NotBefore at or before now, and not leased or with
+	// a lease ended by now. It leases them until now+lease, so that no
+	// other caller claims them meanwhile (each is sent once by several
+	// processes, as long as a sending takes less than lease), and returns
+	// them. It also deletes finished notices whose Time is more than
+	// NoticeRetention before now. A lease ends with FinishNotice or
+	// RetryNotice, or when it runs out (the claimer died).
+	ClaimNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Notice, error)
+	// FinishNotice ends notice id: sent at at when failure is "", else
+	// given up at at, failure becoming LastError. The row stays for the
+	// rate limit. A notice finished already keeps its first outcome; an
+	// unknown id is ErrNotFound.
+	FinishNotice(ctx context.Context, id int64, at time.Time, failure string) error
+	// RetryNotice records a failed attempt of pending notice id: Attempts
+	// plus one, LastError lastErr, due again at notBefore, lease ended. It
+	// does nothing to a finished notice; an unknown id is ErrNotFound.
+	RetryNotice(ctx context.Context, id int64, notBefore time.Time, lastErr string) error
+	// ListNotices returns login's notices kept, newest Time first, at
+	// most limit (0 = all).
+	ListNotices(ctx context.Context, login string, limit int) ([]Notice, error)
 }

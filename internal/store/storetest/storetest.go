@@ -83,6 +83,11 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"TwoFactorCascade", testTwoFactorCascade},
 		{"PartialSessions", testPartialSessions},
 		{"Usage", testUsage},
+		{"Notices", testNotices},
+		{"NoticeClaims", testNoticeClaims},
+		{"NoticeFinish", testNoticeFinish},
+		{"NoticePrune", testNoticePrune},
+		{"NoticesConcurrent", testNoticesConcurrent},
 		{"UsageMatchesData", testUsageMatchesData},
 	}
 	// These open their store with a quota.

@@ -1,0 +1,186 @@
+package mailer
+
+import (
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/useragent"
+)
+
+//go:embed templates
+var templates embed.FS
+
+var (
+	textMail = texttemplate.Must(texttemplate.ParseFS(templates, "templates/mail.txt"))
+	htmlMail = htmltemplate.Must(htmltemplate.ParseFS(templates, "templates/mail.html"))
+)
+
+// Links are the absolute URLs of the account pages a mail points to.
+type Links struct {
+	Activity  string // recent sign-ins
+	Passwords string // app passwords
+	Security  string // password, two-factor, and which mails to get
+}
+
+// NewLinks are the pages under base, the server's public URL
+// ("https://dav.example.org" or "https://example.org/dav").
+func NewLinks(base string) (Links, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return Links{}, fmt.Errorf("mail links: %q is not an http(s) URL without query", base)
+	}
+	b := strings.TrimSuffix(u.String(), "/")
+	return Links{
+		Activity:  b + "/account/activity",
+		Passwords: b + "/account/passwords",
+		Security:  b + "/account/security",
+	}, nil
+}
+
+// maxDetail bounds the user-given text a mail repeats (an app password's
+// name), in characters.
+const maxDetail = 100
+
+type fact struct{ Label, Value string }
+type link struct{ Label, URL string }
+
+// mailData is what the templates show; every string is text (the HTML
+// template escapes it).
+type mailData struct {
+	Lang, Subject, Greeting string
+	Paragraphs              []string
+	Facts                   []fact
+	IfYou, IfNotYou         string
+	Links                   []link
+	Footer                  string
+	Security                link
+}
+
+// Render writes the mail for n in n.Language (English when unknown): the
+// subject, a plain-text body and an HTML body. The subject is one line:
+// whatever the notice holds, no CR or LF gets into a header.
+func Render(n store.Notice, links Links) (subject, text, html string, err error) {
+	cat, ok := catalogs[n.Language]
+	if !ok {
+		cat = catalogs["en"]
+		n.Language = "en"
+	}
+	k, ok := cat.kinds[n.Kind]
+	if !ok {
+		return "", "", "", fmt.Errorf("render: unknown kind of notice %q", n.Kind)
+	}
+	detail := clean(n.Detail, maxDetail)
+	fill := strings.NewReplacer("{login}", clean(n.Login, 320), "{name}", detail, "{count}", detail).Replace
+
+	summary, ifNotYou := k.summary, k.ifNotYou
+	subject = k.subject
+	var paras []string
+	switch n.Kind {
+	case store.NoticeTwoFactor:
+		if n.Detail == "off" {
+			subject, summary, ifNotYou = k.subjectAlt, k.summaryAlt, k.ifNotYouAlt
+		}
+	case store.NoticeFailedSignIns:
+		if c, err := strconv.Atoi(n.Detail); err != nil || c < 2 {
+			summary = k.summaryAlt
+		}
+	}
+	paras = append(paras, fill(summary))
+	switch {
+	case n.Kind == store.NoticeNewSignIn && n.Detail == "web":
+		paras = append(paras, k.viaWeb)
+	case n.Kind == store.NoticeNewSignIn && n.Detail == "dav":
+		paras = append(paras, k.viaDAV)
+	case k.more != "":
+		paras = append(paras, k.more)
+	}
+	ifYou := cat.ifYou
+	if k.ifYou != "" {
+		ifYou = k.ifYou
+	}
+	d := mailData{
+		Lang:       n.Language,
+		Subject:    fill(subject),
+		Greeting:   cat.greeting,
+		Paragraphs: paras,
+		Facts: []fact{
+			{cat.when, cat.formatTime(n.Time)},
+			{cat.addr, cat.address(n.Addr)},
+			{cat.client, cat.describe(n.Client)},
+		},
+		IfYou:    ifYou,
+		IfNotYou: ifNotYou,
+		Links:    []link{{cat.activity, links.Activity}, {cat.passwords, links.Passwords}},
+		Footer:   cat.footer,
+		Security: link{cat.security, links.Security},
+	}
+	var tb, hb strings.Builder
+	if err := textMail.Execute(&tb, d); err != nil {
+		return "", "", "", fmt.Errorf("render %s notice: %w", n.Kind, err)
+	}
+	if err := htmlMail.Execute(&hb, d); err != nil {
+		return "", "", "", fmt.Errorf("render %s notice: %w", n.Kind, err)
+	}
+	return d.Subject, tb.String(), hb.String(), nil
+}
+
+// formatTime writes t in UTC: "5 December 2026, 14:03 UTC".
+func (c *catalog) formatTime(t time.Time) string {
+	t = t.UTC()
+	day := strconv.Itoa(t.Day())
+	day1 := day
+	if t.Day() == 1 {
+		day1 = "1er"
+	}
+	return strings.NewReplacer("{day1}", day1, "{day}", day, "{month}", c.months[t.Month()-1],
+		"{year}", strconv.Itoa(t.Year()), "{time}", t.Format("15:04")).Replace(c.date)
+}
+
+// address is the client's address without its port.
+func (c *catalog) address(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	if addr = clean(addr, 64); addr == "" {
+		return c.unknownAddr
+	}
+	return addr
+}
+
+// describe names the client in the catalog's language.
+func (c *catalog) describe(ua string) string {
+	cl := useragent.Parse(ua)
+	switch {
+	case cl.App == "":
+		return c.unknownClient
+	case cl.OS == "":
+		return cl.App
+	}
+	return cl.App + " " + c.on + " " + cl.OS
+}
+
+// clean makes s one line of at most max characters: control and format
+// characters become spaces.
+func clean(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max-1]) + "…"
+	}
+	return s
+}

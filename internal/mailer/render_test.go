@@ -1,0 +1,238 @@
+package mailer
+
+import (
+	htmlpkg "html"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolodav/rolodav/internal/store"
+)
+
+var (
+	testLinks = Links{
+		Activity:  "https://dav.example.org/account/activity",
+		Passwords: "https://dav.example.org/account/passwords",
+		Security:  "https://dav.example.org/account/security",
+	}
+	testTime = time.Date(2026, 12, 5, 14, 3, 27, 0, time.UTC)
+	davx5    = "DAVx5/4.4.3-ose (dav4jvm; okhttp/4.12.0) Android/14"
+)
+
+var allKinds = []string{store.NoticeNewSignIn, store.NoticeFailedSignIns, store.NoticeTwoFactor, store.NoticeAppPassword, store.NoticePassword}
+
+func testNotice(kind, lang, detail string) store.Notice {
+	return store.Notice{ID: 1, Login: "alice@example.org", Kind: kind, To: "alice@example.org", Language: lang,
+		Time: testTime, Addr: "203.0.113.7:51234", Client: davx5, Detail: detail}
+}
+
+func render(t *testing.T, n store.Notice) (string, string, string) {
+	t.Helper()
+	subject, text, html, err := Render(n, testLinks)
+	if err != nil {
+		t.Fatalf("Render(%s, %q): %v", n.Kind, n.Language, err)
+	}
+	return subject, text, html
+}
+
+func contains(t *testing.T, what, s string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			t.Errorf("%s lacks %q:\n%s", what, p, s)
+		}
+	}
+}
+
+// Every mail says what, when, from where, and what to do, in its
+// language, in both bodies.
+func TestRenderLanguages(t *testing.T) {
+	for _, tc := range []struct {
+		lang, subject, when, client string
+		body                        []string
+	}{
+		{"en", "New sign-in to your rolodav account", "5 December 2026, 14:03 UTC", "DAVx5 on Android 14",
+			[]string{"Someone signed in to your account alice@example.org", "by a sync app", "If it was not you", "Recent activity:"}},
+		{"fr", "Nouvelle connexion à votre compte rolodav", "5 décembre 2026 à 14:03 UTC", "DAVx5 sur Android 14",
+			[]string{"Quelqu'un s'est connecté à votre compte alice@example.org", "application de synchronisation", "Si ce n'était pas vous", "Activité récente\u00a0:"}},
+		{"de", "Neue Anmeldung bei Ihrem rolodav-Konto", "5. Dezember 2026, 14:03 UTC", "DAVx5 auf Android 14",
+			[]string{"Bei Ihrem Konto alice@example.org hat sich jemand", "Synchronisations-App", "Wenn Sie das nicht waren", "Letzte Aktivitäten:"}},
+		{"it", "Nuovo accesso al tuo account rolodav", "5 dicembre 2026, ore 14:03 UTC", "DAVx5 su Android 14",
+			[]string{"Qualcuno ha effettuato l'accesso al tuo account alice@example.org", "app di sincronizzazione", "Se non sei stato tu", "Attività recente:"}},
+		{"", "New sign-in to your rolodav account", "5 December 2026, 14:03 UTC", "DAVx5 on Android 14", nil},
+		{"es", "New sign-in to your rolodav account", "5 December 2026, 14:03 UTC", "DAVx5 on Android 14", nil},
+	} {
+		subject, text, html := render(t, testNotice(store.NoticeNewSignIn, tc.lang, "dav"))
+		if subject != tc.subject {
+			t.Errorf("%q: subject %q, want %q", tc.lang, subject, tc.subject)
+		}
+		common := append([]string{tc.when, "203.0.113.7", tc.client, testLinks.Activity, testLinks.Passwords, testLinks.Security}, tc.body...)
+		contains(t, tc.lang+" text", text, common...)
+		contains(t, tc.lang+" HTML", htmlpkg.UnescapeString(html), common...)
+		lang := tc.lang
+		if lang == "" || lang == "es" {
+			lang = "en"
+		}
+		contains(t, tc.lang+" HTML", html, `<html lang="`+lang+`">`, `<a href="`+testLinks.Activity+`">`)
+		if strings.Contains(text, "51234") || strings.Contains(html, "51234") {
+			t.Errorf("%q: the client's port is shown", tc.lang)
+		}
+	}
+}
+
+// Each kind says its own thing.
+func TestRenderKinds(t *testing.T) {
+	for _, tc := range []struct {
+		kind, lang, detail, subject string
+		body                        []string
+	}{
+		{store.NoticeNewSignIn, "en", "web", "New sign-in to your rolodav account", []string{"on the account pages"}},
+		{store.NoticeNewSignIn, "en", "", "New sign-in to your rolodav account", []string{"not used with it before"}},
+		{store.NoticeFailedSignIns, "en", "10", "Several failed sign-ins to your account", []string{"There were 10 attempts", "those of the last attempt"}},
+		{store.NoticeFailedSignIns, "en", "", "Several failed sign-ins to your account", []string{"There were several attempts"}},
+		{store.NoticeFailedSignIns, "fr", "7", "Plusieurs échecs de connexion à votre compte", []string{"Il y a eu 7\u00a0tentatives"}},
+		{store.NoticeTwoFactor, "en", "on", "Two-factor sign-in turned on", []string{"sync apps need app passwords"}},
+		{store.NoticeTwoFactor, "en", "off", "Two-factor sign-in turned off", []string{"turn two-factor sign-in back on"}},
+		{store.NoticeTwoFactor, "de", "off", "Zwei-Faktor-Anmeldung ausgeschaltet", []string{"wieder ein"}},
+		{store.NoticeTwoFactor, "it", "on", "Verifica in due passaggi attivata", []string{"password per app"}},
+		{store.NoticeAppPassword, "en", "Phone", "New app password: Phone", []string{"named “Phone”"}},
+		{store.NoticeAppPassword, "fr", "Téléphone", "Nouveau mot de passe d'application\u00a0: Téléphone", []string{"«\u00a0Téléphone\u00a0»"}},
+		{store.NoticeAppPassword, "de", "Handy", "Neues App-Passwort: Handy", []string{"„Handy“"}},
+		{store.NoticePassword, "en", "", "Your password was changed", []string{"was signed out"}},
+		{store.NoticePassword, "it", "", "La tua password è stata modificata", []string{"sono stati disconnessi"}},
+	} {
+		subject, text, html := render(t, testNotice(tc.kind, tc.lang, tc.detail))
+		if subject != tc.subject {
+			t.Errorf("%s %s %q: subject %q, want %q", tc.kind, tc.lang, tc.detail, subject, tc.subject)
+		}
+		contains(t, tc.kind+" text", text, tc.body...)
+		contains(t, tc.kind+" HTML", htmlpkg.UnescapeString(html), tc.body...)
+	}
+	if _, _, _, err := Render(testNotice("surprise", "en", ""), testLinks); err == nil {
+		t.Fatal("Render of an unknown kind: no error")
+	}
+}
+
+// The time is written in UTC, whatever the notice's zone; French writes
+// the first of the month "1er".
+func TestRenderTime(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no time zone data:", err)
+	}
+	n := testNotice(store.NoticePassword, "fr", "")
+	n.Time = time.Date(2027, 3, 1, 9, 5, 0, 0, paris) // 08:05 UTC
+	_, text, _ := render(t, n)
+	contains(t, "text", text, "1er mars 2027 à 08:05 UTC")
+	n.Language = "en"
+	_, text, _ = render(t, n)
+	contains(t, "text", text, "1 March 2027, 08:05 UTC")
+}
+
+// What comes from outside (an app password's name, a User-Agent, an
+// address) is escaped in HTML and cannot start a header.
+func TestRenderHostile(t *testing.T) {
+	n := testNotice(store.NoticeAppPassword, "en", "<script>alert(1)</script>\r\nBcc: victim@example.org")
+	n.Client = "<script>alert-ua</script>"
+	n.Addr = "<b>203.0.113.9</b>"
+	subject, text, html := render(t, n)
+	if strings.ContainsAny(subject, "\r\n") {
+		t.Fatalf("subject holds a line break: %q", subject)
+	}
+	if subject != "New app password: <script>alert(1)</script>  Bcc: victim@example.org" {
+		t.Fatalf("subject %q", subject)
+	}
+	if strings.Contains(html, "<script") || strings.Contains(html, "<b>203") {
+		t.Fatalf("HTML holds markup from the notice:\n%s", html)
+	}
+	contains(t, "HTML", html, "&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;script&gt;alert-ua&lt;/script&gt;", "&lt;b&gt;203.0.113.9&lt;/b&gt;")
+	contains(t, "text", text, "<script>alert(1)</script>")
+	if strings.Contains(text, "\r\nBcc") || strings.Contains(text, "\nBcc") {
+		t.Fatalf("text holds the injected line:\n%s", text)
+	}
+
+	long := testNotice(store.NoticeAppPassword, "en", strings.Repeat("é", 300))
+	subject, _, _ = render(t, long)
+	if got := len([]rune(subject)); got > len("New app password: ")+maxDetail {
+		t.Fatalf("subject of %d characters", got)
+	}
+
+	// Unknown address and client.
+	n = testNotice(store.NoticePassword, "de", "")
+	n.Addr, n.Client = "", ""
+	_, text, _ = render(t, n)
+	contains(t, "text", text, "Adresse: unbekannt", "Gerät oder App: unbekannt")
+}
+
+// Every language has every text.
+func TestCatalogsComplete(t *testing.T) {
+	for _, lang := range Languages {
+		c := catalogs[lang]
+		if c == nil {
+			t.Fatalf("no catalog for %s", lang)
+		}
+		for i, m := range c.months {
+			if m == "" {
+				t.Errorf("%s: month %d missing", lang, i+1)
+			}
+		}
+		for name, s := range map[string]string{"date": c.date, "on": c.on, "greeting": c.greeting, "when": c.when, "addr": c.addr,
+			"client": c.client, "unknownAddr": c.unknownAddr, "unknownClient": c.unknownClient, "activity": c.activity,
+			"passwords": c.passwords, "security": c.security, "ifYou": c.ifYou, "footer": c.footer} {
+			if s == "" {
+				t.Errorf("%s: %s missing", lang, name)
+			}
+		}
+		for _, kind := range allKinds {
+			k, ok := c.kinds[kind]
+			if !ok || k.subject == "" || k.summary == "" || k.ifNotYou == "" {
+				t.Errorf("%s: %s incomplete", lang, kind)
+			}
+		}
+		if k := c.kinds[store.NoticeTwoFactor]; k.subjectAlt == "" || k.summaryAlt == "" || k.ifNotYouAlt == "" {
+			t.Errorf("%s: two-factor off incomplete", lang)
+		}
+		if k := c.kinds[store.NoticeFailedSignIns]; k.summaryAlt == "" || k.more == "" || !strings.Contains(k.summary, "{count}") {
+			t.Errorf("%s: failed sign-ins incomplete", lang)
+		}
+		if k := c.kinds[store.NoticeNewSignIn]; k.viaWeb == "" || k.viaDAV == "" {
+			t.Errorf("%s: new sign-in incomplete", lang)
+		}
+		if k := c.kinds[store.NoticeAppPassword]; !strings.Contains(k.subject, "{name}") || !strings.Contains(k.summary, "{name}") {
+			t.Errorf("%s: app password does not name it", lang)
+		}
+	}
+}
+
+func TestNewLinks(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://dav.example.org":       "https://dav.example.org/account/activity",
+		"https://dav.example.org/":      "https://dav.example.org/account/activity",
+		"http://example.org:8080/dav/":  "http://example.org:8080/dav/account/activity",
+		"https://example.org/dav":       "https://example.org/dav/account/activity",
+		"ftp://example.org":             "",
+		"dav.example.org":               "",
+		"https://example.org/?x=1":      "",
+		"https://example.org/#fragment": "",
+	} {
+		l, err := NewLinks(base)
+		if want == "" {
+			if err == nil {
+				t.Errorf("NewLinks(%q): no error", base)
+			}
+			continue
+		}
+		if err != nil || l.Activity != want || !strings.HasSuffix(l.Passwords, "/account/passwords") || !strings.HasSuffix(l.Security, "/account/security") {
+			t.Errorf("NewLinks(%q) = %+v, %v", base, l, err)
+		}
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	n := testNotice(store.NoticeNewSignIn, "fr", "dav")
+	for b.Loop() {
+		if _, _, _, err := Render(n, testLinks); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

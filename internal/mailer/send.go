@@ -1,0 +1,134 @@
+package mailer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// Sender hands mails to the SMTP relay, one connection per mail (security
+// mails are rare).
+type Sender struct {
+	cfg    Config
+	client *gomail.Client
+}
+
+// NewSender checks cfg and prepares the client; it does not connect.
+func NewSender(cfg *Config) (*Sender, error) {
+	if cfg.Host == "" || cfg.Port == 0 {
+		return nil, fmt.Errorf("smtp: no relay host or port")
+	}
+	if cfg.From == nil {
+		return nil, fmt.Errorf("smtp: no sender address (--smtp-from)")
+	}
+	tlsConf := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}
+	opts := []gomail.Option{
+		gomail.WithPort(cfg.Port),
+		gomail.WithTimeout(cfg.timeout()),
+		gomail.WithTLSConfig(tlsConf),
+	}
+	switch {
+	case cfg.TLS:
+		opts = append(opts, gomail.WithSSL())
+	case cfg.Username != "" && !cfg.Loopback():
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	default:
+		// No credentials to protect, or a relay on this machine: STARTTLS
+		// when the relay offers it.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	}
+	if cfg.Username != "" {
+		mechs := []gomail.SMTPAuthType{gomail.SMTPAuthPlain, gomail.SMTPAuthLogin}
+		if cfg.Loopback() {
+			mechs = []gomail.SMTPAuthType{gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthLoginNoEnc}
+		}
+		opts = append(opts, gomail.WithOpportunisticSMTPAuth(mechs...),
+			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
+	}
+	if cfg.dial != nil {
+		opts = append(opts, gomail.WithDialContextFunc(cfg.dial))
+	}
+	client, err := gomail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("smtp %s: %w", cfg.Redacted(), err)
+	}
+	return &Sender{cfg: *cfg, client: client}, nil
+}
+
+// String is the relay, for logs.
+func (s *Sender) String() string { return s.cfg.Redacted() }
+
+// PermanentError is a failure that trying again will not mend: the relay
+// refused the recipient or the message with a 5xx reply, or the recipient
+// is not an address.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent reports whether err is a PermanentError.
+func Permanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}
+
+// Send mails a multipart/alternative message (text, then HTML) to one
+// recipient, from Config.From, with a Date, a Message-ID and
+// "Auto-Submitted: auto-generated" (RFC 3834: no auto-replies). A failure
+// the relay gives for this message (5xx to RCPT TO or DATA) is a
+// *PermanentError; any other (connection, TLS, authentication, a 4xx, a
+// refused sender) may pass and is returned as is.
+func (s *Sender) Send(ctx context.Context, to, subject, text, html string) error {
+	rcpt, err := mail.ParseAddress(to)
+	if err != nil {
+		return &PermanentError{fmt.Errorf("recipient %q: %v", to, err)}
+	}
+	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if err := m.From(s.cfg.From.String()); err != nil {
+		return fmt.Errorf("sender %s: %w", s.cfg.From, err)
+	}
+	if err := m.To(rcpt.Address); err != nil {
+		return &PermanentError{fmt.Errorf("recipient %q: %w", to, err)}
+	}
+	m.Subject(subject)
+	m.SetDate()
+	m.SetMessageIDWithValue(messageID(s.cfg.From.Address))
+	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	m.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
+	m.SetBodyString(gomail.TypeTextPlain, text)
+	m.AddAlternativeString(gomail.TypeTextHTML, html)
+
+	conn, err := s.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("smtp %s: %w", s.cfg.Redacted(), err)
+	}
+	err = s.client.SendWithSMTPClient(conn, m)
+	// Once the relay took the message at the end of DATA, a failed QUIT
+	// changes nothing.
+	s.client.CloseWithSMTPClient(conn)
+	if err != nil {
+		var se *gomail.SendError
+		if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
+			switch se.Reason {
+			case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose, gomail.ErrWriteContent:
+				return &PermanentError{fmt.Errorf("smtp %s: %w", s.cfg.Redacted(), err)}
+			}
+		}
+		return fmt.Errorf("smtp %s: %w", s.cfg.Redacted(), err)
+	}
+	return nil
+}
+
+// messageID is a unique Message-ID in the sender's domain.
+func messageID(from string) string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "rolodav." + hex.EncodeToString(b[:]) + "@" + from[strings.LastIndexByte(from, '@')+1:]
+}

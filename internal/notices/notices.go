@@ -1,0 +1,103 @@
+// Package notices queues security mails where security events happen
+// (sign-ins, settings changed): it applies the user's choices (the kinds
+// turned off, the language) and the rate limit, and leaves the sending to
+// the mailer's worker, which reads the store's outbox. Queueing is one
+// short write: it never waits for a mail server.
+package notices
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rolodav/rolodav/internal/store"
+)
+
+// Per is the rate limit: at most one mail of a kind per user per Per.
+const Per = time.Hour
+
+// Store is what queueing needs of the store.
+type Store interface {
+	GetUser(ctx context.Context, login string) (*store.User, error)
+	QueueNotice(ctx context.Context, n *store.Notice, per time.Duration) (bool, error)
+}
+
+// Kind is a kind of security mail, with its English label for the
+// settings page.
+type Kind struct {
+	Kind  string // a store.Notice* constant, as kept in User.MailOff
+	Label string
+}
+
+// Kinds are the kinds of security mail, in the order the settings page
+// lists them.
+var Kinds = []Kind{
+	{store.NoticeNewSignIn, "A sign-in from a new address or device"},
+	{store.NoticeFailedSignIns, "Repeated wrong passwords"},
+	{store.NoticeTwoFactor, "Two-factor sign-in turned on or off"},
+	{store.NoticeAppPassword, "A new app password"},
+	{store.NoticePassword, "A password change"},
+}
+
+// Known reports whether kind is one of Kinds.
+func Known(kind string) bool {
+	return slices.ContainsFunc(Kinds, func(k Kind) bool { return k.Kind == kind })
+}
+
+// Queue queues n for its user unless the user turned its kind off, the
+// login is not a mail address to send it to, or a notice of the kind was
+// queued within Per; it reports whether it queued. It fills in To (the
+// login), Language (the user's) and Time (now, when zero); the caller sets
+// Login, Kind, and what it knows of Addr, Client and Detail (see
+// store.Notice). An unknown login is store.ErrNotFound.
+func Queue(ctx context.Context, st Store, n store.Notice) (bool, error) {
+	if !Known(n.Kind) {
+		return false, fmt.Errorf("notices: unknown kind %q", n.Kind)
+	}
+	u, err := st.GetUser(ctx, n.Login)
+	if err != nil {
+		return false, fmt.Errorf("notices: %s notice for %s: %w", n.Kind, n.Login, err)
+	}
+	if slices.Contains(u.MailOff, n.Kind) || !Deliverable(u.Login) {
+		return false, nil
+	}
+	n.To, n.Language = u.Login, u.Language
+	if n.Time.IsZero() {
+		n.Time = time.Now()
+	}
+	ok, err := st.QueueNotice(ctx, &n, Per)
+	if err != nil {
+		return false, fmt.Errorf("notices: %w", err)
+	}
+	return ok, nil
+}
+
+// Deliverable reports whether login is a mail address mails can go to: a
+// bare address (no name, no angle brackets) whose domain has a dot.
+func Deliverable(login string) bool {
+	a, err := mail.ParseAddress(login)
+	if err != nil || a.Name != "" || a.Address != login {
+		return false
+	}
+	return strings.Contains(login[strings.LastIndexByte(login, '@')+1:], ".")
+}
+
+// Notifier queues notices and wakes the sender, so that a notice queued by
+// this process goes out at once. The command builds it (Wake is the
+// mailer worker's); the handlers use it without knowing the mailer.
+type Notifier struct {
+	Store Store
+	Wake  func() // nil: the sender finds the notice when it next looks
+}
+
+// Notify is Queue, then Wake when a notice was queued.
+func (q *Notifier) Notify(ctx context.Context, n store.Notice) (bool, error) {
+	ok, err := Queue(ctx, q.Store, n)
+	if ok && q.Wake != nil {
+		q.Wake()
+	}
+	return ok, err
+}
