@@ -94,6 +94,15 @@ type Options struct {
 	Remote        RemoteChecker
 	RemoteDomains []string
 	Provision     func(ctx context.Context, login string) (*store.User, error)
+	// Notify, if set, is told what the account's owner should hear of
+	// (package notices queues a security mail): a sign-in from a new
+	// address or device (store.NoticeNewSignIn; not the login's first
+	// ever, and for an app password only a new device, since phones roam
+	// between addresses), and FailuresNoticeAt or more failures of a login
+	// within Window (store.NoticeFailedSignIns, with the count; wrong
+	// passwords and wrong second-factor codes alike). It is called on the
+	// request's path: it must only queue.
+	Notify func(ctx context.Context, n store.Notice)
 	// OnRecordError, if set, is called with the error of a failed
 	// RecordSignIn, or of clearing the failure counters after a success:
 	// neither changes the answer of SignIn (a valid sign-in is not refused
@@ -192,6 +201,9 @@ type flight struct {
 type pass struct {
 	counters []passCounter
 	reserved bool
+	// failures: after fail, the most failures its pair or login counter
+	// holds (what a notice about failed sign-ins reports).
+	failures int
 }
 
 // Kinds of counter.
@@ -469,6 +481,9 @@ func (a *Authenticator) fail(ctx context.Context, p *pass) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i, got := range counted {
+		if k := p.counters[i].kind; k == counterPair || k == counterLogin {
+			p.failures = max(p.failures, got.Failures)
+		}
 		f := p.counters[i].f
 		f.added++
 		if got.LockedUntil.After(f.lockedUntil) {

@@ -74,7 +74,19 @@ func (f *fakeUsers) RecordSignIn(_ context.Context, e *store.SignIn, appPassword
 	if f.recordErr != nil {
 		return f.recordErr
 	}
-	f.signIns = append(f.signIns, recordedSignIn{*e, appPassword, keep})
+	in := *e // recorded as given
+	if e.OK {
+		// As store.Store sets them.
+		e.NewAddress, e.NewDevice, e.First = true, true, true
+		for _, o := range f.signIns {
+			if o.OK && o.Login == e.Login {
+				e.First = false
+				e.NewAddress = e.NewAddress && o.Addr != e.Addr
+				e.NewDevice = e.NewDevice && o.Client != e.Client
+			}
+		}
+	}
+	f.signIns = append(f.signIns, recordedSignIn{in, appPassword, keep})
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -151,8 +153,39 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 		a.record(ctx, at, id.User.Login, id)
 	case u != nil && errors.Is(err, ErrBadCredentials):
 		a.record(ctx, at, u.Login, nil)
+		a.failed(ctx, at, u.Login, p)
 	}
 	return id, err
+}
+
+// FailuresNoticeAt is how many failures of a login within Options.Window
+// make its owner hear of them (Options.Notify).
+const FailuresNoticeAt = 5
+
+// failed tells Options.Notify of repeated failures on login, once p's
+// counters hold FailuresNoticeAt of them; the notices' own rate limit
+// keeps it to one mail however many follow.
+func (a *Authenticator) failed(ctx context.Context, at Attempt, login string, p *pass) {
+	if a.opt.Notify == nil || p.failures < FailuresNoticeAt {
+		return
+	}
+	a.opt.Notify(context.WithoutCancel(ctx), store.Notice{Login: login, Kind: store.NoticeFailedSignIns,
+		Time: a.opt.Now(), Addr: displayAddr(at.Addr), Client: at.Client, Detail: strconv.Itoa(p.failures)})
+}
+
+// noticeNewSignIn tells Options.Notify of a success e (just recorded) from
+// an address or a device not seen before, but not of the login's first
+// sign-in ever, and not of an app password on a new address alone.
+func (a *Authenticator) noticeNewSignIn(ctx context.Context, e *store.SignIn) {
+	if a.opt.Notify == nil || !e.OK || e.First {
+		return
+	}
+	app := strings.HasPrefix(e.Credential, "app:")
+	if !e.NewDevice && (app || !e.NewAddress) {
+		return
+	}
+	a.opt.Notify(context.WithoutCancel(ctx), store.Notice{Login: e.Login, Kind: store.NoticeNewSignIn,
+		Time: e.Time, Addr: e.Addr, Client: e.Client, Detail: e.Via})
 }
 
 // authenticate verifies the account password of an admitted attempt on
@@ -287,6 +320,7 @@ func (a *Authenticator) record(ctx context.Context, at Attempt, login string, id
 	// The attempt happened even if the client hung up since.
 	err := a.users.RecordSignIn(context.WithoutCancel(ctx), e, appPassword, SignInRetention)
 	if err == nil {
+		a.noticeNewSignIn(ctx, e)
 		return
 	}
 	if coalesce {
