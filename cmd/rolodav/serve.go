@@ -19,6 +19,8 @@ import (
 	"github.com/rolodav/rolodav/internal/guard"
 	"github.com/rolodav/rolodav/internal/httplog"
 	"github.com/rolodav/rolodav/internal/imapauth"
+	"github.com/rolodav/rolodav/internal/mailer"
+	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
 	"github.com/rolodav/rolodav/internal/web"
 )
@@ -43,6 +45,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	authURL := fs.String("auth", "", "mail server that checks the passwords of users not created here: imaps://host[:993], or imap://host[:143] with STARTTLS")
 	authDomains := fs.String("auth-domains", "", "comma-separated domains whose logins the --auth server may sign in (default: every login)")
 	authCA := fs.String("auth-ca", "", "PEM file of a CA to trust for the --auth server, besides the system's")
+	smtpURL := fs.String("smtp-url", "", "SMTP relay for security mails: smtps://user:password@host[:465], or smtp://user:password@host[:587] with STARTTLS")
+	smtpFrom := fs.String("smtp-from", "", `sender of security mails, e.g. "rolodav <noreply@example.org>"`)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,6 +58,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{"--tls-cert and --tls-key go together"}
 	}
 	remote, err := mailServer(*authURL, *authDomains, *authCA)
+	if err != nil {
+		return err
+	}
+	sender, err := smtpRelay(*smtpURL, *smtpFrom)
 	if err != nil {
 		return err
 	}
@@ -107,6 +115,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("passwords of users not created here are checked by the mail server", "server", remote.server.String(),
 			"domains", strings.Join(remote.domains, ","))
 	}
+	// The mail links need the public address, known once listening; the
+	// worker starts then. Notices queued before wait in the store.
+	var worker *mailer.Worker
+	notifier := &notices.Notifier{Store: st, Wake: func() {
+		if worker != nil {
+			worker.Wake()
+		}
+	}}
+	authOpt.Notify = func(ctx context.Context, n store.Notice) {
+		if _, err := notifier.Notify(ctx, n); err != nil {
+			log.Warn("queueing a security mail", "login", n.Login, "kind", n.Kind, "err", err)
+		}
+	}
 	authn := auth.NewAuthenticator(st, authOpt)
 	pages := web.New(web.Config{
 		Store:           st,
@@ -117,6 +138,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Region:          *region,
 		MaxUpload:       *maxUpload,
 		MaxResourceSize: *maxSize,
+		MailEnabled:     sender != nil,
 		Logger:          log,
 	})
 	mux.Handle(prefix+web.AccountPath, pages)
@@ -148,6 +170,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		scheme = "https"
 	}
 	log.Info("rolodav listening", "url", fmt.Sprintf("%s://%s%s/dav/", scheme, ln.Addr(), prefix), "data", *data)
+	base := fmt.Sprintf("%s://%s%s", scheme, ln.Addr(), prefix)
+	if public != nil {
+		base = strings.TrimSuffix(public.String(), "/")
+	} else if sender != nil {
+		log.Warn("security mails link to the listening address; set --base-url to the address users know", "url", base)
+	}
+	links, err := mailer.NewLinks(base)
+	if err != nil {
+		return err
+	}
+	worker = mailer.NewWorker(st, sender, links, log)
+	worker.Poll = mailPoll
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		worker.Run(wctx)
+	}()
+	defer func() {
+		stopWorker()
+		<-workerDone
+	}()
+	if sender != nil {
+		log.Info("security mails go through the SMTP relay", "relay", sender.String())
+	}
 	if created {
 		fmt.Fprintf(stdout, "Sign in as admin at %s://%s%s/ in a browser (the account pages show how to connect devices).\n", scheme, ln.Addr(), prefix)
 	}
@@ -175,6 +222,36 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// mailPoll is how often the mail worker looks for notices queued without
+// waking it: by the command line, by another server process, or by the
+// pages' changes of credentials (package accounts queues those).
+const mailPoll = 5 * time.Second
+
+// smtpRelay reads --smtp-url and --smtp-from; nil when no relay is given.
+func smtpRelay(rawURL, from string) (*mailer.Sender, error) {
+	if rawURL == "" {
+		if from != "" {
+			return nil, usageError{"--smtp-from needs --smtp-url"}
+		}
+		return nil, nil
+	}
+	cfg, err := mailer.ParseURL(rawURL)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("--smtp-url: %v", err)}
+	}
+	if from == "" {
+		return nil, usageError{"--smtp-url needs --smtp-from, the sender address of the mails"}
+	}
+	if cfg.From, err = mailer.ParseFrom(from); err != nil {
+		return nil, usageError{fmt.Sprintf("--smtp-from: %v", err)}
+	}
+	sender, err := mailer.NewSender(cfg)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("--smtp-url: %v", err)}
+	}
+	return sender, nil
 }
 
 // remoteAuth is what --auth, --auth-domains and --auth-ca ask for.

@@ -14,10 +14,14 @@ import (
 
 	"github.com/rolodav/rolodav/internal/accounts"
 	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/useragent"
 )
 
 func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	// The security mails of changes made here name the command line.
+	ctx = notices.WithOrigin(ctx, notices.Origin{Client: useragent.CommandLine})
 	if len(args) == 0 {
 		return usageError{"which one: add, passwd, delete, list or 2fa?"}
 	}

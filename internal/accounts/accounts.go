@@ -3,16 +3,22 @@
 // the first start of the server and the DAV layer (for users whose
 // collections are all gone) share it, so that a user looks the same however
 // they came to be.
+//
+// It is also where an account's credentials change (password, app
+// passwords, two-factor), so that every way in queues the security mail
+// the owner gets about it (package notices).
 package accounts
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/calendars"
+	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
 )
 
@@ -102,7 +108,29 @@ func SetPassword(ctx context.Context, st store.Store, login, password string) er
 	if err := st.SetPasswordHash(ctx, login, hash); err != nil {
 		return fmt.Errorf("accounts: set password of %s: %w", login, err)
 	}
+	tell(ctx, st, store.Notice{Login: login, Kind: store.NoticePassword})
 	return nil
+}
+
+// CreateAppPassword gives owner a new app password for the device called
+// name and returns it: only its digest is kept, so the caller shows it now
+// or never.
+func CreateAppPassword(ctx context.Context, st store.Store, owner, name string) (string, error) {
+	password, digest := auth.NewAppPassword()
+	if err := st.CreateAppPassword(ctx, &store.AppPassword{Owner: owner, Name: name, Digest: digest}); err != nil {
+		return "", fmt.Errorf("accounts: create app password of %s: %w", owner, err)
+	}
+	tell(ctx, st, store.Notice{Login: owner, Kind: store.NoticeAppPassword, Detail: name})
+	return password, nil
+}
+
+// tell queues a security mail about a change just made to an account
+// (where it came from is ctx's notices.Origin). The change stands whether
+// or not the mail could be queued, so a failure is logged, not returned.
+func tell(ctx context.Context, st store.Store, n store.Notice) {
+	if _, err := notices.Queue(context.WithoutCancel(ctx), st, n); err != nil {
+		slog.WarnContext(ctx, "queueing a security mail", "login", n.Login, "kind", n.Kind, "err", err)
+	}
 }
 
 // Delete removes the user with everything they own. A login unknown here

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rolodav/rolodav/internal/accounts"
 	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
 	"github.com/rolodav/rolodav/internal/store/sqlite"
 )
@@ -169,5 +170,49 @@ func TestCreateRemote(t *testing.T) {
 	}
 	if got, _ := st.GetUser(ctx, "bea@mail.example"); got.PasswordHash != "" {
 		t.Error("a refused SetPassword stored a hash")
+	}
+}
+
+// Every change of a credential queues the owner's security mail, with
+// where it came from as the context tells it.
+func TestCredentialChangesQueueMails(t *testing.T) {
+	st := open(t)
+	ctx := notices.WithOrigin(context.Background(), notices.Origin{Addr: "192.0.2.7:4321", Client: "Firefox"})
+	if err := accounts.Create(ctx, st, "ann@example.org", "first password"); err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.SetPassword(ctx, st, "ann@example.org", "second password"); err != nil {
+		t.Fatal(err)
+	}
+	pw, err := accounts.CreateAppPassword(ctx, st, "ann@example.org", "Phone")
+	if err != nil || pw == "" {
+		t.Fatalf("CreateAppPassword: %q, %v", pw, err)
+	}
+	if err := st.SetPendingTOTP(ctx, "ann@example.org", "JBSWY3DPEHPK3PXP"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.EnableTwoFactor(ctx, st, "ann@example.org", "JBSWY3DPEHPK3PXP", 1); err != nil {
+		t.Fatal(err)
+	}
+	list, err := st.ListNotices(ctx, "ann@example.org", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]store.Notice{}
+	for _, n := range list {
+		got[n.Kind] = n
+	}
+	for kind, detail := range map[string]string{store.NoticePassword: "", store.NoticeAppPassword: "Phone", store.NoticeTwoFactor: "on"} {
+		n, ok := got[kind]
+		if !ok {
+			t.Errorf("no %s notice; queued %+v", kind, list)
+			continue
+		}
+		if n.To != "ann@example.org" || n.Detail != detail || n.Addr != "192.0.2.7:4321" || n.Client != "Firefox" {
+			t.Errorf("%s notice: %+v", kind, n)
+		}
+	}
+	if len(list) != 3 {
+		t.Errorf("%d notices, want 3 (creating the user is none)", len(list))
 	}
 }

@@ -20,6 +20,7 @@ func EnableTwoFactor(ctx context.Context, st store.Store, login, secret string, 
 	if err := st.EnableTwoFactor(ctx, login, secret, step, digests); err != nil {
 		return nil, fmt.Errorf("accounts: turn on two-factor for %s: %w", login, err)
 	}
+	tell(ctx, st, store.Notice{Login: login, Kind: store.NoticeTwoFactor, Detail: "on"})
 	return codes, nil
 }
 
@@ -31,5 +32,6 @@ func DisableTwoFactor(ctx context.Context, st store.Store, login string) error {
 	if err := st.DisableTwoFactor(ctx, login); err != nil {
 		return fmt.Errorf("accounts: turn off two-factor for %s: %w", login, err)
 	}
+	tell(ctx, st, store.Notice{Login: login, Kind: store.NoticeTwoFactor, Detail: "off"})
 	return nil
 }

@@ -50,7 +50,8 @@ func Known(kind string) bool {
 // Queue queues n for its user unless the user turned its kind off, the
 // login is not a mail address to send it to, or a notice of the kind was
 // queued within Per; it reports whether it queued. It fills in To (the
-// login), Language (the user's) and Time (now, when zero); the caller sets
+// login), Language (the user's) and Time (now, when zero), and Addr and
+// Client from ctx's Origin when the caller set neither; the caller sets
 // Login, Kind, and what it knows of Addr, Client and Detail (see
 // store.Notice). An unknown login is store.ErrNotFound.
 func Queue(ctx context.Context, st Store, n store.Notice) (bool, error) {
@@ -65,6 +66,10 @@ func Queue(ctx context.Context, st Store, n store.Notice) (bool, error) {
 		return false, nil
 	}
 	n.To, n.Language = u.Login, u.Language
+	if n.Addr == "" && n.Client == "" {
+		o := OriginOf(ctx)
+		n.Addr, n.Client = o.Addr, o.Client
+	}
 	if n.Time.IsZero() {
 		n.Time = time.Now()
 	}
@@ -100,4 +105,25 @@ func (q *Notifier) Notify(ctx context.Context, n store.Notice) (bool, error) {
 		q.Wake()
 	}
 	return ok, err
+}
+
+// Origin is where a change to an account comes from, as a security mail
+// tells it: the client's address and User-Agent.
+type Origin struct {
+	Addr, Client string
+}
+
+type originKey struct{}
+
+// WithOrigin returns ctx carrying o: the pages put the browser's there, so
+// that the use cases they call (package accounts) can tell the mail where
+// a change came from without passing it through every signature.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// OriginOf returns the Origin ctx carries, or the zero Origin.
+func OriginOf(ctx context.Context) Origin {
+	o, _ := ctx.Value(originKey{}).(Origin)
+	return o
 }

@@ -82,7 +82,12 @@ var prefixes = []struct{ prefix, app, os string }{
 	{"curl/", "curl", ""},
 	{"Wget/", "Wget", ""},
 	{"Go-http-client/", "Go program", ""},
+	{CommandLine, "rolodav command line (an administrator)", ""},
 }
+
+// CommandLine is the client that changes made with the rolodav command
+// (`rolodav user passwd`, say) are attributed to.
+const CommandLine = "rolodav-cli/"
 
 // Parse reads a User-Agent header.
 func Parse(ua string) Client {

@@ -56,6 +56,7 @@ func TestDescribe(t *testing.T) {
 		{"node", "Node.js program"},
 		{"undici", "Node.js program"},
 		{"curl/8.5.0", "curl"},
+		{"rolodav-cli/", "rolodav command line (an administrator)"},
 		{"Wget/1.21.4", "Wget"},
 		{"Go-http-client/1.1", "Go program"},
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/rolodav/rolodav/internal/accounts"
 	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -110,10 +111,9 @@ func (s *Server) createPassword(w http.ResponseWriter, r *http.Request, c *call)
 		s.showPasswords(w, r, c, http.StatusBadRequest, fmt.Sprintf("The device name is too long: at most %d characters.", maxAppPasswordName), name)
 		return
 	}
-	password, digest := auth.NewAppPassword()
-	p := &store.AppPassword{Owner: c.User.Login, Name: name, Digest: digest}
-	if err := s.st.CreateAppPassword(r.Context(), p); err != nil {
-		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("creating app password: %w", err))
+	password, err := accounts.CreateAppPassword(r.Context(), s.st, c.User.Login, name)
+	if err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", err)
 		return
 	}
 	s.render(w, r, c, http.StatusOK, "password_created", page{Title: "App password created", Nav: "passwords",

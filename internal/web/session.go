@@ -18,6 +18,7 @@ import (
 
 	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/httplog"
+	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
 )
 
@@ -132,6 +133,9 @@ func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, c *call
 			return
 		}
 		httplog.SetUser(r.Context(), u.Login)
+		// Where changes made by this request come from, for the security
+		// mails they queue.
+		r = r.WithContext(notices.WithOrigin(r.Context(), notices.Origin{Addr: r.RemoteAddr, Client: r.UserAgent()}))
 		c := &call{User: u, Session: sess}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			token, err := s.readForm(w, r, c)

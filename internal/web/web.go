@@ -47,7 +47,10 @@ type Config struct {
 	// MaxResourceSize bounds one imported card or calendar object, in
 	// bytes (--max-resource-size); 0 means imports.DefaultMaxObjectSize.
 	MaxResourceSize int64
-	Logger          *slog.Logger
+	// MailEnabled: the server has an SMTP relay, so security mails are
+	// sent (the security page offers their settings, or says none are).
+	MailEnabled bool
+	Logger      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
