@@ -142,6 +142,7 @@ func (s *Server) securityRoutes() {
 	s.handle("GET "+AccountPath+"security/totp", s.totpSetup)
 	s.handle("POST "+AccountPath+"security/totp/confirm", s.confirmTOTP)
 	s.handle("POST "+AccountPath+"security/totp/disable", s.disableTOTP)
+	s.handle("POST "+AccountPath+"security/mails", s.saveMails)
 }
 
 type securityData struct {
@@ -149,6 +150,7 @@ type securityData struct {
 	Since     time.Time
 	CodesLeft int
 	Total     int // emergency codes given when it was turned on
+	Mail      mailSettings
 }
 
 func (s *Server) security(w http.ResponseWriter, r *http.Request, c *call) {
@@ -169,6 +171,11 @@ func (s *Server) showSecurity(w http.ResponseWriter, r *http.Request, c *call, s
 			s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("reading two-factor state: %w", err))
 			return
 		}
+	}
+	var err error
+	if d.Mail, err = s.mailSettingsOf(r, c.User); err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", err)
+		return
 	}
 	s.render(w, r, c, status, "security", page{Title: "Security", Nav: "security", Error: msg, Data: d})
 }

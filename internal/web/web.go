@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
 )
 
@@ -164,6 +165,14 @@ func (s *Server) parseTemplates() {
 		},
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"bytes": humanBytes,
+		"noticeLabel": func(kind string) string {
+			for _, k := range notices.Kinds {
+				if k.Kind == kind {
+					return k.Label
+				}
+			}
+			return kind
+		},
 	}
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	files, err := fs.Glob(templateFS, "templates/*.html")
