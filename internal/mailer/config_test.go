@@ -3,6 +3,8 @@ package mailer
 import (
 	"strings"
 	"testing"
+
+	"github.com/rolodav/rolodav/internal/mailer/mailtest"
 )
 
 func TestParseURL(t *testing.T) {
@@ -94,7 +96,7 @@ func TestAddCA(t *testing.T) {
 	if err := c.AddCA([]byte("not a certificate")); err == nil {
 		t.Fatal("AddCA of garbage: no error")
 	}
-	_, pemCA := testCA(t)
+	_, pemCA := mailtest.CA(t)
 	if err := c.AddCA(pemCA); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolodav/rolodav/internal/mailer/mailtest"
 )
 
 var ctx = context.Background()
@@ -14,7 +16,7 @@ var ctx = context.Background()
 // A mail goes out with its headers, both bodies, from --smtp-from, after
 // SMTP AUTH, over plain SMTP to a relay on loopback.
 func TestSend(t *testing.T) {
-	srv := startSMTP(t, serverOpts{user: "relay@example.org", pass: "p@ss word"})
+	srv := mailtest.Start(t, mailtest.Options{User: "relay@example.org", Pass: "p@ss word"})
 	s := senderFor(t, srv, "smtp://relay%40example.org:p%40ss%20word@127.0.0.1:PORT", nil)
 	if strings.Contains(s.String(), "p@ss") || strings.Contains(s.String(), "word") {
 		t.Fatalf("String shows the password: %s", s)
@@ -31,7 +33,7 @@ func TestSend(t *testing.T) {
 	if r.From != "noreply@example.org" || len(r.To) != 1 || r.To[0] != "alice@example.org" || r.User != "relay@example.org" {
 		t.Fatalf("envelope: from %q to %q, authenticated as %q", r.From, r.To, r.User)
 	}
-	m := parseMail(t, r.Data)
+	m := mailtest.Parse(t, r.Data)
 	if m.Subject != "Ihr Passwort wurde geändert" {
 		t.Errorf("subject %q", m.Subject)
 	}
@@ -65,13 +67,13 @@ func TestSend(t *testing.T) {
 
 // A CR or LF in the subject does not add a header.
 func TestSendSubjectInjection(t *testing.T) {
-	srv := startSMTP(t, serverOpts{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	s := senderFor(t, srv, "smtp://127.0.0.1:PORT", nil)
 	if err := s.Send(ctx, "alice@example.org", "Hi\r\nBcc: mallory@example.org\r\nX-Evil: 1", "t", "<p>h</p>"); err != nil {
 		t.Fatal(err)
 	}
 	r := srv.Received()[0]
-	m := parseMail(t, r.Data)
+	m := mailtest.Parse(t, r.Data)
 	if m.Header.Get("Bcc") != "" || m.Header.Get("X-Evil") != "" || len(r.To) != 1 {
 		t.Fatalf("the subject made headers: %v, recipients %v", m.Header, r.To)
 	}
@@ -80,17 +82,17 @@ func TestSendSubjectInjection(t *testing.T) {
 // The relay's refusals: 5xx to the recipient or the message is permanent,
 // the rest (4xx, wrong credentials, no relay) is not.
 func TestSendFailures(t *testing.T) {
-	srv := startSMTP(t, serverOpts{user: "u", pass: "p"})
+	srv := mailtest.Start(t, mailtest.Options{User: "u", Pass: "p"})
 	s := senderFor(t, srv, "smtp://u:p@127.0.0.1:PORT", nil)
 	for _, tc := range []struct {
 		stage     string
 		err       error
 		permanent bool
 	}{
-		{"rcpt", perm("No such user"), true},
+		{"rcpt", mailtest.Perm("No such user"), true},
 		{"data", &smtpErr554, true},
-		{"rcpt", temp("Greylisted"), false},
-		{"data", temp("Try later"), false},
+		{"rcpt", mailtest.Temp("Greylisted"), false},
+		{"data", mailtest.Temp("Try later"), false},
 	} {
 		srv.SetFail(func(stage string, _ int) error {
 			if stage == tc.stage {
@@ -121,7 +123,7 @@ func TestSendFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close() // nothing listens there now
-	down := senderFor(t, &smtpServer{Port: l.Addr().(*net.TCPAddr).Port}, "smtp://127.0.0.1:PORT", nil)
+	down := senderFor(t, &mailtest.Server{Port: l.Addr().(*net.TCPAddr).Port}, "smtp://127.0.0.1:PORT", nil)
 	if err := down.Send(ctx, "alice@example.org", "s", "t", "<p>h</p>"); err == nil || Permanent(err) {
 		t.Errorf("relay down: %v", err)
 	}
@@ -130,8 +132,8 @@ func TestSendFailures(t *testing.T) {
 // smtps:// speaks TLS from the start and checks the relay's certificate:
 // against the CA added, else the system's.
 func TestSendImplicitTLS(t *testing.T) {
-	serverTLS, ca := testCA(t, "127.0.0.1", "localhost")
-	srv := startSMTP(t, serverOpts{user: "u", pass: "p", implicit: serverTLS})
+	serverTLS, ca := mailtest.CA(t, "127.0.0.1", "localhost")
+	srv := mailtest.Start(t, mailtest.Options{User: "u", Pass: "p", Implicit: serverTLS})
 	if err := senderFor(t, srv, "smtps://u:p@127.0.0.1:PORT", ca).Send(ctx, "alice@example.org", "s", "t", "<p>h</p>"); err != nil {
 		t.Fatal(err)
 	}
@@ -151,9 +153,9 @@ func TestSendImplicitTLS(t *testing.T) {
 // certificate for the relay's name; on loopback STARTTLS is used when
 // offered.
 func TestSendSTARTTLS(t *testing.T) {
-	serverTLS, ca := testCA(t, "mail.example.org", "127.0.0.1")
-	withTLS := startSMTP(t, serverOpts{user: "u", pass: "p", starttls: serverTLS})
-	plain := startSMTP(t, serverOpts{user: "u", pass: "p"})
+	serverTLS, ca := mailtest.CA(t, "mail.example.org", "127.0.0.1")
+	withTLS := mailtest.Start(t, mailtest.Options{User: "u", Pass: "p", StartTLS: serverTLS})
+	plain := mailtest.Start(t, mailtest.Options{User: "u", Pass: "p"})
 
 	// Loopback: STARTTLS when offered.
 	if err := senderFor(t, withTLS, "smtp://u:p@127.0.0.1:PORT", ca).Send(ctx, "a@example.org", "s", "t", "<p>h</p>"); err != nil {
@@ -164,7 +166,7 @@ func TestSendSTARTTLS(t *testing.T) {
 	}
 
 	// mail.example.org, reached at the test servers.
-	remote := func(srv *smtpServer, user string, ca []byte) error {
+	remote := func(srv *mailtest.Server, user string, ca []byte) error {
 		cfg, err := ParseURL("smtp://" + user + "mail.example.org:587")
 		if err != nil {
 			t.Fatal(err)

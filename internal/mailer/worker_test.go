@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolodav/rolodav/internal/mailer/mailtest"
 	"github.com/rolodav/rolodav/internal/store"
 	"github.com/rolodav/rolodav/internal/store/sqlite"
 )
@@ -105,7 +106,7 @@ func noticeOf(t *testing.T, s store.Store, login string, id int64) store.Notice 
 	return store.Notice{}
 }
 
-func newWorker(t *testing.T, st store.Store, srv *smtpServer, clk *clock) *Worker {
+func newWorker(t *testing.T, st store.Store, srv *mailtest.Server, clk *clock) *Worker {
 	t.Helper()
 	var s *Sender
 	if srv != nil {
@@ -123,7 +124,7 @@ func newWorker(t *testing.T, st store.Store, srv *smtpServer, clk *clock) *Worke
 func TestWorkerDelivers(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "rolodav.db"))
 	mkUsers(t, st, "alice@example.org", "bob@example.org")
-	srv := startSMTP(t, serverOpts{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	clk := &clock{t: testTime.Add(time.Second)}
 	w := newWorker(t, st, srv, clk)
 	startWorker(t, w)
@@ -141,7 +142,7 @@ func TestWorkerDelivers(t *testing.T) {
 	w.Wake()
 	waitFor(t, "two mails", func() bool { return len(srv.Received()) >= 2 })
 
-	var alice, bob *received
+	var alice, bob *mailtest.Message
 	for _, r := range srv.Received() {
 		switch {
 		case len(r.To) == 1 && r.To[0] == "alice@example.org":
@@ -155,7 +156,7 @@ func TestWorkerDelivers(t *testing.T) {
 	if alice == nil || bob == nil {
 		t.Fatal("a mail is missing")
 	}
-	m := parseMail(t, alice.Data)
+	m := mailtest.Parse(t, alice.Data)
 	if m.Subject != "Neue Anmeldung bei Ihrem rolodav-Konto" {
 		t.Errorf("subject %q", m.Subject)
 	}
@@ -163,7 +164,7 @@ func TestWorkerDelivers(t *testing.T) {
 		"203.0.113.7", "DAVx5 auf Android 14", testLinks.Activity, testLinks.Passwords, testLinks.Security}
 	contains(t, "text", m.Text, want...)
 	contains(t, "HTML", htmlpkg.UnescapeString(m.HTML), want...)
-	mb := parseMail(t, bob.Data)
+	mb := mailtest.Parse(t, bob.Data)
 	if mb.Subject != "Several failed sign-ins to your account" {
 		t.Errorf("bob's subject %q", mb.Subject)
 	}
@@ -188,7 +189,7 @@ func TestWorkerDelivers(t *testing.T) {
 func TestWorkersShareOutbox(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rolodav.db")
 	st1, st2 := openStore(t, path), openStore(t, path)
-	srv := startSMTP(t, serverOpts{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	clk := &clock{t: testTime.Add(time.Second)}
 	const users = 30
 	for i := range users {
@@ -238,10 +239,10 @@ func TestWorkerAfterRestart(t *testing.T) {
 	}
 
 	st := openStore(t, path)
-	srv := startSMTP(t, serverOpts{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	startWorker(t, newWorker(t, st, srv, &clock{t: testTime.Add(time.Minute)}))
 	waitFor(t, "the mail queued before the restart", func() bool { return len(srv.Received()) == 1 })
-	m := parseMail(t, srv.Received()[0].Data)
+	m := mailtest.Parse(t, srv.Received()[0].Data)
 	if m.Subject != "Nuova password per app: Telefono" {
 		t.Fatalf("subject %q", m.Subject)
 	}
@@ -252,10 +253,10 @@ func TestWorkerAfterRestart(t *testing.T) {
 func TestWorkerRetries(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "rolodav.db"))
 	mkUsers(t, st, "alice@example.org")
-	srv := startSMTP(t, serverOpts{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	srv.SetFail(func(stage string, n int) error {
 		if stage == "data" && n == 1 {
-			return temp("Greylisted, try again later")
+			return mailtest.Temp("Greylisted, try again later")
 		}
 		return nil
 	})
@@ -282,7 +283,7 @@ func TestWorkerRetries(t *testing.T) {
 	clk.Set(clk.Now().Add(time.Second))
 	w.Wake()
 	waitFor(t, "the retried mail", func() bool { return len(srv.Received()) == 1 })
-	if m := parseMail(t, srv.Received()[0].Data); m.Subject != "Votre mot de passe a été modifié" {
+	if m := mailtest.Parse(t, srv.Received()[0].Data); m.Subject != "Votre mot de passe a été modifié" {
 		t.Fatalf("subject %q", m.Subject)
 	}
 	waitFor(t, "the notice marked sent", func() bool { return !noticeOf(t, st, "alice@example.org", id).Sent.IsZero() })
@@ -293,12 +294,12 @@ func TestWorkerRetries(t *testing.T) {
 func TestWorkerGivesUp(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "rolodav.db"))
 	mkUsers(t, st, "alice@example.org", "bob@example.org", "carol@example.org")
-	srv := startSMTP(t, serverOpts{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	clk := &clock{t: testTime.Add(time.Second)}
 
 	srv.SetFail(func(stage string, _ int) error {
 		if stage == "rcpt" {
-			return perm("No such user here")
+			return mailtest.Perm("No such user here")
 		}
 		return nil
 	})
@@ -316,11 +317,11 @@ func TestWorkerGivesUp(t *testing.T) {
 	// a day, so the eighth failure gives up.
 	srv.SetFail(func(stage string, _ int) error {
 		if stage == "data" {
-			return temp("Mailbox busy")
+			return mailtest.Temp("Mailbox busy")
 		}
 		return nil
 	})
-	start := srv.attemptsSoFar()
+	start := srv.Attempts()
 	id = queueNotice(t, st, store.Notice{Login: "bob@example.org", Kind: store.NoticePassword, To: "bob@example.org", Time: testTime})
 	w.Wake()
 	for attempt := 1; ; attempt++ {
@@ -330,8 +331,8 @@ func TestWorkerGivesUp(t *testing.T) {
 		})
 		n := noticeOf(t, st, "bob@example.org", id)
 		if !n.GaveUp.IsZero() {
-			if attempt != 8 || n.Attempts != 7 || srv.attemptsSoFar()-start != 8 || !strings.Contains(n.LastError, "451") {
-				t.Fatalf("gave up at attempt %d: %+v, %d transactions", attempt, n, srv.attemptsSoFar()-start)
+			if attempt != 8 || n.Attempts != 7 || srv.Attempts()-start != 8 || !strings.Contains(n.LastError, "451") {
+				t.Fatalf("gave up at attempt %d: %+v, %d transactions", attempt, n, srv.Attempts()-start)
 			}
 			if since := n.GaveUp.Sub(testTime); since < 20*time.Hour || since > 24*time.Hour {
 				t.Fatalf("gave up %v after the event", since)
@@ -348,10 +349,10 @@ func TestWorkerGivesUp(t *testing.T) {
 	// A notice more than a day old when claimed is given up unsent.
 	old := queueNotice(t, st, store.Notice{Login: "carol@example.org", Kind: store.NoticePassword, To: "carol@example.org",
 		Time: clk.Now().Add(-25 * time.Hour)})
-	before := srv.attemptsSoFar()
+	before := srv.Attempts()
 	w.Wake()
 	waitFor(t, "giving up on a stale notice", func() bool { return !noticeOf(t, st, "carol@example.org", old).GaveUp.IsZero() })
-	if srv.attemptsSoFar() != before {
+	if srv.Attempts() != before {
 		t.Fatal("a stale notice was tried")
 	}
 }
