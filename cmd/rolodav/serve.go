@@ -116,15 +116,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"domains", strings.Join(remote.domains, ","))
 	}
 	// The mail links need the public address, known once listening; the
-	// worker starts then. Notices queued before wait in the store.
+	// worker starts then. Every request carries its Wake (mailWake), so a
+	// notice queued while answering goes out at once.
 	var worker *mailer.Worker
-	notifier := &notices.Notifier{Store: st, Wake: func() {
-		if worker != nil {
-			worker.Wake()
-		}
-	}}
 	authOpt.Notify = func(ctx context.Context, n store.Notice) {
-		if _, err := notifier.Notify(ctx, n); err != nil {
+		if _, err := notices.Queue(ctx, st, n); err != nil {
 			log.Warn("queueing a security mail", "login", n.Login, "kind", n.Kind, "err", err)
 		}
 	}
@@ -156,7 +152,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:          log,
 	}))
 	srv := &http.Server{
-		Handler:           guard.Handler(guard.Options{HSTS: hsts, Grace: *bodyTimeout}, realClient(proxies, httplog.Middleware(log, mux))),
+		Handler:           guard.Handler(guard.Options{HSTS: hsts, Grace: *bodyTimeout}, realClient(proxies, httplog.Middleware(log, mailWake(func() { worker.Wake() }, mux)))),
 		ReadHeaderTimeout: 20 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
@@ -181,7 +177,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	worker = mailer.NewWorker(st, sender, links, log)
-	worker.Poll = mailPoll
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})
 	go func() {
@@ -224,10 +219,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// mailPoll is how often the mail worker looks for notices queued without
-// waking it: by the command line, by another server process, or by the
-// pages' changes of credentials (package accounts queues those).
-const mailPoll = 5 * time.Second
+// mailWake gives every request the mail worker's Wake (notices.WithWake).
+// The worker exists before the server accepts requests.
+func mailWake(wake func(), next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(notices.WithWake(r.Context(), wake)))
+	})
+}
 
 // smtpRelay reads --smtp-url and --smtp-from; nil when no relay is given.
 func smtpRelay(rawURL, from string) (*mailer.Sender, error) {

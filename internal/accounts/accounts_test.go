@@ -216,3 +216,40 @@ func TestCredentialChangesQueueMails(t *testing.T) {
 		t.Errorf("%d notices, want 3 (creating the user is none)", len(list))
 	}
 }
+
+// Turning off what was never on (an admin clearing a setup never
+// confirmed) sends no "turned off" mail; turning off what was on does.
+func TestDisableTwoFactorMailsOnlyWhenOn(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	if err := accounts.Create(ctx, st, "ann@example.org", "first password"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetPendingTOTP(ctx, "ann@example.org", "JBSWY3DPEHPK3PXP"); err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.DisableTwoFactor(ctx, st, "ann@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := st.ListNotices(ctx, "ann@example.org", 0); len(list) != 0 {
+		t.Fatalf("notices after clearing a pending setup: %+v", list)
+	}
+	if err := st.SetPendingTOTP(ctx, "ann@example.org", "JBSWY3DPEHPK3PXP"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.EnableTwoFactor(ctx, st, "ann@example.org", "JBSWY3DPEHPK3PXP", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.DisableTwoFactor(ctx, st, "ann@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := st.ListNotices(ctx, "ann@example.org", 0)
+	// On and off share a kind, so the hour's limit keeps only "on"; what
+	// matters here is that clearing a setup queued nothing before it.
+	if len(list) != 1 || list[0].Detail != "on" {
+		t.Errorf("notices: %+v", list)
+	}
+	if err := accounts.DisableTwoFactor(ctx, st, "nobody@example.org"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown login: %v", err)
+	}
+}

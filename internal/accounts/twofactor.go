@@ -29,9 +29,16 @@ func EnableTwoFactor(ctx context.Context, st store.Store, login, secret string, 
 // line (an admin helping a user who lost their phone) both come here. A
 // login unknown here gives an error wrapping store.ErrNotFound.
 func DisableTwoFactor(ctx context.Context, st store.Store, login string) error {
+	u, err := st.GetUser(ctx, login)
+	if err != nil {
+		return fmt.Errorf("accounts: turn off two-factor for %s: %w", login, err)
+	}
 	if err := st.DisableTwoFactor(ctx, login); err != nil {
 		return fmt.Errorf("accounts: turn off two-factor for %s: %w", login, err)
 	}
-	tell(ctx, st, store.Notice{Login: login, Kind: store.NoticeTwoFactor, Detail: "off"})
+	// Clearing a setup never confirmed turns nothing off: no mail.
+	if u.TwoFactor {
+		tell(ctx, st, store.Notice{Login: login, Kind: store.NoticeTwoFactor, Detail: "off"})
+	}
 	return nil
 }

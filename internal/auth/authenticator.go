@@ -173,6 +173,7 @@ type Authenticator struct {
 	dummyHash string
 	cacheSalt [32]byte
 	sem       chan struct{}
+	remoteSem chan struct{} // slots of Options.Remote checks
 
 	// verify is VerifyPassword; tests replace it to count calls.
 	verify func(hash, password string) (bool, error)
@@ -263,6 +264,9 @@ func NewAuthenticator(users UserSource, opt Options) *Authenticator {
 	if opt.MaxConcurrent <= 0 {
 		opt.MaxConcurrent = min(runtime.GOMAXPROCS(0), 4)
 	}
+	for i, d := range opt.RemoteDomains {
+		opt.RemoteDomains[i] = strings.ToLower(d)
+	}
 	if opt.Params == (Params{}) {
 		opt.Params = DefaultParams
 	}
@@ -270,12 +274,13 @@ func NewAuthenticator(users UserSource, opt Options) *Authenticator {
 		panic("auth: invalid Options.Params: " + err.Error())
 	}
 	a := &Authenticator{
-		users:   users,
-		opt:     opt,
-		sem:     make(chan struct{}, opt.MaxConcurrent),
-		verify:  VerifyPassword,
-		flights: map[string]*flight{},
-		cache:   newLRU[[32]byte, time.Time](opt.MaxEntries),
+		users:     users,
+		opt:       opt,
+		sem:       make(chan struct{}, opt.MaxConcurrent),
+		remoteSem: make(chan struct{}, MaxRemoteChecks),
+		verify:    VerifyPassword,
+		flights:   map[string]*flight{},
+		cache:     newLRU[[32]byte, time.Time](opt.MaxEntries),
 		// Fewer entries suffice: one per signed-in device, not per guess.
 		recorded: newLRU[[32]byte, time.Time](min(opt.MaxEntries, recordedEntries)),
 	}

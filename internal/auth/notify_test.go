@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -91,5 +92,37 @@ func TestNotifyFailures(t *testing.T) {
 	}
 	if l := got.take(); len(l) != 0 {
 		t.Errorf("unknown login: %+v", l)
+	}
+}
+
+// Wrong second-factor codes are told apart from wrong passwords: whoever
+// sent them knew the password.
+func TestNotifyWrongCodes(t *testing.T) {
+	x := newTFA(t)
+	var got notified
+	a := NewAuthenticator(x.st, Options{Now: x.clock.Now, Sleep: x.sleep.Sleep, Params: cheap, Notify: got.notify})
+	for i := 1; i <= FailuresNoticeAt; i++ {
+		if _, err := x.try(a, "000000"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("wrong code %d: %v", i, err)
+		}
+	}
+	l := got.take()
+	if len(l) != 1 || l[0].Kind != store.NoticeFailedSignIns || l[0].Detail != "code:"+strconv.Itoa(FailuresNoticeAt) || l[0].Login != tfaLogin {
+		t.Fatalf("notices after %d wrong codes: %+v", FailuresNoticeAt, l)
+	}
+}
+
+// With a lock threshold below FailuresNoticeAt, the mail comes at the
+// lock, which would stop the count short of it.
+func TestNotifyFailuresLowLock(t *testing.T) {
+	var got notified
+	h := newHarness(t, Options{Notify: got.notify, LockAfter: 2})
+	h.bad(t, "alice@example.com", "wrong", "198.51.100.7")
+	if l := got.take(); len(l) != 0 {
+		t.Fatalf("after one failure: %+v", l)
+	}
+	h.bad(t, "alice@example.com", "wrong", "198.51.100.7")
+	if l := got.take(); len(l) != 1 || l[0].Detail != "2" {
+		t.Fatalf("after the failure that locks: %+v", l)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -16,6 +18,13 @@ import (
 type RemoteChecker interface {
 	Check(ctx context.Context, login, password string) (bool, error)
 }
+
+// Mail server checks run at most MaxRemoteChecks at once per process; an
+// attempt waits at most remoteSlotWait for a slot, then is unavailable.
+const (
+	MaxRemoteChecks = 16
+	remoteSlotWait  = 5 * time.Second
+)
 
 // ErrUnavailable matches any *UnavailableError with errors.Is.
 var ErrUnavailable = errors.New("auth: the password cannot be checked now")
@@ -62,13 +71,9 @@ func (a *Authenticator) domainAllowed(login string) bool {
 	if at < 0 {
 		return false
 	}
-	domain := login[at+1:]
-	for _, d := range a.opt.RemoteDomains {
-		if strings.EqualFold(d, domain) {
-			return true
-		}
-	}
-	return false
+	// Exact: the login is lower-cased already, and Unicode case folding
+	// would let "ſ" stand for "s".
+	return slices.Contains(a.opt.RemoteDomains, login[at+1:])
 }
 
 // authenticateRemote checks the account password of an admitted attempt
@@ -81,21 +86,29 @@ func (a *Authenticator) authenticateRemote(ctx context.Context, p *pass, login, 
 	key := a.digest("remote", login, password)
 	useCache := a.opt.CacheTTL > 0
 	if !(useCache && a.cached(key)) {
+		// Mail server checks have slots of their own: a slow or silent
+		// server must not hold the argon2 slots local users need, and an
+		// attempt that finds no slot soon is told to come back.
+		wait := time.NewTimer(remoteSlotWait)
 		select {
-		case a.sem <- struct{}{}:
+		case a.remoteSem <- struct{}{}:
+			wait.Stop()
+		case <-wait.C:
+			return nil, &UnavailableError{Err: errors.New("too many passwords being checked with the mail server")}
 		case <-ctx.Done():
+			wait.Stop()
 			return nil, ctx.Err()
 		}
 		ok, err := false, error(nil)
 		hit := useCache && a.cached(key) // verified while this attempt waited
 		if !hit {
 			if err = a.reserve(p); err != nil {
-				<-a.sem
+				<-a.remoteSem
 				return nil, err
 			}
 			ok, err = a.opt.Remote.Check(ctx, login, password)
 		}
-		<-a.sem
+		<-a.remoteSem
 		switch {
 		case hit:
 		case err != nil:

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -184,4 +185,56 @@ func TestRemoteUserRequiresAppPasswordsOverDAV(t *testing.T) {
 	h.ok(t, "carol@mail.example", app, "192.0.2.9")
 	h.via = ViaWeb
 	h.ok(t, "carol@mail.example", "carol mail password", "192.0.2.9")
+}
+
+// blockingRemote is a mail server that answers only when released.
+type blockingRemote struct {
+	release chan struct{}
+	entered chan struct{}
+}
+
+func (b *blockingRemote) Check(ctx context.Context, _, _ string) (bool, error) {
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// A mail server that hangs holds slots of its own, not the argon2 ones:
+// local users still sign in.
+func TestRemoteSlowServerDoesNotBlockLocalUsers(t *testing.T) {
+	remote := &blockingRemote{release: make(chan struct{}), entered: make(chan struct{}, 64)}
+	h := newHarness(t, Options{Remote: remote, MaxConcurrent: 2})
+	var wg sync.WaitGroup
+	const hanging = 2 // every argon2 slot
+	for i := range hanging {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.check(fmt.Sprintf("user%d@mail.example", i), "pw", fmt.Sprintf("192.0.2.%d", i+1))
+		}()
+	}
+	for range hanging {
+		<-remote.entered
+	}
+	done := make(chan struct{})
+	go func() {
+		h.ok(t, "alice@example.com", "secret", "198.51.100.1")
+		close(done)
+	}()
+	var blocked bool
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		blocked = true
+	}
+	close(remote.release)
+	wg.Wait()
+	<-done
+	if blocked {
+		t.Fatal("a local sign-in waited behind mail server checks")
+	}
 }

@@ -153,7 +153,7 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 		a.record(ctx, at, id.User.Login, id)
 	case u != nil && errors.Is(err, ErrBadCredentials):
 		a.record(ctx, at, u.Login, nil)
-		a.failed(ctx, at, u.Login, p)
+		a.failed(ctx, at, u.Login, p, false)
 	}
 	return id, err
 }
@@ -163,14 +163,24 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 const FailuresNoticeAt = 5
 
 // failed tells Options.Notify of repeated failures on login, once p's
-// counters hold FailuresNoticeAt of them; the notices' own rate limit
-// keeps it to one mail however many follow.
-func (a *Authenticator) failed(ctx context.Context, at Attempt, login string, p *pass) {
-	if a.opt.Notify == nil || p.failures < FailuresNoticeAt {
+// counters hold FailuresNoticeAt of them (or as many as lock the pair, if
+// fewer: a lock would stop the count short of it); the notices' own rate
+// limit keeps it to one mail however many follow. Wrong second-factor
+// codes (code) are told apart: whoever sent them knew the password.
+func (a *Authenticator) failed(ctx context.Context, at Attempt, login string, p *pass, code bool) {
+	threshold := FailuresNoticeAt
+	if a.opt.LockAfter > 0 {
+		threshold = min(threshold, a.opt.LockAfter)
+	}
+	if a.opt.Notify == nil || p.failures < threshold {
 		return
 	}
+	detail := strconv.Itoa(p.failures)
+	if code {
+		detail = "code:" + detail
+	}
 	a.opt.Notify(context.WithoutCancel(ctx), store.Notice{Login: login, Kind: store.NoticeFailedSignIns,
-		Time: a.opt.Now(), Addr: displayAddr(at.Addr), Client: at.Client, Detail: strconv.Itoa(p.failures)})
+		Time: a.opt.Now(), Addr: displayAddr(at.Addr), Client: at.Client, Detail: detail})
 }
 
 // noticeNewSignIn tells Options.Notify of a success e (just recorded) from

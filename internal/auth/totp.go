@@ -246,7 +246,7 @@ func (a *Authenticator) secondFactor(ctx context.Context, at Attempt) (*store.Us
 			return nil, nil, ferr
 		}
 		a.recordFailure(ctx, at, login, credCode)
-		a.failed(ctx, at, login, p)
+		a.failed(ctx, at, login, p, true)
 	}
 	// Other errors (the store's, ErrNoSecondFactor) count neither way:
 	// end drops the reservation.

@@ -51,7 +51,8 @@ func Known(kind string) bool {
 // login is not a mail address to send it to, or a notice of the kind was
 // queued within Per; it reports whether it queued. It fills in To (the
 // login), Language (the user's) and Time (now, when zero), and Addr and
-// Client from ctx's Origin when the caller set neither; the caller sets
+// Client from ctx's Origin when the caller set neither, and wakes the
+// sender (WithWake) when it queued; the caller sets
 // Login, Kind, and what it knows of Addr, Client and Detail (see
 // store.Notice). An unknown login is store.ErrNotFound.
 func Queue(ctx context.Context, st Store, n store.Notice) (bool, error) {
@@ -77,6 +78,9 @@ func Queue(ctx context.Context, st Store, n store.Notice) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("notices: %w", err)
 	}
+	if wake, _ := ctx.Value(wakeKey{}).(func()); ok && wake != nil {
+		wake()
+	}
 	return ok, nil
 }
 
@@ -88,23 +92,6 @@ func Deliverable(login string) bool {
 		return false
 	}
 	return strings.Contains(login[strings.LastIndexByte(login, '@')+1:], ".")
-}
-
-// Notifier queues notices and wakes the sender, so that a notice queued by
-// this process goes out at once. The command builds it (Wake is the
-// mailer worker's); the handlers use it without knowing the mailer.
-type Notifier struct {
-	Store Store
-	Wake  func() // nil: the sender finds the notice when it next looks
-}
-
-// Notify is Queue, then Wake when a notice was queued.
-func (q *Notifier) Notify(ctx context.Context, n store.Notice) (bool, error) {
-	ok, err := Queue(ctx, q.Store, n)
-	if ok && q.Wake != nil {
-		q.Wake()
-	}
-	return ok, err
 }
 
 // Origin is where a change to an account comes from, as a security mail
@@ -126,4 +113,13 @@ func WithOrigin(ctx context.Context, o Origin) context.Context {
 func OriginOf(ctx context.Context) Origin {
 	o, _ := ctx.Value(originKey{}).(Origin)
 	return o
+}
+
+type wakeKey struct{}
+
+// WithWake returns ctx carrying wake, which Queue calls after queueing a
+// notice: the server puts its mail sender's there, so that a notice goes
+// out at once rather than at the sender's next look.
+func WithWake(ctx context.Context, wake func()) context.Context {
+	return context.WithValue(ctx, wakeKey{}, wake)
 }
