@@ -124,9 +124,11 @@ func TestAuthFlagErrors(t *testing.T) {
 		args []string
 		says string
 	}{
-		{[]string{"--auth", "pop3://mail.example"}, "--auth"},
-		{[]string{"--auth", "imaps://mail.example", "--auth-ca", "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"},
+		{[]string{"--auth", "pop3://mail.example", "--auth-domains", "mail.example"}, "--auth"},
+		{[]string{"--auth", "imaps://mail.example", "--auth-domains", "mail.example", "--auth-ca", "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"},
 		{[]string{"--auth-domains", "example.org"}, "--auth-domains needs --auth"},
+		{[]string{"--auth", "imaps://mail.example"}, "--auth needs --auth-domains"},
+		{[]string{"--auth", "imaps://mail.example", "--auth-domains", "not a domain"}, "is not a domain"},
 	} {
 		_, errOut, code := cli(t, "", append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, tc.args...)...)
 		if code == 0 || !strings.Contains(errOut, tc.says) {

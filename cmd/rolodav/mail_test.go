@@ -69,8 +69,9 @@ func TestSecurityMails(t *testing.T) {
 	if msgs[1].To[0] != "ann@example.org" || !strings.Contains(m.Text, "203.0.113.5") {
 		t.Errorf("failed sign-ins mail to %v:\nSubject: %s\n%s", msgs[1].To, m.Subject, m.Text)
 	}
-	// Another poll of the queue sends nothing more.
-	time.Sleep(7 * time.Second)
+	// Nothing more comes: each failure woke the sender, which found
+	// nothing more to send.
+	time.Sleep(3 * time.Second)
 	if got := relay.Received(); len(got) != 2 {
 		for _, x := range got {
 			t.Logf("to %v: %s", x.To, mailtest.Parse(t, x.Data).Subject)
@@ -85,10 +86,6 @@ func TestSecurityMails(t *testing.T) {
 	if _, errOut, code := cli(t, "a brand new password\n", "user", "passwd", "ann@example.org", "--data", data, "--password-stdin"); code != 0 {
 		t.Fatalf("passwd: %s", errOut)
 	}
-	time.Sleep(time.Second)
-	if got := len(relay.Received()); got != 2 {
-		t.Fatalf("a mail went out with the server down: %d", got)
-	}
 	start(t, data, flags...)
 	msgs = relay.Wait(t, 3, 30*time.Second)
 	m = mailtest.Parse(t, msgs[2].Data)
@@ -97,7 +94,7 @@ func TestSecurityMails(t *testing.T) {
 	}
 }
 
-// Without --smtp-url nothing is sent, and --smtp-url needs a sender.
+// --smtp-url needs a sender, and the relay flags need --smtp-url.
 func TestSMTPFlagErrors(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
@@ -109,6 +106,8 @@ func TestSMTPFlagErrors(t *testing.T) {
 		{[]string{"--smtp-from", "noreply@example.org"}, "--smtp-url"},
 		{[]string{"--smtp-url", "http://mail.example.org", "--smtp-from", "noreply@example.org"}, "--smtp-url"},
 		{[]string{"--smtp-url", "smtp://127.0.0.1:25", "--smtp-from", "not an address"}, "--smtp-from"},
+		{[]string{"--smtp-url", "smtp://127.0.0.1:25", "--smtp-from", "noreply@example.org", "--smtp-ca", "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"},
+		{[]string{"--smtp-ca", "/etc/hostname"}, "--smtp-url"},
 	} {
 		_, errOut, code := cli(t, "", append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errOut, tc.says) {

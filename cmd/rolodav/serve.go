@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -43,10 +44,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bodyTimeout := fs.Duration("body-timeout", guard.DefaultGrace, "time a request body may take beyond what 8 KiB/s allows")
 	proxyList := fs.String("trusted-proxy", "", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	authURL := fs.String("auth", "", "mail server that checks the passwords of users not created here: imaps://host[:993], or imap://host[:143] with STARTTLS")
-	authDomains := fs.String("auth-domains", "", "comma-separated domains whose logins the --auth server may sign in (default: every login)")
+	authDomains := fs.String("auth-domains", "", "comma-separated domains whose logins the --auth server signs in (required with --auth)")
 	authCA := fs.String("auth-ca", "", "PEM file of a CA to trust for the --auth server, besides the system's")
 	smtpURL := fs.String("smtp-url", "", "SMTP relay for security mails: smtps://user:password@host[:465], or smtp://user:password@host[:587] with STARTTLS")
 	smtpFrom := fs.String("smtp-from", "", `sender of security mails, e.g. "rolodav <noreply@example.org>"`)
+	smtpCA := fs.String("smtp-ca", "", "PEM file of a CA to trust for the --smtp-url relay, besides the system's")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -61,7 +63,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sender, err := smtpRelay(*smtpURL, *smtpFrom)
+	sender, err := smtpRelay(*smtpURL, *smtpFrom, *smtpCA)
 	if err != nil {
 		return err
 	}
@@ -228,10 +230,10 @@ func mailWake(wake func(), next http.Handler) http.Handler {
 }
 
 // smtpRelay reads --smtp-url and --smtp-from; nil when no relay is given.
-func smtpRelay(rawURL, from string) (*mailer.Sender, error) {
+func smtpRelay(rawURL, from, caFile string) (*mailer.Sender, error) {
 	if rawURL == "" {
-		if from != "" {
-			return nil, usageError{"--smtp-from needs --smtp-url"}
+		if from != "" || caFile != "" {
+			return nil, usageError{"--smtp-from and --smtp-ca need --smtp-url"}
 		}
 		return nil, nil
 	}
@@ -244,6 +246,15 @@ func smtpRelay(rawURL, from string) (*mailer.Sender, error) {
 	}
 	if cfg.From, err = mailer.ParseFrom(from); err != nil {
 		return nil, usageError{fmt.Sprintf("--smtp-from: %v", err)}
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err == nil {
+			err = cfg.AddCA(pem)
+		}
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("--smtp-ca %s: %v", caFile, err)}
+		}
 	}
 	sender, err := mailer.NewSender(cfg)
 	if err != nil {
@@ -275,6 +286,11 @@ func mailServer(rawURL, domains, caFile string) (*remoteAuth, error) {
 		if srv.RootCAs, err = imapauth.LoadCA(caFile); err != nil {
 			return nil, usageError{fmt.Sprintf("--auth-ca: %v", err)}
 		}
+	}
+	// Without a list, whoever the mail server knows under any domain would
+	// get an account here, and security mails to that address.
+	if strings.TrimSpace(domains) == "" {
+		return nil, usageError{"--auth needs --auth-domains: the domains whose users sign in with their mail password"}
 	}
 	r := &remoteAuth{server: srv}
 	for _, d := range strings.Split(domains, ",") {

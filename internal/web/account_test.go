@@ -406,3 +406,18 @@ func TestAccountFormsNeedCSRF(t *testing.T) {
 		t.Error("require switched on without a token")
 	}
 }
+
+// The activity page names clients as people know them, with the full
+// User-Agent at hand in a title.
+func TestActivityNamesClients(t *testing.T) {
+	ts := newTestServer(t)
+	const ua = "DAVx5/4.4.3-ose (dav4jvm; okhttp/4.12.0) Android/14"
+	e := &store.SignIn{Login: testLogin, Time: time.Now(), OK: true, Via: "dav", Credential: "password", Addr: "192.0.2.1", Client: ua}
+	if err := ts.Store.RecordSignIn(context.Background(), e, 0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ts.signedIn(t, testLogin).get(t, "/account/activity")
+	if !strings.Contains(body, `title="`+ua+`">DAVx5 on Android 14</td>`) {
+		t.Errorf("activity page does not name the client:\n%s", body)
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"golang.org/x/text/language"
@@ -35,6 +36,8 @@ func browserLanguage(r *http.Request) string {
 	return base.String()
 }
 
+var errLanguageKnown = errors.New("the language is known")
+
 // learnLanguage sets the user's language from the browser's the first time
 // they sign in to the pages, so that mails come in it before they choose
 // one. A failure only costs that guess: it is logged, not shown.
@@ -44,12 +47,13 @@ func (s *Server) learnLanguage(r *http.Request, login string) {
 		return
 	}
 	err := s.st.UpdateUserSettings(r.Context(), login, func(u *store.User) error {
-		if u.Language == "" {
-			u.Language = lang
+		if u.Language != "" {
+			return errLanguageKnown // nothing to write
 		}
+		u.Language = lang
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errLanguageKnown) {
 		s.log.WarnContext(r.Context(), "saving the language of the browser", "login", login, "err", err)
 	}
 }

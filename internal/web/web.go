@@ -19,6 +19,7 @@ import (
 	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/useragent"
 )
 
 //go:embed templates/*.html
@@ -165,6 +166,9 @@ func (s *Server) parseTemplates() {
 		},
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"bytes": humanBytes,
+		// The full User-Agent stays in a title: the readable name is what
+		// people recognise.
+		"client": useragent.Describe,
 		"noticeLabel": func(kind string) string {
 			for _, k := range notices.Kinds {
 				if k.Kind == kind {
