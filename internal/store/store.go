@@ -347,6 +347,9 @@ type Store interface {
 	// TouchSession moves a session's expiry and records its last use.
 	TouchSession(ctx context.Context, id string, lastSeen, expires time.Time) error
 	DeleteSession(ctx context.Context, id string) error
+	// EndOtherSessions deletes owner's sessions except the one with ID
+	// keep ("" keeps none) and returns how many it deleted.
+	EndOtherSessions(ctx context.Context, owner, keep string) (int, error)
 
 	// Second factor: a TOTP secret and single-use emergency codes. Every
 	// method runs in one transaction, so that several server processes

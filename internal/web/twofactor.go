@@ -143,6 +143,7 @@ func (s *Server) securityRoutes() {
 	s.handle("POST "+AccountPath+"security/totp/confirm", s.confirmTOTP)
 	s.handle("POST "+AccountPath+"security/totp/disable", s.disableTOTP)
 	s.handle("POST "+AccountPath+"security/mails", s.saveMails)
+	s.handle("POST "+AccountPath+"security/sessions/end", s.endOtherSessions)
 }
 
 type securityData struct {
@@ -259,6 +260,8 @@ type codesData struct {
 	Codes    []string
 	Download template.URL // data: URL of the codes as a text file
 	Require  bool
+	// SignedOut is how many other browsers turning it on signed out.
+	SignedOut int
 }
 
 // confirmTOTP turns two-factor on once a first code matches the pending
@@ -290,10 +293,16 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request, c *call) {
 		s.fail(w, r, c, http.StatusInternalServerError, "", err)
 		return
 	}
+	// Whoever else was signed in (with a stolen password, say) must now
+	// come back through the code.
+	ended, err := s.st.EndOtherSessions(r.Context(), c.User.Login, c.Session.ID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "ending other sessions after turning on two-factor", "err", err)
+	}
 	text := "Emergency codes for " + c.User.Login + " on " + s.issuer() + ", made " + s.cfg.Now().UTC().Format("2006-01-02 15:04 UTC") +
 		".\nEach works once, instead of a code from your app.\n\n" + strings.Join(codes, "\n") + "\n"
 	s.render(w, r, c, http.StatusOK, "security_codes", page{Title: "Your emergency codes", Nav: "security",
-		Data: codesData{Codes: codes, Require: c.User.RequireAppPasswords,
+		Data: codesData{Codes: codes, Require: c.User.RequireAppPasswords, SignedOut: ended,
 			Download: template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text))}})
 }
 
@@ -341,4 +350,20 @@ func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request, c *call) {
 		notice += " Devices may use your account password again."
 	}
 	s.done(w, r, AccountPath+"security", notice)
+}
+
+// endOtherSessions signs out every other browser of the account: after a
+// lost laptop, or a password changed at the mail provider (which ends
+// nothing here).
+func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request, c *call) {
+	n, err := s.st.EndOtherSessions(r.Context(), c.User.Login, c.Session.ID)
+	if err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", err)
+		return
+	}
+	msg := fmt.Sprintf("Signed out %d other browsers.", n)
+	if n == 1 {
+		msg = "Signed out 1 other browser."
+	}
+	s.done(w, r, AccountPath+"security", msg)
 }

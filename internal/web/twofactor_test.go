@@ -393,3 +393,45 @@ func TestTwoFactorTurnOff(t *testing.T) {
 		t.Errorf("password after turning off: to %q", resp.Header.Get("Location"))
 	}
 }
+
+// Turning two-factor on signs out every other browser: a session opened
+// with a stolen password must come back through the code.
+func TestTwoFactorOnEndsOtherSessions(t *testing.T) {
+	clock := &testClock{t: time.Now()}
+	ts := newTFAServer(t, clock)
+	thief := ts.signedIn(t, testLogin)
+	s := ts.signedIn(t, testLogin)
+	secret, _, _ := enableTOTP(t, s, clock)
+	if secret == "" {
+		t.Fatal("no secret")
+	}
+	if resp, _ := thief.get(t, "/account/devices"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another session after turning two-factor on: %d, want 303 to sign in", resp.StatusCode)
+	}
+	if resp, _ := s.get(t, "/account/devices"); resp.StatusCode != http.StatusOK {
+		t.Errorf("the session that turned it on: %d", resp.StatusCode)
+	}
+}
+
+func TestSignOutEverywhereElse(t *testing.T) {
+	ts := newTestServer(t)
+	others := []*testSession{ts.signedIn(t, testLogin), ts.signedIn(t, testLogin)}
+	ts.addUser(t, "bob@example.org")
+	bob := ts.signedIn(t, "bob@example.org")
+	s := ts.signedIn(t, testLogin)
+	resp, _ := s.post(t, "/account/security/sessions/end", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out everywhere else: %d", resp.StatusCode)
+	}
+	if _, body := s.get(t, "/account/security"); !strings.Contains(body, "Signed out 2 other browsers.") {
+		t.Errorf("after signing out the others:\n%s", body)
+	}
+	for i, o := range others {
+		if resp, _ := o.get(t, "/account/devices"); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("other browser %d: %d, want 303 to sign in", i, resp.StatusCode)
+		}
+	}
+	if resp, _ := bob.get(t, "/account/devices"); resp.StatusCode != http.StatusOK {
+		t.Errorf("another user's session ended: %d", resp.StatusCode)
+	}
+}

@@ -207,6 +207,19 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
+// EndOtherSessions implements store.Store.
+func (s *Store) EndOtherSessions(ctx context.Context, owner, keep string) (int, error) {
+	res, err := s.wdb.ExecContext(ctx, `DELETE FROM sessions WHERE owner = ? AND id <> ?`, owner, keep)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: end sessions of %s: %w", owner, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: end sessions of %s: %w", owner, err)
+	}
+	return int(n), nil
+}
+
 // --- sign-in activity ----------------------------------------------------
 
 // RecordSignIn stores e in one transaction:

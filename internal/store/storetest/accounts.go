@@ -192,6 +192,40 @@ func testAppPasswords(t *testing.T, s store.Store) {
 	eq(t, "reused digest owner", findApp(t, s, "bob", "d-laptop").Name, "reuse")
 }
 
+func testEndOtherSessions(t *testing.T, s store.Store) {
+	mkUser(t, s, "alice")
+	mkUser(t, s, "bob")
+	exp := time.Now().Add(time.Hour)
+	for _, x := range []store.Session{{ID: "a1", Owner: "alice"}, {ID: "a2", Owner: "alice"}, {ID: "a3", Owner: "alice"}, {ID: "b1", Owner: "bob"}} {
+		x.Expires = exp
+		if err := s.CreateSession(ctx, &x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.EndOtherSessions(ctx, "alice", "a2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ended", n, 2)
+	for id, live := range map[string]bool{"a1": false, "a2": true, "a3": false, "b1": true} {
+		_, err := s.GetSession(ctx, id)
+		if got := err == nil; got != live {
+			t.Errorf("session %s live %v, want %v (%v)", id, got, live, err)
+		}
+	}
+	// Bob's session is not alice's to keep.
+	n, err = s.EndOtherSessions(ctx, "alice", "b1")
+	if err != nil || n != 1 {
+		t.Fatalf("keeping another user's session: %d, %v", n, err)
+	}
+	if _, err := s.GetSession(ctx, "b1"); err != nil {
+		t.Errorf("bob's session ended by alice's sign-out: %v", err)
+	}
+	if n, err := s.EndOtherSessions(ctx, "nobody", ""); n != 0 || err != nil {
+		t.Errorf("unknown owner: %d, %v", n, err)
+	}
+}
+
 func testSessions(t *testing.T, s store.Store) {
 	mkUser(t, s, "alice")
 	created := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"UserSettings", testUserSettings},
 		{"AppPasswords", testAppPasswords},
 		{"Sessions", testSessions},
+		{"EndOtherSessions", testEndOtherSessions},
 		{"PasswordChangeEndsSessions", testPasswordChangeEndsSessions},
 		{"SignIns", testSignIns},
 		{"SignInLimitDefault", testSignInLimitDefault},
