@@ -124,6 +124,10 @@ func profileCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 func checkDevicePassword(ctx context.Context, st store.Store, u *store.User, pw string) error {
 	_, err := auth.CheckDevicePassword(ctx, st, u, pw)
 	switch {
+	case err != nil && u.Backend == store.BackendIMAP && !u.TwoFactor && !u.RequireAppPasswords:
+		// Only the mail server knows the account password; this command
+		// does not ask it.
+		return fmt.Errorf("that is not an app password of %s, whose account password only the mail server can check: give the profile an app password", u.Login)
 	case !errors.Is(err, auth.ErrBadCredentials):
 		return err
 	case u.TwoFactor:

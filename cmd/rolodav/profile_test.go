@@ -211,3 +211,16 @@ func TestProfileDownload(t *testing.T) {
 		t.Errorf("Content-Disposition %q", hdr.Get("Content-Disposition"))
 	}
 }
+
+// Only the mail server knows a mail user's password: the profile takes
+// their app passwords, and says why it refuses anything else.
+func TestProfileMailUser(t *testing.T) {
+	data := t.TempDir()
+	if _, errOut, code := cli(t, "", "user", "add", "--mail-password", "mia@mail.example", "--data", data); code != 0 {
+		t.Fatalf("user add --mail-password: %s", errOut)
+	}
+	_, errOut, code := cli(t, "mia's mail password\n", "profile", "--user", "mia@mail.example", "--host", "dav.example.org", "--password-stdin", "--data", data)
+	if code != 1 || !strings.Contains(errOut, "only the mail server can check") {
+		t.Errorf("mail password for a mail user's profile: exit %d, %q", code, errOut)
+	}
+}
