@@ -102,6 +102,9 @@ type passwordCreatedData struct {
 // rather than after a redirect: only its digest is kept, so this page is
 // the one chance to see it.
 func (s *Server) createPassword(w http.ResponseWriter, r *http.Request, c *call) {
+	if !s.signedInRecently(w, r, c, AccountPath+"passwords", "An app password opens your account to a device.") {
+		return
+	}
 	name := strings.TrimSpace(r.FormValue("name"))
 	switch {
 	case name == "":

@@ -66,6 +66,12 @@ func (s *Server) saveMails(w http.ResponseWriter, r *http.Request, c *call) {
 			return
 		}
 	}
+	for _, k := range notices.Kinds {
+		turnsOff := !slices.Contains(on, k.Kind) && !slices.Contains(c.User.MailOff, k.Kind)
+		if turnsOff && !s.signedInRecently(w, r, c, AccountPath+"security", "Turning security mails off would keep you from hearing of changes to your account.") {
+			return
+		}
+	}
 	err := s.st.UpdateUserSettings(r.Context(), c.User.Login, func(u *store.User) error {
 		u.Language = lang
 		u.MailOff = nil

@@ -184,6 +184,9 @@ func (s *Server) showSecurity(w http.ResponseWriter, r *http.Request, c *call, s
 // startTOTP makes a new pending secret and goes to the setup page, which
 // shows it: reloading the page shows the same one.
 func (s *Server) startTOTP(w http.ResponseWriter, r *http.Request, c *call) {
+	if !s.signedInRecently(w, r, c, AccountPath+"security", "Two-factor sign-in ties your account to a phone.") {
+		return
+	}
 	err := s.st.SetPendingTOTP(r.Context(), c.User.Login, auth.NewTOTPSecret())
 	if errors.Is(err, store.ErrExists) {
 		s.done(w, r, AccountPath+"security", "Two-factor sign-in is already on.")

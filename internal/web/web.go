@@ -113,6 +113,7 @@ func (s *Server) routes() {
 	s.sessionRoutes()
 	s.accountRoutes()
 	s.passwordRoutes()
+	s.confirmRoutes()
 	s.securityRoutes()
 	s.collectionRoutes()
 	s.duplicateRoutes()
