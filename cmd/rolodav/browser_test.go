@@ -58,6 +58,7 @@ func TestBrowser(t *testing.T) {
 		{"profile", nil},
 		{"duplicates", seedJane},
 		{"nojs", nil},
+		{"security", nil},
 		{"totp", nil},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
