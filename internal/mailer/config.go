@@ -37,6 +37,12 @@ type Config struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
+// errMalformed is every error of ParseURL where the password might be
+// taken for another part of the URL.
+var errMalformed = errors.New("smtp url: not of the form smtp[s]://[user:password@]host[:port] " +
+	"(a path, query or fragment is not read); percent-encode / ? # @ : and % in the user name and password " +
+	"(%2F %3F %23 %40 %3A %25)")
+
 // Default ports.
 const (
 	PortSMTPS      = 465 // implicit TLS
@@ -46,16 +52,14 @@ const (
 // ParseURL reads --smtp-url: smtps://[user:pass@]host[:port] for implicit
 // TLS (port 465 by default) or smtp://[user:pass@]host[:port] for STARTTLS
 // (port 587 by default). The user and password are percent-decoded (write
-// "@" in a user name as %40). Errors never show the password.
+// "@" in a user name as %40). Errors never show the password, nor any part
+// of the URL it may have been split into.
 func ParseURL(raw string) (*Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		// url.Error repeats the URL, password included: keep its cause only.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("smtp url: %v", err)
+		// url.Parse's errors quote the URL or a piece of it ("invalid port
+		// ...", "invalid URL escape ..."), which may be the password.
+		return nil, errMalformed
 	}
 	c := &Config{}
 	switch strings.ToLower(u.Scheme) {
@@ -71,10 +75,9 @@ func ParseURL(raw string) (*Config, error) {
 	switch {
 	case u.Opaque != "":
 		return nil, fmt.Errorf("smtp url: write %s://host, with two slashes", u.Scheme)
-	case u.Path != "" && u.Path != "/":
-		return nil, fmt.Errorf("smtp url: unexpected path %q: only scheme, credentials, host and port are read", u.Path)
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return nil, fmt.Errorf("smtp url: unexpected query or fragment: only scheme, credentials, host and port are read")
+	case u.Path != "" && u.Path != "/", u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		// A / ? or # in the password cuts the URL there: not quoted back.
+		return nil, errMalformed
 	}
 	c.Host = u.Hostname()
 	if c.Host == "" {
@@ -83,7 +86,7 @@ func ParseURL(raw string) (*Config, error) {
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("smtp url: port %q is not a number from 1 to 65535", p)
+			return nil, fmt.Errorf("smtp url: the port is not a number from 1 to 65535")
 		}
 		c.Port = n
 	}
