@@ -19,9 +19,8 @@ import (
 
 // Config is where and how to reach the SMTP relay.
 type Config struct {
-	// TLS: implicit TLS (smtps://); else STARTTLS (smtp://), required when
-	// credentials are given, unless Host is a loopback address (see
-	// Loopback).
+	// TLS: implicit TLS (smtps://); else STARTTLS (smtp://), required
+	// unless Host is a loopback address (see Loopback).
 	TLS      bool
 	Host     string
 	Port     int

@@ -37,11 +37,12 @@ func NewSender(cfg *Config) (*Sender, error) {
 	switch {
 	case cfg.TLS:
 		opts = append(opts, gomail.WithSSL())
-	case cfg.Username != "" && !cfg.Loopback():
+	case !cfg.Loopback():
+		// Even without credentials: a STARTTLS offered in clear can be
+		// stripped on the way, and the mail would travel readable.
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	default:
-		// No credentials to protect, or a relay on this machine: STARTTLS
-		// when the relay offers it.
+		// A relay on this machine: STARTTLS when it offers it.
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	}
 	if cfg.Username != "" {

@@ -149,9 +149,9 @@ func TestSendImplicitTLS(t *testing.T) {
 	}
 }
 
-// smtp:// to a relay elsewhere with credentials requires STARTTLS and a
-// certificate for the relay's name; on loopback STARTTLS is used when
-// offered.
+// smtp:// to a relay elsewhere requires STARTTLS and a certificate for
+// the relay's name, with or without credentials; on loopback STARTTLS is
+// used when offered.
 func TestSendSTARTTLS(t *testing.T) {
 	serverTLS, ca := mailtest.CA(t, "mail.example.org", "127.0.0.1")
 	withTLS := mailtest.Start(t, mailtest.Options{User: "u", Pass: "p", StartTLS: serverTLS})
@@ -193,6 +193,22 @@ func TestSendSTARTTLS(t *testing.T) {
 	}
 	if err := remote(plain, "u:p@", ca); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Fatalf("credentials to a remote relay without STARTTLS: %v", err)
+	}
+	// Without credentials too: STARTTLS offered in clear can be stripped
+	// by anyone on the way, and the mail would go out readable.
+	openTLS := mailtest.Start(t, mailtest.Options{StartTLS: serverTLS})
+	openPlain := mailtest.Start(t, mailtest.Options{})
+	if err := remote(openTLS, "", ca); err != nil {
+		t.Fatalf("remote relay with STARTTLS, no credentials: %v", err)
+	}
+	if got := openTLS.Received(); len(got) != 1 || !got[0].TLS {
+		t.Fatalf("remote relay with STARTTLS, no credentials: %+v", got)
+	}
+	if err := remote(openPlain, "", ca); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("remote relay without STARTTLS, no credentials: %v", err)
+	}
+	if n := len(openPlain.Received()); n != 0 {
+		t.Fatalf("%d messages in clear to a remote relay", n)
 	}
 	if err := remote(withTLS, "u:p@", nil); err == nil {
 		t.Fatal("remote relay with a certificate of an unknown CA: sent")
