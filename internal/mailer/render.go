@@ -157,11 +157,13 @@ func (c *catalog) address(addr string) string {
 	return addr
 }
 
-// describe names the client in the catalog's language.
+// describe names the client in the catalog's language, when it is one
+// useragent knows: an unknown one's name is whatever its sender wrote, and
+// a security mail must not carry that (a link, "Your bank").
 func (c *catalog) describe(ua string) string {
 	cl := useragent.Parse(ua)
 	switch {
-	case cl.App == "":
+	case !cl.Known || cl.App == "":
 		return c.unknownClient
 	case cl.OS == "":
 		return cl.App

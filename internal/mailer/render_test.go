@@ -145,7 +145,10 @@ func TestRenderHostile(t *testing.T) {
 	if strings.Contains(html, "<script") || strings.Contains(html, "<b>203") {
 		t.Fatalf("HTML holds markup from the notice:\n%s", html)
 	}
-	contains(t, "HTML", html, "&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;script&gt;alert-ua&lt;/script&gt;", "&lt;b&gt;203.0.113.9&lt;/b&gt;")
+	contains(t, "HTML", html, "&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;b&gt;203.0.113.9&lt;/b&gt;")
+	if strings.Contains(html, "alert-ua") || strings.Contains(text, "alert-ua") {
+		t.Fatal("the mail shows an unknown User-Agent")
+	}
 	contains(t, "text", text, "<script>alert(1)</script>")
 	if strings.Contains(text, "\r\nBcc") || strings.Contains(text, "\nBcc") {
 		t.Fatalf("text holds the injected line:\n%s", text)
@@ -155,6 +158,22 @@ func TestRenderHostile(t *testing.T) {
 	subject, _, _ = render(t, long)
 	if got := len([]rune(subject)); got > len("New app password: ")+maxDetail {
 		t.Fatalf("subject of %d characters", got)
+	}
+
+	// A client not recognised is not named: its User-Agent is the
+	// sender's text (a link, a fake name).
+	for _, ua := range []string{"https://evil.example/login", "MyCalendarApp/2.1 (build 7; Linux)", "iOS/17.2 (21C62) www.evil.example/1.0"} {
+		for _, lang := range Languages {
+			n = testNotice(store.NoticeNewSignIn, lang, "dav")
+			n.Client = ua
+			_, text, html := render(t, n)
+			for _, s := range []string{text, html} {
+				if strings.Contains(s, "evil") || strings.Contains(s, "MyCalendarApp") {
+					t.Errorf("%s mail shows the User-Agent %q:\n%s", lang, ua, s)
+				}
+			}
+			contains(t, lang+" text", text, catalogs[lang].client+" "+catalogs[lang].unknownClient+"\n")
+		}
 	}
 
 	// Unknown address and client.
