@@ -573,7 +573,7 @@ func ETag(data []byte) string {
 // Kinds of notice (Notice.Kind, User.MailOff).
 const (
 	NoticeNewSignIn     = "new-sign-in"     // a success from an address or device not seen before
-	NoticeFailedSignIns = "failed-sign-ins" // repeated wrong passwords
+	NoticeFailedSignIns = "failed-sign-ins" // repeated wrong passwords, or wrong two-factor codes after the right password
 	NoticeTwoFactor     = "two-factor"      // two-factor sign-in turned on or off
 	NoticeAppPassword   = "app-password"    // an app password was created
 	NoticePassword      = "password"        // the account password was changed
@@ -595,9 +595,11 @@ type Notice struct {
 	Addr     string    // client address of the event; "" when unknown
 	Client   string    // User-Agent of the event; "" when unknown
 	// Detail depends on Kind: NoticeNewSignIn "web" or "dav" (how the
-	// user signed in; "" when unknown); NoticeFailedSignIns the number of
-	// failures, in decimal; NoticeTwoFactor "on" or "off";
-	// NoticeAppPassword the new password's name; NoticePassword "".
+	// user signed in; "" when unknown); NoticeFailedSignIns "<n>" for n
+	// wrong passwords, or "code:<n>" for the right password followed by n
+	// wrong two-factor codes (n in decimal: the failures counted when the
+	// notice was queued); NoticeTwoFactor "on" or "off"; NoticeAppPassword
+	// the new password's name; NoticePassword "".
 	Detail string
 
 	// Kept by the store and the sender.
