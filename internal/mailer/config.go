@@ -28,11 +28,10 @@ type Config struct {
 	Password string
 	From     *mail.Address  // the sender of every mail (ParseFrom)
 	RootCAs  *x509.CertPool // nil = the system's; see AddCA
-	Timeout  time.Duration  // for each connection; 0 = 30 s
+	Timeout  time.Duration  // for each SMTP command; 0 = 30 s (Send's ctx bounds the whole)
 
-	// dial, in tests, connects to a relay elsewhere than Host while
-	// Host keeps deciding the TLS policy and the name checked (STARTTLS
-	// only: with it, smtps would not wrap the connection in TLS).
+	// dial, in tests, opens the TCP connection, to a relay elsewhere than
+	// Host while Host keeps deciding the TLS policy and the name checked.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 

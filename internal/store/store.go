@@ -605,6 +605,7 @@ type Notice struct {
 	// Kept by the store and the sender.
 	Attempts  int       // failed sending attempts so far (RetryNotice)
 	NotBefore time.Time // not sent before; zero = as soon as possible
+	Lease     time.Time // when the current claim runs out (ClaimNotices); zero when not claimed
 	Sent      time.Time // when it was sent; zero when not (yet)
 	GaveUp    time.Time // when sending was given up; zero when not
 	LastError string    // why the last attempt failed, or why it was given up
@@ -628,22 +629,30 @@ type NoticeQueue interface {
 	QueueNotice(ctx context.Context, n *Notice, per time.Duration) (queued bool, err error)
 	// ClaimNotices takes up to limit (> 0) due notices, oldest NotBefore
 	// first: pending, NotBefore at or before now, and not leased or with
-	// a lease ended by now. It leases them until now+lease, so that no
-	// other caller claims them meanwhile (each is sent once by several
-	// processes, as long as a sending takes less than lease), and returns
-	// them. It also deletes finished notices whose Time is more than
-	// NoticeRetention before now. A lease ends with FinishNotice or
-	// RetryNotice, or when it runs out (the claimer died).
+	// a lease ended by now. It leases them until now+lease (their Lease),
+	// so that no other caller claims them meanwhile (each is sent once by
+	// several processes, as long as a sending takes less than lease), and
+	// returns them. It also deletes finished notices whose Time is more
+	// than NoticeRetention before now. A lease ends with FinishNotice or
+	// RetryNotice, or when it runs out (the claimer died or is too slow):
+	// then another caller may claim the notice, and the first one's claim
+	// no longer holds.
 	ClaimNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Notice, error)
-	// FinishNotice ends notice id: sent at at when failure is "", else
-	// given up at at, failure becoming LastError. The row stays for the
-	// rate limit. A notice finished already keeps its first outcome; an
-	// unknown id is ErrNotFound.
-	FinishNotice(ctx context.Context, id int64, at time.Time, failure string) error
-	// RetryNotice records a failed attempt of pending notice id: Attempts
-	// plus one, LastError lastErr, due again at notBefore, lease ended. It
-	// does nothing to a finished notice; an unknown id is ErrNotFound.
-	RetryNotice(ctx context.Context, id int64, notBefore time.Time, lastErr string) error
+	// FinishNotice ends notice id, claimed with lease (its Lease as
+	// ClaimNotices returned it; zero for a notice never claimed): sent at
+	// at when failure is "", else given up at at, failure becoming
+	// LastError. The row stays for the rate limit. It acts only while
+	// that claim holds: for a pending notice claimed again since, it does
+	// nothing and returns ErrPrecondition. A notice finished already keeps
+	// its first outcome (nil); an unknown id is ErrNotFound.
+	FinishNotice(ctx context.Context, id int64, lease, at time.Time, failure string) error
+	// RetryNotice records a failed attempt of pending notice id, claimed
+	// with lease as for FinishNotice: Attempts plus one, LastError
+	// lastErr, due again at notBefore, lease ended. For a notice claimed
+	// again since, it does nothing and returns ErrPrecondition, so that an
+	// attempt is counted once; it does nothing to a finished notice (nil);
+	// an unknown id is ErrNotFound.
+	RetryNotice(ctx context.Context, id int64, lease, notBefore time.Time, lastErr string) error
 	// ListNotices returns login's notices kept, newest Time first, at
 	// most limit (0 = all).
 	ListNotices(ctx context.Context, login string, limit int) ([]Notice, error)
