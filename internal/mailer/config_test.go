@@ -128,6 +128,11 @@ func TestAddCA(t *testing.T) {
 	if err := c.AddCA([]byte("not a certificate")); err == nil {
 		t.Fatal("AddCA of garbage: no error")
 	}
+	// A private key given for the CA by mistake is not repeated.
+	key := "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n"
+	if err := c.AddCA([]byte(key)); err == nil || strings.Contains(err.Error(), "c2Vjcm") {
+		t.Fatalf("AddCA of a private key: %v", err)
+	}
 	_, pemCA := mailtest.CA(t)
 	if err := c.AddCA(pemCA); err != nil {
 		t.Fatal(err)
