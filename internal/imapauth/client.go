@@ -258,8 +258,9 @@ func (c *client) judge(r response) error {
 	case "OK":
 		return nil
 	case "NO", "BAD":
-		code, _, _ := strings.Cut(r.code, " ")
-		if code == "UNAVAILABLE" || code == "SERVERBUG" {
+		// RFC 5530's codes for "not now": the password was not judged.
+		switch code, _, _ := strings.Cut(r.code, " "); code {
+		case "UNAVAILABLE", "SERVERBUG", "LIMIT", "INUSE":
 			return c.unavailable("the server could not check the password: %s", c.quote(r.String()))
 		}
 		return fmt.Errorf("%w by %s: %s", ErrRejected, c.server.Addr, c.quote(r.String()))

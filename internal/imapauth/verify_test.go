@@ -111,6 +111,17 @@ func TestVerifyProtocol(t *testing.T) {
 			tag := f.expect("AUTHENTICATE PLAIN " + plain)
 			f.send(tag + " no [serverbug] oops")
 		}},
+		{name: "NO [LIMIT]", want: imapauth.ErrUnavailable, text: "Maximum number of connections", script: func(f *fake) {
+			greet(f)
+			tag := f.expect("AUTHENTICATE PLAIN " + plain)
+			// Dovecot's answer when the user has too many connections open.
+			f.send(tag + " NO [LIMIT] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)")
+		}},
+		{name: "BAD [INUSE]", want: imapauth.ErrUnavailable, text: "INUSE", script: func(f *fake) {
+			greet(f)
+			tag := f.expect("AUTHENTICATE PLAIN " + plain)
+			f.send(tag + " BAD [INUSE] Mailbox in use, try again later")
+		}},
 		{name: "a server echoing the command", want: imapauth.ErrRejected, text: "***", script: func(f *fake) {
 			f.send("* OK [CAPABILITY IMAP4rev1] ready")
 			tag := f.expect(`LOGIN "alice@example.org" "s3cret pass"`)

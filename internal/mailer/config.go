@@ -19,9 +19,8 @@ import (
 
 // Config is where and how to reach the SMTP relay.
 type Config struct {
-	// TLS: implicit TLS (smtps://); else STARTTLS (smtp://), required when
-	// credentials are given, unless Host is a loopback address (see
-	// Loopback).
+	// TLS: implicit TLS (smtps://); else STARTTLS (smtp://), required
+	// unless Host is a loopback address (see Loopback).
 	TLS      bool
 	Host     string
 	Port     int
@@ -29,13 +28,18 @@ type Config struct {
 	Password string
 	From     *mail.Address  // the sender of every mail (ParseFrom)
 	RootCAs  *x509.CertPool // nil = the system's; see AddCA
-	Timeout  time.Duration  // for each connection; 0 = 30 s
+	Timeout  time.Duration  // for each SMTP command; 0 = 30 s (Send's ctx bounds the whole)
 
-	// dial, in tests, connects to a relay elsewhere than Host while
-	// Host keeps deciding the TLS policy and the name checked (STARTTLS
-	// only: with it, smtps would not wrap the connection in TLS).
+	// dial, in tests, opens the TCP connection, to a relay elsewhere than
+	// Host while Host keeps deciding the TLS policy and the name checked.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
+
+// errMalformed is every error of ParseURL where the password might be
+// taken for another part of the URL.
+var errMalformed = errors.New("smtp url: not of the form smtp[s]://[user:password@]host[:port] " +
+	"(a path, query or fragment is not read); percent-encode / ? # @ : and % in the user name and password " +
+	"(%2F %3F %23 %40 %3A %25)")
 
 // Default ports.
 const (
@@ -46,16 +50,14 @@ const (
 // ParseURL reads --smtp-url: smtps://[user:pass@]host[:port] for implicit
 // TLS (port 465 by default) or smtp://[user:pass@]host[:port] for STARTTLS
 // (port 587 by default). The user and password are percent-decoded (write
-// "@" in a user name as %40). Errors never show the password.
+// "@" in a user name as %40). Errors never show the password, nor any part
+// of the URL it may have been split into.
 func ParseURL(raw string) (*Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		// url.Error repeats the URL, password included: keep its cause only.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("smtp url: %v", err)
+		// url.Parse's errors quote the URL or a piece of it ("invalid port
+		// ...", "invalid URL escape ..."), which may be the password.
+		return nil, errMalformed
 	}
 	c := &Config{}
 	switch strings.ToLower(u.Scheme) {
@@ -71,10 +73,9 @@ func ParseURL(raw string) (*Config, error) {
 	switch {
 	case u.Opaque != "":
 		return nil, fmt.Errorf("smtp url: write %s://host, with two slashes", u.Scheme)
-	case u.Path != "" && u.Path != "/":
-		return nil, fmt.Errorf("smtp url: unexpected path %q: only scheme, credentials, host and port are read", u.Path)
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return nil, fmt.Errorf("smtp url: unexpected query or fragment: only scheme, credentials, host and port are read")
+	case u.Path != "" && u.Path != "/", u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		// A / ? or # in the password cuts the URL there: not quoted back.
+		return nil, errMalformed
 	}
 	c.Host = u.Hostname()
 	if c.Host == "" {
@@ -83,7 +84,7 @@ func ParseURL(raw string) (*Config, error) {
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("smtp url: port %q is not a number from 1 to 65535", p)
+			return nil, fmt.Errorf("smtp url: the port is not a number from 1 to 65535")
 		}
 		c.Port = n
 	}

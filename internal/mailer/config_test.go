@@ -48,9 +48,9 @@ func TestParseURLErrors(t *testing.T) {
 		{"imap://u:" + secret + "@mail.example.org", `scheme "imap"`},
 		{"https://mail.example.org", `scheme "https"`},
 		{"smtp:mail.example.org", "two slashes"},
-		{"smtp://u:" + secret + "@mail.example.org/relay", "unexpected path"},
-		{"smtp://u:" + secret + "@mail.example.org?tls=no", "unexpected query"},
-		{"smtp://u:" + secret + "@mail.example.org#x", "unexpected query"},
+		{"smtp://u:" + secret + "@mail.example.org/relay", "a path, query or fragment"},
+		{"smtp://u:" + secret + "@mail.example.org?tls=no", "a path, query or fragment"},
+		{"smtp://u:" + secret + "@mail.example.org#x", "a path, query or fragment"},
 		{"smtp://u:" + secret + "@:25", "no host"},
 		{"smtp://u:" + secret + "@mail.example.org:0", "port"},
 		{"smtp://u:" + secret + "@mail.example.org:70000", "port"},
@@ -70,6 +70,38 @@ func TestParseURLErrors(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("ParseURL(%q): the error shows the password: %v", tc.raw, err)
+		}
+	}
+}
+
+// A password with an unencoded / ? # or % breaks the URL apart; the error
+// says to percent-encode and shows no piece of it, wherever url.Parse or
+// the checks after it stop.
+func TestParseURLUnencodedPassword(t *testing.T) {
+	for _, tc := range []struct {
+		raw    string
+		pieces []string // of the password, never in the error
+	}{
+		{"smtps://user:s3cr/et@mail.example.org", []string{"s3cr", "et@"}},
+		{"smtp://user:123/sec@mail.example.org", []string{"123", "sec"}},
+		{"smtp://user:99999/sec@mail.example.org", []string{"99999", "sec"}},
+		{"smtp://user:pQ?sZ@mail.example.org", []string{"pQ", "sZ"}},
+		{"smtp://user:pQ#sZ@mail.example.org", []string{"pQ", "sZ"}},
+		{"smtp://user:50%zz@mail.example.org", []string{"50%", "%zz"}},
+		{"smtp://us/er:pw@mail.example.org", []string{"er:pw"}},
+	} {
+		_, err := ParseURL(tc.raw)
+		if err == nil {
+			t.Errorf("ParseURL(%q): no error", tc.raw)
+			continue
+		}
+		if !strings.Contains(err.Error(), "percent-encode") {
+			t.Errorf("ParseURL(%q): %v, want a hint to percent-encode", tc.raw, err)
+		}
+		for _, p := range tc.pieces {
+			if strings.Contains(err.Error(), p) {
+				t.Errorf("ParseURL(%q): the error shows %q: %v", tc.raw, p, err)
+			}
 		}
 	}
 }
@@ -95,6 +127,11 @@ func TestAddCA(t *testing.T) {
 	c := &Config{}
 	if err := c.AddCA([]byte("not a certificate")); err == nil {
 		t.Fatal("AddCA of garbage: no error")
+	}
+	// A private key given for the CA by mistake is not repeated.
+	key := "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n"
+	if err := c.AddCA([]byte(key)); err == nil || strings.Contains(err.Error(), "c2Vjcm") {
+		t.Fatalf("AddCA of a private key: %v", err)
 	}
 	_, pemCA := mailtest.CA(t)
 	if err := c.AddCA(pemCA); err != nil {

@@ -25,17 +25,23 @@ type catalog struct {
 	kinds                         map[string]kindText
 }
 
+// failedCodes is the key of the catalogs' text for a NoticeFailedSignIns
+// whose Detail is "code:<n>": the right password, then wrong two-factor
+// codes.
+const failedCodes = store.NoticeFailedSignIns + "/code"
+
 // kindText is what one kind of mail says.
 type kindText struct {
 	subject string
 	summary string
-	// failed-sign-ins: when the count is unknown; two-factor: when turned off.
+	// failed sign-ins: when the count is unknown; two-factor: when turned off.
 	subjectAlt, summaryAlt string
 	more                   string // a second paragraph; "" for none
 	ifYou                  string // "" = the catalog's
 	ifNotYou               string
 	ifNotYouAlt            string // two-factor turned off
 	viaWeb, viaDAV         string // new-sign-in: how
+	securityLink           bool   // the links start with the security page (to change the password)
 }
 
 var catalogs = map[string]*catalog{
@@ -53,7 +59,7 @@ var catalogs = map[string]*catalog{
 		passwords:     "App passwords:",
 		security:      "Security settings:",
 		ifYou:         "If it was you, there is nothing to do.",
-		footer:        "This message was sent automatically by rolodav after a change to the security of your account; replies are not read. You can choose which of these mails you get on the security page:",
+		footer:        "This is an automatic security message from rolodav about your account; replies are not read. You can choose which of these mails you get on the security page:",
 		kinds: map[string]kindText{
 			store.NoticeNewSignIn: {
 				subject:  "New sign-in to your rolodav account",
@@ -64,11 +70,20 @@ var catalogs = map[string]*catalog{
 			},
 			store.NoticeFailedSignIns: {
 				subject:    "Several failed sign-ins to your account",
-				summary:    "There were {count} attempts to sign in to your account {login} with a wrong password.",
+				summary:    "There were at least {count} attempts to sign in to your account {login} with a wrong password.",
 				summaryAlt: "There were several attempts to sign in to your account {login} with a wrong password.",
-				more:       "rolodav slows down further attempts. The details below are those of the last attempt.",
+				more:       "rolodav slows down further attempts. The details below are those of the attempt that triggered this mail.",
 				ifYou:      "If it was you, or one of your devices with an old password, there is nothing to do but update the password on that device.",
 				ifNotYou:   "If it was not you, someone may be trying to guess your password. Make sure it is long and used nowhere else, and think of turning on two-factor sign-in.",
+			},
+			failedCodes: {
+				subject:      "Wrong two-factor codes after a correct password",
+				summary:      "Someone gave the right password for your account {login}, then a wrong two-factor code, at least {count} times.",
+				summaryAlt:   "Someone gave the right password for your account {login}, then wrong two-factor codes.",
+				more:         "Two-factor sign-in kept them out, and rolodav slows down further attempts. The details below are those of the attempt that triggered this mail.",
+				ifYou:        "If it was you (a mistyped code, or a device whose clock is wrong), there is nothing to do.",
+				ifNotYou:     "If it was not you, someone else knows your password: change it at once on the security page, then check the recent activity and the app passwords.",
+				securityLink: true,
 			},
 			store.NoticeTwoFactor: {
 				subject:     "Two-factor sign-in turned on",
@@ -104,7 +119,7 @@ var catalogs = map[string]*catalog{
 		passwords:     "Mots de passe d'application\u00a0:",
 		security:      "Sécurité du compte\u00a0:",
 		ifYou:         "Si c'était vous, vous n'avez rien à faire.",
-		footer:        "Ce message a été envoyé automatiquement par rolodav à la suite d'un changement touchant la sécurité de votre compte\u00a0; les réponses ne sont pas lues. Vous pouvez choisir les messages que vous recevez sur la page de sécurité\u00a0:",
+		footer:        "Ce message de sécurité concernant votre compte a été envoyé automatiquement par rolodav\u00a0; les réponses ne sont pas lues. Vous pouvez choisir les messages que vous recevez sur la page de sécurité\u00a0:",
 		kinds: map[string]kindText{
 			store.NoticeNewSignIn: {
 				subject:  "Nouvelle connexion à votre compte rolodav",
@@ -115,11 +130,20 @@ var catalogs = map[string]*catalog{
 			},
 			store.NoticeFailedSignIns: {
 				subject:    "Plusieurs échecs de connexion à votre compte",
-				summary:    "Il y a eu {count}\u00a0tentatives de connexion à votre compte {login} avec un mauvais mot de passe.",
+				summary:    "Il y a eu au moins {count}\u00a0tentatives de connexion à votre compte {login} avec un mauvais mot de passe.",
 				summaryAlt: "Il y a eu plusieurs tentatives de connexion à votre compte {login} avec un mauvais mot de passe.",
-				more:       "rolodav ralentit les tentatives suivantes. Les détails ci-dessous sont ceux de la dernière tentative.",
+				more:       "rolodav ralentit les tentatives suivantes. Les détails ci-dessous sont ceux de la tentative qui a déclenché ce message.",
 				ifYou:      "Si c'était vous, ou l'un de vos appareils avec un ancien mot de passe, il vous suffit de mettre à jour le mot de passe sur cet appareil.",
 				ifNotYou:   "Si ce n'était pas vous, quelqu'un essaie peut-être de deviner votre mot de passe. Assurez-vous qu'il est long et que vous ne l'utilisez nulle part ailleurs, et pensez à activer la connexion en deux étapes.",
+			},
+			failedCodes: {
+				subject:      "Codes de connexion en deux étapes erronés après un mot de passe correct",
+				summary:      "Quelqu'un a saisi le bon mot de passe de votre compte {login}, puis un mauvais code de connexion en deux étapes, au moins {count}\u00a0fois.",
+				summaryAlt:   "Quelqu'un a saisi le bon mot de passe de votre compte {login}, puis de mauvais codes de connexion en deux étapes.",
+				more:         "La connexion en deux étapes a bloqué l'accès, et rolodav ralentit les tentatives suivantes. Les détails ci-dessous sont ceux de la tentative qui a déclenché ce message.",
+				ifYou:        "Si c'était vous (un code mal saisi, ou un appareil dont l'horloge n'est pas à l'heure), vous n'avez rien à faire.",
+				ifNotYou:     "Si ce n'était pas vous, quelqu'un d'autre connaît votre mot de passe\u00a0: changez-le immédiatement sur la page de sécurité, puis vérifiez l'activité récente et les mots de passe d'application.",
+				securityLink: true,
 			},
 			store.NoticeTwoFactor: {
 				subject:     "Connexion en deux étapes activée",
@@ -155,7 +179,7 @@ var catalogs = map[string]*catalog{
 		passwords:     "App-Passwörter:",
 		security:      "Sicherheitseinstellungen:",
 		ifYou:         "Wenn Sie das waren, müssen Sie nichts tun.",
-		footer:        "Diese Nachricht hat rolodav automatisch wegen einer Änderung an der Sicherheit Ihres Kontos gesendet; Antworten werden nicht gelesen. Welche dieser Nachrichten Sie erhalten, legen Sie auf der Sicherheitsseite fest:",
+		footer:        "Dies ist eine automatische Sicherheitsnachricht von rolodav zu Ihrem Konto; Antworten werden nicht gelesen. Welche dieser Nachrichten Sie erhalten, legen Sie auf der Sicherheitsseite fest:",
 		kinds: map[string]kindText{
 			store.NoticeNewSignIn: {
 				subject:  "Neue Anmeldung bei Ihrem rolodav-Konto",
@@ -166,16 +190,25 @@ var catalogs = map[string]*catalog{
 			},
 			store.NoticeFailedSignIns: {
 				subject:    "Mehrere fehlgeschlagene Anmeldeversuche bei Ihrem Konto",
-				summary:    "Es gab {count} Versuche, sich mit einem falschen Passwort bei Ihrem Konto {login} anzumelden.",
+				summary:    "Es gab mindestens {count} Versuche, sich mit einem falschen Passwort bei Ihrem Konto {login} anzumelden.",
 				summaryAlt: "Es gab mehrere Versuche, sich mit einem falschen Passwort bei Ihrem Konto {login} anzumelden.",
-				more:       "rolodav verlangsamt weitere Versuche. Die Angaben unten betreffen den letzten Versuch.",
+				more:       "rolodav verlangsamt weitere Versuche. Die Angaben unten betreffen den Versuch, der diese Nachricht ausgelöst hat.",
 				ifYou:      "Wenn Sie das waren oder eines Ihrer Geräte mit einem alten Passwort, müssen Sie nur das Passwort auf diesem Gerät aktualisieren.",
 				ifNotYou:   "Wenn Sie das nicht waren, versucht vielleicht jemand, Ihr Passwort zu erraten. Achten Sie darauf, dass es lang ist und nirgendwo sonst verwendet wird, und schalten Sie am besten die Zwei-Faktor-Anmeldung ein.",
+			},
+			failedCodes: {
+				subject:      "Falsche Zwei-Faktor-Codes nach richtigem Passwort",
+				summary:      "Jemand hat für Ihr Konto {login} das richtige Passwort und danach mindestens {count}-mal einen falschen Zwei-Faktor-Code eingegeben.",
+				summaryAlt:   "Jemand hat für Ihr Konto {login} das richtige Passwort und danach falsche Zwei-Faktor-Codes eingegeben.",
+				more:         "Die Zwei-Faktor-Anmeldung hat den Zugang verhindert, und rolodav verlangsamt weitere Versuche. Die Angaben unten betreffen den Versuch, der diese Nachricht ausgelöst hat.",
+				ifYou:        "Wenn Sie das waren (ein vertippter Code oder ein Gerät mit falsch gehender Uhr), müssen Sie nichts tun.",
+				ifNotYou:     "Wenn Sie das nicht waren, kennt jemand anderes Ihr Passwort: Ändern Sie es sofort auf der Sicherheitsseite und prüfen Sie dann die letzten Aktivitäten und die App-Passwörter.",
+				securityLink: true,
 			},
 			store.NoticeTwoFactor: {
 				subject:     "Zwei-Faktor-Anmeldung eingeschaltet",
 				subjectAlt:  "Zwei-Faktor-Anmeldung ausgeschaltet",
-				summary:     "Für Ihr Konto {login} wurde die Zwei-Faktor-Anmeldung eingeschaltet. Ab jetzt fragen die Kontoseiten nach dem Passwort auch nach einem Code, und Synchronisations-Apps brauchen App-Passwörter.",
+				summary:     "Für Ihr Konto {login} wurde die Zwei-Faktor-Anmeldung eingeschaltet. Ab jetzt verlangen die Kontoseiten bei der Anmeldung außer Ihrem Passwort einen Code, und Synchronisations-Apps brauchen App-Passwörter.",
 				summaryAlt:  "Für Ihr Konto {login} wurde die Zwei-Faktor-Anmeldung ausgeschaltet. Zur Anmeldung genügt jetzt Ihr Passwort.",
 				ifNotYou:    "Wenn Sie das nicht waren, kennt jemand anderes Ihr Passwort: Ändern Sie es sofort und prüfen Sie die letzten Aktivitäten.",
 				ifNotYouAlt: "Wenn Sie das nicht waren, kennt jemand anderes Ihr Passwort und hatte Zugriff auf Ihren zweiten Faktor: Ändern Sie sofort Ihr Passwort, schalten Sie die Zwei-Faktor-Anmeldung wieder ein und prüfen Sie die letzten Aktivitäten.",
@@ -205,41 +238,50 @@ var catalogs = map[string]*catalog{
 		activity:      "Attività recente:",
 		passwords:     "Password per app:",
 		security:      "Impostazioni di sicurezza:",
-		ifYou:         "Se sei stato tu, non devi fare nulla.",
-		footer:        "Questo messaggio è stato inviato automaticamente da rolodav in seguito a una modifica della sicurezza del tuo account; le risposte non vengono lette. Puoi scegliere quali di questi messaggi ricevere nella pagina della sicurezza:",
+		ifYou:         "Se eri tu, non devi fare nulla.",
+		footer:        "Questo è un messaggio di sicurezza automatico di rolodav sul tuo account; le risposte non vengono lette. Puoi scegliere quali di questi messaggi ricevere nella pagina della sicurezza:",
 		kinds: map[string]kindText{
 			store.NoticeNewSignIn: {
 				subject:  "Nuovo accesso al tuo account rolodav",
 				summary:  "Qualcuno ha effettuato l'accesso al tuo account {login} da un indirizzo o da un dispositivo mai usato prima con questo account.",
 				viaWeb:   "L'accesso è avvenuto dalle pagine dell'account.",
 				viaDAV:   "L'accesso è stato effettuato da un'app di sincronizzazione (CalDAV o CardDAV).",
-				ifNotYou: "Se non sei stato tu, qualcun altro conosce la tua password: cambiala subito, poi controlla l'attività recente ed elimina ogni password per app che non riconosci.",
+				ifNotYou: "Se non eri tu, qualcun altro conosce la tua password: cambiala subito, poi controlla l'attività recente ed elimina ogni password per app che non riconosci.",
 			},
 			store.NoticeFailedSignIns: {
 				subject:    "Diversi tentativi di accesso non riusciti al tuo account",
-				summary:    "Ci sono stati {count} tentativi di accesso al tuo account {login} con una password errata.",
+				summary:    "Ci sono stati almeno {count} tentativi di accesso al tuo account {login} con una password errata.",
 				summaryAlt: "Ci sono stati diversi tentativi di accesso al tuo account {login} con una password errata.",
-				more:       "rolodav rallenta i tentativi successivi. I dettagli qui sotto si riferiscono all'ultimo tentativo.",
-				ifYou:      "Se sei stato tu, o un tuo dispositivo con una vecchia password, basta aggiornare la password su quel dispositivo.",
-				ifNotYou:   "Se non sei stato tu, qualcuno potrebbe cercare di indovinare la tua password. Assicurati che sia lunga e che non la usi altrove, e valuta di attivare la verifica in due passaggi.",
+				more:       "rolodav rallenta i tentativi successivi. I dettagli qui sotto si riferiscono al tentativo che ha generato questo messaggio.",
+				ifYou:      "Se eri tu, o un tuo dispositivo con una vecchia password, basta aggiornare la password su quel dispositivo.",
+				ifNotYou:   "Se non eri tu, qualcuno potrebbe cercare di indovinare la tua password. Assicurati che sia lunga e che non la usi altrove, e valuta di attivare la verifica in due passaggi.",
+			},
+			failedCodes: {
+				subject:      "Codici di verifica in due passaggi errati dopo una password corretta",
+				summary:      "Qualcuno ha inserito la password corretta del tuo account {login} e poi un codice di verifica in due passaggi errato, almeno {count} volte.",
+				summaryAlt:   "Qualcuno ha inserito la password corretta del tuo account {login} e poi codici di verifica in due passaggi errati.",
+				more:         "La verifica in due passaggi ha impedito l'accesso e rolodav rallenta i tentativi successivi. I dettagli qui sotto si riferiscono al tentativo che ha generato questo messaggio.",
+				ifYou:        "Se eri tu (un codice digitato male, o un dispositivo con l'orologio sbagliato), non devi fare nulla.",
+				ifNotYou:     "Se non eri tu, qualcun altro conosce la tua password: cambiala subito nella pagina della sicurezza, poi controlla l'attività recente e le password per app.",
+				securityLink: true,
 			},
 			store.NoticeTwoFactor: {
 				subject:     "Verifica in due passaggi attivata",
 				subjectAlt:  "Verifica in due passaggi disattivata",
 				summary:     "La verifica in due passaggi è stata attivata per il tuo account {login}. D'ora in poi le pagine dell'account chiedono un codice dopo la password, e le app di sincronizzazione hanno bisogno di password per app.",
 				summaryAlt:  "La verifica in due passaggi è stata disattivata per il tuo account {login}. Ora per accedere basta la password.",
-				ifNotYou:    "Se non sei stato tu, qualcun altro conosce la tua password: cambiala subito e controlla l'attività recente.",
-				ifNotYouAlt: "Se non sei stato tu, qualcun altro conosce la tua password e ha avuto accesso al tuo secondo fattore: cambia subito la password, riattiva la verifica in due passaggi e controlla l'attività recente.",
+				ifNotYou:    "Se non eri tu, qualcun altro conosce la tua password: cambiala subito e controlla l'attività recente.",
+				ifNotYouAlt: "Se non eri tu, qualcun altro conosce la tua password e ha avuto accesso al tuo secondo fattore: cambia subito la password, riattiva la verifica in due passaggi e controlla l'attività recente.",
 			},
 			store.NoticeAppPassword: {
 				subject:  "Nuova password per app: {name}",
 				summary:  "Per il tuo account {login} è stata creata una nuova password per app chiamata «{name}». Permette a un dispositivo o a un'app di sincronizzare i tuoi contatti e calendari.",
-				ifNotYou: "Se non sei stato tu, eliminala subito nella pagina delle password per app, cambia la password e controlla l'attività recente.",
+				ifNotYou: "Se non eri tu, eliminala subito nella pagina delle password per app, cambia la password e controlla l'attività recente.",
 			},
 			store.NoticePassword: {
 				subject:  "La tua password è stata modificata",
 				summary:  "La password del tuo account {login} è stata modificata. Tutti i browser collegati con la vecchia password sono stati disconnessi.",
-				ifNotYou: "Se non sei stato tu, qualcun altro ha accesso al tuo account: contatta subito l'amministratore, poi controlla l'attività recente e le password per app.",
+				ifNotYou: "Se non eri tu, qualcun altro ha accesso al tuo account: contatta subito l'amministratore, poi controlla l'attività recente e le password per app.",
 			},
 		},
 	},

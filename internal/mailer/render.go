@@ -47,6 +47,10 @@ func NewLinks(base string) (Links, error) {
 	}, nil
 }
 
+// codeFailures starts the Detail of a NoticeFailedSignIns about wrong
+// two-factor codes given after the right password: "code:<n>".
+const codeFailures = "code:"
+
 // maxDetail bounds the user-given text a mail repeats (an app password's
 // name), in characters.
 const maxDetail = 100
@@ -69,18 +73,24 @@ type mailData struct {
 // Render writes the mail for n in n.Language (English when unknown): the
 // subject, a plain-text body and an HTML body. The subject is one line:
 // whatever the notice holds, no CR or LF gets into a header.
-func Render(n store.Notice, links Links) (subject, text, html string, err error) {
+func Render(n store.Notice, ls Links) (subject, text, html string, err error) {
 	cat, ok := catalogs[n.Language]
 	if !ok {
 		cat = catalogs["en"]
 		n.Language = "en"
 	}
-	k, ok := cat.kinds[n.Kind]
+	key, count := n.Kind, n.Detail
+	if n.Kind == store.NoticeFailedSignIns {
+		if c, ok := strings.CutPrefix(n.Detail, codeFailures); ok {
+			key, count = failedCodes, c
+		}
+	}
+	k, ok := cat.kinds[key]
 	if !ok {
 		return "", "", "", fmt.Errorf("render: unknown kind of notice %q", n.Kind)
 	}
 	detail := clean(n.Detail, maxDetail)
-	fill := strings.NewReplacer("{login}", clean(n.Login, 320), "{name}", detail, "{count}", detail).Replace
+	fill := strings.NewReplacer("{login}", clean(n.Login, 320), "{name}", detail, "{count}", clean(count, maxDetail)).Replace
 
 	summary, ifNotYou := k.summary, k.ifNotYou
 	subject = k.subject
@@ -91,7 +101,7 @@ func Render(n store.Notice, links Links) (subject, text, html string, err error)
 			subject, summary, ifNotYou = k.subjectAlt, k.summaryAlt, k.ifNotYouAlt
 		}
 	case store.NoticeFailedSignIns:
-		if c, err := strconv.Atoi(n.Detail); err != nil || c < 2 {
+		if c, err := strconv.Atoi(count); err != nil || c < 2 {
 			summary = k.summaryAlt
 		}
 	}
@@ -103,6 +113,10 @@ func Render(n store.Notice, links Links) (subject, text, html string, err error)
 		paras = append(paras, k.viaDAV)
 	case k.more != "":
 		paras = append(paras, k.more)
+	}
+	links := []link{{cat.activity, ls.Activity}, {cat.passwords, ls.Passwords}}
+	if k.securityLink {
+		links = append([]link{{cat.security, ls.Security}}, links...)
 	}
 	ifYou := cat.ifYou
 	if k.ifYou != "" {
@@ -120,9 +134,9 @@ func Render(n store.Notice, links Links) (subject, text, html string, err error)
 		},
 		IfYou:    ifYou,
 		IfNotYou: ifNotYou,
-		Links:    []link{{cat.activity, links.Activity}, {cat.passwords, links.Passwords}},
+		Links:    links,
 		Footer:   cat.footer,
-		Security: link{cat.security, links.Security},
+		Security: link{cat.security, ls.Security},
 	}
 	var tb, hb strings.Builder
 	if err := textMail.Execute(&tb, d); err != nil {
@@ -157,11 +171,13 @@ func (c *catalog) address(addr string) string {
 	return addr
 }
 
-// describe names the client in the catalog's language.
+// describe names the client in the catalog's language, when it is one
+// useragent knows: an unknown one's name is whatever its sender wrote, and
+// a security mail must not carry that (a link, "Your bank").
 func (c *catalog) describe(ua string) string {
 	cl := useragent.Parse(ua)
 	switch {
-	case cl.App == "":
+	case !cl.Known || cl.App == "":
 		return c.unknownClient
 	case cl.OS == "":
 		return cl.App

@@ -52,13 +52,17 @@ func TestRenderLanguages(t *testing.T) {
 		body                        []string
 	}{
 		{"en", "New sign-in to your rolodav account", "5 December 2026, 14:03 UTC", "DAVx5 on Android 14",
-			[]string{"Someone signed in to your account alice@example.org", "by a sync app", "If it was not you", "Recent activity:"}},
+			[]string{"Someone signed in to your account alice@example.org", "by a sync app", "If it was not you", "Recent activity:",
+				"This is an automatic security message from rolodav about your account"}},
 		{"fr", "Nouvelle connexion à votre compte rolodav", "5 décembre 2026 à 14:03 UTC", "DAVx5 sur Android 14",
-			[]string{"Quelqu'un s'est connecté à votre compte alice@example.org", "application de synchronisation", "Si ce n'était pas vous", "Activité récente\u00a0:"}},
+			[]string{"Quelqu'un s'est connecté à votre compte alice@example.org", "application de synchronisation", "Si ce n'était pas vous", "Activité récente\u00a0:",
+				"Ce message de sécurité concernant votre compte a été envoyé automatiquement par rolodav"}},
 		{"de", "Neue Anmeldung bei Ihrem rolodav-Konto", "5. Dezember 2026, 14:03 UTC", "DAVx5 auf Android 14",
-			[]string{"Bei Ihrem Konto alice@example.org hat sich jemand", "Synchronisations-App", "Wenn Sie das nicht waren", "Letzte Aktivitäten:"}},
+			[]string{"Bei Ihrem Konto alice@example.org hat sich jemand", "Synchronisations-App", "Wenn Sie das nicht waren", "Letzte Aktivitäten:",
+				"Dies ist eine automatische Sicherheitsnachricht von rolodav zu Ihrem Konto"}},
 		{"it", "Nuovo accesso al tuo account rolodav", "5 dicembre 2026, ore 14:03 UTC", "DAVx5 su Android 14",
-			[]string{"Qualcuno ha effettuato l'accesso al tuo account alice@example.org", "app di sincronizzazione", "Se non sei stato tu", "Attività recente:"}},
+			[]string{"Qualcuno ha effettuato l'accesso al tuo account alice@example.org", "app di sincronizzazione", "Se non eri tu", "Attività recente:",
+				"Questo è un messaggio di sicurezza automatico di rolodav sul tuo account"}},
 		{"", "New sign-in to your rolodav account", "5 December 2026, 14:03 UTC", "DAVx5 on Android 14", nil},
 		{"es", "New sign-in to your rolodav account", "5 December 2026, 14:03 UTC", "DAVx5 on Android 14", nil},
 	} {
@@ -88,10 +92,25 @@ func TestRenderKinds(t *testing.T) {
 	}{
 		{store.NoticeNewSignIn, "en", "web", "New sign-in to your rolodav account", []string{"on the account pages"}},
 		{store.NoticeNewSignIn, "en", "", "New sign-in to your rolodav account", []string{"not used with it before"}},
-		{store.NoticeFailedSignIns, "en", "10", "Several failed sign-ins to your account", []string{"There were 10 attempts", "those of the last attempt"}},
+		// The mail goes at the n-th failure, later ones are not counted: "at
+		// least n", and the details are those of the n-th.
+		{store.NoticeFailedSignIns, "en", "10", "Several failed sign-ins to your account", []string{"There were at least 10 attempts", "the attempt that triggered this mail"}},
 		{store.NoticeFailedSignIns, "en", "", "Several failed sign-ins to your account", []string{"There were several attempts"}},
-		{store.NoticeFailedSignIns, "fr", "7", "Plusieurs échecs de connexion à votre compte", []string{"Il y a eu 7\u00a0tentatives"}},
+		{store.NoticeFailedSignIns, "fr", "7", "Plusieurs échecs de connexion à votre compte", []string{"Il y a eu au moins 7\u00a0tentatives", "la tentative qui a déclenché ce message"}},
+		{store.NoticeFailedSignIns, "de", "5", "Mehrere fehlgeschlagene Anmeldeversuche bei Ihrem Konto", []string{"Es gab mindestens 5 Versuche", "den Versuch, der diese Nachricht ausgelöst hat"}},
+		{store.NoticeFailedSignIns, "it", "5", "Diversi tentativi di accesso non riusciti al tuo account", []string{"almeno 5 tentativi", "al tentativo che ha generato questo messaggio"}},
+		// The right password, then wrong two-factor codes ("code:<n>").
+		{store.NoticeFailedSignIns, "en", "code:6", "Wrong two-factor codes after a correct password",
+			[]string{"the right password for your account alice@example.org, then a wrong two-factor code, at least 6 times", "someone else knows your password: change it at once on the security page"}},
+		{store.NoticeFailedSignIns, "en", "code:", "Wrong two-factor codes after a correct password", []string{"then wrong two-factor codes."}},
+		{store.NoticeFailedSignIns, "fr", "code:5", "Codes de connexion en deux étapes erronés après un mot de passe correct",
+			[]string{"le bon mot de passe de votre compte alice@example.org, puis un mauvais code de connexion en deux étapes, au moins 5\u00a0fois", "changez-le immédiatement sur la page de sécurité"}},
+		{store.NoticeFailedSignIns, "de", "code:5", "Falsche Zwei-Faktor-Codes nach richtigem Passwort",
+			[]string{"das richtige Passwort und danach mindestens 5-mal einen falschen Zwei-Faktor-Code", "Ändern Sie es sofort auf der Sicherheitsseite"}},
+		{store.NoticeFailedSignIns, "it", "code:5", "Codici di verifica in due passaggi errati dopo una password corretta",
+			[]string{"la password corretta del tuo account alice@example.org e poi un codice di verifica in due passaggi errato, almeno 5 volte", "cambiala subito nella pagina della sicurezza"}},
 		{store.NoticeTwoFactor, "en", "on", "Two-factor sign-in turned on", []string{"sync apps need app passwords"}},
+		{store.NoticeTwoFactor, "de", "on", "Zwei-Faktor-Anmeldung eingeschaltet", []string{"verlangen die Kontoseiten bei der Anmeldung außer Ihrem Passwort einen Code"}},
 		{store.NoticeTwoFactor, "en", "off", "Two-factor sign-in turned off", []string{"turn two-factor sign-in back on"}},
 		{store.NoticeTwoFactor, "de", "off", "Zwei-Faktor-Anmeldung ausgeschaltet", []string{"wieder ein"}},
 		{store.NoticeTwoFactor, "it", "on", "Verifica in due passaggi attivata", []string{"password per app"}},
@@ -107,6 +126,20 @@ func TestRenderKinds(t *testing.T) {
 		}
 		contains(t, tc.kind+" text", text, tc.body...)
 		contains(t, tc.kind+" HTML", htmlpkg.UnescapeString(html), tc.body...)
+	}
+	// A mail about wrong codes links to the security page (to change the
+	// password) first; it never says "wrong password", nor repeats the
+	// Detail's form.
+	for _, lang := range Languages {
+		_, text, html := render(t, testNotice(store.NoticeFailedSignIns, lang, "code:5"))
+		sec := catalogs[lang].security
+		contains(t, lang+" text", text, "\n\n"+sec+" "+testLinks.Security+"\n"+catalogs[lang].activity)
+		contains(t, lang+" HTML", html, "<ul>\n<li>"+htmlpkg.EscapeString(sec)+` <a href="`+testLinks.Security+`">`)
+		for _, bad := range []string{"code:", "wrong password", "mauvais mot de passe", "falschen Passwort", "password errata"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("%s mail about wrong codes says %q:\n%s", lang, bad, text)
+			}
+		}
 	}
 	if _, _, _, err := Render(testNotice("surprise", "en", ""), testLinks); err == nil {
 		t.Fatal("Render of an unknown kind: no error")
@@ -145,7 +178,10 @@ func TestRenderHostile(t *testing.T) {
 	if strings.Contains(html, "<script") || strings.Contains(html, "<b>203") {
 		t.Fatalf("HTML holds markup from the notice:\n%s", html)
 	}
-	contains(t, "HTML", html, "&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;script&gt;alert-ua&lt;/script&gt;", "&lt;b&gt;203.0.113.9&lt;/b&gt;")
+	contains(t, "HTML", html, "&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;b&gt;203.0.113.9&lt;/b&gt;")
+	if strings.Contains(html, "alert-ua") || strings.Contains(text, "alert-ua") {
+		t.Fatal("the mail shows an unknown User-Agent")
+	}
 	contains(t, "text", text, "<script>alert(1)</script>")
 	if strings.Contains(text, "\r\nBcc") || strings.Contains(text, "\nBcc") {
 		t.Fatalf("text holds the injected line:\n%s", text)
@@ -155,6 +191,22 @@ func TestRenderHostile(t *testing.T) {
 	subject, _, _ = render(t, long)
 	if got := len([]rune(subject)); got > len("New app password: ")+maxDetail {
 		t.Fatalf("subject of %d characters", got)
+	}
+
+	// A client not recognised is not named: its User-Agent is the
+	// sender's text (a link, a fake name).
+	for _, ua := range []string{"https://evil.example/login", "MyCalendarApp/2.1 (build 7; Linux)", "iOS/17.2 (21C62) www.evil.example/1.0"} {
+		for _, lang := range Languages {
+			n = testNotice(store.NoticeNewSignIn, lang, "dav")
+			n.Client = ua
+			_, text, html := render(t, n)
+			for _, s := range []string{text, html} {
+				if strings.Contains(s, "evil") || strings.Contains(s, "MyCalendarApp") {
+					t.Errorf("%s mail shows the User-Agent %q:\n%s", lang, ua, s)
+				}
+			}
+			contains(t, lang+" text", text, catalogs[lang].client+" "+catalogs[lang].unknownClient+"\n")
+		}
 	}
 
 	// Unknown address and client.
@@ -192,8 +244,10 @@ func TestCatalogsComplete(t *testing.T) {
 		if k := c.kinds[store.NoticeTwoFactor]; k.subjectAlt == "" || k.summaryAlt == "" || k.ifNotYouAlt == "" {
 			t.Errorf("%s: two-factor off incomplete", lang)
 		}
-		if k := c.kinds[store.NoticeFailedSignIns]; k.summaryAlt == "" || k.more == "" || !strings.Contains(k.summary, "{count}") {
-			t.Errorf("%s: failed sign-ins incomplete", lang)
+		for _, key := range []string{store.NoticeFailedSignIns, failedCodes} {
+			if k := c.kinds[key]; k.subject == "" || k.summaryAlt == "" || k.more == "" || k.ifYou == "" || k.ifNotYou == "" || !strings.Contains(k.summary, "{count}") {
+				t.Errorf("%s: %s incomplete", lang, key)
+			}
 		}
 		if k := c.kinds[store.NoticeNewSignIn]; k.viaWeb == "" || k.viaDAV == "" {
 			t.Errorf("%s: new sign-in incomplete", lang)

@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/mail"
+	"slices"
 	"strings"
 
 	gomail "github.com/wneessen/go-mail"
@@ -16,8 +19,10 @@ import (
 // Sender hands mails to the SMTP relay, one connection per mail (security
 // mails are rare).
 type Sender struct {
-	cfg    Config
-	client *gomail.Client
+	cfg  Config
+	opts []gomail.Option // of every client; Send adds its dialer
+	tls  *tls.Config
+	log  *slog.Logger // what goes wrong after a delivery; see NewWorker
 }
 
 // NewSender checks cfg and prepares the client; it does not connect.
@@ -36,12 +41,14 @@ func NewSender(cfg *Config) (*Sender, error) {
 	}
 	switch {
 	case cfg.TLS:
+		// The dialer of Send speaks TLS from the first byte.
 		opts = append(opts, gomail.WithSSL())
-	case cfg.Username != "" && !cfg.Loopback():
+	case !cfg.Loopback():
+		// Even without credentials: a STARTTLS offered in clear can be
+		// stripped on the way, and the mail would travel readable.
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	default:
-		// No credentials to protect, or a relay on this machine: STARTTLS
-		// when the relay offers it.
+		// A relay on this machine: STARTTLS when it offers it.
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	}
 	if cfg.Username != "" {
@@ -52,14 +59,10 @@ func NewSender(cfg *Config) (*Sender, error) {
 		opts = append(opts, gomail.WithOpportunisticSMTPAuth(mechs...),
 			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
 	}
-	if cfg.dial != nil {
-		opts = append(opts, gomail.WithDialContextFunc(cfg.dial))
-	}
-	client, err := gomail.NewClient(cfg.Host, opts...)
-	if err != nil {
+	if _, err := gomail.NewClient(cfg.Host, opts...); err != nil {
 		return nil, fmt.Errorf("smtp %s: %w", cfg.Redacted(), err)
 	}
-	return &Sender{cfg: *cfg, client: client}, nil
+	return &Sender{cfg: *cfg, opts: slices.Clip(opts), tls: tlsConf, log: slog.New(slog.DiscardHandler)}, nil
 }
 
 // String is the relay, for logs.
@@ -84,7 +87,10 @@ func Permanent(err error) bool {
 // "Auto-Submitted: auto-generated" (RFC 3834: no auto-replies). A failure
 // the relay gives for this message (5xx to RCPT TO or DATA) is a
 // *PermanentError; any other (connection, TLS, authentication, a 4xx, a
-// refused sender) may pass and is returned as is.
+// refused sender) may pass and is returned as is. ctx bounds the whole
+// exchange: when it ends, the connection is closed and the error wraps
+// ctx's. Once the relay has accepted the message (250 to its DATA), Send
+// returns nil whatever comes after (RSET, QUIT, ctx), and logs a failure.
 func (s *Sender) Send(ctx context.Context, to, subject, text, html string) error {
 	rcpt, err := mail.ParseAddress(to)
 	if err != nil {
@@ -105,25 +111,84 @@ func (s *Sender) Send(ctx context.Context, to, subject, text, html string) error
 	m.SetBodyString(gomail.TypeTextPlain, text)
 	m.AddAlternativeString(gomail.TypeTextHTML, html)
 
-	conn, err := s.client.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		return fmt.Errorf("smtp %s: %w", s.cfg.Redacted(), err)
-	}
-	err = s.client.SendWithSMTPClient(conn, m)
-	// Once the relay took the message at the end of DATA, a failed QUIT
-	// changes nothing.
-	s.client.CloseWithSMTPClient(conn)
-	if err != nil {
-		var se *gomail.SendError
-		if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
-			switch se.Reason {
-			case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose, gomail.ErrWriteContent:
-				return &PermanentError{fmt.Errorf("smtp %s: %w", s.cfg.Redacted(), err)}
-			}
+	// go-mail's timeout is per command; ctx bounds the whole exchange by
+	// closing the connection when it ends, whatever go-mail waits for.
+	var raw net.Conn
+	var stop func() bool
+	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
+		c, conn, err := s.dial(dctx, network, addr)
+		if err != nil {
+			return nil, err
 		}
+		raw, stop = c, context.AfterFunc(ctx, func() { c.Close() })
+		return conn, nil
+	}
+	defer func() {
+		if raw != nil {
+			stop()
+			raw.Close() // after a failed QUIT too
+		}
+	}()
+	client, err := gomail.NewClient(s.cfg.Host, append(s.opts, gomail.WithDialContextFunc(dial))...)
+	if err != nil {
 		return fmt.Errorf("smtp %s: %w", s.cfg.Redacted(), err)
 	}
-	return nil
+	conn, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return s.failed(ctx, err)
+	}
+	err = client.SendWithSMTPClient(conn, m)
+	if qerr := client.CloseWithSMTPClient(conn); err == nil {
+		err = qerr
+	}
+	if m.IsDelivered() {
+		// The relay took the message at the end of DATA: a failed RSET or
+		// QUIT after it changes nothing, and trying again would send it
+		// twice.
+		if err != nil {
+			s.log.Warn("security mail delivered, but the relay's connection ended badly", "relay", s.cfg.Redacted(), "to", rcpt.Address, "err", err)
+		}
+		return nil
+	}
+	var se *gomail.SendError
+	if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
+		switch se.Reason {
+		case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose, gomail.ErrWriteContent:
+			return &PermanentError{fmt.Errorf("smtp %s: %w", s.cfg.Redacted(), err)}
+		}
+	}
+	return s.failed(ctx, err)
+}
+
+// failed words a temporary failure, naming ctx's end when that cut the
+// exchange short.
+func (s *Sender) failed(ctx context.Context, err error) error {
+	if e := ctx.Err(); e != nil {
+		return fmt.Errorf("smtp %s: %w: %v", s.cfg.Redacted(), e, err)
+	}
+	return fmt.Errorf("smtp %s: %w", s.cfg.Redacted(), err)
+}
+
+// dial connects to the relay (through Config.dial in tests), in TLS from
+// the first byte for smtps. It returns the TCP connection, which closing
+// ends the exchange at once, and the one to speak SMTP over.
+func (s *Sender) dial(ctx context.Context, network, addr string) (raw, conn net.Conn, err error) {
+	d := s.cfg.dial
+	if d == nil {
+		d = (&net.Dialer{}).DialContext
+	}
+	if raw, err = d(ctx, network, addr); err != nil {
+		return nil, nil, err
+	}
+	if !s.cfg.TLS {
+		return raw, raw, nil
+	}
+	tc := tls.Client(raw, s.tls)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, nil, err
+	}
+	return raw, tc, nil
 }
 
 // messageID is a unique Message-ID in the sender's domain.

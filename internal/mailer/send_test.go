@@ -2,9 +2,12 @@ package mailer
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net"
 	"net/mail"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,9 +152,9 @@ func TestSendImplicitTLS(t *testing.T) {
 	}
 }
 
-// smtp:// to a relay elsewhere with credentials requires STARTTLS and a
-// certificate for the relay's name; on loopback STARTTLS is used when
-// offered.
+// smtp:// to a relay elsewhere requires STARTTLS and a certificate for
+// the relay's name, with or without credentials; on loopback STARTTLS is
+// used when offered.
 func TestSendSTARTTLS(t *testing.T) {
 	serverTLS, ca := mailtest.CA(t, "mail.example.org", "127.0.0.1")
 	withTLS := mailtest.Start(t, mailtest.Options{User: "u", Pass: "p", StartTLS: serverTLS})
@@ -194,10 +197,89 @@ func TestSendSTARTTLS(t *testing.T) {
 	if err := remote(plain, "u:p@", ca); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Fatalf("credentials to a remote relay without STARTTLS: %v", err)
 	}
+	// Without credentials too: STARTTLS offered in clear can be stripped
+	// by anyone on the way, and the mail would go out readable.
+	openTLS := mailtest.Start(t, mailtest.Options{StartTLS: serverTLS})
+	openPlain := mailtest.Start(t, mailtest.Options{})
+	if err := remote(openTLS, "", ca); err != nil {
+		t.Fatalf("remote relay with STARTTLS, no credentials: %v", err)
+	}
+	if got := openTLS.Received(); len(got) != 1 || !got[0].TLS {
+		t.Fatalf("remote relay with STARTTLS, no credentials: %+v", got)
+	}
+	if err := remote(openPlain, "", ca); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("remote relay without STARTTLS, no credentials: %v", err)
+	}
+	if n := len(openPlain.Received()); n != 0 {
+		t.Fatalf("%d messages in clear to a remote relay", n)
+	}
 	if err := remote(withTLS, "u:p@", nil); err == nil {
 		t.Fatal("remote relay with a certificate of an unknown CA: sent")
 	}
 	if n := len(plain.Received()) + len(withTLS.Received()); n != 2 {
 		t.Fatalf("%d messages in all, want 2", n)
+	}
+}
+
+// stall makes srv block at stage of its first transaction until the test
+// ends or the returned function is called; then it refuses with a 451.
+// entered is closed once the stall began.
+func stall(t *testing.T, srv *mailtest.Server, stage string) (entered <-chan struct{}, release func()) {
+	in, out := make(chan struct{}), make(chan struct{})
+	var inOnce, outOnce sync.Once
+	release = func() { outOnce.Do(func() { close(out) }) }
+	t.Cleanup(release)
+	srv.SetFail(func(s string, n int) error {
+		if s != stage || n != 1 {
+			return nil
+		}
+		inOnce.Do(func() { close(in) })
+		<-out
+		return mailtest.Temp("stalled")
+	})
+	return in, release
+}
+
+// The context bounds a whole Send, not only the connection: a relay that
+// holds back its answer to DATA is given up when the context ends, long
+// before the timeout of each SMTP command (10 s here).
+func TestSendDeadline(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	stall(t, srv, "data")
+	s := senderFor(t, srv, "smtp://127.0.0.1:PORT", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := s.Send(ctx, "alice@example.org", "s", "t", "<p>h</p>")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Send took %v after its context ended", took)
+	}
+	if err == nil || Permanent(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send past its deadline: %v", err)
+	}
+}
+
+// A relay that has accepted the message (250 after DATA) and then drops
+// the connection, before RSET or QUIT, has the mail: it is sent, not to be
+// tried again.
+func TestSendDeliveredThenDropped(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	srv.SetFail(func(stage string, _ int) error {
+		if stage == "accepted" {
+			return mailtest.Temp("gone")
+		}
+		return nil
+	})
+	s := senderFor(t, srv, "smtp://127.0.0.1:PORT", nil)
+	var logs strings.Builder
+	s.log = slog.New(slog.NewTextHandler(&logs, nil))
+	if err := s.Send(ctx, "alice@example.org", "s", "t", "<p>h</p>"); err != nil {
+		t.Fatalf("Send after the relay took the message: %v", err)
+	}
+	if n := len(srv.Received()); n != 1 {
+		t.Fatalf("%d messages received, want 1", n)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") {
+		t.Fatalf("the failure after delivery is not logged: %q", logs.String())
 	}
 }

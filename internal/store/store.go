@@ -576,7 +576,7 @@ func ETag(data []byte) string {
 // Kinds of notice (Notice.Kind, User.MailOff).
 const (
 	NoticeNewSignIn     = "new-sign-in"     // a success from an address or device not seen before
-	NoticeFailedSignIns = "failed-sign-ins" // repeated wrong passwords
+	NoticeFailedSignIns = "failed-sign-ins" // repeated wrong passwords, or wrong two-factor codes after the right password
 	NoticeTwoFactor     = "two-factor"      // two-factor sign-in turned on or off
 	NoticeAppPassword   = "app-password"    // an app password was created
 	NoticePassword      = "password"        // the account password was changed
@@ -598,14 +598,17 @@ type Notice struct {
 	Addr     string    // client address of the event; "" when unknown
 	Client   string    // User-Agent of the event; "" when unknown
 	// Detail depends on Kind: NoticeNewSignIn "web" or "dav" (how the
-	// user signed in; "" when unknown); NoticeFailedSignIns the number of
-	// failures, in decimal; NoticeTwoFactor "on" or "off";
-	// NoticeAppPassword the new password's name; NoticePassword "".
+	// user signed in; "" when unknown); NoticeFailedSignIns "<n>" for n
+	// wrong passwords, or "code:<n>" for the right password followed by n
+	// wrong two-factor codes (n in decimal: the failures counted when the
+	// notice was queued); NoticeTwoFactor "on" or "off"; NoticeAppPassword
+	// the new password's name; NoticePassword "".
 	Detail string
 
 	// Kept by the store and the sender.
 	Attempts  int       // failed sending attempts so far (RetryNotice)
 	NotBefore time.Time // not sent before; zero = as soon as possible
+	Lease     time.Time // when the current claim runs out (ClaimNotices); zero when not claimed
 	Sent      time.Time // when it was sent; zero when not (yet)
 	GaveUp    time.Time // when sending was given up; zero when not
 	LastError string    // why the last attempt failed, or why it was given up
@@ -629,22 +632,30 @@ type NoticeQueue interface {
 	QueueNotice(ctx context.Context, n *Notice, per time.Duration) (queued bool, err error)
 	// ClaimNotices takes up to limit (> 0) due notices, oldest NotBefore
 	// first: pending, NotBefore at or before now, and not leased or with
-	// a lease ended by now. It leases them until now+lease, so that no
-	// other caller claims them meanwhile (each is sent once by several
-	// processes, as long as a sending takes less than lease), and returns
-	// them. It also deletes finished notices whose Time is more than
-	// NoticeRetention before now. A lease ends with FinishNotice or
-	// RetryNotice, or when it runs out (the claimer died).
+	// a lease ended by now. It leases them until now+lease (their Lease),
+	// so that no other caller claims them meanwhile (each is sent once by
+	// several processes, as long as a sending takes less than lease), and
+	// returns them. It also deletes finished notices whose Time is more
+	// than NoticeRetention before now. A lease ends with FinishNotice or
+	// RetryNotice, or when it runs out (the claimer died or is too slow):
+	// then another caller may claim the notice, and the first one's claim
+	// no longer holds.
 	ClaimNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Notice, error)
-	// FinishNotice ends notice id: sent at at when failure is "", else
-	// given up at at, failure becoming LastError. The row stays for the
-	// rate limit. A notice finished already keeps its first outcome; an
-	// unknown id is ErrNotFound.
-	FinishNotice(ctx context.Context, id int64, at time.Time, failure string) error
-	// RetryNotice records a failed attempt of pending notice id: Attempts
-	// plus one, LastError lastErr, due again at notBefore, lease ended. It
-	// does nothing to a finished notice; an unknown id is ErrNotFound.
-	RetryNotice(ctx context.Context, id int64, notBefore time.Time, lastErr string) error
+	// FinishNotice ends notice id, claimed with lease (its Lease as
+	// ClaimNotices returned it; zero for a notice never claimed): sent at
+	// at when failure is "", else given up at at, failure becoming
+	// LastError. The row stays for the rate limit. It acts only while
+	// that claim holds: for a pending notice claimed again since, it does
+	// nothing and returns ErrPrecondition. A notice finished already keeps
+	// its first outcome (nil); an unknown id is ErrNotFound.
+	FinishNotice(ctx context.Context, id int64, lease, at time.Time, failure string) error
+	// RetryNotice records a failed attempt of pending notice id, claimed
+	// with lease as for FinishNotice: Attempts plus one, LastError
+	// lastErr, due again at notBefore, lease ended. For a notice claimed
+	// again since, it does nothing and returns ErrPrecondition, so that an
+	// attempt is counted once; it does nothing to a finished notice (nil);
+	// an unknown id is ErrNotFound.
+	RetryNotice(ctx context.Context, id int64, lease, notBefore time.Time, lastErr string) error
 	// ListNotices returns login's notices kept, newest Time first, at
 	// most limit (0 = all).
 	ListNotices(ctx context.Context, login string, limit int) ([]Notice, error)

@@ -2,7 +2,9 @@
 // its user recognises ("DAVx5 on Android 14", "Firefox on Windows"), for
 // the security mails and the activity page. It knows the sync clients
 // rolodav is used with and the common browsers; any other client is named
-// by its first product token.
+// by its first product token, unless that looks like an address or a link,
+// and is marked unknown (Client.Known), so that a mail does not repeat
+// what the sender of the header chose.
 package useragent
 
 import (
@@ -14,13 +16,18 @@ import (
 
 // Client is what a User-Agent says.
 type Client struct {
-	App string // "DAVx5", "Apple Calendar", "Firefox"; "" when the header is empty
+	App string // "DAVx5", "Apple Calendar", "Firefox"; "" when the header is empty or unreadable
 	OS  string // "Android 14", "iOS 17.2", "Windows"; "" when unknown
+	// Known: the client was recognised, and App and OS are this package's
+	// words and version numbers. Otherwise App is a product name from the
+	// header, which whoever sent it chose.
+	Known bool
 }
 
-// String is the client in English: "App on OS", "App", or "an unknown
-// client".
-func (c Client) String() string {
+// Describe is the client in English, for the activity page: "App on OS",
+// "App", or "an unknown client".
+func Describe(ua string) string {
+	c := Parse(ua)
 	switch {
 	case c.App == "":
 		return "an unknown client"
@@ -29,9 +36,6 @@ func (c Client) String() string {
 	}
 	return c.App + " on " + c.OS
 }
-
-// Describe is Parse(ua).String().
-func Describe(ua string) string { return Parse(ua).String() }
 
 // maxUnknown bounds the name of an unknown client, in characters.
 const maxUnknown = 60
@@ -42,6 +46,10 @@ const maxHeader = 1024
 
 var (
 	version = `(\d+(?:[._]\d+)*)`
+	// product is an unknown client's first token: a name of letters,
+	// digits, "-" and "_" (no dot or colon: not a host name or a link),
+	// then only the numbers of its version.
+	product = regexp.MustCompile(`^([A-Za-z0-9_-]+)(?:/(\d+(?:\.\d+)*)?.*)?$`)
 	// Apple's account daemons: "iOS/17.2 (21C62) dataaccessd/1.0",
 	// "Mac OS X/10.15.7 (19H2) CalendarAgent/954", "Mac+OS+X/10.10.5 ...".
 	appleDaemon = regexp.MustCompile(`^(iOS|iPadOS|macOS|Mac[ _+]OS[ _+]X|watchOS|visionOS)/` + version + `(?:\s*\([^)]*\))?\s+([A-Za-z][\w.-]*)/`)
@@ -61,6 +69,8 @@ var appleApps = map[string]string{
 	"ContactsAgent":         "Apple Contacts",
 	"accountsd":             "Apple account settings",
 	"Preferences":           "Apple account settings",
+	"DAVKit":                "Apple Calendar and Contacts",
+	"CoreDAV":               "Apple Calendar and Contacts",
 }
 
 // prefixes are clients that put their name first; the first match wins.
@@ -97,7 +107,7 @@ func Parse(ua string) Client {
 	}
 	for _, p := range []string{"DAVx5/", "DAVdroid/"} {
 		if strings.HasPrefix(ua, p) {
-			c := Client{App: strings.TrimSuffix(p, "/")}
+			c := Client{App: strings.TrimSuffix(p, "/"), Known: true}
 			if m := androidVer.FindStringSubmatch(ua); m != nil {
 				c.OS = "Android " + m[1]
 			}
@@ -105,9 +115,12 @@ func Parse(ua string) Client {
 		}
 	}
 	if m := appleDaemon.FindStringSubmatch(ua); m != nil {
-		app, ok := appleApps[m[3]]
-		if !ok {
-			app = "Apple " + cut(m[3])
+		if app, ok := appleApps[m[3]]; ok {
+			return Client{App: app, OS: appleOS(m[1], m[2]), Known: true}
+		}
+		app := "Apple app"
+		if name := unknownName(m[3]); name != "" {
+			app = "Apple " + name
 		}
 		return Client{App: app, OS: appleOS(m[1], m[2])}
 	}
@@ -115,17 +128,17 @@ func Parse(ua string) Client {
 		return c
 	}
 	if ua == "node" {
-		return Client{App: "Node.js program"}
+		return Client{App: "Node.js program", Known: true}
 	}
 	for _, p := range prefixes {
 		if strings.HasPrefix(ua, p.prefix) {
-			return Client{App: p.app, OS: p.os}
+			return Client{App: p.app, OS: p.os, Known: true}
 		}
 	}
 	if strings.HasPrefix(ua, "Mozilla/") {
 		return browser(ua)
 	}
-	return Client{App: firstToken(ua)}
+	return Client{App: unknownName(ua)}
 }
 
 // oldApple reads the clients of Mac OS X 10.6 to 10.8 (DAVKit, iCal,
@@ -141,7 +154,7 @@ func oldApple(ua string) (Client, bool) {
 			if !ok {
 				app = "Apple Calendar and Contacts"
 			}
-			return Client{App: app, OS: appleOS(sys[1], sys[2])}, true
+			return Client{App: app, OS: appleOS(sys[1], sys[2]), Known: true}, true
 		}
 	}
 	return Client{}, false
@@ -159,7 +172,7 @@ func appleOS(name, ver string) string {
 // browser reads a "Mozilla/5.0 (platform) engine app/version" header:
 // browsers, and Thunderbird.
 func browser(ua string) Client {
-	c := Client{OS: platform(ua)}
+	c := Client{OS: platform(ua), Known: true}
 	has := func(tokens ...string) bool {
 		for _, t := range tokens {
 			if strings.Contains(ua, t) {
@@ -231,13 +244,21 @@ func platform(ua string) string {
 	return ""
 }
 
-// firstToken is the header's first product token ("Name/1.0"), at most
-// maxUnknown characters.
-func firstToken(ua string) string {
+// unknownName is the header's first product token ("Name/1.0"), its
+// version reduced to numbers, at most maxUnknown characters; "" when it
+// is no product token (a link, a host name).
+func unknownName(ua string) string {
 	if i := strings.IndexAny(ua, " ("); i > 0 {
 		ua = ua[:i]
 	}
-	return cut(ua)
+	m := product.FindStringSubmatch(ua)
+	if m == nil {
+		return ""
+	}
+	if m[2] != "" {
+		return cut(m[1] + "/" + m[2])
+	}
+	return cut(m[1])
 }
 
 // cut bounds s to maxUnknown characters.

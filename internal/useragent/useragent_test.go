@@ -86,6 +86,15 @@ func TestDescribe(t *testing.T) {
 		{"okhttp/4.12.0", "okhttp/4.12.0"},
 		{strings.Repeat("x", 100) + "/1.0", strings.Repeat("x", 60)},
 		{"Outil/1.0\r\nX-Injected: yes", "Outil/1.0"},
+		{"App/1.2.3-beta+evil.example", "App/1.2.3"},
+
+		// Unknown, and looking like an address or a link: not repeated.
+		{"https://evil.example/login", "an unknown client"},
+		{"evil.example.com/1.0", "an unknown client"},
+		{"www.evil.example", "an unknown client"},
+		{"Login:https://evil.example", "an unknown client"},
+		{"x/evil.example", "x"},
+		{"iOS/17.2 (21C62) www.evil.example/1.0", "Apple app on iOS 17.2"},
 	} {
 		if got := Describe(tc.ua); got != tc.want {
 			t.Errorf("Describe(%q) = %q, want %q", tc.ua, got, tc.want)
@@ -95,11 +104,33 @@ func TestDescribe(t *testing.T) {
 
 func TestParse(t *testing.T) {
 	got := Parse("DAVx5/4.4.3-ose (dav4jvm; okhttp/4.12.0) Android/14")
-	if got != (Client{App: "DAVx5", OS: "Android 14"}) {
+	if got != (Client{App: "DAVx5", OS: "Android 14", Known: true}) {
 		t.Fatalf("Parse: %+v", got)
 	}
 	if got := Parse(""); got != (Client{}) {
 		t.Fatalf("Parse of nothing: %+v", got)
+	}
+}
+
+// Known is set only where App and OS are this package's words, never text
+// taken from the header: what a security mail may show.
+func TestParseKnown(t *testing.T) {
+	for ua, known := range map[string]bool{
+		"DAVx5/4.4.3-ose (dav4jvm; okhttp/4.12.0) Android/14":                    true,
+		"iOS/17.2 (21C62) dataaccessd/1.0":                                       true,
+		"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0": true,
+		"Mozilla/5.0 (compatible; SomeBot/1.0)":                                  true,
+		"curl/8.5.0":                                                             true,
+		"rolodav-cli/":                                                           true,
+		"Mac OS X/10.6.8 (10K549) DAVKit/4.0.3 https://evil.example/":            true,
+		"":                                   false,
+		"MyCalendarApp/2.1 (build 7; Linux)": false,
+		"https://evil.example/login":         false,
+		"iOS/12.4 (16G77) somed/2.0":         false,
+	} {
+		if got := Parse(ua); got.Known != known {
+			t.Errorf("Parse(%q) = %+v, want Known %v", ua, got, known)
+		}
 	}
 }
 

@@ -106,7 +106,10 @@ func (s *Server) Wait(t testing.TB, n int, timeout time.Duration) []Message {
 
 // SetFail makes the server ask f before accepting a stage ("rcpt" or
 // "data") of the n-th transaction (n from 1); a non-nil error refuses it.
-// nil accepts everything again.
+// It also asks f at the stage "accepted", once the message of the n-th
+// transaction is accepted and its 250 sent: a non-nil error then drops
+// the connection, before the client's next command is read. f may block,
+// to stall the server at that point. nil accepts everything again.
 func (s *Server) SetFail(f func(stage string, n int) error) {
 	s.mu.Lock()
 	s.fail = f
@@ -207,9 +210,18 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
-// Reset keeps the authentication, which outlives a transaction.
+// Reset keeps the authentication, which outlives a transaction. After an
+// accepted message (go-smtp resets once the reply to DATA is out), it
+// asks about the stage "accepted".
 func (s *session) Reset() {
+	accepted := s.msg.Data != nil
+	seq := s.msg.Seq
 	s.msg = Message{User: s.msg.User}
+	if accepted && s.srv.check("accepted", seq) != nil {
+		// The network connection: smtp.Conn.Close would wait for the
+		// lock its caller holds.
+		s.conn.Conn().Close()
+	}
 }
 
 func (s *session) Logout() error { return nil }

@@ -72,3 +72,30 @@ func TestWaitTimeout(t *testing.T) {
 		t.Fatalf("Wait timed out with %q", ft.msg)
 	}
 }
+
+// At the stage "accepted" the server has the message and has said so; an
+// error then drops the connection, so the client's next command fails.
+func TestFailAfterAccepting(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	srv.SetFail(func(stage string, n int) error {
+		if stage == "accepted" && n == 1 {
+			return mailtest.Temp("dropped")
+		}
+		return nil
+	})
+	c, err := smtp.Dial(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := "Subject: 1\r\n\r\nbody\r\n"
+	if err := c.SendMail("a@example.org", []string{"b@example.org"}, strings.NewReader(msg)); err != nil {
+		t.Fatalf("the message was refused: %v", err)
+	}
+	if err := c.Noop(); err == nil {
+		t.Fatal("the connection survived")
+	}
+	if got := srv.Received(); len(got) != 1 {
+		t.Fatalf("%d messages received, want 1", len(got))
+	}
+}

@@ -15,17 +15,18 @@ import (
 // Security mails: the outbox of store.NoticeQueue.
 
 const noticeCols = `id, login, kind, recipient, language, time, addr, client, detail,
-	attempts, not_before, sent, gave_up, last_error`
+	attempts, not_before, lease_until, sent, gave_up, last_error`
 
 func scanNotice(sc interface{ Scan(...any) error }) (store.Notice, error) {
 	var n store.Notice
-	var at, notBefore, sent, gaveUp int64
+	var at, notBefore, lease, sent, gaveUp int64
 	err := sc.Scan(&n.ID, &n.Login, &n.Kind, &n.To, &n.Language, &at, &n.Addr, &n.Client, &n.Detail,
-		&n.Attempts, &notBefore, &sent, &gaveUp, &n.LastError)
+		&n.Attempts, &notBefore, &lease, &sent, &gaveUp, &n.LastError)
 	if err != nil {
 		return n, err
 	}
-	n.Time, n.NotBefore, n.Sent, n.GaveUp = fromMicros(at), optTime(notBefore), optTime(sent), optTime(gaveUp)
+	n.Time, n.NotBefore, n.Lease = fromMicros(at), optTime(notBefore), optTime(lease)
+	n.Sent, n.GaveUp = optTime(sent), optTime(gaveUp)
 	return n, nil
 }
 
@@ -130,8 +131,9 @@ func (s *Store) ClaimNotices(ctx context.Context, now time.Time, lease time.Dura
 	return out, nil
 }
 
-// FinishNotice implements store.Store.
-func (s *Store) FinishNotice(ctx context.Context, id int64, at time.Time, failure string) error {
+// FinishNotice implements store.Store. The lease is the claim's token: a
+// later claim sets a later lease_until (it comes once this one ran out).
+func (s *Store) FinishNotice(ctx context.Context, id int64, lease, at time.Time, failure string) error {
 	if at.IsZero() {
 		return fmt.Errorf("sqlite: finish notice %d: no time", id)
 	}
@@ -141,11 +143,11 @@ func (s *Store) FinishNotice(ctx context.Context, id int64, at time.Time, failur
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE notices SET `+col+` = ?, last_error = CASE WHEN ? = '' THEN last_error ELSE ? END,
-			lease_until = 0 WHERE id = ? AND sent = 0 AND gave_up = 0`, micros(at), failure, failure, id)
+			lease_until = 0 WHERE id = ? AND sent = 0 AND gave_up = 0 AND lease_until = ?`, micros(at), failure, failure, id, optMicros(lease))
 		if err != nil {
 			return err
 		}
-		return changedOrExists(ctx, tx, res, id)
+		return changedOrFinished(ctx, tx, res, id)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: finish notice %d: %w", id, err)
@@ -154,14 +156,14 @@ func (s *Store) FinishNotice(ctx context.Context, id int64, at time.Time, failur
 }
 
 // RetryNotice implements store.Store.
-func (s *Store) RetryNotice(ctx context.Context, id int64, notBefore time.Time, lastErr string) error {
+func (s *Store) RetryNotice(ctx context.Context, id int64, lease, notBefore time.Time, lastErr string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE notices SET attempts = attempts + 1, not_before = ?, last_error = ?,
-			lease_until = 0 WHERE id = ? AND sent = 0 AND gave_up = 0`, optMicros(notBefore), lastErr, id)
+			lease_until = 0 WHERE id = ? AND sent = 0 AND gave_up = 0 AND lease_until = ?`, optMicros(notBefore), lastErr, id, optMicros(lease))
 		if err != nil {
 			return err
 		}
-		return changedOrExists(ctx, tx, res, id)
+		return changedOrFinished(ctx, tx, res, id)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: retry notice %d: %w", id, err)
@@ -169,19 +171,25 @@ func (s *Store) RetryNotice(ctx context.Context, id int64, notBefore time.Time, 
 	return nil
 }
 
-// changedOrExists is nil when res changed a row or notice id exists (it
-// was finished already), else store.ErrNotFound.
-func changedOrExists(ctx context.Context, tx *sql.Tx, res sql.Result, id int64) error {
+// changedOrFinished is nil when res changed a row or notice id was
+// finished already; store.ErrPrecondition when it is pending under
+// another claim; store.ErrNotFound when it does not exist.
+func changedOrFinished(ctx context.Context, tx *sql.Tx, res sql.Result, id int64) error {
 	n, err := res.RowsAffected()
 	if err != nil || n > 0 {
 		return err
 	}
-	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM notices WHERE id = ?`, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
+	var finished bool
+	err = tx.QueryRowContext(ctx, `SELECT sent > 0 OR gave_up > 0 FROM notices WHERE id = ?`, id).Scan(&finished)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return store.ErrNotFound
+	case err != nil:
+		return err
+	case !finished:
+		return fmt.Errorf("notice %d is claimed by another sender: %w", id, store.ErrPrecondition)
 	}
-	return err
+	return nil
 }
 
 // ListNotices implements store.Store.

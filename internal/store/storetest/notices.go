@@ -132,7 +132,7 @@ func testNotices(t *testing.T, s store.Store) {
 	}
 
 	// Sent or given up, a notice still counts.
-	if err := s.FinishNotice(ctx, first.ID, noticeBase.Add(time.Minute), ""); err != nil {
+	if err := s.FinishNotice(ctx, first.ID, time.Time{}, noticeBase.Add(time.Minute), ""); err != nil {
 		t.Fatal(err)
 	}
 	if queue(t, s, notice("a@example.com", store.NoticeFailedSignIns, noticeBase.Add(30*time.Minute)), time.Hour) {
@@ -143,7 +143,7 @@ func testNotices(t *testing.T, s store.Store) {
 	if !queue(t, s, next, time.Hour) {
 		t.Fatal("notice an hour later not queued")
 	}
-	if err := s.FinishNotice(ctx, next.ID, noticeBase.Add(time.Hour), "no relay"); err != nil {
+	if err := s.FinishNotice(ctx, next.ID, time.Time{}, noticeBase.Add(time.Hour), "no relay"); err != nil {
 		t.Fatal(err)
 	}
 	if queue(t, s, notice("a@example.com", store.NoticeFailedSignIns, noticeBase.Add(90*time.Minute)), time.Hour) {
@@ -189,11 +189,17 @@ func testNoticeClaims(t *testing.T, s store.Store) {
 	if !c1[0].NotBefore.Equal(noticeBase) {
 		t.Fatalf("claimed notice's NotBefore %v, want %v", c1[0].NotBefore, noticeBase)
 	}
+	lease := now.Add(noticeLease) // every claim's at now
+	for _, n := range c1 {
+		if !n.Lease.Equal(lease) {
+			t.Fatalf("claimed notice's Lease %v, want %v", n.Lease, lease)
+		}
+	}
 	eq(t, "second claim: the rest due", noticeIDs(claim(t, s, now, 10)), []int64{ids[1], ids[0]})
 	eq(t, "third claim: all leased", noticeIDs(claim(t, s, now.Add(noticeLease-time.Microsecond), 10)), []int64{})
 
 	// A retried notice is due again at its new time, unleased.
-	if err := s.RetryNotice(ctx, ids[3], now.Add(time.Minute), "451 try later"); err != nil {
+	if err := s.RetryNotice(ctx, ids[3], lease, now.Add(time.Minute), "451 try later"); err != nil {
 		t.Fatal(err)
 	}
 	r := getNotice(t, s, "a@example.com", ids[3])
@@ -201,27 +207,74 @@ func testNoticeClaims(t *testing.T, s store.Store) {
 		t.Fatalf("after RetryNotice: %+v", r)
 	}
 	eq(t, "claim before the retry is due", noticeIDs(claim(t, s, now.Add(time.Minute-time.Microsecond), 10)), []int64{})
-	eq(t, "claim when the retry is due", noticeIDs(claim(t, s, now.Add(time.Minute), 10)), []int64{ids[3]})
-	if err := s.RetryNotice(ctx, ids[3], time.Time{}, "452 again"); err != nil {
+	again := claim(t, s, now.Add(time.Minute), 10)
+	eq(t, "claim when the retry is due", noticeIDs(again), []int64{ids[3]})
+	if err := s.RetryNotice(ctx, ids[3], again[0].Lease, time.Time{}, "452 again"); err != nil {
 		t.Fatal(err)
 	}
 	eq(t, "attempts counted", getNotice(t, s, "a@example.com", ids[3]).Attempts, 2)
 
 	// Finished notices are never claimed again; the others come back when
 	// their lease runs out (their claimer died).
-	if err := s.FinishNotice(ctx, ids[2], now, ""); err != nil {
+	if err := s.FinishNotice(ctx, ids[2], lease, now, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FinishNotice(ctx, ids[1], now, "550 no such user"); err != nil {
+	if err := s.FinishNotice(ctx, ids[1], lease, now, "550 no such user"); err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "claim after the leases ran out", noticeIDs(claim(t, s, now.Add(noticeLease), 10)), []int64{ids[3], ids[0]})
-	for _, id := range []int64{ids[3], ids[0]} {
-		if err := s.FinishNotice(ctx, id, now, ""); err != nil {
+	rest := claim(t, s, now.Add(noticeLease), 10)
+	eq(t, "claim after the leases ran out", noticeIDs(rest), []int64{ids[3], ids[0]})
+	for _, n := range rest {
+		if err := s.FinishNotice(ctx, n.ID, n.Lease, now, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	eq(t, "claim of the later one", noticeIDs(claim(t, s, noticeBase.Add(time.Hour), 10)), []int64{later.ID})
+}
+
+// testNoticeLease: once a lease ran out and another caller claimed the
+// notice, the first claimer's outcome is refused (ErrPrecondition) and
+// changes nothing: a stalled sender neither counts an attempt twice nor
+// ends the other's claim.
+func testNoticeLease(t *testing.T, s store.Store) {
+	mkUser(t, s, "a@example.com")
+	n := notice("a@example.com", store.NoticePassword, noticeBase)
+	queue(t, s, n, 0)
+	first := claim(t, s, noticeBase, 1)
+	eq(t, "first claim", noticeIDs(first), []int64{n.ID})
+	second := claim(t, s, noticeBase.Add(noticeLease), 1)
+	eq(t, "claim after the lease ran out", noticeIDs(second), []int64{n.ID})
+	if !second[0].Lease.After(first[0].Lease) {
+		t.Fatalf("second lease %v not after the first %v", second[0].Lease, first[0].Lease)
+	}
+
+	stale := first[0].Lease
+	for what, err := range map[string]error{
+		"RetryNotice with the lost lease":  s.RetryNotice(ctx, n.ID, stale, noticeBase.Add(time.Hour), "timeout"),
+		"FinishNotice with the lost lease": s.FinishNotice(ctx, n.ID, stale, noticeBase.Add(time.Minute), "550 given up"),
+		"FinishNotice with no lease":       s.FinishNotice(ctx, n.ID, time.Time{}, noticeBase.Add(time.Minute), ""),
+		"RetryNotice with no lease":        s.RetryNotice(ctx, n.ID, time.Time{}, noticeBase.Add(time.Hour), "timeout"),
+	} {
+		wantErr(t, what, err, store.ErrPrecondition)
+	}
+	got := getNotice(t, s, "a@example.com", n.ID)
+	if !got.Pending() || got.Attempts != 0 || got.LastError != "" || !got.Lease.Equal(second[0].Lease) {
+		t.Fatalf("after the lost claim's outcomes: %+v", got)
+	}
+	eq(t, "claim while the second lease holds", noticeIDs(claim(t, s, noticeBase.Add(noticeLease+time.Second), 1)), []int64{})
+
+	// The holder's outcome counts, once; the lost claim's then changes
+	// nothing and is no error (the notice is finished).
+	if err := s.FinishNotice(ctx, n.ID, second[0].Lease, noticeBase.Add(noticeLease+time.Second), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryNotice(ctx, n.ID, stale, noticeBase.Add(time.Hour), "timeout"); err != nil {
+		t.Fatalf("RetryNotice of a finished notice with a lost lease: %v", err)
+	}
+	got = getNotice(t, s, "a@example.com", n.ID)
+	if got.Pending() || !got.Sent.Equal(noticeBase.Add(noticeLease+time.Second)) || got.Attempts != 0 || !got.Lease.IsZero() {
+		t.Fatalf("after the holder finished it: %+v", got)
+	}
 }
 
 // testNoticeFinish: the first outcome stays; unknown IDs are ErrNotFound.
@@ -231,13 +284,13 @@ func testNoticeFinish(t *testing.T, s store.Store) {
 	queue(t, s, sent, 0)
 	failed := notice("a@example.com", store.NoticeTwoFactor, noticeBase)
 	queue(t, s, failed, 0)
-	if err := s.RetryNotice(ctx, sent.ID, noticeBase.Add(time.Minute), "451 greylisted"); err != nil {
+	if err := s.RetryNotice(ctx, sent.ID, time.Time{}, noticeBase.Add(time.Minute), "451 greylisted"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FinishNotice(ctx, sent.ID, noticeBase.Add(2*time.Minute), ""); err != nil {
+	if err := s.FinishNotice(ctx, sent.ID, time.Time{}, noticeBase.Add(2*time.Minute), ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FinishNotice(ctx, failed.ID, noticeBase.Add(3*time.Minute), "550 no such user"); err != nil {
+	if err := s.FinishNotice(ctx, failed.ID, time.Time{}, noticeBase.Add(3*time.Minute), "550 no such user"); err != nil {
 		t.Fatal(err)
 	}
 	check := func(what string) {
@@ -254,28 +307,28 @@ func testNoticeFinish(t *testing.T, s store.Store) {
 	check("finished")
 	// Finishing or retrying again changes nothing.
 	for _, id := range []int64{sent.ID, failed.ID} {
-		if err := s.FinishNotice(ctx, id, noticeBase.Add(time.Hour), "late failure"); err != nil {
+		if err := s.FinishNotice(ctx, id, time.Time{}, noticeBase.Add(time.Hour), "late failure"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.FinishNotice(ctx, id, noticeBase.Add(time.Hour), ""); err != nil {
+		if err := s.FinishNotice(ctx, id, noticeBase, noticeBase.Add(time.Hour), ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RetryNotice(ctx, id, noticeBase.Add(time.Hour), "late retry"); err != nil {
+		if err := s.RetryNotice(ctx, id, time.Time{}, noticeBase.Add(time.Hour), "late retry"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	check("finished twice")
 	eq(t, "claim of finished notices", noticeIDs(claim(t, s, noticeBase.Add(time.Hour), 10)), []int64{})
 
-	wantErr(t, "FinishNotice unknown", s.FinishNotice(ctx, failed.ID+100, noticeBase, ""), store.ErrNotFound)
-	wantErr(t, "RetryNotice unknown", s.RetryNotice(ctx, failed.ID+100, noticeBase, "x"), store.ErrNotFound)
+	wantErr(t, "FinishNotice unknown", s.FinishNotice(ctx, failed.ID+100, time.Time{}, noticeBase, ""), store.ErrNotFound)
+	wantErr(t, "RetryNotice unknown", s.RetryNotice(ctx, failed.ID+100, time.Time{}, noticeBase, "x"), store.ErrNotFound)
 
 	// The notices go with their user.
 	if err := s.DeleteUser(ctx, "a@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	eq(t, "notices of a deleted user", len(listNotices(t, s, "a@example.com")), 0)
-	wantErr(t, "FinishNotice of a deleted user's notice", s.FinishNotice(ctx, sent.ID, noticeBase, ""), store.ErrNotFound)
+	wantErr(t, "FinishNotice of a deleted user's notice", s.FinishNotice(ctx, sent.ID, time.Time{}, noticeBase, ""), store.ErrNotFound)
 }
 
 // testNoticePrune: a claim deletes finished notices older than the
@@ -296,7 +349,7 @@ func testNoticePrune(t *testing.T, s store.Store) {
 		*n.p = *notice("a@example.com", n.kind, n.at)
 		queue(t, s, n.p, time.Hour)
 		if n.finish {
-			if err := s.FinishNotice(ctx, n.p.ID, n.at, ""); err != nil {
+			if err := s.FinishNotice(ctx, n.p.ID, time.Time{}, n.at, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -304,7 +357,7 @@ func testNoticePrune(t *testing.T, s store.Store) {
 	now := noticeBase.Add(store.NoticeRetention)
 	eq(t, "claim at the retention's end", noticeIDs(claim(t, s, now, 10)), []int64{oldPending.ID})
 	eq(t, "kept at the retention's end", len(listNotices(t, s, "a@example.com")), 3)
-	if err := s.RetryNotice(ctx, oldPending.ID, time.Time{}, "451"); err != nil {
+	if err := s.RetryNotice(ctx, oldPending.ID, now.Add(noticeLease), time.Time{}, "451"); err != nil {
 		t.Fatal(err)
 	}
 	eq(t, "claim after the retention", noticeIDs(claim(t, s, now.Add(time.Microsecond), 10)), []int64{oldPending.ID})

@@ -86,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"Usage", testUsage},
 		{"Notices", testNotices},
 		{"NoticeClaims", testNoticeClaims},
+		{"NoticeLease", testNoticeLease},
 		{"NoticeFinish", testNoticeFinish},
 		{"NoticePrune", testNoticePrune},
 		{"NoticesConcurrent", testNoticesConcurrent},
