@@ -8,6 +8,7 @@ import (
 
 	"github.com/rolodav/rolodav/internal/imapauth"
 	"github.com/rolodav/rolodav/internal/imapauth/imaptest"
+	"github.com/rolodav/rolodav/internal/testcerts"
 )
 
 // TestDovecot checks passwords against a real Dovecot, over both ports.
@@ -55,7 +56,7 @@ func TestDovecot(t *testing.T) {
 			if !errors.Is(err, imapauth.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
 				t.Errorf("%s with the system's roots: %v, want ErrUnavailable naming the certificate", url, err)
 			}
-			s.RootCAs = imaptest.NewCerts(t).Pool() // another CA
+			s.RootCAs = testcerts.New(t).Pool() // another CA
 			err = s.Verify(ctx, "alice@example.org", "mail password")
 			if !errors.Is(err, imapauth.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
 				t.Errorf("%s with another CA: %v, want ErrUnavailable naming the certificate", url, err)

@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/rolodav/rolodav/internal/imapauth"
-	"github.com/rolodav/rolodav/internal/imapauth/imaptest"
+	"github.com/rolodav/rolodav/internal/testcerts"
 )
 
 // fake is one connection to a scripted IMAP server. Its methods report
 // what the client did wrong with t.Errorf.
 type fake struct {
 	t     *testing.T
-	certs *imaptest.Certs
+	certs *testcerts.Certs
 	conn  net.Conn
 	r     *bufio.Reader
 	got   bytes.Buffer // all the client sent, after TLS if any
@@ -30,7 +30,7 @@ type fake struct {
 // the script to end and returns what the client sent.
 func serve(t *testing.T, implicitTLS bool, script func(f *fake)) (*imapauth.Server, func() []byte) {
 	t.Helper()
-	certs := imaptest.NewCerts(t)
+	certs := testcerts.New(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/rolodav/rolodav/internal/imapauth"
-	"github.com/rolodav/rolodav/internal/imapauth/imaptest"
+	"github.com/rolodav/rolodav/internal/testcerts"
 )
 
 func TestParse(t *testing.T) {
@@ -64,7 +64,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestLoadCA(t *testing.T) {
-	certs := imaptest.NewCerts(t)
+	certs := testcerts.New(t)
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
 		path := filepath.Join(dir, name)

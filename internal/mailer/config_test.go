@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rolodav/rolodav/internal/mailer/mailtest"
+	"github.com/rolodav/rolodav/internal/testcerts"
 )
 
 func TestParseURL(t *testing.T) {
@@ -133,7 +133,7 @@ func TestAddCA(t *testing.T) {
 	if err := c.AddCA([]byte(key)); err == nil || strings.Contains(err.Error(), "c2Vjcm") {
 		t.Fatalf("AddCA of a private key: %v", err)
 	}
-	_, pemCA := mailtest.CA(t)
+	pemCA := testcerts.New(t).CA
 	if err := c.AddCA(pemCA); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rolodav/rolodav/internal/mailer/mailtest"
+	"github.com/rolodav/rolodav/internal/testcerts"
 )
 
 var ctx = context.Background()
@@ -135,7 +136,8 @@ func TestSendFailures(t *testing.T) {
 // smtps:// speaks TLS from the start and checks the relay's certificate:
 // against the CA added, else the system's.
 func TestSendImplicitTLS(t *testing.T) {
-	serverTLS, ca := mailtest.CA(t, "127.0.0.1", "localhost")
+	certs := testcerts.New(t, "127.0.0.1", "localhost")
+	serverTLS, ca := certs.ServerConfig(t), certs.CA
 	srv := mailtest.Start(t, mailtest.Options{User: "u", Pass: "p", Implicit: serverTLS})
 	if err := senderFor(t, srv, "smtps://u:p@127.0.0.1:PORT", ca).Send(ctx, "alice@example.org", "s", "t", "<p>h</p>"); err != nil {
 		t.Fatal(err)
@@ -156,7 +158,8 @@ func TestSendImplicitTLS(t *testing.T) {
 // the relay's name, with or without credentials; on loopback STARTTLS is
 // used when offered.
 func TestSendSTARTTLS(t *testing.T) {
-	serverTLS, ca := mailtest.CA(t, "mail.example.org", "127.0.0.1")
+	certs := testcerts.New(t, "mail.example.org", "127.0.0.1")
+	serverTLS, ca := certs.ServerConfig(t), certs.CA
 	withTLS := mailtest.Start(t, mailtest.Options{User: "u", Pass: "p", StartTLS: serverTLS})
 	plain := mailtest.Start(t, mailtest.Options{User: "u", Pass: "p"})
 

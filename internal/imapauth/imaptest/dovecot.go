@@ -1,3 +1,5 @@
+// Package imaptest starts a real Dovecot for tests, with its own
+// passwd-file, certificates (package testcerts) and free ports.
 package imaptest
 
 import (
@@ -16,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rolodav/rolodav/internal/testcerts"
 )
 
 // Where Debian's dovecot-core puts the server, and dovecot-imapd its IMAP
@@ -29,7 +33,7 @@ const (
 // (configuration, passwd-file, certificates, sockets, state, log, mail),
 // listening on 127.0.0.1 only, apart from any system Dovecot.
 type Dovecot struct {
-	Certs  *Certs
+	Certs  *testcerts.Certs
 	CAFile string // the CA's PEM, as an operator would give it
 
 	dir         string
@@ -69,7 +73,7 @@ func StartDovecot(t testing.TB, users map[string]string) *Dovecot {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	d := &Dovecot{Certs: NewCerts(t), dir: dir, CAFile: filepath.Join(dir, "ca.pem")}
+	d := &Dovecot{Certs: testcerts.New(t), dir: dir, CAFile: filepath.Join(dir, "ca.pem")}
 	var passwd strings.Builder
 	for login, password := range users {
 		if strings.ContainsAny(login+password, ":\n") || login == "" {

@@ -1,6 +1,7 @@
-// Package imaptest starts IMAP servers for tests: a real Dovecot, and the
-// certificates it and scripted fakes present.
-package imaptest
+// Package testcerts makes throwaway certificates for tests: a CA of its
+// own and a server certificate it signed, for the real and fake servers
+// the tests start (Dovecot, SMTP relays, IMAP fakes).
+package testcerts
 
 import (
 	"crypto/ecdsa"
@@ -16,15 +17,20 @@ import (
 	"time"
 )
 
-// Certs is a throwaway CA and a server certificate it signed for 127.0.0.1
-// and localhost, all PEM.
+// Certs is a CA and a server certificate it signed, with the
+// certificate's key, all PEM.
 type Certs struct {
 	CA, Cert, Key []byte
 }
 
-// NewCerts makes a new CA and server certificate; each call's CA is another.
-func NewCerts(t testing.TB) *Certs {
+// New makes a new CA and a server certificate for names (IP addresses or
+// host names; "localhost" and 127.0.0.1 when none). Each call's CA is
+// another.
+func New(t testing.TB, names ...string) *Certs {
 	t.Helper()
+	if len(names) == 0 {
+		names = []string{"localhost", "127.0.0.1"}
+	}
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +38,7 @@ func NewCerts(t testing.TB) *Certs {
 	now := time.Now()
 	ca := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "imaptest CA"},
+		Subject:               pkix.Name{CommonName: "rolodav test CA"},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign,
@@ -49,13 +55,18 @@ func NewCerts(t testing.TB) *Certs {
 	}
 	leaf := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
+		Subject:      pkix.Name{CommonName: names[0]},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			leaf.IPAddresses = append(leaf.IPAddresses, ip)
+		} else {
+			leaf.DNSNames = append(leaf.DNSNames, n)
+		}
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
 	if err != nil {
@@ -79,7 +90,7 @@ func (c *Certs) Pool() *x509.CertPool {
 	return p
 }
 
-// ServerConfig presents the server certificate, for a fake server.
+// ServerConfig presents the server certificate.
 func (c *Certs) ServerConfig(t testing.TB) *tls.Config {
 	t.Helper()
 	pair, err := tls.X509KeyPair(c.Cert, c.Key)
