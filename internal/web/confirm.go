@@ -1,10 +1,8 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/rolodav/rolodav/internal/auth"
@@ -47,22 +45,12 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *call) {
 	d := confirmData{Next: r.PostFormValue("next"), Why: r.PostFormValue("why")}
 	id, err := s.cfg.Auth.SignIn(r.Context(), auth.Attempt{Login: c.User.Login, Password: r.PostFormValue("password"),
 		Addr: r.RemoteAddr, Client: r.UserAgent(), Via: auth.ViaWeb})
-	var te *auth.ThrottledError
-	switch {
-	case errors.As(err, &te):
-		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
-		s.showConfirm(w, r, c, http.StatusTooManyRequests,
-			"Too many wrong passwords. Try again in "+(time.Duration(te.RetryAfterSeconds())*time.Second).String()+".", d)
-		return
-	case errors.Is(err, auth.ErrBadCredentials):
-		s.showConfirm(w, r, c, http.StatusUnauthorized, "That is not your password.", d)
-		return
-	case errors.Is(err, auth.ErrUnavailable):
-		s.showConfirm(w, r, c, http.StatusServiceUnavailable,
-			"Your password could not be checked: the mail server that knows it cannot be reached right now. Try again in a few minutes.", d)
-		return
-	case err != nil:
-		s.fail(w, r, c, http.StatusInternalServerError, "", err)
+	if status, msg := s.passwordRefusal(w, r, err, "That is not your password."); status != 0 {
+		if msg == "" {
+			s.fail(w, r, c, status, "", err)
+			return
+		}
+		s.showConfirm(w, r, c, status, msg, d)
 		return
 	}
 	partial := id.User.TwoFactor

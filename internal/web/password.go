@@ -1,11 +1,8 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/rolodav/rolodav/internal/accounts"
 	"github.com/rolodav/rolodav/internal/auth"
@@ -52,18 +49,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	_, err := s.cfg.Auth.SignIn(r.Context(), auth.Attempt{Login: c.User.Login, Password: current,
 		Addr: r.RemoteAddr, Client: r.UserAgent(), Via: auth.ViaWeb})
-	var te *auth.ThrottledError
-	switch {
-	case errors.As(err, &te):
-		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
-		s.showPasswordForm(w, r, c, http.StatusTooManyRequests,
-			"Too many wrong passwords. Try again in "+(time.Duration(te.RetryAfterSeconds())*time.Second).String()+".")
-		return
-	case errors.Is(err, auth.ErrBadCredentials):
-		s.showPasswordForm(w, r, c, http.StatusUnauthorized, "Your current password is not right.")
-		return
-	case err != nil:
-		s.fail(w, r, c, http.StatusInternalServerError, "", err)
+	if status, msg := s.passwordRefusal(w, r, err, "Your current password is not right."); status != 0 {
+		if msg == "" {
+			s.fail(w, r, c, status, "", err)
+			return
+		}
+		s.showPasswordForm(w, r, c, status, msg)
 		return
 	}
 	if err := accounts.SetPassword(r.Context(), s.st, c.User.Login, next); err != nil {

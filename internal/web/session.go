@@ -291,23 +291,12 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		Login: d.Login, Password: r.PostFormValue("password"),
 		Addr: r.RemoteAddr, Client: r.UserAgent(), Via: auth.ViaWeb,
 	})
-	var te *auth.ThrottledError
-	switch {
-	case errors.As(err, &te):
-		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
-		s.showSignin(w, r, http.StatusTooManyRequests,
-			"Too many failed sign-ins. Try again in "+(time.Duration(te.RetryAfterSeconds())*time.Second).String()+".", d)
-		return
-	case errors.Is(err, auth.ErrBadCredentials):
-		s.showSignin(w, r, http.StatusUnauthorized, "Wrong login or password.", d)
-		return
-	case errors.Is(err, auth.ErrUnavailable):
-		s.log.WarnContext(r.Context(), "password check unavailable", "err", err)
-		s.showSignin(w, r, http.StatusServiceUnavailable,
-			"Your password could not be checked: the mail server that knows it cannot be reached right now. Nothing is wrong with your password; try again in a few minutes.", d)
-		return
-	case err != nil:
-		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
+	if status, msg := s.passwordRefusal(w, r, err, "Wrong login or password."); status != 0 {
+		if msg == "" {
+			s.fail(w, r, nil, status, "", err)
+			return
+		}
+		s.showSignin(w, r, status, msg, d)
 		return
 	}
 	// With two-factor on, the password opens only the code form.
@@ -322,6 +311,28 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, s.nextPath(d.Next), http.StatusSeeOther)
+}
+
+// passwordRefusal maps an error of a password check (auth.SignIn) to the
+// answer's status and message, wrong being the message for a wrong
+// password: status 0 when the check passed, and an empty message for an
+// error of the server's own (500). For throttling it sets Retry-After.
+func (s *Server) passwordRefusal(w http.ResponseWriter, r *http.Request, err error, wrong string) (int, string) {
+	var te *auth.ThrottledError
+	switch {
+	case err == nil:
+		return 0, ""
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
+		return http.StatusTooManyRequests, "Too many failed sign-ins. Try again in " + waitText(te.RetryAfterSeconds()) + "."
+	case errors.Is(err, auth.ErrBadCredentials):
+		return http.StatusUnauthorized, wrong
+	case errors.Is(err, auth.ErrUnavailable):
+		s.log.WarnContext(r.Context(), "password check unavailable", "err", err)
+		return http.StatusServiceUnavailable, "Your password could not be checked: the mail server that knows it cannot be reached right now. Nothing is wrong with your password; try again in a few minutes."
+	default:
+		return http.StatusInternalServerError, ""
+	}
 }
 
 // startSession signs the browser in as login: a full session, or a
