@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/rolodav/rolodav/internal/auth"
@@ -53,14 +52,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *call) {
 		s.showConfirm(w, r, c, status, msg, d)
 		return
 	}
-	partial := id.User.TwoFactor
-	if err := s.startSession(w, r, id.User.Login, partial); err != nil {
+	if err := s.afterPassword(w, r, id.User, d.Next); err != nil {
 		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
-		return
 	}
-	if partial {
-		http.Redirect(w, r, s.path(AccountPath+"signin/code")+"?next="+url.QueryEscape(d.Next), http.StatusSeeOther)
-		return
-	}
-	http.Redirect(w, r, s.nextPath(d.Next), http.StatusSeeOther)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -113,5 +114,77 @@ func TestConfirmWithTwoFactorAsksForCode(t *testing.T) {
 	// The password alone opened nothing.
 	if resp, _ := old.get(t, "/account/passwords"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("after the password step: %d, want 303 to sign in", resp.StatusCode)
+	}
+}
+
+// A setup begun by a recent session and left: an old session may neither
+// read its secret nor confirm it.
+func TestOldSessionCannotFinishTwoFactorSetup(t *testing.T) {
+	clock := &testClock{t: time.Now()}
+	ts := newTFAServer(t, clock)
+	if resp, _ := ts.signedIn(t, testLogin).post(t, "/account/security/totp", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("starting the setup: %d", resp.StatusCode)
+	}
+	k, err := ts.Store.GetTOTP(context.Background(), testLogin)
+	if err != nil || !k.Pending {
+		t.Fatalf("pending secret: %+v %v", k, err)
+	}
+	old := ts.signedInAgo(t, testLogin, time.Hour)
+	resp, body := old.get(t, "/account/security/totp")
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, k.Secret[:8]) {
+		t.Errorf("setup page to an old session: %d, secret shown %v", resp.StatusCode, strings.Contains(body, k.Secret[:8]))
+	}
+	code := codeAt(t, k.Secret, clock.Now())
+	if resp, _ := old.post(t, "/account/security/totp/confirm", url.Values{"code": {code}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("confirming from an old session: %d", resp.StatusCode)
+	}
+	if u, _ := ts.Store.GetUser(context.Background(), testLogin); u.TwoFactor {
+		t.Error("an old session turned two-factor on")
+	}
+}
+
+// A password checked while two-factor was being turned on (the user read
+// before) does not open a full session: the code is asked.
+func TestPasswordCheckedAsTwoFactorTurnsOn(t *testing.T) {
+	clock := &testClock{t: time.Now()}
+	ts := newTFAServer(t, clock)
+	stale, err := ts.Store.GetUser(context.Background(), testLogin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enableTOTP(t, ts.signedIn(t, testLogin), clock)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/account/signin", nil)
+	if err := ts.Server.afterPassword(rec, req, stale, "/account/devices"); err != nil {
+		t.Fatal(err)
+	}
+	if loc := rec.Header().Get("Location"); !strings.HasPrefix(loc, "/account/signin/code") {
+		t.Fatalf("sent to %q, want the code form", loc)
+	}
+	var last *http.Cookie
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == ts.Server.sessionCookie() {
+			last = ck
+		}
+	}
+	sess, err := ts.Store.GetSession(context.Background(), sessionID(last.Value))
+	if err != nil || !sess.Partial {
+		t.Fatalf("the session the browser keeps: %+v, %v; want a partial one", sess, err)
+	}
+}
+
+func TestNextPathStaysUnderAccount(t *testing.T) {
+	s := New(Config{})
+	for next, want := range map[string]string{
+		"/account/passwords":      "/account/passwords",
+		"/account/../dav/":        "/account/",
+		"/account/x/../../etc":    "/account/",
+		"//evil.example/account/": "/account/",
+		"https://evil.example/":   "/account/",
+		"/account/\\evil":         "/account/",
+	} {
+		if got := s.nextPath(next); got != want {
+			t.Errorf("nextPath(%q) = %q, want %q", next, got, want)
+		}
 	}
 }

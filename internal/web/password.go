@@ -62,7 +62,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 		return
 	}
 	// Setting the password ended every session, this one too.
-	if err := s.startSession(w, r, c.User.Login, false); err != nil {
+	if _, err := s.startSession(w, r, c.User.Login, false); err != nil {
 		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
 		return
 	}

@@ -299,18 +299,45 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.showSignin(w, r, status, msg, d)
 		return
 	}
-	// With two-factor on, the password opens only the code form.
-	partial := id.User.TwoFactor
-	if err := s.startSession(w, r, id.User.Login, partial); err != nil {
-		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
-		return
-	}
 	http.SetCookie(w, &http.Cookie{Name: s.preCookie(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure})
-	if partial {
-		http.Redirect(w, r, s.path(AccountPath+"signin/code")+"?next="+url.QueryEscape(d.Next), http.StatusSeeOther)
-		return
+	if err := s.afterPassword(w, r, id.User, d.Next); err != nil {
+		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
 	}
-	http.Redirect(w, r, s.nextPath(d.Next), http.StatusSeeOther)
+}
+
+// afterPassword starts the session a verified password opens for u and
+// sends the browser on: with two-factor on, a partial session and the
+// code form. u was read before the password was checked, which takes a
+// while; two-factor turned on meanwhile ends the other sessions before
+// this one exists, so the user is read again once it does, and a full
+// session that should not be is made partial.
+func (s *Server) afterPassword(w http.ResponseWriter, r *http.Request, u *store.User, next string) error {
+	partial := u.TwoFactor
+	id, err := s.startSession(w, r, u.Login, partial)
+	if err != nil {
+		return err
+	}
+	if !partial {
+		now, err := s.st.GetUser(r.Context(), u.Login)
+		if err != nil {
+			return fmt.Errorf("reading %s again: %w", u.Login, err)
+		}
+		if now.TwoFactor {
+			if err := s.st.DeleteSession(r.Context(), id); err != nil {
+				return fmt.Errorf("ending a session opened without a code: %w", err)
+			}
+			if _, err := s.startSession(w, r, u.Login, true); err != nil {
+				return err
+			}
+			partial = true
+		}
+	}
+	if partial {
+		http.Redirect(w, r, s.path(AccountPath+"signin/code")+"?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, s.nextPath(next), http.StatusSeeOther)
+	return nil
 }
 
 // passwordRefusal maps an error of a password check (auth.SignIn) to the
@@ -338,11 +365,12 @@ func (s *Server) passwordRefusal(w http.ResponseWriter, r *http.Request, err err
 // startSession signs the browser in as login: a full session, or a
 // partial one that only leads to the code form. The session ID is new at
 // every step (never the one the browser had, which is deleted), so that
-// a planted cookie cannot ride along into the signed-in state.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, login string, partial bool) error {
+// a planted cookie cannot ride along into the signed-in state. It
+// returns the new session's ID.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, login string, partial bool) (string, error) {
 	if old, err := r.Cookie(s.sessionCookie()); err == nil {
 		if err := s.st.DeleteSession(r.Context(), sessionID(old.Value)); err != nil {
-			return fmt.Errorf("ending the previous session: %w", err)
+			return "", fmt.Errorf("ending the previous session: %w", err)
 		}
 	}
 	value := randomToken()
@@ -354,20 +382,21 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, login stri
 	sess := &store.Session{ID: sessionID(value), Owner: login, CSRF: randomToken(), Partial: partial,
 		Created: now, LastSeen: now, Expires: now.Add(idle), Addr: r.RemoteAddr, Client: r.UserAgent()}
 	if err := s.st.CreateSession(r.Context(), sess); err != nil {
-		return fmt.Errorf("starting session of %s: %w", login, err)
+		return "", fmt.Errorf("starting session of %s: %w", login, err)
 	}
 	http.SetCookie(w, s.sessionCookieOf(value, sess.Expires))
 	if !partial {
 		s.learnLanguage(r, login)
 	}
-	return nil
+	return sess.ID, nil
 }
 
 // nextPath is where to go after signing in: a path of ours, never another
 // site.
 func (s *Server) nextPath(next string) string {
 	home := s.path(AccountPath)
-	if next == "" || !strings.HasPrefix(next, s.path(AccountPath)) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if next == "" || !strings.HasPrefix(next, s.path(AccountPath)) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") ||
+		strings.Contains(next, "/..") {
 		return home
 	}
 	return next

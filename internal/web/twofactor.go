@@ -81,7 +81,7 @@ func (s *Server) signinCode(w http.ResponseWriter, r *http.Request) {
 	}
 	// ErrNoSecondFactor: turned off since the password step, which then
 	// suffices.
-	if err := s.startSession(w, r, sess.Owner, false); err != nil {
+	if _, err := s.startSession(w, r, sess.Owner, false); err != nil {
 		s.fail(w, r, nil, http.StatusInternalServerError, "", err)
 		return
 	}
@@ -181,10 +181,13 @@ func (s *Server) showSecurity(w http.ResponseWriter, r *http.Request, c *call, s
 	s.render(w, r, c, status, "security", page{Title: "Security", Nav: "security", Error: msg, Data: d})
 }
 
+// whyTwoFactor is why turning two-factor on needs a recent sign-in.
+const whyTwoFactor = "Two-factor sign-in ties your account to a phone."
+
 // startTOTP makes a new pending secret and goes to the setup page, which
 // shows it: reloading the page shows the same one.
 func (s *Server) startTOTP(w http.ResponseWriter, r *http.Request, c *call) {
-	if !s.signedInRecently(w, r, c, AccountPath+"security", "Two-factor sign-in ties your account to a phone.") {
+	if !s.signedInRecently(w, r, c, AccountPath+"security", whyTwoFactor) {
 		return
 	}
 	err := s.st.SetPendingTOTP(r.Context(), c.User.Login, auth.NewTOTPSecret())
@@ -207,6 +210,10 @@ type totpSetupData struct {
 }
 
 func (s *Server) totpSetup(w http.ResponseWriter, r *http.Request, c *call) {
+	// The page shows the secret: only to a session that may turn it on.
+	if !s.signedInRecently(w, r, c, AccountPath+"security", whyTwoFactor) {
+		return
+	}
 	s.showTOTPSetup(w, r, c, http.StatusOK, "")
 }
 
@@ -263,7 +270,8 @@ type codesData struct {
 	Codes    []string
 	Download template.URL // data: URL of the codes as a text file
 	Require  bool
-	// SignedOut is how many other browsers turning it on signed out.
+	// SignedOut is how many other browsers turning it on signed out; -1
+	// when that failed.
 	SignedOut int
 }
 
@@ -272,6 +280,11 @@ type codesData struct {
 // digests are kept, so this is the one chance to see them. Posting the
 // form again (a reload) finds no pending secret and shows nothing more.
 func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request, c *call) {
+	// Setting up may have begun in another, recent session: the one that
+	// confirms must be recent too.
+	if !s.signedInRecently(w, r, c, AccountPath+"security", whyTwoFactor) {
+		return
+	}
 	k, err := s.st.GetTOTP(r.Context(), c.User.Login)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !k.Pending {
 		s.confirmedAlready(w, r, c)
@@ -301,6 +314,7 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request, c *call) {
 	ended, err := s.st.EndOtherSessions(r.Context(), c.User.Login, c.Session.ID)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "ending other sessions after turning on two-factor", "err", err)
+		ended = -1 // the page says to do it by hand
 	}
 	text := "Emergency codes for " + c.User.Login + " on " + s.issuer() + ", made " + s.cfg.Now().UTC().Format("2006-01-02 15:04 UTC") +
 		".\nEach works once, instead of a code from your app.\n\n" + strings.Join(codes, "\n") + "\n"
