@@ -100,8 +100,12 @@ func (s *Store) Close() error {
 	return errors.Join(s.rdb.Close(), s.wdb.Close())
 }
 
-// migrate applies the embedded migrations newer than the recorded version,
-// all in one transaction: a failed migration leaves the schema untouched.
+// migrate applies the embedded migrations the database has not recorded,
+// in order, all in one transaction: a failed migration leaves the schema
+// untouched. It applies every missing one, not only those above the
+// highest recorded: two changes developed side by side may land in either
+// order. A database that recorded a migration this build does not have
+// was written by a newer rolodav, which this one must not run on.
 func migrate(ctx context.Context, db *sql.DB) error {
 	files, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -113,17 +117,28 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
 			return err
 		}
-		var cur int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&cur); err != nil {
+		applied, err := appliedVersions(ctx, tx)
+		if err != nil {
 			return err
 		}
+		known := map[int]bool{}
 		for _, f := range files {
 			base := filepath.Base(f)
 			v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 			if err != nil {
 				return fmt.Errorf("migration %s: bad number", base)
 			}
-			if v <= cur {
+			known[v] = true
+		}
+		for v := range applied {
+			if !known[v] {
+				return fmt.Errorf("the database has schema version %d, which this rolodav does not know: it was written by a newer one", v)
+			}
+		}
+		for _, f := range files {
+			base := filepath.Base(f)
+			v, _ := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+			if applied[v] {
 				continue
 			}
 			body, err := migrations.ReadFile(f)
@@ -140,6 +155,24 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 		return nil
 	})
+}
+
+// appliedVersions reads the migrations the database recorded.
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_version`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
 }
 
 // inTx runs fn in a transaction on db and commits when fn returns nil.

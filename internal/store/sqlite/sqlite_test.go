@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -503,5 +504,52 @@ func TestMigrateAccounts(t *testing.T) {
 	}
 	if _, err := s.GetUser(ctx, "other"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A migration missing below the highest recorded one (two changes landed
+// in another order than they were applied) is applied at the next open.
+func TestMigrateFillsGap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE notices`, `DELETE FROM schema_version WHERE version = 10`} {
+		if _, err := s.wdb.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.rdb.QueryRow(`SELECT COUNT(*) FROM schema_version WHERE version = 10`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("migration 10 recorded %d times (%v)", n, err)
+	}
+	if _, err := s.rdb.Exec(`SELECT COUNT(*) FROM notices`); err != nil {
+		t.Fatalf("the missing migration was not applied: %v", err)
+	}
+}
+
+// A database written by a newer rolodav is refused, not run on.
+func TestMigrateRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wdb.Exec(`INSERT INTO schema_version (version, applied) VALUES (999, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := Open(path); err == nil || !strings.Contains(err.Error(), "schema version 999") || !strings.Contains(err.Error(), "newer") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("opening a newer database: %v", err)
 	}
 }
