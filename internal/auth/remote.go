@@ -12,11 +12,13 @@ import (
 )
 
 // RemoteChecker checks an account password with another server (package
-// imapauth asks a mail server). Check returns true for a password the
-// server accepts, false for one it refuses, and an error when it could not
-// tell (unreachable, TLS failure, timeout): an error is never a refusal.
+// imapauth asks a mail server), for a client at clientAddr (an IP address,
+// which the server may throttle by instead of ours). Check returns true
+// for a password the server accepts, false for one it refuses, and an
+// error when it could not tell (unreachable, TLS failure, timeout): an
+// error is never a refusal.
 type RemoteChecker interface {
-	Check(ctx context.Context, login, password string) (bool, error)
+	Check(ctx context.Context, login, password, clientAddr string) (bool, error)
 }
 
 // Mail server checks run at most MaxRemoteChecks at once per process; an
@@ -82,8 +84,8 @@ func (a *Authenticator) domainAllowed(login string) bool {
 // server accepts the password. Verified credentials are cached for
 // CacheTTL, keyed by a salted digest; an unavailable server is not a
 // failure and counts neither way.
-func (a *Authenticator) authenticateRemote(ctx context.Context, p *pass, login, password string, u *store.User) (*Identity, error) {
-	key := a.digest("remote", login, password)
+func (a *Authenticator) authenticateRemote(ctx context.Context, p *pass, at Attempt, login string, u *store.User) (*Identity, error) {
+	key := a.digest("remote", login, at.Password)
 	useCache := a.opt.CacheTTL > 0
 	if !(useCache && a.cached(key)) {
 		// Mail server checks have slots of their own: a slow or silent
@@ -106,7 +108,7 @@ func (a *Authenticator) authenticateRemote(ctx context.Context, p *pass, login, 
 				<-a.remoteSem
 				return nil, err
 			}
-			ok, err = a.opt.Remote.Check(ctx, login, password)
+			ok, err = a.opt.Remote.Check(ctx, login, at.Password, displayAddr(at.Addr))
 		}
 		<-a.remoteSem
 		switch {

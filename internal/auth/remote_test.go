@@ -18,12 +18,14 @@ type fakeRemote struct {
 	passwords map[string]string
 	err       error
 	calls     int
+	lastAddr  string
 }
 
-func (f *fakeRemote) Check(_ context.Context, login, password string) (bool, error) {
+func (f *fakeRemote) Check(_ context.Context, login, password, addr string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	f.lastAddr = addr
 	if f.err != nil {
 		return false, f.err
 	}
@@ -75,7 +77,10 @@ func remoteHarness(t *testing.T, domains ...string) (*harness, *fakeRemote, *int
 
 func TestRemoteSignInCreatesUserOnce(t *testing.T) {
 	h, remote, provisioned := remoteHarness(t)
-	id := h.ok(t, "Carol@Mail.Example", "carol mail password", "192.0.2.1")
+	id := h.ok(t, "Carol@Mail.Example", "carol mail password", "192.0.2.1:4444")
+	if remote.lastAddr != "192.0.2.1" {
+		t.Errorf("the mail server was told the client is at %q", remote.lastAddr)
+	}
 	if id.User.Backend != store.BackendIMAP || id.Credential != credPassword {
 		t.Errorf("identity %+v", id)
 	}
@@ -193,7 +198,7 @@ type blockingRemote struct {
 	entered chan struct{}
 }
 
-func (b *blockingRemote) Check(ctx context.Context, _, _ string) (bool, error) {
+func (b *blockingRemote) Check(ctx context.Context, _, _, _ string) (bool, error) {
 	b.entered <- struct{}{}
 	select {
 	case <-b.release:

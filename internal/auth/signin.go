@@ -141,7 +141,7 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 
 	var id *Identity
 	if a.checksRemotely(u, login, at.Via) {
-		id, err = a.authenticateRemote(ctx, p, login, at.Password, u)
+		id, err = a.authenticateRemote(ctx, p, at, login, u)
 	} else {
 		id, err = a.authenticate(ctx, at, p, login, u)
 	}

@@ -42,6 +42,7 @@ type client struct {
 	tag    int
 	bye    string   // the text of an untagged BYE, said before closing
 	secret []string // forms of the password never to repeat in an error
+	origin string   // the client's IP address for ID; "" when unknown
 }
 
 // response is one line from the server.
@@ -93,6 +94,11 @@ func (c *client) run(login, password string) error {
 	}
 	if c.server.StartTLS {
 		if err := c.startTLS(); err != nil {
+			return err
+		}
+	}
+	if c.origin != "" && c.caps["ID"] {
+		if err := c.identify(); err != nil {
 			return err
 		}
 	}
@@ -279,6 +285,23 @@ func (c *client) logout(raw net.Conn) {
 	if c.write(tag+" LOGOUT\r\n") == nil {
 		c.reply(tag)
 	}
+}
+
+// identify tells the server, with ID (RFC 2971), for whom rolodav asks.
+// The server may refuse the ID: that changes nothing about the password.
+func (c *client) identify() error {
+	tag := c.next()
+	if err := c.write(tag + ` ID ("name" "rolodav" "x-originating-ip" "` + c.origin + `")` + "\r\n"); err != nil {
+		return err
+	}
+	r, err := c.reply(tag)
+	if err != nil {
+		return c.fail("ID", err)
+	}
+	if r.tag == "+" {
+		return c.unavailable("ID: an unasked-for continuation")
+	}
+	return nil
 }
 
 // command sends a command without arguments and reads its tagged answer.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rolodav/rolodav/internal/imapauth"
 	"github.com/rolodav/rolodav/internal/imapauth/imaptest"
@@ -92,5 +93,26 @@ func BenchmarkVerifyDovecot(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The client's address goes to Dovecot with ID, which (trusting rolodav)
+// logs and throttles it instead of rolodav's.
+func TestDovecotSeesClientAddress(t *testing.T) {
+	d := imaptest.StartDovecot(t, map[string]string{"alice@example.org": "mail password"})
+	s, err := imapauth.Parse(d.IMAPSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RootCAs = d.CAPool()
+	if err := s.VerifyFrom(context.Background(), "alice@example.org", "mail password", "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(d.Log(), "rip=192.0.2.9") {
+		if time.Now().After(deadline) {
+			t.Fatalf("Dovecot did not see the client's address:\n%s", d.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

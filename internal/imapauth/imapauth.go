@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -147,6 +148,16 @@ func LoadCA(path string) (*x509.CertPool, error) {
 // them, an error wrapping ErrRejected or ErrUnavailable otherwise. It returns
 // by the server's Timeout and when ctx ends, with ctx's error wrapped.
 func (s *Server) Verify(ctx context.Context, login, password string) error {
+	return s.VerifyFrom(ctx, login, password, "")
+}
+
+// VerifyFrom is Verify for a client at clientAddr (an IP address; "" when
+// unknown). Where the server offers ID (RFC 2971), the address is sent as
+// "x-originating-ip" before signing in: a mail server that trusts rolodav
+// (Dovecot's login_trusted_networks) then throttles and logs the client's
+// address, not rolodav's, so one client's wrong passwords do not slow or
+// ban every user who signs in through rolodav.
+func (s *Server) VerifyFrom(ctx context.Context, login, password, clientAddr string) error {
 	// IMAP cannot carry these (and SASL PLAIN separates fields with NUL);
 	// an empty password is not worth a connection.
 	if login == "" || password == "" || strings.ContainsAny(login+password, "\x00\r\n") {
@@ -157,6 +168,9 @@ func (s *Server) Verify(ctx context.Context, login, password string) error {
 		timeout = DefaultTimeout
 	}
 	c := &client{server: s, parent: ctx, timeout: timeout, left: maxTotal}
+	if ip, err := netip.ParseAddr(clientAddr); err == nil {
+		c.origin = ip.String()
+	}
 	var cancel context.CancelFunc
 	c.ctx, cancel = context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -166,8 +180,8 @@ func (s *Server) Verify(ctx context.Context, login, password string) error {
 // Check is Verify as auth.RemoteChecker wants it: true for an accepted
 // password, false for a rejected one, an error when the server could not
 // tell.
-func (s *Server) Check(ctx context.Context, login, password string) (bool, error) {
-	err := s.Verify(ctx, login, password)
+func (s *Server) Check(ctx context.Context, login, password, clientAddr string) (bool, error) {
+	err := s.VerifyFrom(ctx, login, password, clientAddr)
 	switch {
 	case err == nil:
 		return true, nil

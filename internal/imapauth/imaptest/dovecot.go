@@ -168,6 +168,9 @@ ssl_key = <%[1]s/key.pem
 # every 0.5 s) rather than after 2 s.
 auth_failure_delay = 0
 auth_verbose = yes
+# rolodav sends the client's address with ID (x-originating-ip); Dovecot
+# believes it from trusted networks only.
+login_trusted_networks = 127.0.0.0/8
 first_valid_uid = 1
 mail_location = maildir:%[1]s/mail/%%u
 passdb {
