@@ -31,6 +31,23 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// Two stores on one file, as two server processes open it.
+func TestConformanceShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "rolodav.db")
+		a, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Open(path)
+		if err != nil {
+			a.Close()
+			t.Fatal(err)
+		}
+		return a, b
+	})
+}
+
 func openTemp(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(filepath.Join(t.TempDir(), "sub", "dir", "rolodav.db"))
@@ -95,8 +112,8 @@ func TestPruneTombstones(t *testing.T) {
 	}
 	putName(t, s, c.ID, "d") // 6
 
-	if err := s.PruneTombstones(ctx, cut); err != nil {
-		t.Fatal(err)
+	if n, err := s.PruneTombstones(ctx, cut); err != nil || n != 1 {
+		t.Fatalf("prune: %d, %v; want 1 (b)", n, err)
 	}
 	var tomb int
 	if err := s.rdb.QueryRow(`SELECT COUNT(*) FROM changes WHERE deleted`).Scan(&tomb); err != nil {
@@ -122,8 +139,8 @@ func TestPruneTombstones(t *testing.T) {
 		t.Fatalf("initial: %v", got)
 	}
 	// Pruning again changes nothing; the floor never goes down.
-	if err := s.PruneTombstones(ctx, cut); err != nil {
-		t.Fatal(err)
+	if n, err := s.PruneTombstones(ctx, cut); err != nil || n != 0 {
+		t.Fatalf("prune again: %d, %v", n, err)
 	}
 	var floor int64
 	s.rdb.QueryRow(`SELECT sync_floor FROM collections WHERE id = ?`, c.ID).Scan(&floor)
@@ -148,7 +165,7 @@ func TestInitialSyncPagingAfterPrune(t *testing.T) {
 	for i := 10; i < 15; i++ {
 		putName(t, s, c.ID, fmt.Sprintf("o%02d", i)) // 13..17
 	}
-	if err := s.PruneTombstones(ctx, time.Now().Add(time.Second)); err != nil {
+	if _, err := s.PruneTombstones(ctx, time.Now().Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	var all []string
