@@ -7,29 +7,59 @@ import (
 	"time"
 )
 
-// PruneTombstones implements store.Store. It raises each affected
-// collection's sync_floor to the newest forgotten seq in the same
-// transaction: ChangesSince refuses tokens below the floor.
+// pruneBatch is how many tombstones one transaction of PruneTombstones
+// deletes: each takes a few milliseconds, so that the writers of every
+// process sharing the file wait that long at most, not the seconds a
+// backlog of a hundred thousand takes in one (BenchmarkPruneTombstones).
+const pruneBatch = 2000
+
+// PruneTombstones implements store.Store, in transactions of pruneBatch
+// deletions. Each raises the sync_floor of the collections it deletes from
+// to the newest seq it deleted there, before it commits: ChangesSince
+// refuses tokens below the floor, so no token ever misses a deletion.
 func (s *Store) PruneTombstones(ctx context.Context, olderThan time.Time) (int, error) {
 	t := micros(olderThan)
-	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE collections SET sync_floor = MAX(sync_floor,
-				(SELECT MAX(seq) FROM changes WHERE collection = collections.id AND deleted = TRUE AND changed < ?))
-			WHERE id IN (SELECT collection FROM changes WHERE deleted = TRUE AND changed < ?)`, t, t); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE deleted = TRUE AND changed < ?`, t)
+	total := 0
+	for {
+		n := 0
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			n = 0
+			rows, err := tx.QueryContext(ctx, `DELETE FROM changes WHERE rowid IN
+				(SELECT rowid FROM changes WHERE deleted = TRUE AND changed < ? LIMIT ?)
+				RETURNING collection, seq`, t, pruneBatch)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			floors := map[int64]int64{}
+			for rows.Next() {
+				var coll, seq int64
+				if err := rows.Scan(&coll, &seq); err != nil {
+					return err
+				}
+				floors[coll] = max(floors[coll], seq)
+				n++
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			rows.Close()
+			for coll, seq := range floors {
+				if _, err := tx.ExecContext(ctx, `UPDATE collections SET sync_floor = MAX(sync_floor, ?) WHERE id = ?`,
+					seq, coll); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			return err
+			return total, fmt.Errorf("sqlite: prune tombstones: %w", err)
 		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: prune tombstones: %w", err)
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
 	}
-	return int(n), nil
 }
 
 // PruneSessions implements store.Store, on the index of expires.

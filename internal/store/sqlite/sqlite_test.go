@@ -149,6 +149,44 @@ func TestPruneTombstones(t *testing.T) {
 	}
 }
 
+// A backlog larger than one transaction is pruned whole, and every
+// collection's floor is its newest pruned deletion whichever batch held it.
+func TestPruneTombstonesBatches(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	c := fixture(t, s)
+	ids := []int64{c.ID}
+	for _, name := range []string{"b2", "b3"} {
+		o := &store.Collection{Owner: "u", Kind: store.KindCard, Name: name}
+		if err := s.CreateCollection(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, o.ID)
+	}
+	n := pruneBatch + 7 // per collection: three collections take two batches and more
+	for _, id := range ids {
+		// Newest seq first in the table and oldest in time: the first
+		// batch holds the floor, and the later ones must not lower it.
+		if _, err := s.wdb.Exec(`WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < ?)
+			INSERT INTO changes (collection, name, seq, deleted, changed) SELECT ?, 'gone' || x, ? - x, TRUE, x FROM i`, n, id, n+1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.wdb.Exec(`UPDATE collections SET sync_seq = ? WHERE id = ?`, n+1, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.PruneTombstones(ctx, time.Now())
+	if err != nil || got != 3*n {
+		t.Fatalf("pruned %d, %v; want %d", got, err, 3*n)
+	}
+	for _, id := range ids {
+		var floor int64
+		if err := s.rdb.QueryRow(`SELECT sync_floor FROM collections WHERE id = ?`, id).Scan(&floor); err != nil || floor != int64(n) {
+			t.Fatalf("collection %d: floor %d, %v; want %d", id, floor, err, n)
+		}
+	}
+}
+
 // After a prune, a paged initial sync must never hand out a continuation
 // token below the floor, or the client would loop on invalid tokens.
 func TestInitialSyncPagingAfterPrune(t *testing.T) {
