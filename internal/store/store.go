@@ -668,16 +668,18 @@ type NoticeQueue interface {
 // claim that makes one run per period out of several server processes
 // sharing the store.
 
-// Maintenance prunes what the store keeps for a while only. Each method
-// is one transaction.
+// Maintenance prunes what the store keeps for a while only.
 type Maintenance interface {
 	// PruneTombstones forgets the deletions recorded before olderThan and
 	// returns how many it forgot. A sync token of a collection that could
-	// have missed one of them, one older than the newest deletion forgotten
-	// there, is refused from then on: ChangesSince answers
-	// ErrInvalidSyncToken (DAV: DAV:valid-sync-token), and the client syncs
-	// again from scratch. Later tokens and initial syncs (seq 0) work as
-	// before; a token once refused stays refused.
+	// have missed one of them, one older than the newest deletion
+	// forgotten there, is refused from then on: ChangesSince answers
+	// ErrInvalidSyncToken (DAV: DAV:valid-sync-token), and the client
+	// syncs again from scratch. Later tokens and initial syncs (seq 0) work
+	// as before; a token once refused stays refused. A driver may take
+	// several transactions, so that writers do not wait behind a large
+	// backlog; each refuses the tokens for the deletions it forgets as it
+	// forgets them.
 	PruneTombstones(ctx context.Context, olderThan time.Time) (int, error)
 	// PruneSessions deletes every user's sessions that expired at or
 	// before now (GetSession no longer returns them) and returns how many.
