@@ -21,6 +21,7 @@ import (
 	"github.com/rolodav/rolodav/internal/httplog"
 	"github.com/rolodav/rolodav/internal/imapauth"
 	"github.com/rolodav/rolodav/internal/mailer"
+	"github.com/rolodav/rolodav/internal/maintenance"
 	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
 	"github.com/rolodav/rolodav/internal/web"
@@ -49,6 +50,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	smtpURL := fs.String("smtp-url", "", "SMTP relay for security mails: smtps://user:password@host[:465], or smtp://user:password@host[:587] with STARTTLS")
 	smtpFrom := fs.String("smtp-from", "", `sender of security mails, e.g. "rolodav <noreply@example.org>"`)
 	smtpCA := fs.String("smtp-ca", "", "PEM file of a CA to trust for the --smtp-url relay, besides the system's")
+	retention := retentionFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -192,6 +194,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if sender != nil {
 		log.Info("security mails go through the SMTP relay", "relay", sender.String())
 	}
+	// Pruning runs beside the server, once per period among the processes
+	// sharing the store; the first run comes now.
+	mctx, stopMaint := context.WithCancel(ctx)
+	maintDone := make(chan struct{})
+	go func() {
+		defer close(maintDone)
+		maintenance.Run(mctx, st, maintenance.Config{Retention: time.Duration(*retention), Log: log})
+	}()
+	defer func() {
+		stopMaint()
+		<-maintDone
+	}()
 	if created {
 		fmt.Fprintf(stdout, "Sign in as admin at %s://%s%s/ in a browser (the account pages show how to connect devices).\n", scheme, ln.Addr(), prefix)
 	}

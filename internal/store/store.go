@@ -518,6 +518,7 @@ type Store interface {
 	HiddenGroups(ctx context.Context, coll int64) ([][]string, error)
 
 	NoticeQueue // security mails: see the block "Security mails" below
+	Maintenance // pruning and scheduled runs: see the block "Maintenance" below
 
 	Close() error
 }
@@ -659,4 +660,38 @@ type NoticeQueue interface {
 	// ListNotices returns login's notices kept, newest Time first, at
 	// most limit (0 = all).
 	ListNotices(ctx context.Context, login string, limit int) ([]Notice, error)
+}
+
+// --- Maintenance ---------------------------------------------------------
+//
+// What `rolodav serve` prunes on a schedule (package maintenance), and the
+// claim that makes one run per period out of several server processes
+// sharing the store.
+
+// Maintenance prunes what the store keeps for a while only.
+type Maintenance interface {
+	// PruneTombstones forgets the deletions recorded before olderThan and
+	// returns how many it forgot. A sync token of a collection that could
+	// have missed one of them, one older than the newest deletion
+	// forgotten there, is refused from then on: ChangesSince answers
+	// ErrInvalidSyncToken (DAV: DAV:valid-sync-token), and the client
+	// syncs again from scratch. Later tokens and initial syncs (seq 0) work
+	// as before; a token once refused stays refused. A driver may take
+	// several transactions, so that writers do not wait behind a large
+	// backlog; each refuses the tokens for the deletions it forgets as it
+	// forgets them.
+	PruneTombstones(ctx context.Context, olderThan time.Time) (int, error)
+	// PruneSessions deletes every user's sessions that expired at or
+	// before now (GetSession no longer returns them) and returns how many.
+	PruneSessions(ctx context.Context, now time.Time) (int, error)
+	// ClaimRun claims the run called name (not empty) for the period every
+	// (> 0) that begins at now. It returns true and records now as the
+	// run's start when the run never started, or last started every or
+	// more before now; else it returns false and changes nothing. One
+	// atomic step, in any number of processes: of two claims whose now
+	// lie less than every apart, at most one gets true, and of claims made
+	// at once when the run is due, exactly one does. A start recorded more
+	// than every after now (by a clock that was far ahead) is claimed like
+	// a stale one, so that it cannot hold the run off until then.
+	ClaimRun(ctx context.Context, name string, now time.Time, every time.Duration) (bool, error)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -172,6 +173,65 @@ func BenchmarkMergedInto(b *testing.B) {
 					b.Fatalf("MergedInto(%s) = %q, %v", bc.name, got, err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkPruneTombstones measures one prune of n old deletions spread
+// over 100 collections, ns/op per prune, while a writer puts cards beside
+// it: max-put-ms is the longest such write, what every writer may wait.
+func BenchmarkPruneTombstones(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			s := openTemp(b)
+			defer s.Close()
+			c := fixture(b, s)
+			for i := 1; i < 100; i++ {
+				if err := s.CreateCollection(ctx, &store.Collection{Owner: "u", Kind: store.KindCard, Name: fmt.Sprint("b", i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// Live names beside the deletions, as in a real log.
+			if _, err := s.wdb.Exec(`WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < ?)
+				INSERT INTO changes (collection, name, seq, deleted, changed)
+				SELECT ? + x % 100, 'live' || x, 1000000 + x, FALSE, 1 FROM i`, n, c.ID); err != nil {
+				b.Fatal(err)
+			}
+			var slowest time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				if _, err := s.wdb.Exec(`WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < ?)
+					INSERT INTO changes (collection, name, seq, deleted, changed)
+					SELECT ? + x % 100, 'gone' || x, x, TRUE, 1 FROM i`, n, c.ID); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				done := make(chan struct{})
+				var wg sync.WaitGroup
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						name := fmt.Sprintf("w%d.vcf", i%10)
+						t0 := time.Now()
+						if _, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: name, UID: name, Data: benchCard}, store.Conditions{}); err != nil {
+							b.Error(err)
+							return
+						}
+						slowest = max(slowest, time.Since(t0))
+					}
+				})
+				got, err := s.PruneTombstones(ctx, fromMicros(2))
+				close(done)
+				wg.Wait()
+				if err != nil || got != n {
+					b.Fatalf("pruned %d, %v", got, err)
+				}
+			}
+			b.ReportMetric(float64(slowest.Microseconds())/1000, "max-put-ms")
 		})
 	}
 }

@@ -250,26 +250,6 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return inTx(ctx, s.rdb, fn)
 }
 
-// PruneTombstones forgets deletions recorded before olderThan and raises each
-// affected collection's sync floor to the newest forgotten seq, so a token
-// that could have missed one of them answers store.ErrInvalidSyncToken.
-func (s *Store) PruneTombstones(ctx context.Context, olderThan time.Time) error {
-	t := micros(olderThan)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE collections SET sync_floor = MAX(sync_floor,
-				(SELECT MAX(seq) FROM changes WHERE collection = collections.id AND deleted = TRUE AND changed < ?))
-			WHERE id IN (SELECT collection FROM changes WHERE deleted = TRUE AND changed < ?)`, t, t); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE deleted = TRUE AND changed < ?`, t)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: prune tombstones: %w", err)
-	}
-	return nil
-}
-
 // Times are stored as unix microseconds.
 func micros(t time.Time) int64 { return t.UnixMicro() }
 

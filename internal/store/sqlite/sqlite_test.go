@@ -32,6 +32,23 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// Two stores on one file, as two server processes open it.
+func TestConformanceShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "rolodav.db")
+		a, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Open(path)
+		if err != nil {
+			a.Close()
+			t.Fatal(err)
+		}
+		return a, b
+	})
+}
+
 func openTemp(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(filepath.Join(t.TempDir(), "sub", "dir", "rolodav.db"))
@@ -96,8 +113,8 @@ func TestPruneTombstones(t *testing.T) {
 	}
 	putName(t, s, c.ID, "d") // 6
 
-	if err := s.PruneTombstones(ctx, cut); err != nil {
-		t.Fatal(err)
+	if n, err := s.PruneTombstones(ctx, cut); err != nil || n != 1 {
+		t.Fatalf("prune: %d, %v; want 1 (b)", n, err)
 	}
 	var tomb int
 	if err := s.rdb.QueryRow(`SELECT COUNT(*) FROM changes WHERE deleted`).Scan(&tomb); err != nil {
@@ -123,13 +140,51 @@ func TestPruneTombstones(t *testing.T) {
 		t.Fatalf("initial: %v", got)
 	}
 	// Pruning again changes nothing; the floor never goes down.
-	if err := s.PruneTombstones(ctx, cut); err != nil {
-		t.Fatal(err)
+	if n, err := s.PruneTombstones(ctx, cut); err != nil || n != 0 {
+		t.Fatalf("prune again: %d, %v", n, err)
 	}
 	var floor int64
 	s.rdb.QueryRow(`SELECT sync_floor FROM collections WHERE id = ?`, c.ID).Scan(&floor)
 	if floor != 4 {
 		t.Fatalf("floor %d, want 4", floor)
+	}
+}
+
+// A backlog larger than one transaction is pruned whole, and every
+// collection's floor is its newest pruned deletion whichever batch held it.
+func TestPruneTombstonesBatches(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	c := fixture(t, s)
+	ids := []int64{c.ID}
+	for _, name := range []string{"b2", "b3"} {
+		o := &store.Collection{Owner: "u", Kind: store.KindCard, Name: name}
+		if err := s.CreateCollection(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, o.ID)
+	}
+	n := pruneBatch + 7 // per collection: three collections take two batches and more
+	for _, id := range ids {
+		// Newest seq first in the table and oldest in time: the first
+		// batch holds the floor, and the later ones must not lower it.
+		if _, err := s.wdb.Exec(`WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < ?)
+			INSERT INTO changes (collection, name, seq, deleted, changed) SELECT ?, 'gone' || x, ? - x, TRUE, x FROM i`, n, id, n+1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.wdb.Exec(`UPDATE collections SET sync_seq = ? WHERE id = ?`, n+1, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.PruneTombstones(ctx, time.Now())
+	if err != nil || got != 3*n {
+		t.Fatalf("pruned %d, %v; want %d", got, err, 3*n)
+	}
+	for _, id := range ids {
+		var floor int64
+		if err := s.rdb.QueryRow(`SELECT sync_floor FROM collections WHERE id = ?`, id).Scan(&floor); err != nil || floor != int64(n) {
+			t.Fatalf("collection %d: floor %d, %v; want %d", id, floor, err, n)
+		}
 	}
 }
 
@@ -149,7 +204,7 @@ func TestInitialSyncPagingAfterPrune(t *testing.T) {
 	for i := 10; i < 15; i++ {
 		putName(t, s, c.ID, fmt.Sprintf("o%02d", i)) // 13..17
 	}
-	if err := s.PruneTombstones(ctx, time.Now().Add(time.Second)); err != nil {
+	if _, err := s.PruneTombstones(ctx, time.Now().Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	var all []string

@@ -91,6 +91,10 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"NoticePrune", testNoticePrune},
 		{"NoticesConcurrent", testNoticesConcurrent},
 		{"UsageMatchesData", testUsageMatchesData},
+		{"PruneTombstones", testPruneTombstones},
+		{"PruneSessions", testPruneSessions},
+		{"ClaimRun", testClaimRun},
+		{"ClaimRunConcurrent", testClaimRunConcurrent},
 	}
 	// These open their store with a quota.
 	quotaTests := []struct {
