@@ -23,19 +23,26 @@ const (
 // "k3vq-9xmh-t2ab-ruwe-8fzn", to be shown once, and its AppPasswordDigest,
 // to be stored.
 func NewAppPassword() (password, digest string) {
-	var buf [appPasswordGroups * appPasswordGroupLen]byte
+	password = randomGroups(appPasswordGroups, appPasswordGroupLen)
+	return password, AppPasswordDigest(password)
+}
+
+// randomGroups returns groups groups of groupLen random characters of
+// appPasswordAlphabet, joined by '-'. The alphabet has 32 characters, so
+// a byte modulo its length is unbiased.
+func randomGroups(groups, groupLen int) string {
+	buf := make([]byte, groups*groupLen)
 	// crypto/rand.Read never returns an error (it crashes the program if the
 	// system's generator fails).
-	_, _ = rand.Read(buf[:])
+	_, _ = rand.Read(buf)
 	var b strings.Builder
 	for i, r := range buf {
-		if i > 0 && i%appPasswordGroupLen == 0 {
+		if i > 0 && i%groupLen == 0 {
 			b.WriteByte('-')
 		}
 		b.WriteByte(appPasswordAlphabet[r%byte(len(appPasswordAlphabet))])
 	}
-	password = b.String()
-	return password, AppPasswordDigest(password)
+	return b.String()
 }
 
 // AppPasswordDigest is the hex SHA-256 under which an app password is

@@ -132,17 +132,9 @@ const (
 // and their EmergencyCodeDigest, to be stored.
 func NewEmergencyCodes() (codes, digests []string) {
 	for range EmergencyCodes {
-		var buf [emergencyCodeGroups * emergencyCodeGroupLen]byte
-		_, _ = rand.Read(buf[:])
-		var b strings.Builder
-		for i, r := range buf {
-			if i > 0 && i%emergencyCodeGroupLen == 0 {
-				b.WriteByte('-')
-			}
-			b.WriteByte(appPasswordAlphabet[r%byte(len(appPasswordAlphabet))])
-		}
-		codes = append(codes, b.String())
-		digests = append(digests, EmergencyCodeDigest(b.String()))
+		code := randomGroups(emergencyCodeGroups, emergencyCodeGroupLen)
+		codes = append(codes, code)
+		digests = append(digests, EmergencyCodeDigest(code))
 	}
 	return codes, digests
 }
