@@ -1,0 +1,81 @@
+// Package database opens the store a URL names: "sqlite:PATH" (a database
+// file, or a directory holding rolodav.db) or "postgres://…" (also
+// "postgresql://…", as libpq takes it). Every command that opens the store
+// goes through it, so that all of them take the same --database values.
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/store/postgres"
+	"github.com/rolodav/rolodav/internal/store/sqlite"
+)
+
+// FileName is the SQLite database's name inside a data directory.
+const FileName = "rolodav.db"
+
+// Default is the URL of the SQLite database in data directory dir.
+func Default(dir string) string { return "sqlite:" + filepath.Join(dir, FileName) }
+
+// Open opens (creating an SQLite file if needed) the store url names and
+// applies pending migrations.
+func Open(ctx context.Context, url string, opt store.Options) (store.Store, error) {
+	kind, target, err := Parse(url)
+	if err != nil {
+		return nil, err
+	}
+	if kind == SQLite {
+		return sqlite.OpenWith(target, opt)
+	}
+	return postgres.Open(ctx, target, opt)
+}
+
+// Kinds of database.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Parse says which driver url is for and what to open it with: the path of
+// the SQLite file, or the PostgreSQL URL as given.
+func Parse(raw string) (kind, target string, err error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite:"):
+		path := strings.TrimPrefix(raw, "sqlite:")
+		if path == "" {
+			return "", "", errors.New("database: sqlite: needs a path, as in sqlite:./rolodav-data")
+		}
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			path = filepath.Join(path, FileName)
+		}
+		return SQLite, path, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := url.Parse(raw); err != nil {
+			return "", "", fmt.Errorf("database: %s: %w", Redact(raw), err)
+		}
+		return Postgres, raw, nil
+	}
+	return "", "", fmt.Errorf("database: %q is neither sqlite:PATH nor postgres://…", Redact(raw))
+}
+
+// Redact returns url without its password, for messages and logs.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if i := strings.LastIndex(raw, "@"); i >= 0 && strings.Contains(raw, "://") {
+			return raw[:strings.Index(raw, "://")+3] + "…" + raw[i:]
+		}
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
