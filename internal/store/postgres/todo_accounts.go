@@ -7,34 +7,6 @@ import (
 	"github.com/rolodav/rolodav/internal/store"
 )
 
-func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
-	return errTODO
-}
-
-func (s *Store) GetUser(ctx context.Context, login string) (*store.User, error) {
-	return nil, errTODO
-}
-
-func (s *Store) UpdateUserSettings(ctx context.Context, login string, fn func(u *store.User) error) error {
-	return errTODO
-}
-
-func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
-	return nil, errTODO
-}
-
-func (s *Store) SetPasswordHash(ctx context.Context, login, hash string) error {
-	return errTODO
-}
-
-func (s *Store) SetRequireAppPasswords(ctx context.Context, login string, on bool) error {
-	return errTODO
-}
-
-func (s *Store) DeleteUser(ctx context.Context, login string) error {
-	return errTODO
-}
-
 func (s *Store) CreateAppPassword(ctx context.Context, p *store.AppPassword) error {
 	return errTODO
 }

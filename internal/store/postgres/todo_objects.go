@@ -41,23 +41,3 @@ func (s *Store) MoveObject(ctx context.Context, from int64, name string, to int6
 func (s *Store) ChangesSince(ctx context.Context, coll int64, seq int64, limit int, withData bool, fn func(c *store.Change) error) (int64, bool, error) {
 	return 0, false, errTODO
 }
-
-func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error {
-	return errTODO
-}
-
-func (s *Store) GetCollection(ctx context.Context, owner string, kind store.Kind, name string) (*store.Collection, error) {
-	return nil, errTODO
-}
-
-func (s *Store) ListCollections(ctx context.Context, owner string, kind store.Kind) ([]store.Collection, error) {
-	return nil, errTODO
-}
-
-func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store.Collection) error) error {
-	return errTODO
-}
-
-func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
-	return errTODO
-}
