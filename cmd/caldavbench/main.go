@@ -47,15 +47,16 @@ func main() {
 	todos := flag.Int("todos", 2000, "todos in the task list")
 	writers := flag.Int("writers", 4, "concurrent PUT clients")
 	binary := flag.String("binary", "", "rolodav binary to run (default: build ./cmd/rolodav)")
+	db := flag.String("database", "", "database for the server (an empty postgres://… database, say; default: SQLite in a temporary directory)")
 	flag.Parse()
-	if err := run(*events, *todos, *writers, *binary); err != nil {
+	if err := run(*events, *todos, *writers, *binary, *db); err != nil {
 		fmt.Fprintln(os.Stderr, "caldavbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(nEvents, nTodos, writers int, binary string) error {
-	srv, err := loadtest.Start(binary, login, password)
+func run(nEvents, nTodos, writers int, binary, database string) error {
+	srv, err := loadtest.StartOn(binary, database, login, password)
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func run(nEvents, nTodos, writers int, binary string) error {
 		tds[i] = newTodoSpec(i)
 	}
 
-	fmt.Printf("rolodav CalDAV benchmark: %d events (%d recurring), %d todos, %d writers, SQLite\n", nEvents, recurring, nTodos, writers)
+	fmt.Printf("rolodav CalDAV benchmark: %d events (%d recurring), %d todos, %d writers, %s\n", nEvents, recurring, nTodos, writers, loadtest.Engine(database))
 	fmt.Printf("queried month: %s .. %s (UTC)\n\n", monthStart.Format("2006-01-02"), monthEnd.Format("2006-01-02"))
 	fmt.Printf("%-50s %12s %24s\n", "phase", "time", "result")
 

@@ -25,15 +25,16 @@ func main() {
 	cards := flag.Int("cards", 10000, "cards in the address book")
 	writers := flag.Int("writers", 4, "concurrent PUT clients")
 	binary := flag.String("binary", "", "rolodav binary to run (default: build ./cmd/rolodav)")
+	db := flag.String("database", "", "database for the server (an empty postgres://… database, say; default: SQLite in a temporary directory)")
 	flag.Parse()
-	if err := run(*cards, *writers, *binary); err != nil {
+	if err := run(*cards, *writers, *binary, *db); err != nil {
 		fmt.Fprintln(os.Stderr, "davbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cards, writers int, binary string) error {
-	srv, err := loadtest.Start(binary, login, password)
+func run(cards, writers int, binary, database string) error {
+	srv, err := loadtest.StartOn(binary, database, login, password)
 	if err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func run(cards, writers int, binary string) error {
 	c := srv.Client(writers * 2)
 	const book = "/dav/addressbooks/" + login + "/contacts/"
 
-	fmt.Printf("rolodav benchmark: %d cards, %d writers, SQLite\n\n", cards, writers)
+	fmt.Printf("rolodav benchmark: %d cards, %d writers, %s\n\n", cards, writers, loadtest.Engine(database))
 	fmt.Printf("%-44s %12s %14s\n", "phase", "time", "rate / size")
 
 	names := make([]string, cards)

@@ -42,7 +42,7 @@ func duplicatesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 // bookDuplicatesCmd works on an address book in the store.
 func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("duplicates "+verb, stderr)
-	data := dataFlag(fs)
+	loc := addStoreFlags(fs)
 	quota := quotaFlag(fs)
 	user := fs.String("user", "", "owner of the address book (login)")
 	book := fs.String("book", accounts.DefaultBook, "address book name")
@@ -72,7 +72,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	case *format != "text" && *format != "json":
 		return usageError{"--format must be text or json"}
 	}
-	st, c, err := openCollection(ctx, *data, store.Options{QuotaPerUser: int64(*quota)}, *user, store.KindCard, *book)
+	st, c, err := openCollection(ctx, loc, store.Options{QuotaPerUser: int64(*quota)}, *user, store.KindCard, *book)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", stderr)
-	data := dataFlag(fs)
+	loc := addStoreFlags(fs)
 	user := fs.String("user", "", "owner of the address book (login)")
 	book := fs.String("book", "", "address book name (last segment of its URL); default "+accounts.DefaultBook)
 	calendar := fs.String("calendar", "", "calendar or task list name instead of an address book, e.g. calendar or tasks")
@@ -32,7 +32,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if coll == "" {
 		coll = accounts.DefaultBook
 	}
-	st, c, err := openCollection(ctx, *data, store.Options{}, *user, kind, coll)
+	st, c, err := openCollection(ctx, loc, store.Options{}, *user, kind, coll)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 
 func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("import", stderr)
-	data := dataFlag(fs)
+	loc := addStoreFlags(fs)
 	quota := quotaFlag(fs)
 	user := fs.String("user", "", "owner of the collection (login)")
 	book := fs.String("book", "", "address book to import a .vcf into (default "+accounts.DefaultBook+")")
@@ -43,7 +43,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	} else if collName == "" {
 		collName = accounts.DefaultBook
 	}
-	st, c, err := openCollection(ctx, *data, store.Options{QuotaPerUser: int64(*quota)}, *user, kind, collName)
+	st, c, err := openCollection(ctx, loc, store.Options{QuotaPerUser: int64(*quota)}, *user, kind, collName)
 	if err != nil {
 		return err
 	}

@@ -15,21 +15,21 @@ import (
 
 	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/store"
-	"github.com/rolodav/rolodav/internal/store/sqlite"
+	"github.com/rolodav/rolodav/internal/store/database"
 )
 
 const usage = `rolodav — contacts and calendar sync server (CardDAV, CalDAV)
 
 Usage:
-  rolodav serve   [--data DIR] [--listen ADDR] [--base-url URL] [--tls-cert F --tls-key F] [--quota-per-user SIZE]
-  rolodav user    add|passwd|delete|list [--data DIR] [LOGIN] [--password-stdin] [--yes]
-  rolodav user    2fa disable LOGIN [--data DIR]
-  rolodav export  --user LOGIN [--book NAME | --calendar NAME] [--data DIR] [--out FILE]
-  rolodav import  --user LOGIN [--book NAME | --calendar NAME] [--same-content skip|keep] [--data DIR] FILE|-
+  rolodav serve   [--data DIR | --database URL] [--listen ADDR] [--base-url URL] [--tls-cert F --tls-key F] [--quota-per-user SIZE]
+  rolodav user    add|passwd|delete|list [--data DIR | --database URL] [LOGIN] [--password-stdin] [--yes]
+  rolodav user    2fa disable LOGIN [--data DIR | --database URL]
+  rolodav export  --user LOGIN [--book NAME | --calendar NAME] [--data DIR | --database URL] [--out FILE]
+  rolodav import  --user LOGIN [--book NAME | --calendar NAME] [--same-content skip|keep] [--data DIR | --database URL] FILE|-
   rolodav duplicates find|list|merge|hide|undo …   (rolodav duplicates for details)
   rolodav merge-duplicates …                        (the same as duplicates merge)
   rolodav profile --user LOGIN --host HOST [--port N] [--no-ssl] [--password-stdin]
-                  [--description TEXT] [--sign-cert F --sign-key F] [--data DIR] [--out FILE]
+                  [--description TEXT] [--sign-cert F --sign-key F] [--data DIR | --database URL] [--out FILE]
 
 Every flag can also be set as an environment variable: --base-url is ROLODAV_BASE_URL.
 Run "rolodav COMMAND -h" for the flags of a command.
@@ -128,18 +128,44 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", "./rolodav-data", "directory holding the database")
+// storeFlags are the flags that say where the store is: --database, or
+// else the SQLite database in --data.
+type storeFlags struct {
+	data, database *string
+}
+
+func addStoreFlags(fs *flag.FlagSet) storeFlags {
+	return storeFlags{
+		data:     fs.String("data", "./rolodav-data", "directory holding the SQLite database (when --database is not set)"),
+		database: fs.String("database", "", "the database: sqlite:PATH or postgres://USER:PASSWORD@HOST/DB (default: SQLite in --data)"),
+	}
+}
+
+// url is the database the flags name.
+func (f storeFlags) url() string {
+	if *f.database != "" {
+		return *f.database
+	}
+	return database.Default(*f.data)
+}
+
+// sqliteDir is the directory of the SQLite database, "" for PostgreSQL.
+func (f storeFlags) sqliteDir() string {
+	kind, path, err := database.Parse(f.url())
+	if err != nil || kind != database.SQLite {
+		return ""
+	}
+	return filepath.Dir(path)
 }
 
 // openCollection opens the store and one collection of a user, with
 // messages that name what is missing.
-func openCollection(ctx context.Context, dir string, opt store.Options, user string, kind store.Kind, name string) (*sqlite.Store, *store.Collection, error) {
+func openCollection(ctx context.Context, loc storeFlags, opt store.Options, user string, kind store.Kind, name string) (store.Store, *store.Collection, error) {
 	login, err := auth.NormalizeLogin(user)
 	if err != nil {
 		return nil, nil, usageError{err.Error()}
 	}
-	st, err := openStore(dir, opt)
+	st, err := openStore(ctx, loc, opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -155,12 +181,17 @@ func openCollection(ctx context.Context, dir string, opt store.Options, user str
 	return st, c, nil
 }
 
-// openStore opens the database in dir. The commands that write what users
-// store (serve, import, duplicates) pass the quota of --quota-per-user;
-// the others write no objects and pass none.
-func openStore(dir string, opt store.Options) (*sqlite.Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+// openStore opens the database the flags name. The commands that write
+// what users store (serve, import, duplicates) pass the quota of
+// --quota-per-user; the others write no objects and pass none.
+func openStore(ctx context.Context, loc storeFlags, opt store.Options) (store.Store, error) {
+	if _, _, err := database.Parse(loc.url()); err != nil {
+		return nil, usageError{err.Error()}
 	}
-	return sqlite.OpenWith(filepath.Join(dir, "rolodav.db"), opt)
+	if *loc.database == "" {
+		if err := os.MkdirAll(*loc.data, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+	}
+	return database.Open(ctx, loc.url(), opt)
 }

@@ -18,7 +18,7 @@ import (
 // up the CardDAV and CalDAV accounts of one user on iOS and macOS.
 func profileCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("profile", stderr)
-	data := dataFlag(fs)
+	loc := addStoreFlags(fs)
 	user := fs.String("user", "", "the account (login) the profile is for")
 	host := fs.String("host", "", "public host name of the server, e.g. dav.example.org (no scheme, no port)")
 	port := fs.Int("port", 0, "public port; default 443, or 80 with --no-ssl")
@@ -66,7 +66,7 @@ func profileCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 
-	st, err := openStore(*data, store.Options{})
+	st, err := openStore(ctx, loc, store.Options{})
 	if err != nil {
 		return err
 	}

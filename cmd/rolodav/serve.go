@@ -24,12 +24,13 @@ import (
 	"github.com/rolodav/rolodav/internal/maintenance"
 	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/store/database"
 	"github.com/rolodav/rolodav/internal/web"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
-	data := dataFlag(fs)
+	loc := addStoreFlags(fs)
 	listen := fs.String("listen", "127.0.0.1:5232", "address to listen on")
 	baseURL := fs.String("base-url", "", "public URL when behind a reverse proxy, e.g. https://example.org/dav-prefix")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
@@ -87,7 +88,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(handler)
 
-	st, err := openStore(*data, store.Options{QuotaPerUser: int64(*quota)})
+	st, err := openStore(ctx, loc, store.Options{QuotaPerUser: int64(*quota)})
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Auth:            authn,
 		Prefix:          prefix,
 		MaxResourceSize: *maxSize,
-		QuotaAvailable:  func() int64 { return freeBytes(*data) },
+		QuotaAvailable:  quotaAvailable(loc),
 		Logger:          log,
 	}))
 	srv := &http.Server{
@@ -169,7 +170,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("rolodav listening", "url", fmt.Sprintf("%s://%s%s/dav/", scheme, ln.Addr(), prefix), "data", *data)
+	log.Info("rolodav listening", "url", fmt.Sprintf("%s://%s%s/dav/", scheme, ln.Addr(), prefix), "database", database.Redact(loc.url()))
 	base := fmt.Sprintf("%s://%s%s", scheme, ln.Addr(), prefix)
 	if public != nil {
 		base = strings.TrimSuffix(public.String(), "/")
@@ -350,4 +351,14 @@ func freeBytes(dir string) int64 {
 		return 0
 	}
 	return int64(s.Bavail) * int64(s.Bsize)
+}
+
+// quotaAvailable reports the free space of the SQLite database's disk; a
+// PostgreSQL server's disk is not ours to see, so it is unknown.
+func quotaAvailable(loc storeFlags) func() int64 {
+	dir := loc.sqliteDir()
+	if dir == "" {
+		return nil
+	}
+	return func() int64 { return freeBytes(dir) }
 }

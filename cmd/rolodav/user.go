@@ -33,7 +33,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return usageError{fmt.Sprintf("unknown user command %q (add, passwd, delete, list, 2fa)", args[0])}
 	}
 	fs := newFlags("user "+args[0], stderr)
-	data := dataFlag(fs)
+	loc := addStoreFlags(fs)
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input (first line)")
 	yes := fs.Bool("yes", false, "delete without asking for confirmation")
 	mailPassword := fs.Bool("mail-password", false, "add: the user signs in with their mail password, checked by the --auth mail server of serve")
@@ -51,7 +51,7 @@ func userCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return usageError{err.Error()}
 		}
 	}
-	st, err := openStore(*data, store.Options{})
+	st, err := openStore(ctx, loc, store.Options{})
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func twoFactorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return usageError{"user 2fa: the command is: user 2fa disable LOGIN"}
 	}
 	fs := newFlags("user 2fa disable", stderr)
-	data := dataFlag(fs)
+	loc := addStoreFlags(fs)
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
@@ -140,7 +140,7 @@ func twoFactorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	st, err := openStore(*data, store.Options{})
+	st, err := openStore(ctx, loc, store.Options{})
 	if err != nil {
 		return err
 	}

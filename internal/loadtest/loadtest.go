@@ -28,6 +28,7 @@ type Server struct {
 	Password string
 	Tmp      string // the server's TMPDIR: what it leaves there is left behind
 	Binary   string
+	Database string // --database of every command; "" = SQLite in Data
 	cmd      *exec.Cmd
 	dir      string
 }
@@ -38,11 +39,18 @@ var listenRE = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)/dav/`)
 // starts the server in a fresh temporary data directory, with serveArgs
 // added to its command line.
 func Start(binary, login, password string, serveArgs ...string) (*Server, error) {
+	return StartOn(binary, "", login, password, serveArgs...)
+}
+
+// StartOn is Start on the database at url (--database; "" = SQLite in the
+// temporary data directory), which must hold no user called login.
+func StartOn(binary, url, login, password string, serveArgs ...string) (*Server, error) {
 	dir, err := os.MkdirTemp("", "rolodav-load")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Data: filepath.Join(dir, "data"), Tmp: filepath.Join(dir, "tmp"), Login: login, Password: password, dir: dir}
+	s := &Server{Data: filepath.Join(dir, "data"), Tmp: filepath.Join(dir, "tmp"), Login: login, Password: password,
+		Database: url, dir: dir}
 	if err := os.Mkdir(s.Tmp, 0o700); err != nil {
 		s.Stop()
 		return nil, err
@@ -59,7 +67,7 @@ func Start(binary, login, password string, serveArgs ...string) (*Server, error)
 		s.Stop()
 		return nil, fmt.Errorf("user add: %v\n%s", err, out)
 	}
-	s.cmd = exec.Command(binary, append([]string{"serve", "--data", s.Data, "--listen", "127.0.0.1:0"}, serveArgs...)...)
+	s.cmd = exec.Command(binary, append(append([]string{"serve", "--listen", "127.0.0.1:0"}, s.storeArgs()...), serveArgs...)...)
 	s.cmd.Env = append(os.Environ(), "TMPDIR="+s.Tmp)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -91,10 +99,18 @@ func Start(binary, login, password string, serveArgs ...string) (*Server, error)
 	}
 }
 
-// CLI runs a subcommand of the binary on the server's data (--data is
-// added) with stdin, and returns its combined output.
+// storeArgs are the flags that point a command at the server's database.
+func (s *Server) storeArgs() []string {
+	if s.Database != "" {
+		return []string{"--database", s.Database}
+	}
+	return []string{"--data", s.Data}
+}
+
+// CLI runs a subcommand of the binary on the server's database (--data or
+// --database is added) with stdin, and returns its combined output.
 func (s *Server) CLI(stdin string, args ...string) ([]byte, error) {
-	cmd := exec.Command(s.Binary, append(args, "--data", s.Data)...)
+	cmd := exec.Command(s.Binary, append(args, s.storeArgs()...)...)
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(os.Environ(), "TMPDIR="+s.Tmp)
 	return cmd.CombinedOutput()
@@ -241,3 +257,11 @@ func Parallel(n, w int, f func(int) error) (time.Duration, error) {
 
 // MB formats a byte count.
 func MB(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// Engine names the database engine of url, for reports.
+func Engine(url string) string {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
