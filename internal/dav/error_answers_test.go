@@ -96,7 +96,9 @@ func TestErrorAnswers(t *testing.T) {
 		want               errorAnswer
 	}{
 		{"encoded slash", "GET", book + "a%2Fb.vcf", "", nil,
-			plainAnswer(400, "bad request path: encoded slashes and dot segments are not allowed")},
+			plainAnswer(400, "bad request path: encoded slashes, dot segments and text that is not UTF-8 are not allowed")},
+		{"name that is not UTF-8", "PUT", book + "a%FF.vcf", card("u", "U"), nil,
+			plainAnswer(400, "bad request path: encoded slashes, dot segments and text that is not UTF-8 are not allowed")},
 		{"outside the tree", "GET", "/elsewhere", "", nil, plainAnswer(404, "404 page not found")},
 		{"another user's book", "PROPFIND", "/dav/addressbooks/bob@example.org/contacts/", "", []string{"Depth: 0"},
 			plainAnswer(404, "404 page not found")},

@@ -108,7 +108,7 @@ func (e *cutError) Error() string { return e.err.Error() }
 func (e *cutError) Unwrap() error { return e.err }
 
 var (
-	errBadRequestPath = plainError(http.StatusBadRequest, "bad request path: encoded slashes and dot segments are not allowed")
+	errBadRequestPath = plainError(http.StatusBadRequest, "bad request path: encoded slashes, dot segments and text that is not UTF-8 are not allowed")
 	// errNoSuchPath is the answer to a path outside the DAV tree, and to
 	// one of another user's, whatever the method.
 	errNoSuchPath   = plainError(http.StatusNotFound, "404 page not found")

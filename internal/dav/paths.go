@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -38,7 +39,9 @@ var homeSegment = map[store.Kind]string{store.KindCard: "addressbooks", store.Ki
 
 // parsePath maps an escaped request path (with the base prefix already
 // removed) to a target. Encoded slashes and dot segments are refused
-// rather than normalised, so that a path always names one resource.
+// rather than normalised, so that a path always names one resource; so are
+// segments that are not UTF-8: no name could be written back in an XML
+// href, and PostgreSQL stores no such text.
 func parsePath(escaped string) (target, error) {
 	if escaped == "" || escaped == "/" {
 		return target{kind: tRoot}, nil
@@ -53,7 +56,7 @@ func parsePath(escaped string) (target, error) {
 	segs := make([]string, len(raw))
 	for i, r := range raw {
 		s, err := url.PathUnescape(r)
-		if err != nil || s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\\\x00") {
+		if err != nil || s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\\\x00") || !utf8.ValidString(s) {
 			return target{}, errBadPath
 		}
 		segs[i] = s
