@@ -20,8 +20,8 @@ import (
 // UserSource is what the Authenticator needs from the store; store.Store
 // satisfies it. GetUser and FindAppPassword return an error wrapping
 // store.ErrNotFound (or a nil result) for an unknown login or app password.
-// The sign-in failure counters are shared by every server process (see
-// store.FailureCounters).
+// The sign-in failure methods have the semantics documented in
+// store.FailureCounters.
 type UserSource interface {
 	AppPasswordFinder
 	SecondFactorSource
