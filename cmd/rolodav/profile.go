@@ -121,7 +121,7 @@ func profileCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 // checkDevicePassword accepts what a device may sign in with, as the
 // server would.
-func checkDevicePassword(ctx context.Context, st store.Store, u *store.User, pw string) error {
+func checkDevicePassword(ctx context.Context, st auth.AppPasswordFinder, u *store.User, pw string) error {
 	_, err := auth.CheckDevicePassword(ctx, st, u, pw)
 	switch {
 	case err != nil && u.Backend == store.BackendIMAP && !u.TwoFactor && !u.RequireAppPasswords:

@@ -323,7 +323,7 @@ func mailServer(rawURL, domains, caFile string) (*remoteAuth, error) {
 
 // firstRun creates an admin account when there is no user at all, and
 // prints its password once: there is no other way to sign in.
-func firstRun(ctx context.Context, st store.Store, stdout io.Writer) (created bool, err error) {
+func firstRun(ctx context.Context, st accounts.Store, stdout io.Writer) (created bool, err error) {
 	users, err := st.ListUsers(ctx)
 	if err != nil {
 		return false, err

@@ -22,6 +22,17 @@ import (
 	"github.com/rolodav/rolodav/internal/store"
 )
 
+// Store is what creating an account and changing its credentials need of
+// the store: the user, their app passwords, second factor and default
+// collections, and the queue of security mails about them.
+type Store interface {
+	store.Users
+	store.AppPasswords
+	store.SecondFactor
+	store.Collections
+	store.NoticeQueue
+}
+
 // MinPasswordLen is the shortest account password a person may choose.
 const MinPasswordLen = 8
 
@@ -54,7 +65,7 @@ var defaults = []store.Collection{
 // The user and the collections are two writes: a crash between them leaves
 // a user without collections, which EnsureDefaults mends on their first
 // PROPFIND.
-func Create(ctx context.Context, st store.Store, login, password string) error {
+func Create(ctx context.Context, st Store, login, password string) error {
 	if err := CheckPassword(password); err != nil {
 		return fmt.Errorf("accounts: create %s: %w", login, err)
 	}
@@ -72,7 +83,7 @@ func Create(ctx context.Context, st store.Store, login, password string) error {
 // (store.BackendIMAP), with their default collections: the first sign-in
 // of such a user creates them. An existing login gives an error wrapping
 // store.ErrExists.
-func CreateRemote(ctx context.Context, st store.Store, login string) (*store.User, error) {
+func CreateRemote(ctx context.Context, st Store, login string) (*store.User, error) {
 	u := &store.User{Login: login, Backend: store.BackendIMAP, Created: time.Now().UTC()}
 	if err := st.CreateUser(ctx, u); err != nil {
 		return nil, fmt.Errorf("accounts: create %s: %w", login, err)
@@ -90,7 +101,7 @@ var ErrRemotePassword = errors.New("the password of this account is the mail pas
 // SetPassword replaces the user's password. A login unknown here gives an
 // error wrapping store.ErrNotFound; a user whose password the mail server
 // checks, one wrapping ErrRemotePassword.
-func SetPassword(ctx context.Context, st store.Store, login, password string) error {
+func SetPassword(ctx context.Context, st Store, login, password string) error {
 	if err := CheckPassword(password); err != nil {
 		return fmt.Errorf("accounts: set password of %s: %w", login, err)
 	}
@@ -115,7 +126,7 @@ func SetPassword(ctx context.Context, st store.Store, login, password string) er
 // CreateAppPassword gives owner a new app password for the device called
 // name and returns it: only its digest is kept, so the caller shows it now
 // or never.
-func CreateAppPassword(ctx context.Context, st store.Store, owner, name string) (string, error) {
+func CreateAppPassword(ctx context.Context, st Store, owner, name string) (string, error) {
 	password, digest := auth.NewAppPassword()
 	if err := st.CreateAppPassword(ctx, &store.AppPassword{Owner: owner, Name: name, Digest: digest}); err != nil {
 		return "", fmt.Errorf("accounts: create app password of %s: %w", owner, err)
@@ -127,7 +138,7 @@ func CreateAppPassword(ctx context.Context, st store.Store, owner, name string) 
 // tell queues a security mail about a change just made to an account
 // (where it came from is ctx's notices.Origin). The change stands whether
 // or not the mail could be queued, so a failure is logged, not returned.
-func tell(ctx context.Context, st store.Store, n store.Notice) {
+func tell(ctx context.Context, st notices.Store, n store.Notice) {
 	if _, err := notices.Queue(context.WithoutCancel(ctx), st, n); err != nil {
 		slog.WarnContext(ctx, "queueing a security mail", "login", n.Login, "kind", n.Kind, "err", err)
 	}
@@ -135,7 +146,7 @@ func tell(ctx context.Context, st store.Store, n store.Notice) {
 
 // Delete removes the user with everything they own. A login unknown here
 // gives an error wrapping store.ErrNotFound.
-func Delete(ctx context.Context, st store.Store, login string) error {
+func Delete(ctx context.Context, st store.Users, login string) error {
 	if err := st.DeleteUser(ctx, login); err != nil {
 		return fmt.Errorf("accounts: delete %s: %w", login, err)
 	}
@@ -144,7 +155,7 @@ func Delete(ctx context.Context, st store.Store, login string) error {
 
 // EnsureDefaults creates the default collections of each kind the user has
 // none of (a user who deleted some of their calendars keeps the rest).
-func EnsureDefaults(ctx context.Context, st store.Store, user string) error {
+func EnsureDefaults(ctx context.Context, st store.Collections, user string) error {
 	have := map[store.Kind]bool{}
 	for _, k := range []store.Kind{store.KindCard, store.KindCal} {
 		cs, err := st.ListCollections(ctx, user, k)

@@ -15,7 +15,7 @@ import (
 // wrapping store.ErrPrecondition when secret is no longer login's pending
 // secret (set up again meanwhile, or confirmed by an earlier request: a
 // form posted twice must not make a second set of codes).
-func EnableTwoFactor(ctx context.Context, st store.Store, login, secret string, step int64) ([]string, error) {
+func EnableTwoFactor(ctx context.Context, st Store, login, secret string, step int64) ([]string, error) {
 	codes, digests := auth.NewEmergencyCodes()
 	if err := st.EnableTwoFactor(ctx, login, secret, step, digests); err != nil {
 		return nil, fmt.Errorf("accounts: turn on two-factor for %s: %w", login, err)
@@ -28,7 +28,7 @@ func EnableTwoFactor(ctx context.Context, st store.Store, login, secret string, 
 // secret and emergency codes: the pages (after a code) and the command
 // line (an admin helping a user who lost their phone) both come here. A
 // login unknown here gives an error wrapping store.ErrNotFound.
-func DisableTwoFactor(ctx context.Context, st store.Store, login string) error {
+func DisableTwoFactor(ctx context.Context, st Store, login string) error {
 	u, err := st.GetUser(ctx, login)
 	if err != nil {
 		return fmt.Errorf("accounts: turn off two-factor for %s: %w", login, err)

@@ -20,16 +20,15 @@ import (
 // UserSource is what the Authenticator needs from the store; store.Store
 // satisfies it. GetUser and FindAppPassword return an error wrapping
 // store.ErrNotFound (or a nil result) for an unknown login or app password.
-// The sign-in failure methods have the semantics documented in store.Store.
+// The sign-in failure methods have the semantics documented in
+// store.FailureCounters.
 type UserSource interface {
 	AppPasswordFinder
 	SecondFactorSource
+	store.FailureCounters
 	GetUser(ctx context.Context, login string) (*store.User, error)
 	RecordSignIn(ctx context.Context, e *store.SignIn, appPassword int64, keep time.Duration) error
 	SignedInFrom(ctx context.Context, login, addr string) (bool, error)
-	SignInFailures(ctx context.Context, keys []string, now time.Time) ([]store.FailureCount, error)
-	AddSignInFailure(ctx context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (store.FailureCount, error)
-	ClearSignInFailures(ctx context.Context, keys []string) error
 }
 
 // Options tune an Authenticator. The zero value of each field selects its

@@ -259,7 +259,7 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 	return passwordID, nil
 }
 
-// AppPasswordFinder looks up app passwords; store.Store satisfies it.
+// AppPasswordFinder looks up app passwords; store.AppPasswords satisfies it.
 // FindAppPassword returns an error wrapping store.ErrNotFound (or a nil
 // result) for an unknown one.
 type AppPasswordFinder interface {

@@ -20,7 +20,7 @@ import (
 )
 
 // SecondFactorSource is what the second-factor checks need from the
-// store, with the semantics documented in store.Store; store.Store
+// store, with the semantics documented in store.SecondFactor, which
 // satisfies it.
 type SecondFactorSource interface {
 	GetTOTP(ctx context.Context, login string) (*store.TOTP, error)

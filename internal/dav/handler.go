@@ -18,9 +18,20 @@ import (
 	"github.com/rolodav/rolodav/internal/store"
 )
 
+// Store is what the DAV tree needs of the store: collections, their
+// objects, the merges that a card uploaded under a merged-away name is
+// folded through (merges.Fold), and a user's usage for the quota
+// properties.
+type Store interface {
+	store.Collections
+	store.Objects
+	store.Merges
+	Usage(ctx context.Context, login string) (store.Usage, error)
+}
+
 // Config wires a Handler.
 type Config struct {
-	Store store.Store
+	Store Store
 	Auth  *auth.Authenticator
 	// Prefix is the path under which the server is reachable (from
 	// --base-url), "" or e.g. "/rolodav". Hrefs carry it; requests may

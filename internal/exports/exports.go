@@ -18,7 +18,7 @@ import (
 
 // Write streams collection c to w: an address book as its cards one after
 // the other, a calendar as one VCALENDAR with each VTIMEZONE once.
-func Write(ctx context.Context, st store.Store, c *store.Collection, w io.Writer) error {
+func Write(ctx context.Context, st store.Objects, c *store.Collection, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var add func(data []byte) error
 	var finish func() error

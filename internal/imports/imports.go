@@ -91,8 +91,9 @@ type Result struct {
 // *calendars.ValidationError naming the line) or the store fails; the
 // Result then counts what was done before. Once the store refuses an
 // object for the quota (store.ErrQuotaExceeded), a problem says so and the
-// rest of the file is only counted, in Result.OverQuota.
-func Run(ctx context.Context, st store.Store, coll *store.Collection, r io.Reader, opt Options) (*Result, error) {
+// rest of the file is only counted, in Result.OverQuota. st is the store's
+// objects and merges, as package merges needs them.
+func Run(ctx context.Context, st merges.Store, coll *store.Collection, r io.Reader, opt Options) (*Result, error) {
 	if opt.MaxObjectSize <= 0 {
 		opt.MaxObjectSize = DefaultMaxObjectSize
 	}
@@ -173,7 +174,7 @@ func fileLine(start, within int) int {
 
 type importer struct {
 	ctx       context.Context
-	st        store.Store
+	st        merges.Store
 	coll      *store.Collection
 	opt       Options
 	res       *Result

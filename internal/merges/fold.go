@@ -54,7 +54,7 @@ type Folded struct {
 // another's, is no card that came back: it would give that card a UID
 // merged into the survivor. It is refused with a *store.UIDConflictError
 // naming the survivor, which holds that UID now.
-func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *store.MergedAwayError, o *store.Object, origin Origin, now time.Time) (*Folded, error) {
+func Fold(ctx context.Context, st Store, coll *store.Collection, away *store.MergedAwayError, o *store.Object, origin Origin, now time.Time) (*Folded, error) {
 	folded := "" // an import made nothing under a name
 	if origin == Uploaded {
 		folded = o.Name
@@ -75,7 +75,7 @@ func Fold(ctx context.Context, st store.Store, coll *store.Collection, away *sto
 
 // foldOnce is Fold's one try: foldedName is the name whose deletion the
 // fold records ("" for none).
-func foldOnce(ctx context.Context, st store.Store, coll *store.Collection, away *store.MergedAwayError, o *store.Object, origin Origin, foldedName string, now time.Time) (*Folded, error) {
+func foldOnce(ctx context.Context, st Store, coll *store.Collection, away *store.MergedAwayError, o *store.Object, origin Origin, foldedName string, now time.Time) (*Folded, error) {
 	s, err := st.GetObject(ctx, coll.ID, away.Survivor)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func foldOnce(ctx context.Context, st store.Store, coll *store.Collection, away 
 // into, by name, each with the UID it had as the merge's reference: a card
 // under that name with another UID is another card (the survivor was
 // deleted since, say), which holds nothing merged.
-func Survivors(ctx context.Context, st store.Store, coll *store.Collection) (map[string]string, error) {
+func Survivors(ctx context.Context, st store.Merges, coll *store.Collection) (map[string]string, error) {
 	list, err := st.ListMerges(ctx, coll.ID)
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func Survivors(ctx context.Context, st store.Store, coll *store.Collection) (map
 // else it replaces s if s still has its ETag (store.ErrPrecondition
 // otherwise). Like any edit of s, it makes an undo of those merges need
 // force.
-func Absorb(ctx context.Context, st store.Store, s *store.Object, data []byte, now time.Time) error {
+func Absorb(ctx context.Context, st store.Objects, s *store.Object, data []byte, now time.Time) error {
 	merged, changed, err := mergeInto(s, dedup.Card{UID: s.UID + " (imported)", Data: data}, now)
 	if err != nil || !changed {
 		return err

@@ -39,9 +39,16 @@ var (
 	ErrBadChoice  = errors.New("a choice is not one this merge offers")
 )
 
+// Store is what duplicate handling needs of the store: the cards, and the
+// merges with their undo records and hidden groups.
+type Store interface {
+	store.Objects
+	store.Merges
+}
+
 // Book is one address book loaded for duplicate handling.
 type Book struct {
-	st      store.Store
+	st      Store
 	coll    *store.Collection
 	cards   map[string]*store.Object // by UID
 	members map[string]bool          // UIDs of the cards that may list members (group cards)
@@ -50,7 +57,7 @@ type Book struct {
 
 // Load reads the book and finds its groups of duplicates, leaving out the
 // groups a person hid (a hidden group stays hidden while no new card joins it).
-func Load(ctx context.Context, st store.Store, coll *store.Collection, region string) (*Book, error) {
+func Load(ctx context.Context, st Store, coll *store.Collection, region string) (*Book, error) {
 	b := &Book{st: st, coll: coll, cards: map[string]*store.Object{}, members: map[string]bool{}}
 	var in []dedup.Card
 	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {

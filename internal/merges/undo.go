@@ -157,7 +157,7 @@ func holds(props []contacts.Prop, p *contacts.Prop) bool {
 // and gives the group cards it rewrote their members back. Unless force,
 // it refuses when the surviving card changed since; it always refuses when
 // a later merge took the surviving card away (MergedSinceError).
-func Undo(ctx context.Context, st store.Store, coll *store.Collection, id int64, force bool) error {
+func Undo(ctx context.Context, st Store, coll *store.Collection, id int64, force bool) error {
 	m, err := st.GetMerge(ctx, coll.ID, id)
 	if err != nil {
 		return err
@@ -202,7 +202,7 @@ func Undo(ctx context.Context, st store.Store, coll *store.Collection, id int64,
 // mergedSince returns the newest merge in effect that took m's surviving
 // card away after m (0 when none), whether or not its own survivor is
 // still there: undoing m first would bring cards back beside it.
-func mergedSince(ctx context.Context, st store.Store, coll *store.Collection, m *store.Merge) (int64, error) {
+func mergedSince(ctx context.Context, st store.Merges, coll *store.Collection, m *store.Merge) (int64, error) {
 	list, err := st.ListMerges(ctx, coll.ID)
 	if err != nil {
 		return 0, err
@@ -218,7 +218,7 @@ func mergedSince(ctx context.Context, st store.Store, coll *store.Collection, m 
 // groupsBack returns the group cards a merge rewrote as they are now, with
 // the merge's members back. A group card deleted since stays deleted; one
 // that cannot be read is left as it is.
-func groupsBack(ctx context.Context, st store.Store, coll *store.Collection, u *undoRecord) ([]store.Object, error) {
+func groupsBack(ctx context.Context, st store.Objects, coll *store.Collection, u *undoRecord) ([]store.Object, error) {
 	if len(u.Groups) == 0 {
 		return nil, nil
 	}

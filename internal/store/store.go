@@ -206,7 +206,7 @@ type Session struct {
 }
 
 // TOTP is a user's secret for time-based one-time codes (RFC 6238), as the
-// second-factor methods of Store keep it.
+// methods of SecondFactor keep it.
 type TOTP struct {
 	Secret string // base32, as authenticator apps take it
 	// Pending: set up but not confirmed with a first code yet; it does not
@@ -244,7 +244,7 @@ type SignIn struct {
 }
 
 // FailureCount is the record of a sign-in failure counter (see
-// Store.AddSignInFailure).
+// FailureCounters.AddSignInFailure).
 type FailureCount struct {
 	Key         string
 	Failures    int       // within the window that began at Start
@@ -307,13 +307,33 @@ type Change struct {
 	Object  *Object // nil when Deleted; Data set only when asked for
 }
 
-// Store is the persistence contract. Every method that writes runs in one
-// transaction and has committed (durably) when it returns nil. The methods
-// that write collections or objects (CreateCollection, UpdateCollection,
-// PutObject, MoveObject, ApplyMerge, UndoMerge, FoldInto) fail with
-// ErrQuotaExceeded as Usage describes; deleting never does.
+// Store is the persistence contract: every role below, which a driver
+// implements. Every method that writes runs in one transaction and has
+// committed (durably) when it returns nil. The methods that write
+// collections or objects (CreateCollection, UpdateCollection, PutObject,
+// MoveObject, ApplyMerge, UndoMerge, FoldInto) fail with ErrQuotaExceeded
+// as Usage describes; deleting never does.
+//
+// Packages that use the store ask for the roles they call (or a few of
+// their methods), not for Store.
 type Store interface {
-	// Users.
+	Users
+	AppPasswords
+	Sessions
+	SecondFactor
+	SignIns
+	FailureCounters
+	Collections
+	Objects
+	Merges
+	NoticeQueue // security mails: see the block "Security mails" below
+	Maintenance // pruning and scheduled runs: see the block "Maintenance" below
+
+	Close() error
+}
+
+// Users are the accounts, their settings and their storage usage.
+type Users interface {
 	CreateUser(ctx context.Context, u *User) error // ErrExists
 	GetUser(ctx context.Context, login string) (*User, error)
 	ListUsers(ctx context.Context) ([]User, error)
@@ -328,20 +348,25 @@ type Store interface {
 	// DeleteUser removes the user and everything they own.
 	DeleteUser(ctx context.Context, login string) error
 	// Usage returns the user's storage usage and the quota (ErrNotFound
-	// for an unknown login). Every write of objects and collections below
-	// obeys the quota as Usage describes.
+	// for an unknown login). Every write of collections and objects
+	// (Collections, Objects, Merges) obeys the quota as Usage describes.
 	Usage(ctx context.Context, login string) (Usage, error)
+}
 
-	// App passwords. Every method is scoped to its owner: another user's
-	// ID is ErrNotFound.
+// AppPasswords are the passwords of devices. Every method is scoped to its
+// owner: another user's ID is ErrNotFound.
+type AppPasswords interface {
 	CreateAppPassword(ctx context.Context, p *AppPassword) error               // sets p.ID, p.Created when zero
 	ListAppPasswords(ctx context.Context, owner string) ([]AppPassword, error) // newest first
 	// FindAppPassword returns owner's app password with this digest.
 	FindAppPassword(ctx context.Context, owner, digest string) (*AppPassword, error)
 	DeleteAppPassword(ctx context.Context, owner string, id int64) error
+}
 
-	// Sessions of the web pages. GetSession returns ErrNotFound for an
-	// unknown or expired session, and a Partial one like any other.
+// Sessions are the signed-in browsers of the web pages. GetSession returns
+// ErrNotFound for an unknown or expired session, and a Partial one like any
+// other.
+type Sessions interface {
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, id string) (*Session, error)
 	// TouchSession moves a session's expiry and records its last use.
@@ -350,12 +375,13 @@ type Store interface {
 	// EndOtherSessions deletes owner's sessions except the one with ID
 	// keep ("" keeps none) and returns how many it deleted.
 	EndOtherSessions(ctx context.Context, owner, keep string) (int, error)
+}
 
-	// Second factor: a TOTP secret and single-use emergency codes. Every
-	// method runs in one transaction, so that several server processes
-	// sharing the store agree; the rows go with the user (DeleteUser).
-	// User.TwoFactor is true exactly while a confirmed secret is kept.
-	//
+// SecondFactor keeps a TOTP secret and single-use emergency codes. Every
+// method runs in one transaction, so that several server processes sharing
+// the store agree; the rows go with the user (DeleteUser). User.TwoFactor
+// is true exactly while a confirmed secret is kept.
+type SecondFactor interface {
 	// SetPendingTOTP stores secret as login's unconfirmed secret,
 	// replacing a pending one. ErrExists when two-factor is on already,
 	// ErrNotFound for an unknown login.
@@ -384,25 +410,29 @@ type Store interface {
 	// emergency codes and clears User.TwoFactor. ErrNotFound for an
 	// unknown login; a user without two-factor is no error.
 	DisableTwoFactor(ctx context.Context, login string) error
+}
 
-	// Sign-in activity. RecordSignIn stores e (setting e.ID, and for a
-	// success e.NewAddress and e.NewDevice), records the use on app
-	// password appPassword when it is not 0, and drops the login's entries
-	// older than keep, in one transaction. ListSignIns is newest first.
+// SignIns is the sign-in activity shown to users. RecordSignIn stores e
+// (setting e.ID, and for a success e.NewAddress and e.NewDevice), records
+// the use on app password appPassword when it is not 0, and drops the
+// login's entries older than keep, in one transaction. ListSignIns is
+// newest first.
+type SignIns interface {
 	RecordSignIn(ctx context.Context, e *SignIn, appPassword int64, keep time.Duration) error
 	ListSignIns(ctx context.Context, login string, limit int) ([]SignIn, error)
 	// SignedInFrom reports whether the activity kept holds a success of
 	// login with its account password (Credential "password") from
 	// network (compared with SignIn.Network).
 	SignedInFrom(ctx context.Context, login, network string) (bool, error)
+}
 
-	// Sign-in failure counters, shared by every server process so that
-	// several processes give an attacker no more guesses than one. A
-	// counter is named by an opaque key (package auth uses "addr:<address>"
-	// and "login:<login>"). Its record is live until it expires: at
-	// LockedUntil when locked, else at the end of the window that began at
-	// its first failure; an expired record counts as absent.
-	//
+// FailureCounters count sign-in failures, shared by every server process
+// so that several processes give an attacker no more guesses than one. A
+// counter is named by an opaque key (package auth uses "addr:<address>"
+// and "login:<login>"). Its record is live until it expires: at
+// LockedUntil when locked, else at the end of the window that began at its
+// first failure; an expired record counts as absent.
+type FailureCounters interface {
 	// SignInFailures returns the live records of keys at now, in no
 	// particular order; keys without one are left out.
 	SignInFailures(ctx context.Context, keys []string, now time.Time) ([]FailureCount, error)
@@ -416,8 +446,10 @@ type Store interface {
 	AddSignInFailure(ctx context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (FailureCount, error)
 	// ClearSignInFailures deletes the records of keys, locks included.
 	ClearSignInFailures(ctx context.Context, keys []string) error
+}
 
-	// Collections.
+// Collections are the address books and calendars.
+type Collections interface {
 	CreateCollection(ctx context.Context, c *Collection) error // sets c.ID; ErrExists
 	GetCollection(ctx context.Context, owner string, kind Kind, name string) (*Collection, error)
 	ListCollections(ctx context.Context, owner string, kind Kind) ([]Collection, error)
@@ -426,12 +458,27 @@ type Store interface {
 	// saves them, all in one transaction. An error from fn aborts the update.
 	UpdateCollection(ctx context.Context, id int64, fn func(c *Collection) error) error
 	DeleteCollection(ctx context.Context, id int64) error
+}
 
-	// Objects.
+// Objects are the cards and calendar objects of collections, and their
+// change log (sync-collection).
+//
+// A callback of a streaming read (ListObjects, ListObjectsInRange,
+// ChangesSince) may call the store again, reads and writes, on any
+// collection, without deadlock, in every driver: a driver must not hold,
+// while it calls fn, a resource that the callback's call needs. (SQLite
+// reads on a pool of connections without a cap and writes on another
+// connection; PostgreSQL fetches pages in short transactions and calls fn
+// holding no connection.) A write that the callback makes to the collection
+// being streamed may or may not be seen by the stream. An error from fn
+// stops the stream, and the method returns it (maybe wrapped: test
+// with errors.Is).
+type Objects interface {
 	GetObject(ctx context.Context, coll int64, name string) (*Object, error)
 	// GetObjects returns the named objects that exist, in no particular order.
 	GetObjects(ctx context.Context, coll int64, names []string, withData bool) ([]Object, error)
-	// ListObjects streams the collection's objects ordered by name.
+	// ListObjects streams the collection's objects ordered by name. fn
+	// may call the store again (see Objects).
 	ListObjects(ctx context.Context, coll int64, withData bool, fn func(o *Object) error) error
 	// ListObjectsInRange streams calendar objects whose span overlaps
 	// [start, end); a zero bound is unbounded. Used for time-range queries.
@@ -466,9 +513,11 @@ type Store interface {
 	// current one is ErrInvalidSyncToken. Seq 0 means an initial sync: every
 	// existing object is streamed, deletions are not.
 	ChangesSince(ctx context.Context, coll int64, seq int64, limit int, withData bool, fn func(c *Change) error) (next int64, truncated bool, err error)
+}
 
-	// Merges of duplicate cards (see ../shared/docs/dedup.md, "Sync safety").
-
+// Merges of duplicate cards (see ../shared/docs/dedup.md, "Sync safety"),
+// their undo, and the groups of cards hidden as not duplicates.
+type Merges interface {
 	// ApplyMerge replaces the reference with the merged card, rewrites the
 	// listed group cards and deletes the merged-away cards, each only if it
 	// still has the ETag it had when the merge was planned (else
@@ -516,11 +565,6 @@ type Store interface {
 	// of each other; HiddenGroups lists what was hidden in a collection.
 	HideGroup(ctx context.Context, coll int64, uids []string) error
 	HiddenGroups(ctx context.Context, coll int64) ([][]string, error)
-
-	NoticeQueue // security mails: see the block "Security mails" below
-	Maintenance // pruning and scheduled runs: see the block "Maintenance" below
-
-	Close() error
 }
 
 // MergeWrite is what applying a merge changes.

@@ -367,7 +367,7 @@ func TestDuplicatesOtherUser(t *testing.T) {
 // dupRacingStore edits a card just before a merge is applied, as a phone
 // syncing at that moment would.
 type dupRacingStore struct {
-	store.Store
+	Store
 	race func()
 }
 

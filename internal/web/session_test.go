@@ -134,7 +134,7 @@ func TestSignInSecureCookies(t *testing.T) {
 
 func TestSignInFailures(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) {
-		c.Auth = auth.NewAuthenticator(c.Store, auth.Options{SlowAfter: -1, LockAfter: 2})
+		c.Auth = auth.NewAuthenticator(c.Store.(auth.UserSource), auth.Options{SlowAfter: -1, LockAfter: 2})
 	})
 	resp, body, ck := signIn(t, ts, "wrong", nil)
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Wrong login or password.") || ck != nil {

@@ -46,7 +46,7 @@ func (c *testClock) Advance(d time.Duration) {
 func newTFAServer(t *testing.T, clock *testClock) *testServer {
 	return newTestServer(t, func(c *Config) {
 		c.Now = clock.Now
-		c.Auth = auth.NewAuthenticator(c.Store, auth.Options{Now: clock.Now, Params: cheapParams,
+		c.Auth = auth.NewAuthenticator(c.Store.(auth.UserSource), auth.Options{Now: clock.Now, Params: cheapParams,
 			Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
 	})
 }

@@ -28,9 +28,26 @@ var templateFS embed.FS
 //go:embed assets
 var assetFS embed.FS
 
+// Store is what the pages need of the store: the account with its
+// credentials, sessions and activity, the collections with their objects
+// and merges (imports, exports, duplicates), and the security mails
+// (package accounts queues them, the security page lists them). The
+// sign-in failure counters are the Authenticator's.
+type Store interface {
+	store.Users
+	store.AppPasswords
+	store.Sessions
+	store.SecondFactor
+	store.SignIns
+	store.Collections
+	store.Objects
+	store.Merges
+	store.NoticeQueue
+}
+
 // Config wires the pages to the rest of the server.
 type Config struct {
-	Store store.Store
+	Store Store
 	Auth  *auth.Authenticator
 	// Prefix is the URL path the server is mounted under ("" or
 	// "/some/prefix", from --base-url).
@@ -60,7 +77,7 @@ type Config struct {
 // Server serves the account pages.
 type Server struct {
 	cfg   Config
-	st    store.Store
+	st    Store
 	log   *slog.Logger
 	pages map[string]*template.Template
 	mux   *http.ServeMux
