@@ -343,7 +343,10 @@ type Users interface {
 	SetRequireAppPasswords(ctx context.Context, login string, on bool) error
 	// UpdateUserSettings loads the user, lets fn change Language and
 	// MailOff, and saves them, in one transaction. An error from fn aborts
-	// the update; an unknown login is ErrNotFound.
+	// the update; an unknown login is ErrNotFound. fn may run more than
+	// once, on a freshly loaded user each time (a driver runs a transaction
+	// again that the database aborted to resolve a conflict), and must not
+	// call the store.
 	UpdateUserSettings(ctx context.Context, login string, fn func(u *User) error) error
 	// DeleteUser removes the user and everything they own.
 	DeleteUser(ctx context.Context, login string) error
@@ -456,6 +459,8 @@ type Collections interface {
 	// UpdateCollection loads the collection, lets fn change its mutable fields
 	// (DisplayName, Description, Color, Order, Components, Timezone, Props) and
 	// saves them, all in one transaction. An error from fn aborts the update.
+	// fn may run more than once, on a freshly loaded collection each time,
+	// and must not call the store.
 	UpdateCollection(ctx context.Context, id int64, fn func(c *Collection) error) error
 	DeleteCollection(ctx context.Context, id int64) error
 }
