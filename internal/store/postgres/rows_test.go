@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -140,5 +142,104 @@ func TestSchemaVersionAsSQLite(t *testing.T) {
 	}
 	if got != want || got == 0 {
 		t.Errorf("PostgreSQL's schema version is %d, SQLite's %d", got, want)
+	}
+}
+
+func table(name string) *store.Table {
+	for i := range store.Tables {
+		if store.Tables[i].Name == name {
+			return &store.Tables[i]
+		}
+	}
+	panic("no table " + name)
+}
+
+// row is a row of table name with vals, and zero values elsewhere.
+func row(name string, vals map[string]any) []any {
+	t := table(name)
+	out := make([]any, len(t.Columns))
+	for i, c := range t.Columns {
+		v, ok := vals[c.Name]
+		if !ok {
+			v = map[store.Type]any{store.Int: int64(0), store.Text: "", store.Bytes: []byte{},
+				store.Bool: false}[c.Type]
+		}
+		out[i] = v
+	}
+	return out
+}
+
+func rowsOf(rows ...[]any) store.RowSeq {
+	return func(yield func([]any, error) bool) {
+		for _, r := range rows {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Ids inserted as they are, and those RaiseIdentities names, are not
+// handed out again; a failed WriteRows leaves nothing.
+func TestRowsIdentities(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	insert := func(w store.RowWriter, name string, rows ...[]any) {
+		t.Helper()
+		if n, err := w.Insert(ctx, table(name), rowsOf(rows...)); err != nil || n != int64(len(rows)) {
+			t.Fatalf("insert into %s: %d, %v", name, n, err)
+		}
+	}
+	err := s.WriteRows(ctx, func(w store.RowWriter) error {
+		insert(w, "users", row("users", map[string]any{"login": "u", "require_app_passwords": true}))
+		insert(w, "collections", row("collections", map[string]any{"id": int64(7), "owner": "u", "kind": "card", "name": "a"}))
+		insert(w, "app_passwords", row("app_passwords", map[string]any{"id": int64(3), "owner": "u", "digest": "d"}))
+		return w.RaiseIdentities(ctx, map[string]int64{"app_passwords": 9, "merges": 4})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var coll, app int64
+	err = s.pool.QueryRow(ctx, `INSERT INTO collections (owner, kind, name, created, modified)
+		VALUES ('u', 'card', 'b', 0, 0) RETURNING id`).Scan(&coll)
+	if err != nil || coll != 8 {
+		t.Errorf("a collection created after id 7 was inserted: id %d, %v", coll, err)
+	}
+	err = s.pool.QueryRow(ctx, `INSERT INTO app_passwords (owner, name, digest, created)
+		VALUES ('u', 'n', 'e', 0) RETURNING id`).Scan(&app)
+	if err != nil || app != 10 {
+		t.Errorf("an app password created after ids up to 9 were raised: id %d, %v", app, err)
+	}
+	var ids map[string]int64
+	if err := s.ReadRows(ctx, func(r store.RowReader) (err error) { ids, err = r.Identities(ctx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int64{"collections": 8, "merges": 4, "app_passwords": 10, "signins": 0, "notices": 0}; !maps.Equal(ids, want) {
+		t.Errorf("identities %v, want %v", ids, want)
+	}
+
+	boom := errors.New("boom")
+	err = s.WriteRows(ctx, func(w store.RowWriter) error {
+		if err := w.Empty(ctx); err != nil {
+			return err
+		}
+		insert(w, "users", row("users", map[string]any{"login": "v"}))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("WriteRows: %v", err)
+	}
+	var users []string
+	err = s.ReadRows(ctx, func(r store.RowReader) error {
+		for row, err := range r.Scan(ctx, table("users")) {
+			if err != nil {
+				return err
+			}
+			users = append(users, row[0].(string))
+		}
+		return nil
+	})
+	if err != nil || !slices.Equal(users, []string{"u"}) {
+		t.Errorf("users after a failed WriteRows: %v, %v", users, err)
 	}
 }

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -121,4 +122,79 @@ func compatible(decl string, typ store.Type) bool {
 		return typ == store.Int || typ == store.NullInt || typ == store.Bool
 	}
 	return false
+}
+
+func table(name string) *store.Table {
+	for i := range store.Tables {
+		if store.Tables[i].Name == name {
+			return &store.Tables[i]
+		}
+	}
+	panic("no table " + name)
+}
+
+// row is a row of table name with vals, and zero values elsewhere.
+func row(name string, vals map[string]any) []any {
+	t := table(name)
+	out := make([]any, len(t.Columns))
+	for i, c := range t.Columns {
+		v, ok := vals[c.Name]
+		if !ok {
+			v = map[store.Type]any{store.Int: int64(0), store.Text: "", store.Bytes: []byte{},
+				store.Bool: false}[c.Type]
+		}
+		out[i] = v
+	}
+	return out
+}
+
+func rowsOf(rows ...[]any) store.RowSeq {
+	return func(yield func([]any, error) bool) {
+		for _, r := range rows {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Ids inserted as they are, and those RaiseIdentities names, are not
+// handed out again.
+func TestRowsIdentities(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	insert := func(w store.RowWriter, name string, rows ...[]any) {
+		t.Helper()
+		if n, err := w.Insert(ctx, table(name), rowsOf(rows...)); err != nil || n != int64(len(rows)) {
+			t.Fatalf("insert into %s: %d, %v", name, n, err)
+		}
+	}
+	err := s.WriteRows(ctx, func(w store.RowWriter) error {
+		insert(w, "users", row("users", map[string]any{"login": "u", "require_app_passwords": true}))
+		insert(w, "collections", row("collections", map[string]any{"id": int64(7), "owner": "u", "kind": "card", "name": "a"}))
+		insert(w, "app_passwords", row("app_passwords", map[string]any{"id": int64(3), "owner": "u", "digest": "d"}))
+		return w.RaiseIdentities(ctx, map[string]int64{"app_passwords": 9, "merges": 4})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &store.Collection{Owner: "u", Kind: store.KindCard, Name: "b"}
+	if err := s.CreateCollection(ctx, c); err != nil || c.ID != 8 {
+		t.Errorf("a collection created after id 7 was inserted: id %d, %v", c.ID, err)
+	}
+	p := &store.AppPassword{Owner: "u", Name: "n", Digest: "e"}
+	if err := s.CreateAppPassword(ctx, p); err != nil || p.ID != 10 {
+		t.Errorf("an app password created after ids up to 9 were raised: id %d, %v", p.ID, err)
+	}
+	var ids map[string]int64
+	if err := s.ReadRows(ctx, func(r store.RowReader) (err error) { ids, err = r.Identities(ctx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int64{"collections": 8, "merges": 4, "app_passwords": 10, "signins": 0, "notices": 0}; !maps.Equal(ids, want) {
+		t.Errorf("identities %v, want %v", ids, want)
+	}
+	u, err := s.GetUser(ctx, "u")
+	if err != nil || !u.RequireAppPasswords {
+		t.Errorf("inserted user: %+v, %v", u, err)
+	}
 }
