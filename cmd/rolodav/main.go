@@ -30,6 +30,7 @@ Usage:
   rolodav merge-duplicates …                        (the same as duplicates merge)
   rolodav profile --user LOGIN --host HOST [--port N] [--no-ssl] [--password-stdin]
                   [--description TEXT] [--sign-cert F --sign-key F] [--data DIR | --database URL] [--out FILE]
+  rolodav store   copy --from URL --to URL [--replace]   (sqlite:PATH or postgres://…)
 
 Every flag can also be set as an environment variable: --base-url is ROLODAV_BASE_URL.
 Run "rolodav COMMAND -h" for the flags of a command.
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = duplicatesCmd(ctx, append([]string{"merge"}, args[1:]...), stdin, stdout, stderr)
 	case "profile":
 		err = profileCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "store":
+		err = storeCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -744,3 +744,52 @@ type Maintenance interface {
 	// a stale one, so that it cannot hold the run off until then.
 	ClaimRun(ctx context.Context, name string, now time.Time, every time.Duration) (bool, error)
 }
+
+// --- Raw rows ------------------------------------------------------------
+//
+// `rolodav store copy` moves a whole store to another database, of either
+// driver, as the rows of its tables (Tables), beneath the methods of
+// Store: ids, sync sequence numbers and everything else stay as they are,
+// so that sync tokens remain valid. Both drivers implement Rows; Store does
+// not embed it, since only the copy asks for it.
+
+// Rows is raw access to every table of Tables. A row is a []any of its
+// table's values, in the order of its columns, each of the Go type of its
+// column's Type.
+type Rows interface {
+	// SchemaVersion returns the newest migration applied.
+	SchemaVersion(ctx context.Context) (int, error)
+	// ReadRows calls fn with one consistent snapshot of every table, which
+	// ends when fn returns.
+	ReadRows(ctx context.Context, fn func(r RowReader) error) error
+	// WriteRows calls fn in one transaction, committed when fn returns nil
+	// and rolled back otherwise: all or nothing.
+	WriteRows(ctx context.Context, fn func(w RowWriter) error) error
+}
+
+// RowReader reads the tables as one transaction sees them.
+type RowReader interface {
+	// Count returns how many rows table t has.
+	Count(ctx context.Context, t *Table) (int64, error)
+	// Scan yields t's rows in the order of t.Order(), each in a new slice.
+	Scan(ctx context.Context, t *Table) RowSeq
+	// Identities returns, for every table with an Identity column, the
+	// highest id handed out so far (0 for none): at least its largest id,
+	// more when the rows of later ids were deleted.
+	Identities(ctx context.Context) (map[string]int64, error)
+}
+
+// RowWriter writes in the transaction of WriteRows, and reads it as it
+// stands.
+type RowWriter interface {
+	RowReader
+	// Empty deletes every row of every table. Ids handed out stay so: they
+	// are not handed out again.
+	Empty(ctx context.Context) error
+	// Insert adds rows to table t as they are, ids included (none is
+	// handed out again), and returns how many it added.
+	Insert(ctx context.Context, t *Table, rows RowSeq) (int64, error)
+	// RaiseIdentities makes sure that no id up to ids[table] is handed out
+	// in table from then on (see Identities).
+	RaiseIdentities(ctx context.Context, ids map[string]int64) error
+}
