@@ -1,5 +1,5 @@
-// Package database opens the store a URL names: "sqlite:PATH" (a database
-// file, or a directory holding rolodav.db) or "postgres://…" (also
+// Package database opens the store a URL names: "sqlite:PATH" (a data
+// directory holding rolodav.db, or a database file ending in .db) or "postgres://…" (also
 // "postgresql://…", as libpq takes it). Every command that opens the store
 // goes through it, so that all of them take the same --database values.
 package database
@@ -52,17 +52,37 @@ func Parse(raw string) (kind, target string, err error) {
 		if path == "" {
 			return "", "", errors.New("database: sqlite: needs a path, as in sqlite:./rolodav-data")
 		}
-		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		if isDir(path) {
 			path = filepath.Join(path, FileName)
 		}
 		return SQLite, path, nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		if _, err := url.Parse(raw); err != nil {
-			return "", "", fmt.Errorf("database: %s: %w", Redact(raw), err)
+			// url.Error repeats the URL, password included.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return "", "", fmt.Errorf("database: %s: %v", Redact(raw), err)
 		}
 		return Postgres, raw, nil
 	}
 	return "", "", fmt.Errorf("database: %q is neither sqlite:PATH nor postgres://…", Redact(raw))
+}
+
+// isDir says whether a sqlite: path names a data directory rather than the
+// database file: an existing directory, or a path not there yet that does
+// not end like a database file (sqlite:./rolodav-data, as --data).
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	if err == nil {
+		return fi.IsDir()
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".db", ".sqlite", ".sqlite3":
+		return false
+	}
+	return true
 }
 
 // Redact returns url without its password, for messages and logs.
