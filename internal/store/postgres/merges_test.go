@@ -143,7 +143,8 @@ func (sh *shared) waitBlocked(t *testing.T, n int, done chan error) {
 	for {
 		var waiting int
 		err := sh.db.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+			WHERE datname = current_database() AND backend_type = 'client backend'
+			AND wait_event_type = 'Lock'`).Scan(&waiting)
 		if err != nil {
 			t.Fatal(err)
 		}
