@@ -20,6 +20,9 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	}{
 		{"ClaimRun", testSharedClaimRun},
 		{"Prune", testSharedPrune},
+		{"FirstSignIn", testSharedFirstSignIn},
+		{"TwoFactor", testSharedTwoFactor},
+		{"Notices", testSharedNotices},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
