@@ -125,6 +125,105 @@ func testSharedNotices(t *testing.T, a, b store.Store) {
 	eq(t, "rows", len(listNotices(t, a, "a@example.com")), rounds)
 }
 
+// Writes and deletions through one process while the other prunes every
+// tombstone over and over and a client syncs incrementally through it:
+// the client, restarting from scratch whenever its token is refused, ends
+// up with exactly the objects there are.
+func testSharedPruneWhileWriting(t *testing.T, a, b store.Store) {
+	c := book(t, a, "u", "book")
+	const writers, each = 2, 100
+	future := time.Now().Add(time.Hour) // every tombstone is old enough
+	token, view := int64(0), map[string]string{}
+	resync := func() error {
+		for {
+			next, _, err := b.ChangesSince(ctx, c.ID, token, 0, false, func(ch *store.Change) error {
+				if ch.Deleted {
+					delete(view, ch.Name)
+				} else {
+					view[ch.Name] = ch.Object.ETag
+				}
+				return nil
+			})
+			if errors.Is(err, store.ErrInvalidSyncToken) {
+				token, view = 0, map[string]string{}
+				continue
+			}
+			if err == nil {
+				token = next
+			}
+			return err
+		}
+	}
+	done := make(chan struct{})
+	errs := make(chan error, writers+2)
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { // pruning
+		defer bg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := b.PruneTombstones(ctx, future); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	go func() { // the client
+		defer bg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := resync(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				// Each name once: a deletion missed stays missed.
+				uid := fmt.Sprintf("w%d-%d", w, i)
+				name := uid + ".vcf"
+				_, _, err := a.PutObject(ctx, &store.Object{Collection: c.ID, Name: name, UID: uid, Data: vcard(uid, uid)}, store.Conditions{})
+				if err == nil && i%2 == 1 {
+					err = a.DeleteObject(ctx, c.ID, name, store.Conditions{})
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	bg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if err := resync(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	got, _, _ := changes(t, a, c.ID, 0, 0, false)
+	for _, ch := range got {
+		want[ch.Name] = ch.Object.ETag
+	}
+	eq(t, "the client's objects", view, want)
+}
+
 func count(b bool) int {
 	if b {
 		return 1
