@@ -20,6 +20,10 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	}{
 		{"ClaimRun", testSharedClaimRun},
 		{"Prune", testSharedPrune},
+		{"FirstSignIn", testSharedFirstSignIn},
+		{"TwoFactor", testSharedTwoFactor},
+		{"Notices", testSharedNotices},
+		{"PruneWhileWriting", testSharedPruneWhileWriting},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
