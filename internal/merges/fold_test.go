@@ -245,3 +245,43 @@ func mergedBookOf(t *testing.T, others ...string) (store.Store, *store.Collectio
 	}
 	return st, c, m
 }
+
+// foldFirst is a store whose first UndoMerge lets a fold run first, as a
+// client's re-upload between Undo's reads and its write would.
+type foldFirst struct {
+	store.Store
+	before func()
+}
+
+func (s *foldFirst) UndoMerge(ctx context.Context, coll, id int64, undo []byte, originals []store.Object, force bool) error {
+	if f := s.before; f != nil {
+		s.before = nil
+		f()
+	}
+	return s.Store.UndoMerge(ctx, coll, id, undo, originals, force)
+}
+
+// An undo prepared before a fold is not applied with the record the fold
+// replaced: Undo starts again, and the card comes back as the client last
+// uploaded it.
+func TestUndoAfterAConcurrentFold(t *testing.T) {
+	st, c, m := mergedBook(t)
+	edited := strings.Replace(a1, "END:VCARD", "TEL;TYPE=HOME:+49 30 1111\r\nEND:VCARD", 1)
+	wrapped := &foldFirst{Store: st, before: func() { putFolded(t, st, c, "a1.vcf", edited, merges.Uploaded) }}
+	if err := merges.Undo(ctx, wrapped, c, m.ID, false); err != nil {
+		t.Fatalf("Undo: %v", err)
+	}
+	if wrapped.before != nil {
+		t.Fatal("the fold did not run")
+	}
+	got, err := st.GetObject(ctx, c.ID, "a1.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Data) != edited {
+		t.Fatalf("a1.vcf after undo:\n%s\nwant the upload:\n%s", got.Data, edited)
+	}
+	if s, err := st.GetObject(ctx, c.ID, "a2.vcf"); err != nil || string(s.Data) != a2 {
+		t.Fatalf("a2.vcf after undo: %v\n%s", err, s.Data)
+	}
+}

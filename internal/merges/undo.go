@@ -1,6 +1,7 @@
 package merges
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -157,35 +158,57 @@ func holds(props []contacts.Prop, p *contacts.Prop) bool {
 // and gives the group cards it rewrote their members back. Unless force,
 // it refuses when the surviving card changed since; it always refuses when
 // a later merge took the surviving card away (MergedSinceError).
+//
+// A client may re-upload a merged-away card while the undo is prepared:
+// the server folds it into the survivor and replaces the merge's undo
+// record, and the store refuses the undo decoded from the older one. Undo
+// then starts again from the new record, a few times at most.
 func Undo(ctx context.Context, st Store, coll *store.Collection, id int64, force bool) error {
+	for attempt := 1; ; attempt++ {
+		record, err := undo(ctx, st, coll, id, force)
+		if err == nil || attempt == undoAttempts || !errors.Is(err, store.ErrPrecondition) {
+			return err
+		}
+		m, gerr := st.GetMerge(ctx, coll.ID, id)
+		if gerr != nil || !m.Undone.IsZero() || bytes.Equal(m.Undo, record) {
+			return err // not a fold: the refusal stands
+		}
+	}
+}
+
+// undoAttempts bounds how often Undo starts again after folds.
+const undoAttempts = 3
+
+// undo is one attempt of Undo; it returns the undo record it decoded.
+func undo(ctx context.Context, st Store, coll *store.Collection, id int64, force bool) ([]byte, error) {
 	m, err := st.GetMerge(ctx, coll.ID, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !m.Undone.IsZero() {
-		return ErrAlreadyUndone
+		return nil, ErrAlreadyUndone
 	}
 	var u undoRecord
 	if err := json.Unmarshal(m.Undo, &u); err != nil {
-		return fmt.Errorf("merge %d: unreadable undo record: %w", id, err)
+		return nil, fmt.Errorf("merge %d: unreadable undo record: %w", id, err)
 	}
 	if len(u.Others) != len(m.Removed) {
-		return fmt.Errorf("merge %d: undo record does not match the merge", id)
+		return nil, fmt.Errorf("merge %d: undo record does not match the merge", id)
 	}
 	later, err := mergedSince(ctx, st, coll, m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if later != 0 {
-		return &MergedSinceError{Merge: later}
+		return nil, &MergedSinceError{Merge: later}
 	}
 	if !force {
 		ref, err := st.GetObject(ctx, coll.ID, m.Reference)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
+			return nil, err
 		}
 		if ref == nil || ref.ETag != m.ReferenceETag {
-			return ErrReferenceChanged
+			return nil, ErrReferenceChanged
 		}
 	}
 	originals := []store.Object{{Collection: coll.ID, Name: m.Reference, UID: u.Reference.UID, Data: u.Reference.Data}}
@@ -194,9 +217,9 @@ func Undo(ctx context.Context, st Store, coll *store.Collection, id int64, force
 	}
 	groups, err := groupsBack(ctx, st, coll, &u)
 	if err != nil {
-		return fmt.Errorf("merge %d: %w", id, err)
+		return nil, fmt.Errorf("merge %d: %w", id, err)
 	}
-	return st.UndoMerge(ctx, coll.ID, id, append(originals, groups...), force)
+	return m.Undo, st.UndoMerge(ctx, coll.ID, id, m.Undo, append(originals, groups...), force)
 }
 
 // mergedSince returns the newest merge in effect that took m's surviving

@@ -534,15 +534,17 @@ type Merges interface {
 	// ListMerges returns a collection's merges, newest first.
 	ListMerges(ctx context.Context, coll int64) ([]Merge, error)
 	GetMerge(ctx context.Context, coll, id int64) (*Merge, error)
-	// UndoMerge restores the originals (decoded by the caller from
-	// Merge.Undo: the reference's and the removed cards' names, UIDs and
-	// data), drops the merged-away records, marks the merge undone and
-	// empties its Undo (an undone merge cannot be undone again), in one
-	// transaction. ErrPrecondition when it is undone already, a removed name
-	// or UID is in use again, or (unless force) the reference's ETag is no
-	// longer Merge.ReferenceETag: someone edited it since, and undo would
-	// drop that edit.
-	UndoMerge(ctx context.Context, coll, id int64, originals []Object, force bool) error
+	// UndoMerge restores the originals (decoded by the caller from undo,
+	// the Merge.Undo it read: the reference's and the removed cards'
+	// names, UIDs and data), drops the merged-away records, marks the merge
+	// undone and empties its Undo (an undone merge cannot be undone again),
+	// in one transaction. ErrPrecondition when it is undone already, its
+	// undo record is no longer undo (a FoldInto replaced it since it was
+	// read: the originals would lose what a client re-uploaded), a removed
+	// name or UID is in use again, or (unless force) the reference's ETag
+	// is no longer Merge.ReferenceETag: someone edited it since, and undo
+	// would drop that edit.
+	UndoMerge(ctx context.Context, coll, id int64, undo []byte, originals []Object, force bool) error
 	// MergedInto returns the name of the card that absorbed a merged-away
 	// name or UID ("" when neither was merged away) and the merge that
 	// removed it. A survivor merged away in turn is followed to the card

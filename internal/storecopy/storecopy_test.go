@@ -151,7 +151,7 @@ func fill(t testing.TB, s *sqlite.Store, extra int) {
 	undone := merge("x.vcf", "uid-x")
 	a, err := s.GetObject(ctx, book.ID, "a.vcf")
 	must(t, err)
-	must(t, s.UndoMerge(ctx, book.ID, undone.ID, []store.Object{
+	must(t, s.UndoMerge(ctx, book.ID, undone.ID, undone.Undo, []store.Object{
 		{Collection: book.ID, Name: "a.vcf", UID: "uid-a", Data: a.Data},
 		{Collection: book.ID, Name: "x.vcf", UID: "uid-x", Data: card("uid-x", "Xavier")}}, true))
 	must(t, s.HideGroup(ctx, book.ID, []string{"uid-a", "uid-c"}))

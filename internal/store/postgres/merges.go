@@ -251,9 +251,10 @@ func (s *Store) GetMerge(ctx context.Context, coll, id int64) (*store.Merge, err
 // rewritten group card (both replaced, or re-created if gone) or a removed
 // card (re-created; store.ErrPrecondition when its name or UID is taken).
 // The reference and groups are written first, then the removed cards, each
-// with a seq of its own. Unless force, the reference must still exist with
-// the merge's ReferenceETag (store.ErrPrecondition otherwise).
-func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store.Object, force bool) error {
+// with a seq of its own. The merge's undo record must still be undo, and
+// unless force the reference must still exist with the merge's
+// ReferenceETag (store.ErrPrecondition otherwise).
+func (s *Store) UndoMerge(ctx context.Context, coll, id int64, undo []byte, originals []store.Object, force bool) error {
 	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
 		owner, err := lockCollection(ctx, tx, coll)
 		if err != nil {
@@ -265,6 +266,9 @@ func (s *Store) UndoMerge(ctx context.Context, coll, id int64, originals []store
 		}
 		if !m.Undone.IsZero() {
 			return fmt.Errorf("merge %d undone already: %w", id, store.ErrPrecondition)
+		}
+		if !bytes.Equal(m.Undo, undo) {
+			return fmt.Errorf("the undo record of merge %d changed (a fold): %w", id, store.ErrPrecondition)
 		}
 		if !force {
 			_, etag, _, exists, err := currentUID(ctx, tx, coll, m.Reference)

@@ -301,9 +301,9 @@ func TestUndoRacesFold(t *testing.T) {
 		folded := card(ru, "Ann (merged, and folded)")
 		undo1 := []byte(fmt.Sprintf("undo %d with the upload", i))
 		var foldETag string
+		originals := []store.Object{{Name: r, UID: ru, Data: rData}, {Name: x, UID: xu, Data: xData}}
 		undoErr, foldErr := sh.race(t, o, func() error {
-			return sh.a.UndoMerge(ctx, sh.coll, m.ID, []store.Object{
-				{Name: r, UID: ru, Data: rData}, {Name: x, UID: xu, Data: xData}}, false)
+			return sh.a.UndoMerge(ctx, sh.coll, m.ID, undo0, originals, false)
 		}, func() error {
 			var err error
 			foldETag, err = sh.b.FoldInto(ctx, &store.Object{Collection: sh.coll, Name: r, UID: ru, Data: folded},
@@ -311,8 +311,39 @@ func TestUndoRacesFold(t *testing.T) {
 			return err
 		})
 		what := fmt.Sprintf("round %d (%s)", i, o)
-		if undoErr != nil {
-			t.Fatalf("%s: undo: %v", what, undoErr)
+		if foldErr == nil {
+			// The fold went first: it replaced the undo record, so the
+			// undo decoded from the older one is refused rather than
+			// losing the upload; its caller reads the record again.
+			wins["fold, then undo refused, "+o.String()]++
+			if o == firstFirst {
+				t.Fatalf("%s: the fold succeeded after the undo", what)
+			}
+			if !errors.Is(undoErr, store.ErrPrecondition) {
+				t.Fatalf("%s: undo with the record the fold replaced: %v, want a failed precondition", what, undoErr)
+			}
+			got, err := sh.b.GetMerge(ctx, sh.coll, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Undone.IsZero() || !bytes.Equal(got.Undo, undo1) || got.ReferenceETag != foldETag {
+				t.Fatalf("%s: merge after the fold: undone %v, undo %q, ReferenceETag %s (fold's %s)",
+					what, got.Undone, got.Undo, got.ReferenceETag, foldETag)
+			}
+			if err := sh.a.UndoMerge(ctx, sh.coll, m.ID, undo1, originals, false); err != nil {
+				t.Fatalf("%s: undo with the fold's record: %v", what, err)
+			}
+		} else {
+			wins["undo only, "+o.String()]++
+			if undoErr != nil {
+				t.Fatalf("%s: undo: %v", what, undoErr)
+			}
+			if o == secondFirst {
+				t.Fatalf("%s: the fold failed though it went first: %v", what, foldErr)
+			}
+			if !errors.Is(foldErr, store.ErrPrecondition) {
+				t.Fatalf("%s: fold: %v, want a failed precondition", what, foldErr)
+			}
 		}
 		got, err := sh.b.GetMerge(ctx, sh.coll, m.ID)
 		if err != nil {
@@ -320,31 +351,6 @@ func TestUndoRacesFold(t *testing.T) {
 		}
 		if got.Undone.IsZero() || len(got.Undo) != 0 {
 			t.Fatalf("%s: merge after undo: undone %v, undo %q", what, got.Undone, got.Undo)
-		}
-		if foldErr == nil {
-			// The fold went first. It moved the merge's ReferenceETag
-			// to the survivor it wrote, and UndoMerge does not compare
-			// the undo record its caller decoded with the one the fold
-			// put in its place: the undo goes on, with the originals of
-			// the older record.
-			wins["fold, then undo, "+o.String()]++
-			if o == firstFirst {
-				t.Fatalf("%s: the fold succeeded after the undo", what)
-			}
-			if got.ReferenceETag != foldETag {
-				t.Fatalf("%s: ReferenceETag %s, want the fold's %s", what, got.ReferenceETag, foldETag)
-			}
-		} else {
-			wins["undo only, "+o.String()]++
-			if o == secondFirst {
-				t.Fatalf("%s: the fold failed though it went first: %v", what, foldErr)
-			}
-			if !errors.Is(foldErr, store.ErrPrecondition) {
-				t.Fatalf("%s: fold: %v, want a failed precondition", what, foldErr)
-			}
-			if got.ReferenceETag != m.ReferenceETag {
-				t.Fatalf("%s: ReferenceETag %s, want the merge's %s", what, got.ReferenceETag, m.ReferenceETag)
-			}
 		}
 		for n, want := range map[string][]byte{r: rData, x: xData} {
 			if got := sh.data(t, sh.a, n); !bytes.Equal(got, want) {
@@ -602,7 +608,7 @@ func BenchmarkMergeUndo(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.UndoMerge(ctx, c.ID, m.ID, originals, false); err != nil {
+		if err := s.UndoMerge(ctx, c.ID, m.ID, w.Undo, originals, false); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -258,7 +258,7 @@ func testUsageMatchesData(t *testing.T, s store.Store) {
 	record := int64(len(w.Undo)+len("a.vcf")+len("b.vcf")+len("c.vcf")+len("g.vcf")) + store.MergeOverhead
 	eq(t, "usage after ApplyMerge", used(t, s, "u"), before+cards+record)
 	consistent(t, s, "after ApplyMerge", "u")
-	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), false); err != nil {
 		t.Fatal(err)
 	}
 	eq(t, "usage after UndoMerge", used(t, s, "u"), before+record-int64(len(w.Undo)))
@@ -282,7 +282,7 @@ func testUsageMatchesData(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	consistent(t, s, "after FoldInto", "u")
-	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), true); err != nil {
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), true); err != nil {
 		t.Fatal(err)
 	}
 	consistent(t, s, "after a forced UndoMerge", "u", "v")
@@ -464,7 +464,7 @@ func testQuotaMerges(t *testing.T, s store.Store) {
 	consistent(t, s, "after the merge", "u")
 
 	// At the limit, the undo passes: it gives back more than it restores.
-	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), false); err != nil {
 		t.Fatalf("UndoMerge that gives back its undo data, at the limit: %v", err)
 	}
 	eq(t, "usage after the undo", used(t, s, "u"), quota-raise+store.MergeUsage(&store.Merge{
@@ -484,7 +484,7 @@ func testQuotaMerges(t *testing.T, s store.Store) {
 	}
 	fillTo(t, s, "u", f.c.ID, "pad3.vcf", quota)
 	before = snapshot(t, s, f.c)
-	wantQuota(t, "UndoMerge beyond the quota", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false))
+	wantQuota(t, "UndoMerge beyond the quota", s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), false))
 	eq(t, "objects after the refused undo", snapshot(t, s, f.c), before)
 	if got, err := s.GetMerge(ctx, f.c.ID, m.ID); err != nil || !got.Undone.IsZero() || len(got.Undo) == 0 {
 		t.Fatalf("merge after the refused undo: %+v, %v", got, err)
@@ -498,7 +498,7 @@ func testQuotaMerges(t *testing.T, s store.Store) {
 		}
 	}
 	before2 := used(t, s, "u")
-	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), false); err != nil {
 		t.Fatalf("UndoMerge once there is room: %v", err)
 	}
 	eq(t, "usage after the second undo", used(t, s, "u"),

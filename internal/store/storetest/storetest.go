@@ -129,6 +129,20 @@ var ctx = context.Background()
 
 // --- helpers -------------------------------------------------------------
 
+// undoOf is the undo record merge id holds now (nil when there is no such
+// merge), as a caller of UndoMerge reads it.
+func undoOf(t *testing.T, s store.Store, coll, id int64) []byte {
+	t.Helper()
+	m, err := s.GetMerge(ctx, coll, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("GetMerge(%d): %v", id, err)
+	}
+	return m.Undo
+}
+
 func mkUser(t *testing.T, s store.Store, login string) {
 	t.Helper()
 	if err := s.CreateUser(ctx, &store.User{Login: login, PasswordHash: "hash-" + login}); err != nil {
@@ -1699,7 +1713,7 @@ func testMergeUndo(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	afterMerge := syncSeq(t, s, f.c)
-	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), false); err != nil {
 		t.Fatalf("UndoMerge: %v", err)
 	}
 	for _, n := range []string{"a.vcf", "b.vcf", "c.vcf", "g.vcf"} {
@@ -1736,11 +1750,11 @@ func testMergeUndo(t *testing.T, s store.Store) {
 	eq(t, "Removed of an undone merge", got.Removed, m.Removed)
 
 	want := snapshot(t, s, f.c)
-	wantErr(t, "second UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false), store.ErrPrecondition)
+	wantErr(t, "second UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), false), store.ErrPrecondition)
 	// Also when the originals alone would not conflict.
-	wantErr(t, "second UndoMerge of the reference only", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals()[:1], false), store.ErrPrecondition)
+	wantErr(t, "second UndoMerge of the reference only", s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals()[:1], false), store.ErrPrecondition)
 	eq(t, "state after second undo", snapshot(t, s, f.c), want)
-	wantErr(t, "UndoMerge unknown", s.UndoMerge(ctx, f.c.ID, m.ID+100, f.originals(), false), store.ErrNotFound)
+	wantErr(t, "UndoMerge unknown", s.UndoMerge(ctx, f.c.ID, m.ID+100, undoOf(t, s, f.c.ID, m.ID+100), f.originals(), false), store.ErrNotFound)
 
 	// Originals that name a card outside the merge are refused.
 	m2, err := s.ApplyMerge(ctx, f.write())
@@ -1749,7 +1763,7 @@ func testMergeUndo(t *testing.T, s store.Store) {
 	}
 	want = snapshot(t, s, f.c)
 	bad := append(f.originals(), store.Object{Collection: f.c.ID, Name: "other.vcf", UID: "uid-o", Data: vcard("uid-o", "X")})
-	wantErr(t, "UndoMerge with a foreign original", s.UndoMerge(ctx, f.c.ID, m2.ID, bad, false), store.ErrPrecondition)
+	wantErr(t, "UndoMerge with a foreign original", s.UndoMerge(ctx, f.c.ID, m2.ID, undoOf(t, s, f.c.ID, m2.ID), bad, false), store.ErrPrecondition)
 	eq(t, "state after refused undo", snapshot(t, s, f.c), want)
 }
 
@@ -1783,7 +1797,7 @@ func testMergeUndoConflict(t *testing.T, s store.Store) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := s.UndoMerge(ctx, f.c.ID, m0.ID, []store.Object{
+			if err := s.UndoMerge(ctx, f.c.ID, m0.ID, undoOf(t, s, f.c.ID, m0.ID), []store.Object{
 				{Collection: f.c.ID, Name: "c.vcf", UID: "uid-c", Data: f.data["c.vcf"]},
 				{Collection: f.c.ID, Name: "z.vcf", UID: "uid-z", Data: vcard("uid-z", "Z")},
 			}, true); err != nil {
@@ -1791,7 +1805,7 @@ func testMergeUndoConflict(t *testing.T, s store.Store) {
 			}
 			tc.recreate(t, s, f.c.ID)
 			want := snapshot(t, s, f.c)
-			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false), store.ErrPrecondition)
+			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), false), store.ErrPrecondition)
 			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
 			eq(t, "MergedInto after refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), "a.vcf")
 			got, err := s.GetMerge(ctx, f.c.ID, m.ID)
@@ -1946,8 +1960,18 @@ func testFoldInto(t *testing.T, s store.Store) {
 	eq(t, "state after refused fold", snapshot(t, s, f.c), want)
 	eq(t, "merges after refused fold", mergeState(), wantMerges)
 
+	// An undo decoded from the record the fold replaced would lose the
+	// upload: it is refused, whether forced or not, and changes nothing.
+	for _, force := range []bool{false, true} {
+		want, wantMerges = snapshot(t, s, f.c), mergeState()
+		wantErr(t, fmt.Sprintf("UndoMerge with the record before the fold (force %v)", force),
+			s.UndoMerge(ctx, f.c.ID, m.ID, m.Undo, f.originals(), force), store.ErrPrecondition)
+		eq(t, "state after refused undo", snapshot(t, s, f.c), want)
+		eq(t, "merges after refused undo", mergeState(), wantMerges)
+	}
+
 	// The fold is no edit that undo must protect.
-	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false); err != nil {
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, newUndo, f.originals(), false); err != nil {
 		t.Fatalf("UndoMerge after fold: %v", err)
 	}
 	eq(t, "reference after undo", getData(t, s, f.c.ID, "a.vcf"), f.data["a.vcf"])
@@ -2015,7 +2039,7 @@ func testMergeUndoEdited(t *testing.T, s store.Store) {
 			}
 			tc.edit(t, s, f.c.ID)
 			want := snapshot(t, s, f.c)
-			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), false), store.ErrPrecondition)
+			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), false), store.ErrPrecondition)
 			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
 			eq(t, "MergedInto after refused undo", mergedInto(t, s, f.c.ID, "b.vcf", ""), tc.survivor)
 			got, err := s.GetMerge(ctx, f.c.ID, m.ID)
@@ -2024,7 +2048,7 @@ func testMergeUndoEdited(t *testing.T, s store.Store) {
 			}
 			eq(t, "Undone after refused undo", got.Undone.IsZero(), true)
 
-			if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), true); err != nil {
+			if err := s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), true); err != nil {
 				t.Fatalf("forced UndoMerge: %v", err)
 			}
 			for _, n := range []string{"a.vcf", "b.vcf", "c.vcf", "g.vcf"} {
@@ -2194,13 +2218,13 @@ func testMergedAwayWrites(t *testing.T, s store.Store) {
 	eq(t, "state after refused chain", snapshot(t, s, f.c), want)
 
 	// Undone, the merges free their names and UIDs.
-	if err := s.UndoMerge(ctx, f.c.ID, m2.ID, []store.Object{
+	if err := s.UndoMerge(ctx, f.c.ID, m2.ID, undoOf(t, s, f.c.ID, m2.ID), []store.Object{
 		{Collection: f.c.ID, Name: "new.vcf", UID: "uid-new", Data: vcard("uid-new", "New")},
 		{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: vcard("uid-a", "Ann Smith (edited)")},
 	}, false); err != nil {
 		t.Fatalf("UndoMerge of the second merge: %v", err)
 	}
-	if err := s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), true); err != nil {
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), true); err != nil {
 		t.Fatalf("UndoMerge: %v", err)
 	}
 	for _, n := range []string{"b.vcf", "c.vcf"} {
@@ -2261,7 +2285,7 @@ func testMergedAwaySurvivorGone(t *testing.T, s store.Store) {
 			// The merge is still in effect: its undo needs force, and then
 			// finds its cards' names taken.
 			want := snapshot(t, s, f.c)
-			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, f.originals(), true), store.ErrPrecondition)
+			wantErr(t, "UndoMerge", s.UndoMerge(ctx, f.c.ID, m.ID, undoOf(t, s, f.c.ID, m.ID), f.originals(), true), store.ErrPrecondition)
 			eq(t, "state after refused undo", snapshot(t, s, f.c), want)
 		})
 	}
