@@ -103,6 +103,13 @@ func objectPage(keys string, withData bool) string {
 		WHERE p.before < $4 ORDER BY p.k`
 }
 
+// lastPage reports whether a page of got rows out of total candidates,
+// want asked for, is the last: it had fewer candidates than asked for, and
+// the bound on bytes left none of them out.
+func lastPage(got int, total int64, want int) bool {
+	return total < int64(want) && int64(got) == total
+}
+
 // withTotal scans a row of a page: the row's own columns, then the total.
 type withTotal struct {
 	rows  pgx.Rows
@@ -174,7 +181,7 @@ func (s *Store) streamObjects(ctx context.Context, coll int64, filter string, fa
 				return err
 			}
 		}
-		if total < pageRows {
+		if lastPage(len(list), total, pageRows) {
 			return nil
 		}
 		after = list[len(list)-1].Name
@@ -447,7 +454,7 @@ func (s *Store) changesSince(ctx context.Context, coll int64, seq int64, limit i
 				return 0, false, err
 			}
 		}
-		if total < int64(want) {
+		if lastPage(len(list), total, want) {
 			break
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -259,5 +260,150 @@ func TestSharedWriters(t *testing.T) {
 			t.Errorf("%s: %d syncs during the load, want many", r.name, r.syncs)
 		}
 		t.Logf("%s: %d syncs, %d changes told", r.name, r.syncs, len(r.told))
+	}
+}
+
+// fixture opens a store with user u and an address book.
+func fixture(t testing.TB) (*Store, *store.Collection) {
+	t.Helper()
+	s, err := Open(ctx, pgtest.URL(t), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.CreateUser(ctx, &store.User{Login: "u", PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	c := &store.Collection{Owner: "u", Kind: store.KindCard, Name: "book"}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
+// A prune that runs while an incremental sync streams its pages, and
+// forgets deletions the sync has not streamed yet, makes the sync fail
+// with ErrInvalidSyncToken (its token is refused from then on) instead of
+// ending without them; one that forgets only what was streamed already
+// does not disturb it.
+func TestSyncAcrossPrune(t *testing.T) {
+	const n = 3 * pageRows // deletions, at seqs 1..n
+	for _, tc := range []struct {
+		what  string
+		upTo  int64 // the prune forgets the deletions up to this seq
+		after int   // it runs in the callback of this change
+		fails bool
+	}{
+		{"of what was streamed", 100, 200, false},
+		{"of what was not", n, 10, true},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			s, c := fixture(t)
+			// The log of n deletions, written directly: a fixture.
+			if _, err := s.pool.Exec(ctx, `INSERT INTO changes (collection, name, seq, deleted, changed)
+				SELECT $1, 'gone-' || i, i, TRUE, 1 FROM generate_series(1, $2::bigint) i`, c.ID, n); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.pool.Exec(ctx, `UPDATE collections SET sync_seq = $2 WHERE id = $1`, c.ID, n); err != nil {
+				t.Fatal(err)
+			}
+			got := 0
+			next, _, err := s.ChangesSince(ctx, c.ID, 1, 0, false, func(ch *store.Change) error {
+				got++
+				if got != tc.after {
+					return nil
+				}
+				// What PruneTombstones does: forget and raise the floor, in one transaction.
+				_, err := s.pool.Exec(ctx, `WITH d AS (DELETE FROM changes WHERE collection = $1 AND deleted AND seq <= $2 RETURNING seq)
+					UPDATE collections SET sync_floor = (SELECT MAX(seq) FROM d) WHERE id = $1`, c.ID, tc.upTo)
+				return err
+			})
+			if tc.fails {
+				if !errors.Is(err, store.ErrInvalidSyncToken) {
+					t.Fatalf("%d changes, next %d, error %v; want ErrInvalidSyncToken", got, next, err)
+				}
+				return
+			}
+			if err != nil || got != n-1 || next != n {
+				t.Fatalf("%d changes, next %d, error %v; want %d, %d", got, next, err, n-1, n)
+			}
+		})
+	}
+}
+
+// A streaming read with data holds a page of about pageBytes, not every
+// row of pageRows: large objects are read a few at a time.
+func TestPageBytes(t *testing.T) {
+	s, c := fixture(t)
+	const objects, size = 40, 1 << 20
+	for i := range objects {
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte('a' + (i+j)%26)
+		}
+		name := fmt.Sprintf("%02d.vcf", i)
+		if _, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: name, UID: name, Data: data}, store.Conditions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteObject(ctx, c.ID, "00.vcf", store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	var base runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&base)
+	// each checks the live heap while a callback runs: the page and
+	// the driver's buffers.
+	var peak uint64
+	each := func(o *store.Object) error {
+		if len(o.Data) != size {
+			return fmt.Errorf("%s: %d bytes", o.Name, len(o.Data))
+		}
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		if m.HeapAlloc > base.HeapAlloc {
+			peak = max(peak, m.HeapAlloc-base.HeapAlloc)
+		}
+		return nil
+	}
+	for _, stream := range []struct {
+		what string
+		run  func() (int, error)
+	}{
+		{"ListObjects", func() (int, error) {
+			n := 0
+			return n, s.ListObjects(ctx, c.ID, true, func(o *store.Object) error { n++; return each(o) })
+		}},
+		{"initial sync", func() (int, error) {
+			n := 0
+			_, _, err := s.ChangesSince(ctx, c.ID, 0, 0, true, func(ch *store.Change) error { n++; return each(ch.Object) })
+			return n, err
+		}},
+		{"incremental sync", func() (int, error) {
+			n := 0
+			_, _, err := s.ChangesSince(ctx, c.ID, 1, 0, true, func(ch *store.Change) error {
+				n++
+				if ch.Deleted {
+					return nil
+				}
+				return each(ch.Object)
+			})
+			return n, err
+		}},
+	} {
+		peak = 0
+		n, err := stream.run()
+		if err != nil {
+			t.Fatalf("%s: %v", stream.what, err)
+		}
+		if n < objects-1 {
+			t.Fatalf("%s: %d objects", stream.what, n)
+		}
+		// A page holds 4 or 5 objects, the driver buffers one or two.
+		if peak > 12*size {
+			t.Errorf("%s: %d MB live in a callback", stream.what, peak>>20)
+		}
+		t.Logf("%s: %d MB live in a callback at most", stream.what, peak>>20)
 	}
 }
