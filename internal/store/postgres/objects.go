@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -74,49 +73,50 @@ const (
 	pageBytes = 4 << 20 // data of a page when it is read, at most (at least one row)
 )
 
-// budget is the bound on a page's data.
-func budget(withData bool) int64 {
-	if withData {
-		return pageBytes
+// paged returns the statement of a page made of inner, a query of rows in
+// the page's order, at most $3 of them; its other parameters are args,
+// to which it adds its own. Without data the rows are small and inner is
+// the page. With data, inner selects after the row's columns k, the key
+// it is ordered by, and b, the bytes of the row's data; the page keeps
+// the rows whose data fits, with those before them, in pageBytes (the
+// first always does) and appends total, the number of inner's rows, from
+// which lastPage tells whether more may follow. Large values are stored
+// apart (TOAST) and only fetched for the rows sent.
+func paged(inner string, withData bool, args []any) (string, []any) {
+	if !withData {
+		return inner, args
 	}
-	return math.MaxInt64 // no data read: the rows are small
+	return `SELECT * FROM (SELECT x.*, COUNT(*) OVER () AS total,
+		SUM(x.b) OVER (ORDER BY x.k ROWS UNBOUNDED PRECEDING) - x.b AS before FROM (` + inner + `) x) y
+		WHERE y.before < ` + fmt.Sprintf("$%d", len(args)+1) + ` ORDER BY y.k`, append(args, int64(pageBytes))
 }
 
-// window wraps keys, the query of a page's candidate rows ($1 the
-// collection, at most $3 rows in the page's order, selecting name, size
-// and k, the key they are ordered by), into the subquery p of the
-// candidates whose data fits, with those before them, in $4 bytes (the
-// first always does). Its total is the number of candidates: fewer than
-// asked for means that the page is the last. The data of the candidates
-// left out is never read.
-func window(keys string) string {
-	return `(SELECT k.name, k.k, COUNT(*) OVER () AS total,
-		SUM(k.size) OVER (ORDER BY k.k ROWS UNBOUNDED PRECEDING) - k.size AS before
-		FROM (` + keys + `) k) p`
+// pageRow scans a row of a page made by paged: the row's columns, and
+// with data the columns paged adds, total going to *total (-1 without
+// data, when every row of inner is sent).
+type pageRow struct {
+	rows     pgx.Rows
+	withData bool
+	total    *int64
 }
 
-// objectPage is the statement of a page of objects chosen by keys (see
-// window); each row ends with the page's total.
-func objectPage(keys string, withData bool) string {
-	return `SELECT ` + objCols(withData) + `, p.total FROM ` + window(keys) + `
-		JOIN objects o ON o.collection = $1 AND o.name = p.name
-		WHERE p.before < $4 ORDER BY p.k`
+func (r pageRow) Scan(dest ...any) error {
+	if !r.withData {
+		*r.total = -1
+		return r.rows.Scan(dest...)
+	}
+	return r.rows.Scan(append(dest, nil, nil, r.total, nil)...) // k, b, total, before
 }
 
-// lastPage reports whether a page of got rows out of total candidates,
-// want asked for, is the last: it had fewer candidates than asked for, and
-// the bound on bytes left none of them out.
+// lastPage reports whether a page of got rows, out of total rows of its
+// inner query (-1: as many as got) and want asked for, is the last: it
+// had fewer rows than asked for, and the bound on bytes left none out.
 func lastPage(got int, total int64, want int) bool {
+	if total < 0 {
+		total = int64(got)
+	}
 	return total < int64(want) && int64(got) == total
 }
-
-// withTotal scans a row of a page: the row's own columns, then the total.
-type withTotal struct {
-	rows  pgx.Rows
-	total *int64
-}
-
-func (w withTotal) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.total)...) }
 
 // page runs q, a page's statement with args ($1 being the collection),
 // passing each row to each, and then check, a statement of the
@@ -155,21 +155,24 @@ func (s *Store) page(ctx context.Context, q string, args []any, each func(rows p
 }
 
 // streamObjects streams coll's objects that filter (conditions on o, with
-// its arguments fargs numbered from $5) selects, ordered by name, page by
+// its arguments fargs numbered from $4) selects, ordered by name, page by
 // page. A collection that is missing, or deleted during the listing, is
 // store.ErrNotFound.
 func (s *Store) streamObjects(ctx context.Context, coll int64, filter string, fargs []any, withData bool,
 	fn func(o *store.Object) error) error {
-	q := objectPage(`SELECT o.name, o.size, o.name AS k FROM objects o
-		WHERE o.collection = $1 AND o.name > $2`+filter+` ORDER BY o.name LIMIT $3`, withData)
+	inner := `SELECT ` + objCols(withData)
+	if withData {
+		inner += `, o.name AS k, o.size AS b`
+	}
+	inner += ` FROM objects o WHERE o.collection = $1 AND o.name > $2` + filter + ` ORDER BY o.name LIMIT $3`
 	after := "" // every name is longer
 	for {
 		var list []*store.Object
 		var total int64
 		var one int
-		args := append([]any{coll, after, pageRows, budget(withData)}, fargs...)
+		q, args := paged(inner, withData, append([]any{coll, after, pageRows}, fargs...))
 		err := s.page(ctx, q, args, func(rows pgx.Rows) error {
-			o, _, err := scanObject(withTotal{rows, &total})
+			o, _, err := scanObject(pageRow{rows, withData, &total})
 			list = append(list, o)
 			return err
 		}, `SELECT 1 FROM collections WHERE id = $1`, &one)
@@ -208,7 +211,7 @@ func (s *Store) ListObjectsInRange(ctx context.Context, coll int64, component st
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
-		return fmt.Sprintf("$%d", 4+len(args))
+		return fmt.Sprintf("$%d", 3+len(args))
 	}
 	if component != "" {
 		filter += ` AND o.component = ` + arg(component)
@@ -412,7 +415,7 @@ func (s *Store) changesSince(ctx context.Context, coll int64, seq int64, limit i
 	if seq < 0 || seq > cur || (seq > 0 && seq < floor) {
 		return 0, false, store.ErrInvalidSyncToken
 	}
-	q, scan := changesPage(seq == 0, withData)
+	inner, scan := changesPage(seq == 0, withData)
 	n, last := 0, seq
 	for last < cur {
 		// A page of limit-n+1 rows at most while limit is not reached:
@@ -423,8 +426,9 @@ func (s *Store) changesSince(ctx context.Context, coll int64, seq int64, limit i
 		}
 		var list []*store.Change
 		var total, now int64
-		err := s.page(ctx, q, []any{coll, last, want, budget(withData), cur}, func(rows pgx.Rows) error {
-			c, err := scan(withTotal{rows, &total})
+		q, args := paged(inner, withData, []any{coll, last, want, cur})
+		err := s.page(ctx, q, args, func(rows pgx.Rows) error {
+			c, err := scan(pageRow{rows, withData, &total})
 			list = append(list, c)
 			return err
 		}, `SELECT sync_floor FROM collections WHERE id = $1`, &now)
@@ -461,16 +465,19 @@ func (s *Store) changesSince(ctx context.Context, coll int64, seq int64, limit i
 	return cur, false, nil
 }
 
-// changesPage returns the statement of a page of ChangesSince and the
-// function that scans its rows: for an initial sync the objects
-// themselves (deletions are irrelevant), else the change log joined to
-// the objects. $1 is the collection, $2 the seq to start after, $3 the
-// rows and $4 the bytes (see window), $5 the collection's seq when the
-// sync started.
+// changesPage returns the inner query of a page of ChangesSince (see
+// paged) and the function that scans its rows: for an initial sync the
+// objects themselves (deletions are irrelevant), else the change log
+// joined to the objects. $1 is the collection, $2 the seq to start after,
+// $3 the rows, $4 the collection's seq when the sync started.
 func changesPage(initial, withData bool) (string, func(sc interface{ Scan(...any) error }) (*store.Change, error)) {
+	var extra string
 	if initial {
-		q := objectPage(`SELECT o.name, o.size, o.seq AS k FROM objects o
-			WHERE o.collection = $1 AND o.seq > $2 AND o.seq <= $5 ORDER BY o.seq LIMIT $3`, withData)
+		if withData {
+			extra = `, o.seq AS k, o.size AS b`
+		}
+		q := `SELECT ` + objCols(withData) + extra + ` FROM objects o
+			WHERE o.collection = $1 AND o.seq > $2 AND o.seq <= $4 ORDER BY o.seq LIMIT $3`
 		return q, func(sc interface{ Scan(...any) error }) (*store.Change, error) {
 			o, seq, err := scanObject(sc)
 			if err != nil {
@@ -479,18 +486,12 @@ func changesPage(initial, withData bool) (string, func(sc interface{ Scan(...any
 			return &store.Change{Seq: seq, Name: o.Name, Object: o}, nil
 		}
 	}
-	// The size of a page's data is known only when it is read.
-	keys := `SELECT ch.name, 0 AS size, ch.seq AS k FROM changes ch
-		WHERE ch.collection = $1 AND ch.seq > $2 AND ch.seq <= $5 ORDER BY ch.seq LIMIT $3`
 	if withData {
-		keys = `SELECT ch.name, COALESCE(o.size, 0) AS size, ch.seq AS k FROM changes ch
-			LEFT JOIN objects o ON o.collection = ch.collection AND o.name = ch.name
-			WHERE ch.collection = $1 AND ch.seq > $2 AND ch.seq <= $5 ORDER BY ch.seq LIMIT $3`
+		extra = `, ch.seq AS k, COALESCE(o.size, 0) AS b`
 	}
-	q := `SELECT ch.deleted, ` + objCols(withData) + `, ch.name, ch.seq, p.total FROM ` + window(keys) + `
-		JOIN changes ch ON ch.collection = $1 AND ch.name = p.name
-		LEFT JOIN objects o ON o.collection = $1 AND o.name = p.name
-		WHERE p.before < $4 ORDER BY p.k`
+	q := `SELECT ch.deleted, ` + objCols(withData) + `, ch.name AS ch_name, ch.seq AS ch_seq` + extra + `
+		FROM changes ch LEFT JOIN objects o ON o.collection = ch.collection AND o.name = ch.name
+		WHERE ch.collection = $1 AND ch.seq > $2 AND ch.seq <= $4 ORDER BY ch.seq LIMIT $3`
 	return q, scanChange
 }
 
