@@ -17,11 +17,12 @@ import (
 var benchCard = []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:0123456789abcdef\r\nFN:Jane Doe\r\nN:Doe;Jane;;;\r\n" +
 	"EMAIL;TYPE=INTERNET:jane@example.com\r\nTEL;TYPE=CELL:+1 555 0100\r\nEND:VCARD\r\n")
 
-// fill writes n objects named %06d.vcf, with their changes and counters,
+// fillBook writes n objects named %06d.vcf, with their changes and counters,
 // as n PutObject calls would (seqs 1..n), in a few statements: a setup,
 // not what is measured. ANALYZE gives the planner what autovacuum would.
-func fill(b *testing.B, s *Store, coll int64, n int) {
+func fillBook(b *testing.B, s *Store, coll int64, n int) {
 	b.Helper()
+	ctx := b.Context()
 	size := int64(len(benchCard))
 	for _, q := range []struct {
 		sql  string
@@ -47,7 +48,8 @@ func fill(b *testing.B, s *Store, coll int64, n int) {
 // BenchmarkPut measures writes from 4 concurrent writers; ns/op is per
 // write.
 func BenchmarkPut(b *testing.B) {
-	s, c := fixture(b)
+	ctx := b.Context()
+	s, c := bookFixture(b)
 	const writers = 4
 	b.ResetTimer()
 	var wg sync.WaitGroup
@@ -66,9 +68,10 @@ func BenchmarkPut(b *testing.B) {
 }
 
 func BenchmarkChangesSince(b *testing.B) {
-	s, c := fixture(b)
+	ctx := b.Context()
+	s, c := bookFixture(b)
 	const n = 10000
-	fill(b, s, c.ID, n)
+	fillBook(b, s, c.ID, n)
 	for _, bc := range []struct {
 		name     string
 		seq      int64
@@ -92,9 +95,10 @@ func BenchmarkChangesSince(b *testing.B) {
 }
 
 func BenchmarkGetObjects(b *testing.B) {
-	s, c := fixture(b)
+	ctx := b.Context()
+	s, c := bookFixture(b)
 	const n = 10000
-	fill(b, s, c.ID, n)
+	fillBook(b, s, c.ID, n)
 	for _, batch := range []int{10, 100} {
 		names := make([]string, batch)
 		for i := range names {
@@ -114,8 +118,9 @@ func BenchmarkGetObjects(b *testing.B) {
 // BenchmarkGetCollection shows the cost of the Count/Bytes aggregates on a
 // large collection (PROPFIND on a home reads every collection).
 func BenchmarkGetCollection(b *testing.B) {
-	s, c := fixture(b)
-	fill(b, s, c.ID, 10000)
+	ctx := b.Context()
+	s, c := bookFixture(b)
+	fillBook(b, s, c.ID, 10000)
 	for b.Loop() {
 		if _, err := s.GetCollection(ctx, "u", store.KindCard, "book"); err != nil {
 			b.Fatal(err)
@@ -126,9 +131,10 @@ func BenchmarkGetCollection(b *testing.B) {
 // BenchmarkListObjects streams a book of 10000 cards (PROPFIND, exports),
 // without and with their data; and GetObject reads one card (GET).
 func BenchmarkListObjects(b *testing.B) {
-	s, c := fixture(b)
+	ctx := b.Context()
+	s, c := bookFixture(b)
 	const n = 10000
-	fill(b, s, c.ID, n)
+	fillBook(b, s, c.ID, n)
 	for _, withData := range []bool{false, true} {
 		b.Run(fmt.Sprint("data=", withData), func(b *testing.B) {
 			for b.Loop() {

@@ -13,12 +13,11 @@ import (
 	"github.com/rolodav/rolodav/internal/store/postgres/pgtest"
 )
 
-var ctx = context.Background()
-
 // openPair opens two stores on one new database, as two server processes
 // do.
 func openPair(t *testing.T) (a, b *Store) {
 	t.Helper()
+	ctx := context.Background() // the stores outlive t.Context, until the cleanups
 	url := pgtest.URL(t)
 	var err error
 	if a, err = Open(ctx, url, store.Options{}); err != nil {
@@ -49,7 +48,7 @@ type replica struct {
 // it has none yet) and applies what it streams, page by page, until a
 // page is not truncated. It checks that seqs ascend within a response and
 // lie between the token and next, and that no change comes twice.
-func (r *replica) sync() error {
+func (r *replica) sync(ctx context.Context) error {
 	for {
 		since, prev := r.token, int64(0)
 		initial := since == 0 && r.etags == nil
@@ -96,6 +95,7 @@ func (r *replica) sync() error {
 // counts the writes, and the clients, applying only what their syncs
 // told them, end with exactly the final state.
 func TestSharedWriters(t *testing.T) {
+	ctx := t.Context()
 	a, b := openPair(t)
 	if err := a.CreateUser(ctx, &store.User{Login: "u", PasswordHash: "h"}); err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestSharedWriters(t *testing.T) {
 		wg.Go(func() {
 			time.Sleep(100 * time.Millisecond) // the initial sync sees some writes
 			for {
-				if err := r.sync(); err != nil {
+				if err := r.sync(ctx); err != nil {
 					errs <- err
 					return
 				}
@@ -240,7 +240,7 @@ func TestSharedWriters(t *testing.T) {
 
 	// Each client, from what its syncs told it, has the final state.
 	for _, r := range readers {
-		if err := r.sync(); err != nil {
+		if err := r.sync(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if r.token != coll.SyncSeq {
@@ -263,9 +263,10 @@ func TestSharedWriters(t *testing.T) {
 	}
 }
 
-// fixture opens a store with user u and an address book.
-func fixture(t testing.TB) (*Store, *store.Collection) {
+// bookFixture opens a store with user u and an address book.
+func bookFixture(t testing.TB) (*Store, *store.Collection) {
 	t.Helper()
+	ctx := context.Background()
 	s, err := Open(ctx, pgtest.URL(t), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +299,8 @@ func TestSyncAcrossPrune(t *testing.T) {
 		{"of what was not", n, 10, true},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
-			s, c := fixture(t)
+			ctx := t.Context()
+			s, c := bookFixture(t)
 			// The log of n deletions, written directly: a fixture.
 			if _, err := s.pool.Exec(ctx, `INSERT INTO changes (collection, name, seq, deleted, changed)
 				SELECT $1, 'gone-' || i, i, TRUE, 1 FROM generate_series(1, $2::bigint) i`, c.ID, n); err != nil {
@@ -334,7 +336,8 @@ func TestSyncAcrossPrune(t *testing.T) {
 // A streaming read with data holds a page of about pageBytes, not every
 // row of pageRows: large objects are read a few at a time.
 func TestPageBytes(t *testing.T) {
-	s, c := fixture(t)
+	ctx := t.Context()
+	s, c := bookFixture(t)
 	const objects, size = 40, 1 << 20
 	for i := range objects {
 		data := make([]byte, size)
