@@ -73,27 +73,36 @@ const (
 	pageBytes = 4 << 20 // data of a page when it is read, at most (at least one row)
 )
 
-// paged returns the statement of a page made of inner, a query of rows in
-// the page's order, at most $3 of them; its other parameters are args,
-// to which it adds its own. Without data the rows are small and inner is
-// the page. With data, inner selects after the row's columns k, the key
-// it is ordered by, and b, the bytes of the row's data; the page keeps
-// the rows whose data fits, with those before them, in pageBytes (the
-// first always does) and appends total, the number of inner's rows, from
-// which lastPage tells whether more may follow. Large values are stored
-// apart (TOAST) and only fetched for the rows sent.
-func paged(inner string, withData bool, args []any) (string, []any) {
+// A pageQuery is a kind of page: cols selected from from (tables and
+// WHERE conditions; $1 is the collection, its own arguments are $4 on),
+// ordered by key, unique; bytes is the size of a row's data.
+type pageQuery struct{ cols, from, key, bytes string }
+
+// sql returns the statement of a page: at most $3 rows whose key is after
+// $2. args are its arguments, to which it adds its own. Without data the
+// rows are small. With data, the page ends before the row whose data
+// would take it past pageBytes (the first row always fits), as the sizes
+// of the candidate rows tell, and each row ends with total, the number of
+// candidates, from which lastPage tells whether more may follow. The
+// data of the candidates left out is never read: the rows are read again
+// up to the last key that fits, in the same statement, so in the same
+// snapshot.
+func (q pageQuery) sql(withData bool, args []any) (string, []any) {
+	after := q.from + ` AND ` + q.key + ` > $2`
 	if !withData {
-		return inner, args
+		return `SELECT ` + q.cols + ` FROM ` + after + ` ORDER BY ` + q.key + ` LIMIT $3`, args
 	}
-	return `SELECT * FROM (SELECT x.*, COUNT(*) OVER () AS total,
-		SUM(x.b) OVER (ORDER BY x.k ROWS UNBOUNDED PRECEDING) - x.b AS before FROM (` + inner + `) x) y
-		WHERE y.before < ` + fmt.Sprintf("$%d", len(args)+1) + ` ORDER BY y.k`, append(args, int64(pageBytes))
+	limit := fmt.Sprintf("$%d", len(args)+1)
+	return `WITH k AS (SELECT ` + q.key + ` AS k, ` + q.bytes + ` AS b FROM ` + after + ` ORDER BY ` + q.key + ` LIMIT $3),
+		c AS (SELECT COUNT(*) AS total, CASE WHEN COALESCE(SUM(b), 0) < ` + limit + ` THEN MAX(k) ELSE (
+			SELECT MAX(k) FROM (SELECT k, SUM(b) OVER (ORDER BY k ROWS UNBOUNDED PRECEDING) - b AS before FROM k) w
+			WHERE before < ` + limit + `) END AS upto FROM k)
+		SELECT ` + q.cols + `, c.total FROM c CROSS JOIN ` + after + ` AND ` + q.key + ` <= c.upto
+		ORDER BY ` + q.key, append(args, int64(pageBytes))
 }
 
-// pageRow scans a row of a page made by paged: the row's columns, and
-// with data the columns paged adds, total going to *total (-1 without
-// data, when every row of inner is sent).
+// pageRow scans a row of a page: the row's columns, and with data the
+// total, which goes to *total (-1 without data: every candidate is sent).
 type pageRow struct {
 	rows     pgx.Rows
 	withData bool
@@ -105,7 +114,7 @@ func (r pageRow) Scan(dest ...any) error {
 		*r.total = -1
 		return r.rows.Scan(dest...)
 	}
-	return r.rows.Scan(append(dest, nil, nil, r.total, nil)...) // k, b, total, before
+	return r.rows.Scan(append(dest, r.total)...)
 }
 
 // lastPage reports whether a page of got rows, out of total rows of its
@@ -160,17 +169,14 @@ func (s *Store) page(ctx context.Context, q string, args []any, each func(rows p
 // store.ErrNotFound.
 func (s *Store) streamObjects(ctx context.Context, coll int64, filter string, fargs []any, withData bool,
 	fn func(o *store.Object) error) error {
-	inner := `SELECT ` + objCols(withData)
-	if withData {
-		inner += `, o.name AS k, o.size AS b`
-	}
-	inner += ` FROM objects o WHERE o.collection = $1 AND o.name > $2` + filter + ` ORDER BY o.name LIMIT $3`
+	pq := pageQuery{cols: objCols(withData), from: `objects o WHERE o.collection = $1` + filter,
+		key: `o.name`, bytes: `o.size`}
 	after := "" // every name is longer
 	for {
 		var list []*store.Object
 		var total int64
 		var one int
-		q, args := paged(inner, withData, append([]any{coll, after, pageRows}, fargs...))
+		q, args := pq.sql(withData, append([]any{coll, after, pageRows}, fargs...))
 		err := s.page(ctx, q, args, func(rows pgx.Rows) error {
 			o, _, err := scanObject(pageRow{rows, withData, &total})
 			list = append(list, o)
@@ -415,7 +421,7 @@ func (s *Store) changesSince(ctx context.Context, coll int64, seq int64, limit i
 	if seq < 0 || seq > cur || (seq > 0 && seq < floor) {
 		return 0, false, store.ErrInvalidSyncToken
 	}
-	inner, scan := changesPage(seq == 0, withData)
+	pq, scan := changesPage(seq == 0, withData)
 	n, last := 0, seq
 	for last < cur {
 		// A page of limit-n+1 rows at most while limit is not reached:
@@ -426,7 +432,7 @@ func (s *Store) changesSince(ctx context.Context, coll int64, seq int64, limit i
 		}
 		var list []*store.Change
 		var total, now int64
-		q, args := paged(inner, withData, []any{coll, last, want, cur})
+		q, args := pq.sql(withData, []any{coll, last, want, cur})
 		err := s.page(ctx, q, args, func(rows pgx.Rows) error {
 			c, err := scan(pageRow{rows, withData, &total})
 			list = append(list, c)
@@ -465,20 +471,15 @@ func (s *Store) changesSince(ctx context.Context, coll int64, seq int64, limit i
 	return cur, false, nil
 }
 
-// changesPage returns the inner query of a page of ChangesSince (see
-// paged) and the function that scans its rows: for an initial sync the
-// objects themselves (deletions are irrelevant), else the change log
-// joined to the objects. $1 is the collection, $2 the seq to start after,
-// $3 the rows, $4 the collection's seq when the sync started.
-func changesPage(initial, withData bool) (string, func(sc interface{ Scan(...any) error }) (*store.Change, error)) {
-	var extra string
+// changesPage returns the kind of page of ChangesSince and the function
+// that scans its rows: for an initial sync the objects themselves
+// (deletions are irrelevant), else the change log joined to the objects.
+// $4 is the collection's seq when the sync started.
+func changesPage(initial, withData bool) (pageQuery, func(sc interface{ Scan(...any) error }) (*store.Change, error)) {
 	if initial {
-		if withData {
-			extra = `, o.seq AS k, o.size AS b`
-		}
-		q := `SELECT ` + objCols(withData) + extra + ` FROM objects o
-			WHERE o.collection = $1 AND o.seq > $2 AND o.seq <= $4 ORDER BY o.seq LIMIT $3`
-		return q, func(sc interface{ Scan(...any) error }) (*store.Change, error) {
+		pq := pageQuery{cols: objCols(withData), from: `objects o WHERE o.collection = $1 AND o.seq <= $4`,
+			key: `o.seq`, bytes: `o.size`}
+		return pq, func(sc interface{ Scan(...any) error }) (*store.Change, error) {
 			o, seq, err := scanObject(sc)
 			if err != nil {
 				return nil, err
@@ -486,13 +487,11 @@ func changesPage(initial, withData bool) (string, func(sc interface{ Scan(...any
 			return &store.Change{Seq: seq, Name: o.Name, Object: o}, nil
 		}
 	}
-	if withData {
-		extra = `, ch.seq AS k, COALESCE(o.size, 0) AS b`
-	}
-	q := `SELECT ch.deleted, ` + objCols(withData) + `, ch.name AS ch_name, ch.seq AS ch_seq` + extra + `
-		FROM changes ch LEFT JOIN objects o ON o.collection = ch.collection AND o.name = ch.name
-		WHERE ch.collection = $1 AND ch.seq > $2 AND ch.seq <= $4 ORDER BY ch.seq LIMIT $3`
-	return q, scanChange
+	pq := pageQuery{cols: `ch.deleted, ` + objCols(withData) + `, ch.name, ch.seq`,
+		from: `changes ch LEFT JOIN objects o ON o.collection = ch.collection AND o.name = ch.name
+			WHERE ch.collection = $1 AND ch.seq <= $4`,
+		key: `ch.seq`, bytes: `COALESCE(o.size, 0)`}
+	return pq, scanChange
 }
 
 // scanChange reads a row of the change log joined to the objects. For
