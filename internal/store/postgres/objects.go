@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -98,7 +99,7 @@ func (q pageQuery) sql(withData bool, args []any) (string, []any) {
 			SELECT MAX(k) FROM (SELECT k, SUM(b) OVER (ORDER BY k ROWS UNBOUNDED PRECEDING) - b AS before FROM k) w
 			WHERE before < ` + limit + `) END AS upto FROM k)
 		SELECT ` + q.cols + `, c.total FROM c CROSS JOIN ` + after + ` AND ` + q.key + ` <= c.upto
-		ORDER BY ` + q.key, append(args, int64(pageBytes))
+		ORDER BY ` + q.key + ` LIMIT $3`, append(args, int64(pageBytes))
 }
 
 // pageRow scans a row of a page: the row's columns, and with data the
@@ -496,15 +497,13 @@ func changesPage(initial, withData bool) (pageQuery, func(sc interface{ Scan(...
 
 // scanChange reads a row of the change log joined to the objects. For
 // deleted names the object columns are NULL (left join), so they are
-// scanned nullable.
+// scanned nullable (pgtype's values, which need no allocation).
 func scanChange(sc interface{ Scan(...any) error }) (*store.Change, error) {
 	var (
-		c                    store.Change
-		coll, size, mod, seq *int64
-		fs, le               *int64
-		name, uid, etag      *string
-		comp                 *string
-		data                 []byte
+		c                            store.Change
+		coll, size, mod, seq, fs, le pgtype.Int8
+		name, uid, etag, comp        pgtype.Text
+		data                         []byte
 	)
 	if err := sc.Scan(&c.Deleted, &coll, &name, &uid, &etag, &size, &mod, &seq, &comp, &fs, &le, &data,
 		&c.Name, &c.Seq); err != nil {
@@ -513,13 +512,13 @@ func scanChange(sc interface{ Scan(...any) error }) (*store.Change, error) {
 	if c.Deleted {
 		return &c, nil
 	}
-	if name == nil {
+	if !name.Valid {
 		return nil, fmt.Errorf("change %s: object missing", c.Name) // cannot happen: one statement
 	}
 	c.Object = &store.Object{
-		Collection: *coll, Name: *name, UID: *uid, ETag: *etag, Data: data,
-		Size: *size, Modified: fromMicros(*mod), Component: *comp,
-		FirstStart: spanTime(*fs), LastEnd: spanTime(*le),
+		Collection: coll.Int64, Name: name.String, UID: uid.String, ETag: etag.String, Data: data,
+		Size: size.Int64, Modified: fromMicros(mod.Int64), Component: comp.String,
+		FirstStart: spanTime(fs.Int64), LastEnd: spanTime(le.Int64),
 	}
 	return &c, nil
 }
