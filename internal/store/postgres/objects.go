@@ -87,7 +87,9 @@ type pageQuery struct{ cols, from, key, bytes string }
 // candidates, from which lastPage tells whether more may follow. The
 // data of the candidates left out is never read: the rows are read again
 // up to the last key that fits, in the same statement, so in the same
-// snapshot.
+// snapshot. (The LIMIT on the rows read again changes nothing but the
+// plan: not knowing how many there are, the planner could otherwise join
+// them by scanning the whole collection.)
 func (q pageQuery) sql(withData bool, args []any) (string, []any) {
 	after := q.from + ` AND ` + q.key + ` > $2`
 	if !withData {
@@ -118,9 +120,9 @@ func (r pageRow) Scan(dest ...any) error {
 	return r.rows.Scan(append(dest, r.total)...)
 }
 
-// lastPage reports whether a page of got rows, out of total rows of its
-// inner query (-1: as many as got) and want asked for, is the last: it
-// had fewer rows than asked for, and the bound on bytes left none out.
+// lastPage reports whether a page of got rows, out of total candidates
+// (-1: as many as got) and want asked for, is the last: it had fewer
+// candidates than asked for, and the bound on bytes left none out.
 func lastPage(got int, total int64, want int) bool {
 	if total < 0 {
 		total = int64(got)
@@ -432,23 +434,23 @@ func (s *Store) changesSince(ctx context.Context, coll int64, seq int64, limit i
 			want = min(want, limit-n+1)
 		}
 		var list []*store.Change
-		var total, now int64
+		var total, floorNow int64
 		q, args := pq.sql(withData, []any{coll, last, want, cur})
 		err := s.page(ctx, q, args, func(rows pgx.Rows) error {
 			c, err := scan(pageRow{rows, withData, &total})
 			list = append(list, c)
 			return err
-		}, `SELECT sync_floor FROM collections WHERE id = $1`, &now)
+		}, `SELECT sync_floor FROM collections WHERE id = $1`, &floorNow)
 		if err != nil {
 			return 0, false, err
 		}
 		// The floor was read after the page: if it rose above what was
 		// streamed before the page, a prune may have forgotten a deletion
 		// the page should have had.
-		if seq > 0 && now > last {
+		if seq > 0 && floorNow > last {
 			return 0, false, store.ErrInvalidSyncToken
 		}
-		floor = now
+		floor = floorNow
 		for _, c := range list {
 			// A page may only end where its continuation token is valid
 			// (>= floor). Only an initial sync can start below the floor:
