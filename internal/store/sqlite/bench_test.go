@@ -235,3 +235,30 @@ func BenchmarkPruneTombstones(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListObjects streams a book of 10000 cards (PROPFIND, exports),
+// without and with their data; and GetObject reads one card (GET).
+func BenchmarkListObjects(b *testing.B) {
+	s := openTemp(b)
+	defer s.Close()
+	c := fixture(b, s)
+	const n = 10000
+	fill(b, s, c.ID, n)
+	for _, withData := range []bool{false, true} {
+		b.Run(fmt.Sprint("data=", withData), func(b *testing.B) {
+			for b.Loop() {
+				got := 0
+				if err := s.ListObjects(ctx, c.ID, withData, func(*store.Object) error { got++; return nil }); err != nil || got != n {
+					b.Fatalf("%d objects, %v", got, err)
+				}
+			}
+		})
+	}
+	b.Run("GetObject", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.GetObject(ctx, c.ID, fmt.Sprintf("%06d.vcf", i%n)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

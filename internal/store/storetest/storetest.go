@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"DeleteUserCascade", testDeleteUserCascade},
 		{"MissingCollection", testMissingCollection},
 		{"CallbackErrors", testCallbackErrors},
+		{"ListObjectsReentrant", testListObjectsReentrant},
 		{"CanceledContext", testCanceledContext},
 		{"MergeApply", testMergeApply},
 		{"MergeStale", testMergeStale},
