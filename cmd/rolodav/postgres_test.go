@@ -114,9 +114,13 @@ func TestTwoServersShareChanges(t *testing.T) {
 // If-Match and deletes some. It returns the state every acknowledged write
 // leaves: name → ETag (deleted names absent).
 type writeLoad struct {
-	mu    sync.Mutex
-	state map[string]string // acknowledged: name → ETag, "" = deleted
-	acks  int
+	prefix string // of the card names, unique per load
+	// unknown holds the names of requests that got no answer (the server
+	// died): they may or may not have been written.
+	unknown map[string]bool
+	mu      sync.Mutex
+	state  map[string]string // acknowledged: name → ETag, "" = deleted
+	acks   int
 }
 
 func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *sync.WaitGroup {
@@ -156,8 +160,9 @@ func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *s
 					etag := l.state[name]
 					l.mu.Unlock()
 					uid := strings.TrimSuffix(name, ".vcf")
-					code, newTag, err := do(d, "PUT", name, vcard(uid)+"NOTE:"+fmt.Sprint(i)+"\r\n", `If-Match: "`+etag+`"`)
+					code, newTag, err := do(d, "PUT", name, strings.Replace(vcard(uid), "END:VCARD", "NOTE:"+fmt.Sprint(i)+"\r\nEND:VCARD", 1), `If-Match: "`+etag+`"`)
 					if err != nil {
+						l.lost(name)
 						return // the server is gone
 					}
 					if code != 204 {
@@ -169,6 +174,7 @@ func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *s
 					name := mine[k]
 					code, _, err := do(d, "DELETE", name, "")
 					if err != nil {
+						l.lost(name)
 						return
 					}
 					if code != 204 {
@@ -177,9 +183,10 @@ func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *s
 					mine = append(mine[:k], mine[k+1:]...)
 					l.ack(name, "")
 				default: // create
-					uid := fmt.Sprintf("w%d-%d", w, i)
+					uid := fmt.Sprintf("%sw%d-%d", l.prefix, w, i)
 					code, etag, err := do(d, "PUT", uid+".vcf", vcard(uid), "If-None-Match: *")
 					if err != nil {
+						l.lost(uid + ".vcf")
 						return
 					}
 					if code != 201 {
@@ -192,6 +199,15 @@ func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *s
 		}()
 	}
 	return &wg
+}
+
+func (l *writeLoad) lost(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.unknown == nil {
+		l.unknown = map[string]bool{}
+	}
+	l.unknown[name] = true
 }
 
 func (l *writeLoad) ack(name, etag string) {
@@ -217,8 +233,14 @@ func (l *writeLoad) live() map[string]string {
 	return out
 }
 
-func sameState(t *testing.T, what string, got, want map[string]string) {
+func sameState(t *testing.T, what string, got, want map[string]string, unknown ...map[string]bool) {
 	t.Helper()
+	for _, u := range unknown {
+		for k := range u {
+			delete(got, k)
+			delete(want, k)
+		}
+	}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: %s has ETag %q, want %q", what, k, got[k], v)
@@ -270,6 +292,9 @@ func TestTwoServersConcurrentWriters(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+	if len(load.unknown) > 0 {
+		t.Fatalf("requests failed without an answer: %v", load.unknown)
+	}
 	want := load.live()
 	apply(a)
 	sameState(t, "incremental syncs", phone, want)
@@ -290,7 +315,7 @@ func TestTwoServersConcurrentWriters(t *testing.T) {
 // write, and the other goes on serving.
 func TestTwoServersKillOne(t *testing.T) {
 	_, a, b := twoServers(t)
-	var onA, onB writeLoad
+	onA, onB := writeLoad{prefix: "a-"}, writeLoad{prefix: "b-"}
 	stop := make(chan struct{})
 	wgA := onA.run([]*daemon{a}, 4, stop)
 	wgB := onB.run([]*daemon{b}, 4, stop)
@@ -315,7 +340,7 @@ func TestTwoServersKillOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameState(t, "B after A's kill", full.items, want)
+	sameState(t, "B after A's kill", full.items, want, onA.unknown)
 	t.Logf("A acknowledged %d writes before kill -9, B %d (%d after)", onA.acks, onB.acks, onB.acks-atKill)
 }
 
