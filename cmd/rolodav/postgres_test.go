@@ -433,3 +433,68 @@ func pageStatus(t *testing.T, c *http.Client, u string) int {
 	readBody(t, resp)
 	return resp.StatusCode
 }
+
+// A phone that synced with the SQLite server, moved to PostgreSQL with
+// `store copy`, gets only what changed after its last sync, with the
+// ETags it knows for the rest; its app password still works.
+func TestStoreCopyKeepsSyncTokens(t *testing.T) {
+	data := t.TempDir()
+	if _, errOut, code := cli(t, "frank password\n", "user", "add", "frank", "--data", data, "--password-stdin"); code != 0 {
+		t.Fatal(errOut)
+	}
+	old := start(t, data)
+	web, csrf := webClient(t, old, "frank", "frank password", "/account/passwords")
+	resp, err := web.PostForm(old.url+"/account/passwords", url.Values{"name": {"phone"}, "csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := appPasswordRE.FindStringSubmatch(readBody(t, resp))
+	if m == nil {
+		t.Fatal("no app password shown")
+	}
+	phone := m[1]
+	for _, n := range []string{"ann", "bob", "cat"} {
+		if code, _, _ := old.req(t, "PUT", frankBook+n+".vcf", "frank", phone, vcard(n)); code != 201 {
+			t.Fatalf("PUT %s: %d", n, code)
+		}
+	}
+	synced, err := syncCollection(t, old, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the phone's sync: one new card, one changed, one deleted.
+	old.req(t, "PUT", frankBook+"dan.vcf", "frank", phone, vcard("dan"))
+	_, hdr, _ := old.req(t, "PUT", frankBook+"bob.vcf", "frank", phone, strings.Replace(vcard("bob"), "END:VCARD", "NOTE:moved\r\nEND:VCARD", 1))
+	old.req(t, "DELETE", frankBook+"cat.vcf", "frank", phone, "")
+	dan, err := syncCollection(t, old, synced.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.cmd.Process.Signal(syscall.SIGTERM)
+	<-old.done
+
+	db := pgtest.URL(t)
+	out, errOut, code := cli(t, "", "store", "copy", "--from", "sqlite:"+data, "--to", db)
+	if code != 0 {
+		t.Fatalf("store copy: %d\n%s%s", code, out, errOut)
+	}
+	d := start(t, t.TempDir(), "--database", db)
+	got, err := syncCollection(t, d, synced.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"dan.vcf": dan.items["dan.vcf"], "bob.vcf": strings.Trim(hdr.Get("ETag"), `"`), "cat.vcf": ""}
+	if fmt.Sprint(got.items) != fmt.Sprint(want) {
+		t.Fatalf("the phone's sync on PostgreSQL: %v, want only the later changes %v", got.items, want)
+	}
+	if got.token != dan.token {
+		t.Errorf("sync token on PostgreSQL %s, on SQLite %s", got.token, dan.token)
+	}
+	if code, _, _ := d.req(t, "PUT", frankBook+"eve.vcf", "frank", phone, vcard("eve")); code != 201 {
+		t.Fatalf("the phone's app password on PostgreSQL: %d", code)
+	}
+	next, err := syncCollection(t, d, got.token)
+	if err != nil || len(next.items) != 1 || next.items["eve.vcf"] == "" {
+		t.Fatalf("next sync: %v %v", next.items, err)
+	}
+}
