@@ -16,12 +16,13 @@ import (
 const collCols = `c.id, c.owner, c.kind, c.name, c.displayname, c.description, c.color, c.ord,
 	c.components, c.timezone, c.created, c.modified, c.sync_seq, c.obj_count, c.obj_bytes`
 
-func scanCollection(sc interface{ Scan(...any) error }) (*store.Collection, error) {
+// scanCollection scans collCols, then extra columns into extra.
+func scanCollection(sc interface{ Scan(...any) error }, extra ...any) (*store.Collection, error) {
 	var c store.Collection
 	var kind, comps string
 	var created, modified, ord int64
-	err := sc.Scan(&c.ID, &c.Owner, &kind, &c.Name, &c.DisplayName, &c.Description, &c.Color, &ord,
-		&comps, &c.Timezone, &created, &modified, &c.SyncSeq, &c.Count, &c.Bytes)
+	err := sc.Scan(append([]any{&c.ID, &c.Owner, &kind, &c.Name, &c.DisplayName, &c.Description, &c.Color, &ord,
+		&comps, &c.Timezone, &created, &modified, &c.SyncSeq, &c.Count, &c.Bytes}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -133,22 +134,21 @@ func getCollectionByID(ctx context.Context, q querier, id int64) (*store.Collect
 	return c, nil
 }
 
+// GetCollection reads the collection with its properties in one statement
+// (one snapshot, one round trip: every DAV request starts with it).
 func (s *Store) GetCollection(ctx context.Context, owner string, kind store.Kind, name string) (*store.Collection, error) {
-	var c *store.Collection
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		var err error
-		c, err = scanCollection(tx.QueryRow(ctx, `SELECT `+collCols+` FROM collections c
-			WHERE c.owner = $1 AND c.kind = $2 AND c.name = $3`, owner, string(kind), name))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		return loadProps(ctx, tx, []*store.Collection{c}, `c.id = $1`, c.ID)
-	})
+	var props map[string]string
+	c, err := scanCollection(s.pool.QueryRow(ctx, `SELECT `+collCols+`,
+		(SELECT json_object_agg(p.name, p.value) FROM collection_props p WHERE p.collection = c.id)
+		FROM collections c WHERE c.owner = $1 AND c.kind = $2 AND c.name = $3`, owner, string(kind), name), &props)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get collection %s/%s/%s: %w", owner, kind, name, err)
+	}
+	if props != nil {
+		c.Props = props
 	}
 	return c, nil
 }

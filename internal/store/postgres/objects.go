@@ -247,36 +247,85 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 	var created bool
 	var etag string
 	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
-		// A missing collection is ErrNotFound, whatever the conditions.
-		if _, err := lockCollection(ctx, tx, o.Collection); err != nil {
-			return err
-		}
-		curUID, cur, oldSize, exists, err := currentUID(ctx, tx, o.Collection, o.Name)
+		st, err := putState(ctx, tx, o)
 		if err != nil {
 			return err
 		}
 		// Before the conditions: they were about a card that is gone.
-		if err := checkNotMergedAway(ctx, tx, o.Collection, o.Name, exists, o.UID, !exists || curUID != o.UID); err != nil {
+		if st.mergedAway {
+			if err := checkNotMergedAway(ctx, tx, o.Collection, o.Name, st.exists, o.UID, !st.exists || st.uid != o.UID); err != nil {
+				return err
+			}
+		}
+		if err := checkCond(cond, st.etag, st.exists); err != nil {
 			return err
 		}
-		if err := checkCond(cond, cur, exists); err != nil {
-			return err
+		if st.holder != "" {
+			return &store.UIDConflictError{UID: o.UID, Name: st.holder}
 		}
-		holder, err := uidHolder(ctx, tx, o.Collection, o.UID, o.Name)
-		if err != nil {
-			return err
-		}
-		if holder != "" {
-			return &store.UIDConflictError{UID: o.UID, Name: holder}
-		}
-		created = !exists
-		etag, err = writeObject(ctx, tx, l, o.Collection, o, oldSize, exists, micros(now()))
+		created = !st.exists
+		etag, err = writeObject(ctx, tx, l, o.Collection, o, st.size, st.exists, micros(now()))
 		return err
 	})
 	if err != nil {
 		return false, "", fmt.Errorf("postgres: put %d/%s: %w", o.Collection, o.Name, err)
 	}
 	return created, etag, nil
+}
+
+// putTarget is what PutObject decides on: the object it replaces, the
+// other holder of its UID, and whether a merged-away record might refuse
+// it.
+type putTarget struct {
+	exists     bool
+	uid, etag  string
+	size       int64
+	holder     string // another name with o.UID; "" when none
+	mergedAway bool   // checkNotMergedAway must decide
+}
+
+// putState locks o's collection and reads what PutObject decides on, in
+// one round trip: the statements of a batch run one after the other, so
+// the reads, each with a snapshot of its own at READ COMMITTED, run after
+// the lock is held and see every earlier writer's commit. A missing
+// collection is store.ErrNotFound, whatever the conditions.
+func putState(ctx context.Context, tx pgx.Tx, o *store.Object) (putTarget, error) {
+	var st putTarget
+	b := &pgx.Batch{}
+	b.Queue(`SELECT owner FROM collections WHERE id = $1 FOR UPDATE`, o.Collection)
+	b.Queue(`SELECT COALESCE(uid, ''), etag, size FROM objects WHERE collection = $1 AND name = $2`, o.Collection, o.Name)
+	b.Queue(`SELECT name FROM objects WHERE collection = $1 AND uid = $2 AND name <> $3 LIMIT 1`, o.Collection, o.UID, o.Name)
+	// Whether the name or the UID has a merged-away record at all: rare,
+	// and then checkNotMergedAway follows the survivors.
+	b.Queue(`SELECT EXISTS (SELECT 1 FROM merged_away WHERE collection = $1 AND name = $2),
+		EXISTS (SELECT 1 FROM merged_away WHERE collection = $1 AND uid = $3)`, o.Collection, o.Name, o.UID)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	var owner string
+	if err := br.QueryRow().Scan(&owner); errors.Is(err, pgx.ErrNoRows) {
+		return st, fmt.Errorf("collection %d: %w", o.Collection, store.ErrNotFound)
+	} else if err != nil {
+		return st, err
+	}
+	err := br.QueryRow().Scan(&st.uid, &st.etag, &st.size)
+	switch {
+	case err == nil:
+		st.exists = true
+	case !errors.Is(err, pgx.ErrNoRows):
+		return st, err
+	}
+	if err := br.QueryRow().Scan(&st.holder); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return st, err
+	}
+	if o.UID == "" {
+		st.holder = ""
+	}
+	var byName, byUID bool
+	if err := br.QueryRow().Scan(&byName, &byUID); err != nil {
+		return st, err
+	}
+	st.mergedAway = (byName && !st.exists) || (byUID && o.UID != "" && (!st.exists || st.uid != o.UID))
+	return st, br.Close()
 }
 
 // DeleteObject removes name: store.ErrNotFound when it does not exist

@@ -136,6 +136,8 @@ func b2i(b bool) int64 {
 // writeObject creates or replaces o.Name in coll after the caller checked
 // conditions and UIDs: one seq of its own, a change row, counters, usage.
 // oldSize and exists describe the current object. Returns the new ETag.
+// The collection's row, the object and its change are written by one
+// statement: the collection stays locked for fewer round trips.
 func writeObject(ctx context.Context, tx pgx.Tx, l ledger, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
 	etag := store.ETag(o.Data)
 	data := o.Data
@@ -147,38 +149,60 @@ func writeObject(ctx context.Context, tx pgx.Tx, l ledger, coll int64, o *store.
 	if exists {
 		dUsage -= store.ObjectUsage(o.Name, oldSize)
 	}
-	seq, err := bump(ctx, tx, l, coll, t, b2i(!exists), size-oldSize, dUsage)
+	var owner string
+	err := tx.QueryRow(ctx, `WITH c AS (
+			UPDATE collections SET sync_seq = sync_seq + 1, modified = $6,
+				obj_count = obj_count + $11, obj_bytes = obj_bytes + $12
+			WHERE id = $1 RETURNING sync_seq, owner),
+		o AS (INSERT INTO objects
+			(collection, name, uid, etag, size, modified, seq, component, first_start, last_end, data)
+			SELECT $1, $2, $3, $4, $5, $6, c.sync_seq, $7, $8, $9, $10 FROM c
+			ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, etag = excluded.etag,
+				size = excluded.size, modified = excluded.modified, seq = excluded.seq,
+				component = excluded.component, first_start = excluded.first_start,
+				last_end = excluded.last_end, data = excluded.data
+			RETURNING 1),
+		ch AS (INSERT INTO changes (collection, name, seq, deleted, changed)
+			SELECT $1, $2, c.sync_seq, FALSE, $6 FROM c
+			ON CONFLICT (collection, name)
+			DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, changed = excluded.changed
+			RETURNING 1)
+		SELECT owner FROM c`,
+		coll, o.Name, nullUID(o.UID), etag, size, t, o.Component,
+		spanStart(o.FirstStart), spanEnd(o.LastEnd), data, b2i(!exists), size-oldSize).Scan(&owner)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
+	}
 	if err != nil {
 		return "", err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO objects
-		(collection, name, uid, etag, size, modified, seq, component, first_start, last_end, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, etag = excluded.etag,
-			size = excluded.size, modified = excluded.modified, seq = excluded.seq,
-			component = excluded.component, first_start = excluded.first_start,
-			last_end = excluded.last_end, data = excluded.data`,
-		coll, o.Name, nullUID(o.UID), etag, len(data), t, seq, o.Component,
-		spanStart(o.FirstStart), spanEnd(o.LastEnd), data); err != nil {
-		return "", err
-	}
-	if err := logChange(ctx, tx, coll, o.Name, seq, false, t); err != nil {
-		return "", err
-	}
+	l[owner] += dUsage
 	return etag, nil
 }
 
 // removeObject deletes name from coll after the caller checked: its own
-// seq, a deletion change, counters, usage.
+// seq, a deletion change, counters, usage; one statement, as writeObject.
 func removeObject(ctx context.Context, tx pgx.Tx, l ledger, coll int64, name string, size, t int64) error {
-	seq, err := bump(ctx, tx, l, coll, t, -1, -size, -store.ObjectUsage(name, size))
+	var owner string
+	err := tx.QueryRow(ctx, `WITH c AS (
+			UPDATE collections SET sync_seq = sync_seq + 1, modified = $3,
+				obj_count = obj_count - 1, obj_bytes = obj_bytes - $4
+			WHERE id = $1 RETURNING sync_seq, owner),
+		d AS (DELETE FROM objects WHERE collection = $1 AND name = $2 RETURNING 1),
+		ch AS (INSERT INTO changes (collection, name, seq, deleted, changed)
+			SELECT $1, $2, c.sync_seq, TRUE, $3 FROM c
+			ON CONFLICT (collection, name)
+			DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, changed = excluded.changed
+			RETURNING 1)
+		SELECT owner FROM c`, coll, name, t, size).Scan(&owner)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
+	}
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM objects WHERE collection = $1 AND name = $2`, coll, name); err != nil {
-		return err
-	}
-	return logChange(ctx, tx, coll, name, seq, true, t)
+	l[owner] -= store.ObjectUsage(name, size)
+	return nil
 }
 
 // sameColl checks that an object passed along with a collection ID belongs
