@@ -162,7 +162,13 @@ func start() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "rolodav-pgtest-")
+	// Under root the server runs as another user, who must reach the
+	// directory: a test's own TMPDIR (0700, root's) would not do.
+	base := ""
+	if cred != nil {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "rolodav-pgtest-")
 	if err != nil {
 		return nil, err
 	}
