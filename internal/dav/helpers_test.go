@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/dav"
 	"github.com/rolodav/rolodav/internal/store"
-	"github.com/rolodav/rolodav/internal/store/sqlite"
+	"github.com/rolodav/rolodav/internal/store/testdb"
 )
 
 // Test accounts; cheap hashing keeps the suite fast.
@@ -36,6 +37,8 @@ type server struct {
 
 type serverOpt func(*dav.Config)
 
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
 func newServer(t *testing.T, opts ...serverOpt) *server {
 	t.Helper()
 	return newServerAt(t, filepath.Join(t.TempDir(), "test.db"), store.Options{}, opts...)
@@ -45,10 +48,7 @@ func newServer(t *testing.T, opts ...serverOpt) *server {
 // accounts unless they are there.
 func newServerAt(t *testing.T, path string, o store.Options, opts ...serverOpt) *server {
 	t.Helper()
-	st, err := sqlite.OpenWith(path, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testdb.Open(t, path, o)
 	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	for login, pw := range map[string]string{alice: alicePW, bob: bobPW} {

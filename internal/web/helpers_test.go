@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,7 +19,7 @@ import (
 	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/httplog"
 	"github.com/rolodav/rolodav/internal/store"
-	"github.com/rolodav/rolodav/internal/store/sqlite"
+	"github.com/rolodav/rolodav/internal/store/testdb"
 )
 
 // Every test server has testLogin with testPassword.
@@ -98,13 +99,12 @@ func newTestServer(t *testing.T, opts ...func(*Config)) *testServer {
 	return newTestServerWith(t, store.Options{}, opts...)
 }
 
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
 // newTestServerWith is newTestServer on a store opened with o.
 func newTestServerWith(t *testing.T, o store.Options, opts ...func(*Config)) *testServer {
 	t.Helper()
-	st, err := sqlite.OpenWith(filepath.Join(t.TempDir(), "rolodav.db"), o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testdb.Open(t, filepath.Join(t.TempDir(), "rolodav.db"), o)
 	t.Cleanup(func() { st.Close() })
 	a := auth.NewAuthenticator(st, auth.Options{})
 	cfg := Config{Store: st, Auth: a, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
