@@ -119,8 +119,8 @@ type writeLoad struct {
 	// died): they may or may not have been written.
 	unknown map[string]bool
 	mu      sync.Mutex
-	state  map[string]string // acknowledged: name → ETag, "" = deleted
-	acks   int
+	state   map[string]string // acknowledged: name → ETag, "" = deleted
+	acks    int
 }
 
 func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *sync.WaitGroup {
