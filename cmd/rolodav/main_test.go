@@ -80,6 +80,15 @@ var listenRE = regexp.MustCompile(`url=(https?://127\.0\.0\.1:\d+)\S*/dav/`)
 
 func start(t *testing.T, data string, extra ...string) *daemon {
 	t.Helper()
+	d, found := spawn(t, data, extra...)
+	d.await(t, found)
+	return d
+}
+
+// spawn starts `rolodav serve` without waiting for it: found gets the URL
+// it listens on.
+func spawn(t *testing.T, data string, extra ...string) (*daemon, <-chan string) {
+	t.Helper()
 	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(binary, args...)
 	d := &daemon{cmd: cmd, stdout: &lockedBuffer{}, done: make(chan struct{})}
@@ -105,19 +114,24 @@ func start(t *testing.T, data string, extra ...string) *daemon {
 		}
 	}()
 	go func() { cmd.Wait(); pw.Close(); close(d.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-d.done
+	})
+	return d, found
+}
+
+// await waits until a spawned server listens.
+func (d *daemon) await(t *testing.T, found <-chan string) {
+	t.Helper()
 	select {
 	case d.url = <-found:
 	case <-d.done:
 		t.Fatalf("server exited early:\n%s", d.log())
 	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
+		d.cmd.Process.Kill()
 		t.Fatalf("server did not start:\n%s", d.log())
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-d.done
-	})
-	return d
 }
 
 // lockedBuffer is written by exec's copier while the test reads it.

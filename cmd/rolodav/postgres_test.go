@@ -118,6 +118,7 @@ type writeLoad struct {
 	// unknown holds the names of requests that got no answer (the server
 	// died): they may or may not have been written.
 	unknown map[string]bool
+	errs    []string // unexpected answers
 	mu      sync.Mutex
 	state   map[string]string // acknowledged: name → ETag, "" = deleted
 	acks    int
@@ -166,7 +167,8 @@ func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *s
 						return // the server is gone
 					}
 					if code != 204 {
-						panic(fmt.Sprintf("If-Match PUT of %s: %d", name, code))
+						l.fail(fmt.Sprintf("If-Match PUT of %s: %d", name, code))
+						return
 					}
 					l.ack(name, newTag)
 				case r < 3 && len(mine) > 0: // delete one
@@ -178,7 +180,8 @@ func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *s
 						return
 					}
 					if code != 204 {
-						panic(fmt.Sprintf("DELETE of %s: %d", name, code))
+						l.fail(fmt.Sprintf("DELETE of %s: %d", name, code))
+						return
 					}
 					mine = append(mine[:k], mine[k+1:]...)
 					l.ack(name, "")
@@ -190,7 +193,8 @@ func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *s
 						return
 					}
 					if code != 201 {
-						panic(fmt.Sprintf("create %s: %d", uid, code))
+						l.fail(fmt.Sprintf("create %s: %d", uid, code))
+						return
 					}
 					mine = append(mine, uid+".vcf")
 					l.ack(uid+".vcf", etag)
@@ -199,6 +203,21 @@ func (l *writeLoad) run(servers []*daemon, writers int, stop <-chan struct{}) *s
 		}()
 	}
 	return &wg
+}
+
+// fail records an answer the load did not expect; the writer stops.
+func (l *writeLoad) fail(msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.errs = append(l.errs, msg)
+}
+
+// check fails t for every unexpected answer.
+func (l *writeLoad) check(t *testing.T) {
+	t.Helper()
+	for _, e := range l.errs {
+		t.Error(e)
+	}
 }
 
 func (l *writeLoad) lost(name string) {
@@ -218,6 +237,13 @@ func (l *writeLoad) ack(name, etag string) {
 	}
 	l.state[name] = etag
 	l.acks++
+}
+
+// count is how many writes were acknowledged so far.
+func (l *writeLoad) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.acks
 }
 
 // live is the acknowledged state without deletions.
@@ -292,6 +318,7 @@ func TestTwoServersConcurrentWriters(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+	load.check(t)
 	if len(load.unknown) > 0 {
 		t.Fatalf("requests failed without an answer: %v", load.unknown)
 	}
@@ -304,6 +331,22 @@ func TestTwoServersConcurrentWriters(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameState(t, "full sync of "+d.url, full.items, want)
+	}
+	// Each writer's own sync from the token it held when the load began,
+	// through the server it wrote to: the deletions of cards it never
+	// had are listed too, the rest is exactly what was acknowledged.
+	for w := range 8 {
+		d := []*daemon{a, b}[w%2]
+		st, err := syncCollection(t, d, initial.token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range st.items {
+			if v == "" {
+				delete(st.items, k)
+			}
+		}
+		sameState(t, fmt.Sprintf("writer %d's final sync", w), st.items, want)
 	}
 	t.Logf("%d acknowledged writes, %d live cards, %d incremental syncs", load.acks, len(want), syncs)
 	if load.acks < 100 {
@@ -319,16 +362,24 @@ func TestTwoServersKillOne(t *testing.T) {
 	stop := make(chan struct{})
 	wgA := onA.run([]*daemon{a}, 4, stop)
 	wgB := onB.run([]*daemon{b}, 4, stop)
-	time.Sleep(2 * time.Second)
+	// Kill A once it has acknowledged a good number of writes (the race
+	// detector makes the first sign-ins slow), with more on their way.
+	deadline := time.Now().Add(60 * time.Second)
+	for onA.count() < 100 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	a.cmd.Process.Signal(syscall.SIGKILL)
 	<-a.done
 	wgA.Wait() // A's writers stop at their first failed request
-	onB.mu.Lock()
-	atKill := onB.acks
-	onB.mu.Unlock()
+	atKill := onB.count()
 	time.Sleep(2 * time.Second)
 	close(stop)
 	wgB.Wait()
+	onA.check(t)
+	onB.check(t)
+	if onA.acks < 100 {
+		t.Fatalf("A acknowledged only %d writes before kill -9", onA.acks)
+	}
 	if onB.acks <= atKill {
 		t.Fatalf("B acknowledged nothing after A was killed (%d before, %d after)", atKill, onB.acks)
 	}
@@ -341,7 +392,7 @@ func TestTwoServersKillOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameState(t, "B after A's kill", full.items, want, onA.unknown)
-	t.Logf("A acknowledged %d writes before kill -9, B %d (%d after)", onA.acks, onB.acks, onB.acks-atKill)
+	t.Logf("A acknowledged %d writes before kill -9 (%d in flight), B %d (%d after)", onA.acks, len(onA.unknown), onB.acks, onB.acks-atKill)
 }
 
 var appPasswordRE = regexp.MustCompile(`<code id="new-app-password" class="secret">([^<]+)</code>`)
@@ -496,5 +547,26 @@ func TestStoreCopyKeepsSyncTokens(t *testing.T) {
 	next, err := syncCollection(t, d, got.token)
 	if err != nil || len(next.items) != 1 || next.items["eve.vcf"] == "" {
 		t.Fatalf("next sync: %v %v", next.items, err)
+	}
+}
+
+// Two servers started at once on an empty database both start; one of
+// them creates the admin user and prints its password.
+func TestTwoServersFirstStart(t *testing.T) {
+	for round := range 3 {
+		db := pgtest.URL(t)
+		a, foundA := spawn(t, t.TempDir(), "--database", db)
+		b, foundB := spawn(t, t.TempDir(), "--database", db)
+		a.await(t, foundA)
+		b.await(t, foundB)
+		printed := 0
+		for _, d := range []*daemon{a, b} {
+			if passwordRE.MatchString(d.stdout.String()) {
+				printed++
+			}
+		}
+		if printed != 1 {
+			t.Fatalf("round %d: %d servers printed an admin password, want 1", round, printed)
+		}
 	}
 }

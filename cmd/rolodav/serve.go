@@ -333,6 +333,9 @@ func firstRun(ctx context.Context, st accounts.Store, stdout io.Writer) (created
 	}
 	pw := auth.GeneratePassword()
 	if err := accounts.Create(ctx, st, "admin", pw); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return false, nil // another server on the same database, starting at once, made it
+		}
 		return false, err
 	}
 	fmt.Fprintf(stdout, `First start: created the user "admin" with the password

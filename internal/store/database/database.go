@@ -88,14 +88,34 @@ func isDir(path string) bool {
 // Redact returns url without its password, for messages and logs.
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		if i := strings.LastIndex(raw, "@"); i >= 0 && strings.Contains(raw, "://") {
-			return raw[:strings.Index(raw, "://")+3] + "…" + raw[i:]
+	if err != nil {
+		// Keep what names the server: the rest may hold a password.
+		s := raw
+		if i := strings.IndexAny(s, "?#"); i >= 0 {
+			s = s[:i] + "?…"
 		}
-		return raw
+		if i := strings.LastIndex(s, "@"); i >= 0 && strings.Contains(s, "://") {
+			s = s[:strings.Index(s, "://")+3] + "…" + s[i:]
+		}
+		return s
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	// libpq takes the password (and a key's: sslpassword) as parameters too.
+	if q := u.Query(); len(q) > 0 {
+		hidden := false
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+				hidden = true
+			}
+		}
+		if hidden {
+			u.RawQuery = q.Encode()
+		}
 	}
 	return u.String()
 }
