@@ -109,6 +109,9 @@ func storeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, c := range res.Counts {
 		fmt.Fprintf(stdout, "  %-17s %9d\n", c.Table, c.Rows)
 	}
+	if res.Cleaned > 0 {
+		fmt.Fprintf(stdout, "%d text values (such as a device's name from an older version) were not UTF-8 or held NUL: they were copied with those bytes replaced.\n", res.Cleaned)
+	}
 	fmt.Fprintf(stdout, "Verified: the target holds the same rows in every table, and each of its %d objects the ETag of its data.\n", res.ETags)
 	return nil
 }

@@ -1,7 +1,10 @@
 // Package guard holds the HTTP middleware that comes before every handler:
 // it bounds how long a request body may take to arrive, so that a client
 // that declares a body and never sends it holds a connection for seconds,
-// not for ever, and it sets the headers every response carries.
+// not for ever, and it sets the headers every response carries. It also
+// makes the User-Agent valid UTF-8 (invalid bytes become U+FFFD): handlers
+// store it in sign-in activity and sessions, and PostgreSQL stores no
+// other text.
 //
 // http.Server.ReadTimeout would bound bodies too, but with one figure for
 // every request: either it cuts off a phone uploading a large import on a
@@ -14,8 +17,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Options tune Handler. The zero value of a field selects its default.
@@ -64,6 +69,9 @@ func Handler(opt Options, next http.Handler) http.Handler {
 		opt.Now = time.Now
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ua := r.Header.Get("User-Agent"); !utf8.ValidString(ua) {
+			r.Header.Set("User-Agent", strings.ToValidUTF8(ua, "\uFFFD"))
+		}
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		if opt.HSTS {

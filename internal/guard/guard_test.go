@@ -225,3 +225,16 @@ func TestEarlyAnswerToALargeUploadArrives(t *testing.T) {
 		}
 	}
 }
+
+// A User-Agent that is not UTF-8 reaches the handler as valid UTF-8.
+func TestUserAgentMadeValidUTF8(t *testing.T) {
+	got := make(chan string, 1)
+	addr := serve(t, Options{}, func(w http.ResponseWriter, r *http.Request) { got <- r.UserAgent() })
+	c := send(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: DAVx5 caf\xe9 \xff\r\n\r\n")
+	if resp := response(t, c, 10*time.Second); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if ua := <-got; ua != "DAVx5 caf\uFFFD \uFFFD" {
+		t.Fatalf("User-Agent %q", ua)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -70,6 +71,9 @@ type Result struct {
 	Replaced []Count
 	// ETags is how many objects' ETags were checked against their data.
 	ETags int64
+	// Cleaned is how many text values were not UTF-8, or held NUL, and
+	// were mended on the way (see cleaned).
+	Cleaned int64
 }
 
 // Rows is the number of rows of all tables.
@@ -142,7 +146,8 @@ func Copy(ctx context.Context, from, to store.Rows, opt Options, progress func(E
 				}
 				res.Replaced = nonEmpty(held)
 			}
-			digests, err := copyRows(ctx, src, dst, res.Counts, progress)
+			digests, cleaned, err := copyRows(ctx, src, dst, res.Counts, progress)
+			res.Cleaned = cleaned
 			if err != nil {
 				return err
 			}
@@ -218,11 +223,12 @@ func sameRows(ctx context.Context, src, dst store.RowReader, want, held []Count,
 		if want[i].Rows == 0 {
 			continue
 		}
-		a, err := scan(ctx, src, t, want[i].Rows, PhaseCompare, nil, progress)
+		var n int64
+		a, err := scan(ctx, cleaned(src.Scan(ctx, t), t, &n), t.Name, want[i].Rows, PhaseCompare, nil, progress)
 		if err != nil {
 			return false, fmt.Errorf("source: %w", err)
 		}
-		b, err := scan(ctx, dst, t, want[i].Rows, PhaseCompare, nil, progress)
+		b, err := scan(ctx, dst.Scan(ctx, t), t.Name, want[i].Rows, PhaseCompare, nil, progress)
 		if err != nil {
 			return false, fmt.Errorf("target: %w", err)
 		}
@@ -237,12 +243,13 @@ func sameRows(ctx context.Context, src, dst store.RowReader, want, held []Count,
 // returns the digest of each table's rows. It checks the objects' ETags on
 // the way, so that a source whose data does not match its ETags is
 // reported as such.
-func copyRows(ctx context.Context, src store.RowReader, dst store.RowWriter, want []Count, progress func(Event)) ([]digest, error) {
+func copyRows(ctx context.Context, src store.RowReader, dst store.RowWriter, want []Count, progress func(Event)) ([]digest, int64, error) {
 	digests := make([]digest, len(store.Tables))
+	var cleanedValues int64
 	for i := range store.Tables {
 		t := &store.Tables[i]
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		total := want[i].Rows
 		d := newDigest()
@@ -251,7 +258,7 @@ func copyRows(ctx context.Context, src store.RowReader, dst store.RowWriter, wan
 		var srcErr error // an error of the source's rows, as opposed to the target's
 		progress(Event{PhaseCopy, t.Name, 0, total})
 		rows := func(yield func([]any, error) bool) {
-			for row, err := range src.Scan(ctx, t) {
+			for row, err := range cleaned(src.Scan(ctx, t), t, &cleanedValues) {
 				if err == nil {
 					if err = d.add(row); err == nil && check != nil {
 						err = check(row)
@@ -272,18 +279,18 @@ func copyRows(ctx context.Context, src store.RowReader, dst store.RowWriter, wan
 		}
 		n, err := dst.Insert(ctx, t, rows)
 		if srcErr != nil {
-			return nil, srcErr
+			return nil, 0, srcErr
 		}
 		if err != nil {
-			return nil, fmt.Errorf("target: %w", err)
+			return nil, 0, fmt.Errorf("target: %w", err)
 		}
 		if n != total || done != total {
-			return nil, fmt.Errorf("%s: the source has %d rows, %d were read and %d written", t.Name, total, done, n)
+			return nil, 0, fmt.Errorf("%s: the source has %d rows, %d were read and %d written", t.Name, total, done, n)
 		}
 		progress(Event{PhaseCopy, t.Name, total, total})
 		digests[i] = d.sum
 	}
-	return digests, nil
+	return digests, cleanedValues, nil
 }
 
 // verify reads the target back: each table must have the source's number
@@ -301,7 +308,7 @@ func verify(ctx context.Context, dst store.RowReader, want []Count, digests []di
 		if n != want[i].Rows {
 			return 0, fmt.Errorf("verify: the target's %s has %d rows after the copy, the source's %d", t.Name, n, want[i].Rows)
 		}
-		d, err := scan(ctx, dst, t, n, PhaseVerify, etagCheck(t), progress)
+		d, err := scan(ctx, dst.Scan(ctx, t), t.Name, n, PhaseVerify, etagCheck(t), progress)
 		if err != nil {
 			return 0, fmt.Errorf("verify: target: %w", err)
 		}
@@ -389,11 +396,11 @@ func (d *digester) add(row []any) error {
 
 // scan reads every row of t (total of them) from r, checks each with
 // check (nil: no check) and returns their digest.
-func scan(ctx context.Context, r store.RowReader, t *store.Table, total int64, phase string, check func([]any) error, progress func(Event)) (digest, error) {
+func scan(ctx context.Context, rows store.RowSeq, table string, total int64, phase string, check func([]any) error, progress func(Event)) (digest, error) {
 	d := newDigest()
 	var done int64
-	progress(Event{phase, t.Name, 0, total})
-	for row, err := range r.Scan(ctx, t) {
+	progress(Event{phase, table, 0, total})
+	for row, err := range rows {
 		if err == nil {
 			if err = d.add(row); err == nil && check != nil {
 				err = check(row)
@@ -403,9 +410,55 @@ func scan(ctx context.Context, r store.RowReader, t *store.Table, total int64, p
 			return digest{}, err
 		}
 		if done++; done%progressEvery == 0 {
-			progress(Event{phase, t.Name, done, total})
+			progress(Event{phase, table, done, total})
 		}
 	}
-	progress(Event{phase, t.Name, done, total})
+	progress(Event{phase, table, done, total})
 	return d.sum, nil
+}
+
+// cleaned is rows with every text value made UTF-8 without NUL, which is
+// all PostgreSQL stores: invalid bytes become U+FFFD and NUL is dropped,
+// counted in n. Such values came from older versions, which stored a
+// client's User-Agent as it was sent; a key (a login, a card's name) is
+// not changed but refused, naming its row, for the admin to mend first.
+func cleaned(rows store.RowSeq, t *store.Table, n *int64) store.RowSeq {
+	key := map[string]bool{}
+	for _, k := range t.Key {
+		key[k] = true
+	}
+	return func(yield func([]any, error) bool) {
+		for row, err := range rows {
+			if err == nil {
+				for i, c := range t.Columns {
+					v, ok := row[i].(string)
+					if !ok || (utf8.ValidString(v) && !strings.ContainsRune(v, 0)) {
+						continue
+					}
+					if key[c.Name] {
+						err = fmt.Errorf("%s: the row %s has a %s that is not UTF-8 text; change or delete it in the source first", t.Name, keyOf(t, row), c.Name)
+						break
+					}
+					row[i] = strings.ReplaceAll(strings.ToValidUTF8(v, "\uFFFD"), "\x00", "")
+					*n++
+				}
+			}
+			if !yield(row, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// keyOf describes row by its key, for messages.
+func keyOf(t *store.Table, row []any) string {
+	var parts []string
+	for _, k := range t.Key {
+		for i, c := range t.Columns {
+			if c.Name == k {
+				parts = append(parts, fmt.Sprintf("%s=%q", k, row[i]))
+			}
+		}
+	}
+	return strings.Join(parts, " ")
 }

@@ -489,3 +489,43 @@ func TestVersionMismatch(t *testing.T) {
 		t.Fatalf("the target was written: %v", got)
 	}
 }
+
+// Text an older version stored as a client sent it (not UTF-8, or with
+// NUL) is mended on the way to PostgreSQL, which stores no such text, and
+// counted; a second run finds nothing to do. Such a key is refused,
+// naming its row, and the target is left as it was.
+func TestCleansText(t *testing.T) {
+	a := newSQLite(t)
+	must(t, a.CreateUser(ctx, &store.User{Login: "ann@example.org", PasswordHash: "h"}))
+	now := time.Now()
+	must(t, a.RecordSignIn(ctx, &store.SignIn{Login: "ann@example.org", Time: now, OK: true, Via: "dav",
+		Credential: "password", Addr: "192.0.2.1", Network: "192.0.2.1", Client: "DAVx5 caf\xe9"}, 0, time.Hour))
+	must(t, a.CreateSession(ctx, &store.Session{ID: "s1", Owner: "ann@example.org", CSRF: "c", Created: now,
+		Expires: now.Add(time.Hour), LastSeen: now, Client: "a\x00b"}))
+	pg := newPostgres(t)
+	res := copyOK(t, a, pg, storecopy.Options{})
+	if res.Cleaned != 2 {
+		t.Errorf("cleaned %d values, want 2", res.Cleaned)
+	}
+	list, err := pg.ListSignIns(ctx, "ann@example.org", 0)
+	must(t, err)
+	if len(list) != 1 || list[0].Client != "DAVx5 caf\uFFFD" {
+		t.Fatalf("sign-ins on PostgreSQL: %+v", list)
+	}
+	sess, err := pg.GetSession(ctx, "s1")
+	must(t, err)
+	if sess.Client != "ab" {
+		t.Errorf("session client %q", sess.Client)
+	}
+	if again := copyOK(t, a, pg, storecopy.Options{}); !again.Unchanged {
+		t.Errorf("second run: %+v", again)
+	}
+
+	must(t, a.CreateUser(ctx, &store.User{Login: "bad\xff", PasswordHash: "h"}))
+	before := dump(t, pg)
+	_, err = storecopy.Copy(ctx, a, pg, storecopy.Options{Replace: true}, nil)
+	if err == nil || !strings.Contains(err.Error(), `users: the row login="bad\xff" has a login that is not UTF-8`) {
+		t.Fatalf("copy of a login that is not UTF-8: %v", err)
+	}
+	diff(t, "the target after the refused copy", dump(t, pg), before)
+}

@@ -421,3 +421,19 @@ func TestActivityNamesClients(t *testing.T) {
 		t.Errorf("activity page does not name the client:\n%s", body)
 	}
 }
+
+// A form field that is not UTF-8, or holds NUL, changes nothing (on either
+// store: PostgreSQL would refuse the text).
+func TestFormTextNotUTF8(t *testing.T) {
+	ts := newTestServer(t)
+	s := ts.signedIn(t, testLogin)
+	for _, name := range []string{"caf\xe9", "a\x00b"} {
+		resp, body := s.post(t, "/account/passwords", url.Values{"name": {name}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "not UTF-8") {
+			t.Errorf("name %q: %d, want 400 naming the fault\n%s", name, resp.StatusCode, body)
+		}
+	}
+	if list, _ := ts.Store.ListAppPasswords(context.Background(), testLogin); len(list) != 0 {
+		t.Errorf("refused names made %d app passwords", len(list))
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/httplog"
@@ -149,9 +150,27 @@ func (s *Server) signedIn(h func(w http.ResponseWriter, r *http.Request, c *call
 				s.fail(w, r, c, http.StatusForbidden, "This form is out of date or did not come from this site. Reload the page and try again.", nil)
 				return
 			}
+			if !plainText(r.Form) {
+				s.fail(w, r, c, http.StatusBadRequest, "The form holds text that is not UTF-8, or a NUL character: nothing was changed.", nil)
+				return
+			}
 		}
 		h(w, r, c)
 	})
+}
+
+// plainText reports whether every value is UTF-8 without NUL: what a
+// browser sends, and what every store keeps as text (PostgreSQL refuses
+// anything else).
+func plainText(form url.Values) bool {
+	for _, vs := range form {
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Bounds of a form's fields, an uploaded file aside: the pages' forms are
