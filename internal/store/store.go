@@ -762,7 +762,9 @@ type Rows interface {
 	// SchemaVersion returns the newest migration applied.
 	SchemaVersion(ctx context.Context) (int, error)
 	// ReadRows calls fn with one consistent snapshot of every table, which
-	// ends when fn returns.
+	// ends when fn returns. Writers (a server still running on the
+	// database, say) wait until then, or fail if they cannot wait so long:
+	// a write acknowledged during a copy would be missing from the copy.
 	ReadRows(ctx context.Context, fn func(r RowReader) error) error
 	// WriteRows calls fn in one transaction, committed when fn returns nil
 	// and rolled back otherwise: all or nothing.

@@ -529,3 +529,59 @@ func TestCleansText(t *testing.T) {
 	}
 	diff(t, "the target after the refused copy", dump(t, pg), before)
 }
+
+// While a copy reads its source, a server still running on that database
+// cannot write: its write waits, and fails when it cannot wait so long,
+// rather than be acknowledged and missing from the copy.
+func TestSourceHoldsWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rolodav.db")
+	url := pgtest.URL(t)
+	// Another process's SQLite writer, one that waits 100 ms for the lock
+	// (rolodav's own wait 10 s, then fail the same way).
+	raw, err := sql.Open("sqlite3", path+"?_busy_timeout=100&_txlock=immediate")
+	must(t, err)
+	defer raw.Close()
+	pgOther := openPostgresURL(t, url)
+	for _, c := range []struct {
+		name  string
+		src   store.Rows
+		write func(ctx context.Context) error
+	}{
+		{"sqlite", openSQLite(t, path), func(ctx context.Context) error {
+			tx, err := raw.BeginTx(ctx, nil)
+			if err == nil {
+				_, err = tx.ExecContext(ctx, `INSERT INTO runs (name, started) VALUES ('late', 1)`)
+				if err == nil {
+					err = tx.Commit()
+				} else {
+					tx.Rollback()
+				}
+			}
+			return err
+		}},
+		{"postgres", openPostgresURL(t, url), func(ctx context.Context) error {
+			return pgOther.CreateUser(ctx, &store.User{Login: "late@example.org", PasswordHash: "h"})
+		}},
+	} {
+		err := c.src.ReadRows(ctx, func(store.RowReader) error {
+			wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			if err := c.write(wctx); err == nil {
+				t.Errorf("%s: a write went through during the copy's read", c.name)
+			}
+			return nil
+		})
+		must(t, err)
+		must(t, c.write(ctx))
+	}
+}
+
+func openPostgresURL(t testing.TB, url string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(ctx, url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}

@@ -15,8 +15,21 @@ var _ store.Rows = (*Store)(nil)
 
 // ReadRows implements store.Rows in one REPEATABLE READ snapshot, held
 // until fn returns (unlike the streaming reads of Store, which page).
+//
+// The tables are locked in SHARE mode first (before the snapshot is
+// taken: LOCK takes none), so that other processes' writers wait until
+// the snapshot ends.
 func (s *Store) ReadRows(ctx context.Context, fn func(r store.RowReader) error) error {
-	return s.read(ctx, func(tx pgx.Tx) error { return fn(&rowTx{tx: tx}) })
+	names := make([]string, len(store.Tables))
+	for i, t := range store.Tables {
+		names[i] = sqlIdent(t.Name)
+	}
+	return s.tx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(names, ", ")+` IN SHARE MODE`); err != nil {
+			return fmt.Errorf("postgres: lock the tables: %w", err)
+		}
+		return fn(&rowTx{tx: tx})
+	})
 }
 
 // WriteRows implements store.Rows. It is not retried as write is: fn

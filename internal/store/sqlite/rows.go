@@ -23,8 +23,13 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 
 // ReadRows implements store.Rows: a read transaction is one snapshot of
 // the WAL.
+//
+// It runs on the writer's connection, whose transactions begin IMMEDIATE:
+// holding SQLite's write lock, so that other processes' writers wait
+// (their busy timeout) and then fail rather than write what the snapshot
+// misses.
 func (s *Store) ReadRows(ctx context.Context, fn func(r store.RowReader) error) error {
-	return s.read(ctx, func(tx *sql.Tx) error { return fn(rowTx{tx}) })
+	return s.write(ctx, func(tx *sql.Tx) error { return fn(rowTx{tx}) })
 }
 
 // WriteRows implements store.Rows on the writer's connection. SQLite keeps
