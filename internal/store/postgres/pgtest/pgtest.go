@@ -168,6 +168,7 @@ func start() (*Cluster, error) {
 	if cred != nil {
 		base = "/tmp"
 	}
+	removeStale(base)
 	dir, err := os.MkdirTemp(base, "rolodav-pgtest-")
 	if err != nil {
 		return nil, err
@@ -197,6 +198,29 @@ func start() (*Cluster, error) {
 	}
 }
 
+// removeStale removes the clusters of test binaries that died before
+// they could: those whose server is not running.
+func removeStale(base string) {
+	if base == "" {
+		base = os.TempDir()
+	}
+	dirs, _ := filepath.Glob(filepath.Join(base, "rolodav-pgtest-*"))
+	for _, dir := range dirs {
+		fi, err := os.Stat(dir)
+		if err != nil || time.Since(fi.ModTime()) < time.Minute {
+			continue // maybe another test binary starting its own
+		}
+		pid, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+		if err == nil {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(pid), "\n", 2)[0]))
+			if err := syscall.Kill(n, 0); n > 0 && (err == nil || errors.Is(err, syscall.EPERM)) {
+				continue // running (EPERM: as another user)
+			}
+		}
+		os.RemoveAll(dir)
+	}
+}
+
 // launch starts the server on a free port and waits until it answers.
 func launch(bin, dir, data string, cred *syscall.Credential) (*Cluster, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -211,7 +235,9 @@ func launch(bin, dir, data string, cred *syscall.Credential) (*Cluster, error) {
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
 		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=400",
 		"-c", "shared_buffers=64MB")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	// Pdeathsig: a test binary that dies (a panic, a timeout) takes the
+	// server down with it instead of leaving it running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGQUIT}
 	var log strings.Builder
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
