@@ -134,9 +134,7 @@ func (s *Store) ListAppPasswords(ctx context.Context, owner string) ([]store.App
 func (s *Store) FindAppPassword(ctx context.Context, owner, digest string) (*store.AppPassword, error) {
 	p, err := scanAppPassword(s.pool.QueryRow(ctx, `SELECT `+appPasswordCols+` FROM app_passwords
 		WHERE owner = $1 AND digest = $2`, owner, digest))
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.ErrNotFound
-	}
+	err = notFound(err)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: find app password of %s: %w", owner, err)
 	}
@@ -146,7 +144,7 @@ func (s *Store) FindAppPassword(ctx context.Context, owner, digest string) (*sto
 // DeleteAppPassword deletes owner's app password id; an unknown id, or
 // another user's, is store.ErrNotFound.
 func (s *Store) DeleteAppPassword(ctx context.Context, owner string, id int64) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM app_passwords WHERE owner = $1 AND id = $2`, owner, id)
+	tag, err := s.exec(ctx, `DELETE FROM app_passwords WHERE owner = $1 AND id = $2`, owner, id)
 	if err == nil {
 		err = affected(tag, store.ErrNotFound)
 	}
@@ -207,9 +205,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (*store.Session, erro
 	err := s.pool.QueryRow(ctx, `SELECT owner, csrf, created, expires, last_seen, addr, client, partial
 		FROM sessions WHERE id = $1 AND expires > $2`, id, micros(now())).
 		Scan(&x.Owner, &x.CSRF, &created, &expires, &lastSeen, &x.Addr, &x.Client, &x.Partial)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.ErrNotFound
-	}
+	err = notFound(err)
 	if err != nil {
 		// The id is a secret's digest: kept out of error messages.
 		return nil, fmt.Errorf("postgres: get session: %w", err)
@@ -223,7 +219,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (*store.Session, erro
 // One statement: a session deleted meanwhile by another process is not
 // written back.
 func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expires time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE sessions SET last_seen = $1, expires = $2
+	tag, err := s.exec(ctx, `UPDATE sessions SET last_seen = $1, expires = $2
 		WHERE id = $3 AND expires > $4`, micros(lastSeen), micros(expires), id, micros(now()))
 	if err == nil {
 		err = affected(tag, store.ErrNotFound)
@@ -237,7 +233,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expires t
 // DeleteSession deletes the session; an unknown one is not an error, so
 // that signing out twice succeeds.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("postgres: delete session: %w", err)
 	}
 	return nil
@@ -245,7 +241,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 
 // EndOtherSessions implements store.Store.
 func (s *Store) EndOtherSessions(ctx context.Context, owner, keep string) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE owner = $1 AND id <> $2`, owner, keep)
+	tag, err := s.exec(ctx, `DELETE FROM sessions WHERE owner = $1 AND id <> $2`, owner, keep)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: end sessions of %s: %w", owner, err)
 	}

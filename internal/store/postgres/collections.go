@@ -141,9 +141,7 @@ func (s *Store) GetCollection(ctx context.Context, owner string, kind store.Kind
 	c, err := scanCollection(s.pool.QueryRow(ctx, `SELECT `+collCols+`,
 		(SELECT json_object_agg(p.name, p.value) FROM collection_props p WHERE p.collection = c.id)
 		FROM collections c WHERE c.owner = $1 AND c.kind = $2 AND c.name = $3`, owner, string(kind), name), &props)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.ErrNotFound
-	}
+	err = notFound(err)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get collection %s/%s/%s: %w", owner, kind, name, err)
 	}

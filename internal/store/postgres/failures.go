@@ -106,7 +106,7 @@ func (s *Store) ClearSignInFailures(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM signin_failures WHERE subject = ANY($1)`, keys); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM signin_failures WHERE subject = ANY($1)`, keys); err != nil {
 		return fmt.Errorf("postgres: clear sign-in failures: %w", err)
 	}
 	return nil

@@ -2,14 +2,10 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/rolodav/rolodav/internal/store"
 )
 
 // pruneBatch is how many tombstones one transaction of PruneTombstones
@@ -45,16 +41,11 @@ func (s *Store) PruneTombstones(ctx context.Context, olderThan time.Time) (int, 
 			if picked == 0 {
 				return nil
 			}
-			ids := slices.Clone(colls)
-			slices.Sort(ids)
-			for _, id := range slices.Compact(ids) {
-				_, err := lockCollection(ctx, tx, id)
-				if errors.Is(err, store.ErrNotFound) {
-					continue // deleted meanwhile, and its changes with it
-				}
-				if err != nil {
-					return err
-				}
+			// One statement locks them all, in the order of their ids as
+			// every writer of two collections does; one deleted meanwhile
+			// is simply not there, and its changes went with it.
+			if _, err := tx.Exec(ctx, `SELECT id FROM collections WHERE id = ANY($1) ORDER BY id FOR UPDATE`, colls); err != nil {
+				return err
 			}
 			rows, err := tx.Query(ctx, `DELETE FROM changes c
 				USING unnest($1::bigint[], $2::text[]) AS x(collection, name)
@@ -77,13 +68,13 @@ func (s *Store) PruneTombstones(ctx context.Context, olderThan time.Time) (int, 
 			if err := rows.Err(); err != nil {
 				return err
 			}
+			ids, seqs := make([]int64, 0, len(floors)), make([]int64, 0, len(floors))
 			for coll, seq := range floors {
-				if _, err := tx.Exec(ctx, `UPDATE collections SET sync_floor = GREATEST(sync_floor, $1) WHERE id = $2`,
-					seq, coll); err != nil {
-					return err
-				}
+				ids, seqs = append(ids, coll), append(seqs, seq)
 			}
-			return nil
+			_, err = tx.Exec(ctx, `UPDATE collections c SET sync_floor = GREATEST(c.sync_floor, f.seq)
+				FROM unnest($1::bigint[], $2::bigint[]) AS f(id, seq) WHERE c.id = f.id`, ids, seqs)
+			return err
 		})
 		if err != nil {
 			return total, fmt.Errorf("postgres: prune tombstones: %w", err)
@@ -117,7 +108,7 @@ func oldTombstones(ctx context.Context, tx pgx.Tx, t int64) (colls []int64, name
 
 // PruneSessions implements store.Store, on the index of expires.
 func (s *Store) PruneSessions(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires <= $1`, micros(now))
+	tag, err := s.exec(ctx, `DELETE FROM sessions WHERE expires <= $1`, micros(now))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: prune sessions: %w", err)
 	}
@@ -133,7 +124,7 @@ func (s *Store) ClaimRun(ctx context.Context, name string, now time.Time, every 
 		return false, fmt.Errorf("postgres: claim run %q: a name and a positive period (not %v) are needed", name, every)
 	}
 	t := micros(now)
-	tag, err := s.pool.Exec(ctx, `INSERT INTO runs (name, started) VALUES ($1, $2)
+	tag, err := s.exec(ctx, `INSERT INTO runs (name, started) VALUES ($1, $2)
 		ON CONFLICT (name) DO UPDATE SET started = excluded.started
 		WHERE runs.started <= $3 OR runs.started > $4`,
 		name, t, t-every.Microseconds(), t+every.Microseconds())

@@ -17,9 +17,7 @@ import (
 func (s *Store) GetObject(ctx context.Context, coll int64, name string) (*store.Object, error) {
 	o, _, err := scanObject(s.pool.QueryRow(ctx, `SELECT `+objCols(true)+` FROM objects o
 		WHERE o.collection = $1 AND o.name = $2`, coll, name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.ErrNotFound
-	}
+	err = notFound(err)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get %d/%s: %w", coll, name, err)
 	}

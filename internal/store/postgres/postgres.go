@@ -50,7 +50,15 @@ var migrations embed.FS
 type Store struct {
 	pool  *pgxpool.Pool
 	quota int64 // bytes per user; 0 = no limit
+	// writers bounds the write transactions under way: one waiting for a
+	// busy collection's lock holds a connection, and reads (every
+	// request's sign-in) must find one free all the same.
+	writers chan struct{}
 }
+
+// idleInTransaction is how long a transaction may wait for its client
+// before the server ends it (idle_in_transaction_session_timeout).
+const idleInTransaction = 10 * time.Second
 
 // defaultMaxConns is the pool size unless the URL sets pool_max_conns:
 // enough for the writers of a busy server, well below PostgreSQL's default
@@ -70,11 +78,19 @@ func Open(ctx context.Context, url string, opt store.Options) (*Store, error) {
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
 	}
+	// No transaction of ours waits for its client: one left open (by a
+	// process frozen or cut off mid-transaction) would hold its
+	// collection's lock against every other server until TCP gave up,
+	// hours later. The server ends it instead. The URL may set another.
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.Itoa(int(idleInTransaction / time.Millisecond))
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, quota: opt.QuotaPerUser}
+	reads := max(2, cfg.MaxConns/4) // connections kept for reads
+	s := &Store{pool: pool, quota: opt.QuotaPerUser, writers: make(chan struct{}, max(1, cfg.MaxConns-reads))}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
@@ -195,6 +211,12 @@ const maxAttempts = 8
 // again from the start; fn must therefore not keep state across calls
 // (what it sets in the caller's variables is set again).
 func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	select {
+	case s.writers <- struct{}{}:
+		defer func() { <-s.writers }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = s.tx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
@@ -210,6 +232,19 @@ func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 }
 
+// exec runs one statement that writes, as write runs a transaction: under
+// the bound of writers, and again when the server aborts it to resolve a
+// conflict (a statement that deletes several rows can deadlock too).
+func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	var tag pgconn.CommandTag
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		var err error
+		tag, err = tx.Exec(ctx, sql, args...)
+		return err
+	})
+	return tag, err
+}
+
 // retryable reports whether err is PostgreSQL resolving a conflict between
 // transactions by aborting this one.
 func retryable(err error) bool {
@@ -218,6 +253,17 @@ func retryable(err error) bool {
 		return false
 	}
 	return pe.Code == "40001" || pe.Code == "40P01" // serialization_failure, deadlock_detected
+}
+
+// notFound maps what a lookup of a key finds nothing for to
+// store.ErrNotFound: no row, or text PostgreSQL cannot hold (not UTF-8,
+// or NUL; SQLite would have found no row either).
+func notFound(err error) error {
+	var pe *pgconn.PgError
+	if errors.Is(err, pgx.ErrNoRows) || (errors.As(err, &pe) && (pe.Code == "22021" || pe.Code == "22P05")) {
+		return store.ErrNotFound
+	}
+	return err
 }
 
 // uniqueViolation reports whether err is a unique constraint failing.

@@ -2,11 +2,14 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -18,19 +21,46 @@ var _ store.Rows = (*Store)(nil)
 //
 // The tables are locked in SHARE mode first (before the snapshot is
 // taken: LOCK takes none), so that other processes' writers wait until
-// the snapshot ends.
+// the snapshot ends. A writer may hold one of the tables and wait for
+// another the copy holds: the copy waits a moment for each lock, lets go
+// of all of them when one does not come, and tries again; fn has not run
+// then. The snapshot may stay idle while the target is written and
+// checked, so the pool's idle-in-transaction limit is lifted for it.
 func (s *Store) ReadRows(ctx context.Context, fn func(r store.RowReader) error) error {
 	names := make([]string, len(store.Tables))
 	for i, t := range store.Tables {
 		names[i] = sqlIdent(t.Name)
 	}
-	return s.tx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(names, ", ")+` IN SHARE MODE`); err != nil {
-			return fmt.Errorf("postgres: lock the tables: %w", err)
+	for attempt := 1; ; attempt++ {
+		locked := false
+		err := s.tx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL idle_in_transaction_session_timeout = 0`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '200ms'`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(names, ", ")+` IN SHARE MODE`); err != nil {
+				return fmt.Errorf("postgres: lock the tables: %w", err)
+			}
+			locked = true
+			return fn(&rowTx{tx: tx})
+		})
+		var pe *pgconn.PgError
+		if locked || !errors.As(err, &pe) || (pe.Code != "55P03" && pe.Code != "40P01") || attempt == lockAttempts {
+			return err
 		}
-		return fn(&rowTx{tx: tx})
-	})
+		select {
+		case <-time.After(time.Duration(min(attempt, 10)) * 50 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
+
+// lockAttempts bounds how often ReadRows tries to lock the tables: a
+// minute or so of a busy server's writers.
+const lockAttempts = 100
 
 // WriteRows implements store.Rows. It is not retried as write is: fn
 // consumes rows it cannot read again. Identities are raised last, just
@@ -39,6 +69,10 @@ func (s *Store) ReadRows(ctx context.Context, fn func(r store.RowReader) error) 
 // skips ids.
 func (s *Store) WriteRows(ctx context.Context, fn func(w store.RowWriter) error) error {
 	return s.tx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		// The copy may read its source for a while between two writes.
+		if _, err := tx.Exec(ctx, `SET LOCAL idle_in_transaction_session_timeout = 0`); err != nil {
+			return err
+		}
 		w := &rowTx{tx: tx, raise: map[string]int64{}}
 		if err := fn(w); err != nil {
 			return err

@@ -20,7 +20,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	if u.Created.IsZero() {
 		u.Created = now()
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO users (login, password_hash, created, require_app_passwords,
+	tag, err := s.exec(ctx, `INSERT INTO users (login, password_hash, created, require_app_passwords,
 		backend, language, mail_off)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (login) DO NOTHING`,
 		u.Login, u.PasswordHash, micros(u.Created), u.RequireAppPasswords,
@@ -36,9 +36,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 
 func (s *Store) GetUser(ctx context.Context, login string) (*store.User, error) {
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE login = $1`, login))
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = store.ErrNotFound
-	}
+	err = notFound(err)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get user %s: %w", login, err)
 	}
@@ -130,7 +128,7 @@ func (s *Store) SetPasswordHash(ctx context.Context, login, hash string) error {
 // SetRequireAppPasswords sets whether DAV accepts only app passwords for
 // login; an unknown login is store.ErrNotFound.
 func (s *Store) SetRequireAppPasswords(ctx context.Context, login string, on bool) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET require_app_passwords = $1 WHERE login = $2`, on, login)
+	tag, err := s.exec(ctx, `UPDATE users SET require_app_passwords = $1 WHERE login = $2`, on, login)
 	if err == nil {
 		err = affected(tag, store.ErrNotFound)
 	}
@@ -143,10 +141,18 @@ func (s *Store) SetRequireAppPasswords(ctx context.Context, login string, on boo
 // DeleteUser removes the user; foreign keys cascade to everything the user
 // owns.
 func (s *Store) DeleteUser(ctx context.Context, login string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE login = $1`, login)
-	if err == nil {
-		err = affected(tag, store.ErrNotFound)
-	}
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		// The collections first, in the order of their ids, as every
+		// writer of a collection locks them before the user's row.
+		if _, err := tx.Exec(ctx, `SELECT id FROM collections WHERE owner = $1 ORDER BY id FOR UPDATE`, login); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE login = $1`, login)
+		if err == nil {
+			err = affected(tag, store.ErrNotFound)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("postgres: delete user %s: %w", login, err)
 	}
