@@ -940,19 +940,25 @@ func TestAttemptsAdmittedEarlierSeeLaterFailures(t *testing.T) {
 }
 
 // TestParallelProcessesShareLockBound sends wrong passwords for one login
-// from one address, all at once, through several Authenticators on one
-// SQLite store: server processes sharing a database. Between them they
+// from one address, all at once, through several Authenticators, each on
+// its own handle of one SQLite database: server processes sharing a
+// database. Between them they
 // must verify no more guesses than the lock allows, give or take the one
 // each further process may verify unrecorded (see Options.LockAfter), and
 // then all refuse the pair.
 func TestParallelProcessesShareLockBound(t *testing.T) {
 	for _, procs := range []int{1, 2, 3} {
 		t.Run(fmt.Sprint(procs, "processes"), func(t *testing.T) {
-			st, err := sqlite.Open(filepath.Join(t.TempDir(), "rolodav.db"))
-			if err != nil {
-				t.Fatal(err)
+			path := filepath.Join(t.TempDir(), "rolodav.db")
+			open := func() *sqlite.Store {
+				st, err := sqlite.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				return st
 			}
-			t.Cleanup(func() { st.Close() })
+			st := open()
 			ctx := context.Background()
 			if err := st.CreateUser(ctx, &store.User{Login: "bob", PasswordHash: mustHash(t, "hunter2", cheap)}); err != nil {
 				t.Fatal(err)
@@ -963,6 +969,9 @@ func TestParallelProcessesShareLockBound(t *testing.T) {
 			var started, throttled, bad atomic.Int64
 			as := make([]*Authenticator, procs)
 			for i := range as {
+				if i > 0 {
+					st = open()
+				}
 				as[i] = NewAuthenticator(st, Options{Now: clock.Now, Sleep: (&fakeSleep{}).Sleep, Params: cheap, MaxConcurrent: n})
 				// Every verification waits until each attempt is verifying
 				// or refused: all are under way at once.
