@@ -344,6 +344,7 @@ func (a *Authenticator) admit(ctx context.Context, scope, addr, login string) (*
 			{scope + "login:" + login, counterLogin, LoginFactor * a.opt.LockAfter}}
 	}
 	keys := make([]string, len(specs))
+	p.counters = make([]passCounter, 0, len(specs))
 	// Registered before the read: failures counted after it are then in
 	// flight.added.
 	a.mu.Lock()
@@ -583,7 +584,9 @@ func (a *Authenticator) release(ctx context.Context, p *pass) {
 	a.mu.Lock()
 	held := a.unreserve(p)
 	a.mu.Unlock()
-	a.takeBack(context.WithoutCancel(ctx), held)
+	if len(held) > 0 {
+		a.takeBack(context.WithoutCancel(ctx), held)
+	}
 }
 
 // unreserve drops p's reservation, if any, and returns the counters on
