@@ -203,8 +203,15 @@ type flight struct {
 	attempts    int       // admitted and not ended
 	inflight    int       // of these, holding a reservation
 	ahead       int       // of these, with a failure counted ahead
+	unrecorded  int       // of these, verified without, and not yet failed (0 or 1)
 	added       int       // failures they counted in the store and kept
 	lockedUntil time.Time // a lock they set; zero if none
+
+	// write serialises this process's counting of failures on the
+	// counter, so that an attempt counting one ahead knows whether the
+	// record it gets holds the failure of the attempt verified unrecorded.
+	// Taken before a.mu, never while holding it.
+	write sync.Mutex
 }
 
 // pass is an admitted attempt: the counters it is subject to, as the store
@@ -237,10 +244,13 @@ type passCounter struct {
 	// nor counts on it.
 	exempt bool
 	// ahead: the reservation counts a failure ahead in the store (held,
-	// once counted: the record AddSignInFailure returned).
-	ahead  bool
-	held   bool
-	record store.FailureCount
+	// once counted: the record AddSignInFailure returned). unrecorded: the
+	// reservation is the flight's unrecorded one, and its failure is not
+	// counted yet.
+	ahead      bool
+	held       bool
+	record     store.FailureCount
+	unrecorded bool
 }
 
 // NewAuthenticator returns an Authenticator reading users from users. It
@@ -444,7 +454,9 @@ func (a *Authenticator) admit(ctx context.Context, scope, addr, login string) (*
 // success takes the failure back (or clears the pair's counter), and so
 // does a refusal. Other processes do not see the one unrecorded
 // verification of each: N processes may verify N-1 guesses more than the
-// threshold between them, no more.
+// threshold between them, no more. (In one process the count is exact: the
+// flight's write lock orders the unrecorded attempt's failure, once it
+// fails, with the failures counted ahead.)
 func (a *Authenticator) reserve(ctx context.Context, p *pass) error {
 	a.mu.Lock()
 	now := a.opt.Now()
@@ -462,26 +474,27 @@ func (a *Authenticator) reserve(ctx context.Context, p *pass) error {
 		if c.exempt || c.lockAt <= 0 {
 			continue
 		}
-		// What the store holds at least (the failures read, or those this
-		// process counted ahead and since), plus the verification this
-		// process has under way unrecorded: enough to refuse without
-		// asking the store.
-		counted := max(c.count.Failures, c.f.ahead+c.f.added-c.added)
-		if counted+c.f.inflight-c.f.ahead >= c.lockAt {
+		// What the store holds at least, with the failures this process
+		// counts ahead: the failures read, or those this process counts
+		// ahead and counted since. Enough to refuse without asking the
+		// store. (Adding the unrecorded verification would count it twice
+		// once it failed: the store decides that.)
+		if max(c.count.Failures, c.f.ahead+c.f.added-c.added) >= c.lockAt {
 			a.mu.Unlock()
 			return &ThrottledError{RetryAfter: pendingRetryAfter}
 		}
 	}
-	unrecorded := make([]int, len(p.counters))
 	for i := range p.counters {
 		c := &p.counters[i]
-		if c.exempt {
+		switch {
+		case c.exempt:
 			continue
-		}
-		if c.lockAt > 0 && c.f.inflight > 0 {
+		case c.lockAt > 0 && c.f.inflight > 0:
 			c.ahead = true
-			unrecorded[i] = c.f.inflight - c.f.ahead
 			c.f.ahead++
+		default:
+			c.unrecorded = true
+			c.f.unrecorded++
 		}
 		c.f.inflight++
 	}
@@ -496,13 +509,18 @@ func (a *Authenticator) reserve(ctx context.Context, p *pass) error {
 		if !c.ahead {
 			continue
 		}
+		c.f.write.Lock()
+		a.mu.Lock()
+		unrecorded := c.f.unrecorded
+		a.mu.Unlock()
 		got, err := a.users.AddSignInFailure(ctx, c.key, now, a.opt.Window, c.lockAt, a.opt.LockFor)
+		c.f.write.Unlock()
 		if err != nil {
 			a.release(ctx, p)
 			return fmt.Errorf("auth: counting sign-in attempt: %w", err)
 		}
 		c.held, c.record = true, got
-		if got.Failures+unrecorded[i] > c.lockAt {
+		if got.Failures+unrecorded > c.lockAt {
 			a.release(ctx, p)
 			return &ThrottledError{RetryAfter: pendingRetryAfter}
 		}
@@ -545,13 +563,24 @@ func (a *Authenticator) fail(ctx context.Context, p *pass) error {
 	now := a.opt.Now()
 	var err error
 	counted := make(map[int]store.FailureCount, len(p.counters))
-	for i, c := range p.counters {
+	for i := range p.counters {
+		c := &p.counters[i]
 		switch {
 		case c.exempt:
 		case c.held:
 			counted[i] = c.record
 		case err == nil:
+			c.f.write.Lock()
 			got, aerr := a.users.AddSignInFailure(ctx, c.key, now, a.opt.Window, c.lockAt, a.opt.LockFor)
+			if aerr == nil {
+				a.mu.Lock()
+				if c.unrecorded {
+					c.f.unrecorded--
+					c.unrecorded = false
+				}
+				a.mu.Unlock()
+			}
+			c.f.write.Unlock()
 			if aerr != nil {
 				err = fmt.Errorf("auth: counting failed sign-in: %w", aerr)
 				continue
@@ -606,6 +635,10 @@ func (a *Authenticator) unreserve(p *pass) []passCounter {
 		if c.ahead {
 			c.f.ahead--
 			c.ahead = false
+		}
+		if c.unrecorded {
+			c.f.unrecorded--
+			c.unrecorded = false
 		}
 		if c.held {
 			held = append(held, *c)

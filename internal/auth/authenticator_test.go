@@ -35,6 +35,7 @@ type fakeUsers struct {
 	signIns    []recordedSignIn
 
 	failures      map[string]fakeFailure // by key
+	onAdd         func(key string)       // if set, called as AddSignInFailure begins
 	failureReads  int                    // calls of SignInFailures
 	failureWrites int                    // calls of AddSignInFailure, ClearSignInFailures and TakeBackSignInFailure
 	seenReads     int                    // calls of SignedInFrom
@@ -121,6 +122,12 @@ func (f *fakeUsers) SignInFailures(_ context.Context, keys []string, now time.Ti
 }
 
 func (f *fakeUsers) AddSignInFailure(_ context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (store.FailureCount, error) {
+	f.mu.Lock()
+	onAdd := f.onAdd
+	f.mu.Unlock()
+	if onAdd != nil {
+		onAdd(key)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failureWrites++
@@ -1017,6 +1024,66 @@ func TestParallelProcessesShareLockBound(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnrecordedFailureCountedOnce checks that an attempt counting its
+// failure ahead, while the attempt verified unrecorded fails, counts that
+// one once: in the record it gets or as under way, not both.
+func TestUnrecordedFailureCountedOnce(t *testing.T) {
+	h := newHarness(t, Options{MaxConcurrent: 4})
+	const addr = "203.0.113.21"
+	for i := range DefaultLockAfter - 2 {
+		h.bad(t, "bob", fmt.Sprint("guess", i), addr)
+	}
+	// first is verified unrecorded; second, sent meanwhile, counts ahead.
+	// As second counts, first fails and counts its failure (unless it must
+	// wait for second's: then 200 ms pass first). Together they make
+	// LockAfter: both are verified, and the pair is locked.
+	gate, verifying, counted := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	h.a.verify = func(hash, password string) (bool, error) {
+		h.verifies.Add(1)
+		if password == "first" {
+			close(verifying)
+			<-gate
+		}
+		return false, nil
+	}
+	var armed atomic.Bool
+	armed.Store(true)
+	h.users.mu.Lock()
+	h.users.onAdd = func(key string) {
+		if !strings.HasPrefix(key, "pair:") {
+			return
+		}
+		select {
+		case <-verifying:
+		default:
+			return
+		}
+		if armed.CompareAndSwap(true, false) {
+			close(gate)
+			select {
+			case <-counted:
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	h.users.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.check("bob", "first", addr)
+		close(counted) // the failure is in the store by the answer
+		done <- err
+	}()
+	<-verifying
+	_, err := h.check("bob", "second", addr)
+	if first := <-done; first != ErrBadCredentials || err != ErrBadCredentials {
+		t.Fatalf("first: %v, second: %v; want ErrBadCredentials for both", first, err)
+	}
+	if h.verifies.Load() != DefaultLockAfter {
+		t.Fatalf("%d verifications, want %d", h.verifies.Load(), DefaultLockAfter)
+	}
+	h.throttled(t, "bob", "hunter2", addr, 15*time.Minute)
 }
 
 func TestParallelIdenticalCredentialsVerifyOnce(t *testing.T) {
