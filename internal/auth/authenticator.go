@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +57,12 @@ type Options struct {
 	// login refuses only addresses it never signed in from, so that
 	// strangers guessing cannot keep its owner out. App passwords that
 	// verify pass every lock. Default 10; negative disables locking.
+	//
+	// Attempts sent in parallel get no more verifications than these
+	// thresholds, in one process or several sharing the store, give or
+	// take one per further process: each verifies one attempt per counter
+	// at a time without counting it in the store first, as it does
+	// sequential ones, which the others do not see until it fails.
 	LockAfter int
 	// Window is the period over which failures are counted, from the first
 	// one. Default 15 minutes.
@@ -73,7 +80,8 @@ type Options struct {
 	// MaxEntries bounds the in-memory tables: the verification cache and
 	// the recently recorded DAV successes (which hold at most 4096). Least
 	// recently used entries are evicted. Default 20000. The failure counters
-	// are in the store; what memory holds about them (reservations) lasts
+	// are in the store; what memory holds about them (reservations), and
+	// about the verifications that identical credentials wait for, lasts
 	// only while attempts are under way, so it is bounded by those.
 	MaxEntries int
 	// MaxConcurrent bounds the argon2 verifications running at once (each
@@ -165,7 +173,8 @@ const pendingRetryAfter = time.Second
 // Authenticator checks credentials against a UserSource, caching successful
 // verifications and throttling failures. It is safe for concurrent use. The
 // failure counters live in the store, so that processes sharing it share
-// them; the verification cache is per process, in memory.
+// them, failures counted ahead of parallel verifications included (see
+// reserve); the verification cache is per process, in memory.
 type Authenticator struct {
 	users     UserSource
 	opt       Options
@@ -177,23 +186,32 @@ type Authenticator struct {
 	// verify is VerifyPassword; tests replace it to count calls.
 	verify func(hash, password string) (bool, error)
 
-	mu       sync.Mutex
-	flights  map[string]*flight        // by counter key, while attempts on it are under way
-	cache    *lru[[32]byte, time.Time] // credential digest → expiry
-	recorded *lru[[32]byte, time.Time] // digest of a recorded DAV success → when
+	mu        sync.Mutex
+	flights   map[string]*flight         // by counter key, while attempts on it are under way
+	verifying map[[32]byte]chan struct{} // by cache key, closed when its verification ends
+	cache     *lru[[32]byte, time.Time]  // credential digest → expiry
+	recorded  *lru[[32]byte, time.Time]  // digest of a recorded DAV success → when
 }
 
 // flight is what this process knows of a store counter beyond what its
 // attempts read when admitted: their reservations, and the failures they
-// counted since, which attempts admitted earlier did not read. It may stay
-// in process memory because it lives only while attempts are under way (a
-// delay, a verification). The price: reservations are not shared, so each
-// process may start as many verifications at once as the threshold allows.
+// counted since, which attempts admitted earlier did not read. It lives
+// only while attempts are under way (a delay, a verification), so it may
+// stay in process memory: what other processes must see of a reservation
+// is in the store, as a failure counted ahead (see reserve).
 type flight struct {
 	attempts    int       // admitted and not ended
 	inflight    int       // of these, holding a reservation
-	added       int       // failures they counted in the store
+	ahead       int       // of these, with a failure counted ahead
+	unrecorded  int       // of these, verified without, and not yet failed (0 or 1)
+	added       int       // failures they counted in the store and kept
 	lockedUntil time.Time // a lock they set; zero if none
+
+	// write serialises this process's counting of failures on the
+	// counter, so that an attempt counting one ahead knows whether the
+	// record it gets holds the failure of the attempt verified unrecorded.
+	// Taken before a.mu, never while holding it.
+	write sync.Mutex
 }
 
 // pass is an admitted attempt: the counters it is subject to, as the store
@@ -225,6 +243,14 @@ type passCounter struct {
 	// password, which such locks let through; the attempt neither reserves
 	// nor counts on it.
 	exempt bool
+	// ahead: the reservation counts a failure ahead in the store (held,
+	// once counted: the record AddSignInFailure returned). unrecorded: the
+	// reservation is the flight's unrecorded one, and its failure is not
+	// counted yet.
+	ahead      bool
+	held       bool
+	record     store.FailureCount
+	unrecorded bool
 }
 
 // NewAuthenticator returns an Authenticator reading users from users. It
@@ -279,6 +305,7 @@ func NewAuthenticator(users UserSource, opt Options) *Authenticator {
 		remoteSem: make(chan struct{}, MaxRemoteChecks),
 		verify:    VerifyPassword,
 		flights:   map[string]*flight{},
+		verifying: map[[32]byte]chan struct{}{},
 		cache:     newLRU[[32]byte, time.Time](opt.MaxEntries),
 		// Fewer entries suffice: one per signed-in device, not per guess.
 		recorded: newLRU[[32]byte, time.Time](min(opt.MaxEntries, recordedEntries)),
@@ -317,13 +344,17 @@ func (a *Authenticator) admit(ctx context.Context, scope, addr, login string) (*
 		kind   int
 		lockAt int
 	}
-	specs := []spec{{scope + "addr:" + addr, counterAddr, AddressFactor * a.opt.LockAfter}}
+	// The pair first: its lock is the nearest, so reserve finds there
+	// soonest that an attempt is one too many.
+	addrSpec := spec{scope + "addr:" + addr, counterAddr, AddressFactor * a.opt.LockAfter}
+	specs := []spec{addrSpec}
 	if login != "" {
-		specs = append(specs,
-			spec{scope + "pair:" + addr + " " + login, counterPair, a.opt.LockAfter},
-			spec{scope + "login:" + login, counterLogin, LoginFactor * a.opt.LockAfter})
+		specs = []spec{{scope + "pair:" + addr + " " + login, counterPair, a.opt.LockAfter},
+			addrSpec,
+			{scope + "login:" + login, counterLogin, LoginFactor * a.opt.LockAfter}}
 	}
 	keys := make([]string, len(specs))
+	p.counters = make([]passCounter, 0, len(specs))
 	// Registered before the read: failures counted after it are then in
 	// flight.added.
 	a.mu.Lock()
@@ -342,7 +373,7 @@ func (a *Authenticator) admit(ctx context.Context, scope, addr, login string) (*
 	now := a.opt.Now()
 	counts, err := a.users.SignInFailures(ctx, keys, now)
 	if err != nil {
-		a.end(p)
+		a.end(ctx, p)
 		return nil, 0, fmt.Errorf("auth: reading sign-in failures: %w", err)
 	}
 	var pairRetry, sparedRetry time.Duration // sparedRetry: of locks a known network passes
@@ -369,7 +400,7 @@ func (a *Authenticator) admit(ctx context.Context, scope, addr, login string) (*
 		}
 	}
 	if pairRetry > 0 {
-		a.end(p)
+		a.end(ctx, p)
 		return nil, 0, &ThrottledError{RetryAfter: pairRetry}
 	}
 	if sparedRetry > 0 {
@@ -378,11 +409,11 @@ func (a *Authenticator) admit(ctx context.Context, scope, addr, login string) (*
 		// signed in with the password before.
 		known, err := a.users.SignedInFrom(ctx, login, addr)
 		if err != nil {
-			a.end(p)
+			a.end(ctx, p)
 			return nil, 0, fmt.Errorf("auth: reading sign-in activity: %w", err)
 		}
 		if !known {
-			a.end(p)
+			a.end(ctx, p)
 			return nil, 0, &ThrottledError{RetryAfter: sparedRetry}
 		}
 		for i := range p.counters {
@@ -409,11 +440,25 @@ func (a *Authenticator) admit(ctx context.Context, scope, addr, login string) (*
 }
 
 // reserve counts a verification about to run, refusing it if the failures
-// already counted plus those under way reach a lock threshold: parallel
-// requests must not get more guesses than sequential ones.
-func (a *Authenticator) reserve(p *pass) error {
+// already counted plus the verifications under way reach a lock
+// threshold: parallel requests, in this process or others sharing the
+// store, must not get more guesses than sequential ones.
+//
+// A process verifies one attempt per counter at a time unrecorded, as
+// sequential attempts are: its failure is counted when it fails, its
+// success writes nothing. An attempt reserving while another of this
+// process is under way on the counter counts its failure ahead, in the
+// store, before it is verified, and is let through only if the record
+// returned (every process's failures and failures counted ahead) plus
+// this process's unrecorded verification stays within the threshold. A
+// success takes the failure back (or clears the pair's counter), and so
+// does a refusal. Other processes do not see the one unrecorded
+// verification of each: N processes may verify N-1 guesses more than the
+// threshold between them, no more. (In one process the count is exact: the
+// flight's write lock orders the unrecorded attempt's failure, once it
+// fails, with the failures counted ahead.)
+func (a *Authenticator) reserve(ctx context.Context, p *pass) error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	now := a.opt.Now()
 	var retry time.Duration
 	for _, c := range p.counters {
@@ -422,64 +467,126 @@ func (a *Authenticator) reserve(p *pass) error {
 		}
 	}
 	if retry > 0 {
+		a.mu.Unlock()
 		return &ThrottledError{RetryAfter: retry}
 	}
 	for _, c := range p.counters {
-		if !c.exempt && c.lockAt > 0 && c.count.Failures+c.f.added-c.added+c.f.inflight >= c.lockAt {
+		if c.exempt || c.lockAt <= 0 {
+			continue
+		}
+		// What the store holds at least, with the failures this process
+		// counts ahead: the failures read, or those this process counts
+		// ahead and counted since. Enough to refuse without asking the
+		// store. (Adding the unrecorded verification would count it twice
+		// once it failed: the store decides that.)
+		if max(c.count.Failures, c.f.ahead+c.f.added-c.added) >= c.lockAt {
+			a.mu.Unlock()
 			return &ThrottledError{RetryAfter: pendingRetryAfter}
 		}
 	}
-	for _, c := range p.counters {
-		if !c.exempt {
-			c.f.inflight++
+	for i := range p.counters {
+		c := &p.counters[i]
+		switch {
+		case c.exempt:
+			continue
+		case c.lockAt > 0 && c.f.inflight > 0:
+			c.ahead = true
+			c.f.ahead++
+		default:
+			c.unrecorded = true
+			c.f.unrecorded++
 		}
+		c.f.inflight++
 	}
 	p.reserved = true
+	a.mu.Unlock()
+
+	// Counted even if the client hung up meanwhile: a failure the store
+	// counted and the caller did not hear of would stay.
+	ctx = context.WithoutCancel(ctx)
+	for i := range p.counters {
+		c := &p.counters[i]
+		if !c.ahead {
+			continue
+		}
+		c.f.write.Lock()
+		a.mu.Lock()
+		unrecorded := c.f.unrecorded
+		a.mu.Unlock()
+		got, err := a.users.AddSignInFailure(ctx, c.key, now, a.opt.Window, c.lockAt, a.opt.LockFor)
+		c.f.write.Unlock()
+		if err != nil {
+			a.release(ctx, p)
+			return fmt.Errorf("auth: counting sign-in attempt: %w", err)
+		}
+		c.held, c.record = true, got
+		if got.Failures+unrecorded > c.lockAt {
+			a.release(ctx, p)
+			return &ThrottledError{RetryAfter: pendingRetryAfter}
+		}
+	}
 	return nil
 }
 
 // succeed ends an attempt's reservation, if it made one, and clears its
-// pair counter if it had failures: the usual success writes nothing. The
-// address's and the login's counters stay: a success of one's own account
-// must not wipe out the guesses counted against others (or against one's
-// login from elsewhere).
+// pair counter if it had failures (or counted one ahead), taking back the
+// failures it counted ahead on the others: the usual success writes
+// nothing. The address's and the login's counters stay: a success of
+// one's own account must not wipe out the guesses counted against others
+// (or against one's login from elsewhere).
 func (a *Authenticator) succeed(ctx context.Context, p *pass) {
 	var keys []string
 	a.mu.Lock()
-	a.unreserve(p)
 	for _, c := range p.counters {
-		if c.kind == counterPair && (c.count.Failures > 0 || c.f.added != c.added) {
+		if c.kind == counterPair && (c.count.Failures > 0 || c.f.added != c.added || c.held) {
 			keys = append(keys, c.key)
 			c.f.lockedUntil = time.Time{}
 		}
 	}
+	held := a.unreserve(p)
 	a.mu.Unlock()
-	if len(keys) == 0 {
-		return
-	}
 	// The attempt happened even if the client hung up since.
-	if err := a.users.ClearSignInFailures(context.WithoutCancel(ctx), keys); err != nil && a.opt.OnRecordError != nil {
-		a.opt.OnRecordError(fmt.Errorf("auth: clearing sign-in failures: %w", err))
+	ctx = context.WithoutCancel(ctx)
+	if len(keys) > 0 {
+		if err := a.users.ClearSignInFailures(ctx, keys); err != nil && a.opt.OnRecordError != nil {
+			a.opt.OnRecordError(fmt.Errorf("auth: clearing sign-in failures: %w", err))
+		}
 	}
+	a.takeBack(ctx, slices.DeleteFunc(held, func(c passCounter) bool { return c.kind == counterPair }))
 }
 
-// fail counts a failed attempt in the store and ends its reservation.
+// fail counts a failed attempt in the store, where it did not count it
+// ahead, and ends its reservation.
 func (a *Authenticator) fail(ctx context.Context, p *pass) error {
 	// The attempt happened even if the client hung up since: it counts.
 	ctx = context.WithoutCancel(ctx)
 	now := a.opt.Now()
 	var err error
 	counted := make(map[int]store.FailureCount, len(p.counters))
-	for i, c := range p.counters {
-		if c.exempt {
-			continue
+	for i := range p.counters {
+		c := &p.counters[i]
+		switch {
+		case c.exempt:
+		case c.held:
+			counted[i] = c.record
+		case err == nil:
+			c.f.write.Lock()
+			got, aerr := a.users.AddSignInFailure(ctx, c.key, now, a.opt.Window, c.lockAt, a.opt.LockFor)
+			if aerr == nil {
+				a.mu.Lock()
+				if c.unrecorded {
+					c.f.unrecorded--
+					c.unrecorded = false
+				}
+				a.mu.Unlock()
+			}
+			c.f.write.Unlock()
+			if aerr != nil {
+				err = fmt.Errorf("auth: counting failed sign-in: %w", aerr)
+				continue
+			}
+			counted[i] = got
 		}
-		got, aerr := a.users.AddSignInFailure(ctx, c.key, now, a.opt.Window, c.lockAt, a.opt.LockFor)
-		if aerr != nil {
-			err = fmt.Errorf("auth: counting failed sign-in: %w", aerr)
-			break
-		}
-		counted[i] = got
 	}
 	// Only now, with the failures in the store, may the reservation go.
 	a.mu.Lock()
@@ -488,6 +595,7 @@ func (a *Authenticator) fail(ctx context.Context, p *pass) error {
 		if k := p.counters[i].kind; k == counterPair || k == counterLogin {
 			p.failures = max(p.failures, got.Failures)
 		}
+		p.counters[i].held = false // kept: a failure now
 		f := p.counters[i].f
 		f.added++
 		if got.LockedUntil.After(f.lockedUntil) {
@@ -498,26 +606,69 @@ func (a *Authenticator) fail(ctx context.Context, p *pass) error {
 	return err
 }
 
-// unreserve drops p's reservation, if any. a.mu must be held.
-func (a *Authenticator) unreserve(p *pass) {
-	if !p.reserved {
-		return
+// release ends p's reservation, if it has one, taking back the failures it
+// counted ahead: the attempt counts neither way (it was refused after
+// all, or could not be checked).
+func (a *Authenticator) release(ctx context.Context, p *pass) {
+	a.mu.Lock()
+	held := a.unreserve(p)
+	a.mu.Unlock()
+	if len(held) > 0 {
+		a.takeBack(context.WithoutCancel(ctx), held)
 	}
-	for _, c := range p.counters {
-		if !c.exempt {
-			c.f.inflight--
+}
+
+// unreserve drops p's reservation, if any, and returns the counters on
+// which the store holds a failure it counted ahead, which the caller
+// clears or takes back. a.mu must be held.
+func (a *Authenticator) unreserve(p *pass) []passCounter {
+	if !p.reserved {
+		return nil
+	}
+	var held []passCounter
+	for i := range p.counters {
+		c := &p.counters[i]
+		if c.exempt {
+			continue
+		}
+		c.f.inflight--
+		if c.ahead {
+			c.f.ahead--
+			c.ahead = false
+		}
+		if c.unrecorded {
+			c.f.unrecorded--
+			c.unrecorded = false
+		}
+		if c.held {
+			held = append(held, *c)
+			c.held = false
 		}
 	}
 	p.reserved = false
+	return held
+}
+
+// takeBack takes back the failures counted ahead on counters. A failure
+// that cannot be taken back stays counted: a guess too many, never one
+// too few.
+func (a *Authenticator) takeBack(ctx context.Context, counters []passCounter) {
+	for _, c := range counters {
+		err := a.users.TakeBackSignInFailure(ctx, c.key, c.record.Start, a.opt.Window, c.lockAt)
+		if err != nil && a.opt.OnRecordError != nil {
+			a.opt.OnRecordError(fmt.Errorf("auth: taking back a sign-in failure counted ahead: %w", err))
+		}
+	}
 }
 
 // end drops an admitted attempt's hold on its counters' entries, and its
-// reservation if it still has one (it ended without an answer, by a panic
-// that net/http recovers), which then counts neither way.
-func (a *Authenticator) end(p *pass) {
+// reservation if it still has one (it ended without an answer: an error
+// that counts neither way, or a panic that net/http recovers), taking
+// back the failures it counted ahead.
+func (a *Authenticator) end(ctx context.Context, p *pass) {
+	a.release(ctx, p)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.unreserve(p)
 	for _, c := range p.counters {
 		c.f.attempts--
 		if c.f.attempts == 0 {
@@ -548,6 +699,11 @@ func (a *Authenticator) remember(key [32]byte) {
 func (a *Authenticator) cached(key [32]byte) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.cachedLocked(key)
+}
+
+// cachedLocked is cached with a.mu held.
+func (a *Authenticator) cachedLocked(key [32]byte) bool {
 	exp, ok := a.cache.get(key)
 	if !ok {
 		return false
@@ -557,6 +713,41 @@ func (a *Authenticator) cached(key [32]byte) bool {
 		return false
 	}
 	return true
+}
+
+// claim returns nil if key is cached, waiting first for a verification
+// of the same credential under way; else it makes this attempt the one
+// that verifies it, and returns the function (safe to call again) that
+// lets the attempts waiting for it look again.
+func (a *Authenticator) claim(ctx context.Context, key [32]byte) (func(), error) {
+	for {
+		a.mu.Lock()
+		if a.cachedLocked(key) {
+			a.mu.Unlock()
+			return nil, nil
+		}
+		done, busy := a.verifying[key]
+		if !busy {
+			done = make(chan struct{})
+			a.verifying[key] = done
+			a.mu.Unlock()
+			var once sync.Once
+			return func() {
+				once.Do(func() {
+					a.mu.Lock()
+					delete(a.verifying, key)
+					a.mu.Unlock()
+					close(done)
+				})
+			}, nil
+		}
+		a.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // cacheKey digests a credential with the stored hash it verified against,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rolodav/rolodav/internal/store"
+	"github.com/rolodav/rolodav/internal/store/sqlite"
 )
 
 // store.Store is a UserSource.
@@ -33,8 +35,9 @@ type fakeUsers struct {
 	signIns    []recordedSignIn
 
 	failures      map[string]fakeFailure // by key
+	onAdd         func(key string)       // if set, called as AddSignInFailure begins
 	failureReads  int                    // calls of SignInFailures
-	failureWrites int                    // calls of AddSignInFailure and ClearSignInFailures
+	failureWrites int                    // calls of AddSignInFailure, ClearSignInFailures and TakeBackSignInFailure
 	seenReads     int                    // calls of SignedInFrom
 }
 
@@ -120,6 +123,12 @@ func (f *fakeUsers) SignInFailures(_ context.Context, keys []string, now time.Ti
 
 func (f *fakeUsers) AddSignInFailure(_ context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (store.FailureCount, error) {
 	f.mu.Lock()
+	onAdd := f.onAdd
+	f.mu.Unlock()
+	if onAdd != nil {
+		onAdd(key)
+	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failureWrites++
 	if f.failureErr != nil {
@@ -154,6 +163,29 @@ func (f *fakeUsers) ClearSignInFailures(_ context.Context, keys []string) error 
 	for _, k := range keys {
 		delete(f.failures, k)
 	}
+	return nil
+}
+
+func (f *fakeUsers) TakeBackSignInFailure(_ context.Context, key string, start time.Time, window time.Duration, lockAt int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failureWrites++
+	if f.failureErr != nil {
+		return f.failureErr
+	}
+	r, ok := f.failures[key]
+	if !ok || !r.Start.Equal(start) || r.Failures <= 0 {
+		return nil
+	}
+	r.Failures--
+	if r.Failures < lockAt && !r.LockedUntil.IsZero() {
+		r.LockedUntil = time.Time{}
+		r.expires = r.Start.Add(window)
+	}
+	if r.Failures == 0 {
+		r.expires = time.Time{}
+	}
+	f.failures[key] = r
 	return nil
 }
 
@@ -914,6 +946,146 @@ func TestAttemptsAdmittedEarlierSeeLaterFailures(t *testing.T) {
 	}
 }
 
+// TestParallelProcessesShareLockBound sends wrong passwords for one login
+// from one address, all at once, through several Authenticators, each on
+// its own handle of one SQLite database: server processes sharing a
+// database. Between them they
+// must verify no more guesses than the lock allows, give or take the one
+// each further process may verify unrecorded (see Options.LockAfter), and
+// then all refuse the pair.
+func TestParallelProcessesShareLockBound(t *testing.T) {
+	for _, procs := range []int{1, 2, 3} {
+		t.Run(fmt.Sprint(procs, "processes"), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "rolodav.db")
+			open := func() *sqlite.Store {
+				st, err := sqlite.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				return st
+			}
+			st := open()
+			ctx := context.Background()
+			if err := st.CreateUser(ctx, &store.User{Login: "bob", PasswordHash: mustHash(t, "hunter2", cheap)}); err != nil {
+				t.Fatal(err)
+			}
+			const n, addr = 40, "203.0.113.77"
+			clock := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			gate := make(chan struct{})
+			var started, throttled, bad atomic.Int64
+			as := make([]*Authenticator, procs)
+			for i := range as {
+				if i > 0 {
+					st = open()
+				}
+				as[i] = NewAuthenticator(st, Options{Now: clock.Now, Sleep: (&fakeSleep{}).Sleep, Params: cheap, MaxConcurrent: n})
+				// Every verification waits until each attempt is verifying
+				// or refused: all are under way at once.
+				as[i].verify = func(hash, password string) (bool, error) {
+					started.Add(1)
+					<-gate
+					return false, nil
+				}
+			}
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := as[i%procs].SignIn(ctx, Attempt{Login: "bob", Password: fmt.Sprint("guess", i), Addr: addr, Client: "test", Via: ViaDAV})
+					switch {
+					case errors.Is(err, ErrThrottled):
+						throttled.Add(1)
+					case err == ErrBadCredentials:
+						bad.Add(1)
+					default:
+						t.Errorf("SignIn = %v", err)
+					}
+				}()
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for started.Load()+throttled.Load() < n && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			close(gate)
+			wg.Wait()
+			most := DefaultLockAfter + procs - 1
+			t.Logf("%d processes: %d of %d guesses verified, %d throttled", procs, started.Load(), n, throttled.Load())
+			if v := started.Load(); v < DefaultLockAfter || v > int64(most) || bad.Load() != v || throttled.Load() != n-v {
+				t.Fatalf("%d verified (%d bad), %d throttled; want %d to %d verified, all bad, the rest throttled",
+					v, bad.Load(), throttled.Load(), DefaultLockAfter, most)
+			}
+			for i, a := range as {
+				_, err := a.SignIn(ctx, Attempt{Login: "bob", Password: "hunter2", Addr: addr, Client: "test", Via: ViaDAV})
+				if !errors.Is(err, ErrThrottled) {
+					t.Fatalf("process %d after the burst: SignIn = %v, want throttled", i, err)
+				}
+			}
+		})
+	}
+}
+
+// TestUnrecordedFailureCountedOnce checks that an attempt counting its
+// failure ahead, while the attempt verified unrecorded fails, counts that
+// one once: in the record it gets or as under way, not both.
+func TestUnrecordedFailureCountedOnce(t *testing.T) {
+	h := newHarness(t, Options{MaxConcurrent: 4})
+	const addr = "203.0.113.21"
+	for i := range DefaultLockAfter - 2 {
+		h.bad(t, "bob", fmt.Sprint("guess", i), addr)
+	}
+	// first is verified unrecorded; second, sent meanwhile, counts ahead.
+	// As second counts, first fails and counts its failure (unless it must
+	// wait for second's: then 200 ms pass first). Together they make
+	// LockAfter: both are verified, and the pair is locked.
+	gate, verifying, counted := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	h.a.verify = func(hash, password string) (bool, error) {
+		h.verifies.Add(1)
+		if password == "first" {
+			close(verifying)
+			<-gate
+		}
+		return false, nil
+	}
+	var armed atomic.Bool
+	armed.Store(true)
+	h.users.mu.Lock()
+	h.users.onAdd = func(key string) {
+		if !strings.HasPrefix(key, "pair:") {
+			return
+		}
+		select {
+		case <-verifying:
+		default:
+			return
+		}
+		if armed.CompareAndSwap(true, false) {
+			close(gate)
+			select {
+			case <-counted:
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	h.users.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.check("bob", "first", addr)
+		close(counted) // the failure is in the store by the answer
+		done <- err
+	}()
+	<-verifying
+	_, err := h.check("bob", "second", addr)
+	if first := <-done; first != ErrBadCredentials || err != ErrBadCredentials {
+		t.Fatalf("first: %v, second: %v; want ErrBadCredentials for both", first, err)
+	}
+	if h.verifies.Load() != DefaultLockAfter {
+		t.Fatalf("%d verifications, want %d", h.verifies.Load(), DefaultLockAfter)
+	}
+	h.throttled(t, "bob", "hunter2", addr, 15*time.Minute)
+}
+
 func TestParallelIdenticalCredentialsVerifyOnce(t *testing.T) {
 	h := newHarness(t, Options{MaxConcurrent: 1})
 	var wg sync.WaitGroup
@@ -931,6 +1103,106 @@ func TestParallelIdenticalCredentialsVerifyOnce(t *testing.T) {
 	if h.verifies.Load() != 1 {
 		t.Fatalf("%d verifications for 8 parallel identical checks, want 1", h.verifies.Load())
 	}
+}
+
+func TestParallelIdenticalCredentialsWriteNothing(t *testing.T) {
+	const n = 8
+	h := newHarness(t, Options{MaxConcurrent: n})
+	// The first verification lasts until every attempt has read the
+	// counters, and a while longer: the others come while it runs.
+	h.a.verify = func(hash, password string) (bool, error) {
+		h.verifies.Add(1)
+		deadline := time.Now().Add(10 * time.Second)
+		for reads, _ := h.users.failureCalls(); reads < n && time.Now().Before(deadline); reads, _ = h.users.failureCalls() {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond)
+		return VerifyPassword(hash, password)
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if id, err := h.check("bob", "hunter2", "192.0.2.1"); err != nil || id == nil {
+				t.Errorf("SignIn = %v, %v", id, err)
+			}
+		}()
+	}
+	wg.Wait()
+	// They waited for the one verification, so none counted a failure
+	// ahead (to take it back).
+	if _, writes := h.users.failureCalls(); h.verifies.Load() != 1 || writes != 0 {
+		t.Fatalf("%d verifications, %d writes of the failure counters; want 1, 0", h.verifies.Load(), writes)
+	}
+	if len(h.a.verifying) != 0 || len(h.a.flights) != 0 {
+		t.Fatalf("%d verifications, %d counters left in memory", len(h.a.verifying), len(h.a.flights))
+	}
+}
+
+func TestFailuresCountedAheadAreTakenBack(t *testing.T) {
+	// Without the cache, right passwords sent at once are verified at
+	// once, not one after the other.
+	h := newHarness(t, Options{MaxConcurrent: 8, CacheTTL: -1})
+	const addr, n = "203.0.113.12", 3
+	// One failure short of locking the address, counting one verification
+	// under way.
+	lockAt := AddressFactor * DefaultLockAfter
+	for i := range lockAt - 2 {
+		h.bad(t, fmt.Sprint("carol", i), "wrong", addr)
+	}
+	// Three right passwords of bob at once, all admitted (reading
+	// lockAt-2) before any is verified: the first verifies unrecorded, the
+	// second counts a failure ahead on the address (lockAt-1), the third
+	// too, which locks it and, with the first one's, is one too many:
+	// refused, it takes its failure back, lifting the lock.
+	gate, admitted := make(chan struct{}), make(chan struct{})
+	var waiting, started, throttled atomic.Int64
+	h.a.opt.Sleep = func(ctx context.Context, d time.Duration) error {
+		if waiting.Add(1) == n {
+			close(admitted)
+		}
+		<-admitted
+		return nil
+	}
+	h.a.verify = func(hash, password string) (bool, error) {
+		started.Add(1)
+		<-gate
+		return VerifyPassword(hash, password)
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.a.SignIn(context.Background(), Attempt{Login: "bob", Password: "hunter2", Addr: addr, Via: ViaDAV})
+			switch {
+			case errors.Is(err, ErrThrottled):
+				throttled.Add(1)
+			case err != nil:
+				t.Errorf("SignIn = %v", err)
+			}
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for started.Load()+throttled.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	wg.Wait()
+	if started.Load() != 2 || throttled.Load() != 1 {
+		t.Fatalf("%d verified, %d throttled; want 2, 1", started.Load(), throttled.Load())
+	}
+	// The successes took their failures back: the address holds its
+	// lockAt-2, unlocked, and bob's counters are gone.
+	now := h.clock.Now()
+	got, err := h.users.SignInFailures(context.Background(), []string{"addr:" + addr, "login:bob", "pair:" + addr + " bob"}, now)
+	if err != nil || len(got) != 1 || got[0].Failures != lockAt-2 || !got[0].LockedUntil.IsZero() {
+		t.Fatalf("counters after: %+v, %v; want only the address's, %d failures, unlocked", got, err, lockAt-2)
+	}
+	h.bad(t, "carol", "wrong", addr)
+	h.bad(t, "carol", "wrong", addr)
+	h.throttled(t, "dave", "wrong", addr, 15*time.Minute)
 }
 
 func TestBoundedMemory(t *testing.T) {

@@ -3,6 +3,14 @@
 // factor (TOTP codes and emergency codes), and the Authenticator that
 // checks credentials with a verification cache, slowdown and lock-out.
 //
+// The failure counters behind slowdown and lock-out are in the store, so
+// that server processes sharing it share them. A guess verified while
+// another is under way in the same process is counted there before it is
+// verified (and taken back if it was no failure), so that neither
+// parallel requests nor several processes get more guesses than the lock
+// allows: N processes at most N-1 more between them (see
+// Options.LockAfter).
+//
 // App passwords and emergency codes are stored as plain SHA-256 digests,
 // not argon2 hashes: they are random (100 and 60 bits), beyond guessing
 // through throttled sign-ins, so a slow hash would only cost every check.

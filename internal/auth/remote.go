@@ -104,7 +104,7 @@ func (a *Authenticator) authenticateRemote(ctx context.Context, p *pass, at Atte
 		ok, err := false, error(nil)
 		hit := useCache && a.cached(key) // verified while this attempt waited
 		if !hit {
-			if err = a.reserve(p); err != nil {
+			if err = a.reserve(ctx, p); err != nil {
 				<-a.remoteSem
 				return nil, err
 			}
@@ -114,9 +114,7 @@ func (a *Authenticator) authenticateRemote(ctx context.Context, p *pass, at Atte
 		switch {
 		case hit:
 		case err != nil:
-			a.mu.Lock()
-			a.unreserve(p)
-			a.mu.Unlock()
+			a.release(ctx, p)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}

@@ -85,7 +85,16 @@ type Identity struct {
 // AddressFactor times as many), SignIn waits before checking the account
 // password, whatever the answer; a success clears the failures of the
 // pair. An account password that verified within CacheTTL against the same
-// stored hash is accepted without argon2.
+// stored hash is accepted without argon2; identical credentials sent in
+// parallel wait for one verification.
+//
+// Attempts sent in parallel, to one process or to several sharing the
+// store, get no more verifications than sequential ones would before the
+// lock, give or take one per further process (see Options.LockAfter): an
+// attempt verified while another of its process is under way counts its
+// failure in the store first, and takes it back if it was none. Those
+// beyond the threshold are refused with a *ThrottledError (RetryAfter 1
+// s, the time for those under way to end) until a lock takes over.
 //
 // Every checked attempt on an existing login is recorded with RecordSignIn,
 // except DAV successes already recorded within the last 10 minutes for the
@@ -132,7 +141,7 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*Identity, erro
 	if err != nil {
 		return nil, err
 	}
-	defer a.end(p)
+	defer a.end(ctx, p)
 	if delay > 0 {
 		if err := a.opt.Sleep(ctx, delay); err != nil {
 			return nil, err
@@ -212,12 +221,22 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 
 	var key [32]byte
 	useCache := account && a.opt.CacheTTL > 0
+	release := func() {}
 	if useCache {
 		key = a.cacheKey(login, at.Password, hash)
-		if a.cached(key) {
+		// Identical credentials sent in parallel (a client opening several
+		// connections) wait while the first is verified, then hit the
+		// cache: one argon2, and no failure counted ahead for the others.
+		r, err := a.claim(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
 			a.succeed(ctx, p)
 			return passwordID, nil
 		}
+		release = r
+		defer release()
 	}
 
 	select {
@@ -225,14 +244,7 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	// Identical credentials sent in parallel (a client opening several
-	// connections) wait here while the first is verified, then hit the cache.
-	if useCache && a.cached(key) {
-		<-a.sem
-		a.succeed(ctx, p)
-		return passwordID, nil
-	}
-	if err := a.reserve(p); err != nil {
+	if err := a.reserve(ctx, p); err != nil {
 		<-a.sem
 		return nil, err
 	}
@@ -244,10 +256,11 @@ func (a *Authenticator) authenticate(ctx context.Context, at Attempt, p *pass, l
 	}
 	ok = ok && verr == nil && account
 	if ok && useCache {
-		// Before the next attempt waiting for the semaphore looks.
+		// Before the attempts waiting for this verification look.
 		a.remember(key)
 	}
 	<-a.sem
+	release()
 
 	if !ok {
 		if err := a.fail(ctx, p); err != nil {

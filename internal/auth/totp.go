@@ -219,13 +219,13 @@ func (a *Authenticator) secondFactor(ctx context.Context, at Attempt) (*store.Us
 	if err != nil {
 		return nil, nil, err
 	}
-	defer a.end(p)
+	defer a.end(ctx, p)
 	if delay > 0 {
 		if err := a.opt.Sleep(ctx, delay); err != nil {
 			return nil, nil, err
 		}
 	}
-	if err := a.reserve(p); err != nil {
+	if err := a.reserve(ctx, p); err != nil {
 		return nil, nil, err
 	}
 	f, err := a.checkFactor(ctx, login, at.Password)
@@ -241,7 +241,7 @@ func (a *Authenticator) secondFactor(ctx context.Context, at Attempt) (*store.Us
 		a.failed(ctx, at, login, p, true)
 	}
 	// Other errors (the store's, ErrNoSecondFactor) count neither way:
-	// end drops the reservation.
+	// end drops the reservation, taking back a failure counted ahead.
 	return nil, nil, err
 }
 

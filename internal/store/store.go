@@ -449,6 +449,22 @@ type FailureCounters interface {
 	AddSignInFailure(ctx context.Context, key string, now time.Time, window time.Duration, lockAt int, lockFor time.Duration) (FailureCount, error)
 	// ClearSignInFailures deletes the records of keys, locks included.
 	ClearSignInFailures(ctx context.Context, keys []string) error
+
+	// Provisional failures. Package auth counts a guess with
+	// AddSignInFailure before verifying it when another is under way, so
+	// that processes sharing the store verify no more between them than
+	// the lock allows, and takes it back when it was no failure.
+	//
+	// TakeBackSignInFailure takes back one failure of key that
+	// AddSignInFailure counted, with the same window and lockAt, in the
+	// record it returned starting at start: as though it had not been
+	// counted. A record left without failures expires at once; a lock is
+	// lifted when fewer than lockAt failures are left (the record then
+	// expires at the end of its window again). A record that no longer
+	// starts at start (cleared, or expired and counted afresh, since) is
+	// left as it is, and no record is no error. One atomic step, like
+	// AddSignInFailure.
+	TakeBackSignInFailure(ctx context.Context, key string, start time.Time, window time.Duration, lockAt int) error
 }
 
 // Collections are the address books and calendars.

@@ -112,6 +112,28 @@ func (s *Store) ClearSignInFailures(ctx context.Context, keys []string) error {
 	return nil
 }
 
+// TakeBackSignInFailure implements store.Store: one UPDATE (takeBack),
+// atomic on its own: READ COMMITTED evaluates it again on a row that a
+// concurrent AddSignInFailure changed meanwhile.
+func (s *Store) TakeBackSignInFailure(ctx context.Context, key string, start time.Time, window time.Duration, lockAt int) error {
+	if _, err := s.pool.Exec(ctx, takeBack, int64(lockAt), window.Microseconds(), key, micros(start)); err != nil {
+		return fmt.Errorf("postgres: take back sign-in failure %s: %w", key, err)
+	}
+	return nil
+}
+
+// takeBack takes one failure back from the record of subject $3 that
+// started at $4 (lock at $1 failures; window $2 microseconds). Every SET
+// expression reads the row as it was. A record left with none expires
+// at 0, which reads as absent and is pruned like any expired one.
+const takeBack = `UPDATE signin_failures SET
+		failures = failures - 1,
+		locked_until = CASE WHEN failures - 1 < $1::bigint THEN 0 ELSE locked_until END,
+		expires = CASE WHEN failures <= 1 THEN 0
+			WHEN locked_until <> 0 AND failures - 1 < $1 THEN start + $2::bigint
+			ELSE expires END
+	WHERE subject = $3 AND start = $4::bigint AND failures > 0`
+
 // lockTime is a stored locked_until: 0 means not locked.
 func lockTime(us int64) time.Time {
 	if us == 0 {

@@ -117,6 +117,30 @@ func (s *Store) ClearSignInFailures(ctx context.Context, keys []string) error {
 	return nil
 }
 
+// TakeBackSignInFailure implements store.Store: one UPDATE (takeBack).
+func (s *Store) TakeBackSignInFailure(ctx context.Context, key string, start time.Time, window time.Duration, lockAt int) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, takeBack, int64(lockAt), window.Microseconds(), key, micros(start))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: take back sign-in failure %s: %w", key, err)
+	}
+	return nil
+}
+
+// takeBack takes one failure back from the record of subject ?3 that
+// started at ?4 (lock at ?1 failures; window ?2 microseconds). Every SET
+// expression reads the row as it was. A record left with none expires
+// at 0, which reads as absent and is pruned like any expired one.
+const takeBack = `UPDATE signin_failures SET
+		failures = failures - 1,
+		locked_until = CASE WHEN failures - 1 < ?1 THEN 0 ELSE locked_until END,
+		expires = CASE WHEN failures <= 1 THEN 0
+			WHEN locked_until <> 0 AND failures - 1 < ?1 THEN start + ?2
+			ELSE expires END
+	WHERE subject = ?3 AND start = ?4 AND failures > 0`
+
 // lockTime is a stored locked_until: 0 means not locked.
 func lockTime(us int64) time.Time {
 	if us == 0 {

@@ -212,3 +212,87 @@ func testSignInFailuresConcurrent(t *testing.T, s store.Store) {
 		t.Fatal("not locked after 80 failures with lockAt 50")
 	}
 }
+
+func takeBack(t *testing.T, s store.Store, key string, start time.Time, lockAt int) {
+	t.Helper()
+	if err := s.TakeBackSignInFailure(ctx, key, start, failWindow, lockAt); err != nil {
+		t.Fatalf("TakeBackSignInFailure(%s): %v", key, err)
+	}
+}
+
+func testSignInFailureTakeBack(t *testing.T, s store.Store) {
+	for i := range 3 {
+		addFailure(t, s, "k", failBase.Add(time.Duration(i)*time.Minute), 3)
+	}
+	// The third failure locked the counter; taking it back lifts the
+	// lock, and the record expires with its window again.
+	takeBack(t, s, "k", failBase, 3)
+	end := failBase.Add(failWindow)
+	sameCount(t, "taken back", failures(t, s, failBase.Add(3*time.Minute), "k")["k"], "k", 2, failBase, time.Time{})
+	eq(t, "at the end of the window", len(failures(t, s, end, "k")), 0)
+	// Another record's start leaves it as it is.
+	takeBack(t, s, "k", failBase.Add(time.Minute), 3)
+	sameCount(t, "other start", failures(t, s, failBase.Add(3*time.Minute), "k")["k"], "k", 2, failBase, time.Time{})
+	// Without failures left the record is gone; more taking back does
+	// nothing, and the next failure starts afresh.
+	takeBack(t, s, "k", failBase, 3)
+	takeBack(t, s, "k", failBase, 3)
+	eq(t, "all taken back", len(failures(t, s, failBase.Add(3*time.Minute), "k")), 0)
+	takeBack(t, s, "k", failBase, 3)
+	sameCount(t, "afresh", addFailure(t, s, "k", failBase.Add(4*time.Minute), 3), "k", 1, failBase.Add(4*time.Minute), time.Time{})
+	takeBack(t, s, "none", failBase, 3)
+	eq(t, "no record", len(failures(t, s, failBase, "none")), 0)
+
+	// A lock that lockAt failures still hold stays.
+	var c store.FailureCount
+	for i := range 4 {
+		c = addFailure(t, s, "held", failBase.Add(time.Duration(i)*time.Minute), 3)
+	}
+	takeBack(t, s, "held", failBase, 3)
+	sameCount(t, "still locked", failures(t, s, failBase.Add(4*time.Minute), "held")["held"], "held", 3, failBase, c.LockedUntil)
+
+	// A record cleared and counted afresh is not the one taken back from.
+	addFailure(t, s, "cleared", failBase, 3)
+	if err := s.ClearSignInFailures(ctx, []string{"cleared"}); err != nil {
+		t.Fatal(err)
+	}
+	addFailure(t, s, "cleared", failBase.Add(time.Minute), 3)
+	takeBack(t, s, "cleared", failBase, 3)
+	sameCount(t, "new record kept", failures(t, s, failBase.Add(2*time.Minute), "cleared")["cleared"], "cleared", 1, failBase.Add(time.Minute), time.Time{})
+}
+
+// testSignInFailureTakeBackConcurrent counts and takes back failures at
+// once from many workers around a lock threshold: none is lost, so the
+// record ends as it began, its lock lifted.
+func testSignInFailureTakeBackConcurrent(t *testing.T, s store.Store) {
+	const workers, each, lockAt = 8, 10, 5
+	for i := range 3 {
+		addFailure(t, s, "shared", failBase.Add(time.Duration(i)*time.Millisecond), lockAt)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				now := failBase.Add(time.Second + time.Duration(w*each+i)*time.Millisecond)
+				c, err := s.AddSignInFailure(ctx, "shared", now, failWindow, lockAt, failLockFor)
+				if err == nil {
+					err = s.TakeBackSignInFailure(ctx, "shared", c.Start, failWindow, lockAt)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("counting and taking back: %v", err)
+	}
+	sameCount(t, "after", failures(t, s, failBase.Add(2*time.Second), "shared")["shared"], "shared", 3, failBase, time.Time{})
+	eq(t, "at the end of the window", len(failures(t, s, failBase.Add(failWindow), "shared")), 0)
+}

@@ -77,6 +77,8 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"SignInFailureLock", testSignInFailureLock},
 		{"SignInFailurePrune", testSignInFailurePrune},
 		{"SignInFailuresConcurrent", testSignInFailuresConcurrent},
+		{"SignInFailureTakeBack", testSignInFailureTakeBack},
+		{"SignInFailureTakeBackConcurrent", testSignInFailureTakeBackConcurrent},
 		{"TwoFactorSetup", testTwoFactorSetup},
 		{"TOTPSteps", testTOTPSteps},
 		{"TOTPStepConcurrent", testTOTPStepConcurrent},
