@@ -53,7 +53,7 @@ func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error
 		c.Modified = t
 	}
 	var id int64
-	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		err := tx.QueryRow(ctx, `INSERT INTO collections
 			(owner, kind, name, displayname, description, color, ord, components, timezone, created, modified)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -68,7 +68,7 @@ func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error
 		case err != nil:
 			return err
 		}
-		l[c.Owner] += store.CollectionUsage(c)
+		l.add(c.Owner, store.CollectionUsage(c))
 		return insertProps(ctx, tx, id, c.Props)
 	})
 	if err != nil {
@@ -195,7 +195,7 @@ func (s *Store) ListCollections(ctx context.Context, owner string, kind store.Ki
 // row lock. It does not advance SyncSeq: sync-collection reports members,
 // not properties.
 func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store.Collection) error) error {
-	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		if _, err := lockCollection(ctx, tx, id); err != nil {
 			return err
 		}
@@ -209,7 +209,7 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 			return err
 		}
 		c.Name = name // not mutable: what is saved keeps it
-		l[owner] += store.CollectionUsage(c) - before
+		l.add(owner, store.CollectionUsage(c)-before)
 		if _, err := tx.Exec(ctx, `UPDATE collections SET displayname = $1, description = $2, color = $3,
 			ord = $4, components = $5, timezone = $6, modified = $7 WHERE id = $8`,
 			c.DisplayName, c.Description, c.Color, c.Order, strings.Join(c.Components, ","), c.Timezone,
@@ -231,7 +231,7 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 // merge records go by cascade. Its owner's usage drops by the collection's,
 // its objects' and its merge records'.
 func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
-	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		if _, err := lockCollection(ctx, tx, id); err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		l[c.Owner] -= store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead + merges
+		l.add(c.Owner, -(store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead + merges))
 		_, err = tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id)
 		return err
 	})

@@ -36,7 +36,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		undo = []byte{}
 	}
 	var m *store.Merge
-	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		// write may run this again: m starts afresh each time.
 		m = &store.Merge{Collection: coll, Reference: w.Reference.Name, Undo: undo}
 		owner, err := lockCollection(ctx, tx, coll)
@@ -151,7 +151,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t, m.ReferenceETag).Scan(&m.ID); err != nil {
 			return err
 		}
-		l[owner] += store.MergeUsage(m)
+		l.add(owner, store.MergeUsage(m))
 		for i, r := range w.Removed {
 			if _, err := tx.Exec(ctx, `INSERT INTO merged_away (collection, name, uid, survivor, survivor_uid, merge_id)
 				VALUES ($1, $2, $3, $4, $5, $6)`, coll, r.Name, nullUID(removedUIDs[i]), m.Reference, refUID, m.ID); err != nil {
@@ -255,7 +255,7 @@ func (s *Store) GetMerge(ctx context.Context, coll, id int64) (*store.Merge, err
 // unless force the reference must still exist with the merge's
 // ReferenceETag (store.ErrPrecondition otherwise).
 func (s *Store) UndoMerge(ctx context.Context, coll, id int64, undo []byte, originals []store.Object, force bool) error {
-	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		owner, err := lockCollection(ctx, tx, coll)
 		if err != nil {
 			return err
@@ -340,7 +340,7 @@ func (s *Store) UndoMerge(ctx context.Context, coll, id int64, undo []byte, orig
 		if _, err := tx.Exec(ctx, `UPDATE merges SET undone = $1, undo = $2 WHERE id = $3`, t, []byte{}, id); err != nil {
 			return err
 		}
-		l[owner] -= int64(len(m.Undo))
+		l.add(owner, -int64(len(m.Undo)))
 		return nil
 	})
 	if err != nil {
@@ -502,7 +502,7 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 		undo = []byte{} // the column is NOT NULL
 	}
 	var etag string
-	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		owner, err := lockCollection(ctx, tx, coll)
 		if err != nil {
 			return err
@@ -559,7 +559,7 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 			return err
 		}
 		if foldedName == "" {
-			l[owner] += int64(len(undo)) - oldUndo
+			l.add(owner, int64(len(undo))-oldUndo)
 			return nil
 		}
 		seq, err := bump(ctx, tx, l, coll, t, 0, 0, int64(len(undo))-oldUndo)

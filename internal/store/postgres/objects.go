@@ -244,7 +244,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 	}
 	var created bool
 	var etag string
-	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		st, err := putState(ctx, tx, o)
 		if err != nil {
 			return err
@@ -329,7 +329,7 @@ func putState(ctx context.Context, tx pgx.Tx, o *store.Object) (putTarget, error
 // DeleteObject removes name: store.ErrNotFound when it does not exist
 // (whatever the conditions), store.ErrPrecondition when they fail.
 func (s *Store) DeleteObject(ctx context.Context, coll int64, name string, cond store.Conditions) error {
-	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		if _, err := lockCollection(ctx, tx, coll); err != nil {
 			return err
 		}
@@ -361,7 +361,7 @@ func (s *Store) DeleteObject(ctx context.Context, coll int64, name string, cond 
 func (s *Store) MoveObject(ctx context.Context, from int64, name string, to int64, newName string,
 	overwrite bool, cond store.Conditions) (bool, error) {
 	var created bool
-	err := s.writeCounted(ctx, func(tx pgx.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		if from == to && name == newName {
 			return fmt.Errorf("source and target are the same: %w", store.ErrPrecondition)
 		}

@@ -289,37 +289,59 @@ func lockCollection(ctx context.Context, tx pgx.Tx, id int64) (owner string, err
 }
 
 // ledger collects how a write transaction changes its owners' usage, by
-// login.
-type ledger map[string]int64
+// login. The writes of objects apply their change in the statement that
+// writes the object (applied), which saves a round trip while the
+// collection is locked; the others are applied last (add).
+type ledger struct {
+	pending map[string]int64 // to apply at the end
+	net     map[string]int64 // every change, applied or not
+	used    map[string]int64 // used_bytes after the latest change applied
+}
+
+func newLedger() *ledger {
+	return &ledger{pending: map[string]int64{}, net: map[string]int64{}, used: map[string]int64{}}
+}
+
+// add records a change of login's usage, to apply at the end.
+func (l *ledger) add(login string, d int64) {
+	l.pending[login] += d
+	l.net[login] += d
+}
+
+// applied records a change of login's usage made already, after which
+// the usage is used.
+func (l *ledger) applied(login string, d, used int64) {
+	l.net[login] += d
+	l.used[login] = used
+}
 
 // writeCounted is write for the methods that change what users store: fn
-// records the usage changes in l, and they are applied last, in the same
-// transaction, which fails with store.ErrQuotaExceeded when it raised a
-// user's usage above the quota. The net change of the whole transaction
-// counts.
-func (s *Store) writeCounted(ctx context.Context, fn func(tx pgx.Tx, l ledger) error) error {
+// records the usage changes in l; those not applied yet are applied last,
+// in the same transaction, which fails with store.ErrQuotaExceeded when
+// it raised a user's usage above the quota. The net change of the whole
+// transaction counts.
+func (s *Store) writeCounted(ctx context.Context, fn func(tx pgx.Tx, l *ledger) error) error {
 	return s.write(ctx, func(tx pgx.Tx) error {
-		l := ledger{}
+		l := newLedger()
 		if err := fn(tx, l); err != nil {
 			return err
 		}
-		logins := make([]string, 0, len(l))
-		for login := range l {
+		logins := make([]string, 0, len(l.net))
+		for login := range l.net {
 			logins = append(logins, login)
 		}
 		sort.Strings(logins) // one order of row locks: no deadlock between two writers
 		for _, login := range logins {
-			d := l[login]
-			if d == 0 {
-				continue
+			if d := l.pending[login]; d != 0 {
+				var used int64
+				err := tx.QueryRow(ctx, `UPDATE users SET used_bytes = used_bytes + $1 WHERE login = $2
+					RETURNING used_bytes`, d, login).Scan(&used)
+				if err != nil {
+					return fmt.Errorf("usage of %s: %w", login, err)
+				}
+				l.used[login] = used
 			}
-			var used int64
-			err := tx.QueryRow(ctx, `UPDATE users SET used_bytes = used_bytes + $1 WHERE login = $2
-				RETURNING used_bytes`, d, login).Scan(&used)
-			if err != nil {
-				return fmt.Errorf("usage of %s: %w", login, err)
-			}
-			if d > 0 && s.quota > 0 && used > s.quota {
+			if used := l.used[login]; l.net[login] > 0 && s.quota > 0 && used > s.quota {
 				return fmt.Errorf("%s would use %d bytes, %d more than the quota of %d: %w",
 					login, used, used-s.quota, s.quota, store.ErrQuotaExceeded)
 			}

@@ -51,7 +51,7 @@ func collExists(ctx context.Context, q querier, id int64) error {
 // and bytes, records dUsage for its owner in l and returns the new seq;
 // store.ErrNotFound when the collection does not exist. The caller holds
 // the collection's lock, so seqs are handed out in commit order.
-func bump(ctx context.Context, tx pgx.Tx, l ledger, coll, t, dCount, dBytes, dUsage int64) (int64, error) {
+func bump(ctx context.Context, tx pgx.Tx, l *ledger, coll, t, dCount, dBytes, dUsage int64) (int64, error) {
 	var seq int64
 	var owner string
 	err := tx.QueryRow(ctx, `UPDATE collections SET sync_seq = sync_seq + 1, modified = $1,
@@ -60,7 +60,7 @@ func bump(ctx context.Context, tx pgx.Tx, l ledger, coll, t, dCount, dBytes, dUs
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
 	}
-	l[owner] += dUsage
+	l.add(owner, dUsage)
 	return seq, err
 }
 
@@ -136,9 +136,10 @@ func b2i(b bool) int64 {
 // writeObject creates or replaces o.Name in coll after the caller checked
 // conditions and UIDs: one seq of its own, a change row, counters, usage.
 // oldSize and exists describe the current object. Returns the new ETag.
-// The collection's row, the object and its change are written by one
-// statement: the collection stays locked for fewer round trips.
-func writeObject(ctx context.Context, tx pgx.Tx, l ledger, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
+// The collection's row, the object, its change and its owner's usage are
+// written by one statement: the collection stays locked for fewer round
+// trips.
+func writeObject(ctx context.Context, tx pgx.Tx, l *ledger, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
 	etag := store.ETag(o.Data)
 	data := o.Data
 	if data == nil {
@@ -150,6 +151,7 @@ func writeObject(ctx context.Context, tx pgx.Tx, l ledger, coll int64, o *store.
 		dUsage -= store.ObjectUsage(o.Name, oldSize)
 	}
 	var owner string
+	var used int64
 	err := tx.QueryRow(ctx, `WITH c AS (
 			UPDATE collections SET sync_seq = sync_seq + 1, modified = $6,
 				obj_count = obj_count + $11, obj_bytes = obj_bytes + $12
@@ -166,24 +168,28 @@ func writeObject(ctx context.Context, tx pgx.Tx, l ledger, coll int64, o *store.
 			SELECT $1, $2, c.sync_seq, FALSE, $6 FROM c
 			ON CONFLICT (collection, name)
 			DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, changed = excluded.changed
-			RETURNING 1)
-		SELECT owner FROM c`,
+			RETURNING 1),
+		u AS (UPDATE users SET used_bytes = users.used_bytes + $13 FROM c WHERE users.login = c.owner
+			RETURNING users.used_bytes)
+		SELECT c.owner, u.used_bytes FROM c, u`,
 		coll, o.Name, nullUID(o.UID), etag, size, t, o.Component,
-		spanStart(o.FirstStart), spanEnd(o.LastEnd), data, b2i(!exists), size-oldSize).Scan(&owner)
+		spanStart(o.FirstStart), spanEnd(o.LastEnd), data, b2i(!exists), size-oldSize, dUsage).Scan(&owner, &used)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
 	}
 	if err != nil {
 		return "", err
 	}
-	l[owner] += dUsage
+	l.applied(owner, dUsage, used)
 	return etag, nil
 }
 
 // removeObject deletes name from coll after the caller checked: its own
 // seq, a deletion change, counters, usage; one statement, as writeObject.
-func removeObject(ctx context.Context, tx pgx.Tx, l ledger, coll int64, name string, size, t int64) error {
+func removeObject(ctx context.Context, tx pgx.Tx, l *ledger, coll int64, name string, size, t int64) error {
 	var owner string
+	var used int64
+	d := -store.ObjectUsage(name, size)
 	err := tx.QueryRow(ctx, `WITH c AS (
 			UPDATE collections SET sync_seq = sync_seq + 1, modified = $3,
 				obj_count = obj_count - 1, obj_bytes = obj_bytes - $4
@@ -193,15 +199,17 @@ func removeObject(ctx context.Context, tx pgx.Tx, l ledger, coll int64, name str
 			SELECT $1, $2, c.sync_seq, TRUE, $3 FROM c
 			ON CONFLICT (collection, name)
 			DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, changed = excluded.changed
-			RETURNING 1)
-		SELECT owner FROM c`, coll, name, t, size).Scan(&owner)
+			RETURNING 1),
+		u AS (UPDATE users SET used_bytes = users.used_bytes + $5 FROM c WHERE users.login = c.owner
+			RETURNING users.used_bytes)
+		SELECT c.owner, u.used_bytes FROM c, u`, coll, name, t, size, d).Scan(&owner, &used)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
 	}
 	if err != nil {
 		return err
 	}
-	l[owner] -= store.ObjectUsage(name, size)
+	l.applied(owner, d, used)
 	return nil
 }
 
