@@ -20,7 +20,11 @@
 //     pool (see store.Objects.ListObjects).
 //
 // pgx's own interface (pgxpool) is used rather than database/sql: it gives
-// PostgreSQL's error codes and binary transfer of bytea without a layer.
+// PostgreSQL's error codes, pipelined batches and binary transfer of bytea
+// without a layer. The statements mirror store/sqlite's rather than share
+// code with them: placeholders, types, locking and the round trips worth
+// saving differ between the engines, and the conformance suite, not a
+// shared implementation, keeps the two the same.
 package postgres
 
 import (
@@ -264,12 +268,6 @@ func notFound(err error) error {
 		return store.ErrNotFound
 	}
 	return err
-}
-
-// uniqueViolation reports whether err is a unique constraint failing.
-func uniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 // read runs fn in a read-only REPEATABLE READ transaction: one snapshot.
