@@ -122,7 +122,9 @@ func TestReadsBesideWaitingWriters(t *testing.T) {
 		})
 	}
 	time.Sleep(200 * time.Millisecond)
-	go func() { time.Sleep(2 * time.Second); tx.Commit(ctx) }()
+	committed := make(chan struct{})
+	go func() { time.Sleep(2 * time.Second); tx.Commit(ctx); close(committed) }()
+	defer func() { <-committed }() // before conn.Close, deferred earlier
 	t0 := time.Now()
 	_, err = s.GetUser(ctx, "other") // what authenticating any request does
 	d := time.Since(t0)
@@ -167,7 +169,11 @@ func TestLockJoinIsStale(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	holder.Commit(ctx)
 	r := <-got
-	t.Logf("first ETag %s; after the wait: joined to the lock %q, next statement %q", e1, r[0], r[1])
+	// Why putState locks in a statement of its own: this is what a
+	// lock joined to the reads would decide on.
+	if r[0] != e1 || r[1] != "v2-etag" {
+		t.Fatalf("after the wait: joined to the lock %q (the snapshot's was %s), next statement %q", r[0], e1, r[1])
+	}
 }
 
 // ReadRows (store copy from a running PostgreSQL) locks the tables in
