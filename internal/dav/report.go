@@ -13,32 +13,7 @@ import (
 	"github.com/rolodav/rolodav/internal/store"
 )
 
-// syncTokenBase makes tokens URIs, as RFC 6578 wants; only the
-// "<collection-id>:<seq>" part means anything to us.
-const syncTokenBase = "https://rolodav.org/ns/sync/"
-
-func syncToken(c *store.Collection) string { return formatToken(c.ID, c.SyncSeq) }
-
-func formatToken(id, seq int64) string {
-	return syncTokenBase + strconv.FormatInt(id, 10) + ":" + strconv.FormatInt(seq, 10)
-}
-
-// parseToken returns the sequence number in a token of collection id.
-func parseToken(tok string, id int64) (int64, bool) {
-	rest, ok := strings.CutPrefix(strings.TrimSpace(tok), syncTokenBase)
-	if !ok {
-		return 0, false
-	}
-	cid, seq, ok := strings.Cut(rest, ":")
-	if !ok || cid != strconv.FormatInt(id, 10) {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(seq, 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
-}
+func syncToken(c *store.Collection) string { return store.SyncToken(c.ID, c.SyncSeq) }
 
 func (h *Handler) report(q *request) error {
 	doc, err := readXML(q)
@@ -246,7 +221,7 @@ func (h *Handler) query(q *request, c *store.Collection, doc *node, pr *propRequ
 func (h *Handler) syncCollection(q *request, c *store.Collection, doc *node, pr *propRequest) error {
 	var since int64
 	if tn := doc.child(nsDAV, "sync-token"); tn != nil && tn.text() != "" {
-		s, ok := parseToken(tn.text(), c.ID)
+		s, ok := store.ParseSyncToken(tn.text(), c.ID)
 		if !ok {
 			return errInvalidToken
 		}
@@ -284,7 +259,7 @@ func (h *Handler) syncCollection(q *request, c *store.Collection, doc *node, pr 
 	if truncated {
 		ms.statusResponse(h.hrefs.collection(c.Kind, q.user, c.Name), http.StatusInsufficientStorage, "<D:number-of-matches-within-limits/>")
 	}
-	ms.raw("<D:sync-token>" + escape(formatToken(c.ID, next)) + "</D:sync-token>")
+	ms.raw("<D:sync-token>" + escape(store.SyncToken(c.ID, next)) + "</D:sync-token>")
 	_ = ms.close()
 	return nil
 }

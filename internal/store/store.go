@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -307,6 +308,34 @@ type Change struct {
 	Object  *Object // nil when Deleted; Data set only when asked for
 }
 
+// syncTokenBase makes sync tokens URIs, as RFC 6578 wants; only the
+// "<collection-id>:<seq>" part means anything to us.
+const syncTokenBase = "https://rolodav.org/ns/sync/"
+
+// SyncToken is the sync token of collection id at sequence number seq, as
+// sync-collection (dav) and push messages (push) carry it.
+func SyncToken(id, seq int64) string {
+	return syncTokenBase + strconv.FormatInt(id, 10) + ":" + strconv.FormatInt(seq, 10)
+}
+
+// ParseSyncToken returns the sequence number in a sync token of
+// collection id.
+func ParseSyncToken(tok string, id int64) (int64, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(tok), syncTokenBase)
+	if !ok {
+		return 0, false
+	}
+	cid, seq, ok := strings.Cut(rest, ":")
+	if !ok || cid != strconv.FormatInt(id, 10) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
 // Store is the persistence contract: every role below, which a driver
 // implements. Every method that writes runs in one transaction and has
 // committed (durably) when it returns nil. The methods that write
@@ -328,6 +357,8 @@ type Store interface {
 	Merges
 	NoticeQueue // security mails: see the block "Security mails" below
 	Maintenance // pruning and scheduled runs: see the block "Maintenance" below
+	Secrets     // keys the server makes once: see the block "WebDAV-Push" below
+	Push        // WebDAV-Push registrations and their queue: see the block "WebDAV-Push" below
 
 	Close() error
 }
@@ -761,6 +792,173 @@ type Maintenance interface {
 	// than every after now (by a clock that was far ahead) is claimed like
 	// a stale one, so that it cannot hold the run off until then.
 	ClaimRun(ctx context.Context, name string, now time.Time, every time.Duration) (bool, error)
+}
+
+// --- WebDAV-Push ---------------------------------------------------------
+//
+// WebDAV-Push (draft-bitfire-webdav-push): a client registers a Web Push
+// subscription on a collection or a home; every write that changes the
+// collection's content or properties queues a message for its registrations
+// in the same transaction (so every path that writes, DAV, imports, the
+// pages, merges, undo and folds, notifies, and a crash loses nothing); the
+// sender of each server process (package push) claims queued messages,
+// one claimer at a time, and delivers them.
+
+// Secrets are values the server generates once and keeps, such as the key
+// push topics are derived from.
+type Secrets interface {
+	// Secret returns the secret called name (not empty), creating it with
+	// gen when there is none. One atomic step: processes asking at once
+	// all get the value that was stored first; gen may run in several and
+	// its other results are dropped.
+	Secret(ctx context.Context, name string, gen func() (string, error)) (string, error)
+}
+
+// PushKey is a VAPID key pair (RFC 8292) on the P-256 curve, both halves
+// base64url without padding: Private the scalar, Public the uncompressed
+// point.
+type PushKey struct {
+	ID      int64
+	Private string
+	Public  string
+	Created time.Time
+	Retired time.Time // when a newer key replaced it; zero for the current key
+}
+
+// PushRegistration is one push subscription registered on one target: a
+// collection (Collection > 0), or a home of Login (Collection 0, Home set).
+type PushRegistration struct {
+	ID         int64
+	Token      string // unguessable; the last segment of the registration URL (set by RegisterPush)
+	Login      string // who registered; only they may delete it
+	Collection int64  // the collection watched, or 0 for a home
+	Home       Kind   // the home watched (Login's address books or calendars) when Collection is 0
+	Resource   string // the push resource: an absolute URL chosen by the client's push service
+	PublicKey  string // the subscription's P-256 ECDH public key (p256dh), base64url as sent
+	AuthSecret string // the subscription's authentication secret, base64url as sent
+	Content    bool   // the client wants content updates (depth 1)
+	Property   bool   // the client wants property updates (depth 0)
+	KeyID      int64  // the VAPID key the subscription is bound to (set by RegisterPush: the current key)
+	Client     string // the User-Agent that registered it, for the devices page
+	Created    time.Time
+	Expires    time.Time // no message is sent after it; PrunePush deletes it then
+	LastSent   time.Time // the last message delivered; zero for none
+}
+
+// PushDelivery is a message owed to one registration, claimed by
+// ClaimPushes.
+type PushDelivery struct {
+	Registration PushRegistration
+	Key          PushKey // the key Registration is bound to, to sign with
+	// SyncSeq is the collection's sync sequence number at the claim (0 for
+	// a home): the message carries the newest token, not the one of the
+	// change that queued it.
+	SyncSeq  int64
+	Content  bool // a content update is owed
+	Property bool // a property update is owed
+	Rotation bool // a VAPID key rotation message is owed (RotatePushKey)
+	Queued   time.Time // when the oldest change the message covers was queued
+	Attempts int       // failed attempts so far (RetryPush)
+	Version  int64     // changes with each change queued into the row
+	Lease    time.Time // the claim holds until then
+}
+
+// PushHints travel in a write's context (WithPushHints) from the request
+// to the store's write transaction, which decides whom to notify.
+type PushHints struct {
+	// SkipAll queues nothing for this write (Push-Dont-Notify: *).
+	SkipAll bool
+	// Login and Skip: the registrations of Login whose tokens are in Skip
+	// are not notified of this write (Push-Dont-Notify with registration
+	// URLs); tokens of other users' registrations are ignored.
+	Login string
+	Skip  []string
+	// Wake is called after a commit that queued a message, so that the
+	// sender delivers it at once.
+	Wake func()
+}
+
+type pushHintsKey struct{}
+
+// WithPushHints returns ctx carrying h for the writes made with it.
+func WithPushHints(ctx context.Context, h PushHints) context.Context {
+	return context.WithValue(ctx, pushHintsKey{}, h)
+}
+
+// PushHintsFrom returns the hints ctx carries, or none.
+func PushHintsFrom(ctx context.Context) PushHints {
+	h, _ := ctx.Value(pushHintsKey{}).(PushHints)
+	return h
+}
+
+// Push holds the registrations and the queue of messages.
+//
+// What a write queues (for registrations not expired, minus those
+// PushHints skip), in the write's transaction:
+//   - a change of a collection's objects (PutObject, DeleteObject,
+//     MoveObject on both collections, ApplyMerge, UndoMerge, FoldInto):
+//     a content update to the collection's registrations with Content;
+//   - a change of a collection's properties (UpdateCollection): a property
+//     update to its registrations with Property, and a content update to
+//     the registrations of its owner's home of its kind with Content;
+//   - CreateCollection and DeleteCollection: a content update to the home's
+//     registrations with Content. A deleted collection's registrations go
+//     with it.
+//
+// A registration has at most one queued message: a change queued while one
+// is queued joins it (Content and Property or-ed, Version changed).
+type Push interface {
+	// PushKey returns the current VAPID key, creating it with gen when
+	// there is none (one atomic step, as for Secret).
+	PushKey(ctx context.Context, gen func() (PushKey, error)) (PushKey, error)
+	// RotatePushKey makes next (Private and Public set) the current key at
+	// now, retiring the current one, and queues a rotation message for each
+	// distinct Resource among registrations bound to a retired key (one of
+	// them each). Registrations stay bound to their key until registered
+	// again.
+	RotatePushKey(ctx context.Context, next PushKey, now time.Time) error
+	// RegisterPush stores r, or updates the registration of r.Login's
+	// target with the same Resource (keys, triggers, expiry, client, bound
+	// to the current key, Token kept), and returns whether it was new. It
+	// sets r.ID, r.Token, r.KeyID and r.Created. The target must exist and
+	// belong to r.Login (ErrNotFound otherwise); there must be a current
+	// key (PushKey).
+	RegisterPush(ctx context.Context, r *PushRegistration) (created bool, err error)
+	// GetPushRegistration returns login's registration with token;
+	// ErrNotFound for none, or for another user's.
+	GetPushRegistration(ctx context.Context, login, token string) (*PushRegistration, error)
+	// DeletePushRegistration deletes login's registration with token and
+	// its queued message; ErrNotFound for none, or for another user's.
+	DeletePushRegistration(ctx context.Context, login, token string) error
+	// ListPushRegistrations returns login's registrations, newest first.
+	ListPushRegistrations(ctx context.Context, login string) ([]PushRegistration, error)
+	// ClaimPushes takes up to limit (> 0) queued messages that are due at
+	// now: not leased (or the lease ended), past any retry time, of a
+	// registration not expired whose last message was delivered spacing or
+	// more before now (so that bursts coalesce: one message per
+	// registration per spacing). It leases them until now+lease, so that
+	// no other caller claims them meanwhile, and returns them, oldest
+	// first. next is the earliest time another queued message becomes due
+	// (zero when none is queued), for the caller to sleep until. Queued
+	// messages of expired registrations are deleted.
+	ClaimPushes(ctx context.Context, now time.Time, lease, spacing time.Duration, limit int) (ds []PushDelivery, next time.Time, err error)
+	// FinishPush records the delivery of d at sentAt: the registration's
+	// LastSent, and the queued message is deleted, unless a change joined
+	// it since the claim (Version): then it stays queued with what that
+	// change owes. Nothing is done when d's claim no longer holds
+	// (ErrPrecondition) or the registration is gone (ErrNotFound).
+	FinishPush(ctx context.Context, d *PushDelivery, sentAt time.Time) error
+	// RetryPush records a failed attempt of d: Attempts plus one, due
+	// again at notBefore, lease ended. ErrPrecondition and ErrNotFound as
+	// for FinishPush.
+	RetryPush(ctx context.Context, d *PushDelivery, notBefore time.Time, lastErr string) error
+	// DropPush deletes d's queued message, or with registration also d's
+	// registration (the push service said it is gone), whatever its claim.
+	DropPush(ctx context.Context, d *PushDelivery, registration bool) error
+	// PrunePush deletes registrations that expired at or before now, and
+	// retired keys no registration is bound to, and returns how many
+	// registrations it deleted.
+	PrunePush(ctx context.Context, now time.Time) (int, error)
 }
 
 // --- Raw rows ------------------------------------------------------------

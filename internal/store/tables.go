@@ -145,6 +145,23 @@ var Tables = []Table{
 	{Name: "runs", Key: []string{"name"}, Columns: []Column{
 		{"name", Text}, {"started", Int},
 	}},
+	{Name: "secrets", Key: []string{"name"}, Columns: []Column{
+		{"name", Text}, {"value", Text}, {"created", Int},
+	}},
+	{Name: "push_keys", Key: []string{"id"}, Identity: "id", Columns: []Column{
+		{"id", Int}, {"private", Text}, {"public", Text}, {"created", Int}, {"retired", Int},
+	}},
+	{Name: "push_registrations", Key: []string{"id"}, Identity: "id", Columns: []Column{
+		{"id", Int}, {"token", Text}, {"login", Text}, {"collection", NullInt}, {"home", Text},
+		{"resource", Text}, {"public_key", Text}, {"auth_secret", Text}, {"content", Bool},
+		{"property", Bool}, {"key_id", Int}, {"client", Text}, {"created", Int}, {"expires", Int},
+		{"last_sent", Int},
+	}},
+	{Name: "push_queue", Key: []string{"registration"}, Columns: []Column{
+		{"registration", Int}, {"content", Bool}, {"property", Bool}, {"rotation", Bool},
+		{"queued", Int}, {"version", Int}, {"attempts", Int}, {"not_before", Int},
+		{"lease_until", Int}, {"last_error", Text},
+	}},
 }
 
 // Value converts v, a value a driver read from a column of type t, to the

@@ -1,0 +1,81 @@
+package push
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// maxResource bounds a push resource: push services hand out URLs of a
+// few hundred bytes (UnifiedPush caps them at 1000).
+const maxResource = 2048
+
+// ErrResource is a push resource the server will not send to.
+var ErrResource = errors.New("push resource refused")
+
+// CheckResource says whether raw may be registered as a push resource: an
+// absolute https URL (http too with AllowPrivate) whose host is not a
+// loopback, private, link-local or otherwise non-public address or name,
+// unless AllowPrivate. Names are resolved only when sending (the Sender's
+// dialer checks every address it connects to, redirects included), since
+// DNS may answer differently then.
+func (s *Service) CheckResource(raw string) error {
+	if len(raw) > maxResource {
+		return fmt.Errorf("%w: longer than %d bytes", ErrResource, maxResource)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("%w: %q is not an absolute URL", ErrResource, raw)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%w: it carries a user name", ErrResource)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && s.opt.AllowPrivate:
+	default:
+		return fmt.Errorf("%w: the scheme must be https", ErrResource)
+	}
+	if s.opt.AllowPrivate {
+		return nil
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || !strings.Contains(host, ".") && !strings.Contains(host, ":") {
+		return fmt.Errorf("%w: %s is a local name", ErrResource, host)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && !Public(ip) {
+		return fmt.Errorf("%w: %s is not a public address", ErrResource, ip)
+	}
+	return nil
+}
+
+// Public reports whether ip is a globally reachable unicast address: not
+// loopback, private (RFC 1918, unique local), link-local, unspecified,
+// multicast, carrier-grade NAT, or IPv4 mapped into one of those.
+func Public(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// nonPublic are ranges Go's netip predicates do not cover.
+var nonPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),    // reserved, broadcast
+	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
+	netip.MustParsePrefix("2001:db8::/32"),  // documentation
+	netip.MustParsePrefix("fec0::/10"),      // site-local (deprecated)
+}
