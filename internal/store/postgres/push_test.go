@@ -406,3 +406,180 @@ func TestPushFirstCreationAgrees(t *testing.T) {
 		t.Errorf("%d current keys, want 1 (%v)", current, err)
 	}
 }
+
+// A registration's life: registered, registered again (same ID and token,
+// bound to the current key), owned, its messages claimed, spaced, retried,
+// finished while a change joins, rotated, dropped and pruned.
+func TestPushLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, c := bookFixture(t)
+	if err := s.CreateUser(ctx, &store.User{Login: "v", PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	other := mustCollection(t, s, &store.Collection{Owner: "v", Kind: store.KindCard, Name: "book"})
+	reg := &store.PushRegistration{Login: "u", Collection: c.ID, Resource: "https://push/1", PublicKey: "k", AuthSecret: "a",
+		Content: true, Expires: time.Now().Add(time.Hour)}
+	if _, err := s.RegisterPush(ctx, reg); err == nil {
+		t.Fatal("registered without a key")
+	}
+	key, err := s.PushKey(ctx, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []store.PushRegistration{
+		{Login: "u", Collection: other.ID, Resource: "r"}, // another's collection
+		{Login: "u", Collection: 999, Resource: "r"},      // none
+		{Login: "w", Home: store.KindCard, Resource: "r"}, // no such user
+	} {
+		if _, err := s.RegisterPush(ctx, &bad); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("RegisterPush(%+v) = %v, want ErrNotFound", bad, err)
+		}
+	}
+	if created, err := s.RegisterPush(ctx, reg); err != nil || !created || reg.ID == 0 || reg.Token == "" || reg.KeyID != key.ID {
+		t.Fatalf("RegisterPush = %v, %v: %+v", created, err, reg)
+	}
+	first := *reg
+
+	if _, err := putCard(ctx, s, c.ID, "a"); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC().Truncate(time.Microsecond)
+	ds, next, err := s.ClaimPushes(ctx, t0, time.Minute, time.Minute, 10)
+	if err != nil || len(ds) != 1 || !next.IsZero() {
+		t.Fatalf("ClaimPushes = %d, %v, %v; want 1 and no next", len(ds), next, err)
+	}
+	d := ds[0]
+	if d.Registration.Token != reg.Token || d.Key.Private != "priv" || !d.Content || d.Property || d.SyncSeq != 1 ||
+		d.Version != 1 || !d.Lease.Equal(t0.Add(time.Minute)) {
+		t.Errorf("delivery %+v", d)
+	}
+	// Leased: not claimed again until the lease ends.
+	if ds, next, err := s.ClaimPushes(ctx, t0, time.Minute, time.Minute, 10); err != nil || len(ds) != 0 || !next.Equal(d.Lease) {
+		t.Errorf("claim while leased = %d, %v, %v; want none, next at the lease's end", len(ds), next, err)
+	}
+	// A change joins the message being delivered: after the delivery it
+	// stays queued, due a spacing after it.
+	if _, err := putCard(ctx, s, c.ID, "b"); err != nil {
+		t.Fatal(err)
+	}
+	stale := d
+	stale.Lease = stale.Lease.Add(-time.Microsecond)
+	if err := s.FinishPush(ctx, &stale, t0); !errors.Is(err, store.ErrPrecondition) {
+		t.Errorf("FinishPush of a lost claim = %v, want ErrPrecondition", err)
+	}
+	if err := s.RetryPush(ctx, &stale, t0, "x"); !errors.Is(err, store.ErrPrecondition) {
+		t.Errorf("RetryPush of a lost claim = %v, want ErrPrecondition", err)
+	}
+	if err := s.FinishPush(ctx, &d, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishPush(ctx, &d, t0); !errors.Is(err, store.ErrPrecondition) {
+		t.Errorf("FinishPush twice = %v, want ErrPrecondition", err)
+	}
+	t1 := t0.Add(time.Second)
+	if ds, next, err := s.ClaimPushes(ctx, t1, time.Minute, time.Minute, 10); err != nil || len(ds) != 0 || !next.Equal(t0.Add(time.Minute)) {
+		t.Errorf("claim within the spacing = %d, %v, %v; want none, next a spacing after the delivery", len(ds), next, err)
+	}
+	t2 := t0.Add(time.Minute)
+	ds, _, err = s.ClaimPushes(ctx, t2, time.Minute, time.Minute, 10)
+	if err != nil || len(ds) != 1 || ds[0].Version != 2 || ds[0].SyncSeq != 2 || !ds[0].Registration.LastSent.Equal(t0) {
+		t.Fatalf("claim after the spacing = %+v, %v", ds, err)
+	}
+	d = ds[0]
+	retry := t2.Add(10 * time.Second)
+	if err := s.RetryPush(ctx, &d, retry, "503"); err != nil {
+		t.Fatal(err)
+	}
+	if ds, next, err := s.ClaimPushes(ctx, t2.Add(time.Second), time.Minute, 0, 10); err != nil || len(ds) != 0 || !next.Equal(retry) {
+		t.Errorf("claim before the retry = %d, %v, %v", len(ds), next, err)
+	}
+	ds, _, err = s.ClaimPushes(ctx, retry, time.Minute, 0, 10)
+	if err != nil || len(ds) != 1 || ds[0].Attempts != 1 {
+		t.Fatalf("claim at the retry = %+v, %v", ds, err)
+	}
+	d = ds[0]
+	if err := s.FinishPush(ctx, &d, retry); err != nil {
+		t.Fatal(err)
+	}
+	if q := queue(t, s); len(q) != 0 {
+		t.Errorf("queued after the delivery: %v", q)
+	}
+
+	// Registered again: the same registration, rebound to the current key.
+	if err := s.RotatePushKey(ctx, store.PushKey{Private: "priv2", Public: "pub2"}, t2); err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err = s.ClaimPushes(ctx, retry, time.Minute, 0, 10)
+	if err != nil || len(ds) != 1 || !ds[0].Rotation || ds[0].Key.Private != "priv" {
+		t.Fatalf("rotation claims %+v, %v; want one, with the retired key", ds, err)
+	}
+	if err := s.FinishPush(ctx, &ds[0], retry); err != nil {
+		t.Fatal(err)
+	}
+	again := &store.PushRegistration{Login: "u", Collection: c.ID, Resource: "https://push/1", PublicKey: "k2", AuthSecret: "a2",
+		Property: true, Expires: time.Now().Add(2 * time.Hour)}
+	// A second registration of the resource, on the home, bound to the
+	// retired key: one rotation message goes to the resource.
+	home := register(t, s, &store.PushRegistration{Home: store.KindCard, Resource: "https://push/1", Content: true})
+	if home.KeyID == first.KeyID {
+		t.Errorf("registered on the retired key %d", home.KeyID)
+	}
+	if created, err := s.RegisterPush(ctx, again); err != nil || created || again.ID != first.ID || again.Token != first.Token ||
+		again.KeyID == first.KeyID || !again.Created.Equal(first.Created) {
+		t.Fatalf("registered again = %v, %v: %+v, first %+v", created, err, again, first)
+	}
+	got, err := s.GetPushRegistration(ctx, "u", first.Token)
+	if err != nil || got.PublicKey != "k2" || got.Content || !got.Property || got.KeyID != again.KeyID {
+		t.Errorf("GetPushRegistration = %+v, %v", got, err)
+	}
+	if _, err := s.GetPushRegistration(ctx, "v", first.Token); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another's registration: %v", err)
+	}
+	if err := s.DeletePushRegistration(ctx, "v", first.Token); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting another's registration: %v", err)
+	}
+	if list, err := s.ListPushRegistrations(ctx, "u"); err != nil || len(list) != 2 || list[0].ID != home.ID {
+		t.Errorf("ListPushRegistrations = %+v, %v; want the home's, newest, first", list, err)
+	}
+
+	// Rotated again: both are bound to retired keys now, one message for
+	// their resource, signed with the newest of them (both are on the
+	// same: the newest registration).
+	if err := s.RotatePushKey(ctx, store.PushKey{Private: "priv3", Public: "pub3"}, t2); err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err = s.ClaimPushes(ctx, retry.Add(time.Second), time.Minute, 0, 10)
+	if err != nil || len(ds) != 1 || !ds[0].Rotation || ds[0].Content || ds[0].Key.Private != "priv2" || ds[0].Key.Retired.IsZero() {
+		t.Fatalf("rotation claims %+v, %v", ds, err)
+	}
+	if err := s.DropPush(ctx, &ds[0], true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetPushRegistration(ctx, "u", ds[0].Registration.Token); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("dropped registration: %v", err)
+	}
+	if err := s.FinishPush(ctx, &ds[0], t2); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("FinishPush of a dropped registration = %v, want ErrNotFound", err)
+	}
+
+	// Pruned: the expired registration, then the keys none is bound to.
+	n, err := s.PrunePush(ctx, time.Now().Add(3*time.Hour))
+	if err != nil || n != 1 {
+		t.Errorf("PrunePush = %d, %v; want 1", n, err)
+	}
+	var keys []string
+	rows, err := s.pool.Query(ctx, `SELECT private FROM push_keys ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	if rows.Close(); !slices.Equal(keys, []string{"priv3"}) {
+		t.Errorf("keys left %q, want the current one", keys)
+	}
+}
