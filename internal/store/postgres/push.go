@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -529,11 +531,25 @@ type pushes struct {
 
 func newPushes(ctx context.Context) pushes {
 	h := store.PushHintsFrom(ctx)
-	skip := h.Skip
-	if skip == nil {
-		skip = []string{}
+	p := pushes{skipAll: h.SkipAll, skip: []string{}, done: map[int64]bool{}}
+	// What came from a request and PostgreSQL cannot hold as text names
+	// no user or token: left out, it cannot fail the write.
+	if !storable(h.Login) {
+		return p
 	}
-	return pushes{skipAll: h.SkipAll, login: h.Login, skip: skip, done: map[int64]bool{}}
+	p.login = h.Login
+	for _, tok := range h.Skip {
+		if storable(tok) {
+			p.skip = append(p.skip, tok)
+		}
+	}
+	return p
+}
+
+// storable reports whether PostgreSQL can hold s as text: UTF-8 without
+// NUL.
+func storable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // queueSQL is a statement that queues a message for each registration r

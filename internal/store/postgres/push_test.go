@@ -216,6 +216,11 @@ func TestPushQueuedByWrites(t *testing.T) {
 			_, err := putCard(ctx, s, a.ID, "skip-other")
 			return err
 		}, map[int64]queued{regA.ID: content, regA2.ID: content}},
+		{"skip what no token is", store.PushHints{Login: "u\x00", Skip: []string{"\xff", "a\x00b", regA.Token}}, func(ctx context.Context) error {
+			// Text PostgreSQL cannot hold, from a header, say, fails no write.
+			_, err := putCard(ctx, s, a.ID, "skip-bad")
+			return err
+		}, map[int64]queued{regA.ID: content, regA2.ID: content}},
 		{"failed write", store.PushHints{}, func(ctx context.Context) error {
 			_, _, err := s.PutObject(ctx, &store.Object{Collection: a.ID, Name: "new", Data: card("x", "x")},
 				store.Conditions{IfNoneMatch: true})
