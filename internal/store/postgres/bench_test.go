@@ -169,7 +169,7 @@ func BenchmarkPutDelete(b *testing.B) {
 					b.Fatal(err)
 				}
 				if _, err := s.RegisterPush(ctx, &store.PushRegistration{Login: "u", Collection: c.ID, Resource: "https://push/1",
-					Content: true, Expires: time.Now().Add(time.Hour)}); err != nil {
+					PublicKey: "k", AuthSecret: "a", Content: true, Expires: time.Now().Add(time.Hour)}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -197,8 +199,9 @@ func (s *Store) ListCollections(ctx context.Context, owner string, kind store.Ki
 // UpdateCollection lets fn change the mutable fields and saves them, props
 // replaced as a whole, in one write transaction holding the collection's
 // row lock. It does not advance SyncSeq: sync-collection reports members,
-// not properties. It queues the property updates of the collection's push
-// registrations and the content updates of its home's.
+// not properties. When fn changed a field, it queues the property updates
+// of the collection's push registrations and the content updates of its
+// home's.
 func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store.Collection) error) error {
 	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		if _, err := lockCollection(ctx, tx, id); err != nil {
@@ -210,6 +213,7 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 		}
 		owner, name, kind := c.Owner, c.Name, c.Kind
 		before := store.CollectionUsage(c)
+		was := mutable(c)
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -227,12 +231,36 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 		if err := insertProps(ctx, tx, id, c.Props); err != nil {
 			return err
 		}
+		if was.equal(mutable(c)) {
+			return nil // no change to notify of
+		}
 		return l.push.queueHome(ctx, tx, owner, kind, id)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: update collection %d: %w", id, err)
 	}
 	return nil
+}
+
+// collProps are the mutable fields of a collection (see UpdateCollection),
+// copied: what a push property update is about.
+type collProps struct {
+	displayName, description, color, timezone string
+	order                                     int
+	components                                []string
+	props                                     map[string]string
+}
+
+func mutable(c *store.Collection) collProps {
+	return collProps{c.DisplayName, c.Description, c.Color, c.Timezone, c.Order,
+		slices.Clone(c.Components), maps.Clone(c.Props)}
+}
+
+// equal compares as saved: nil and empty are the same.
+func (p collProps) equal(q collProps) bool {
+	return p.displayName == q.displayName && p.description == q.description && p.color == q.color &&
+		p.timezone == q.timezone && p.order == q.order && slices.Equal(p.components, q.components) &&
+		maps.Equal(p.props, q.props)
 }
 
 // DeleteCollection removes the collection; its props, objects, changes,

@@ -52,6 +52,9 @@ func (s *Store) Secret(ctx context.Context, name string, gen func() (string, err
 		return "", fmt.Errorf("postgres: secret %s: %w", name, err)
 	}
 	fresh, err := gen()
+	if err == nil && fresh == "" {
+		err = errors.New("generated an empty value")
+	}
 	if err != nil {
 		return "", fmt.Errorf("postgres: secret %s: %w", name, err)
 	}
@@ -130,8 +133,8 @@ func createdAt(t time.Time) time.Time {
 // registration is bound to the key retired while the rotation messages
 // are chosen.
 func (s *Store) RotatePushKey(ctx context.Context, next store.PushKey, at time.Time) error {
-	if next.Private == "" || next.Public == "" {
-		return errors.New("postgres: rotate push key: the next key is incomplete")
+	if next.Private == "" || next.Public == "" || at.IsZero() {
+		return errors.New("postgres: rotate push key: the key's halves and the time are required")
 	}
 	t := micros(at)
 	var queued int64
@@ -146,15 +149,14 @@ func (s *Store) RotatePushKey(ctx context.Context, next store.PushKey, at time.T
 			next.Private, next.Public, t); err != nil {
 			return err
 		}
-		// One registration per resource: the push service knows the
-		// resource by one key, the one it was subscribed with, which is
-		// the newest key a registration with it is bound to. The locking
-		// subquery passes over registrations deleted meanwhile.
+		// One message per resource, through its oldest registration not
+		// expired, as in SQLite. The locking subquery passes over
+		// registrations deleted meanwhile.
 		return tx.QueryRow(ctx, `WITH q AS (INSERT INTO push_queue (registration, rotation, queued)
 				SELECT DISTINCT ON (r.resource) r.id, TRUE, $1 FROM push_registrations r
 				WHERE r.id IN (SELECT x.id FROM push_registrations x JOIN push_keys k ON k.id = x.key_id
 					WHERE k.retired > 0 AND x.expires > $1 ORDER BY x.id FOR KEY SHARE OF x)
-				ORDER BY r.resource, r.key_id DESC, r.id DESC
+				ORDER BY r.resource, r.id
 				ON CONFLICT (registration) DO UPDATE SET rotation = TRUE, version = push_queue.version + 1
 				RETURNING 1)
 			SELECT count(*) FROM q`, t).Scan(&queued)
@@ -194,9 +196,31 @@ func scanRegistration(sc interface{ Scan(...any) error }, r *store.PushRegistrat
 	return nil
 }
 
-// newToken returns an unguessable registration token: 128 bits, base64url.
+// checkRegistration refuses a registration that lacks what a message
+// needs, or names no valid target.
+func checkRegistration(r *store.PushRegistration) error {
+	switch {
+	case r.Login == "":
+		return errors.New("no login")
+	case r.Resource == "":
+		return errors.New("no push resource")
+	case r.PublicKey == "" || r.AuthSecret == "":
+		return errors.New("the subscription's public key and authentication secret are required")
+	case r.Expires.IsZero():
+		return errors.New("no expiry")
+	case r.Collection < 0:
+		return fmt.Errorf("invalid collection %d", r.Collection)
+	case r.Collection > 0 && r.Home != "":
+		return fmt.Errorf("a registration on collection %d names a home (%q) too", r.Collection, r.Home)
+	case r.Collection == 0 && r.Home != store.KindCard && r.Home != store.KindCal:
+		return fmt.Errorf("neither a collection nor a home (%q)", r.Home)
+	}
+	return nil
+}
+
+// newToken returns an unguessable registration token: 192 bits, base64url.
 func newToken() (string, error) {
-	b := make([]byte, 16)
+	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
@@ -209,11 +233,8 @@ func newToken() (string, error) {
 // resource and target (in progress or committed) waits for it and inserts
 // nothing; the update after it, a statement of its own, then finds it.
 func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bool, error) {
-	switch {
-	case r.Login == "" || r.Resource == "":
-		return false, errors.New("postgres: register push: login and resource are required")
-	case r.Collection < 0 || r.Collection == 0 && r.Home != store.KindCard && r.Home != store.KindCal:
-		return false, fmt.Errorf("postgres: register push of %s: no collection, and home %q is no kind", r.Login, r.Home)
+	if err := checkRegistration(r); err != nil {
+		return false, fmt.Errorf("postgres: register push of %s: %w", r.Login, err)
 	}
 	token, err := newToken()
 	if err != nil {
@@ -231,9 +252,6 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 	var out store.PushRegistration
 	var isNew bool
 	err = s.write(ctx, func(tx pgx.Tx) error {
-		if err := pushTargetOf(ctx, tx, r); err != nil {
-			return err
-		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, int64(pushKeyLock)); err != nil {
 			return err
 		}
@@ -243,6 +261,9 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 			return errors.New("no current VAPID key (see PushKey)")
 		}
 		if err != nil {
+			return err
+		}
+		if err := pushTargetOf(ctx, tx, r); err != nil {
 			return err
 		}
 		args[8] = key
@@ -272,7 +293,7 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 	if err != nil {
 		return false, fmt.Errorf("postgres: register push of %s: %w", r.Login, err)
 	}
-	r.ID, r.Token, r.KeyID, r.Created = out.ID, out.Token, out.KeyID, out.Created
+	r.ID, r.Token, r.KeyID, r.Created, r.LastSent = out.ID, out.Token, out.KeyID, out.Created, out.LastSent
 	return isNew, nil
 }
 
@@ -390,11 +411,14 @@ func (s *Store) ClaimPushes(ctx context.Context, at time.Time, lease, spacing ti
 		for i, d := range out {
 			claimed[i] = d.Registration.ID
 		}
-		// When each message left becomes due: its retry time, the end of
-		// another's lease, or its registration's spacing.
-		return tx.QueryRow(ctx, `SELECT MIN(GREATEST(q.not_before, q.lease_until, r.last_sent + $2))
-			FROM push_queue q JOIN push_registrations r ON r.id = q.registration
-			WHERE r.expires > $1 AND q.registration <> ALL($3)`, t, gap, claimed).Scan(&next)
+		// When each message left becomes due: the latest of its retry
+		// time, the end of another's lease, its registration's spacing and
+		// now. One due only once its registration expired never is.
+		return tx.QueryRow(ctx, `SELECT MIN(d.due) FROM (
+				SELECT GREATEST(q.not_before, q.lease_until, r.last_sent + $2, $1) AS due, r.expires
+				FROM push_queue q JOIN push_registrations r ON r.id = q.registration
+				WHERE q.registration <> ALL($3)) d
+			WHERE d.due < d.expires`, t, gap, claimed).Scan(&next)
 	})
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("postgres: claim pushes: %w", err)
@@ -408,8 +432,7 @@ func (s *Store) ClaimPushes(ctx context.Context, at time.Time, lease, spacing ti
 	})
 	var due time.Time
 	if next != nil {
-		// One due already (left over by limit) is due now.
-		due = fromMicros(max(*next, t))
+		due = fromMicros(*next)
 	}
 	return out, due, nil
 }
@@ -433,12 +456,18 @@ var errClaimLost = fmt.Errorf("the message was claimed again, or dropped, since:
 // FinishNotice: a later claim sets a later lease_until.
 func (s *Store) FinishPush(ctx context.Context, d *store.PushDelivery, sentAt time.Time) error {
 	id := d.Registration.ID
+	if sentAt.IsZero() {
+		return fmt.Errorf("postgres: finish push to registration %d: no time", id)
+	}
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		if err := lockRegistration(ctx, tx, id); err != nil {
 			return err
 		}
 		// Delivered as claimed: done. A change joined since: it stays
-		// queued, due at once (the registration's spacing apart).
+		// queued with every flag it had (what was delivered cannot be told
+		// from what joined; an extra update costs a client a sync that
+		// finds nothing), due a spacing after this delivery, its failed
+		// attempts forgotten.
 		tag, err := tx.Exec(ctx, `DELETE FROM push_queue WHERE registration = $1 AND lease_until = $2 AND version = $3`,
 			id, micros(d.Lease), d.Version)
 		if err == nil && tag.RowsAffected() == 0 {

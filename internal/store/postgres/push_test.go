@@ -198,6 +198,12 @@ func TestPushQueuedByWrites(t *testing.T) {
 				return nil
 			})
 		}, map[int64]queued{regA.ID: {property: true, version: 1}, regAProp.ID: {property: true, version: 1}, home.ID: content}},
+		{"update collection changing nothing", store.PushHints{}, func(ctx context.Context) error {
+			return s.UpdateCollection(ctx, a.ID, func(c *store.Collection) error {
+				c.DisplayName = "A"
+				return nil
+			})
+		}, map[int64]queued{}},
 		{"create collection", store.PushHints{}, func(ctx context.Context) error {
 			return s.CreateCollection(ctx, &store.Collection{Owner: "u", Kind: store.KindCard, Name: "c"})
 		}, map[int64]queued{home.ID: content}},
@@ -256,7 +262,7 @@ func TestPushQueuedByWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.UpdateCollection(ctx, a.ID, func(c *store.Collection) error { return nil }); err != nil {
+	if err := s.UpdateCollection(ctx, a.ID, func(c *store.Collection) error { c.Color = "#ff0000"; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := queue(t, s)[regA.ID], (queued{content: true, property: true, version: 3}); got != want {
@@ -432,10 +438,11 @@ func TestPushLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range []store.PushRegistration{
-		{Login: "u", Collection: other.ID, Resource: "r"}, // another's collection
-		{Login: "u", Collection: 999, Resource: "r"},      // none
-		{Login: "w", Home: store.KindCard, Resource: "r"}, // no such user
+		{Login: "u", Collection: other.ID}, // another's collection
+		{Login: "u", Collection: 999},      // none
+		{Login: "w", Home: store.KindCard}, // no such user
 	} {
+		bad.Resource, bad.PublicKey, bad.AuthSecret, bad.Expires = "r", "k", "a", time.Now().Add(time.Hour)
 		if _, err := s.RegisterPush(ctx, &bad); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("RegisterPush(%+v) = %v, want ErrNotFound", bad, err)
 		}
