@@ -130,8 +130,8 @@ func createdAt(t time.Time) time.Time {
 }
 
 // RotatePushKey implements store.Push under the exclusive key lock: no
-// registration is bound to the key retired while the rotation messages
-// are chosen.
+// RegisterPush binds a registration to the key it retires, unseen by the
+// choice of rotation messages, meanwhile.
 func (s *Store) RotatePushKey(ctx context.Context, next store.PushKey, at time.Time) error {
 	if next.Private == "" || next.Public == "" || at.IsZero() {
 		return errors.New("postgres: rotate push key: the key's halves and the time are required")
@@ -241,10 +241,10 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		return false, fmt.Errorf("postgres: register push of %s: %w", r.Login, err)
 	}
 	var coll *int64 // NULL for a home
-	conflict, match := `(login, home, resource) WHERE collection IS NULL`, ` AND home = $3`
+	conflict := `(login, home, resource) WHERE collection IS NULL`
 	if r.Collection > 0 {
 		coll = &r.Collection
-		conflict, match = `(collection, resource) WHERE collection IS NOT NULL`, ``
+		conflict = `(collection, resource) WHERE collection IS NOT NULL`
 	}
 	// $1-$4 name the registration, $5-$11 are what an update sets.
 	args := []any{coll, r.Login, string(r.Home), r.Resource, r.PublicKey, r.AuthSecret, r.Content, r.Property,
@@ -277,9 +277,10 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 			if isNew = err == nil; !errors.Is(err, pgx.ErrNoRows) {
 				return err
 			}
-			err = scanRegistration(tx.QueryRow(ctx, `UPDATE push_registrations r SET home = $3, public_key = $5,
+			// (A collection's registrations are its owner's, on no home.)
+			err = scanRegistration(tx.QueryRow(ctx, `UPDATE push_registrations r SET public_key = $5,
 					auth_secret = $6, content = $7, property = $8, key_id = $9, client = $10, expires = $11
-				WHERE r.collection IS NOT DISTINCT FROM $1 AND r.login = $2 AND r.resource = $4`+match+`
+				WHERE r.collection IS NOT DISTINCT FROM $1 AND r.login = $2 AND r.home = $3 AND r.resource = $4
 				RETURNING `+regCols, args[:11]...), &out)
 			if !errors.Is(err, pgx.ErrNoRows) {
 				return err
