@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -302,32 +303,70 @@ func (s *Store) ListPushRegistrations(ctx context.Context, login string) ([]stor
 	return out, nil
 }
 
+// The statements that queue messages, prepared once on the write
+// connection (see prepareQueue): compiling them is most of the cost of a
+// write that queues nothing. The tokens Push-Dont-Notify skips are a JSON
+// array, so that the text stays the same whatever their number.
+const (
+	// queueColl queues what a change of collection ? owes its registrations
+	// with content (the first ?, a change of its objects) or property (the
+	// second, a change of its properties).
+	queueColl = `INSERT INTO push_queue (registration, content, property, queued)
+		SELECT r.id, ?, ?, ? FROM push_registrations r
+		WHERE r.collection = ? AND ((? AND r.content) OR (? AND r.property)) AND r.expires > ?` +
+		skipTokens + onQueued
+	// queueHome queues a content update for the registrations of the home
+	// of kind ? of login ?.
+	queueHome = `INSERT INTO push_queue (registration, content, property, queued)
+		SELECT r.id, TRUE, FALSE, ? FROM push_registrations r
+		WHERE r.collection IS NULL AND r.login = ? AND r.home = ? AND r.content AND r.expires > ?` +
+		skipTokens + onQueued
+	skipTokens = ` AND NOT (r.login = ? AND r.token IN (SELECT value FROM json_each(?)))`
+	onQueued   = ` ON CONFLICT (registration) DO UPDATE SET content = push_queue.content OR excluded.content,
+		property = push_queue.property OR excluded.property, version = push_queue.version + 1`
+)
+
+// queueStmts are queueColl and queueHome prepared on the write connection.
+type queueStmts struct {
+	coll, home *sql.Stmt
+}
+
+func prepareQueue(db *sql.DB) (queueStmts, error) {
+	var q queueStmts
+	var err error
+	if q.coll, err = db.Prepare(queueColl); err != nil {
+		return q, err
+	}
+	if q.home, err = db.Prepare(queueHome); err != nil {
+		q.coll.Close()
+	}
+	return q, err
+}
+
+func (q queueStmts) Close() error {
+	return errors.Join(q.coll.Close(), q.home.Close())
+}
+
 // queuePushes queues, in the write transaction tx, what the changes l
 // recorded owe the registrations (see store.Push), minus what h skips,
-// and reports whether it queued or joined any message. One statement per
-// kind of change: a write without registrations costs an index lookup.
-func queuePushes(ctx context.Context, tx *sql.Tx, l *ledger, h store.PushHints) (bool, error) {
+// and reports whether it queued or joined any message. A write without
+// registrations costs an index lookup per collection or home it changed.
+func (s *Store) queuePushes(ctx context.Context, tx *sql.Tx, l *ledger, h store.PushHints) (bool, error) {
 	if h.SkipAll || len(l.content)+len(l.property)+len(l.homes) == 0 {
 		return false, nil
 	}
 	t := micros(now())
-	var skip string
-	var skipArgs []any
+	skipLogin, skip := "", "[]"
 	if h.Login != "" && len(h.Skip) > 0 {
-		skip = ` AND NOT (r.login = ? AND r.token IN (?` + strings.Repeat(", ?", len(h.Skip)-1) + `))`
-		skipArgs = append(skipArgs, h.Login)
-		for _, token := range h.Skip {
-			skipArgs = append(skipArgs, token)
+		b, err := json.Marshal(h.Skip)
+		if err != nil {
+			return false, err
 		}
+		skipLogin, skip = h.Login, string(b)
 	}
 	queued := false
-	queue := func(content, property bool, where string, args ...any) error {
-		args = append(append([]any{content, property, t}, args...), t)
-		res, err := tx.ExecContext(ctx, `INSERT INTO push_queue (registration, content, property, queued)
-			SELECT r.id, ?, ?, ? FROM push_registrations r WHERE `+where+` AND r.expires > ?`+skip+`
-			ON CONFLICT (registration) DO UPDATE SET content = push_queue.content OR excluded.content,
-				property = push_queue.property OR excluded.property, version = push_queue.version + 1`,
-			append(args, skipArgs...)...)
+	exec := func(st *sql.Stmt, args ...any) error {
+		res, err := tx.StmtContext(ctx, st).ExecContext(ctx, append(args, skipLogin, skip)...)
 		if err != nil {
 			return fmt.Errorf("queueing push messages: %w", err)
 		}
@@ -335,33 +374,22 @@ func queuePushes(ctx context.Context, tx *sql.Tx, l *ledger, h store.PushHints) 
 		queued = queued || n > 0
 		return err
 	}
-	if len(l.content) > 0 {
-		if err := queue(true, false, `r.collection IN (?`+strings.Repeat(", ?", len(l.content)-1)+`) AND r.content`,
-			int64sAny(l.content)...); err != nil {
+	for _, coll := range l.content {
+		if err := exec(s.queue.coll, true, false, t, coll, true, false, t); err != nil {
 			return false, err
 		}
 	}
-	if len(l.property) > 0 {
-		if err := queue(false, true, `r.collection IN (?`+strings.Repeat(", ?", len(l.property)-1)+`) AND r.property`,
-			int64sAny(l.property)...); err != nil {
+	for _, coll := range l.property {
+		if err := exec(s.queue.coll, false, true, t, coll, false, true, t); err != nil {
 			return false, err
 		}
 	}
 	for _, home := range l.homes {
-		if err := queue(true, false, `r.collection IS NULL AND r.login = ? AND r.home = ? AND r.content`,
-			home.login, string(home.kind)); err != nil {
+		if err := exec(s.queue.home, t, home.login, string(home.kind), t); err != nil {
 			return false, err
 		}
 	}
 	return queued, nil
-}
-
-func int64sAny(ids []int64) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
 }
 
 // ClaimPushes implements store.Push.

@@ -32,6 +32,7 @@ type Store struct {
 	rdb   *sql.DB // reads: several connections, query_only
 	wdb   *sql.DB // writes: exactly one connection
 	quota int64   // bytes per user; 0 = no limit
+	queue queueStmts
 }
 
 var _ store.Store = (*Store)(nil)
@@ -82,23 +83,30 @@ func OpenWith(path string, opt store.Options) (*Store, error) {
 
 	// No cap on read connections: a callback of a streaming read may itself
 	// read, and a capped pool could then deadlock.
+	queue, err := prepareQueue(wdb)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
 	rdb, err := sql.Open("sqlite3", abs+"?"+dsnParams+"&_query_only=1")
 	if err != nil {
+		queue.Close()
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
 	rdb.SetMaxIdleConns(8)
 	if err := rdb.Ping(); err != nil {
 		rdb.Close()
+		queue.Close()
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
-	return &Store{rdb: rdb, wdb: wdb, quota: opt.QuotaPerUser}, nil
+	return &Store{rdb: rdb, wdb: wdb, quota: opt.QuotaPerUser, queue: queue}, nil
 }
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.rdb.Close(), s.wdb.Close())
+	return errors.Join(s.queue.Close(), s.rdb.Close(), s.wdb.Close())
 }
 
 // migrate applies the embedded migrations the database has not recorded,
@@ -270,7 +278,7 @@ func (s *Store) writeCounted(ctx context.Context, fn func(tx *sql.Tx, l *ledger)
 			}
 		}
 		var err error
-		queued, err = queuePushes(ctx, tx, l, hints)
+		queued, err = s.queuePushes(ctx, tx, l, hints)
 		return err
 	})
 	if err == nil && queued && hints.Wake != nil {

@@ -408,6 +408,9 @@ func testPushWrites(t *testing.T, s store.Store) {
 	onB := registerPush(t, s, subscription("u", b.ID, "", "b"))
 	cards := registerPush(t, s, subscription("u", 0, store.KindCard, "cards"))
 	cals := registerPush(t, s, subscription("u", 0, store.KindCal, "cals"))
+	cardsProperty := subscription("u", 0, store.KindCard, "cards-property") // a home has no property update
+	cardsProperty.Content = false
+	registerPush(t, s, cardsProperty)
 	registerPush(t, s, subscription("v", 0, store.KindCard, "v-cards"))
 	onV := registerPush(t, s, subscription("v", vb.ID, "", "v"))
 	regs := map[int64]*store.PushRegistration{}
@@ -660,9 +663,15 @@ func testPushExpired(t *testing.T, s store.Store) {
 	gone := subscription("u", c.ID, "", "gone")
 	gone.Expires = time.Now().Add(-time.Minute).Truncate(time.Microsecond) // kept until PrunePush
 	registerPush(t, s, gone)
+	goneHome := subscription("u", 0, store.KindCard, "gone")
+	goneHome.Expires = gone.Expires
+	registerPush(t, s, goneHome)
 	var woken atomic.Int32
 	wake := store.WithPushHints(ctx, store.PushHints{Wake: func() { woken.Add(1) }})
 	if _, _, err := s.PutObject(wake, &store.Object{Collection: c.ID, Name: "1.vcf", UID: "1", Data: vcard("1", "One")}, store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCollection(wake, &store.Collection{Owner: "u", Kind: store.KindCard, Name: "new"}); err != nil {
 		t.Fatal(err)
 	}
 	eq(t, "messages queued for an expired registration", tableRows(t, s, "push_queue"), int64(0))
