@@ -198,8 +198,10 @@ func (s *Store) ListCollections(ctx context.Context, owner string, kind store.Ki
 
 // UpdateCollection lets fn change the mutable fields and saves them, props
 // replaced as a whole, in one write transaction. It does not advance
-// SyncSeq: sync-collection reports members, not properties. fn runs while
-// the store's only write connection is held: it must not write to the store.
+// SyncSeq: sync-collection reports members, not properties. Push messages
+// are queued only when fn changed a field: an update that changes nothing
+// is no change of properties. fn runs while the store's only write
+// connection is held: it must not write to the store.
 func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store.Collection) error) error {
 	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		c, err := getCollectionByID(ctx, tx, id)
@@ -255,10 +257,12 @@ func (p collProps) equal(q collProps) bool {
 		maps.Equal(p.props, q.props)
 }
 
-// DeleteCollection removes the collection; its props, objects, changes and
-// merge records go by cascade. Its owner's usage drops by the collection's,
-// its objects' (store.ObjectUsage summed: sizes, names, overheads) and its
-// merge records' (store.MergeUsage summed).
+// DeleteCollection removes the collection; its props, objects, changes,
+// merge records and push registrations (with their messages) go by
+// cascade. Its owner's usage drops by the collection's, its objects'
+// (store.ObjectUsage summed: sizes, names, overheads) and its merge
+// records' (store.MergeUsage summed). Its owner's home gets a push
+// message.
 func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		c, err := getCollectionByID(ctx, tx, id)
