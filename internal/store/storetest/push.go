@@ -196,6 +196,13 @@ func testPushSecrets(t *testing.T, s store.Store) {
 	}
 }
 
+func sameTime(t *testing.T, what string, got, want time.Time) {
+	t.Helper()
+	if !got.Equal(want) {
+		t.Fatalf("%s: got %v, want %v", what, got, want)
+	}
+}
+
 func samePushKey(t *testing.T, what string, got, want store.PushKey) {
 	t.Helper()
 	if !got.Created.Equal(want.Created) || !got.Retired.Equal(want.Retired) {
@@ -752,10 +759,10 @@ func testPushClaims(t *testing.T, s store.Store) {
 	eq(t, "second claim", pushIDs(c2), order[2:4])
 	c3, next := claimPushes(t, s, now, 0, 10)
 	eq(t, "third claim", pushIDs(c3), order[4:])
-	eq(t, "next: the first lease's end", next, now.Add(pushLease).UTC())
+	sameTime(t, "next: the first lease's end", next, now.Add(pushLease))
 	c4, next := claimPushes(t, s, now.Add(pushLease-time.Microsecond), 0, 10)
 	eq(t, "claim while leased", pushIDs(c4), []int64{})
-	eq(t, "next while leased", next, now.Add(pushLease).UTC())
+	sameTime(t, "next while leased", next, now.Add(pushLease))
 
 	// Leases run out (their claimer died): the messages come back.
 	later := now.Add(pushLease)
@@ -848,11 +855,11 @@ func testPushSpacing(t *testing.T, s store.Store) {
 	for _, at := range []time.Time{sent, sent.Add(spacing - time.Microsecond)} {
 		ds, next := claimPushes(t, s, at, spacing, pushLimit)
 		eq(t, fmt.Sprintf("claim %v after a delivery", at.Sub(sent)), owed(t, ds), map[int64]string{})
-		eq(t, "next within the spacing", next, sent.Add(spacing).UTC())
+		sameTime(t, "next within the spacing", next, sent.Add(spacing))
 	}
 	ds, _ = claimPushes(t, s, sent.Add(spacing), spacing, pushLimit)
 	eq(t, "claim after the spacing", owed(t, ds), map[int64]string{r.ID: "c"})
-	eq(t, "delivered registration's LastSent", ds[0].Registration.LastSent, sent.UTC())
+	sameTime(t, "delivered registration's LastSent", ds[0].Registration.LastSent, sent)
 }
 
 // testPushRetry: a failed attempt is counted once and due again at its
@@ -871,7 +878,7 @@ func testPushRetry(t *testing.T, s store.Store) {
 	}
 	ds, next := claimPushes(t, s, retry.Add(-time.Microsecond), 0, pushLimit)
 	eq(t, "claim before the retry", owed(t, ds), map[int64]string{})
-	eq(t, "next: the retry", next, retry.UTC())
+	sameTime(t, "next: the retry", next, retry)
 	ds, _ = claimPushes(t, s, retry, 0, pushLimit)
 	eq(t, "claim at the retry", owed(t, ds), map[int64]string{r.ID: "c"})
 	second := ds[0]
