@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rolodav/rolodav/internal/push"
 	"github.com/rolodav/rolodav/internal/store"
@@ -257,4 +258,53 @@ func TestIsXML(t *testing.T) {
 			t.Errorf("isXML(%q) = %v", ct, !want)
 		}
 	}
+}
+
+// FuzzPushParse feeds the same bytes to the Push-Dont-Notify parser and,
+// as a document, to the push-register parser: neither may panic, and what
+// they accept must be what the store and the sender can use.
+func FuzzPushParse(f *testing.F) {
+	now := time.Now()
+	f.Add(`"https://a.example/dav/push/one", "https://a.example/dav/push/t\"wo"`)
+	f.Add(`*`)
+	f.Add(registerBody(subscription("https://push.example.net/x", rfc8291Key, rfc8291Auth), "<content-update><D:depth>0</D:depth></content-update>", now.Format(http.TimeFormat)))
+	f.Add(registerBody(subscription("https://push.example.net/x", rfc8291Key, "AAAA"), "", "x"))
+	f.Fuzz(func(t *testing.T, s string) {
+		_, tokens := parseDontNotify([]string{s, s}, "/p")
+		if len(tokens) > maxDontNotify {
+			t.Fatalf("%d tokens", len(tokens))
+		}
+		for i, tok := range tokens {
+			if tok == "" || !utf8.ValidString(tok) || slices.Index(tokens, tok) != i {
+				t.Fatalf("token %q in %q", tok, tokens)
+			}
+		}
+		doc, err := parseXML(context.Background(), strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for _, home := range []bool{false, true} {
+			reg, err := parseRegistration(doc, home, now, checkTestResource)
+			if err != nil {
+				var he *httpError
+				if !errors.As(err, &he) || he.status != http.StatusForbidden {
+					t.Fatalf("refusal %#v", err)
+				}
+				continue
+			}
+			key, err := base64.RawURLEncoding.DecodeString(reg.PublicKey)
+			if err != nil || len(key) != 65 {
+				t.Fatalf("key %q", reg.PublicKey)
+			}
+			if auth, err := base64.RawURLEncoding.DecodeString(reg.AuthSecret); err != nil || len(auth) != 16 {
+				t.Fatalf("auth secret %q", reg.AuthSecret)
+			}
+			if checkTestResource(reg.Resource) != nil || !(reg.Content || reg.Property) || home && reg.Property {
+				t.Fatalf("registration %+v", reg)
+			}
+			if !reg.Expires.After(now) || reg.Expires.After(now.Add(push.MaxExpiry)) {
+				t.Fatalf("expires %v", reg.Expires)
+			}
+		}
+	})
 }
