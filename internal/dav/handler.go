@@ -11,22 +11,27 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/calendars"
+	"github.com/rolodav/rolodav/internal/push"
 	"github.com/rolodav/rolodav/internal/store"
 )
 
 // Store is what the DAV tree needs of the store: collections, their
 // objects, the merges that a card uploaded under a merged-away name is
-// folded through (merges.Fold), and a user's usage for the quota
-// properties.
+// folded through (merges.Fold), a user's usage for the quota
+// properties, and push registrations.
 type Store interface {
 	store.Collections
 	store.Objects
 	store.Merges
 	Usage(ctx context.Context, login string) (store.Usage, error)
+	RegisterPush(ctx context.Context, r *store.PushRegistration) (created bool, err error)
+	GetPushRegistration(ctx context.Context, login, token string) (*store.PushRegistration, error)
+	DeletePushRegistration(ctx context.Context, login, token string) error
 }
 
 // Config wires a Handler.
@@ -43,7 +48,14 @@ type Config struct {
 	// quota-available-bytes is the smaller of it and what the user's quota
 	// (store.Usage) leaves; it is left out when neither is known.
 	QuotaAvailable func() int64
-	Logger         *slog.Logger
+	// Push is WebDAV-Push; nil turns it off: nothing is advertised, POST
+	// is refused as before and registration URLs do not exist.
+	Push *push.Service
+	// PublicURL is the address clients know the server by (from
+	// --base-url), for the absolute URLs of answers (the Location of a push
+	// registration); nil means the address each request came to.
+	PublicURL *url.URL
+	Logger    *slog.Logger
 }
 
 // Handler serves the DAV tree.
@@ -103,7 +115,7 @@ func (h *Handler) serve(q *request) error {
 		return errBadRequestPath
 	}
 	if r.Method == http.MethodOptions {
-		w.Header().Set("Allow", allowMethods)
+		w.Header().Set("Allow", h.pushOptions(w, t))
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 		return nil
@@ -111,6 +123,10 @@ func (h *Handler) serve(q *request) error {
 	switch t.kind {
 	case tNone:
 		return errNoSuchPath
+	case tPush:
+		if h.cfg.Push == nil {
+			return errNoSuchPath
+		}
 	case tWellKnown:
 		if r.Method != "PROPFIND" {
 			http.Redirect(w, r, h.hrefs.root(), http.StatusMovedPermanently)
@@ -132,6 +148,7 @@ func (h *Handler) serve(q *request) error {
 		return errNoSuchPath
 	}
 	q.t, q.user = t, u.Login
+	q.ctx = dontNotify(q.ctx, r, h.cfg.Prefix, u.Login)
 	// The rules of all the calendar objects a request meets share one
 	// work budget, on top of each object's own.
 	q.ctx = calendars.WithWorkBudget(q.ctx, calendars.RequestWork)
@@ -139,6 +156,9 @@ func (h *Handler) serve(q *request) error {
 }
 
 func (h *Handler) dispatch(q *request) error {
+	if q.t.kind == tPush {
+		return h.pushRegistration(q)
+	}
 	switch q.r.Method {
 	case "PROPFIND":
 		return h.propfind(q)
@@ -156,6 +176,8 @@ func (h *Handler) dispatch(q *request) error {
 		return h.delete(q)
 	case "MOVE":
 		return h.move(q)
+	case http.MethodPost:
+		return h.post(q)
 	}
 	return notAllowed(allowMethods, "method not allowed")
 }

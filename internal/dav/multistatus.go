@@ -24,6 +24,11 @@ const nsDecls = ` xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav" xmlns:
 	` xmlns:CS="http://calendarserver.org/ns/" xmlns:A="http://apple.com/ns/ical/" xmlns:INF="http://inf-it.com/ns/ab/"` +
 	` xmlns:R="https://rolodav.org/ns/"`
 
+// localPrefixes are namespaces with a fixed prefix declared on each element
+// of theirs that openTag writes rather than on the root: they are rare in
+// answers, and the content of such an element may use the prefix.
+var localPrefixes = map[string]string{nsPush: "P"}
+
 // statusLine is the text clients compare literally (Thunderbird does).
 func statusLine(code int) string {
 	return fmt.Sprintf("HTTP/1.1 %d %s", code, http.StatusText(code))
@@ -37,6 +42,10 @@ func openTag(b *bufio.Writer, n xml.Name, empty bool) {
 		b.WriteString(p)
 		b.WriteByte(':')
 		b.WriteString(n.Local)
+	} else if p, ok := localPrefixes[n.Space]; ok {
+		b.WriteString(p + ":" + n.Local + " xmlns:" + p + `="`)
+		xml.EscapeText(b, []byte(n.Space))
+		b.WriteByte('"')
 	} else if n.Space == "" {
 		b.WriteString(n.Local)
 	} else {
@@ -56,6 +65,9 @@ func openTag(b *bufio.Writer, n xml.Name, empty bool) {
 func closeTag(b *bufio.Writer, n xml.Name) {
 	b.WriteString("</")
 	if p, ok := prefixes[n.Space]; ok {
+		b.WriteString(p)
+		b.WriteByte(':')
+	} else if p, ok := localPrefixes[n.Space]; ok {
 		b.WriteString(p)
 		b.WriteByte(':')
 	} else if n.Space != "" {

@@ -21,6 +21,7 @@ const (
 	tCollection                   // /dav/addressbooks/<user>/<book>/
 	tObject                       // /dav/addressbooks/<user>/<book>/<name>
 	tWellKnown                    // /.well-known/carddav, /.well-known/caldav
+	tPush                         // /dav/push/<token>: a WebDAV-Push registration
 )
 
 // target is a request path split into the parts the URL layout defines.
@@ -30,12 +31,16 @@ type target struct {
 	user  string
 	coll  string
 	obj   string
+	token string // tPush
 }
 
 var errBadPath = errors.New("bad path")
 
 // homeSegment names the home folder of each kind of collection.
 var homeSegment = map[store.Kind]string{store.KindCard: "addressbooks", store.KindCal: "calendars"}
+
+// pushSegment is the folder of WebDAV-Push registration URLs.
+const pushSegment = "push"
 
 // parsePath maps an escaped request path (with the base prefix already
 // removed) to a target. Encoded slashes and dot segments are refused
@@ -82,6 +87,12 @@ func parsePath(escaped string) (target, error) {
 		}
 		return target{kind: tNone}, nil
 	}
+	if segs[1] == pushSegment {
+		if len(segs) == 3 {
+			return target{kind: tPush, token: segs[2]}, nil
+		}
+		return target{kind: tNone}, nil
+	}
 	var kind store.Kind
 	switch segs[1] {
 	case homeSegment[store.KindCard]:
@@ -123,3 +134,4 @@ func (h hrefs) collection(k store.Kind, u, c string) string { return h.home(k, u
 func (h hrefs) object(k store.Kind, u, c, o string) string {
 	return h.collection(k, u, c) + seg(o)
 }
+func (h hrefs) push(token string) string { return h.prefix + "/dav/" + pushSegment + "/" + seg(token) }

@@ -51,7 +51,10 @@ func (h *Handler) propfind(q *request) error {
 		}
 		pr.usage = &u
 	}
-	self := &resource{href: h.cfg.Prefix + q.path, kind: q.t.kind, user: q.user}
+	if err := h.loadPushKey(q, pr); err != nil {
+		return err
+	}
+	self := &resource{href: h.cfg.Prefix + q.path, kind: q.t.kind, user: q.user, home: q.t.ckind}
 	if !strings.HasSuffix(self.href, "/") {
 		self.href += "/"
 	}
@@ -123,7 +126,7 @@ func (h *Handler) propfindChildren(q *request, ms *multistatus, self *resource, 
 		ms.propResponse(h.hrefs.principal(q.user), h.props(&resource{href: h.hrefs.principal(q.user), kind: tPrincipal, user: q.user}, pr))
 	case tHomes:
 		href := h.hrefs.home(q.t.ckind, q.user)
-		ms.propResponse(href, h.props(&resource{href: href, kind: tHome, user: q.user}, pr))
+		ms.propResponse(href, h.props(&resource{href: href, kind: tHome, user: q.user, home: q.t.ckind}, pr))
 	case tHome:
 		colls, err := h.cfg.Store.ListCollections(q.ctx, q.user, q.t.ckind)
 		if err != nil {
@@ -155,6 +158,7 @@ var protected = map[xml.Name]bool{
 	name(nsDAV, "quota-available-bytes"): true, name(nsCardDAV, "supported-address-data"): true,
 	name(nsCardDAV, "max-resource-size"): true, pAddressData: true, name(nsDAV, "creationdate"): true,
 	name(nsDAV, "lockdiscovery"): true, name(nsDAV, "supportedlock"): true,
+	pTransports: true, pTopic: true, pSupportedTriggers: true,
 }
 
 // propUpdate is one <set> or <remove> of a PROPPATCH or extended MKCOL.

@@ -17,6 +17,7 @@ type resource struct {
 	href string
 	kind targetKind
 	user string
+	home store.Kind        // tHome
 	coll *store.Collection // tCollection and tObject
 	obj  *store.Object     // tObject
 }
@@ -29,6 +30,7 @@ type propRequest struct {
 	addr     *addressDataRequest
 	cal      *calendarDataRequest
 	usage    *store.Usage // the user's, loaded when a quota property is asked for
+	vapid    string       // the VAPID public key, loaded when P:transports is asked for
 }
 
 // asksQuota says whether the request names an RFC 4331 property (allprop
@@ -223,6 +225,10 @@ func (h *Handler) value(r *resource, n xml.Name, pr *propRequest) (string, int) 
 	case nsInfIT:
 		if r.kind == tCollection && r.coll.Kind == store.KindCard && n.Local == "addressbook-color" && r.coll.Color != "" {
 			return escape(r.coll.Color), http.StatusOK
+		}
+	case nsPush:
+		if v, ok := h.pushValue(r, n.Local, pr); ok {
+			return v, http.StatusOK
 		}
 	}
 	if r.kind == tCollection {
@@ -422,7 +428,7 @@ func escapeData(data []byte) string {
 func (h *Handler) props(r *resource, pr *propRequest) []prop {
 	if pr.propname {
 		var out []prop
-		for _, n := range propnames(r) {
+		for _, n := range append(propnames(r), h.pushPropNames(r)...) {
 			out = append(out, prop{name: n, status: http.StatusOK})
 		}
 		return out
