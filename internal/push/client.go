@@ -2,7 +2,6 @@ package push
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -38,22 +37,23 @@ const contentType = `application/xml; charset="UTF-8"`
 // get another answer, so a proxy that can reach internal addresses should
 // refuse them itself. Options.AllowPrivate lifts these checks.
 type client struct {
-	svc *Service
-	hc  *http.Client
+	allowPrivate bool
+	hc           *http.Client
 }
 
-func newClient(svc *Service) *client {
-	c := &client{svc: svc}
-	rt := &router{allowPrivate: svc.opt.AllowPrivate, proxy: svc.opt.Proxy, lookup: net.DefaultResolver.LookupNetIP}
+// newClient is a client with opt's AllowPrivate and Proxy.
+func newClient(opt Options) *client {
+	c := &client{allowPrivate: opt.AllowPrivate}
+	rt := &router{allowPrivate: opt.AllowPrivate, proxy: opt.Proxy, lookup: net.DefaultResolver.LookupNetIP}
 	d := &net.Dialer{Timeout: dialTimeout}
-	if !svc.opt.AllowPrivate {
+	if !opt.AllowPrivate {
 		d.Control = refusePrivate
 	}
 	rt.direct = newTransport(d, nil)
-	if svc.opt.Proxy != nil {
+	if opt.Proxy != nil {
 		// The proxy is the operator's choice: it may be on a private
 		// address.
-		rt.proxied = newTransport(&net.Dialer{Timeout: dialTimeout}, svc.opt.Proxy)
+		rt.proxied = newTransport(&net.Dialer{Timeout: dialTimeout}, opt.Proxy)
 	}
 	c.hc = &http.Client{Transport: rt, Timeout: requestTimeout, CheckRedirect: c.checkRedirect}
 	return c
@@ -76,7 +76,7 @@ func newTransport(d *net.Dialer, proxy func(*http.Request) (*url.URL, error)) *h
 // the draft's Content-Type; the answer's body reads at most maxResponse
 // bytes.
 func (c *client) Do(req *http.Request) (*http.Response, error) {
-	if err := c.svc.CheckResource(req.URL.String()); err != nil {
+	if err := checkResource(req.URL.String(), c.allowPrivate); err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", contentType)
@@ -103,7 +103,7 @@ func (c *client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if req.Method != via[0].Method {
 		return fmt.Errorf("%w: a redirect that turns the %s into a %s", ErrResource, via[0].Method, req.Method)
 	}
-	if err := c.svc.CheckResource(req.URL.String()); err != nil {
+	if err := checkResource(req.URL.String(), c.allowPrivate); err != nil {
 		return fmt.Errorf("redirect: %w", err)
 	}
 	return nil
@@ -177,10 +177,4 @@ func (rt *router) checkHost(ctx context.Context, host string) error {
 		}
 	}
 	return nil
-}
-
-// refused reports whether err is a refusal of the push resource, its
-// address or a redirect: sending there again will not help.
-func refused(err error) bool {
-	return errors.Is(err, ErrResource)
 }

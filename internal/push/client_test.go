@@ -56,7 +56,7 @@ func created(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.Status
 func TestDialRefusesLoopback(t *testing.T) {
 	srv, conns := connCounter(t, http.HandlerFunc(created))
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
-	c := newClient(&Service{opt: Options{}})
+	c := newClient(Options{})
 	direct := c.hc.Transport.(*router).direct
 	for _, host := range []string{"127.0.0.1", "localhost", "[::1]"} {
 		u := "http://" + host + ":" + strconv.Itoa(port) + "/push/x"
@@ -82,7 +82,7 @@ func TestDialRefusesLoopback(t *testing.T) {
 // CheckRedirect: at most three, each to a resource CheckResource accepts,
 // and never one that turns the POST into a GET.
 func TestCheckRedirect(t *testing.T) {
-	c := newClient(&Service{opt: Options{}})
+	c := newClient(Options{})
 	post, _ := http.NewRequest("POST", "https://push.example.org/a", nil)
 	for _, cc := range []struct {
 		method, url string
@@ -141,7 +141,7 @@ func TestRedirects(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	c := newClient(&Service{opt: Options{AllowPrivate: true}})
+	c := newClient(Options{AllowPrivate: true})
 	do := func(path string) (int, error) {
 		req, _ := http.NewRequest("POST", srv.URL+path, bytes.NewReader([]byte("msg")))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader([]byte("msg"))), nil }
@@ -180,7 +180,7 @@ func TestResponseLimit(t *testing.T) {
 		w.Write(bytes.Repeat([]byte("x"), 1<<20))
 	}))
 	t.Cleanup(srv.Close)
-	c := newClient(&Service{opt: Options{AllowPrivate: true}})
+	c := newClient(Options{AllowPrivate: true})
 	req, _ := http.NewRequest("POST", srv.URL, nil)
 	resp, err := c.Do(req)
 	if err != nil {
@@ -224,7 +224,7 @@ func TestProxy(t *testing.T) {
 	target, conns := connCounter(t, http.HandlerFunc(created))
 	proxy, asked := forwardProxy(t)
 	pu, _ := url.Parse(proxy.URL)
-	c := newClient(&Service{opt: Options{AllowPrivate: true, Proxy: http.ProxyURL(pu)}})
+	c := newClient(Options{AllowPrivate: true, Proxy: http.ProxyURL(pu)})
 	req, _ := http.NewRequest("POST", target.URL+"/push/x", strings.NewReader("x"))
 	resp, err := c.Do(req)
 	if err != nil {
@@ -242,7 +242,7 @@ func TestProxy(t *testing.T) {
 func TestProxyRefusesPrivateNames(t *testing.T) {
 	proxy, asked := forwardProxy(t)
 	pu, _ := url.Parse(proxy.URL)
-	c := newClient(&Service{opt: Options{Proxy: http.ProxyURL(pu)}})
+	c := newClient(Options{Proxy: http.ProxyURL(pu)})
 	rt := c.hc.Transport.(*router)
 	dns := map[string][]netip.Addr{
 		"inside.example.org":  {netip.MustParseAddr("10.0.0.5")},
@@ -284,7 +284,7 @@ func TestProxyRefusesPrivateNames(t *testing.T) {
 // dialer that refuses private addresses.
 func TestProxyBypassChecked(t *testing.T) {
 	target, conns := connCounter(t, http.HandlerFunc(created))
-	c := newClient(&Service{opt: Options{Proxy: func(*http.Request) (*url.URL, error) { return nil, nil }}})
+	c := newClient(Options{Proxy: func(*http.Request) (*url.URL, error) { return nil, nil }})
 	req, _ := http.NewRequestWithContext(context.Background(), "POST", target.URL, strings.NewReader("x"))
 	resp, err := c.hc.Transport.RoundTrip(req)
 	if err == nil {
