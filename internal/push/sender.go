@@ -199,23 +199,28 @@ func (s *Sender) deliver(ctx context.Context, d *store.PushDelivery) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	now := s.Now()
+	// Each outcome is logged once recorded.
 	switch {
 	case o.status >= 200 && o.status < 300:
+		err := s.st.FinishPush(rctx, d, now)
 		log.Debug("push message delivered", "status", o.status, "queued", now.Sub(d.Queued))
-		s.recorded(log, "the delivery", s.st.FinishPush(rctx, d, now))
+		s.recorded(log, "the delivery", err)
 	case o.status == http.StatusNotFound || o.status == http.StatusGone:
+		err := s.st.DropPush(rctx, d, true)
 		log.Info("push registration removed: the push service says the subscription is gone", "status", o.status)
-		s.recorded(log, "the removal", s.st.DropPush(rctx, d, true))
+		s.recorded(log, "the removal", err)
 	case errors.Is(o.err, errKeys):
+		err := s.st.DropPush(rctx, d, true)
 		log.Warn("push registration removed: " + errKeys.Error())
-		s.recorded(log, "the removal", s.st.DropPush(rctx, d, true))
+		s.recorded(log, "the removal", err)
 	case errors.Is(o.err, ErrResource):
 		s.giveUp(rctx, log, d, now, describe(o))
 	case o.status != 0 && o.status != http.StatusTooManyRequests && o.status < 500:
 		// 400, 401, 403, 413: the message or its signature is wrong, and
 		// sending it again will not help.
+		err := s.st.DropPush(rctx, d, false)
 		log.Warn("push message refused by the push service; dropped", "status", o.status, "answer", o.answer)
-		s.recorded(log, "the drop", s.st.DropPush(rctx, d, false))
+		s.recorded(log, "the drop", err)
 	default:
 		why := describe(o)
 		n := d.Attempts + 1
@@ -227,8 +232,9 @@ func (s *Sender) deliver(ctx context.Context, d *store.PushDelivery) {
 		if o.retryAfter > 0 {
 			wait = min(o.retryAfter, maxBackoff)
 		}
+		err := s.st.RetryPush(rctx, d, now.Add(wait), why)
 		log.Info("push message not delivered; will retry", "err", why, "attempt", n, "in", wait)
-		s.recorded(log, "the retry", s.st.RetryPush(rctx, d, now.Add(wait), why))
+		s.recorded(log, "the retry", err)
 	}
 }
 
@@ -240,12 +246,13 @@ func (s *Sender) giveUp(ctx context.Context, log *slog.Logger, d *store.PushDeli
 		last = d.Registration.Created
 	}
 	dead := now.Sub(last) > Tolerance
+	err := s.st.DropPush(ctx, d, dead)
 	if dead {
 		log.Warn("push registration removed: nothing delivered to it for a day", "err", why)
 	} else {
 		log.Warn("push message dropped", "err", why)
 	}
-	s.recorded(log, "the drop", s.st.DropPush(ctx, d, dead))
+	s.recorded(log, "the drop", err)
 }
 
 // recorded logs a failure to record an outcome.

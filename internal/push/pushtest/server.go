@@ -43,6 +43,7 @@ type Server struct {
 	arrived  chan struct{} // closed and replaced when a message is recorded
 	vapidKey string
 	delay    time.Duration
+	held     int // POSTs waiting out the delay
 }
 
 // Subscription is what a user agent registers with an application server:
@@ -168,6 +169,13 @@ func (s *Server) SetDelay(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// Held is how many POSTs are waiting out the delay (SetDelay) now.
+func (s *Server) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
 // Messages returns the messages received, in order.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -276,6 +284,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if delay > 0 {
+		s.mu.Lock()
+		s.held++
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.held--
+			s.mu.Unlock()
+		}()
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:

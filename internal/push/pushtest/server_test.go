@@ -263,8 +263,14 @@ func TestDelay(t *testing.T) {
 	sub := srv.Subscribe(t)
 	srv.SetDelay(time.Hour)
 	key := newVAPID(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		for srv.Held() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
 	_, err := webpush.SendNotificationWithContext(ctx, []byte("x"), &webpush.Subscription{Endpoint: sub.Resource,
 		Keys: webpush.Keys{Auth: sub.AuthSecret, P256dh: sub.PublicKey}},
 		&webpush.Options{Subscriber: "ops@example.org", TTL: 1, VAPIDPrivateKey: key.priv, VAPIDPublicKey: key.pub})
@@ -272,8 +278,8 @@ func TestDelay(t *testing.T) {
 		t.Fatal("answered before the delay")
 	}
 	m := srv.Wait(t, 1, 10*time.Second)[0]
-	if m.Err == nil || !strings.Contains(m.Err.Error(), "went away") || string(m.Body) != "x" {
-		t.Fatalf("%+v", m)
+	if m.Err == nil || !strings.Contains(m.Err.Error(), "went away") || string(m.Body) != "x" || srv.Held() != 0 {
+		t.Fatalf("%+v, %d held", m, srv.Held())
 	}
 }
 
