@@ -38,9 +38,11 @@ const (
 	// more than it has free slots for, so that no claimed message waits
 	// while its lease runs.
 	concurrency = 4
-	// minWait keeps a store that reports a due time in the past from
-	// making the loop spin.
-	minWait = 50 * time.Millisecond
+	// claimGap is the least time between two claims: every write that
+	// queues a message wakes the Sender, and each claim is a write
+	// transaction, so a burst of writes (an import) makes one claim per
+	// gap rather than one each.
+	claimGap = 10 * time.Millisecond
 
 	// ttl is how long a push service keeps a message for a device that is
 	// offline; a device away longer syncs on its own timer.
@@ -127,6 +129,7 @@ func (s *Sender) Run(ctx context.Context) {
 	freed := make(chan struct{}, 1)
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -135,6 +138,15 @@ func (s *Sender) Run(ctx context.Context) {
 		case <-freed:
 		case <-t.C:
 		}
+		if d := claimGap - time.Since(last); d > 0 {
+			t.Reset(d)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+		last = time.Now()
 		t.Reset(s.claim(ctx, slots, freed, &wg))
 	}
 }
@@ -169,7 +181,7 @@ func (s *Sender) claim(ctx context.Context, slots chan struct{}, freed chan stru
 	}
 	wait := s.Poll
 	if len(ds) < free && !next.IsZero() {
-		wait = min(wait, max(next.Sub(now), minWait))
+		wait = min(wait, max(next.Sub(now), 0))
 	}
 	return wait
 }
