@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/hkdf"
 )
@@ -112,4 +113,26 @@ func TestDecryptPadding(t *testing.T) {
 			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.want)
 		}
 	}
+}
+
+// Whatever a sender POSTs, the stand-in answers with an error, not a
+// panic.
+func FuzzDecrypt(f *testing.F) {
+	ua, _ := ecdh.P256().GenerateKey(rand.Reader)
+	auth := make([]byte, 16)
+	f.Add([]byte{})
+	f.Add(make([]byte, headerSize+17))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, _, err := decrypt(body, ua, auth); err == nil {
+			t.Fatal("decrypted random bytes")
+		}
+	})
+}
+
+func FuzzCheckVAPID(f *testing.F) {
+	f.Add("vapid t=a.b.c, k=BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4")
+	f.Add("vapid t=eyJhbGciOiJFUzI1NiJ9.e30.AAAA, k=")
+	f.Fuzz(func(t *testing.T, h string) {
+		checkVAPID(h, "https://push.example.org", "", time.Now())
+	})
 }
