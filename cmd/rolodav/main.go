@@ -31,6 +31,7 @@ Usage:
   rolodav profile --user LOGIN --host HOST [--port N] [--no-ssl] [--password-stdin]
                   [--description TEXT] [--sign-cert F --sign-key F] [--data DIR | --database URL] [--out FILE]
   rolodav store   copy --from URL --to URL [--replace]   (sqlite:PATH or postgres://…)
+  rolodav push    list [--user LOGIN] | rotate-key         (WebDAV-Push registrations, VAPID key)
 
 Every flag can also be set as an environment variable: --base-url is ROLODAV_BASE_URL.
 Run "rolodav COMMAND -h" for the flags of a command.
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = profileCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "store":
 		err = storeCmd(ctx, args[1:], stdout, stderr)
+	case "push":
+		err = pushCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,6 +1,7 @@
 // Package maintenance is what `rolodav serve` runs on a schedule: it
 // prunes the deletions kept for sync (tombstones) once they are older than
-// the retention, and the expired sessions of the pages. Every server
+// the retention, the expired sessions of the pages, and expired push
+// registrations with the VAPID keys no registration uses any more. Every server
 // process sharing the store runs the loop; the store's ClaimRun lets one of
 // them prune per period.
 package maintenance
@@ -64,16 +65,23 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Store is what maintenance prunes.
+type Store interface {
+	store.Maintenance
+	PrunePush(ctx context.Context, now time.Time) (int, error)
+}
+
 // Result is what one run pruned.
 type Result struct {
 	Tombstones int
 	Sessions   int
+	Push       int // push registrations
 }
 
 // Once claims this period's run and, when it gets it, prunes. ran is false
 // when a process (this one or another) ran it within the period. A run
 // that fails after its claim is not retried before the next period.
-func Once(ctx context.Context, st store.Maintenance, cfg Config) (r Result, ran bool, err error) {
+func Once(ctx context.Context, st Store, cfg Config) (r Result, ran bool, err error) {
 	cfg = cfg.withDefaults()
 	now := cfg.Now()
 	ran, err = st.ClaimRun(ctx, RunName, now, cfg.Every)
@@ -88,12 +96,15 @@ func Once(ctx context.Context, st store.Maintenance, cfg Config) (r Result, ran 
 	if r.Sessions, err = st.PruneSessions(ctx, now); err != nil {
 		return r, true, fmt.Errorf("maintenance: %w", err)
 	}
+	if r.Push, err = st.PrunePush(ctx, now); err != nil {
+		return r, true, fmt.Errorf("maintenance: %w", err)
+	}
 	return r, true, nil
 }
 
 // Run calls Once at once and then every cfg.Check, logging what it pruned
 // and its errors, until ctx ends.
-func Run(ctx context.Context, st store.Maintenance, cfg Config) {
+func Run(ctx context.Context, st Store, cfg Config) {
 	cfg = cfg.withDefaults()
 	tick := time.NewTicker(cfg.Check)
 	defer tick.Stop()
@@ -103,7 +114,7 @@ func Run(ctx context.Context, st store.Maintenance, cfg Config) {
 		case err != nil && ctx.Err() == nil:
 			cfg.Log.Error("maintenance failed", "err", err)
 		case ran && r != Result{}:
-			cfg.Log.Info("maintenance pruned", "tombstones", r.Tombstones, "sessions", r.Sessions)
+			cfg.Log.Info("maintenance pruned", "tombstones", r.Tombstones, "sessions", r.Sessions, "push_registrations", r.Push)
 		case ran:
 			cfg.Log.Debug("maintenance: nothing to prune")
 		}

@@ -141,7 +141,7 @@ func pruned(t *testing.T, s store.Store, c *store.Collection) (tombstone, sessio
 }
 
 // start runs the loop until the test ends.
-func start(t *testing.T, s store.Maintenance, cfg maintenance.Config) {
+func start(t *testing.T, s maintenance.Store, cfg maintenance.Config) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

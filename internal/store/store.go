@@ -854,9 +854,9 @@ type PushDelivery struct {
 	// a home): the message carries the newest token, not the one of the
 	// change that queued it.
 	SyncSeq  int64
-	Content  bool // a content update is owed
-	Property bool // a property update is owed
-	Rotation bool // a VAPID key rotation message is owed (RotatePushKey)
+	Content  bool      // a content update is owed
+	Property bool      // a property update is owed
+	Rotation bool      // a VAPID key rotation message is owed (RotatePushKey)
 	Queued   time.Time // when the oldest change the message covers was queued
 	Attempts int       // failed attempts so far (RetryPush)
 	Version  int64     // changes with each change queued into the row

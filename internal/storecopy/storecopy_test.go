@@ -163,6 +163,36 @@ func fill(t testing.TB, s *sqlite.Store, extra int) {
 	must(t, s.EnableTwoFactor(ctx, "bob", "JBSWY3DPEHPK3PXP", 42, []string{"e1", "e2"}))
 	_, err = s.ClaimRun(ctx, "prune", now, time.Hour)
 	must(t, err)
+
+	// WebDAV-Push: the topic secret, a retired key and the current one, a
+	// registration bound to each, a message queued (the rotation's).
+	_, err = s.Secret(ctx, "push-topic", func() (string, error) { return "c2VjcmV0IG9mIHRvcGljcw", nil })
+	must(t, err)
+	_, err = s.PushKey(ctx, func() (store.PushKey, error) {
+		return store.PushKey{Private: "old-private", Public: "old-public"}, nil
+	})
+	must(t, err)
+	_, err = s.RegisterPush(ctx, &store.PushRegistration{Login: "ann@example.org", Collection: book.ID,
+		Resource: "https://push.example.net/ann", PublicKey: "BAnn", AuthSecret: "auth-ann",
+		Content: true, Property: true, Client: "DAVx5", Expires: now.Add(72 * time.Hour)})
+	must(t, err)
+	must(t, s.RotatePushKey(ctx, store.PushKey{Private: "private", Public: "public"}, now))
+	_, err = s.RegisterPush(ctx, &store.PushRegistration{Login: "bob", Home: store.KindCal,
+		Resource: "https://push.example.net/bob", PublicKey: "BBob", AuthSecret: "auth-bob",
+		Content: true, Expires: now.Add(72 * time.Hour)})
+	must(t, err)
+}
+
+// identityTables counts the tables with an identity: dump gives a line
+// for each besides their rows.
+func identityTables() int {
+	n := 0
+	for _, tb := range store.Tables {
+		if tb.Identity != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // dump is every row of every table of s and its identities, one line a
@@ -245,7 +275,7 @@ func TestRoundTrip(t *testing.T) {
 	pg := newPostgres(t)
 	res := copyOK(t, a, pg, storecopy.Options{})
 	objects := len(slices.DeleteFunc(slices.Clone(want), func(l string) bool { return !strings.HasPrefix(l, "objects ") }))
-	if res.Unchanged || res.Replaced != nil || res.Rows() != int64(len(want)-5) || res.ETags != int64(objects) || res.Version == 0 {
+	if res.Unchanged || res.Replaced != nil || res.Rows() != int64(len(want)-identityTables()) || res.ETags != int64(objects) || res.Version == 0 {
 		t.Errorf("result of the first copy: %+v", res)
 	}
 	// PostgreSQL orders NULLs and some text differently: the rows are the
@@ -485,7 +515,7 @@ func TestVersionMismatch(t *testing.T) {
 	if !errors.As(err, &ve) || ve.From != v || ve.To != v+1 {
 		t.Fatalf("copy to a newer schema: %v", err)
 	}
-	if got := dump(t, to); len(got) != 5 {
+	if got := dump(t, to); len(got) != identityTables() {
 		t.Fatalf("the target was written: %v", got)
 	}
 }

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rolodav/rolodav/internal/accounts"
@@ -52,11 +55,71 @@ func (s *Server) accountURL(r *http.Request) string {
 
 type devicesData struct {
 	URL, Login string
+	Push       bool         // the server sends push messages
+	Pushed     []pushDevice // the user's devices registered for them
+}
+
+// pushDevice is one push subscription (one device, as far as we can
+// tell) with the collections it is registered on.
+type pushDevice struct {
+	Client      string // the User-Agent that registered
+	Collections []string
+	Expires     time.Time // the latest expiry of its registrations
 }
 
 func (s *Server) devices(w http.ResponseWriter, r *http.Request, c *call) {
-	s.render(w, r, c, http.StatusOK, "devices", page{Title: "Connect your devices", Nav: "devices",
-		Data: devicesData{URL: s.accountURL(r), Login: c.User.Login}})
+	d := devicesData{URL: s.accountURL(r), Login: c.User.Login, Push: s.cfg.Push}
+	if s.cfg.Push {
+		var err error
+		if d.Pushed, err = s.pushDevices(r.Context(), c.User.Login); err != nil {
+			s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("listing push registrations: %w", err))
+			return
+		}
+	}
+	s.render(w, r, c, http.StatusOK, "devices", page{Title: "Connect your devices", Nav: "devices", Data: d})
+}
+
+// pushDevices groups login's push registrations by push resource, which
+// is one app on one device.
+func (s *Server) pushDevices(ctx context.Context, login string) ([]pushDevice, error) {
+	regs, err := s.cfg.Store.ListPushRegistrations(ctx, login)
+	if err != nil || len(regs) == 0 {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, k := range []store.Kind{store.KindCard, store.KindCal} {
+		cs, err := s.cfg.Store.ListCollections(ctx, login, k)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			names[c.ID] = cmp.Or(c.DisplayName, c.Name)
+		}
+	}
+	var out []pushDevice
+	at := map[string]int{}
+	for _, r := range regs {
+		i, ok := at[r.Resource]
+		if !ok {
+			i = len(out)
+			at[r.Resource] = i
+			out = append(out, pushDevice{Client: r.Client})
+		}
+		name := names[r.Collection]
+		switch {
+		case r.Collection == 0 && r.Home == store.KindCard:
+			name = "the list of address books"
+		case r.Collection == 0:
+			name = "the list of calendars"
+		case name == "":
+			continue
+		}
+		out[i].Collections = append(out[i].Collections, name)
+		if r.Expires.After(out[i].Expires) {
+			out[i].Expires = r.Expires
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) qrCode(w http.ResponseWriter, r *http.Request, c *call) {

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ type Store interface {
 	store.Objects
 	store.Merges
 	store.NoticeQueue
+	ListPushRegistrations(ctx context.Context, login string) ([]store.PushRegistration, error)
 }
 
 // Config wires the pages to the rest of the server.
@@ -69,7 +71,10 @@ type Config struct {
 	// MailEnabled: the server has an SMTP relay, so security mails are
 	// sent (the security page offers their settings, or says none are).
 	MailEnabled bool
-	Logger      *slog.Logger
+	// Push: the server sends WebDAV-Push messages (serve --push), so the
+	// devices page explains how DAVx5 uses them.
+	Push   bool
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

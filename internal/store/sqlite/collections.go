@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/rolodav/rolodav/internal/store"
@@ -49,7 +51,7 @@ func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error
 		c.Modified = t
 	}
 	var id int64
-	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE login = ?`, c.Owner).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -70,7 +72,8 @@ func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error
 		if err != nil {
 			return err
 		}
-		l[c.Owner] += store.CollectionUsage(c)
+		l.usage[c.Owner] += store.CollectionUsage(c)
+		l.homeChanged(c.Owner, c.Kind)
 		return insertProps(ctx, tx, id, c.Props)
 	})
 	if err != nil {
@@ -195,21 +198,27 @@ func (s *Store) ListCollections(ctx context.Context, owner string, kind store.Ki
 
 // UpdateCollection lets fn change the mutable fields and saves them, props
 // replaced as a whole, in one write transaction. It does not advance
-// SyncSeq: sync-collection reports members, not properties. fn runs while
-// the store's only write connection is held: it must not write to the store.
+// SyncSeq: sync-collection reports members, not properties. Push messages
+// are queued only when fn changed a field: an update that changes nothing
+// is no change of properties. fn runs while the store's only write
+// connection is held: it must not write to the store.
 func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store.Collection) error) error {
-	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		c, err := getCollectionByID(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		owner, name := c.Owner, c.Name
+		owner, kind, name := c.Owner, c.Kind, c.Name
 		before := store.CollectionUsage(c)
+		was := mutable(c)
 		if err := fn(c); err != nil {
 			return err
 		}
 		c.Name = name // not mutable: what is saved keeps it
-		l[owner] += store.CollectionUsage(c) - before
+		l.usage[owner] += store.CollectionUsage(c) - before
+		if !was.equal(mutable(c)) {
+			l.propertiesChanged(id, owner, kind)
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE collections SET displayname = ?, description = ?, color = ?,
 			ord = ?, components = ?, timezone = ?, modified = ? WHERE id = ?`,
 			c.DisplayName, c.Description, c.Color, c.Order, strings.Join(c.Components, ","), c.Timezone,
@@ -227,12 +236,35 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 	return nil
 }
 
-// DeleteCollection removes the collection; its props, objects, changes and
-// merge records go by cascade. Its owner's usage drops by the collection's,
-// its objects' (store.ObjectUsage summed: sizes, names, overheads) and its
-// merge records' (store.MergeUsage summed).
+// collProps are the mutable fields of a collection (see UpdateCollection),
+// copied: what a push property update is about.
+type collProps struct {
+	displayName, description, color, timezone string
+	order                                     int
+	components                                []string
+	props                                     map[string]string
+}
+
+func mutable(c *store.Collection) collProps {
+	return collProps{c.DisplayName, c.Description, c.Color, c.Timezone, c.Order,
+		slices.Clone(c.Components), maps.Clone(c.Props)}
+}
+
+// equal compares as saved: nil and empty are the same.
+func (p collProps) equal(q collProps) bool {
+	return p.displayName == q.displayName && p.description == q.description && p.color == q.color &&
+		p.timezone == q.timezone && p.order == q.order && slices.Equal(p.components, q.components) &&
+		maps.Equal(p.props, q.props)
+}
+
+// DeleteCollection removes the collection; its props, objects, changes,
+// merge records and push registrations (with their messages) go by
+// cascade. Its owner's usage drops by the collection's, its objects'
+// (store.ObjectUsage summed: sizes, names, overheads) and its merge
+// records' (store.MergeUsage summed). Its owner's home gets a push
+// message.
 func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
-	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		c, err := getCollectionByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -246,7 +278,8 @@ func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		l[c.Owner] -= store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead + merges
+		l.usage[c.Owner] -= store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead + merges
+		l.homeChanged(c.Owner, c.Kind)
 		_, err = tx.ExecContext(ctx, `DELETE FROM collections WHERE id = ?`, id)
 		return err
 	})

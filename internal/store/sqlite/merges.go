@@ -53,7 +53,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 	if m.Undo == nil {
 		m.Undo = []byte{}
 	}
-	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		owner, err := collOwner(ctx, tx, coll)
 		if err != nil {
 			return err
@@ -166,7 +166,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t, m.ReferenceETag).Scan(&m.ID); err != nil {
 			return err
 		}
-		l[owner] += store.MergeUsage(m)
+		l.usage[owner] += store.MergeUsage(m)
 		for i, r := range w.Removed {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO merged_away (collection, name, uid, survivor, survivor_uid, merge_id)
 				VALUES (?, ?, ?, ?, ?, ?)`, coll, r.Name, nullUID(removedUIDs[i]), m.Reference, refUID, m.ID); err != nil {
@@ -297,7 +297,7 @@ func (s *Store) GetMerge(ctx context.Context, coll, id int64) (*store.Merge, err
 // unless force the reference must still exist with the merge's
 // ReferenceETag (store.ErrPrecondition otherwise).
 func (s *Store) UndoMerge(ctx context.Context, coll, id int64, undo []byte, originals []store.Object, force bool) error {
-	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		owner, err := collOwner(ctx, tx, coll)
 		if err != nil {
 			return err
@@ -382,7 +382,7 @@ func (s *Store) UndoMerge(ctx context.Context, coll, id int64, undo []byte, orig
 		if _, err := tx.ExecContext(ctx, `UPDATE merges SET undone = ?, undo = ? WHERE id = ?`, t, []byte{}, id); err != nil {
 			return err
 		}
-		l[owner] -= int64(len(m.Undo))
+		l.usage[owner] -= int64(len(m.Undo))
 		return nil
 	})
 	if err != nil {
@@ -551,7 +551,7 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 	}
 	coll := survivor.Collection
 	var etag string
-	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		cur, oldSize, exists, err := current(ctx, tx, coll, survivor.Name)
 		if err != nil {
 			return err
@@ -616,7 +616,7 @@ func (s *Store) FoldInto(ctx context.Context, survivor *store.Object, cond store
 			if err != nil {
 				return err
 			}
-			l[owner] += int64(len(undo)) - oldUndo
+			l.usage[owner] += int64(len(undo)) - oldUndo
 			return nil
 		}
 		seq, err := bump(ctx, tx, l, coll, t, 0, 0, int64(len(undo))-oldUndo)

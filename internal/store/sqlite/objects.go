@@ -178,9 +178,10 @@ func (s *Store) ListObjectsInRange(ctx context.Context, coll int64, component st
 }
 
 // bump advances the collection's sync_seq by one, adjusts its object count
-// and bytes, records dUsage for its owner in l and returns the new seq;
+// and bytes, records dUsage for its owner and the change of the
+// collection's content (for push) in l and returns the new seq;
 // store.ErrNotFound when the collection does not exist.
-func bump(ctx context.Context, tx *sql.Tx, l ledger, coll, t, dCount, dBytes, dUsage int64) (int64, error) {
+func bump(ctx context.Context, tx *sql.Tx, l *ledger, coll, t, dCount, dBytes, dUsage int64) (int64, error) {
 	var seq int64
 	var owner string
 	err := tx.QueryRowContext(ctx, `UPDATE collections SET sync_seq = sync_seq + 1, modified = ?,
@@ -189,8 +190,12 @@ func bump(ctx context.Context, tx *sql.Tx, l ledger, coll, t, dCount, dBytes, dU
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
 	}
-	l[owner] += dUsage
-	return seq, err
+	if err != nil {
+		return 0, err
+	}
+	l.usage[owner] += dUsage
+	l.changed(coll)
+	return seq, nil
 }
 
 // logChange records seq as the latest change of name, replacing the previous
@@ -253,7 +258,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 	}
 	var created bool
 	var etag string
-	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		curUID, cur, oldSize, exists, err := currentUID(ctx, tx, o.Collection, o.Name)
 		if err != nil {
 			return err
@@ -290,7 +295,7 @@ func (s *Store) PutObject(ctx context.Context, o *store.Object, cond store.Condi
 // DeleteObject removes name: store.ErrNotFound when it does not exist
 // (whatever the conditions), store.ErrPrecondition when they fail.
 func (s *Store) DeleteObject(ctx context.Context, coll int64, name string, cond store.Conditions) error {
-	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		cur, size, exists, err := current(ctx, tx, coll, name)
 		if err != nil {
 			return err
@@ -320,7 +325,7 @@ func (s *Store) DeleteObject(ctx context.Context, coll int64, name string, cond 
 func (s *Store) MoveObject(ctx context.Context, from int64, name string, to int64, newName string,
 	overwrite bool, cond store.Conditions) (bool, error) {
 	var created bool
-	err := s.writeCounted(ctx, func(tx *sql.Tx, l ledger) error {
+	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		if from == to && name == newName {
 			return fmt.Errorf("source and target are the same: %w", store.ErrPrecondition)
 		}
@@ -504,7 +509,7 @@ func b2i(b bool) int64 {
 // writeObject creates or replaces o.Name in coll after the caller checked
 // conditions and UIDs: one seq of its own, a change row, counters, usage.
 // oldSize and exists describe the current object. Returns the new ETag.
-func writeObject(ctx context.Context, tx *sql.Tx, l ledger, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
+func writeObject(ctx context.Context, tx *sql.Tx, l *ledger, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
 	etag := store.ETag(o.Data)
 	data := o.Data
 	if data == nil {
@@ -538,7 +543,7 @@ func writeObject(ctx context.Context, tx *sql.Tx, l ledger, coll int64, o *store
 
 // removeObject deletes name from coll after the caller checked: its own
 // seq, a deletion change, counters, usage.
-func removeObject(ctx context.Context, tx *sql.Tx, l ledger, coll int64, name string, size, t int64) error {
+func removeObject(ctx context.Context, tx *sql.Tx, l *ledger, coll int64, name string, size, t int64) error {
 	seq, err := bump(ctx, tx, l, coll, t, -1, -size, -store.ObjectUsage(name, size))
 	if err != nil {
 		return err

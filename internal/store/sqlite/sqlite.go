@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ type Store struct {
 	rdb   *sql.DB // reads: several connections, query_only
 	wdb   *sql.DB // writes: exactly one connection
 	quota int64   // bytes per user; 0 = no limit
+	queue queueStmts
 }
 
 var _ store.Store = (*Store)(nil)
@@ -81,23 +83,30 @@ func OpenWith(path string, opt store.Options) (*Store, error) {
 
 	// No cap on read connections: a callback of a streaming read may itself
 	// read, and a capped pool could then deadlock.
+	queue, err := prepareQueue(wdb)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
 	rdb, err := sql.Open("sqlite3", abs+"?"+dsnParams+"&_query_only=1")
 	if err != nil {
+		queue.Close()
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
 	rdb.SetMaxIdleConns(8)
 	if err := rdb.Ping(); err != nil {
 		rdb.Close()
+		queue.Close()
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
-	return &Store{rdb: rdb, wdb: wdb, quota: opt.QuotaPerUser}, nil
+	return &Store{rdb: rdb, wdb: wdb, quota: opt.QuotaPerUser, queue: queue}, nil
 }
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.rdb.Close(), s.wdb.Close())
+	return errors.Join(s.queue.Close(), s.rdb.Close(), s.wdb.Close())
 }
 
 // migrate applies the embedded migrations the database has not recorded,
@@ -192,28 +201,68 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return inTx(ctx, s.wdb, fn)
 }
 
-// ledger collects how a write transaction changes its owners' usage, by
-// login.
-type ledger map[string]int64
+// ledger collects what a write transaction changes for the work done at
+// its end: its owners' usage, by login, and the collections and homes
+// whose registrations are notified (store.Push).
+type ledger struct {
+	usage    map[string]int64
+	content  []int64    // collections whose objects changed, each once
+	property []int64    // collections whose properties changed, each once
+	homes    []pushHome // homes whose collections changed, each once
+}
+
+// pushHome is the home of kind of login.
+type pushHome struct {
+	login string
+	kind  store.Kind
+}
+
+// changed records a change of coll's objects.
+func (l *ledger) changed(coll int64) {
+	if !slices.Contains(l.content, coll) {
+		l.content = append(l.content, coll)
+	}
+}
+
+// propertiesChanged records a change of coll's properties, which its
+// owner's home of kind lists too.
+func (l *ledger) propertiesChanged(coll int64, owner string, kind store.Kind) {
+	if !slices.Contains(l.property, coll) {
+		l.property = append(l.property, coll)
+	}
+	l.homeChanged(owner, kind)
+}
+
+// homeChanged records a change of the set of collections of a home.
+func (l *ledger) homeChanged(login string, kind store.Kind) {
+	h := pushHome{login, kind}
+	if !slices.Contains(l.homes, h) {
+		l.homes = append(l.homes, h)
+	}
+}
 
 // writeCounted is write for the methods that change what users store: fn
 // records the usage changes in l, and they are applied last, in the same
 // transaction, which fails with store.ErrQuotaExceeded when it raised a
 // user's usage above the quota. The net change of the whole transaction
 // counts, so a merge that rewrites a card but deletes more is allowed.
-func (s *Store) writeCounted(ctx context.Context, fn func(tx *sql.Tx, l ledger) error) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		l := ledger{}
+// Then the push messages the changes recorded in l owe are queued, in the
+// same transaction, and the sender is woken once it committed.
+func (s *Store) writeCounted(ctx context.Context, fn func(tx *sql.Tx, l *ledger) error) error {
+	hints := store.PushHintsFrom(ctx)
+	queued := false
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		l := &ledger{usage: map[string]int64{}}
 		if err := fn(tx, l); err != nil {
 			return err
 		}
-		logins := make([]string, 0, len(l))
-		for login := range l {
+		logins := make([]string, 0, len(l.usage))
+		for login := range l.usage {
 			logins = append(logins, login)
 		}
 		sort.Strings(logins) // a fixed order of row locks for engines that take them
 		for _, login := range logins {
-			d := l[login]
+			d := l.usage[login]
 			if d == 0 {
 				continue
 			}
@@ -228,8 +277,14 @@ func (s *Store) writeCounted(ctx context.Context, fn func(tx *sql.Tx, l ledger) 
 					login, used, used-s.quota, s.quota, store.ErrQuotaExceeded)
 			}
 		}
-		return nil
+		var err error
+		queued, err = s.queuePushes(ctx, tx, l, hints)
+		return err
 	})
+	if err == nil && queued && hints.Wake != nil {
+		hints.Wake()
+	}
+	return err
 }
 
 // Usage implements store.Store.

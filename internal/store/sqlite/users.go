@@ -139,7 +139,7 @@ func (s *Store) SetRequireAppPasswords(ctx context.Context, login string, on boo
 
 // DeleteUser removes the user; foreign keys cascade to collections, their
 // properties, objects and changes, and to the user's app passwords,
-// sessions and sign-in activity.
+// sessions, sign-in activity and push registrations.
 func (s *Store) DeleteUser(ctx context.Context, login string) error {
 	res, err := s.wdb.ExecContext(ctx, `DELETE FROM users WHERE login = ?`, login)
 	if err == nil {

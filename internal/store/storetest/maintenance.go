@@ -24,6 +24,8 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"TwoFactor", testSharedTwoFactor},
 		{"Notices", testSharedNotices},
 		{"PruneWhileWriting", testSharedPruneWhileWriting},
+		{"PushKeys", testSharedPushKeys},
+		{"PushClaims", testSharedPushClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -98,6 +98,22 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"PruneSessions", testPruneSessions},
 		{"ClaimRun", testClaimRun},
 		{"ClaimRunConcurrent", testClaimRunConcurrent},
+		{"PushSecrets", testPushSecrets},
+		{"PushKeys", testPushKeys},
+		{"PushRegister", testPushRegister},
+		{"PushOwnership", testPushOwnership},
+		{"PushWrites", testPushWrites},
+		{"PushJoin", testPushJoin},
+		{"PushHints", testPushHints},
+		{"PushExpired", testPushExpired},
+		{"PushClaims", testPushClaims},
+		{"PushClaimsConcurrent", testPushClaimsConcurrent},
+		{"PushSpacing", testPushSpacing},
+		{"PushRetry", testPushRetry},
+		{"PushDrop", testPushDrop},
+		{"PushRotate", testPushRotate},
+		{"PushPrune", testPushPrune},
+		{"PushCascade", testPushCascade},
 	}
 	// These open their store with a quota.
 	quotaTests := []struct {
