@@ -240,9 +240,9 @@ func (s *Sender) deliver(ctx context.Context, d *store.PushDelivery) {
 			s.giveUp(rctx, log, d, now, fmt.Sprintf("%d attempts failed, the last: %s", n, why))
 			return
 		}
-		wait := s.Backoff(n)
-		if o.retryAfter > 0 {
-			wait = min(o.retryAfter, maxBackoff)
+		wait := min(o.retryAfter, maxBackoff)
+		if wait == 0 {
+			wait = s.Backoff(n)
 		}
 		err := s.st.RetryPush(rctx, d, now.Add(wait), why)
 		log.Info("push message not delivered; will retry", "err", why, "attempt", n, "in", wait)
