@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -435,6 +436,28 @@ func TestGivesUp(t *testing.T) {
 	}
 }
 
+// claimCounter is the store, counting the claims made on it.
+type claimCounter struct {
+	store.Store
+	n atomic.Int32
+}
+
+func (c *claimCounter) ClaimPushes(ctx context.Context, now time.Time, lease, spacing time.Duration, limit int) ([]store.PushDelivery, time.Time, error) {
+	defer c.n.Add(1)
+	return c.Store.ClaimPushes(ctx, now, lease, spacing, limit)
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("waiting for " + what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // A write carrying the Sender's wake-up is delivered at once; without it
 // (another process, the command line) the Sender finds it when it polls.
 // With the poll out of the way, only the wake-up can send.
@@ -442,20 +465,20 @@ func TestWake(t *testing.T) {
 	e := newEnv(t, time.Millisecond)
 	sub := e.srv.Subscribe(t)
 	e.register(t, sub)
+	cc := &claimCounter{Store: e.st}
+	e.st = cc
 	s, _ := e.run(t, func(s *push.Sender) { s.Poll = time.Hour })
-	// Run looks once when it starts, and again when a delivery ends:
-	// each write comes well after that, so that only a wake-up can send
-	// it.
-	time.Sleep(500 * time.Millisecond)
+	// Run claims when it starts, when woken, and when a delivery ends.
+	waitFor(t, "the first claim", func() bool { return cc.n.Load() == 1 })
 	e.put(t, e.wake, "a")
 	e.srv.WaitFor(t, sub, 1, 10*time.Second)
-	e.logs.wait(t, "push message delivered", 1)
-	time.Sleep(500 * time.Millisecond)
-	// Written without the wake-up: nothing comes within a second...
+	waitFor(t, "the claims of the wake-up and of the delivery's end", func() bool { return cc.n.Load() == 3 })
+	// Written without the wake-up: nothing is claimed or sent within a
+	// second...
 	seq := e.put(t, context.Background(), "b")
 	time.Sleep(time.Second)
-	if n := len(e.srv.Messages()); n != 1 {
-		t.Fatalf("%d messages without a wake-up or a poll", n)
+	if n, c := len(e.srv.Messages()), cc.n.Load(); n != 1 || c != 3 {
+		t.Fatalf("%d messages and %d claims without a wake-up or a poll", n, c)
 	}
 	// ...until something wakes the Sender.
 	s.Wake()

@@ -3,8 +3,7 @@ package push
 import (
 	"context"
 	"crypto/rand"
-	"net/http"
-	"net/http/httptest"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -136,11 +135,24 @@ func TestSendOutcome(t *testing.T) {
 
 // A failure is described without the push resource's path.
 func TestSendFailureHidesResource(t *testing.T) {
-	gone := httptest.NewServer(http.NotFoundHandler())
+	// A push service that hangs up on every connection.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
 	sub := pushtest.Start(t).Subscribe(t)
 	d := delivery(t, sub)
-	d.Registration.Resource = gone.URL + "/push/" + sub.ID
-	gone.Close()
+	d.Registration.Resource = "http://" + ln.Addr().String() + "/push/" + sub.ID
 	s := storelessSender(t, Options{AllowPrivate: true, Subject: "mailto:ops@example.org"})
 	o := s.send(context.Background(), d)
 	if o.err == nil || strings.Contains(describe(o), sub.ID) {
