@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -152,4 +153,35 @@ func BenchmarkListObjects(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPutDelete writes and deletes a card, one writer at a time: what
+// a write costs without contention, with no push registration on the
+// collection (as most have), where its queueing finds none, and with one,
+// where each write queues a message (joining the one queued).
+func BenchmarkPutDelete(b *testing.B) {
+	ctx := b.Context()
+	for _, registered := range []bool{false, true} {
+		b.Run(fmt.Sprint("registered=", registered), func(b *testing.B) {
+			s, c := bookFixture(b)
+			if registered {
+				if _, err := s.PushKey(ctx, testKey); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.RegisterPush(ctx, &store.PushRegistration{Login: "u", Collection: c.ID, Resource: "https://push/1",
+					PublicKey: "k", AuthSecret: "a", Content: true, Expires: time.Now().Add(time.Hour)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for i := 0; b.Loop(); i++ {
+				name := fmt.Sprintf("%d.vcf", i)
+				if _, _, err := s.PutObject(ctx, &store.Object{Collection: c.ID, Name: name, UID: name, Data: benchCard}, store.Conditions{}); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.DeleteObject(ctx, c.ID, name, store.Conditions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

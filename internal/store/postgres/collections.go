@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -37,7 +39,8 @@ func scanCollection(sc interface{ Scan(...any) error }, extra ...any) (*store.Co
 }
 
 // CreateCollection inserts c with its props and sets c.ID (and c.Created,
-// c.Modified when zero). The owner must exist.
+// c.Modified when zero), and queues a content update for its home's push
+// registrations. The owner must exist.
 func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error {
 	if c.Kind != store.KindCard && c.Kind != store.KindCal {
 		return fmt.Errorf("postgres: create collection %s: invalid kind %q", c.Name, c.Kind)
@@ -69,7 +72,10 @@ func (s *Store) CreateCollection(ctx context.Context, c *store.Collection) error
 			return err
 		}
 		l.add(c.Owner, store.CollectionUsage(c))
-		return insertProps(ctx, tx, id, c.Props)
+		if err := insertProps(ctx, tx, id, c.Props); err != nil {
+			return err
+		}
+		return l.push.queueHome(ctx, tx, c.Owner, c.Kind, 0)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: create collection %s/%s/%s: %w", c.Owner, c.Kind, c.Name, err)
@@ -193,7 +199,9 @@ func (s *Store) ListCollections(ctx context.Context, owner string, kind store.Ki
 // UpdateCollection lets fn change the mutable fields and saves them, props
 // replaced as a whole, in one write transaction holding the collection's
 // row lock. It does not advance SyncSeq: sync-collection reports members,
-// not properties.
+// not properties. When fn changed a field, it queues the property updates
+// of the collection's push registrations and the content updates of its
+// home's.
 func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store.Collection) error) error {
 	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		if _, err := lockCollection(ctx, tx, id); err != nil {
@@ -203,8 +211,9 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 		if err != nil {
 			return err
 		}
-		owner, name := c.Owner, c.Name
+		owner, name, kind := c.Owner, c.Name, c.Kind
 		before := store.CollectionUsage(c)
+		was := mutable(c)
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -219,7 +228,13 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 		if _, err := tx.Exec(ctx, `DELETE FROM collection_props WHERE collection = $1`, id); err != nil {
 			return err
 		}
-		return insertProps(ctx, tx, id, c.Props)
+		if err := insertProps(ctx, tx, id, c.Props); err != nil {
+			return err
+		}
+		if was.equal(mutable(c)) {
+			return nil // no change to notify of
+		}
+		return l.push.queueHome(ctx, tx, owner, kind, id)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: update collection %d: %w", id, err)
@@ -227,8 +242,30 @@ func (s *Store) UpdateCollection(ctx context.Context, id int64, fn func(c *store
 	return nil
 }
 
-// DeleteCollection removes the collection; its props, objects, changes and
-// merge records go by cascade. Its owner's usage drops by the collection's,
+// collProps are the mutable fields of a collection (see UpdateCollection),
+// copied: what a push property update is about.
+type collProps struct {
+	displayName, description, color, timezone string
+	order                                     int
+	components                                []string
+	props                                     map[string]string
+}
+
+func mutable(c *store.Collection) collProps {
+	return collProps{c.DisplayName, c.Description, c.Color, c.Timezone, c.Order,
+		slices.Clone(c.Components), maps.Clone(c.Props)}
+}
+
+// equal compares as saved: nil and empty are the same.
+func (p collProps) equal(q collProps) bool {
+	return p.displayName == q.displayName && p.description == q.description && p.color == q.color &&
+		p.timezone == q.timezone && p.order == q.order && slices.Equal(p.components, q.components) &&
+		maps.Equal(p.props, q.props)
+}
+
+// DeleteCollection removes the collection; its props, objects, changes,
+// merge records and push registrations go by cascade, and its home's push
+// registrations get a content update. Its owner's usage drops by the collection's,
 // its objects' and its merge records'.
 func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
@@ -249,8 +286,10 @@ func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 			return err
 		}
 		l.add(c.Owner, -(store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead + merges))
-		_, err = tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id)
-		return err
+		if _, err = tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return l.push.queueHome(ctx, tx, c.Owner, c.Kind, 0)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: delete collection %d: %w", id, err)

@@ -289,15 +289,19 @@ func lockCollection(ctx context.Context, tx pgx.Tx, id int64) (owner string, err
 // ledger collects how a write transaction changes its owners' usage, by
 // login. The writes of objects apply their change in the statement that
 // writes the object (applied), which saves a round trip while the
-// collection is locked; the others are applied last (add).
+// collection is locked; the others are applied last (add). It also holds
+// what the transaction queues for WebDAV-Push (push), which those
+// statements queue too.
 type ledger struct {
 	pending map[string]int64 // to apply at the end
 	net     map[string]int64 // every change, applied or not
 	used    map[string]int64 // used_bytes after the latest change applied
+	push    pushes
 }
 
-func newLedger() *ledger {
-	return &ledger{pending: map[string]int64{}, net: map[string]int64{}, used: map[string]int64{}}
+func newLedger(ctx context.Context) *ledger {
+	return &ledger{pending: map[string]int64{}, net: map[string]int64{}, used: map[string]int64{},
+		push: newPushes(ctx)}
 }
 
 // add records a change of login's usage, to apply at the end.
@@ -317,10 +321,13 @@ func (l *ledger) applied(login string, d, used int64) {
 // records the usage changes in l; those not applied yet are applied last,
 // in the same transaction, which fails with store.ErrQuotaExceeded when
 // it raised a user's usage above the quota. The net change of the whole
-// transaction counts.
+// transaction counts. When the transaction that commits queued push
+// messages, the sender is woken after the commit.
 func (s *Store) writeCounted(ctx context.Context, fn func(tx pgx.Tx, l *ledger) error) error {
-	return s.write(ctx, func(tx pgx.Tx) error {
-		l := newLedger()
+	var last *ledger // of the run that committed, if one did
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		l := newLedger(ctx)
+		last = l
 		if err := fn(tx, l); err != nil {
 			return err
 		}
@@ -346,6 +353,10 @@ func (s *Store) writeCounted(ctx context.Context, fn func(tx pgx.Tx, l *ledger) 
 		}
 		return nil
 	})
+	if err == nil {
+		wake(ctx, last.push.queued)
+	}
+	return err
 }
 
 // Usage implements store.Store.

@@ -48,20 +48,26 @@ func collExists(ctx context.Context, q querier, id int64) error {
 }
 
 // bump advances the collection's sync_seq by one, adjusts its object count
-// and bytes, records dUsage for its owner in l and returns the new seq;
+// and bytes, records dUsage for its owner in l, queues the content updates
+// of the collection's push registrations and returns the new seq;
 // store.ErrNotFound when the collection does not exist. The caller holds
 // the collection's lock, so seqs are handed out in commit order.
 func bump(ctx context.Context, tx pgx.Tx, l *ledger, coll, t, dCount, dBytes, dUsage int64) (int64, error) {
-	var seq int64
+	var seq, queued int64
 	var owner string
-	err := tx.QueryRow(ctx, `UPDATE collections SET sync_seq = sync_seq + 1, modified = $1,
-		obj_count = obj_count + $2, obj_bytes = obj_bytes + $3 WHERE id = $4 RETURNING sync_seq, owner`,
-		t, dCount, dBytes, coll).Scan(&seq, &owner)
+	push, args, count := l.push.contentCTE(coll, "$4", "$1", []any{t, dCount, dBytes, coll})
+	err := tx.QueryRow(ctx, `WITH c AS (UPDATE collections SET sync_seq = sync_seq + 1, modified = $1,
+			obj_count = obj_count + $2, obj_bytes = obj_bytes + $3 WHERE id = $4 RETURNING sync_seq, owner)`+push+`
+		SELECT c.sync_seq, c.owner, `+count+` FROM c`, args...).Scan(&seq, &owner, &queued)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
 	}
+	if err != nil {
+		return 0, err
+	}
 	l.add(owner, dUsage)
-	return seq, err
+	l.push.queued += queued
+	return seq, nil
 }
 
 // logChange records seq as the latest change of name, replacing the previous
@@ -136,9 +142,9 @@ func b2i(b bool) int64 {
 // writeObject creates or replaces o.Name in coll after the caller checked
 // conditions and UIDs: one seq of its own, a change row, counters, usage.
 // oldSize and exists describe the current object. Returns the new ETag.
-// The collection's row, the object, its change and its owner's usage are
-// written by one statement: the collection stays locked for fewer round
-// trips.
+// The collection's row, the object, its change, its owner's usage and the
+// push messages it queues (see pushes.contentCTE) are written by one
+// statement: the collection stays locked for fewer round trips.
 func writeObject(ctx context.Context, tx pgx.Tx, l *ledger, coll int64, o *store.Object, oldSize int64, exists bool, t int64) (string, error) {
 	etag := store.ETag(o.Data)
 	data := o.Data
@@ -151,7 +157,9 @@ func writeObject(ctx context.Context, tx pgx.Tx, l *ledger, coll int64, o *store
 		dUsage -= store.ObjectUsage(o.Name, oldSize)
 	}
 	var owner string
-	var used int64
+	var used, queued int64
+	push, args, count := l.push.contentCTE(coll, "$1", "$6", []any{coll, o.Name, nullUID(o.UID), etag, size, t, o.Component,
+		spanStart(o.FirstStart), spanEnd(o.LastEnd), data, b2i(!exists), size - oldSize, dUsage})
 	err := tx.QueryRow(ctx, `WITH c AS (
 			UPDATE collections SET sync_seq = sync_seq + 1, modified = $6,
 				obj_count = obj_count + $11, obj_bytes = obj_bytes + $12
@@ -170,10 +178,8 @@ func writeObject(ctx context.Context, tx pgx.Tx, l *ledger, coll int64, o *store
 			DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, changed = excluded.changed
 			RETURNING 1),
 		u AS (UPDATE users SET used_bytes = users.used_bytes + $13 FROM c WHERE users.login = c.owner
-			RETURNING users.used_bytes)
-		SELECT c.owner, u.used_bytes FROM c, u`,
-		coll, o.Name, nullUID(o.UID), etag, size, t, o.Component,
-		spanStart(o.FirstStart), spanEnd(o.LastEnd), data, b2i(!exists), size-oldSize, dUsage).Scan(&owner, &used)
+			RETURNING users.used_bytes)`+push+`
+		SELECT c.owner, u.used_bytes, `+count+` FROM c, u`, args...).Scan(&owner, &used, &queued)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
 	}
@@ -181,15 +187,18 @@ func writeObject(ctx context.Context, tx pgx.Tx, l *ledger, coll int64, o *store
 		return "", err
 	}
 	l.applied(owner, dUsage, used)
+	l.push.queued += queued
 	return etag, nil
 }
 
 // removeObject deletes name from coll after the caller checked: its own
-// seq, a deletion change, counters, usage; one statement, as writeObject.
+// seq, a deletion change, counters, usage, push messages; one statement,
+// as writeObject.
 func removeObject(ctx context.Context, tx pgx.Tx, l *ledger, coll int64, name string, size, t int64) error {
 	var owner string
-	var used int64
+	var used, queued int64
 	d := -store.ObjectUsage(name, size)
+	push, args, count := l.push.contentCTE(coll, "$1", "$3", []any{coll, name, t, size, d})
 	err := tx.QueryRow(ctx, `WITH c AS (
 			UPDATE collections SET sync_seq = sync_seq + 1, modified = $3,
 				obj_count = obj_count - 1, obj_bytes = obj_bytes - $4
@@ -201,8 +210,8 @@ func removeObject(ctx context.Context, tx pgx.Tx, l *ledger, coll int64, name st
 			DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, changed = excluded.changed
 			RETURNING 1),
 		u AS (UPDATE users SET used_bytes = users.used_bytes + $5 FROM c WHERE users.login = c.owner
-			RETURNING users.used_bytes)
-		SELECT c.owner, u.used_bytes FROM c, u`, coll, name, t, size, d).Scan(&owner, &used)
+			RETURNING users.used_bytes)`+push+`
+		SELECT c.owner, u.used_bytes, `+count+` FROM c, u`, args...).Scan(&owner, &used, &queued)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("collection %d: %w", coll, store.ErrNotFound)
 	}
@@ -210,6 +219,7 @@ func removeObject(ctx context.Context, tx pgx.Tx, l *ledger, coll int64, name st
 		return err
 	}
 	l.applied(owner, d, used)
+	l.push.queued += queued
 	return nil
 }
 
