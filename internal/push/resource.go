@@ -22,6 +22,10 @@ var ErrResource = errors.New("push resource refused")
 // dialer checks every address it connects to, redirects included), since
 // DNS may answer differently then.
 func (s *Service) CheckResource(raw string) error {
+	return checkResource(raw, s.opt.AllowPrivate)
+}
+
+func checkResource(raw string, allowPrivate bool) error {
 	if len(raw) > maxResource {
 		return fmt.Errorf("%w: longer than %d bytes", ErrResource, maxResource)
 	}
@@ -34,11 +38,11 @@ func (s *Service) CheckResource(raw string) error {
 	}
 	switch {
 	case u.Scheme == "https":
-	case u.Scheme == "http" && s.opt.AllowPrivate:
+	case u.Scheme == "http" && allowPrivate:
 	default:
 		return fmt.Errorf("%w: the scheme must be https", ErrResource)
 	}
-	if s.opt.AllowPrivate {
+	if allowPrivate {
 		return nil
 	}
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))

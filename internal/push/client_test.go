@@ -1,0 +1,296 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// The dialer's check refuses every address that is not public, whatever
+// the name was.
+func TestRefusePrivate(t *testing.T) {
+	for _, a := range []string{"127.0.0.1:443", "[::1]:443", "10.1.2.3:443", "172.16.0.1:443", "192.168.1.1:443",
+		"169.254.169.254:80", "[fe80::1%lo]:443", "[fd00::1]:443", "100.64.1.1:443", "0.0.0.0:443",
+		"[::ffff:127.0.0.1]:443", "[::ffff:10.0.0.1]:443", "[::]:443", "224.0.0.1:443"} {
+		if err := refusePrivate("tcp", a, nil); !errors.Is(err, ErrResource) {
+			t.Errorf("%s: %v", a, err)
+		}
+	}
+	for _, a := range []string{"93.184.216.34:443", "[2606:4700:4700::1111]:443", "8.8.8.8:8443"} {
+		if err := refusePrivate("tcp", a, nil); err != nil {
+			t.Errorf("%s: %v", a, err)
+		}
+	}
+}
+
+// connCounter is a test server that counts the connections it accepts.
+func connCounter(t *testing.T, h http.Handler) (*httptest.Server, *atomic.Int32) {
+	var n atomic.Int32
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			n.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func created(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) }
+
+// Without AllowPrivate the client's own transport refuses to connect to
+// loopback, also when a name resolves there ("localhost"): the check is
+// the dialer's, after resolution, not the URL's.
+func TestDialRefusesLoopback(t *testing.T) {
+	srv, conns := connCounter(t, http.HandlerFunc(created))
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	c := newClient(Options{})
+	direct := c.hc.Transport.(*router).direct
+	for _, host := range []string{"127.0.0.1", "localhost", "[::1]"} {
+		u := "http://" + host + ":" + strconv.Itoa(port) + "/push/x"
+		req, _ := http.NewRequest("POST", u, strings.NewReader("x"))
+		resp, err := direct.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if !errors.Is(err, ErrResource) {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("the server saw %d connections", n)
+	}
+	// The whole client refuses before dialling: http, and a local name.
+	req, _ := http.NewRequest("POST", srv.URL+"/push/x", strings.NewReader("x"))
+	if _, err := c.Do(req); !errors.Is(err, ErrResource) {
+		t.Errorf("Do: %v", err)
+	}
+}
+
+// CheckRedirect: at most three, each to a resource CheckResource accepts,
+// and never one that turns the POST into a GET.
+func TestCheckRedirect(t *testing.T) {
+	c := newClient(Options{})
+	post, _ := http.NewRequest("POST", "https://push.example.org/a", nil)
+	for _, cc := range []struct {
+		method, url string
+		via         int
+		ok          bool
+	}{
+		{"POST", "https://push2.example.org/b", 1, true},
+		{"POST", "https://push2.example.org/b", 3, true},
+		{"POST", "https://push2.example.org/b", 4, false},
+		{"GET", "https://push2.example.org/b", 1, false},
+		{"POST", "http://push2.example.org/b", 1, false},
+		{"POST", "https://127.0.0.1/b", 1, false},
+		{"POST", "https://10.0.0.1/b", 1, false},
+		{"POST", "https://169.254.169.254/latest/meta-data", 1, false},
+		{"POST", "https://[::1]/b", 1, false},
+		{"POST", "https://localhost/b", 1, false},
+		{"POST", "https://intranet/b", 1, false},
+	} {
+		req, _ := http.NewRequest(cc.method, cc.url, nil)
+		via := make([]*http.Request, cc.via)
+		for i := range via {
+			via[i] = post
+		}
+		err := c.checkRedirect(req, via)
+		if cc.ok != (err == nil) || err != nil && !errors.Is(err, ErrResource) {
+			t.Errorf("%s %s after %d: %v", cc.method, cc.url, cc.via, err)
+		}
+	}
+}
+
+// With AllowPrivate (test servers listen on 127.0.0.1) redirects that keep
+// the POST are followed with the body, up to three; others fail.
+func TestRedirects(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+string(b)+" "+r.Header.Get("Content-Type"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(target.Close)
+	var hops atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hops.Add(1)
+		switch r.URL.Path {
+		case "/307":
+			http.Redirect(w, r, target.URL+"/done", http.StatusTemporaryRedirect)
+		case "/308":
+			http.Redirect(w, r, "/307", http.StatusPermanentRedirect)
+		case "/302":
+			http.Redirect(w, r, target.URL+"/done", http.StatusFound)
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusTemporaryRedirect)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(Options{AllowPrivate: true})
+	do := func(path string) (int, error) {
+		req, _ := http.NewRequest("POST", srv.URL+path, bytes.NewReader([]byte("msg")))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader([]byte("msg"))), nil }
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	for _, p := range []string{"/307", "/308"} {
+		if st, err := do(p); st != 201 || err != nil {
+			t.Errorf("%s: %d %v", p, st, err)
+		}
+	}
+	want := `POST /done msg application/xml; charset="UTF-8"`
+	if len(got) != 2 || got[0] != want || got[1] != want {
+		t.Errorf("the target got %q", got)
+	}
+	if _, err := do("/302"); !errors.Is(err, ErrResource) {
+		t.Errorf("302: %v", err)
+	}
+	hops.Store(0)
+	if _, err := do("/loop"); !errors.Is(err, ErrResource) || hops.Load() != 4 {
+		t.Errorf("loop: %v after %d requests", err, hops.Load())
+	}
+	if len(got) != 2 {
+		t.Errorf("the target got %q", got)
+	}
+}
+
+// A push service's answer is read up to maxResponse bytes.
+func TestResponseLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		w.Write(bytes.Repeat([]byte("x"), 1<<20))
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(Options{AllowPrivate: true})
+	req, _ := http.NewRequest("POST", srv.URL, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if len(b) != maxResponse {
+		t.Fatalf("read %d bytes", len(b))
+	}
+}
+
+// forwardProxy is an HTTP proxy for plain http requests that refuses
+// CONNECT; it counts what it is asked.
+func forwardProxy(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var n atomic.Int32
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		if r.Method == http.MethodConnect {
+			http.Error(w, "no tunnels here", http.StatusForbidden)
+			return
+		}
+		out, _ := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), r.Body)
+		out.Header = r.Header.Clone()
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(p.Close)
+	return p, &n
+}
+
+// With a proxy, requests go through it (AllowPrivate: the test servers are
+// on loopback).
+func TestProxy(t *testing.T) {
+	target, conns := connCounter(t, http.HandlerFunc(created))
+	proxy, asked := forwardProxy(t)
+	pu, _ := url.Parse(proxy.URL)
+	c := newClient(Options{AllowPrivate: true, Proxy: http.ProxyURL(pu)})
+	req, _ := http.NewRequest("POST", target.URL+"/push/x", strings.NewReader("x"))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 || asked.Load() != 1 || conns.Load() != 1 {
+		t.Fatalf("%d; proxy asked %d times, target saw %d connections", resp.StatusCode, asked.Load(), conns.Load())
+	}
+}
+
+// With a proxy and without AllowPrivate, the client resolves the host
+// itself and does not ask the proxy for a name that resolves to a private
+// address; a public one goes to the proxy.
+func TestProxyRefusesPrivateNames(t *testing.T) {
+	proxy, asked := forwardProxy(t)
+	pu, _ := url.Parse(proxy.URL)
+	c := newClient(Options{Proxy: http.ProxyURL(pu)})
+	rt := c.hc.Transport.(*router)
+	dns := map[string][]netip.Addr{
+		"inside.example.org":  {netip.MustParseAddr("10.0.0.5")},
+		"mixed.example.org":   {netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("127.0.0.1")},
+		"outside.example.org": {netip.MustParseAddr("93.184.216.34")},
+	}
+	rt.lookup = func(_ context.Context, _, host string) ([]netip.Addr, error) {
+		if a, ok := dns[host]; ok {
+			return a, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	post := func(u string) error {
+		req, _ := http.NewRequest("POST", u, strings.NewReader("x"))
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	for _, h := range []string{"inside.example.org", "mixed.example.org"} {
+		if err := post("https://" + h + "/push/x"); !errors.Is(err, ErrResource) {
+			t.Errorf("%s: %v", h, err)
+		}
+	}
+	if err := post("https://nowhere.example.org/push/x"); err == nil || errors.Is(err, ErrResource) {
+		t.Errorf("an unknown name: %v", err)
+	}
+	if n := asked.Load(); n != 0 {
+		t.Fatalf("the proxy was asked %d times", n)
+	}
+	// A public name is the proxy's to connect to (this one refuses).
+	if err := post("https://outside.example.org/push/x"); err == nil || errors.Is(err, ErrResource) || asked.Load() != 1 {
+		t.Errorf("outside: %v; proxy asked %d times", err, asked.Load())
+	}
+}
+
+// A proxy function that leaves a host out sends it directly, through the
+// dialer that refuses private addresses.
+func TestProxyBypassChecked(t *testing.T) {
+	target, conns := connCounter(t, http.HandlerFunc(created))
+	c := newClient(Options{Proxy: func(*http.Request) (*url.URL, error) { return nil, nil }})
+	req, _ := http.NewRequestWithContext(context.Background(), "POST", target.URL, strings.NewReader("x"))
+	resp, err := c.hc.Transport.RoundTrip(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if !errors.Is(err, ErrResource) || conns.Load() != 0 {
+		t.Fatalf("%v; %d connections", err, conns.Load())
+	}
+}
