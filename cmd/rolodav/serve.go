@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"os"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/rolodav/rolodav/internal/mailer"
 	"github.com/rolodav/rolodav/internal/maintenance"
 	"github.com/rolodav/rolodav/internal/notices"
+	"github.com/rolodav/rolodav/internal/push"
 	"github.com/rolodav/rolodav/internal/store"
 	"github.com/rolodav/rolodav/internal/store/database"
 	"github.com/rolodav/rolodav/internal/web"
@@ -52,6 +54,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	smtpFrom := fs.String("smtp-from", "", `sender of security mails, e.g. "rolodav <noreply@example.org>"`)
 	smtpCA := fs.String("smtp-ca", "", "PEM file of a CA to trust for the --smtp-url relay, besides the system's")
 	retention := retentionFlag(fs)
+	pushOn := fs.Bool("push", true, "send WebDAV-Push messages, so that phones (DAVx5) learn of changes in seconds")
+	pushProxy := fs.String("push-proxy", "", "HTTP proxy to reach the push services through, e.g. http://proxy.example.org:3128")
+	pushPrivate := fs.Bool("push-allow-private", false, "allow push resources on loopback, private and link-local addresses, and plain http (tests, self-hosted push servers)")
+	pushSubject := fs.String("push-contact", "", "how push services reach the operator (VAPID subject): mailto:ADDRESS or an https URL; default: the --smtp-from address, or --base-url when https")
+	pushSpacing := fs.Duration("push-spacing", push.DefaultSpacing, "least time between two push messages to one device for one collection; changes within it go out together")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -80,6 +87,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		prefix = strings.TrimSuffix(u.EscapedPath(), "/")
 		public = u
 	}
+	pushOpt, err := pushOptions(*pushProxy, *pushPrivate, *pushSubject, *pushSpacing, *smtpFrom, public)
+	if err != nil {
+		return err
+	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
@@ -96,6 +107,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	created, err := firstRun(ctx, st, stdout)
 	if err != nil {
 		return err
+	}
+	// Push: the service answers discovery and registration; the sender
+	// delivers what writes queue, woken by each request (pushWake) and
+	// polling for what other processes and the command line queued.
+	var pushSvc *push.Service
+	var pushSender *push.Sender
+	if *pushOn {
+		if pushSvc, err = push.NewService(ctx, st, pushOpt); err != nil {
+			return err
+		}
+		pushSender = push.NewSender(st, pushSvc, pushOpt, log)
 	}
 
 	// HTTPS only: the pages' cookies are Secure, and browsers are told to
@@ -140,6 +162,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxUpload:       *maxUpload,
 		MaxResourceSize: *maxSize,
 		MailEnabled:     sender != nil,
+		Push:            pushSvc != nil,
 		Logger:          log,
 	})
 	mux.Handle(prefix+web.AccountPath, pages)
@@ -154,10 +177,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Prefix:          prefix,
 		MaxResourceSize: *maxSize,
 		QuotaAvailable:  quotaAvailable(loc),
+		Push:            pushSvc,
+		PublicURL:       public,
 		Logger:          log,
 	}))
 	srv := &http.Server{
-		Handler:           guard.Handler(guard.Options{HSTS: hsts, Grace: *bodyTimeout}, realClient(proxies, httplog.Middleware(log, mailWake(func() { worker.Wake() }, mux)))),
+		Handler:           guard.Handler(guard.Options{HSTS: hsts, Grace: *bodyTimeout}, realClient(proxies, httplog.Middleware(log, mailWake(func() { worker.Wake() }, pushWake(pushSender, mux))))),
 		ReadHeaderTimeout: 20 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
@@ -194,6 +219,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 	if sender != nil {
 		log.Info("security mails go through the SMTP relay", "relay", sender.String())
+	}
+	if pushSender != nil {
+		pctx, stopPush := context.WithCancel(context.WithoutCancel(ctx))
+		pushDone := make(chan struct{})
+		go func() {
+			defer close(pushDone)
+			pushSender.Run(pctx)
+		}()
+		defer func() {
+			stopPush()
+			<-pushDone
+		}()
+		log.Info("WebDAV-Push is on", "contact", pushOpt.Subject, "proxy", *pushProxy != "", "allow_private", *pushPrivate)
 	}
 	// Pruning runs beside the server, once per period among the processes
 	// sharing the store; the first run comes now.
@@ -242,6 +280,51 @@ func mailWake(wake func(), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(notices.WithWake(r.Context(), wake)))
 	})
+}
+
+// pushWake gives every request the push sender's Wake (store.PushHints),
+// so that a message a write queues goes out at once; sender nil (push off)
+// passes requests on as they are.
+func pushWake(sender *push.Sender, next http.Handler) http.Handler {
+	if sender == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := store.PushHintsFrom(r.Context())
+		h.Wake = sender.Wake
+		next.ServeHTTP(w, r.WithContext(store.WithPushHints(r.Context(), h)))
+	})
+}
+
+// pushOptions reads the --push-* flags. The VAPID contact defaults to the
+// sender of security mails, or the public https address.
+func pushOptions(proxy string, allowPrivate bool, contact string, spacing time.Duration, smtpFrom string, public *url.URL) (push.Options, error) {
+	opt := push.Options{AllowPrivate: allowPrivate, Spacing: spacing}
+	if spacing <= 0 {
+		return opt, usageError{"--push-spacing must be more than 0"}
+	}
+	if proxy != "" {
+		u, err := url.Parse(proxy)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return opt, usageError{fmt.Sprintf("--push-proxy %q is not an http:// or https:// URL", proxy)}
+		}
+		opt.Proxy = http.ProxyURL(u)
+	}
+	switch {
+	case contact != "":
+		u, err := url.Parse(contact)
+		if err != nil || (u.Scheme != "mailto" && u.Scheme != "https") || (u.Opaque == "" && u.Host == "") {
+			return opt, usageError{fmt.Sprintf("--push-contact %q is neither mailto:ADDRESS nor an https URL", contact)}
+		}
+		opt.Subject = contact
+	case smtpFrom != "":
+		if a, err := mail.ParseAddress(smtpFrom); err == nil {
+			opt.Subject = "mailto:" + a.Address
+		}
+	case public != nil && public.Scheme == "https":
+		opt.Subject = (&url.URL{Scheme: "https", Host: public.Host}).String()
+	}
+	return opt, nil
 }
 
 // smtpRelay reads --smtp-url and --smtp-from; nil when no relay is given.
