@@ -954,6 +954,10 @@ type Push interface {
 	RetryPush(ctx context.Context, d *PushDelivery, notBefore time.Time, lastErr string) error
 	// DropPush deletes d's queued message, or with registration also d's
 	// registration (the push service said it is gone), whatever its claim.
+	// A message that a change joined since the claim (Version) is not
+	// dropped without the registration: it stays queued, and when d's
+	// claim still holds, due at once with no attempts counted, so that the
+	// change that joined is still delivered.
 	DropPush(ctx context.Context, d *PushDelivery, registration bool) error
 	// PrunePush deletes registrations that expired at or before now, and
 	// retired keys no registration is bound to, and returns how many

@@ -515,12 +515,20 @@ func (s *Store) RetryPush(ctx context.Context, d *store.PushDelivery, notBefore 
 
 // DropPush implements store.Push; what is gone already is no error.
 func (s *Store) DropPush(ctx context.Context, d *store.PushDelivery, registration bool) error {
-	q := `DELETE FROM push_queue WHERE registration = $1`
+	id := d.Registration.ID
+	var err error
 	if registration {
-		q = `DELETE FROM push_registrations WHERE id = $1` // the message goes by cascade
+		_, err = s.exec(ctx, `DELETE FROM push_registrations WHERE id = $1`, id) // the message goes by cascade
+	} else {
+		// One statement: a message a change joined since the claim stays,
+		// released when the claim still holds.
+		_, err = s.exec(ctx, `WITH gone AS (
+				DELETE FROM push_queue WHERE registration = $1 AND version = $2 RETURNING 1)
+			UPDATE push_queue SET lease_until = 0, attempts = 0, not_before = 0, last_error = ''
+			WHERE registration = $1 AND lease_until = $3 AND version <> $2`, id, d.Version, micros(d.Lease))
 	}
-	if _, err := s.exec(ctx, q, d.Registration.ID); err != nil {
-		return fmt.Errorf("postgres: drop push to registration %d: %w", d.Registration.ID, err)
+	if err != nil {
+		return fmt.Errorf("postgres: drop push to registration %d: %w", id, err)
 	}
 	return nil
 }

@@ -546,12 +546,26 @@ func (s *Store) RetryPush(ctx context.Context, d *store.PushDelivery, notBefore 
 
 // DropPush implements store.Push. What is gone already is no error.
 func (s *Store) DropPush(ctx context.Context, d *store.PushDelivery, registration bool) error {
-	q := `DELETE FROM push_queue WHERE registration = ?`
+	id := d.Registration.ID
+	var err error
 	if registration {
-		q = `DELETE FROM push_registrations WHERE id = ?` // the message goes by cascade
+		_, err = s.wdb.ExecContext(ctx, `DELETE FROM push_registrations WHERE id = ?`, id) // the message goes by cascade
+	} else {
+		err = s.write(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM push_queue WHERE registration = ? AND version = ?`, id, d.Version)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n > 0 {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE push_queue SET lease_until = 0, attempts = 0, not_before = 0, last_error = ''
+				WHERE registration = ? AND lease_until = ?`, id, micros(d.Lease))
+			return err
+		})
 	}
-	if _, err := s.wdb.ExecContext(ctx, q, d.Registration.ID); err != nil {
-		return fmt.Errorf("sqlite: drop push to registration %d: %w", d.Registration.ID, err)
+	if err != nil {
+		return fmt.Errorf("sqlite: drop push to registration %d: %w", id, err)
 	}
 	return nil
 }

@@ -943,6 +943,20 @@ func testPushDrop(t *testing.T, s store.Store) {
 	}
 	put(t, s, c.ID, "2.vcf", "uid-2", "Two")
 	eq(t, "claimed after the drops", deliverAll(t, s), map[int64]string{kept.ID: "c"})
+
+	// A change that joined the message since its claim survives the drop
+	// of the message, claimable at once.
+	put(t, s, c.ID, "3.vcf", "uid-3", "Three")
+	now = time.Now()
+	ds, _ = claimPushes(t, s, now, 0, pushLimit)
+	eq(t, "claimed before the join", len(ds), 1)
+	put(t, s, c.ID, "4.vcf", "uid-4", "Four")
+	if err := s.DropPush(ctx, &ds[0], false); err != nil {
+		t.Fatal(err)
+	}
+	again, _ = claimPushes(t, s, now, 0, pushLimit)
+	eq(t, "claimed after dropping a message a change joined", owed(t, again), map[int64]string{kept.ID: "c"})
+	eq(t, "its attempts", again[0].Attempts, 0)
 }
 
 // testPushRotate: a new key makes one rotation message per push resource
