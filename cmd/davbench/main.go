@@ -26,23 +26,38 @@ func main() {
 	writers := flag.Int("writers", 4, "concurrent PUT clients")
 	binary := flag.String("binary", "", "rolodav binary to run (default: build ./cmd/rolodav)")
 	db := flag.String("database", "", "database for the server (an empty postgres://… database, say; default: SQLite in a temporary directory)")
+	pushMode := flag.String("push", "on", "WebDAV-Push: off (serve --push=false), on (no device registered), or N: N devices registered on the book, each PUT a message to a local push service")
 	flag.Parse()
-	if err := run(*cards, *writers, *binary, *db); err != nil {
+	if err := run(*cards, *writers, *binary, *db, *pushMode); err != nil {
 		fmt.Fprintln(os.Stderr, "davbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cards, writers int, binary, database string) error {
-	srv, err := loadtest.StartOn(binary, database, login, password)
+func run(cards, writers int, binary, database, pushMode string) error {
+	devices, serveArgs, err := pushArgs(pushMode)
+	if err != nil {
+		return err
+	}
+	srv, err := loadtest.StartOn(binary, database, login, password, serveArgs...)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
 	c := srv.Client(writers * 2)
 	const book = "/dav/addressbooks/" + login + "/contacts/"
+	var ps *pushService
+	if devices > 0 {
+		if ps, err = startPushService(); err != nil {
+			return err
+		}
+		defer ps.Close()
+		if err := ps.register(c, book, devices); err != nil {
+			return err
+		}
+	}
 
-	fmt.Printf("rolodav benchmark: %d cards, %d writers, %s\n\n", cards, writers, loadtest.Engine(database))
+	fmt.Printf("rolodav benchmark: %d cards, %d writers, %s, push %s\n\n", cards, writers, loadtest.Engine(database), pushMode)
 	fmt.Printf("%-44s %12s %14s\n", "phase", "time", "rate / size")
 
 	names := make([]string, cards)
@@ -56,6 +71,9 @@ func run(cards, writers int, binary, database string) error {
 		return err
 	}
 	report(fmt.Sprintf("PUT %d cards (%d writers)", cards, writers), d, fmt.Sprintf("%.0f PUT/s", float64(cards)/d.Seconds()))
+	if ps != nil {
+		ps.report(devices)
+	}
 	peak, _ := srv.Memory()
 	fmt.Printf("%-44s %27s\n", "  server peak memory so far (incl. argon2)", peak)
 	srv.ResetPeak()
