@@ -24,7 +24,8 @@ copy moves everything a store holds to another database, of either kind:
 users and their settings, app passwords, sessions, sign-in activity,
 address books and calendars with their properties, cards and events, the
 change log (sync tokens stay valid: clients do not sync again from
-scratch), merges and hidden groups. URLs are sqlite:PATH (a database file,
+scratch), merges and hidden groups, push registrations and the server's
+keys (the VAPID key, so that phones keep getting messages). URLs are sqlite:PATH (a database file,
 or a data directory holding rolodav.db) or postgres://USER:PASSWORD@HOST/DB.
 The copy reads one snapshot of the source: stop the servers first, or what
 they write meanwhile is not copied. The target must be empty, unless
