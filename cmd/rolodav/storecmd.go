@@ -25,8 +25,9 @@ users and their settings, app passwords, sessions, sign-in activity,
 address books and calendars with their properties, cards and events, the
 change log (sync tokens stay valid: clients do not sync again from
 scratch), merges and hidden groups, push registrations and the server's
-keys (the VAPID key, so that phones keep getting messages). URLs are sqlite:PATH (a database file,
-or a data directory holding rolodav.db) or postgres://USER:PASSWORD@HOST/DB.
+keys (the VAPID key: phones keep getting messages). URLs are sqlite:PATH
+(a database file, or a data directory holding rolodav.db) or
+postgres://USER:PASSWORD@HOST/DB.
 The copy reads one snapshot of the source: stop the servers first, or what
 they write meanwhile is not copied. The target must be empty, unless
 --replace is given; one that already holds exactly the source's rows is
