@@ -5,6 +5,8 @@ import (
 	"crypto/ecdh"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -165,6 +167,11 @@ func (h *Handler) post(q *request) error {
 	}
 	reg.Client = truncateUTF8(strings.ToValidUTF8(q.r.UserAgent(), "\uFFFD"), maxClient)
 	created, err := h.cfg.Store.RegisterPush(q.ctx, reg)
+	if errors.Is(err, store.ErrTooManyRegistrations) {
+		return davError(http.StatusForbidden, condPushNotAvailable, fmt.Sprintf(
+			"this account has %d push registrations, the most it may have: remove devices that no longer sync, or wait for theirs to expire",
+			store.MaxPushRegistrations))
+	}
 	if err != nil {
 		return err
 	}

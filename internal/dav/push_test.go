@@ -597,3 +597,34 @@ func TestPushDeleteExpired(t *testing.T) {
 	}
 	s.do("DELETE", "/dav/push/"+reg.Token, alice, "").expect(t, http.StatusNotFound)
 }
+
+// A user at the cap of registrations gets 403 push-not-available with a
+// message saying why; registering an existing one again still works.
+func TestPushRegistrationCap(t *testing.T) {
+	s := newServer(t, withPush(t, nil, push.Options{}))
+	exp := time.Now().Add(time.Hour)
+	ctx := context.Background()
+	loc, _ := registered(t, s.register(alice, book, "https://push.example.net/first", exp), http.StatusCreated)
+	c, err := s.st.GetCollection(ctx, alice, store.KindCard, "contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < store.MaxPushRegistrations; i++ {
+		r := &store.PushRegistration{Login: alice, Collection: c.ID, Resource: fmt.Sprintf("https://push.example.net/%d", i),
+			PublicKey: subKey, AuthSecret: subAuth, Content: true, Expires: exp}
+		if _, err := s.st.RegisterPush(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := s.register(alice, calHome, "https://push.example.net/one-more", exp).expect(t, http.StatusForbidden)
+	if cond := davErrorCond(t, r); cond != (xml.Name{Space: nsPush, Local: "push-not-available"}) {
+		t.Errorf("condition %v", cond)
+	}
+	if !strings.Contains(string(r.body), "push registrations") {
+		t.Errorf("body %q does not say why", r.body)
+	}
+	again, _ := registered(t, s.register(alice, book, "https://push.example.net/first", exp), http.StatusNoContent)
+	if again != loc {
+		t.Errorf("Location %q, want %q", again, loc)
+	}
+}

@@ -31,7 +31,16 @@ var (
 	// ErrQuotaExceeded refuses a write that would raise its owner's usage
 	// above the quota (see Usage).
 	ErrQuotaExceeded = errors.New("storage quota exceeded")
+	// ErrTooManyRegistrations refuses a new push registration of a user
+	// who has MaxPushRegistrations that have not expired.
+	ErrTooManyRegistrations = errors.New("too many push registrations")
 )
+
+// MaxPushRegistrations bounds the push registrations of one user that have
+// not expired: a phone registers each synced collection and the homes, so
+// 500 is dozens of devices, and a client that registers without end fills
+// nothing.
+const MaxPushRegistrations = 500
 
 // Options are what a driver is opened with.
 type Options struct {
@@ -922,7 +931,9 @@ type Push interface {
 	// to the current key, Token kept), and returns whether it was new. It
 	// sets r.ID, r.Token, r.KeyID and r.Created. The target must exist and
 	// belong to r.Login (ErrNotFound otherwise); there must be a current
-	// key (PushKey).
+	// key (PushKey). A new registration of a user with
+	// MaxPushRegistrations not expired is ErrTooManyRegistrations; an
+	// update is not.
 	RegisterPush(ctx context.Context, r *PushRegistration) (created bool, err error)
 	// GetPushRegistration returns login's registration with token;
 	// ErrNotFound for none, or for another user's.

@@ -266,6 +266,29 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		if err := pushTargetOf(ctx, tx, r); err != nil {
 			return err
 		}
+		// The user's row, locked after the collection's as everywhere,
+		// makes the count and the insert one step.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE login = $1 FOR UPDATE`, r.Login); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM push_registrations r WHERE r.login = $1 AND r.expires > $2
+				AND NOT (r.collection IS NOT DISTINCT FROM $3 AND r.home = $4 AND r.resource = $5)`,
+			r.Login, micros(time.Now()), coll, string(r.Home), r.Resource).Scan(&n); err != nil {
+			return err
+		}
+		if n >= store.MaxPushRegistrations {
+			// An update is no new registration: only refuse a new one.
+			var one int
+			err := tx.QueryRow(ctx, `SELECT 1 FROM push_registrations r WHERE r.collection IS NOT DISTINCT FROM $1
+				AND r.login = $2 AND r.home = $3 AND r.resource = $4`, coll, r.Login, string(r.Home), r.Resource).Scan(&one)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("%s has %d: %w", r.Login, n, store.ErrTooManyRegistrations)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		args[8] = key
 		// A registration deleted between the two statements frees its
 		// place: the insert then succeeds when tried again.

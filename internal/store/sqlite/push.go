@@ -238,6 +238,14 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM push_registrations WHERE login = ? AND expires > ?`,
+			r.Login, micros(now())).Scan(&n); err != nil {
+			return err
+		}
+		if n >= store.MaxPushRegistrations {
+			return fmt.Errorf("%s has %d: %w", r.Login, n, store.ErrTooManyRegistrations)
+		}
 		isNew, createdAt, lastSent = true, micros(created), 0
 		return tx.QueryRowContext(ctx, `INSERT INTO push_registrations (token, login, collection, home,
 			resource, public_key, auth_secret, content, property, key_id, client, created, expires)

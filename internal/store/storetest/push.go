@@ -269,6 +269,33 @@ func testPushKeys(t *testing.T, s store.Store) {
 
 // testPushRegister: a registration is stored, read back, and updated by
 // registering its push resource on its target again.
+// testPushRegistrationCap: a user has at most MaxPushRegistrations that
+// have not expired; updating one of them, another user, and registering
+// again once one expired still work.
+func testPushRegistrationCap(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	other := book(t, s, "v", "book")
+	currentPushKey(t, s)
+	var first *store.PushRegistration
+	for i := range store.MaxPushRegistrations {
+		r := subscription("u", c.ID, "", fmt.Sprintf("device-%d", i))
+		if i == 0 {
+			r.Expires = time.Now().Add(2 * time.Second).Truncate(time.Microsecond)
+			first = r
+		}
+		registerPush(t, s, r)
+	}
+	_, err := s.RegisterPush(ctx, subscription("u", 0, store.KindCard, "one-too-many"))
+	wantErr(t, "a registration beyond the cap", err, store.ErrTooManyRegistrations)
+	again := subscription("u", c.ID, "", "device-7")
+	if created, err := s.RegisterPush(ctx, again); err != nil || created {
+		t.Fatalf("updating a registration at the cap: created %v, %v", created, err)
+	}
+	registerPush(t, s, subscription("v", other.ID, "", "device-0"))
+	time.Sleep(time.Until(first.Expires) + 10*time.Millisecond)
+	registerPush(t, s, subscription("u", 0, store.KindCard, "after-one-expired"))
+}
+
 func testPushRegister(t *testing.T, s store.Store) {
 	c := book(t, s, "u", "book")
 	if _, err := s.RegisterPush(ctx, subscription("u", c.ID, "", "phone")); err == nil || errors.Is(err, store.ErrNotFound) {

@@ -101,6 +101,7 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"PushSecrets", testPushSecrets},
 		{"PushKeys", testPushKeys},
 		{"PushRegister", testPushRegister},
+		{"PushRegistrationCap", testPushRegistrationCap},
 		{"PushOwnership", testPushOwnership},
 		{"PushWrites", testPushWrites},
 		{"PushJoin", testPushJoin},
