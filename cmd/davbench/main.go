@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"math/rand"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rolodav/rolodav/internal/loadtest"
+	"github.com/rolodav/rolodav/internal/push"
 )
 
 const (
@@ -27,17 +29,22 @@ func main() {
 	binary := flag.String("binary", "", "rolodav binary to run (default: build ./cmd/rolodav)")
 	db := flag.String("database", "", "database for the server (an empty postgres://… database, say; default: SQLite in a temporary directory)")
 	pushMode := flag.String("push", "on", "WebDAV-Push: off (serve --push=false), on (no device registered), or N: N devices registered on the book, each PUT a message to a local push service")
+	pushSpacing := flag.Duration("push-spacing", 0, "serve --push-spacing (default: the server's); with --push N, a small one makes the latency phase short")
+	latency := flag.Int("push-latency", 0, "with --push N: time this many single PUTs, one at a time, from the PUT to its message at the push service")
 	flag.Parse()
-	if err := run(*cards, *writers, *binary, *db, *pushMode); err != nil {
+	if err := run(*cards, *writers, *binary, *db, *pushMode, *pushSpacing, *latency); err != nil {
 		fmt.Fprintln(os.Stderr, "davbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cards, writers int, binary, database, pushMode string) error {
+func run(cards, writers int, binary, database, pushMode string, pushSpacing time.Duration, latency int) error {
 	devices, serveArgs, err := pushArgs(pushMode)
 	if err != nil {
 		return err
+	}
+	if pushSpacing > 0 {
+		serveArgs = append(serveArgs, "--push-spacing", pushSpacing.String())
 	}
 	srv, err := loadtest.StartOn(binary, database, login, password, serveArgs...)
 	if err != nil {
@@ -73,6 +80,11 @@ func run(cards, writers int, binary, database, pushMode string) error {
 	report(fmt.Sprintf("PUT %d cards (%d writers)", cards, writers), d, fmt.Sprintf("%.0f PUT/s", float64(cards)/d.Seconds()))
 	if ps != nil {
 		ps.report(devices)
+		if latency > 0 {
+			if err := ps.latency(c, book, latency, cmp.Or(pushSpacing, push.DefaultSpacing)+50*time.Millisecond); err != nil {
+				return err
+			}
+		}
 	}
 	peak, _ := srv.Memory()
 	fmt.Printf("%-44s %27s\n", "  server peak memory so far (incl. argon2)", peak)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,7 @@ type pushService struct {
 	ln       net.Listener
 	srv      *http.Server
 	messages atomic.Int64
+	arrived  chan struct{} // one per message, for the latency phase
 }
 
 func startPushService() (*pushService, error) {
@@ -45,9 +47,13 @@ func startPushService() (*pushService, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps := &pushService{ln: ln}
+	ps := &pushService{ln: ln, arrived: make(chan struct{}, 1<<16)}
 	ps.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ps.messages.Add(1)
+		select {
+		case ps.arrived <- struct{}{}:
+		default:
+		}
 		w.WriteHeader(http.StatusCreated)
 	})}
 	go func() { _ = ps.srv.Serve(ln) }()
@@ -89,4 +95,39 @@ func (ps *pushService) report(devices int) {
 		time.Sleep(4 * time.Second) // beyond the default spacing and poll
 	}
 	fmt.Printf("%-44s %27d\n", fmt.Sprintf("  push messages to %d devices", devices), ps.messages.Load())
+}
+
+// latency PUTs n cards one at a time and times each from the start of
+// its PUT to the first message at the push service after it (every
+// registered device gets one; the first to arrive counts). spacing is
+// waited out between PUTs, so that each message is one PUT's, not a
+// coalesced burst's.
+func (ps *pushService) latency(c *loadtest.Client, book string, n int, spacing time.Duration) error {
+	time.Sleep(spacing)
+	for len(ps.arrived) > 0 {
+		<-ps.arrived
+	}
+	ds := make([]time.Duration, 0, n)
+	for i := range n {
+		start := time.Now()
+		card := fmt.Sprintf("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:push-%d\r\nFN:Push %d\r\nN:%d;Push;;;\r\nEND:VCARD\r\n", i, i, i)
+		if err := c.Put(fmt.Sprintf("%spush-%d.vcf", book, i), "text/vcard; charset=utf-8", []byte(card)); err != nil {
+			return err
+		}
+		select {
+		case <-ps.arrived:
+			ds = append(ds, time.Since(start))
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("no push message within 30 s of PUT %d", i)
+		}
+		time.Sleep(spacing)
+		for len(ps.arrived) > 0 {
+			<-ps.arrived
+		}
+	}
+	slices.Sort(ds)
+	q := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))] }
+	fmt.Printf("%-44s %27s\n", fmt.Sprintf("  PUT to push message (%d PUTs)", n),
+		fmt.Sprintf("median %.1f ms, p99 %.1f ms", float64(q(0.5).Microseconds())/1000, float64(q(0.99).Microseconds())/1000))
+	return nil
 }
