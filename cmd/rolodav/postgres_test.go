@@ -21,12 +21,19 @@ import (
 // database, with user frank.
 func twoServers(t *testing.T) (db string, a, b *daemon) {
 	t.Helper()
+	return twoServersWith(t)
+}
+
+// twoServersWith is twoServers with extra serve flags.
+func twoServersWith(t *testing.T, extra ...string) (db string, a, b *daemon) {
+	t.Helper()
 	db = pgtest.URL(t)
 	if _, errOut, code := cli(t, "frank password\n", "user", "add", "frank", "--database", db, "--password-stdin"); code != 0 {
 		t.Fatal(errOut)
 	}
-	a = start(t, t.TempDir(), "--database", db)
-	b = start(t, t.TempDir(), "--database", db)
+	args := append([]string{"--database", db}, extra...)
+	a = start(t, t.TempDir(), args...)
+	b = start(t, t.TempDir(), args...)
 	return db, a, b
 }
 
