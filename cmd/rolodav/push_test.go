@@ -557,3 +557,27 @@ func TestPushTwoProcessesOnPostgres(t *testing.T) {
 	t.Logf("%d steps through two servers: %d messages to each of 3 subscriptions; PUT to message median %v, max %v",
 		writes, writes, lat[len(lat)/2], lat[len(lat)-1])
 }
+
+// --push-contact is refused unless it is mailto:ADDRESS or https://HOST,
+// and what serve signs with is written anew from its parts.
+func TestPushContactFlag(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"ops@example.org", "https:ops", "http://example.org", "mailto:", "mailto:Ops <ops@example.org>", "https://user@example.org/"} {
+		_, stderr, code := cli(t, "", "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--push-contact", bad)
+		if code != 2 || !strings.Contains(stderr, "--push-contact") {
+			t.Errorf("--push-contact %q: exit %d, %q", bad, code, stderr)
+		}
+	}
+	for contact, want := range map[string]string{
+		"MAILTO:ops@example.org":          `contact=mailto:ops@example.org`,
+		"HTTPS://Ops.Example.org/rolodav": `contact=https://ops.example.org/rolodav`,
+	} {
+		d := start(t, t.TempDir(), "--push-contact", contact)
+		for end := time.Now().Add(10 * time.Second); !strings.Contains(d.log(), "WebDAV-Push is on") && time.Now().Before(end); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !strings.Contains(d.log(), want) {
+			t.Errorf("--push-contact %q: the log does not say %s:\n%s", contact, want, d.log())
+		}
+	}
+}

@@ -312,11 +312,30 @@ func pushOptions(proxy string, allowPrivate bool, contact string, spacing time.D
 	}
 	switch {
 	case contact != "":
+		bad := usageError{fmt.Sprintf("--push-contact %q is neither mailto:ADDRESS nor an https://HOST URL", contact)}
 		u, err := url.Parse(contact)
-		if err != nil || (u.Scheme != "mailto" && u.Scheme != "https") || (u.Opaque == "" && u.Host == "") {
-			return opt, usageError{fmt.Sprintf("--push-contact %q is neither mailto:ADDRESS nor an https URL", contact)}
+		if err != nil {
+			return opt, bad
 		}
-		opt.Subject = contact
+		// Written anew from its parts: push services compare the scheme
+		// as written, and webpush-go takes anything not "https:" for an
+		// address.
+		switch strings.ToLower(u.Scheme) {
+		case "mailto":
+			a, err := mail.ParseAddress(u.Opaque)
+			if err != nil || u.Opaque == "" || a.Name != "" {
+				return opt, bad
+			}
+			opt.Subject = "mailto:" + a.Address
+		case "https":
+			if u.Host == "" || u.User != nil {
+				return opt, bad
+			}
+			u.Scheme, u.Host = "https", strings.ToLower(u.Host)
+			opt.Subject = u.String()
+		default:
+			return opt, bad
+		}
 	case smtpFrom != "":
 		if a, err := mail.ParseAddress(smtpFrom); err == nil {
 			opt.Subject = "mailto:" + a.Address
