@@ -31,16 +31,40 @@ var (
 	// ErrQuotaExceeded refuses a write that would raise its owner's usage
 	// above the quota (see Usage).
 	ErrQuotaExceeded = errors.New("storage quota exceeded")
-	// ErrTooManyRegistrations refuses a new push registration of a user
-	// who has MaxPushRegistrations that have not expired.
+	// ErrTooManyRegistrations refuses a new push registration beyond a
+	// cap: MaxPushRegistrations of its user, or
+	// MaxPushRegistrationsPerTarget on its collection or home. Drivers
+	// return it as a *TooManyRegistrationsError, which names the cap.
 	ErrTooManyRegistrations = errors.New("too many push registrations")
 )
 
-// MaxPushRegistrations bounds the push registrations of one user that have
-// not expired: a phone registers each synced collection and the homes, so
-// 500 is dozens of devices, and a client that registers without end fills
-// nothing.
-const MaxPushRegistrations = 500
+// Caps of push registrations that have not expired (RegisterPush). A phone
+// registers each synced collection and the homes once, so both are dozens
+// of devices; a client that registers without end fills nothing.
+const (
+	// MaxPushRegistrations bounds the registrations of one user.
+	MaxPushRegistrations = 500
+	// MaxPushRegistrationsPerTarget bounds the registrations on one
+	// collection or one home: every write of it sends one message, a POST
+	// to a push service, to each.
+	MaxPushRegistrationsPerTarget = 50
+)
+
+// TooManyRegistrationsError is ErrTooManyRegistrations (errors.Is) with the
+// cap that refused the registration.
+type TooManyRegistrationsError struct {
+	Limit  int  // MaxPushRegistrations or MaxPushRegistrationsPerTarget
+	Target bool // the cap of the collection or home; else the user's
+}
+
+func (e *TooManyRegistrationsError) Error() string {
+	if e.Target {
+		return fmt.Sprintf("%d push registrations on the collection or home, the most it may have", e.Limit)
+	}
+	return fmt.Sprintf("%d push registrations of the user, the most they may have", e.Limit)
+}
+
+func (e *TooManyRegistrationsError) Unwrap() error { return ErrTooManyRegistrations }
 
 // Options are what a driver is opened with.
 type Options struct {
@@ -931,9 +955,12 @@ type Push interface {
 	// to the current key, Token kept), and returns whether it was new. It
 	// sets r.ID, r.Token, r.KeyID and r.Created. The target must exist and
 	// belong to r.Login (ErrNotFound otherwise); there must be a current
-	// key (PushKey). A new registration of a user with
-	// MaxPushRegistrations not expired is ErrTooManyRegistrations; an
-	// update is not.
+	// key (PushKey). It first deletes r.Login's expired registrations
+	// with their messages: no cap counts them, so kept they would pile
+	// up, and one registered again is then a new one. A new registration
+	// is refused with a *TooManyRegistrationsError (ErrTooManyRegistrations)
+	// when r.Login has MaxPushRegistrations, or its target
+	// MaxPushRegistrationsPerTarget; an update never is.
 	RegisterPush(ctx context.Context, r *PushRegistration) (created bool, err error)
 	// GetPushRegistration returns login's registration with token;
 	// ErrNotFound for none, or for another user's.

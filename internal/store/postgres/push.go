@@ -232,6 +232,7 @@ func newToken() (string, error) {
 // commits. An insert that meets another's registration of the same
 // resource and target (in progress or committed) waits for it and inserts
 // nothing; the update after it, a statement of its own, then finds it.
+// The user's expired registrations go first, as in SQLite.
 func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bool, error) {
 	if err := checkRegistration(r); err != nil {
 		return false, fmt.Errorf("postgres: register push of %s: %w", r.Login, err)
@@ -271,21 +272,30 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE login = $1 FOR UPDATE`, r.Login); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM push_registrations r WHERE r.login = $1 AND r.expires > $2
-				AND NOT (r.collection IS NOT DISTINCT FROM $3 AND r.home = $4 AND r.resource = $5)`,
-			r.Login, micros(time.Now()), coll, string(r.Home), r.Resource).Scan(&n); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM push_registrations WHERE login = $1 AND expires <= $2`,
+			r.Login, micros(now())); err != nil {
 			return err
 		}
-		if n >= store.MaxPushRegistrations {
-			// An update is no new registration: only refuse a new one.
+		// What is left is not expired. Counted but this registration,
+		// should it exist: an update is no new registration.
+		var n, onTarget int
+		if err := tx.QueryRow(ctx, `SELECT count(*),
+				count(*) FILTER (WHERE r.collection IS NOT DISTINCT FROM $2 AND r.home = $3)
+			FROM push_registrations r WHERE r.login = $1
+				AND NOT (r.collection IS NOT DISTINCT FROM $2 AND r.home = $3 AND r.resource = $4)`,
+			r.Login, coll, string(r.Home), r.Resource).Scan(&n, &onTarget); err != nil {
+			return err
+		}
+		if n >= store.MaxPushRegistrations || onTarget >= store.MaxPushRegistrationsPerTarget {
 			var one int
 			err := tx.QueryRow(ctx, `SELECT 1 FROM push_registrations r WHERE r.collection IS NOT DISTINCT FROM $1
 				AND r.login = $2 AND r.home = $3 AND r.resource = $4`, coll, r.Login, string(r.Home), r.Resource).Scan(&one)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("%s has %d: %w", r.Login, n, store.ErrTooManyRegistrations)
-			}
-			if err != nil {
+			switch {
+			case errors.Is(err, pgx.ErrNoRows) && n >= store.MaxPushRegistrations:
+				return &store.TooManyRegistrationsError{Limit: store.MaxPushRegistrations}
+			case errors.Is(err, pgx.ErrNoRows):
+				return &store.TooManyRegistrationsError{Limit: store.MaxPushRegistrationsPerTarget, Target: true}
+			case err != nil:
 				return err
 			}
 		}

@@ -183,7 +183,9 @@ func newToken() (string, error) {
 
 // RegisterPush implements store.Push. Created and LastSent of a new
 // registration are set by the store (Created to now unless given); an
-// update keeps the stored ones and sets r's to them.
+// update keeps the stored ones and sets r's to them. The user's expired
+// registrations go first: no cap counts them, so kept they would pile up,
+// and one registered again would be an update, back uncounted.
 func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bool, error) {
 	if err := checkRegistration(r); err != nil {
 		return false, fmt.Errorf("sqlite: register push for %s: %w", r.Login, err)
@@ -220,6 +222,11 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		} else if err := userExists(ctx, tx, r.Login); err != nil {
 			return err
 		}
+		t := micros(now())
+		if _, err := tx.ExecContext(ctx, `DELETE FROM push_registrations WHERE login = ? AND expires <= ?`,
+			r.Login, t); err != nil {
+			return err
+		}
 		var existing *sql.Row
 		if r.Collection > 0 {
 			existing = tx.QueryRowContext(ctx, `SELECT id, token, created, last_sent FROM push_registrations
@@ -238,13 +245,27 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM push_registrations WHERE login = ? AND expires > ?`,
-			r.Login, micros(now())).Scan(&n); err != nil {
+		// What is left is not expired.
+		var n, onTarget int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM push_registrations WHERE login = ?`,
+			r.Login).Scan(&n); err != nil {
 			return err
 		}
 		if n >= store.MaxPushRegistrations {
-			return fmt.Errorf("%s has %d: %w", r.Login, n, store.ErrTooManyRegistrations)
+			return &store.TooManyRegistrationsError{Limit: store.MaxPushRegistrations}
+		}
+		if r.Collection > 0 {
+			err = tx.QueryRowContext(ctx, `SELECT count(*) FROM push_registrations WHERE collection = ?`,
+				r.Collection).Scan(&onTarget)
+		} else {
+			err = tx.QueryRowContext(ctx, `SELECT count(*) FROM push_registrations
+				WHERE collection IS NULL AND login = ? AND home = ?`, r.Login, string(r.Home)).Scan(&onTarget)
+		}
+		if err != nil {
+			return err
+		}
+		if onTarget >= store.MaxPushRegistrationsPerTarget {
+			return &store.TooManyRegistrationsError{Limit: store.MaxPushRegistrationsPerTarget, Target: true}
 		}
 		isNew, createdAt, lastSent = true, micros(created), 0
 		return tx.QueryRowContext(ctx, `INSERT INTO push_registrations (token, login, collection, home,

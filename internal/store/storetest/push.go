@@ -267,33 +267,135 @@ func testPushKeys(t *testing.T, s store.Store) {
 	samePushKey(t, "PushKey again", again, k)
 }
 
-// testPushRegister: a registration is stored, read back, and updated by
-// registering its push resource on its target again.
+// pushBooks makes login's address books book-0, book-1, ...: enough that
+// MaxPushRegistrations fit on them, MaxPushRegistrationsPerTarget each.
+func pushBooks(t *testing.T, s store.Store, login string) []int64 {
+	t.Helper()
+	per := store.MaxPushRegistrationsPerTarget
+	ids := make([]int64, (store.MaxPushRegistrations+per-1)/per)
+	for i := range ids {
+		ids[i] = mkColl(t, s, login, store.KindCard, fmt.Sprint("book-", i)).ID
+	}
+	return ids
+}
+
+// fillPush registers login's resources prefix-0, prefix-1, ... on colls
+// (per target at most), up to MaxPushRegistrations, and returns them.
+func fillPush(t *testing.T, s store.Store, login string, colls []int64, prefix string) []*store.PushRegistration {
+	t.Helper()
+	out := make([]*store.PushRegistration, store.MaxPushRegistrations)
+	for i := range out {
+		out[i] = registerPush(t, s, subscription(login, colls[i/store.MaxPushRegistrationsPerTarget], "", fmt.Sprint(prefix, "-", i)))
+	}
+	return out
+}
+
+// wantTooMany checks that err is the refusal of a registration by the
+// cap of its target (target) or of its user.
+func wantTooMany(t *testing.T, what string, err error, target bool) {
+	t.Helper()
+	wantErr(t, what, err, store.ErrTooManyRegistrations)
+	want := store.TooManyRegistrationsError{Limit: store.MaxPushRegistrations}
+	if target {
+		want = store.TooManyRegistrationsError{Limit: store.MaxPushRegistrationsPerTarget, Target: true}
+	}
+	var e *store.TooManyRegistrationsError
+	if !errors.As(err, &e) || *e != want {
+		t.Fatalf("%s: %v, want a %#v", what, err, want)
+	}
+}
+
+// expirePush registers r again expired a minute ago: an update, allowed
+// at any cap.
+func expirePush(t *testing.T, s store.Store, r *store.PushRegistration) {
+	t.Helper()
+	r.Expires = time.Now().Add(-time.Minute).Truncate(time.Microsecond)
+	if created, err := s.RegisterPush(ctx, r); err != nil || created {
+		t.Fatalf("expiring %s by registering it again: created %v, %v", r.Resource, created, err)
+	}
+}
+
 // testPushRegistrationCap: a user has at most MaxPushRegistrations that
 // have not expired; updating one of them, another user, and registering
 // again once one expired still work.
 func testPushRegistrationCap(t *testing.T, s store.Store) {
-	c := book(t, s, "u", "book")
 	other := book(t, s, "v", "book")
+	book(t, s, "u", "book")
+	colls := pushBooks(t, s, "u")
 	currentPushKey(t, s)
-	var first *store.PushRegistration
-	for i := range store.MaxPushRegistrations {
-		r := subscription("u", c.ID, "", fmt.Sprintf("device-%d", i))
-		if i == 0 {
-			r.Expires = time.Now().Add(2 * time.Second).Truncate(time.Microsecond)
-			first = r
-		}
-		registerPush(t, s, r)
-	}
+	regs := fillPush(t, s, "u", colls, "device")
 	_, err := s.RegisterPush(ctx, subscription("u", 0, store.KindCard, "one-too-many"))
-	wantErr(t, "a registration beyond the cap", err, store.ErrTooManyRegistrations)
-	again := subscription("u", c.ID, "", "device-7")
+	wantTooMany(t, "a registration beyond the cap", err, false)
+	again := subscription("u", colls[0], "", "device-7")
 	if created, err := s.RegisterPush(ctx, again); err != nil || created {
 		t.Fatalf("updating a registration at the cap: created %v, %v", created, err)
 	}
 	registerPush(t, s, subscription("v", other.ID, "", "device-0"))
-	time.Sleep(time.Until(first.Expires) + 10*time.Millisecond)
+	expirePush(t, s, regs[0])
 	registerPush(t, s, subscription("u", 0, store.KindCard, "after-one-expired"))
+}
+
+// testPushCapExpired: RegisterPush deletes its user's expired
+// registrations, which no cap counts, so that they pile up no rows, and
+// one registered again is a new registration, refused at the cap.
+func testPushCapExpired(t *testing.T, s store.Store) {
+	vb := book(t, s, "v", "book")
+	book(t, s, "u", "book")
+	colls := pushBooks(t, s, "u")
+	currentPushKey(t, s)
+	expired := func(r *store.PushRegistration) *store.PushRegistration {
+		t.Helper()
+		r.Expires = time.Now().Add(-time.Minute).Truncate(time.Microsecond)
+		return registerPush(t, s, r)
+	}
+	others := expired(subscription("v", vb.ID, "", "old")) // another user's, kept until PrunePush
+	var old []*store.PushRegistration
+	for _, home := range []store.Kind{store.KindCard, store.KindCal} {
+		old = append(old, expired(subscription("u", 0, home, "old")))
+	}
+	old = append(old, expired(subscription("u", colls[0], "", "old")))
+	fillPush(t, s, "u", colls, "device")
+	_, err := s.RegisterPush(ctx, subscription("u", 0, store.KindCard, "old"))
+	wantTooMany(t, "an expired registration registered again at the cap", err, false)
+	eq(t, "rows: the cap and another user's expired one", tableRows(t, s, "push_registrations"), int64(store.MaxPushRegistrations+1))
+	for _, r := range old {
+		_, err := s.GetPushRegistration(ctx, "u", r.Token)
+		wantErr(t, "an expired registration after registering again", err, store.ErrNotFound)
+	}
+	getPush(t, s, "v", others.Token)
+}
+
+// testPushTargetCap: a collection or a home has at most
+// MaxPushRegistrationsPerTarget registrations that have not expired;
+// updating one of them, other targets, and registering again once one
+// expired still work.
+func testPushTargetCap(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	other := mkColl(t, s, "u", store.KindCard, "other")
+	currentPushKey(t, s)
+	per := store.MaxPushRegistrationsPerTarget
+	for _, to := range []struct {
+		coll int64
+		home store.Kind
+	}{{c.ID, ""}, {0, store.KindCard}} {
+		var first *store.PushRegistration
+		for i := range per {
+			r := registerPush(t, s, subscription("u", to.coll, to.home, fmt.Sprint("device-", i)))
+			if i == 0 {
+				first = r
+			}
+		}
+		what := fmt.Sprintf("on %d/%s", to.coll, to.home)
+		_, err := s.RegisterPush(ctx, subscription("u", to.coll, to.home, "one-too-many"))
+		wantTooMany(t, "a registration beyond the cap "+what, err, true)
+		if created, err := s.RegisterPush(ctx, subscription("u", to.coll, to.home, "device-7")); err != nil || created {
+			t.Fatalf("updating a registration at the cap %s: created %v, %v", what, created, err)
+		}
+		expirePush(t, s, first)
+		registerPush(t, s, subscription("u", to.coll, to.home, "after-one-expired"))
+	}
+	registerPush(t, s, subscription("u", other.ID, "", "one-too-many"))
+	registerPush(t, s, subscription("u", 0, store.KindCal, "one-too-many"))
 }
 
 func testPushRegister(t *testing.T, s store.Store) {
