@@ -26,7 +26,8 @@ import (
 // row's foreign key takes anyway) before their queue rows, in id order; a
 // registration deleted meanwhile is then passed over instead of failing
 // the write. FinishPush and RetryPush lock the registration before its
-// queue row, as a deletion of the registration does.
+// queue row, as a deletion of the registration does. RegisterPush locks
+// the collection, then the user, as the writes do, then the registrations.
 
 // pushKeyLock is the key of the advisory lock that orders the changes of
 // the current VAPID key (exclusive: its creation, RotatePushKey) before
@@ -267,9 +268,11 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		if err := pushTargetOf(ctx, tx, r); err != nil {
 			return err
 		}
-		// The user's row, locked after the collection's as everywhere,
-		// makes the count and the insert one step.
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE login = $1 FOR UPDATE`, r.Login); err != nil {
+		// The user's row, locked after the collection's as by every write,
+		// makes the count and the insert one step: one RegisterPush of a
+		// user at a time. NO KEY UPDATE, as the writes' update of the
+		// usage, blocks no insert whose foreign key names the user.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE login = $1 FOR NO KEY UPDATE`, r.Login); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM push_registrations WHERE login = $1 AND expires <= $2`,
@@ -332,13 +335,16 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 }
 
 // pushTargetOf returns store.ErrNotFound unless r's target exists and
-// belongs to r.Login.
+// belongs to r.Login. It locks the collection (KEY SHARE, the lock the
+// registration's foreign key takes anyway) before RegisterPush locks the
+// user: the order of every write, which locks the collection and then
+// updates its owner's usage. (The other way round, the two deadlocked.)
 func pushTargetOf(ctx context.Context, tx pgx.Tx, r *store.PushRegistration) error {
 	if r.Collection == 0 {
 		return userExists(ctx, tx, r.Login)
 	}
 	var owner string
-	err := tx.QueryRow(ctx, `SELECT owner FROM collections WHERE id = $1`, r.Collection).Scan(&owner)
+	err := tx.QueryRow(ctx, `SELECT owner FROM collections WHERE id = $1 FOR KEY SHARE`, r.Collection).Scan(&owner)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && owner != r.Login {
 		return fmt.Errorf("collection %d of %s: %w", r.Collection, r.Login, store.ErrNotFound)
 	}
