@@ -667,3 +667,21 @@ func TestPushTargetCap(t *testing.T) {
 		s.register(alice, to.path, "https://push.example.net/7", exp).expect(t, http.StatusNoContent)
 	}
 }
+
+// Deleting a collection tells its registrations, but those of the client
+// that deleted it (Push-Dont-Notify), which go at once: the draft makes
+// the removal of the subscribed resource a content update.
+func TestPushDeleteCollection(t *testing.T) {
+	s := newServer(t, withPush(t, nil, push.Options{}))
+	exp := time.Now().Add(time.Hour)
+	phone, _ := registered(t, s.register(alice, book, "https://push.example.net/phone", exp), http.StatusCreated)
+	laptop, _ := registered(t, s.register(alice, book, "https://push.example.net/laptop", exp), http.StatusCreated)
+	s.queued()
+	s.do("DELETE", book, alice, "", `Push-Dont-Notify: "`+laptop+`"`).expect(t, http.StatusNoContent)
+	if got := s.queued(); !slices.Equal(got, []string{token(t, phone)}) {
+		t.Errorf("DELETE of the collection queued %v, want %s", got, token(t, phone))
+	}
+	s.do("DELETE", pathOf(t, laptop), alice, "").expect(t, http.StatusNotFound)
+	// Told (or not: queued dropped the message), it is gone.
+	s.do("DELETE", pathOf(t, phone), alice, "").expect(t, http.StatusNotFound)
+}

@@ -209,7 +209,7 @@ func TestPushQueuedByWrites(t *testing.T) {
 		}, map[int64]queued{home.ID: content}},
 		{"delete collection", store.PushHints{}, func(ctx context.Context) error {
 			return s.DeleteCollection(ctx, b.ID)
-		}, map[int64]queued{home.ID: content}},
+		}, map[int64]queued{home.ID: content, regB.ID: content}},
 		{"skip all", store.PushHints{SkipAll: true}, func(ctx context.Context) error {
 			_, err := putCard(ctx, s, a.ID, "skip-all")
 			return err

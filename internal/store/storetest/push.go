@@ -633,7 +633,11 @@ func testPushWrites(t *testing.T, s store.Store) {
 		{"CreateCollection of a calendar", func() error {
 			return s.CreateCollection(ctx, &store.Collection{Owner: "u", Kind: store.KindCal, Name: "calendar"})
 		}, false, map[int64]string{cals.ID: "c"}},
-		{"DeleteCollection", func() error { return s.DeleteCollection(ctx, b.ID) }, false, map[int64]string{cards.ID: "c"}},
+		{"DeleteCollection", func() error {
+			// onB is told, without a token (SyncSeq 0), and goes once told.
+			regs[onB.ID].Collection, regs[onB.ID].Gone = 0, b.ID
+			return s.DeleteCollection(ctx, b.ID)
+		}, false, map[int64]string{cards.ID: "c", onB.ID: "c"}},
 		{"another user's write", func() error {
 			_, _, err := s.PutObject(ctx, &store.Object{Collection: vb.ID, Name: "v.vcf", UID: "uid-v", Data: vcard("uid-v", "V")}, store.Conditions{})
 			return err
@@ -671,7 +675,7 @@ func testPushWrites(t *testing.T, s store.Store) {
 		eq(t, st.what+": messages left", tableRows(t, s, "push_queue"), int64(0))
 	}
 	_, err := s.GetPushRegistration(ctx, "u", onB.Token)
-	wantErr(t, "registration on a deleted collection", err, store.ErrNotFound)
+	wantErr(t, "registration on a deleted collection, told", err, store.ErrNotFound)
 }
 
 // testPushJoin: a change queued while a message is queued joins it, also
@@ -1204,31 +1208,107 @@ func testPushPrune(t *testing.T, s store.Store) {
 	eq(t, "messages", tableRows(t, s, "push_queue"), int64(0))
 }
 
-// testPushCascade: registrations and their messages go with their
-// collection and their user; the home learns of the deleted collection.
+// testPushCascade: a deleted collection's registrations that want content
+// updates, not expired and not skipped, are told with a last message (no
+// sync token: SyncSeq 0), and go once it is delivered or dropped; the
+// others go at once. A collection created again under its name inherits
+// none of them, and a key rotation passes them over. Registrations and
+// their messages go with their user.
 func testPushCascade(t *testing.T, s store.Store) {
 	a := book(t, s, "u", "a")
 	b := mkColl(t, s, "u", store.KindCard, "b")
 	vb := book(t, s, "v", "book")
 	currentPushKey(t, s)
-	onA := registerPush(t, s, subscription("u", a.ID, "", "phone"))
+	phone := registerPush(t, s, subscription("u", a.ID, "", "phone"))
+	tablet := registerPush(t, s, subscription("u", a.ID, "", "tablet"))
+	props := subscription("u", a.ID, "", "props")
+	props.Content = false
+	registerPush(t, s, props)
+	skipped := registerPush(t, s, subscription("u", a.ID, "", "skipped"))
 	onB := registerPush(t, s, subscription("u", b.ID, "", "phone"))
 	home := registerPush(t, s, subscription("u", 0, store.KindCard, "phone"))
 	onV := registerPush(t, s, subscription("v", vb.ID, "", "phone"))
+	expired := subscription("u", a.ID, "", "expired") // last: RegisterPush deletes expired ones
+	expired.Expires = time.Now().Add(-time.Minute).Truncate(time.Microsecond)
+	registerPush(t, s, expired)
 	put(t, s, a.ID, "1.vcf", "uid-1", "One")
 	put(t, s, vb.ID, "1.vcf", "uid-1", "One")
-	if err := s.DeleteCollection(ctx, a.ID); err != nil {
+	if err := s.DeleteCollection(store.WithPushHints(ctx, store.PushHints{Login: "u", Skip: []string{skipped.Token}}), a.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.GetPushRegistration(ctx, "u", onA.Token)
-	wantErr(t, "registration of a deleted collection", err, store.ErrNotFound)
-	eq(t, "after deleting a collection", deliverAll(t, s), map[int64]string{home.ID: "c", onV.ID: "c"})
+	for _, r := range []*store.PushRegistration{props, skipped, expired} {
+		_, err := s.GetPushRegistration(ctx, "u", r.Token)
+		wantErr(t, "registration of a deleted collection, "+r.Resource, err, store.ErrNotFound)
+	}
+	for _, r := range []*store.PushRegistration{phone, tablet} {
+		r.Collection, r.Gone = 0, a.ID
+		samePush(t, "registration of a deleted collection, to be told", *getPush(t, s, "u", r.Token), *r)
+	}
+	list, err := s.ListPushRegistrations(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "registrations listed", len(list), 4)
+
+	// The collection again, changed: not what they watched.
+	again := mkColl(t, s, "u", store.KindCard, "a")
+	put(t, s, again.ID, "1.vcf", "uid-1", "One")
+	if err := s.UpdateCollection(ctx, again.ID, func(c *store.Collection) error { c.DisplayName = "Again"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// A rotation goes through the oldest registration of phone's
+	// resource that is not going: onB; tablet's has none left.
+	if err := s.RotatePushKey(ctx, store.PushKey{Private: "private-next", Public: "public-next"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ds, _ := claimPushes(t, s, now, 0, pushLimit)
+	eq(t, "after deleting a collection", owed(t, ds),
+		map[int64]string{phone.ID: "c", tablet.ID: "c", onB.ID: "r", home.ID: "c", onV.ID: "c"})
+	for i := range ds {
+		d := &ds[i]
+		switch d.Registration.ID {
+		case phone.ID, tablet.ID:
+			eq(t, "a deleted collection's SyncSeq", d.SyncSeq, int64(0))
+			eq(t, "a deleted collection's registration's Gone", d.Registration.Gone, a.ID)
+		}
+		switch d.Registration.ID {
+		case phone.ID:
+			stale := *d
+			stale.Lease = d.Lease.Add(-time.Second)
+			wantErr(t, "FinishPush of a claim that no longer holds", s.FinishPush(ctx, &stale, now), store.ErrPrecondition)
+			getPush(t, s, "u", phone.Token)
+			if err := s.FinishPush(ctx, d, now); err != nil {
+				t.Fatal(err)
+			}
+		case tablet.ID:
+			if err := s.RetryPush(ctx, d, now, "503"); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			if err := s.FinishPush(ctx, d, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, err = s.GetPushRegistration(ctx, "u", phone.Token)
+	wantErr(t, "a deleted collection's registration once told", err, store.ErrNotFound)
+	getPush(t, s, "u", tablet.Token)
+	ds, _ = claimPushes(t, s, now, 0, pushLimit)
+	eq(t, "retried", owed(t, ds), map[int64]string{tablet.ID: "c"})
+	if err := s.DropPush(ctx, &ds[0], false); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetPushRegistration(ctx, "u", tablet.Token)
+	wantErr(t, "a deleted collection's registration once its message was dropped", err, store.ErrNotFound)
+	put(t, s, again.ID, "2.vcf", "uid-2", "Two")
+	eq(t, "messages queued by a write to the collection created again", tableRows(t, s, "push_queue"), int64(0))
 
 	put(t, s, b.ID, "1.vcf", "uid-1", "One")
 	if err := s.DeleteUser(ctx, "u"); err != nil {
 		t.Fatal(err)
 	}
-	list, err := s.ListPushRegistrations(ctx, "u")
+	list, err = s.ListPushRegistrations(ctx, "u")
 	if err != nil {
 		t.Fatal(err)
 	}
