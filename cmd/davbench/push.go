@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rolodav/rolodav/internal/loadtest"
+	"github.com/rolodav/rolodav/internal/store"
 )
 
 // pushArgs reads --push: off, on, or a number of devices to register.
@@ -26,6 +27,9 @@ func pushArgs(mode string) (devices int, serveArgs []string, err error) {
 	n, err := strconv.Atoi(mode)
 	if err != nil || n < 1 {
 		return 0, nil, fmt.Errorf("--push %q: off, on or a number of devices", mode)
+	}
+	if n > store.MaxPushRegistrationsPerTarget {
+		return 0, nil, fmt.Errorf("--push %d: at most %d devices may register on one address book", n, store.MaxPushRegistrationsPerTarget)
 	}
 	// The push service below listens on loopback, and its messages need a
 	// contact for their VAPID signature.

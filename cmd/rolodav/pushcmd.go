@@ -83,7 +83,10 @@ func pushCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		for _, r := range regs {
 			target := fmt.Sprintf("collection %d", r.Collection)
-			if r.Collection == 0 {
+			switch {
+			case r.Gone != 0:
+				target = fmt.Sprintf("deleted collection %d", r.Gone)
+			case r.Collection == 0:
 				target = "home " + string(r.Home)
 			}
 			last := "never"

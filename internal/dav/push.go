@@ -168,9 +168,7 @@ func (h *Handler) post(q *request) error {
 	reg.Client = truncateUTF8(strings.ToValidUTF8(q.r.UserAgent(), "\uFFFD"), maxClient)
 	created, err := h.cfg.Store.RegisterPush(q.ctx, reg)
 	if errors.Is(err, store.ErrTooManyRegistrations) {
-		return davError(http.StatusForbidden, condPushNotAvailable, fmt.Sprintf(
-			"this account has %d push registrations, the most it may have: remove devices that no longer sync, or wait for theirs to expire",
-			store.MaxPushRegistrations))
+		return tooManyRegistrations(err, q.t.kind == tHome)
 	}
 	if err != nil {
 		return err
@@ -185,6 +183,26 @@ func (h *Handler) post(q *request) error {
 		q.w.WriteHeader(http.StatusNoContent)
 	}
 	return nil
+}
+
+// tooManyRegistrations is the answer to a registration refused by a cap
+// (err, store.ErrTooManyRegistrations): 403 push-not-available, saying
+// which cap.
+func tooManyRegistrations(err error, home bool) error {
+	has := "this account has"
+	limit := store.MaxPushRegistrations
+	if e := (*store.TooManyRegistrationsError)(nil); errors.As(err, &e) {
+		limit = e.Limit
+		if e.Target {
+			has = "this collection has"
+			if home {
+				has = "this home has"
+			}
+		}
+	}
+	return davError(http.StatusForbidden, condPushNotAvailable, fmt.Sprintf(
+		"%s %d push registrations, the most allowed: remove devices that no longer sync, or wait for theirs to expire",
+		has, limit))
 }
 
 // isXML says whether a Content-Type is XML, as push-register must be.

@@ -598,6 +598,30 @@ func TestPushDeleteExpired(t *testing.T) {
 	s.do("DELETE", "/dav/push/"+reg.Token, alice, "").expect(t, http.StatusNotFound)
 }
 
+// pushRegister registers resource on collection coll of alice through the
+// store.
+func (s *server) pushRegister(coll int64, resource string, exp time.Time) {
+	s.t.Helper()
+	r := &store.PushRegistration{Login: alice, Collection: coll, Resource: resource,
+		PublicKey: subKey, AuthSecret: subAuth, Content: true, Expires: exp}
+	if _, err := s.st.RegisterPush(context.Background(), r); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// refusedByCap checks a 403 push-not-available whose message says which
+// cap refused the registration.
+func refusedByCap(t *testing.T, r reply, says string) {
+	t.Helper()
+	r.expect(t, http.StatusForbidden)
+	if cond := davErrorCond(t, r); cond != (xml.Name{Space: nsPush, Local: "push-not-available"}) {
+		t.Errorf("condition %v", cond)
+	}
+	if !strings.Contains(string(r.body), says) {
+		t.Errorf("body %q does not say %q", r.body, says)
+	}
+}
+
 // A user at the cap of registrations gets 403 push-not-available with a
 // message saying why; registering an existing one again still works.
 func TestPushRegistrationCap(t *testing.T) {
@@ -609,22 +633,55 @@ func TestPushRegistrationCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	coll := c.ID
 	for i := 1; i < store.MaxPushRegistrations; i++ {
-		r := &store.PushRegistration{Login: alice, Collection: c.ID, Resource: fmt.Sprintf("https://push.example.net/%d", i),
-			PublicKey: subKey, AuthSecret: subAuth, Content: true, Expires: exp}
-		if _, err := s.st.RegisterPush(ctx, r); err != nil {
-			t.Fatal(err)
+		if i%store.MaxPushRegistrationsPerTarget == 0 {
+			c := &store.Collection{Owner: alice, Kind: store.KindCard, Name: fmt.Sprint("book-", i)}
+			if err := s.st.CreateCollection(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			coll = c.ID
 		}
+		s.pushRegister(coll, fmt.Sprintf("https://push.example.net/%d", i), exp)
 	}
-	r := s.register(alice, calHome, "https://push.example.net/one-more", exp).expect(t, http.StatusForbidden)
-	if cond := davErrorCond(t, r); cond != (xml.Name{Space: nsPush, Local: "push-not-available"}) {
-		t.Errorf("condition %v", cond)
-	}
-	if !strings.Contains(string(r.body), "push registrations") {
-		t.Errorf("body %q does not say why", r.body)
-	}
+	refusedByCap(t, s.register(alice, calHome, "https://push.example.net/one-more", exp),
+		fmt.Sprintf("this account has %d push registrations", store.MaxPushRegistrations))
 	again, _ := registered(t, s.register(alice, book, "https://push.example.net/first", exp), http.StatusNoContent)
 	if again != loc {
 		t.Errorf("Location %q, want %q", again, loc)
 	}
+}
+
+// A collection or home at the cap of registrations on it gets 403
+// push-not-available with a message saying so, not that of the user's
+// cap; registering an existing one again still works.
+func TestPushTargetCap(t *testing.T) {
+	s := newServer(t, withPush(t, nil, push.Options{}))
+	exp := time.Now().Add(time.Hour)
+	for _, to := range []struct{ path, says string }{{book, "this collection"}, {calHome, "this home"}} {
+		for i := range store.MaxPushRegistrationsPerTarget {
+			s.register(alice, to.path, fmt.Sprintf("https://push.example.net/%d", i), exp).expect(t, http.StatusCreated)
+		}
+		refusedByCap(t, s.register(alice, to.path, "https://push.example.net/one-more", exp),
+			fmt.Sprintf("%s has %d push registrations", to.says, store.MaxPushRegistrationsPerTarget))
+		s.register(alice, to.path, "https://push.example.net/7", exp).expect(t, http.StatusNoContent)
+	}
+}
+
+// Deleting a collection tells its registrations, but those of the client
+// that deleted it (Push-Dont-Notify), which go at once: the draft makes
+// the removal of the subscribed resource a content update.
+func TestPushDeleteCollection(t *testing.T) {
+	s := newServer(t, withPush(t, nil, push.Options{}))
+	exp := time.Now().Add(time.Hour)
+	phone, _ := registered(t, s.register(alice, book, "https://push.example.net/phone", exp), http.StatusCreated)
+	laptop, _ := registered(t, s.register(alice, book, "https://push.example.net/laptop", exp), http.StatusCreated)
+	s.queued()
+	s.do("DELETE", book, alice, "", `Push-Dont-Notify: "`+laptop+`"`).expect(t, http.StatusNoContent)
+	if got := s.queued(); !slices.Equal(got, []string{token(t, phone)}) {
+		t.Errorf("DELETE of the collection queued %v, want %s", got, token(t, phone))
+	}
+	s.do("DELETE", pathOf(t, laptop), alice, "").expect(t, http.StatusNotFound)
+	// Told (or not: queued dropped the message), it is gone.
+	s.do("DELETE", pathOf(t, phone), alice, "").expect(t, http.StatusNotFound)
 }

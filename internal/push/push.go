@@ -143,10 +143,14 @@ func (s *Service) HomeTopic(login string, kind store.Kind) string {
 	return s.topic("home:" + string(kind) + ":" + login)
 }
 
-// Topic is the topic of r's target.
+// Topic is the topic of r's target, or of the collection it watched
+// until it was deleted.
 func (s *Service) Topic(r *store.PushRegistration) string {
-	if r.Collection != 0 {
+	switch {
+	case r.Collection != 0:
 		return s.CollectionTopic(r.Collection)
+	case r.Gone != 0:
+		return s.CollectionTopic(r.Gone)
 	}
 	return s.HomeTopic(r.Login, r.Home)
 }

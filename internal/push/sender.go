@@ -293,7 +293,7 @@ func (s *Sender) send(ctx context.Context, d *store.PushDelivery) outcome {
 	var msgs []message
 	if d.Content || d.Property {
 		topic := s.svc.Topic(r)
-		token := ""
+		token := "" // a home has none, nor a deleted collection (r.Gone)
 		if r.Collection != 0 {
 			token = store.SyncToken(r.Collection, d.SyncSeq)
 		}

@@ -285,6 +285,31 @@ func TestDeliversAWrite(t *testing.T) {
 	}
 }
 
+// Deleting a collection sends its registration one message, a content
+// update with the collection's topic and no sync token (the collection
+// has none any more); the registration goes once it is delivered, or once
+// the push service refused the message.
+func TestDeliversACollectionDeletion(t *testing.T) {
+	e := newEnv(t, 0)
+	told, refusing := e.srv.Subscribe(t), e.srv.Subscribe(t)
+	rt, rr := e.register(t, told), e.register(t, refusing)
+	e.srv.Answer(refusing, pushtest.Reply{Status: 400})
+	_, stop := e.run(t, nil)
+	if err := e.st.DeleteCollection(e.wake, e.coll.ID); err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, e.srv.WaitFor(t, told, 1, 10*time.Second)[0])
+	if want := (pushtest.PushMessage{Topic: e.svc.CollectionTopic(e.coll.ID), Content: true}); p != want {
+		t.Fatalf("%+v, want %+v", p, want)
+	}
+	e.gone(t, rt)
+	e.gone(t, rr)
+	stop()
+	if n := len(e.srv.MessagesTo(told)); n != 1 {
+		t.Fatalf("%d messages", n)
+	}
+}
+
 // Ten writes within a second make one or two messages (the first at once,
 // the rest joined into one after the spacing), the last with the token of
 // the last write.

@@ -31,16 +31,40 @@ var (
 	// ErrQuotaExceeded refuses a write that would raise its owner's usage
 	// above the quota (see Usage).
 	ErrQuotaExceeded = errors.New("storage quota exceeded")
-	// ErrTooManyRegistrations refuses a new push registration of a user
-	// who has MaxPushRegistrations that have not expired.
+	// ErrTooManyRegistrations refuses a new push registration beyond a
+	// cap: MaxPushRegistrations of its user, or
+	// MaxPushRegistrationsPerTarget on its collection or home. Drivers
+	// return it as a *TooManyRegistrationsError, which names the cap.
 	ErrTooManyRegistrations = errors.New("too many push registrations")
 )
 
-// MaxPushRegistrations bounds the push registrations of one user that have
-// not expired: a phone registers each synced collection and the homes, so
-// 500 is dozens of devices, and a client that registers without end fills
-// nothing.
-const MaxPushRegistrations = 500
+// Caps of push registrations that have not expired (RegisterPush). A phone
+// registers each synced collection and the homes once, so both are dozens
+// of devices; a client that registers without end fills nothing.
+const (
+	// MaxPushRegistrations bounds the registrations of one user.
+	MaxPushRegistrations = 500
+	// MaxPushRegistrationsPerTarget bounds the registrations on one
+	// collection or one home: every write of it sends one message, a POST
+	// to a push service, to each.
+	MaxPushRegistrationsPerTarget = 50
+)
+
+// TooManyRegistrationsError is ErrTooManyRegistrations (errors.Is) with the
+// cap that refused the registration.
+type TooManyRegistrationsError struct {
+	Limit  int  // MaxPushRegistrations or MaxPushRegistrationsPerTarget
+	Target bool // the cap of the collection or home; else the user's
+}
+
+func (e *TooManyRegistrationsError) Error() string {
+	if e.Target {
+		return fmt.Sprintf("%d push registrations on the collection or home, the most it may have", e.Limit)
+	}
+	return fmt.Sprintf("%d push registrations of the user, the most they may have", e.Limit)
+}
+
+func (e *TooManyRegistrationsError) Unwrap() error { return ErrTooManyRegistrations }
 
 // Options are what a driver is opened with.
 type Options struct {
@@ -835,13 +859,19 @@ type PushKey struct {
 }
 
 // PushRegistration is one push subscription registered on one target: a
-// collection (Collection > 0), or a home of Login (Collection 0, Home set).
+// collection (Collection > 0), or a home of Login (Collection 0, Home set);
+// or, once that collection was deleted, none (Collection 0, Home "", Gone
+// set) until its last message is delivered.
 type PushRegistration struct {
 	ID         int64
 	Token      string // unguessable; the last segment of the registration URL (set by RegisterPush)
 	Login      string // who registered; only they may delete it
 	Collection int64  // the collection watched, or 0 for a home
 	Home       Kind   // the home watched (Login's address books or calendars) when Collection is 0
+	// Gone is the collection it watched, since deleted (0 for none): its
+	// last message says so, and the registration is deleted once that is
+	// delivered or given up (FinishPush, DropPush). No write matches it.
+	Gone       int64
 	Resource   string // the push resource: an absolute URL chosen by the client's push service
 	PublicKey  string // the subscription's P-256 ECDH public key (p256dh), base64url as sent
 	AuthSecret string // the subscription's authentication secret, base64url as sent
@@ -860,8 +890,8 @@ type PushDelivery struct {
 	Registration PushRegistration
 	Key          PushKey // the key Registration is bound to, to sign with
 	// SyncSeq is the collection's sync sequence number at the claim (0 for
-	// a home): the message carries the newest token, not the one of the
-	// change that queued it.
+	// a home or a deleted collection): the message carries the newest
+	// token, not the one of the change that queued it.
 	SyncSeq  int64
 	Content  bool      // a content update is owed
 	Property bool      // a property update is owed
@@ -911,8 +941,11 @@ func PushHintsFrom(ctx context.Context) PushHints {
 //     update to its registrations with Property, and a content update to
 //     the registrations of its owner's home of its kind with Content;
 //   - CreateCollection and DeleteCollection: a content update to the home's
-//     registrations with Content. A deleted collection's registrations go
-//     with it.
+//     registrations with Content;
+//   - DeleteCollection: a content update to the collection's registrations
+//     with Content, its last: they watch nothing from then on (Gone), and
+//     go once it is delivered or given up. Its other registrations, and
+//     those the hints skip, go with it.
 //
 // A registration has at most one queued message: a change queued while one
 // is queued joins it (Content and Property or-ed, Version changed).
@@ -923,17 +956,20 @@ type Push interface {
 	// RotatePushKey makes next (Private and Public set) the current key at
 	// now, retiring the current one, and queues a rotation message for each
 	// distinct Resource among registrations bound to a retired key (one of
-	// them each). Registrations stay bound to their key until registered
-	// again.
+	// them each, not Gone). Registrations stay bound to their key until
+	// registered again.
 	RotatePushKey(ctx context.Context, next PushKey, now time.Time) error
 	// RegisterPush stores r, or updates the registration of r.Login's
 	// target with the same Resource (keys, triggers, expiry, client, bound
 	// to the current key, Token kept), and returns whether it was new. It
 	// sets r.ID, r.Token, r.KeyID and r.Created. The target must exist and
 	// belong to r.Login (ErrNotFound otherwise); there must be a current
-	// key (PushKey). A new registration of a user with
-	// MaxPushRegistrations not expired is ErrTooManyRegistrations; an
-	// update is not.
+	// key (PushKey). It first deletes r.Login's expired registrations
+	// with their messages: no cap counts them, so kept they would pile
+	// up, and one registered again is then a new one. A new registration
+	// is refused with a *TooManyRegistrationsError (ErrTooManyRegistrations)
+	// when r.Login has MaxPushRegistrations, or its target
+	// MaxPushRegistrationsPerTarget; an update never is.
 	RegisterPush(ctx context.Context, r *PushRegistration) (created bool, err error)
 	// GetPushRegistration returns login's registration with token;
 	// ErrNotFound for none, or for another user's.
@@ -956,8 +992,10 @@ type Push interface {
 	// FinishPush records the delivery of d at sentAt: the registration's
 	// LastSent, and the queued message is deleted, unless a change joined
 	// it since the claim (Version): then it stays queued with what that
-	// change owes. Nothing is done when d's claim no longer holds
-	// (ErrPrecondition) or the registration is gone (ErrNotFound).
+	// change owes. A registration of a deleted collection (Gone) is
+	// deleted instead: that was its last message. Nothing is done when d's
+	// claim no longer holds (ErrPrecondition) or the registration was
+	// deleted (ErrNotFound).
 	FinishPush(ctx context.Context, d *PushDelivery, sentAt time.Time) error
 	// RetryPush records a failed attempt of d: Attempts plus one, due
 	// again at notBefore, lease ended. ErrPrecondition and ErrNotFound as
@@ -968,7 +1006,8 @@ type Push interface {
 	// A message that a change joined since the claim (Version) is not
 	// dropped without the registration: it stays queued, and when d's
 	// claim still holds, due at once with no attempts counted, so that the
-	// change that joined is still delivered.
+	// change that joined is still delivered. A registration of a deleted
+	// collection (Gone) goes with its message whatever registration says.
 	DropPush(ctx context.Context, d *PushDelivery, registration bool) error
 	// PrunePush deletes registrations that expired at or before now, and
 	// retired keys no registration is bound to, and returns how many

@@ -153,7 +153,7 @@ var Tables = []Table{
 	}},
 	{Name: "push_registrations", Key: []string{"id"}, Identity: "id", Columns: []Column{
 		{"id", Int}, {"token", Text}, {"login", Text}, {"collection", NullInt}, {"home", Text},
-		{"resource", Text}, {"public_key", Text}, {"auth_secret", Text}, {"content", Bool},
+		{"gone", Int}, {"resource", Text}, {"public_key", Text}, {"auth_secret", Text}, {"content", Bool},
 		{"property", Bool}, {"key_id", Int}, {"client", Text}, {"created", Int}, {"expires", Int},
 		{"last_sent", Int},
 	}},

@@ -165,7 +165,8 @@ func fill(t testing.TB, s *sqlite.Store, extra int) {
 	must(t, err)
 
 	// WebDAV-Push: the topic secret, a retired key and the current one, a
-	// registration bound to each, a message queued (the rotation's).
+	// registration bound to each, a message queued (the rotation's), and
+	// a registration of a deleted collection with its last message.
 	_, err = s.Secret(ctx, "push-topic", func() (string, error) { return "c2VjcmV0IG9mIHRvcGljcw", nil })
 	must(t, err)
 	_, err = s.PushKey(ctx, func() (store.PushKey, error) {
@@ -181,6 +182,13 @@ func fill(t testing.TB, s *sqlite.Store, extra int) {
 		Resource: "https://push.example.net/bob", PublicKey: "BBob", AuthSecret: "auth-bob",
 		Content: true, Expires: now.Add(72 * time.Hour)})
 	must(t, err)
+	old := &store.Collection{Owner: "bob", Kind: store.KindCal, Name: "old"}
+	must(t, s.CreateCollection(ctx, old))
+	_, err = s.RegisterPush(ctx, &store.PushRegistration{Login: "bob", Collection: old.ID,
+		Resource: "https://push.example.net/bob", PublicKey: "BBob", AuthSecret: "auth-bob",
+		Content: true, Expires: now.Add(72 * time.Hour)})
+	must(t, err)
+	must(t, s.DeleteCollection(ctx, old.ID))
 }
 
 // identityTables counts the tables with an identity: dump gives a line
@@ -268,7 +276,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("the fixture has no row in %s", tb.Name)
 		}
 	}
-	if !slices.Contains(want, "identity collections 3") || !slices.Contains(want, "identity app_passwords 2") {
+	if !slices.Contains(want, "identity collections 4") || !slices.Contains(want, "identity app_passwords 2") {
 		t.Fatalf("the fixture's identities are not above its largest ids:\n%s", strings.Join(want, "\n"))
 	}
 
@@ -312,8 +320,8 @@ func TestRoundTrip(t *testing.T) {
 	}
 	c := &store.Collection{Owner: "bob", Kind: store.KindCard, Name: "new"}
 	must(t, b.CreateCollection(ctx, c))
-	if c.ID != 4 {
-		t.Errorf("a collection created in the copy got id %d, want 4 (3 was handed out, then deleted)", c.ID)
+	if c.ID != 5 {
+		t.Errorf("a collection created in the copy got id %d, want 5 (4 was handed out, then deleted)", c.ID)
 	}
 }
 

@@ -99,6 +99,9 @@ func (s *Server) pushDevices(ctx context.Context, login string) ([]pushDevice, e
 	var out []pushDevice
 	at := map[string]int{}
 	for _, r := range regs {
+		if r.Gone != 0 {
+			continue // its collection was deleted: it goes once told
+		}
 		i, ok := at[r.Resource]
 		if !ok {
 			i = len(out)

@@ -58,6 +58,43 @@ func TestDevicesPage(t *testing.T) {
 	}
 }
 
+// The devices page lists the collections each device gets push messages
+// of; a registration of a deleted collection, waiting for its last
+// message, is none of them.
+func TestDevicesPagePush(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.Push = true })
+	ctx := context.Background()
+	if _, err := ts.Store.PushKey(ctx, func() (store.PushKey, error) {
+		return store.PushKey{Private: "private", Public: "public"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	kept := &store.Collection{Owner: testLogin, Kind: store.KindCard, Name: "kept", DisplayName: "Kept book"}
+	deleted := &store.Collection{Owner: testLogin, Kind: store.KindCard, Name: "deleted", DisplayName: "Deleted book"}
+	for _, c := range []*store.Collection{kept, deleted} {
+		if err := ts.Store.CreateCollection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ts.Store.RegisterPush(ctx, &store.PushRegistration{Login: testLogin, Collection: c.ID,
+			Resource: "https://push.example.net/" + c.Name, PublicKey: "key", AuthSecret: "auth", Content: true,
+			Client: "DAVx5/4.5.3-ose", Expires: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ts.Store.DeleteCollection(ctx, deleted.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ts.signedIn(t, testLogin).get(t, "/account/devices")
+	if n := strings.Count(body, "<td>Kept book</td>"); n != 1 {
+		t.Errorf("the kept book listed %d times", n)
+	}
+	for _, unwanted := range []string{"Deleted book", "the list of"} {
+		if strings.Contains(body, unwanted) {
+			t.Errorf("devices page lists %q", unwanted)
+		}
+	}
+}
+
 // Behind a proxy, the URL given out is the public one, under the prefix.
 func TestDevicesPagePublicURL(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) {

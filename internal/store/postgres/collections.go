@@ -264,9 +264,10 @@ func (p collProps) equal(q collProps) bool {
 }
 
 // DeleteCollection removes the collection; its props, objects, changes,
-// merge records and push registrations go by cascade, and its home's push
-// registrations get a content update. Its owner's usage drops by the collection's,
-// its objects' and its merge records'.
+// merge records and the push registrations not told of the deletion
+// (queueGone) go by cascade, and its home's push registrations get a
+// content update. Its owner's usage drops by the collection's, its
+// objects' and its merge records'.
 func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		if _, err := lockCollection(ctx, tx, id); err != nil {
@@ -286,6 +287,9 @@ func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 			return err
 		}
 		l.add(c.Owner, -(store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead + merges))
+		if err := l.push.queueGone(ctx, tx, id); err != nil {
+			return err
+		}
 		if _, err = tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id); err != nil {
 			return err
 		}

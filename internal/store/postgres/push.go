@@ -26,7 +26,8 @@ import (
 // row's foreign key takes anyway) before their queue rows, in id order; a
 // registration deleted meanwhile is then passed over instead of failing
 // the write. FinishPush and RetryPush lock the registration before its
-// queue row, as a deletion of the registration does.
+// queue row, as a deletion of the registration does. RegisterPush locks
+// the collection, then the user, as the writes do, then the registrations.
 
 // pushKeyLock is the key of the advisory lock that orders the changes of
 // the current VAPID key (exclusive: its creation, RotatePushKey) before
@@ -150,12 +151,12 @@ func (s *Store) RotatePushKey(ctx context.Context, next store.PushKey, at time.T
 			return err
 		}
 		// One message per resource, through its oldest registration not
-		// expired, as in SQLite. The locking subquery passes over
-		// registrations deleted meanwhile.
+		// expired and not gone, as in SQLite. The locking subquery passes
+		// over registrations deleted meanwhile.
 		return tx.QueryRow(ctx, `WITH q AS (INSERT INTO push_queue (registration, rotation, queued)
 				SELECT DISTINCT ON (r.resource) r.id, TRUE, $1 FROM push_registrations r
 				WHERE r.id IN (SELECT x.id FROM push_registrations x JOIN push_keys k ON k.id = x.key_id
-					WHERE k.retired > 0 AND x.expires > $1 ORDER BY x.id FOR KEY SHARE OF x)
+					WHERE k.retired > 0 AND x.expires > $1 AND x.gone = 0 ORDER BY x.id FOR KEY SHARE OF x)
 				ORDER BY r.resource, r.id
 				ON CONFLICT (registration) DO UPDATE SET rotation = TRUE, version = push_queue.version + 1
 				RETURNING 1)
@@ -175,14 +176,14 @@ func wake(ctx context.Context, queued int64) {
 	}
 }
 
-const regCols = `r.id, r.token, r.login, r.collection, r.home, r.resource, r.public_key, r.auth_secret,
+const regCols = `r.id, r.token, r.login, r.collection, r.home, r.gone, r.resource, r.public_key, r.auth_secret,
 	r.content, r.property, r.key_id, r.client, r.created, r.expires, r.last_sent`
 
 func scanRegistration(sc interface{ Scan(...any) error }, r *store.PushRegistration, extra ...any) error {
 	var coll *int64
 	var home string
 	var created, expires, lastSent int64
-	err := sc.Scan(append([]any{&r.ID, &r.Token, &r.Login, &coll, &home, &r.Resource, &r.PublicKey, &r.AuthSecret,
+	err := sc.Scan(append([]any{&r.ID, &r.Token, &r.Login, &coll, &home, &r.Gone, &r.Resource, &r.PublicKey, &r.AuthSecret,
 		&r.Content, &r.Property, &r.KeyID, &r.Client, &created, &expires, &lastSent}, extra...)...)
 	if err != nil {
 		return err
@@ -232,6 +233,7 @@ func newToken() (string, error) {
 // commits. An insert that meets another's registration of the same
 // resource and target (in progress or committed) waits for it and inserts
 // nothing; the update after it, a statement of its own, then finds it.
+// The user's expired registrations go first, as in SQLite.
 func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bool, error) {
 	if err := checkRegistration(r); err != nil {
 		return false, fmt.Errorf("postgres: register push of %s: %w", r.Login, err)
@@ -241,7 +243,7 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		return false, fmt.Errorf("postgres: register push of %s: %w", r.Login, err)
 	}
 	var coll *int64 // NULL for a home
-	conflict := `(login, home, resource) WHERE collection IS NULL`
+	conflict := `(login, home, resource) WHERE collection IS NULL AND gone = 0`
 	if r.Collection > 0 {
 		coll = &r.Collection
 		conflict = `(collection, resource) WHERE collection IS NOT NULL`
@@ -266,26 +268,37 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		if err := pushTargetOf(ctx, tx, r); err != nil {
 			return err
 		}
-		// The user's row, locked after the collection's as everywhere,
-		// makes the count and the insert one step.
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE login = $1 FOR UPDATE`, r.Login); err != nil {
+		// The user's row, locked after the collection's as by every write,
+		// makes the count and the insert one step: one RegisterPush of a
+		// user at a time. NO KEY UPDATE, as the writes' update of the
+		// usage, blocks no insert whose foreign key names the user.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE login = $1 FOR NO KEY UPDATE`, r.Login); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM push_registrations r WHERE r.login = $1 AND r.expires > $2
-				AND NOT (r.collection IS NOT DISTINCT FROM $3 AND r.home = $4 AND r.resource = $5)`,
-			r.Login, micros(time.Now()), coll, string(r.Home), r.Resource).Scan(&n); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM push_registrations WHERE login = $1 AND expires <= $2`,
+			r.Login, micros(now())); err != nil {
 			return err
 		}
-		if n >= store.MaxPushRegistrations {
-			// An update is no new registration: only refuse a new one.
+		// What is left is not expired. Counted but this registration,
+		// should it exist: an update is no new registration.
+		var n, onTarget int
+		if err := tx.QueryRow(ctx, `SELECT count(*),
+				count(*) FILTER (WHERE r.collection IS NOT DISTINCT FROM $2 AND r.home = $3)
+			FROM push_registrations r WHERE r.login = $1
+				AND NOT (r.collection IS NOT DISTINCT FROM $2 AND r.home = $3 AND r.resource = $4)`,
+			r.Login, coll, string(r.Home), r.Resource).Scan(&n, &onTarget); err != nil {
+			return err
+		}
+		if n >= store.MaxPushRegistrations || onTarget >= store.MaxPushRegistrationsPerTarget {
 			var one int
 			err := tx.QueryRow(ctx, `SELECT 1 FROM push_registrations r WHERE r.collection IS NOT DISTINCT FROM $1
 				AND r.login = $2 AND r.home = $3 AND r.resource = $4`, coll, r.Login, string(r.Home), r.Resource).Scan(&one)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("%s has %d: %w", r.Login, n, store.ErrTooManyRegistrations)
-			}
-			if err != nil {
+			switch {
+			case errors.Is(err, pgx.ErrNoRows) && n >= store.MaxPushRegistrations:
+				return &store.TooManyRegistrationsError{Limit: store.MaxPushRegistrations}
+			case errors.Is(err, pgx.ErrNoRows):
+				return &store.TooManyRegistrationsError{Limit: store.MaxPushRegistrationsPerTarget, Target: true}
+			case err != nil:
 				return err
 			}
 		}
@@ -303,7 +316,8 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 			// (A collection's registrations are its owner's, on no home.)
 			err = scanRegistration(tx.QueryRow(ctx, `UPDATE push_registrations r SET public_key = $5,
 					auth_secret = $6, content = $7, property = $8, key_id = $9, client = $10, expires = $11
-				WHERE r.collection IS NOT DISTINCT FROM $1 AND r.login = $2 AND r.home = $3 AND r.resource = $4
+				WHERE r.collection IS NOT DISTINCT FROM $1 AND r.gone = 0 AND r.login = $2 AND r.home = $3
+					AND r.resource = $4
 				RETURNING `+regCols, args[:11]...), &out)
 			if !errors.Is(err, pgx.ErrNoRows) {
 				return err
@@ -322,13 +336,16 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 }
 
 // pushTargetOf returns store.ErrNotFound unless r's target exists and
-// belongs to r.Login.
+// belongs to r.Login. It locks the collection (KEY SHARE, the lock the
+// registration's foreign key takes anyway) before RegisterPush locks the
+// user: the order of every write, which locks the collection and then
+// updates its owner's usage. (The other way round, the two deadlocked.)
 func pushTargetOf(ctx context.Context, tx pgx.Tx, r *store.PushRegistration) error {
 	if r.Collection == 0 {
 		return userExists(ctx, tx, r.Login)
 	}
 	var owner string
-	err := tx.QueryRow(ctx, `SELECT owner FROM collections WHERE id = $1`, r.Collection).Scan(&owner)
+	err := tx.QueryRow(ctx, `SELECT owner FROM collections WHERE id = $1 FOR KEY SHARE`, r.Collection).Scan(&owner)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && owner != r.Login {
 		return fmt.Errorf("collection %d of %s: %w", r.Collection, r.Login, store.ErrNotFound)
 	}
@@ -462,29 +479,38 @@ func (s *Store) ClaimPushes(ctx context.Context, at time.Time, lease, spacing ti
 }
 
 // lockRegistration locks registration id against its deletion, as
-// FinishPush and RetryPush do before its queued message; store.ErrNotFound
-// when it is gone.
-func lockRegistration(ctx context.Context, tx pgx.Tx, id int64) error {
-	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM push_registrations WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&one)
+// FinishPush and RetryPush do before its queued message, and returns its
+// gone; store.ErrNotFound when it was deleted.
+func lockRegistration(ctx context.Context, tx pgx.Tx, id int64) (gone int64, err error) {
+	err = tx.QueryRow(ctx, `SELECT gone FROM push_registrations WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&gone)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("registration %d: %w", id, store.ErrNotFound)
+		return 0, fmt.Errorf("registration %d: %w", id, store.ErrNotFound)
 	}
-	return err
+	return gone, err
 }
 
 // errClaimLost is the answer to a claim that no longer holds.
 var errClaimLost = fmt.Errorf("the message was claimed again, or dropped, since: %w", store.ErrPrecondition)
 
 // FinishPush implements store.Push. The lease is the claim's token, as in
-// FinishNotice: a later claim sets a later lease_until.
+// FinishNotice: a later claim sets a later lease_until. A registration of
+// a deleted collection goes with its last message.
 func (s *Store) FinishPush(ctx context.Context, d *store.PushDelivery, sentAt time.Time) error {
 	id := d.Registration.ID
 	if sentAt.IsZero() {
 		return fmt.Errorf("postgres: finish push to registration %d: no time", id)
 	}
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		if err := lockRegistration(ctx, tx, id); err != nil {
+		gone, err := lockRegistration(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if gone != 0 {
+			tag, err := tx.Exec(ctx, `DELETE FROM push_registrations WHERE id = $1
+				AND EXISTS (SELECT 1 FROM push_queue WHERE registration = $1 AND lease_until = $2)`, id, micros(d.Lease))
+			if err == nil && tag.RowsAffected() == 0 {
+				err = errClaimLost
+			}
 			return err
 		}
 		// Delivered as claimed: done. A change joined since: it stays
@@ -517,7 +543,7 @@ func (s *Store) FinishPush(ctx context.Context, d *store.PushDelivery, sentAt ti
 func (s *Store) RetryPush(ctx context.Context, d *store.PushDelivery, notBefore time.Time, lastErr string) error {
 	id := d.Registration.ID
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		if err := lockRegistration(ctx, tx, id); err != nil {
+		if _, err := lockRegistration(ctx, tx, id); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `UPDATE push_queue SET attempts = attempts + 1, not_before = $1, last_error = $2,
@@ -536,20 +562,24 @@ func (s *Store) RetryPush(ctx context.Context, d *store.PushDelivery, notBefore 
 	return nil
 }
 
-// DropPush implements store.Push; what is gone already is no error.
+// DropPush implements store.Push; what is gone already is no error. A
+// registration of a deleted collection goes with its message.
 func (s *Store) DropPush(ctx context.Context, d *store.PushDelivery, registration bool) error {
 	id := d.Registration.ID
-	var err error
-	if registration {
-		_, err = s.exec(ctx, `DELETE FROM push_registrations WHERE id = $1`, id) // the message goes by cascade
-	} else {
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		// The message goes by cascade.
+		tag, err := tx.Exec(ctx, `DELETE FROM push_registrations WHERE id = $1 AND ($2 OR gone <> 0)`, id, registration)
+		if err != nil || registration || tag.RowsAffected() > 0 {
+			return err
+		}
 		// One statement: a message a change joined since the claim stays,
 		// released when the claim still holds.
-		_, err = s.exec(ctx, `WITH gone AS (
+		_, err = tx.Exec(ctx, `WITH dropped AS (
 				DELETE FROM push_queue WHERE registration = $1 AND version = $2 RETURNING 1)
 			UPDATE push_queue SET lease_until = 0, attempts = 0, not_before = 0, last_error = ''
 			WHERE registration = $1 AND lease_until = $3 AND version <> $2`, id, d.Version, micros(d.Lease))
-	}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("postgres: drop push to registration %d: %w", id, err)
 	}
@@ -656,9 +686,32 @@ func (p *pushes) queueHome(ctx context.Context, tx pgx.Tx, owner string, kind st
 	}
 	var n int64
 	err := tx.QueryRow(ctx, `WITH q AS (`+queueSQL(
-		`r.collection IS NULL AND r.login = $1 AND r.home = $2 AND r.content OR r.collection = $3 AND r.property`,
+		`r.collection IS NULL AND r.gone = 0 AND r.login = $1 AND r.home = $2 AND r.content OR r.collection = $3 AND r.property`,
 		`r.collection IS NULL`, `r.collection IS NOT NULL`, `$4`, `$5`, `$6`)+`) SELECT count(*) FROM q`,
 		owner, string(kind), coll, micros(now()), p.login, p.skip).Scan(&n)
+	p.queued += n
+	return err
+}
+
+// queueGone tells the registrations of collection coll, about to be
+// deleted, that want content updates (not expired, not skipped) of the
+// deletion, as SQLite's queueGone: a content update for each, and each
+// turned from coll to gone, so that the deletion's cascade passes it
+// over. The others go with the collection.
+func (p *pushes) queueGone(ctx context.Context, tx pgx.Tx, coll int64) error {
+	if p.skipAll {
+		return nil
+	}
+	var n int64
+	err := tx.QueryRow(ctx, `WITH g AS (
+			UPDATE push_registrations r SET collection = NULL, gone = $1
+			WHERE r.collection = $1 AND r.content AND r.expires > $2 AND NOT (r.login = $3 AND r.token = ANY($4::text[]))
+			RETURNING r.id),
+		q AS (INSERT INTO push_queue (registration, content, property, queued)
+			SELECT g.id, TRUE, FALSE, $2 FROM g
+			ON CONFLICT (registration) DO UPDATE SET content = TRUE, version = push_queue.version + 1
+			RETURNING 1)
+		SELECT count(*) FROM q`, coll, micros(now()), p.login, p.skip).Scan(&n)
 	p.queued += n
 	return err
 }

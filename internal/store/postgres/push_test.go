@@ -209,7 +209,7 @@ func TestPushQueuedByWrites(t *testing.T) {
 		}, map[int64]queued{home.ID: content}},
 		{"delete collection", store.PushHints{}, func(ctx context.Context) error {
 			return s.DeleteCollection(ctx, b.ID)
-		}, map[int64]queued{home.ID: content}},
+		}, map[int64]queued{home.ID: content, regB.ID: content}},
 		{"skip all", store.PushHints{SkipAll: true}, func(ctx context.Context) error {
 			_, err := putCard(ctx, s, a.ID, "skip-all")
 			return err
@@ -307,6 +307,73 @@ func TestPushRegistrationDeletedDuringWrite(t *testing.T) {
 	}
 }
 
+// RegisterPush takes the collection's row before its user's, as every
+// write does (lockCollection, then the usage): a write that holds the
+// collection and then updates its user's usage does not wait for a
+// RegisterPush beside it. (With the user's row locked first, FOR UPDATE,
+// and the collection's taken by the insert's foreign key, the two
+// deadlocked until PostgreSQL aborted one after deadlock_timeout, 1 s.)
+func TestPushRegisterLockOrder(t *testing.T) {
+	ctx := context.Background()
+	s, c := bookFixture(t)
+	if _, err := s.PushKey(ctx, testKey); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	var pid int
+	if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockCollection(ctx, tx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	registered := make(chan error, 1)
+	go func() {
+		_, err := s.RegisterPush(ctx, &store.PushRegistration{Login: c.Owner, Collection: c.ID, Resource: "https://push/x",
+			PublicKey: "p", AuthSecret: "a", Content: true, Expires: time.Now().Add(time.Hour)})
+		registered <- err
+	}()
+	// RegisterPush waits for the collection.
+	waitFor(t, s, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)
+	updated := make(chan error, 1)
+	go func() {
+		_, err := tx.Exec(ctx, `UPDATE users SET used_bytes = used_bytes WHERE login = $1`, c.Owner)
+		updated <- err
+	}()
+	// The update ends without waiting for a lock.
+wait:
+	for {
+		select {
+		case err := <-updated:
+			if err != nil {
+				t.Fatalf("the write's update of its user's usage: %v", err)
+			}
+			break wait
+		case <-time.After(5 * time.Millisecond):
+		}
+		var n int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+			pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			t.Errorf("the write's update of its user's usage waits for the RegisterPush beside it")
+			<-updated // once PostgreSQL has broken the deadlock
+			break wait
+		}
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-registered; err != nil {
+		t.Errorf("RegisterPush: %v", err)
+	}
+}
+
 // waitFor waits until the count query returns more than 0.
 func waitFor(t *testing.T, s *Store, count string) {
 	t.Helper()
@@ -332,7 +399,7 @@ func TestPushClaimsDisjoint(t *testing.T) {
 	if _, err := a.PushKey(ctx, testKey); err != nil {
 		t.Fatal(err)
 	}
-	const n = 60
+	const n = store.MaxPushRegistrationsPerTarget
 	coll := mustCollection(t, a, &store.Collection{Owner: "u", Kind: store.KindCard, Name: "book"})
 	for i := range n {
 		register(t, a, &store.PushRegistration{Collection: coll.ID, Resource: fmt.Sprintf("https://push/%d", i), Content: true})

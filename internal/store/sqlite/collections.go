@@ -258,11 +258,11 @@ func (p collProps) equal(q collProps) bool {
 }
 
 // DeleteCollection removes the collection; its props, objects, changes,
-// merge records and push registrations (with their messages) go by
-// cascade. Its owner's usage drops by the collection's, its objects'
-// (store.ObjectUsage summed: sizes, names, overheads) and its merge
-// records' (store.MergeUsage summed). Its owner's home gets a push
-// message.
+// merge records and the push registrations not told of the deletion
+// (queueGone; with their messages) go by cascade. Its owner's usage drops
+// by the collection's, its objects' (store.ObjectUsage summed: sizes,
+// names, overheads) and its merge records' (store.MergeUsage summed). Its
+// owner's home gets a push message.
 func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 	err := s.writeCounted(ctx, func(tx *sql.Tx, l *ledger) error {
 		c, err := getCollectionByID(ctx, tx, id)
@@ -280,6 +280,9 @@ func (s *Store) DeleteCollection(ctx context.Context, id int64) error {
 		}
 		l.usage[c.Owner] -= store.CollectionUsage(c) + c.Bytes + names + c.Count*store.ObjectOverhead + merges
 		l.homeChanged(c.Owner, c.Kind)
+		if l.told, err = s.queueGone(ctx, tx, id, store.PushHintsFrom(ctx)); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM collections WHERE id = ?`, id)
 		return err
 	})

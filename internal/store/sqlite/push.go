@@ -107,7 +107,8 @@ func (s *Store) PushKey(ctx context.Context, gen func() (store.PushKey, error)) 
 
 // RotatePushKey implements store.Push. Each distinct push resource bound
 // to a retired key gets its rotation message through one of its
-// registrations, the oldest not expired.
+// registrations, the oldest not expired and not gone (which would take
+// the message with it when its own is dropped).
 func (s *Store) RotatePushKey(ctx context.Context, next store.PushKey, now time.Time) error {
 	if next.Private == "" || next.Public == "" || now.IsZero() {
 		return errors.New("sqlite: rotate push key: the key's halves and the time are required")
@@ -123,7 +124,7 @@ func (s *Store) RotatePushKey(ctx context.Context, next store.PushKey, now time.
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO push_queue (registration, rotation, queued)
 			SELECT MIN(r.id), TRUE, ? FROM push_registrations r JOIN push_keys k ON k.id = r.key_id
-			WHERE k.retired <> 0 AND r.expires > ? GROUP BY r.resource
+			WHERE k.retired <> 0 AND r.expires > ? AND r.gone = 0 GROUP BY r.resource
 			ON CONFLICT (registration) DO UPDATE SET rotation = TRUE, version = push_queue.version + 1`, t, t)
 		return err
 	})
@@ -133,14 +134,14 @@ func (s *Store) RotatePushKey(ctx context.Context, next store.PushKey, now time.
 	return nil
 }
 
-const regCols = `r.id, r.token, r.login, COALESCE(r.collection, 0), r.home, r.resource, r.public_key,
+const regCols = `r.id, r.token, r.login, COALESCE(r.collection, 0), r.home, r.gone, r.resource, r.public_key,
 	r.auth_secret, r.content, r.property, r.key_id, r.client, r.created, r.expires, r.last_sent`
 
 func scanRegistration(sc interface{ Scan(...any) error }, more ...any) (store.PushRegistration, error) {
 	var r store.PushRegistration
 	var home string
 	var created, expires, lastSent int64
-	dest := append([]any{&r.ID, &r.Token, &r.Login, &r.Collection, &home, &r.Resource, &r.PublicKey,
+	dest := append([]any{&r.ID, &r.Token, &r.Login, &r.Collection, &home, &r.Gone, &r.Resource, &r.PublicKey,
 		&r.AuthSecret, &r.Content, &r.Property, &r.KeyID, &r.Client, &created, &expires, &lastSent}, more...)
 	if err := sc.Scan(dest...); err != nil {
 		return store.PushRegistration{}, err
@@ -183,7 +184,9 @@ func newToken() (string, error) {
 
 // RegisterPush implements store.Push. Created and LastSent of a new
 // registration are set by the store (Created to now unless given); an
-// update keeps the stored ones and sets r's to them.
+// update keeps the stored ones and sets r's to them. The user's expired
+// registrations go first: no cap counts them, so kept they would pile up,
+// and one registered again would be an update, back uncounted.
 func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bool, error) {
 	if err := checkRegistration(r); err != nil {
 		return false, fmt.Errorf("sqlite: register push for %s: %w", r.Login, err)
@@ -220,13 +223,19 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		} else if err := userExists(ctx, tx, r.Login); err != nil {
 			return err
 		}
+		t := micros(now())
+		if _, err := tx.ExecContext(ctx, `DELETE FROM push_registrations WHERE login = ? AND expires <= ?`,
+			r.Login, t); err != nil {
+			return err
+		}
 		var existing *sql.Row
 		if r.Collection > 0 {
 			existing = tx.QueryRowContext(ctx, `SELECT id, token, created, last_sent FROM push_registrations
 				WHERE collection = ? AND resource = ?`, r.Collection, r.Resource)
 		} else {
 			existing = tx.QueryRowContext(ctx, `SELECT id, token, created, last_sent FROM push_registrations
-				WHERE collection IS NULL AND login = ? AND home = ? AND resource = ?`, r.Login, string(r.Home), r.Resource)
+				WHERE collection IS NULL AND gone = 0 AND login = ? AND home = ? AND resource = ?`,
+				r.Login, string(r.Home), r.Resource)
 		}
 		err := existing.Scan(&id, &token, &createdAt, &lastSent)
 		if err == nil {
@@ -238,13 +247,27 @@ func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bo
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM push_registrations WHERE login = ? AND expires > ?`,
-			r.Login, micros(now())).Scan(&n); err != nil {
+		// What is left is not expired.
+		var n, onTarget int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM push_registrations WHERE login = ?`,
+			r.Login).Scan(&n); err != nil {
 			return err
 		}
 		if n >= store.MaxPushRegistrations {
-			return fmt.Errorf("%s has %d: %w", r.Login, n, store.ErrTooManyRegistrations)
+			return &store.TooManyRegistrationsError{Limit: store.MaxPushRegistrations}
+		}
+		if r.Collection > 0 {
+			err = tx.QueryRowContext(ctx, `SELECT count(*) FROM push_registrations WHERE collection = ?`,
+				r.Collection).Scan(&onTarget)
+		} else {
+			err = tx.QueryRowContext(ctx, `SELECT count(*) FROM push_registrations
+				WHERE collection IS NULL AND gone = 0 AND login = ? AND home = ?`, r.Login, string(r.Home)).Scan(&onTarget)
+		}
+		if err != nil {
+			return err
+		}
+		if onTarget >= store.MaxPushRegistrationsPerTarget {
+			return &store.TooManyRegistrationsError{Limit: store.MaxPushRegistrationsPerTarget, Target: true}
 		}
 		isNew, createdAt, lastSent = true, micros(created), 0
 		return tx.QueryRowContext(ctx, `INSERT INTO push_registrations (token, login, collection, home,
@@ -327,7 +350,7 @@ const (
 	// of kind ? of login ?.
 	queueHome = `INSERT INTO push_queue (registration, content, property, queued)
 		SELECT r.id, TRUE, FALSE, ? FROM push_registrations r
-		WHERE r.collection IS NULL AND r.login = ? AND r.home = ? AND r.content AND r.expires > ?` +
+		WHERE r.collection IS NULL AND r.gone = 0 AND r.login = ? AND r.home = ? AND r.content AND r.expires > ?` +
 		skipTokens + onQueued
 	skipTokens = ` AND NOT (r.login = ? AND r.token IN (SELECT value FROM json_each(?)))`
 	onQueued   = ` ON CONFLICT (registration) DO UPDATE SET content = push_queue.content OR excluded.content,
@@ -364,13 +387,9 @@ func (s *Store) queuePushes(ctx context.Context, tx *sql.Tx, l *ledger, h store.
 		return false, nil
 	}
 	t := micros(now())
-	skipLogin, skip := "", "[]"
-	if h.Login != "" && len(h.Skip) > 0 {
-		b, err := json.Marshal(h.Skip)
-		if err != nil {
-			return false, err
-		}
-		skipLogin, skip = h.Login, string(b)
+	skipLogin, skip, err := skipArgs(h)
+	if err != nil {
+		return false, err
 	}
 	queued := false
 	exec := func(st *sql.Stmt, args ...any) error {
@@ -398,6 +417,43 @@ func (s *Store) queuePushes(ctx context.Context, tx *sql.Tx, l *ledger, h store.
 		}
 	}
 	return queued, nil
+}
+
+// skipArgs are the arguments of skipTokens for h.
+func skipArgs(h store.PushHints) (login, tokens string, err error) {
+	if h.Login == "" || len(h.Skip) == 0 {
+		return "", "[]", nil
+	}
+	b, err := json.Marshal(h.Skip)
+	return h.Login, string(b), err
+}
+
+// queueGone tells the registrations of collection coll, about to be
+// deleted, that want content updates (not expired, not skipped by h) of
+// the deletion: it queues a content update for each, and turns each from
+// coll to gone (store.PushRegistration.Gone), so that the deletion's
+// cascade passes it over. The others go with the collection. It reports
+// whether it queued or joined any message.
+func (s *Store) queueGone(ctx context.Context, tx *sql.Tx, coll int64, h store.PushHints) (bool, error) {
+	if h.SkipAll {
+		return false, nil
+	}
+	t := micros(now())
+	login, skip, err := skipArgs(h)
+	if err != nil {
+		return false, err
+	}
+	// The same registrations: the statements' conditions match.
+	res, err := tx.StmtContext(ctx, s.queue.coll).ExecContext(ctx, true, false, t, coll, true, false, t, login, skip)
+	if err != nil {
+		return false, fmt.Errorf("queueing push messages: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE push_registrations AS r SET collection = NULL, gone = ?
+		WHERE r.collection = ? AND r.content AND r.expires > ?`+skipTokens, coll, coll, t, login, skip)
+	return true, err
 }
 
 // ClaimPushes implements store.Push.
@@ -485,36 +541,42 @@ func prefixed(p, cols string) string {
 // claimed checks, in tx, that d's claim holds: its registration exists
 // (store.ErrNotFound otherwise) and its message is queued under the lease
 // d has (store.ErrPrecondition otherwise: finished, retried, dropped or
-// claimed again since). It returns the message's version.
-func claimed(ctx context.Context, tx *sql.Tx, d *store.PushDelivery) (int64, error) {
-	var version, lease sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT q.version, q.lease_until FROM push_registrations r
-		LEFT JOIN push_queue q ON q.registration = r.id WHERE r.id = ?`, d.Registration.ID).Scan(&version, &lease)
+// claimed again since). It returns the message's version and the
+// registration's gone.
+func claimed(ctx context.Context, tx *sql.Tx, d *store.PushDelivery) (version, gone int64, err error) {
+	var v, lease sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT q.version, q.lease_until, r.gone FROM push_registrations r
+		LEFT JOIN push_queue q ON q.registration = r.id WHERE r.id = ?`, d.Registration.ID).Scan(&v, &lease, &gone)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("registration %d: %w", d.Registration.ID, store.ErrNotFound)
+		return 0, 0, fmt.Errorf("registration %d: %w", d.Registration.ID, store.ErrNotFound)
 	}
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	if !version.Valid || d.Lease.IsZero() || lease.Int64 != micros(d.Lease) {
-		return 0, fmt.Errorf("the message to registration %d is no longer claimed with this lease: %w",
+	if !v.Valid || d.Lease.IsZero() || lease.Int64 != micros(d.Lease) {
+		return 0, 0, fmt.Errorf("the message to registration %d is no longer claimed with this lease: %w",
 			d.Registration.ID, store.ErrPrecondition)
 	}
-	return version.Int64, nil
+	return v.Int64, gone, nil
 }
 
 // FinishPush implements store.Push. A message a change joined since the
 // claim stays queued with every flag it had (what was delivered is owed
 // again too: the store cannot tell it apart from what joined, and an
 // extra update costs a client a sync that finds nothing), its lease
-// ended and its failed attempts forgotten: this delivery succeeded.
+// ended and its failed attempts forgotten: this delivery succeeded. A
+// registration of a deleted collection goes with its last message.
 func (s *Store) FinishPush(ctx context.Context, d *store.PushDelivery, sentAt time.Time) error {
 	if sentAt.IsZero() {
 		return fmt.Errorf("sqlite: finish push to registration %d: no time", d.Registration.ID)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		version, err := claimed(ctx, tx, d)
+		version, gone, err := claimed(ctx, tx, d)
 		if err != nil {
+			return err
+		}
+		if gone != 0 {
+			_, err = tx.ExecContext(ctx, `DELETE FROM push_registrations WHERE id = ?`, d.Registration.ID)
 			return err
 		}
 		if version == d.Version {
@@ -539,7 +601,7 @@ func (s *Store) FinishPush(ctx context.Context, d *store.PushDelivery, sentAt ti
 // RetryPush implements store.Push.
 func (s *Store) RetryPush(ctx context.Context, d *store.PushDelivery, notBefore time.Time, lastErr string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := claimed(ctx, tx, d); err != nil {
+		if _, _, err := claimed(ctx, tx, d); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE push_queue SET attempts = attempts + 1, not_before = ?,
@@ -552,26 +614,30 @@ func (s *Store) RetryPush(ctx context.Context, d *store.PushDelivery, notBefore 
 	return nil
 }
 
-// DropPush implements store.Push. What is gone already is no error.
+// DropPush implements store.Push. What is gone already is no error. A
+// registration of a deleted collection goes with its message.
 func (s *Store) DropPush(ctx context.Context, d *store.PushDelivery, registration bool) error {
 	id := d.Registration.ID
-	var err error
-	if registration {
-		_, err = s.wdb.ExecContext(ctx, `DELETE FROM push_registrations WHERE id = ?`, id) // the message goes by cascade
-	} else {
-		err = s.write(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `DELETE FROM push_queue WHERE registration = ? AND version = ?`, id, d.Version)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n > 0 {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `UPDATE push_queue SET lease_until = 0, attempts = 0, not_before = 0, last_error = ''
-				WHERE registration = ? AND lease_until = ?`, id, micros(d.Lease))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		// The message goes by cascade.
+		res, err := tx.ExecContext(ctx, `DELETE FROM push_registrations WHERE id = ? AND (? OR gone <> 0)`, id, registration)
+		if err != nil {
 			return err
-		})
-	}
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 || registration {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, `DELETE FROM push_queue WHERE registration = ? AND version = ?`, id, d.Version)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE push_queue SET lease_until = 0, attempts = 0, not_before = 0, last_error = ''
+			WHERE registration = ? AND lease_until = ?`, id, micros(d.Lease))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: drop push to registration %d: %w", id, err)
 	}

@@ -209,6 +209,7 @@ type ledger struct {
 	content  []int64    // collections whose objects changed, each once
 	property []int64    // collections whose properties changed, each once
 	homes    []pushHome // homes whose collections changed, each once
+	told     bool       // a deleted collection's registrations were queued its deletion (queueGone)
 }
 
 // pushHome is the home of kind of login.
@@ -279,6 +280,7 @@ func (s *Store) writeCounted(ctx context.Context, fn func(tx *sql.Tx, l *ledger)
 		}
 		var err error
 		queued, err = s.queuePushes(ctx, tx, l, hints)
+		queued = queued || l.told
 		return err
 	})
 	if err == nil && queued && hints.Wake != nil {

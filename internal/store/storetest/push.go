@@ -267,33 +267,135 @@ func testPushKeys(t *testing.T, s store.Store) {
 	samePushKey(t, "PushKey again", again, k)
 }
 
-// testPushRegister: a registration is stored, read back, and updated by
-// registering its push resource on its target again.
+// pushBooks makes login's address books book-0, book-1, ...: enough that
+// MaxPushRegistrations fit on them, MaxPushRegistrationsPerTarget each.
+func pushBooks(t *testing.T, s store.Store, login string) []int64 {
+	t.Helper()
+	per := store.MaxPushRegistrationsPerTarget
+	ids := make([]int64, (store.MaxPushRegistrations+per-1)/per)
+	for i := range ids {
+		ids[i] = mkColl(t, s, login, store.KindCard, fmt.Sprint("book-", i)).ID
+	}
+	return ids
+}
+
+// fillPush registers login's resources prefix-0, prefix-1, ... on colls
+// (per target at most), up to MaxPushRegistrations, and returns them.
+func fillPush(t *testing.T, s store.Store, login string, colls []int64, prefix string) []*store.PushRegistration {
+	t.Helper()
+	out := make([]*store.PushRegistration, store.MaxPushRegistrations)
+	for i := range out {
+		out[i] = registerPush(t, s, subscription(login, colls[i/store.MaxPushRegistrationsPerTarget], "", fmt.Sprint(prefix, "-", i)))
+	}
+	return out
+}
+
+// wantTooMany checks that err is the refusal of a registration by the
+// cap of its target (target) or of its user.
+func wantTooMany(t *testing.T, what string, err error, target bool) {
+	t.Helper()
+	wantErr(t, what, err, store.ErrTooManyRegistrations)
+	want := store.TooManyRegistrationsError{Limit: store.MaxPushRegistrations}
+	if target {
+		want = store.TooManyRegistrationsError{Limit: store.MaxPushRegistrationsPerTarget, Target: true}
+	}
+	var e *store.TooManyRegistrationsError
+	if !errors.As(err, &e) || *e != want {
+		t.Fatalf("%s: %v, want a %#v", what, err, want)
+	}
+}
+
+// expirePush registers r again expired a minute ago: an update, allowed
+// at any cap.
+func expirePush(t *testing.T, s store.Store, r *store.PushRegistration) {
+	t.Helper()
+	r.Expires = time.Now().Add(-time.Minute).Truncate(time.Microsecond)
+	if created, err := s.RegisterPush(ctx, r); err != nil || created {
+		t.Fatalf("expiring %s by registering it again: created %v, %v", r.Resource, created, err)
+	}
+}
+
 // testPushRegistrationCap: a user has at most MaxPushRegistrations that
 // have not expired; updating one of them, another user, and registering
 // again once one expired still work.
 func testPushRegistrationCap(t *testing.T, s store.Store) {
-	c := book(t, s, "u", "book")
 	other := book(t, s, "v", "book")
+	book(t, s, "u", "book")
+	colls := pushBooks(t, s, "u")
 	currentPushKey(t, s)
-	var first *store.PushRegistration
-	for i := range store.MaxPushRegistrations {
-		r := subscription("u", c.ID, "", fmt.Sprintf("device-%d", i))
-		if i == 0 {
-			r.Expires = time.Now().Add(2 * time.Second).Truncate(time.Microsecond)
-			first = r
-		}
-		registerPush(t, s, r)
-	}
+	regs := fillPush(t, s, "u", colls, "device")
 	_, err := s.RegisterPush(ctx, subscription("u", 0, store.KindCard, "one-too-many"))
-	wantErr(t, "a registration beyond the cap", err, store.ErrTooManyRegistrations)
-	again := subscription("u", c.ID, "", "device-7")
+	wantTooMany(t, "a registration beyond the cap", err, false)
+	again := subscription("u", colls[0], "", "device-7")
 	if created, err := s.RegisterPush(ctx, again); err != nil || created {
 		t.Fatalf("updating a registration at the cap: created %v, %v", created, err)
 	}
 	registerPush(t, s, subscription("v", other.ID, "", "device-0"))
-	time.Sleep(time.Until(first.Expires) + 10*time.Millisecond)
+	expirePush(t, s, regs[0])
 	registerPush(t, s, subscription("u", 0, store.KindCard, "after-one-expired"))
+}
+
+// testPushCapExpired: RegisterPush deletes its user's expired
+// registrations, which no cap counts, so that they pile up no rows, and
+// one registered again is a new registration, refused at the cap.
+func testPushCapExpired(t *testing.T, s store.Store) {
+	vb := book(t, s, "v", "book")
+	book(t, s, "u", "book")
+	colls := pushBooks(t, s, "u")
+	currentPushKey(t, s)
+	expired := func(r *store.PushRegistration) *store.PushRegistration {
+		t.Helper()
+		r.Expires = time.Now().Add(-time.Minute).Truncate(time.Microsecond)
+		return registerPush(t, s, r)
+	}
+	others := expired(subscription("v", vb.ID, "", "old")) // another user's, kept until PrunePush
+	var old []*store.PushRegistration
+	for _, home := range []store.Kind{store.KindCard, store.KindCal} {
+		old = append(old, expired(subscription("u", 0, home, "old")))
+	}
+	old = append(old, expired(subscription("u", colls[0], "", "old")))
+	fillPush(t, s, "u", colls, "device")
+	_, err := s.RegisterPush(ctx, subscription("u", 0, store.KindCard, "old"))
+	wantTooMany(t, "an expired registration registered again at the cap", err, false)
+	eq(t, "rows: the cap and another user's expired one", tableRows(t, s, "push_registrations"), int64(store.MaxPushRegistrations+1))
+	for _, r := range old {
+		_, err := s.GetPushRegistration(ctx, "u", r.Token)
+		wantErr(t, "an expired registration after registering again", err, store.ErrNotFound)
+	}
+	getPush(t, s, "v", others.Token)
+}
+
+// testPushTargetCap: a collection or a home has at most
+// MaxPushRegistrationsPerTarget registrations that have not expired;
+// updating one of them, other targets, and registering again once one
+// expired still work.
+func testPushTargetCap(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	other := mkColl(t, s, "u", store.KindCard, "other")
+	currentPushKey(t, s)
+	per := store.MaxPushRegistrationsPerTarget
+	for _, to := range []struct {
+		coll int64
+		home store.Kind
+	}{{c.ID, ""}, {0, store.KindCard}} {
+		var first *store.PushRegistration
+		for i := range per {
+			r := registerPush(t, s, subscription("u", to.coll, to.home, fmt.Sprint("device-", i)))
+			if i == 0 {
+				first = r
+			}
+		}
+		what := fmt.Sprintf("on %d/%s", to.coll, to.home)
+		_, err := s.RegisterPush(ctx, subscription("u", to.coll, to.home, "one-too-many"))
+		wantTooMany(t, "a registration beyond the cap "+what, err, true)
+		if created, err := s.RegisterPush(ctx, subscription("u", to.coll, to.home, "device-7")); err != nil || created {
+			t.Fatalf("updating a registration at the cap %s: created %v, %v", what, created, err)
+		}
+		expirePush(t, s, first)
+		registerPush(t, s, subscription("u", to.coll, to.home, "after-one-expired"))
+	}
+	registerPush(t, s, subscription("u", other.ID, "", "one-too-many"))
+	registerPush(t, s, subscription("u", 0, store.KindCal, "one-too-many"))
 }
 
 func testPushRegister(t *testing.T, s store.Store) {
@@ -531,7 +633,11 @@ func testPushWrites(t *testing.T, s store.Store) {
 		{"CreateCollection of a calendar", func() error {
 			return s.CreateCollection(ctx, &store.Collection{Owner: "u", Kind: store.KindCal, Name: "calendar"})
 		}, false, map[int64]string{cals.ID: "c"}},
-		{"DeleteCollection", func() error { return s.DeleteCollection(ctx, b.ID) }, false, map[int64]string{cards.ID: "c"}},
+		{"DeleteCollection", func() error {
+			// onB is told, without a token (SyncSeq 0), and goes once told.
+			regs[onB.ID].Collection, regs[onB.ID].Gone = 0, b.ID
+			return s.DeleteCollection(ctx, b.ID)
+		}, false, map[int64]string{cards.ID: "c", onB.ID: "c"}},
 		{"another user's write", func() error {
 			_, _, err := s.PutObject(ctx, &store.Object{Collection: vb.ID, Name: "v.vcf", UID: "uid-v", Data: vcard("uid-v", "V")}, store.Conditions{})
 			return err
@@ -569,7 +675,7 @@ func testPushWrites(t *testing.T, s store.Store) {
 		eq(t, st.what+": messages left", tableRows(t, s, "push_queue"), int64(0))
 	}
 	_, err := s.GetPushRegistration(ctx, "u", onB.Token)
-	wantErr(t, "registration on a deleted collection", err, store.ErrNotFound)
+	wantErr(t, "registration on a deleted collection, told", err, store.ErrNotFound)
 }
 
 // testPushJoin: a change queued while a message is queued joins it, also
@@ -1102,31 +1208,107 @@ func testPushPrune(t *testing.T, s store.Store) {
 	eq(t, "messages", tableRows(t, s, "push_queue"), int64(0))
 }
 
-// testPushCascade: registrations and their messages go with their
-// collection and their user; the home learns of the deleted collection.
+// testPushCascade: a deleted collection's registrations that want content
+// updates, not expired and not skipped, are told with a last message (no
+// sync token: SyncSeq 0), and go once it is delivered or dropped; the
+// others go at once. A collection created again under its name inherits
+// none of them, and a key rotation passes them over. Registrations and
+// their messages go with their user.
 func testPushCascade(t *testing.T, s store.Store) {
 	a := book(t, s, "u", "a")
 	b := mkColl(t, s, "u", store.KindCard, "b")
 	vb := book(t, s, "v", "book")
 	currentPushKey(t, s)
-	onA := registerPush(t, s, subscription("u", a.ID, "", "phone"))
+	phone := registerPush(t, s, subscription("u", a.ID, "", "phone"))
+	tablet := registerPush(t, s, subscription("u", a.ID, "", "tablet"))
+	props := subscription("u", a.ID, "", "props")
+	props.Content = false
+	registerPush(t, s, props)
+	skipped := registerPush(t, s, subscription("u", a.ID, "", "skipped"))
 	onB := registerPush(t, s, subscription("u", b.ID, "", "phone"))
 	home := registerPush(t, s, subscription("u", 0, store.KindCard, "phone"))
 	onV := registerPush(t, s, subscription("v", vb.ID, "", "phone"))
+	expired := subscription("u", a.ID, "", "expired") // last: RegisterPush deletes expired ones
+	expired.Expires = time.Now().Add(-time.Minute).Truncate(time.Microsecond)
+	registerPush(t, s, expired)
 	put(t, s, a.ID, "1.vcf", "uid-1", "One")
 	put(t, s, vb.ID, "1.vcf", "uid-1", "One")
-	if err := s.DeleteCollection(ctx, a.ID); err != nil {
+	if err := s.DeleteCollection(store.WithPushHints(ctx, store.PushHints{Login: "u", Skip: []string{skipped.Token}}), a.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.GetPushRegistration(ctx, "u", onA.Token)
-	wantErr(t, "registration of a deleted collection", err, store.ErrNotFound)
-	eq(t, "after deleting a collection", deliverAll(t, s), map[int64]string{home.ID: "c", onV.ID: "c"})
+	for _, r := range []*store.PushRegistration{props, skipped, expired} {
+		_, err := s.GetPushRegistration(ctx, "u", r.Token)
+		wantErr(t, "registration of a deleted collection, "+r.Resource, err, store.ErrNotFound)
+	}
+	for _, r := range []*store.PushRegistration{phone, tablet} {
+		r.Collection, r.Gone = 0, a.ID
+		samePush(t, "registration of a deleted collection, to be told", *getPush(t, s, "u", r.Token), *r)
+	}
+	list, err := s.ListPushRegistrations(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "registrations listed", len(list), 4)
+
+	// The collection again, changed: not what they watched.
+	again := mkColl(t, s, "u", store.KindCard, "a")
+	put(t, s, again.ID, "1.vcf", "uid-1", "One")
+	if err := s.UpdateCollection(ctx, again.ID, func(c *store.Collection) error { c.DisplayName = "Again"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// A rotation goes through the oldest registration of phone's
+	// resource that is not going: onB; tablet's has none left.
+	if err := s.RotatePushKey(ctx, store.PushKey{Private: "private-next", Public: "public-next"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ds, _ := claimPushes(t, s, now, 0, pushLimit)
+	eq(t, "after deleting a collection", owed(t, ds),
+		map[int64]string{phone.ID: "c", tablet.ID: "c", onB.ID: "r", home.ID: "c", onV.ID: "c"})
+	for i := range ds {
+		d := &ds[i]
+		switch d.Registration.ID {
+		case phone.ID, tablet.ID:
+			eq(t, "a deleted collection's SyncSeq", d.SyncSeq, int64(0))
+			eq(t, "a deleted collection's registration's Gone", d.Registration.Gone, a.ID)
+		}
+		switch d.Registration.ID {
+		case phone.ID:
+			stale := *d
+			stale.Lease = d.Lease.Add(-time.Second)
+			wantErr(t, "FinishPush of a claim that no longer holds", s.FinishPush(ctx, &stale, now), store.ErrPrecondition)
+			getPush(t, s, "u", phone.Token)
+			if err := s.FinishPush(ctx, d, now); err != nil {
+				t.Fatal(err)
+			}
+		case tablet.ID:
+			if err := s.RetryPush(ctx, d, now, "503"); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			if err := s.FinishPush(ctx, d, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, err = s.GetPushRegistration(ctx, "u", phone.Token)
+	wantErr(t, "a deleted collection's registration once told", err, store.ErrNotFound)
+	getPush(t, s, "u", tablet.Token)
+	ds, _ = claimPushes(t, s, now, 0, pushLimit)
+	eq(t, "retried", owed(t, ds), map[int64]string{tablet.ID: "c"})
+	if err := s.DropPush(ctx, &ds[0], false); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetPushRegistration(ctx, "u", tablet.Token)
+	wantErr(t, "a deleted collection's registration once its message was dropped", err, store.ErrNotFound)
+	put(t, s, again.ID, "2.vcf", "uid-2", "Two")
+	eq(t, "messages queued by a write to the collection created again", tableRows(t, s, "push_queue"), int64(0))
 
 	put(t, s, b.ID, "1.vcf", "uid-1", "One")
 	if err := s.DeleteUser(ctx, "u"); err != nil {
 		t.Fatal(err)
 	}
-	list, err := s.ListPushRegistrations(ctx, "u")
+	list, err = s.ListPushRegistrations(ctx, "u")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,6 +102,8 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"PushKeys", testPushKeys},
 		{"PushRegister", testPushRegister},
 		{"PushRegistrationCap", testPushRegistrationCap},
+		{"PushCapExpired", testPushCapExpired},
+		{"PushTargetCap", testPushTargetCap},
 		{"PushOwnership", testPushOwnership},
 		{"PushWrites", testPushWrites},
 		{"PushJoin", testPushJoin},

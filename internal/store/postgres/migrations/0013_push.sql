@@ -22,6 +22,7 @@ CREATE TABLE push_registrations (
     login       TEXT COLLATE "C" NOT NULL REFERENCES users(login) ON DELETE CASCADE,
     collection  BIGINT REFERENCES collections(id) ON DELETE CASCADE,
     home        TEXT COLLATE "C" NOT NULL DEFAULT '',
+    gone        BIGINT NOT NULL DEFAULT 0,
     resource    TEXT COLLATE "C" NOT NULL,
     public_key  TEXT NOT NULL,
     auth_secret TEXT NOT NULL,
@@ -36,7 +37,7 @@ CREATE TABLE push_registrations (
 CREATE UNIQUE INDEX push_registrations_collection ON push_registrations (collection, resource)
     WHERE collection IS NOT NULL;
 CREATE UNIQUE INDEX push_registrations_home ON push_registrations (login, home, resource)
-    WHERE collection IS NULL;
+    WHERE collection IS NULL AND gone = 0;
 CREATE INDEX push_registrations_login ON push_registrations (login);
 CREATE INDEX push_registrations_expires ON push_registrations (expires);
 CREATE INDEX push_registrations_key ON push_registrations (key_id);

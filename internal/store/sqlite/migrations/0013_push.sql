@@ -20,13 +20,16 @@ CREATE TABLE push_keys (
 );
 
 -- A push subscription registered on a collection, or (collection NULL) on
--- the home of kind home of login.
+-- the home of kind home of login; or, once its collection was deleted
+-- (collection NULL, home '', gone its id), on nothing until its last
+-- message is delivered.
 CREATE TABLE push_registrations (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     token       TEXT NOT NULL UNIQUE,
     login       TEXT NOT NULL REFERENCES users(login) ON DELETE CASCADE,
     collection  INTEGER REFERENCES collections(id) ON DELETE CASCADE,
     home        TEXT NOT NULL DEFAULT '',
+    gone        BIGINT NOT NULL DEFAULT 0,
     resource    TEXT NOT NULL,
     public_key  TEXT NOT NULL,
     auth_secret TEXT NOT NULL,
@@ -42,7 +45,7 @@ CREATE TABLE push_registrations (
 CREATE UNIQUE INDEX push_registrations_collection ON push_registrations (collection, resource)
     WHERE collection IS NOT NULL;
 CREATE UNIQUE INDEX push_registrations_home ON push_registrations (login, home, resource)
-    WHERE collection IS NULL;
+    WHERE collection IS NULL AND gone = 0;
 CREATE INDEX push_registrations_login ON push_registrations (login);
 CREATE INDEX push_registrations_expires ON push_registrations (expires);
 CREATE INDEX push_registrations_key ON push_registrations (key_id);
