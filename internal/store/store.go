@@ -984,8 +984,10 @@ type Push interface {
 	// registration not expired whose last message was delivered spacing or
 	// more before now (so that bursts coalesce: one message per
 	// registration per spacing). It leases them until now+lease, so that
-	// no other caller claims them meanwhile, and returns them, oldest
-	// first. next is the earliest time another queued message becomes due
+	// no other caller claims them meanwhile, and returns them: those never
+	// tried first, then those being retried (Attempts > 0), oldest first
+	// within each, so that a failing push service's retries do not hold up
+	// fresh messages, and the limit picks in that order too. next is the earliest time another queued message becomes due
 	// (zero when none is queued), for the caller to sleep until. Queued
 	// messages of expired registrations are deleted.
 	ClaimPushes(ctx context.Context, now time.Time, lease, spacing time.Duration, limit int) (ds []PushDelivery, next time.Time, err error)

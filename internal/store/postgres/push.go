@@ -423,7 +423,7 @@ func (s *Store) ClaimPushes(ctx context.Context, at time.Time, lease, spacing ti
 			WHERE r.id = q.registration AND q.registration IN
 				(SELECT x.registration FROM push_queue x JOIN push_registrations y ON y.id = x.registration
 				 WHERE x.lease_until <= $2 AND x.not_before <= $2 AND y.expires > $2 AND y.last_sent <= $3
-				 ORDER BY x.queued, x.registration LIMIT $4 FOR UPDATE OF x SKIP LOCKED)
+				 ORDER BY x.attempts > 0, x.queued, x.registration LIMIT $4 FOR UPDATE OF x SKIP LOCKED)
 			RETURNING `+regCols+`, `+keyCols+`, COALESCE(c.sync_seq, 0),
 				q.content, q.property, q.rotation, q.queued, q.attempts, q.version, q.lease_until`,
 			micros(at.Add(lease)), t, t-gap, limit)
@@ -466,6 +466,9 @@ func (s *Store) ClaimPushes(ctx context.Context, at time.Time, lease, spacing ti
 	}
 	// RETURNING has no order.
 	slices.SortFunc(out, func(a, b store.PushDelivery) int {
+		if c := cmp.Compare(min(a.Attempts, 1), min(b.Attempts, 1)); c != 0 {
+			return c
+		}
 		if c := a.Queued.Compare(b.Queued); c != 0 {
 			return c
 		}

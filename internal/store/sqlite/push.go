@@ -476,7 +476,7 @@ func (s *Store) ClaimPushes(ctx context.Context, now time.Time, lease, spacing t
 			FROM push_queue q JOIN push_registrations r ON r.id = q.registration
 			JOIN push_keys k ON k.id = r.key_id LEFT JOIN collections c ON c.id = r.collection
 			WHERE q.lease_until <= ? AND q.not_before <= ? AND r.last_sent <= ?
-			ORDER BY q.queued, q.registration LIMIT ?`, t, t, t-sp, limit)
+			ORDER BY q.attempts > 0, q.queued, q.registration LIMIT ?`, t, t, t-sp, limit)
 		if err != nil {
 			return err
 		}

@@ -1033,6 +1033,19 @@ func testPushRetry(t *testing.T, s store.Store) {
 	ds, _ = claimPushes(t, s, retry, 0, pushLimit)
 	eq(t, "claim of what joined", owed(t, ds), map[int64]string{r.ID: "c"})
 	eq(t, "Attempts after a success", ds[0].Attempts, 0)
+
+	// A message being retried waits behind one never tried, however much
+	// older it is: a failing push service does not hold up the others.
+	if err := s.RetryPush(ctx, &ds[0], time.Time{}, "timeout"); err != nil {
+		t.Fatal(err)
+	}
+	other := mkColl(t, s, "u", store.KindCard, "other")
+	fresh := registerPush(t, s, subscription("u", other.ID, "", "tablet"))
+	put(t, s, other.ID, "1.vcf", "uid-1", "One")
+	ds, _ = claimPushes(t, s, retry, 0, 1)
+	eq(t, "the one claim of two", owed(t, ds), map[int64]string{fresh.ID: "c"})
+	ds, _ = claimPushes(t, s, retry, 0, 1)
+	eq(t, "the next claim", owed(t, ds), map[int64]string{r.ID: "c"})
 }
 
 // testPushDrop: DropPush deletes the message, or the registration too,
