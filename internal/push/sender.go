@@ -371,13 +371,16 @@ func decodeKey(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(s)
 }
 
-// retryAfter reads a Retry-After header (seconds or a date); 0 for none.
+// retryAfter reads a Retry-After header (seconds or a date): at least a
+// second, at most maxBackoff; 0 for none.
 func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		return max(time.Duration(n)*time.Second, time.Second)
+	// Capped in seconds before it becomes a Duration, which a large
+	// number would overflow; ParseInt saturates what is out of its range.
+	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return time.Duration(min(max(n, 1), int64(maxBackoff/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), time.Second)

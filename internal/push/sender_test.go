@@ -184,6 +184,9 @@ func TestRetryAfter(t *testing.T) {
 		"": 0, "120": 2 * time.Minute, " 5 ": 5 * time.Second, "0": time.Second, "soon": 0,
 		"Fri, 02 Jan 2026 03:05:05 GMT": time.Minute,
 		"Fri, 02 Jan 2026 03:00:00 GMT": time.Second,
+		// Beyond what time.Duration holds in nanoseconds: capped, not
+		// wrapped round to a second.
+		"9999999999": time.Hour, "99999999999999999999999": time.Hour, "-9999999999": time.Second,
 	} {
 		if got := retryAfter(v, now); got != want {
 			t.Errorf("%q: %v, want %v", v, got, want)
