@@ -128,8 +128,17 @@ type router struct {
 	allowPrivate bool
 	proxy        func(*http.Request) (*url.URL, error)
 	lookup       func(ctx context.Context, network, host string) ([]netip.Addr, error)
-	direct       http.RoundTripper
-	proxied      http.RoundTripper // nil without a proxy
+	direct       *http.Transport
+	proxied      *http.Transport // nil without a proxy
+}
+
+// CloseIdleConnections closes the idle connections of both transports
+// (http.Client.CloseIdleConnections calls it).
+func (rt *router) CloseIdleConnections() {
+	rt.direct.CloseIdleConnections()
+	if rt.proxied != nil {
+		rt.proxied.CloseIdleConnections()
+	}
 }
 
 func (rt *router) RoundTrip(req *http.Request) (*http.Response, error) {

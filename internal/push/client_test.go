@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The dialer's check refuses every address that is not public, whatever
@@ -197,7 +198,13 @@ func TestResponseLimit(t *testing.T) {
 // CONNECT; it counts what it is asked.
 func forwardProxy(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	var n atomic.Int32
-	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p := httptest.NewServer(forwardProxyHandler(&n))
+	t.Cleanup(p.Close)
+	return p, &n
+}
+
+func forwardProxyHandler(n *atomic.Int32) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
 		if r.Method == http.MethodConnect {
 			http.Error(w, "no tunnels here", http.StatusForbidden)
@@ -213,9 +220,7 @@ func forwardProxy(t *testing.T) (*httptest.Server, *atomic.Int32) {
 		defer resp.Body.Close()
 		w.WriteHeader(resp.StatusCode)
 		io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(p.Close)
-	return p, &n
+	})
 }
 
 // With a proxy, requests go through it (AllowPrivate: the test servers are
@@ -292,5 +297,61 @@ func TestProxyBypassChecked(t *testing.T) {
 	}
 	if !errors.Is(err, ErrResource) || conns.Load() != 0 {
 		t.Fatalf("%v; %d connections", err, conns.Load())
+	}
+}
+
+// tracked is a test server that counts its open connections.
+func tracked(t *testing.T, h http.Handler) (*httptest.Server, *atomic.Int32) {
+	var open atomic.Int32
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &open
+}
+
+// CloseIdleConnections (Run calls it when it ends) closes the kept-alive
+// connections of both transports, direct and through the proxy.
+func TestCloseIdleConnections(t *testing.T) {
+	target, toTarget := tracked(t, http.HandlerFunc(created))
+	proxy, toProxy := tracked(t, forwardProxyHandler(new(atomic.Int32)))
+	pu, _ := url.Parse(proxy.URL)
+	// The proxy function sends one path through the proxy, the other
+	// directly.
+	c := newClient(Options{AllowPrivate: true, Proxy: func(r *http.Request) (*url.URL, error) {
+		if r.URL.Path == "/proxied" {
+			return pu, nil
+		}
+		return nil, nil
+	}})
+	for _, p := range []string{"/direct", "/proxied"} {
+		req, _ := http.NewRequest("POST", target.URL+p, strings.NewReader("x"))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if toProxy.Load() != 1 || toTarget.Load() != 2 {
+		t.Fatalf("%d connections to the proxy and %d to the target, want 1 and 2 (the client's and the proxy's)",
+			toProxy.Load(), toTarget.Load())
+	}
+	c.hc.CloseIdleConnections()
+	// The proxy's own connection to the target is the proxy's to close.
+	deadline := time.Now().Add(10 * time.Second)
+	for toProxy.Load() != 0 || toTarget.Load() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after CloseIdleConnections %d connections to the proxy and %d to the target are open",
+				toProxy.Load(), toTarget.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
