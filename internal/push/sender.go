@@ -56,13 +56,6 @@ const (
 	// was registered) for this long (the draft's "last successful
 	// delivery plus some tolerance interval").
 	Tolerance = 24 * time.Hour
-	// padTo is the granularity of the padded message, so that the length
-	// of a sync token does not show.
-	padTo = 128
-	// overhead is what webpush-go adds to a message within its record
-	// size: the aes128gcm header (86 bytes), the tag (16) and the padding
-	// delimiter (1).
-	overhead = 86 + 16 + 1
 )
 
 // Backoff is the default wait after the n-th failed attempt (n from 1):
@@ -309,7 +302,11 @@ func (s *Sender) send(ctx context.Context, d *store.PushDelivery) outcome {
 	for _, m := range msgs {
 		resp, err := webpush.SendNotificationWithContext(ctx, m.body, sub, &webpush.Options{
 			HTTPClient: s.client,
-			RecordSize: recordSize(len(m.body)),
+			// webpush-go's default record size, 4096, and it pads every
+			// message to fill it: the only size Tink's decrypter (in
+			// UnifiedPush's connector library) takes by default, and the
+			// push service does not learn a message's length.
+			RecordSize: 0,
 			// webpush-go puts "mailto:" before a subject that is not an
 			// https: URL.
 			Subscriber:      strings.TrimPrefix(s.opt.Subject, "mailto:"),
@@ -330,13 +327,6 @@ func (s *Sender) send(ctx context.Context, d *store.PushDelivery) outcome {
 		}
 	}
 	return outcome{status: http.StatusCreated}
-}
-
-// recordSize is the record size for a message of n bytes: webpush-go pads
-// every message to it (4096 unless told), so the smallest that holds the
-// message, rounded up to padTo.
-func recordSize(n int) uint32 {
-	return uint32((n + overhead + padTo - 1) / padTo * padTo)
 }
 
 // topicHeader is the Topic header of messages for topic: up to 32

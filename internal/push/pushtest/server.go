@@ -31,6 +31,10 @@ import (
 // (RFC 8030 section 7.2) and answer 413 above their limit.
 const maxBody = 4096
 
+// tinkRecordSize is the only record size Tink's WebPushHybridDecrypt takes
+// unless told another.
+const tinkRecordSize = 4096
+
 // Server is a running push service stand-in.
 type Server struct {
 	URL string // scheme://host:port, the VAPID audience of its push resources
@@ -328,6 +332,13 @@ func (s *Server) check(r *http.Request, sub *Subscription, body []byte, wantKey 
 	m.Body, m.RecordSize, err = decrypt(body, sub.priv, sub.auth)
 	if err != nil {
 		return http.StatusBadRequest, err
+	}
+	// Stricter than RFC 8291, as Tink's WebPushHybridDecrypt (what
+	// UnifiedPush's connector library decrypts with) is by default: the
+	// record size must be 4096, the size it was built with. (Its other
+	// check, a body of at most rs bytes, is maxBody.)
+	if m.RecordSize != tinkRecordSize {
+		return http.StatusBadRequest, fmt.Errorf("record size %d: Tink's decrypter takes %d only", m.RecordSize, tinkRecordSize)
 	}
 	if m.ContentEncoding != "aes128gcm" {
 		return http.StatusUnsupportedMediaType, fmt.Errorf("Content-Encoding %q, want aes128gcm", m.ContentEncoding)
