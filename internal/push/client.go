@@ -76,7 +76,7 @@ func newTransport(d *net.Dialer, proxy func(*http.Request) (*url.URL, error)) *h
 // the draft's Content-Type; the answer's body reads at most maxResponse
 // bytes.
 func (c *client) Do(req *http.Request) (*http.Response, error) {
-	if err := checkResource(req.URL.String(), c.allowPrivate); err != nil {
+	if _, err := checkResource(req.URL.String(), c.allowPrivate); err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", contentType)
@@ -103,7 +103,7 @@ func (c *client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if req.Method != via[0].Method {
 		return fmt.Errorf("%w: a redirect that turns the %s into a %s", ErrResource, via[0].Method, req.Method)
 	}
-	if err := checkResource(req.URL.String(), c.allowPrivate); err != nil {
+	if _, err := checkResource(req.URL.String(), c.allowPrivate); err != nil {
 		return fmt.Errorf("redirect: %w", err)
 	}
 	return nil

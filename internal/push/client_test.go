@@ -382,7 +382,7 @@ func TestPublicEmbeddedIPv4(t *testing.T) {
 	if err := refusePrivate("tcp", "[64:ff9b::a00:5]:443", nil); !errors.Is(err, ErrResource) {
 		t.Errorf("the dialer: %v", err)
 	}
-	if err := checkResource("https://[2002:a00:5::1]/push", false); !errors.Is(err, ErrResource) {
+	if _, err := checkResource("https://[2002:a00:5::1]/push", false); !errors.Is(err, ErrResource) {
 		t.Errorf("CheckResource: %v", err)
 	}
 }

@@ -21,38 +21,69 @@ var ErrResource = errors.New("push resource refused")
 // unless AllowPrivate. Names are resolved only when sending (the Sender's
 // dialer checks every address it connects to, redirects included), since
 // DNS may answer differently then.
-func (s *Service) CheckResource(raw string) error {
+//
+// It returns the resource to store: scheme and host in lower case, without
+// the scheme's default port, the rest as it was. The VAPID audience is
+// then the resource's origin as RFC 6454 serializes it (RFC 8292 section
+// 2; webpush-go signs for scheme://host as the URL spells it), and one
+// resource in two spellings is one registration.
+func (s *Service) CheckResource(raw string) (string, error) {
 	return checkResource(raw, s.opt.AllowPrivate)
 }
 
-func checkResource(raw string, allowPrivate bool) error {
+func checkResource(raw string, allowPrivate bool) (string, error) {
 	if len(raw) > maxResource {
-		return fmt.Errorf("%w: longer than %d bytes", ErrResource, maxResource)
+		return "", fmt.Errorf("%w: longer than %d bytes", ErrResource, maxResource)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return fmt.Errorf("%w: %q is not an absolute URL", ErrResource, raw)
+		return "", fmt.Errorf("%w: %q is not an absolute URL", ErrResource, raw)
 	}
 	if u.User != nil {
-		return fmt.Errorf("%w: it carries a user name", ErrResource)
+		return "", fmt.Errorf("%w: it carries a user name", ErrResource)
 	}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && allowPrivate:
 	default:
-		return fmt.Errorf("%w: the scheme must be https", ErrResource)
+		return "", fmt.Errorf("%w: the scheme must be https", ErrResource)
 	}
-	if allowPrivate {
-		return nil
+	host := strings.ToLower(u.Hostname())
+	for _, c := range []byte(host) {
+		if c >= 0x80 {
+			return "", fmt.Errorf("%w: the host is not ASCII (an internationalized name must be in its xn-- form)", ErrResource)
+		}
 	}
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") || !strings.Contains(host, ".") && !strings.Contains(host, ":") {
-		return fmt.Errorf("%w: %s is a local name", ErrResource, host)
+	if !allowPrivate {
+		name := strings.TrimSuffix(host, ".")
+		if name == "localhost" || strings.HasSuffix(name, ".localhost") || !strings.Contains(name, ".") && !strings.Contains(name, ":") {
+			return "", fmt.Errorf("%w: %s is a local name", ErrResource, name)
+		}
+		if ip, err := netip.ParseAddr(name); err == nil && !Public(ip) {
+			return "", fmt.Errorf("%w: %s is not a public address", ErrResource, ip)
+		}
 	}
-	if ip, err := netip.ParseAddr(host); err == nil && !Public(ip) {
-		return fmt.Errorf("%w: %s is not a public address", ErrResource, ip)
+	return normalise(u, host), nil
+}
+
+// defaultPorts are the ports an origin's serialization leaves out.
+var defaultPorts = map[string]string{"http": "80", "https": "443"}
+
+// normalise returns u with host (its host name, in lower case) and without
+// the scheme's default port (url.Parse made the scheme lower case).
+func normalise(u *url.URL, host string) string {
+	if i := strings.IndexByte(host, '%'); i >= 0 {
+		host = host[:i] + u.Hostname()[i:] // an IPv6 zone is an interface name: as it was
 	}
-	return nil
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if p := u.Port(); p != "" && p != defaultPorts[u.Scheme] {
+		host += ":" + p
+	}
+	n := *u
+	n.Host = host
+	return n.String()
 }
 
 // Public reports whether ip is a globally reachable unicast address: not

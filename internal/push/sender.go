@@ -298,7 +298,13 @@ func (s *Sender) send(ctx context.Context, d *store.PushDelivery) outcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
-	sub := &webpush.Subscription{Endpoint: r.Resource, Keys: webpush.Keys{Auth: r.AuthSecret, P256dh: r.PublicKey}}
+	// Normalised here too for registrations stored before CheckResource
+	// normalised them: the VAPID audience must be the origin.
+	endpoint, err := checkResource(r.Resource, s.opt.AllowPrivate)
+	if err != nil {
+		return outcome{err: err}
+	}
+	sub := &webpush.Subscription{Endpoint: endpoint, Keys: webpush.Keys{Auth: r.AuthSecret, P256dh: r.PublicKey}}
 	for _, m := range msgs {
 		resp, err := webpush.SendNotificationWithContext(ctx, m.body, sub, &webpush.Options{
 			HTTPClient: s.client,

@@ -3,7 +3,10 @@ package push
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +91,51 @@ func TestSend(t *testing.T) {
 	}
 	if rot != (pushtest.PushMessage{Property: true, Transports: true}) || ms[2].Topic != "" || ms[2].Err != nil {
 		t.Errorf("rotation %+v, Topic %q, %v", rot, ms[2].Topic, ms[2].Err)
+	}
+}
+
+// captureRT answers 201 to every request, and keeps the last.
+type captureRT struct{ got *http.Request }
+
+func (c *captureRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.got = r
+	return &http.Response{StatusCode: 201, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+}
+
+// The VAPID audience is the push resource's origin as RFC 6454 serializes
+// it (RFC 8292 section 2), also for a registration stored before
+// CheckResource normalised resources: lower case, no default port.
+func TestSendAudienceIsTheOrigin(t *testing.T) {
+	srv := pushtest.Start(t)
+	sub := srv.Subscribe(t)
+	for resource, origin := range map[string]string{
+		"https://Push.Example.COM/wpush/x":      "https://push.example.com",
+		"https://push.example.com:443/wpush/x":  "https://push.example.com",
+		"https://push.example.com:8443/wpush/x": "https://push.example.com:8443",
+	} {
+		s := storelessSender(t, Options{Subject: "mailto:ops@example.org"})
+		rt := &captureRT{}
+		s.client.hc.Transport = rt
+		d := delivery(t, sub)
+		d.Registration.Resource = resource
+		if o := s.send(context.Background(), d); o.status != 201 {
+			t.Fatalf("%s: %+v", resource, o)
+		}
+		tok, _, _ := strings.Cut(strings.TrimPrefix(rt.got.Header.Get("Authorization"), "vapid t="), ",")
+		parts := strings.Split(tok, ".")
+		b, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var c struct{ Aud string }
+		if err := json.Unmarshal(b, &c); err != nil || c.Aud != origin || rt.got.URL.Host != strings.TrimPrefix(origin, "https://") {
+			t.Errorf("resource %s: sent to %s with aud %q, want the origin %q (%v)", resource, rt.got.URL, c.Aud, origin, err)
+		}
+	}
+	// The stand-in checks the audience against the origin it was reached
+	// at, serialized.
+	s := storelessSender(t, Options{AllowPrivate: true, Subject: "mailto:ops@example.org"})
+	d := delivery(t, sub)
+	d.Registration.Resource = strings.Replace(sub.Resource, "127.0.0.1", "LOCALHOST", 1)
+	if o := s.send(context.Background(), d); o.status != 201 {
+		t.Fatalf("%s: %s", d.Registration.Resource, describe(o))
 	}
 }
 

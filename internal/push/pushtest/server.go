@@ -17,9 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +37,7 @@ const tinkRecordSize = 4096
 
 // Server is a running push service stand-in.
 type Server struct {
-	URL string // scheme://host:port, the VAPID audience of its push resources
+	URL string // scheme://host:port: the origin of its push resources
 
 	hs *httptest.Server
 
@@ -354,7 +354,11 @@ func (s *Server) check(r *http.Request, sub *Subscription, body []byte, wantKey 
 	default:
 		return http.StatusBadRequest, fmt.Errorf("Urgency %q", m.Urgency)
 	}
-	aud := audience(sub.Resource)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	aud := audience(scheme, r.Host)
 	m.VAPIDKey, m.Claims, err = checkVAPID(r.Header.Get("Authorization"), aud, wantKey, time.Now())
 	switch {
 	case errors.Is(err, errWrongKey):
@@ -365,10 +369,20 @@ func (s *Server) check(r *http.Request, sub *Subscription, body []byte, wantKey 
 	return http.StatusCreated, nil
 }
 
-// audience is the VAPID aud of a push resource: its origin.
-func audience(resource string) string {
-	u, _ := url.Parse(resource)
-	return u.Scheme + "://" + u.Host
+// audience is the VAPID aud of a push resource (RFC 8292 section 2: its
+// origin) at scheme and host (host[:port], as the request's Host): the
+// origin serialized as RFC 6454 section 6.2 says, scheme and host in lower
+// case, the port left out when it is the scheme's default.
+func audience(scheme, host string) string {
+	scheme, host = strings.ToLower(scheme), strings.ToLower(host)
+	if h, port, err := net.SplitHostPort(host); err == nil &&
+		(port == "" || scheme == "http" && port == "80" || scheme == "https" && port == "443") {
+		host = h
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]"
+		}
+	}
+	return scheme + "://" + host
 }
 
 // PushMessage is a WebDAV-Push push-message taken apart.

@@ -165,7 +165,9 @@ func TestRefuses(t *testing.T) {
 			h := r.Header.Get("Authorization")
 			r.Header.Set("Authorization", h[:strings.Index(h, ", k=")]+", k="+newVAPID(t).pub)
 		}, status: 401, why: "signature"},
-		{name: "wrong aud", endpoint: localhost + "/push/" + sub.ID, status: 401, why: "aud"},
+		{name: "aud of another origin", edit: setAuth(signJWT(t, key, claims(localhost, "mailto:ops@example.org", exp(time.Hour)))), status: 401, why: "aud"},
+		// webpush-go signs for scheme://host as the URL spells it.
+		{name: "aud not serialized", endpoint: strings.Replace(srv.URL, "127.0.0.1", "LocalHost", 1) + "/push/" + sub.ID, status: 401, why: "aud"},
 		{name: "expired", edit: setAuth(signJWT(t, key, claims(srv.URL, "mailto:ops@example.org", exp(-time.Minute)))), status: 401, why: "expired"},
 		{name: "exp over 24 h ahead", edit: setAuth(signJWT(t, key, claims(srv.URL, "mailto:ops@example.org", exp(25*time.Hour)))), status: 401, why: "24h"},
 		{name: "sub no URL", edit: setAuth(signJWT(t, key, claims(srv.URL, "ops@example.org", exp(time.Hour)))), status: 401, why: "sub"},
