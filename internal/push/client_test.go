@@ -3,6 +3,7 @@ package push
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -384,5 +386,130 @@ func TestPublicEmbeddedIPv4(t *testing.T) {
 	}
 	if _, err := checkResource("https://[2002:a00:5::1]/push", false); !errors.Is(err, ErrResource) {
 		t.Errorf("CheckResource: %v", err)
+	}
+}
+
+// connectProxy is an HTTP proxy that tunnels (CONNECT only), to the
+// address its own resolver, names, gives for the host asked for; a host it
+// has no address for gets 502 without a connection. It records the
+// authorities it was asked to connect to, each followed by the
+// Proxy-Authorization when there was one.
+func connectProxy(t *testing.T, tlsToo bool, names map[string]string) (*httptest.Server, func() []string) {
+	var mu sync.Mutex
+	var asked []string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, strings.TrimSpace(r.Host+" "+r.Header.Get("Proxy-Authorization")))
+		mu.Unlock()
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		host, port, _ := net.SplitHostPort(r.Host)
+		addr, ok := names[host]
+		if !ok {
+			http.Error(w, "no route to "+host, http.StatusBadGateway)
+			return
+		}
+		up, err := net.Dial("tcp", net.JoinHostPort(addr, port))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer up.Close()
+		w.WriteHeader(http.StatusOK)
+		down, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer down.Close()
+		go io.Copy(up, down)
+		io.Copy(down, up)
+	})
+	var p *httptest.Server
+	if tlsToo {
+		p = httptest.NewTLSServer(h)
+	} else {
+		p = httptest.NewServer(h)
+	}
+	t.Cleanup(p.Close)
+	return p, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(asked)
+	}
+}
+
+// Through a proxy, the client resolves the push service's name, checks
+// the addresses, and asks the proxy to connect to the address it checked,
+// not to the name (the proxy would resolve it again); TLS inside the
+// tunnel is with the push service's name, HTTP/2 when it speaks it. The
+// proxy is http, or https with a user name and password.
+func TestProxyConnectsToCheckedAddress(t *testing.T) {
+	var sni, hostHeader, proto atomic.Value
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sni.Store(r.TLS.ServerName)
+		hostHeader.Store(r.Host)
+		proto.Store(r.Proto)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	target.EnableHTTP2 = true
+	target.StartTLS()
+	t.Cleanup(target.Close)
+	_, port, _ := net.SplitHostPort(target.Listener.Addr().String())
+	roots := x509.NewCertPool()
+	roots.AddCert(target.Certificate())
+	for _, tlsProxy := range []bool{false, true} {
+		// The proxy's resolver reaches the "public" address on loopback.
+		proxy, asked := connectProxy(t, tlsProxy, map[string]string{"93.184.216.34": "127.0.0.1"})
+		pu, _ := url.Parse(proxy.URL)
+		want := "93.184.216.34:" + port
+		if tlsProxy {
+			pu.User = url.UserPassword("ops", "s3cret")
+			want += " Basic b3BzOnMzY3JldA=="
+		}
+		c := newClient(Options{Proxy: http.ProxyURL(pu)})
+		rt := c.hc.Transport.(*router)
+		rt.roots = roots
+		rt.lookup = func(_ context.Context, _, host string) ([]netip.Addr, error) {
+			if host != "example.com" {
+				return nil, errors.New("no such host")
+			}
+			return []netip.Addr{netip.MustParseAddr("93.184.216.34")}, nil
+		}
+		req, _ := http.NewRequest("POST", "https://example.com:"+port+"/push/x", strings.NewReader("x"))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("https proxy %v: %v; the proxy was asked %q", tlsProxy, err, asked())
+		}
+		resp.Body.Close()
+		if got := asked(); resp.StatusCode != 201 || !slices.Equal(got, []string{want}) ||
+			sni.Load() != "example.com" || hostHeader.Load() != "example.com:"+port || proto.Load() != "HTTP/2.0" {
+			t.Errorf("https proxy %v: %d; the proxy was asked %q; the push service saw SNI %v, Host %v, %v",
+				tlsProxy, resp.StatusCode, got, sni.Load(), hostHeader.Load(), proto.Load())
+		}
+	}
+}
+
+// DNS rebinding through a proxy: the client's resolver gives a public
+// address, the proxy's an internal one. The proxy is asked for the address
+// the client checked, so the internal service never gets a connection.
+func TestProxyRebinding(t *testing.T) {
+	internal, conns := connCounter(t, http.HandlerFunc(created))
+	_, port, _ := net.SplitHostPort(internal.Listener.Addr().String())
+	// The proxy's resolver: the second answer of a rebinding name server.
+	proxy, asked := connectProxy(t, false, map[string]string{"rebind.example.org": "127.0.0.1"})
+	pu, _ := url.Parse(proxy.URL)
+	c := newClient(Options{Proxy: http.ProxyURL(pu)})
+	c.hc.Transport.(*router).lookup = func(context.Context, string, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("93.184.216.34")}, nil
+	}
+	req, _ := http.NewRequest("POST", "https://rebind.example.org:"+port+"/push/x", strings.NewReader("x"))
+	resp, err := c.Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if err == nil || conns.Load() != 0 || !slices.Equal(asked(), []string{"93.184.216.34:" + port}) {
+		t.Fatalf("%v; the internal service got %d connections; the proxy was asked %q", err, conns.Load(), asked())
 	}
 }
