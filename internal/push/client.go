@@ -20,8 +20,11 @@ import (
 
 // Limits of the client that delivers push messages.
 const (
-	dialTimeout    = 10 * time.Second
-	requestTimeout = 30 * time.Second // a whole request, redirects included
+	// Push services answer within a second or two; a connection or a
+	// request that takes longer is not worth waiting for (the message is
+	// retried).
+	dialTimeout    = 5 * time.Second
+	requestTimeout = 10 * time.Second // a whole request, redirects included
 	maxRedirects   = 3
 	// maxResponse bounds what is read of a push service's answer: a status
 	// and maybe a line of explanation.

@@ -32,7 +32,7 @@ func delivery(t *testing.T, sub *pushtest.Subscription) *store.PushDelivery {
 	return &store.PushDelivery{
 		Registration: store.PushRegistration{ID: 3, Login: "ann", Collection: 7, Resource: sub.Resource,
 			PublicKey: sub.PublicKey, AuthSecret: sub.AuthSecret, Content: true},
-		Key: k, SyncSeq: 42, Content: true,
+		Key: k, SyncSeq: 42, Content: true, Lease: time.Now().Add(lease),
 	}
 }
 
@@ -136,6 +136,36 @@ func TestSendAudienceIsTheOrigin(t *testing.T) {
 	d.Registration.Resource = strings.Replace(sub.Resource, "127.0.0.1", "LOCALHOST", 1)
 	if o := s.send(context.Background(), d); o.status != 201 {
 		t.Fatalf("%s: %s", d.Registration.Resource, describe(o))
+	}
+}
+
+// A message goes out only while the claim's lease leaves time for its
+// request and for recording the outcome; otherwise the delivery stops,
+// and the message is left for another claim once the lease has run out.
+func TestSendWithinTheLease(t *testing.T) {
+	srv := pushtest.Start(t)
+	sub := srv.Subscribe(t)
+	s := storelessSender(t, Options{AllowPrivate: true, Subject: "mailto:ops@example.org"})
+	base := time.Now()
+	// The clock says 25 s passed once a message is in: the update took
+	// that long.
+	s.Now = func() time.Time {
+		if len(srv.Messages()) > 0 {
+			return base.Add(25 * time.Second)
+		}
+		return base
+	}
+	d := delivery(t, sub)
+	d.Rotation = true
+	d.Lease = base.Add(40 * time.Second)
+	if o := s.send(context.Background(), d); o.err == nil || len(srv.Messages()) != 1 {
+		t.Fatalf("%+v; %d messages, want the update only", o, len(srv.Messages()))
+	}
+	// A lease almost run out already: nothing is sent.
+	s.Now = time.Now
+	d.Lease = time.Now().Add(15 * time.Second)
+	if o := s.send(context.Background(), d); o.err == nil || len(srv.Messages()) != 1 {
+		t.Fatalf("%+v; %d messages", o, len(srv.Messages()))
 	}
 }
 

@@ -48,6 +48,7 @@ type Server struct {
 	vapidKey string
 	delay    time.Duration
 	held     int // POSTs waiting out the delay
+	peak     int // the most held at once
 }
 
 // Subscription is what a user agent registers with an application server:
@@ -180,6 +181,13 @@ func (s *Server) Held() int {
 	return s.held
 }
 
+// Peak is the most POSTs that waited out the delay (SetDelay) at once.
+func (s *Server) Peak() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
+}
+
 // Messages returns the messages received, in order.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -290,6 +298,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if delay > 0 {
 		s.mu.Lock()
 		s.held++
+		s.peak = max(s.peak, s.held)
 		s.mu.Unlock()
 		defer func() {
 			s.mu.Lock()

@@ -287,8 +287,8 @@ func TestDelay(t *testing.T) {
 		t.Fatal("answered before the delay")
 	}
 	m := srv.Wait(t, 1, 10*time.Second)[0]
-	if m.Err == nil || !strings.Contains(m.Err.Error(), "went away") || string(m.Body) != "x" || srv.Held() != 0 {
-		t.Fatalf("%+v, %d held", m, srv.Held())
+	if m.Err == nil || !strings.Contains(m.Err.Error(), "went away") || string(m.Body) != "x" || srv.Held() != 0 || srv.Peak() != 1 {
+		t.Fatalf("%+v, %d held, at most %d", m, srv.Held(), srv.Peak())
 	}
 }
 
