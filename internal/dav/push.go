@@ -212,10 +212,10 @@ func isXML(ct string) bool {
 }
 
 // parseRegistration reads a push-register document: the Web Push
-// subscription (its push resource passed by check), the triggers wanted of
-// a collection or (home) a home, and the expiry. Refusals are the
-// draft's 403 preconditions.
-func parseRegistration(doc *node, home bool, now time.Time, check func(string) error) (*store.PushRegistration, error) {
+// subscription (its push resource passed, and normalised, by check), the
+// triggers wanted of a collection or (home) a home, and the expiry.
+// Refusals are the draft's 403 preconditions.
+func parseRegistration(doc *node, home bool, now time.Time, check func(string) (string, error)) (*store.PushRegistration, error) {
 	reg := &store.PushRegistration{}
 	wp := doc.child(nsPush, "subscription").child(nsPush, "web-push-subscription")
 	if wp == nil {
@@ -225,9 +225,11 @@ func parseRegistration(doc *node, home bool, now time.Time, check func(string) e
 	if reg.Resource == "" {
 		return nil, invalidSubscription("the push-resource is missing")
 	}
-	if err := check(reg.Resource); err != nil {
+	res, err := check(reg.Resource)
+	if err != nil {
 		return nil, invalidSubscription(err.Error())
 	}
+	reg.Resource = res
 	if ce := wp.child(nsPush, "content-encoding"); ce != nil && ce.text() != "aes128gcm" {
 		return nil, invalidSubscription("push messages are encrypted with the aes128gcm content encoding only")
 	}

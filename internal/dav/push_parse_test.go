@@ -93,11 +93,11 @@ func subscription(resource, key, auth string, extra ...string) string {
 
 var errTestResource = errors.New("refused resource")
 
-func checkTestResource(r string) error {
+func checkTestResource(r string) (string, error) {
 	if !strings.HasPrefix(r, "https://push.example.net/") {
-		return errTestResource
+		return "", errTestResource
 	}
-	return nil
+	return r, nil
 }
 
 func parseTestRegistration(t *testing.T, body string, home bool, now time.Time) (*store.PushRegistration, error) {
@@ -299,7 +299,7 @@ func FuzzPushParse(f *testing.F) {
 			if auth, err := base64.RawURLEncoding.DecodeString(reg.AuthSecret); err != nil || len(auth) != 16 {
 				t.Fatalf("auth secret %q", reg.AuthSecret)
 			}
-			if checkTestResource(reg.Resource) != nil || !(reg.Content || reg.Property) || home && reg.Property {
+			if _, err := checkTestResource(reg.Resource); err != nil || !(reg.Content || reg.Property) || home && reg.Property {
 				t.Fatalf("registration %+v", reg)
 			}
 			if !reg.Expires.After(now) || reg.Expires.After(now.Add(push.MaxExpiry)) {

@@ -396,6 +396,27 @@ func TestPushRegisterLikeDAVx5(t *testing.T) {
 	}
 }
 
+// A push resource is stored in the form its origin serializes (RFC 6454:
+// lower-case scheme and host, no default port), the path as it was: one
+// resource in two spellings is one registration, and the VAPID audience
+// is its origin.
+func TestPushRegisterNormalisesResource(t *testing.T) {
+	s := newServer(t, withPush(t, nil, push.Options{}))
+	exp := time.Now().Add(time.Hour)
+	loc, _ := registered(t, s.register(alice, book, "HTTPS://Push.Example.NET:443/up/AbC", exp), http.StatusCreated)
+	reg, err := s.st.GetPushRegistration(context.Background(), alice, token(t, loc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg.Resource != "https://push.example.net/up/AbC" {
+		t.Fatalf("stored %q", reg.Resource)
+	}
+	again, _ := registered(t, s.register(alice, book, "https://push.example.net/up/AbC", exp), http.StatusNoContent)
+	if again != loc {
+		t.Fatalf("Location %q, want %q", again, loc)
+	}
+}
+
 // A registration URL is absolute under the public base URL, and works
 // as such in Push-Dont-Notify.
 func TestPushPublicURL(t *testing.T) {

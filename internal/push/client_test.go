@@ -3,6 +3,7 @@ package push
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -10,11 +11,13 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The dialer's check refuses every address that is not public, whatever
@@ -197,7 +200,13 @@ func TestResponseLimit(t *testing.T) {
 // CONNECT; it counts what it is asked.
 func forwardProxy(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	var n atomic.Int32
-	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p := httptest.NewServer(forwardProxyHandler(&n))
+	t.Cleanup(p.Close)
+	return p, &n
+}
+
+func forwardProxyHandler(n *atomic.Int32) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
 		if r.Method == http.MethodConnect {
 			http.Error(w, "no tunnels here", http.StatusForbidden)
@@ -213,9 +222,7 @@ func forwardProxy(t *testing.T) (*httptest.Server, *atomic.Int32) {
 		defer resp.Body.Close()
 		w.WriteHeader(resp.StatusCode)
 		io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(p.Close)
-	return p, &n
+	})
 }
 
 // With a proxy, requests go through it (AllowPrivate: the test servers are
@@ -292,5 +299,217 @@ func TestProxyBypassChecked(t *testing.T) {
 	}
 	if !errors.Is(err, ErrResource) || conns.Load() != 0 {
 		t.Fatalf("%v; %d connections", err, conns.Load())
+	}
+}
+
+// tracked is a test server that counts its open connections.
+func tracked(t *testing.T, h http.Handler) (*httptest.Server, *atomic.Int32) {
+	var open atomic.Int32
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &open
+}
+
+// CloseIdleConnections (Run calls it when it ends) closes the kept-alive
+// connections of both transports, direct and through the proxy.
+func TestCloseIdleConnections(t *testing.T) {
+	target, toTarget := tracked(t, http.HandlerFunc(created))
+	proxy, toProxy := tracked(t, forwardProxyHandler(new(atomic.Int32)))
+	pu, _ := url.Parse(proxy.URL)
+	// The proxy function sends one path through the proxy, the other
+	// directly.
+	c := newClient(Options{AllowPrivate: true, Proxy: func(r *http.Request) (*url.URL, error) {
+		if r.URL.Path == "/proxied" {
+			return pu, nil
+		}
+		return nil, nil
+	}})
+	for _, p := range []string{"/direct", "/proxied"} {
+		req, _ := http.NewRequest("POST", target.URL+p, strings.NewReader("x"))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if toProxy.Load() != 1 || toTarget.Load() != 2 {
+		t.Fatalf("%d connections to the proxy and %d to the target, want 1 and 2 (the client's and the proxy's)",
+			toProxy.Load(), toTarget.Load())
+	}
+	c.hc.CloseIdleConnections()
+	// The proxy's own connection to the target is the proxy's to close.
+	deadline := time.Now().Add(10 * time.Second)
+	for toProxy.Load() != 0 || toTarget.Load() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after CloseIdleConnections %d connections to the proxy and %d to the target are open",
+				toProxy.Load(), toTarget.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// IPv6 addresses that carry an IPv4 address (NAT64, 6to4, IPv4-compatible)
+// are as public as the IPv4 address they carry: a NAT64 gateway (an
+// IPv6-only host's way out) connects to it. Teredo is refused whole.
+func TestPublicEmbeddedIPv4(t *testing.T) {
+	for a, want := range map[string]bool{
+		"64:ff9b::a00:5":       false, // NAT64 of 10.0.0.5
+		"64:ff9b::a9fe:a9fe":   false, // 169.254.169.254
+		"64:ff9b::7f00:1":      false, // 127.0.0.1
+		"64:ff9b::c0a8:101":    false, // 192.168.1.1
+		"64:ff9b::5db8:d822":   true,  // 93.184.216.34
+		"2002:a00:5::1":        false, // 6to4 of 10.0.0.5
+		"2002:7f00:1::":        false, // 127.0.0.1
+		"2002:5db8:d822::1":    true,
+		"::a00:5":              false, // IPv4-compatible 10.0.0.5
+		"::7f00:1":             false,
+		"::5db8:d822":          true,
+		"2001:0:4136:e378::1":  false, // Teredo
+		"2001:4860:4860::8888": true,
+	} {
+		if got := Public(netip.MustParseAddr(a)); got != want {
+			t.Errorf("Public(%s) = %v", a, got)
+		}
+	}
+	if err := refusePrivate("tcp", "[64:ff9b::a00:5]:443", nil); !errors.Is(err, ErrResource) {
+		t.Errorf("the dialer: %v", err)
+	}
+	if _, err := checkResource("https://[2002:a00:5::1]/push", false); !errors.Is(err, ErrResource) {
+		t.Errorf("CheckResource: %v", err)
+	}
+}
+
+// connectProxy is an HTTP proxy that tunnels (CONNECT only), to the
+// address its own resolver, names, gives for the host asked for; a host it
+// has no address for gets 502 without a connection. It records the
+// authorities it was asked to connect to, each followed by the
+// Proxy-Authorization when there was one.
+func connectProxy(t *testing.T, tlsToo bool, names map[string]string) (*httptest.Server, func() []string) {
+	var mu sync.Mutex
+	var asked []string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, strings.TrimSpace(r.Host+" "+r.Header.Get("Proxy-Authorization")))
+		mu.Unlock()
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		host, port, _ := net.SplitHostPort(r.Host)
+		addr, ok := names[host]
+		if !ok {
+			http.Error(w, "no route to "+host, http.StatusBadGateway)
+			return
+		}
+		up, err := net.Dial("tcp", net.JoinHostPort(addr, port))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer up.Close()
+		w.WriteHeader(http.StatusOK)
+		down, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer down.Close()
+		go io.Copy(up, down)
+		io.Copy(down, up)
+	})
+	var p *httptest.Server
+	if tlsToo {
+		p = httptest.NewTLSServer(h)
+	} else {
+		p = httptest.NewServer(h)
+	}
+	t.Cleanup(p.Close)
+	return p, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(asked)
+	}
+}
+
+// Through a proxy, the client resolves the push service's name, checks
+// the addresses, and asks the proxy to connect to the address it checked,
+// not to the name (the proxy would resolve it again); TLS inside the
+// tunnel is with the push service's name, HTTP/2 when it speaks it. The
+// proxy is http, or https with a user name and password.
+func TestProxyConnectsToCheckedAddress(t *testing.T) {
+	var sni, hostHeader, proto atomic.Value
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sni.Store(r.TLS.ServerName)
+		hostHeader.Store(r.Host)
+		proto.Store(r.Proto)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	target.EnableHTTP2 = true
+	target.StartTLS()
+	t.Cleanup(target.Close)
+	_, port, _ := net.SplitHostPort(target.Listener.Addr().String())
+	roots := x509.NewCertPool()
+	roots.AddCert(target.Certificate())
+	for _, tlsProxy := range []bool{false, true} {
+		// The proxy's resolver reaches the "public" address on loopback.
+		proxy, asked := connectProxy(t, tlsProxy, map[string]string{"93.184.216.34": "127.0.0.1"})
+		pu, _ := url.Parse(proxy.URL)
+		want := "93.184.216.34:" + port
+		if tlsProxy {
+			pu.User = url.UserPassword("ops", "s3cret")
+			want += " Basic b3BzOnMzY3JldA=="
+		}
+		c := newClient(Options{Proxy: http.ProxyURL(pu)})
+		rt := c.hc.Transport.(*router)
+		rt.roots = roots
+		rt.lookup = func(_ context.Context, _, host string) ([]netip.Addr, error) {
+			if host != "example.com" {
+				return nil, errors.New("no such host")
+			}
+			return []netip.Addr{netip.MustParseAddr("93.184.216.34")}, nil
+		}
+		req, _ := http.NewRequest("POST", "https://example.com:"+port+"/push/x", strings.NewReader("x"))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("https proxy %v: %v; the proxy was asked %q", tlsProxy, err, asked())
+		}
+		resp.Body.Close()
+		if got := asked(); resp.StatusCode != 201 || !slices.Equal(got, []string{want}) ||
+			sni.Load() != "example.com" || hostHeader.Load() != "example.com:"+port || proto.Load() != "HTTP/2.0" {
+			t.Errorf("https proxy %v: %d; the proxy was asked %q; the push service saw SNI %v, Host %v, %v",
+				tlsProxy, resp.StatusCode, got, sni.Load(), hostHeader.Load(), proto.Load())
+		}
+	}
+}
+
+// DNS rebinding through a proxy: the client's resolver gives a public
+// address, the proxy's an internal one. The proxy is asked for the address
+// the client checked, so the internal service never gets a connection.
+func TestProxyRebinding(t *testing.T) {
+	internal, conns := connCounter(t, http.HandlerFunc(created))
+	_, port, _ := net.SplitHostPort(internal.Listener.Addr().String())
+	// The proxy's resolver: the second answer of a rebinding name server.
+	proxy, asked := connectProxy(t, false, map[string]string{"rebind.example.org": "127.0.0.1"})
+	pu, _ := url.Parse(proxy.URL)
+	c := newClient(Options{Proxy: http.ProxyURL(pu)})
+	c.hc.Transport.(*router).lookup = func(context.Context, string, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("93.184.216.34")}, nil
+	}
+	req, _ := http.NewRequest("POST", "https://rebind.example.org:"+port+"/push/x", strings.NewReader("x"))
+	resp, err := c.Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if err == nil || conns.Load() != 0 || !slices.Equal(asked(), []string{"93.184.216.34:" + port}) {
+		t.Fatalf("%v; the internal service got %d connections; the proxy was asked %q", err, conns.Load(), asked())
 	}
 }

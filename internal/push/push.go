@@ -8,6 +8,11 @@
 // Messages are queued by the store in the write transaction of each change
 // (store.Push), so nothing here is on a request's path but the wake-up.
 // Encryption and VAPID signing are github.com/SherClockHolmes/webpush-go's.
+//
+// A push resource is a URL a client chose: the Sender connects only to
+// public addresses, checked after DNS resolution on every connection;
+// through a proxy it resolves and checks the name itself and has the proxy
+// CONNECT to the checked address, so that the proxy resolves nothing.
 package push
 
 import (

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,15 +30,26 @@ const (
 	// other processes (another server, an import on the command line),
 	// whose wake-ups it does not hear.
 	DefaultPoll = 2 * time.Second
-	// lease keeps a claimed message from other senders: longer than a
-	// delivery (sendTimeout) and recording its outcome (recordTimeout).
+	// lease keeps a claimed message from other senders. A delivery's
+	// messages take at most sendTimeout (each at most requestTimeout),
+	// and recording its outcome at most recordTimeout: a delivery starts
+	// only while its lease has need left, a message only while it has
+	// requestTimeout+recordTimeout left, so that the outcome is recorded
+	// before the lease runs out and another sender claims the message.
+	// What is left (a claim that waited long for the database, a message
+	// that waited long for its push service's turn) is left to run out,
+	// and the next claim sends it.
 	lease         = time.Minute
-	sendTimeout   = 40 * time.Second
+	sendTimeout   = 2 * requestTimeout // an update and a key rotation message
 	recordTimeout = 10 * time.Second
-	// concurrency bounds the deliveries under way. The Sender claims no
-	// more than it has free slots for, so that no claimed message waits
-	// while its lease runs.
-	concurrency = 4
+	need          = sendTimeout + recordTimeout
+	// concurrency bounds the deliveries under way, perHost those to one
+	// push service's host, so that push services that take connections
+	// and never answer hold up their own messages only. The Sender claims
+	// no more than it has free slots for; a message whose host has its
+	// share under way waits for its turn while its lease allows.
+	concurrency = 16
+	perHost     = 2
 	// claimGap is the least time between two claims: every write that
 	// queues a message wakes the Sender, and each claim is a write
 	// transaction, so a burst of writes (an import) makes one claim per
@@ -56,13 +68,6 @@ const (
 	// was registered) for this long (the draft's "last successful
 	// delivery plus some tolerance interval").
 	Tolerance = 24 * time.Hour
-	// padTo is the granularity of the padded message, so that the length
-	// of a sync token does not show.
-	padTo = 128
-	// overhead is what webpush-go adds to a message within its record
-	// size: the aes128gcm header (86 bytes), the tag (16) and the padding
-	// delimiter (1).
-	overhead = 86 + 16 + 1
 )
 
 // Backoff is the default wait after the n-th failed attempt (n from 1):
@@ -125,8 +130,7 @@ func (s *Sender) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer s.client.hc.CloseIdleConnections()
 	defer wg.Wait()
-	slots := make(chan struct{}, concurrency)
-	freed := make(chan struct{}, 1)
+	p := &pool{hosts: map[string]int{}, done: make(chan string, concurrency), wg: &wg}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	var last time.Time
@@ -135,7 +139,9 @@ func (s *Sender) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.wake:
-		case <-freed:
+		case h := <-p.done:
+			p.ended(h)
+			s.startWaiting(ctx, p)
 		case <-t.C:
 		}
 		if d := claimGap - time.Since(last); d > 0 {
@@ -147,14 +153,33 @@ func (s *Sender) Run(ctx context.Context) {
 			}
 		}
 		last = time.Now()
-		t.Reset(s.claim(ctx, slots, freed, &wg))
+		t.Reset(s.claim(ctx, p))
+	}
+}
+
+// pool is the deliveries under way and those waiting for their host's
+// turn; only Run's goroutine touches it.
+type pool struct {
+	running int
+	hosts   map[string]int        // deliveries under way per host
+	waiting []*store.PushDelivery // claimed, oldest first
+	done    chan string           // the host of each delivery that ended; never full: at most concurrency run
+	wg      *sync.WaitGroup
+}
+
+func (p *pool) ended(host string) {
+	p.running--
+	if p.hosts[host]--; p.hosts[host] == 0 {
+		delete(p.hosts, host)
 	}
 }
 
 // claim claims as many due messages as there are free slots, starts
-// their deliveries and returns how long to wait before looking again.
-func (s *Sender) claim(ctx context.Context, slots chan struct{}, freed chan struct{}, wg *sync.WaitGroup) time.Duration {
-	free := cap(slots) - len(slots)
+// those whose host has room, and returns how long to wait before looking
+// again.
+func (s *Sender) claim(ctx context.Context, p *pool) time.Duration {
+	s.startWaiting(ctx, p) // and drops those whose lease ran short
+	free := concurrency - p.running
 	if free == 0 {
 		return s.Poll // a delivery ending frees a slot and wakes Run
 	}
@@ -166,24 +191,53 @@ func (s *Sender) claim(ctx context.Context, slots chan struct{}, freed chan stru
 		}
 		return s.Poll
 	}
-	for i := range ds {
-		slots <- struct{}{}
-		wg.Add(1)
-		go func(d *store.PushDelivery) {
-			defer wg.Done()
-			s.deliver(ctx, d)
-			<-slots
-			select {
-			case freed <- struct{}{}:
-			default:
-			}
-		}(&ds[i])
+	if took := s.Now().Sub(now); len(ds) > 0 && took > lease-need {
+		s.log.Warn("push: claiming took so long that the leases are too short to deliver; the messages go out once they run out",
+			"took", took, "messages", len(ds))
 	}
+	for i := range ds {
+		p.waiting = append(p.waiting, &ds[i])
+	}
+	s.startWaiting(ctx, p)
 	wait := s.Poll
-	if len(ds) < free && !next.IsZero() {
+	switch {
+	case len(ds) == free && p.running < concurrency:
+		// Slots are free (what was claimed waits for busy hosts) and more
+		// may be due: look again at once.
+		wait = 0
+	case len(ds) < free && !next.IsZero():
 		wait = min(wait, max(next.Sub(now), 0))
 	}
 	return wait
+}
+
+// startWaiting starts the waiting deliveries whose host has room, oldest
+// first, while slots are free, and forgets those whose lease no longer
+// leaves the time a delivery needs (another claim sends them).
+func (s *Sender) startWaiting(ctx context.Context, p *pool) {
+	now := s.Now()
+	kept := p.waiting[:0]
+	for _, d := range p.waiting {
+		h := hostKey(d.Registration.Resource)
+		switch {
+		case now.Add(need).After(d.Lease):
+			s.log.Debug("push message left for the next claim: its lease runs out before a delivery could end",
+				"registration", d.Registration.ID, "service", h)
+		case p.running < concurrency && p.hosts[h] < perHost:
+			p.running++
+			p.hosts[h]++
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				s.deliver(ctx, d)
+				p.done <- h
+			}()
+		default:
+			kept = append(kept, d)
+		}
+	}
+	clear(p.waiting[len(kept):])
+	p.waiting = kept
 }
 
 // outcome is what a push service answered to a delivery.
@@ -198,6 +252,10 @@ type outcome struct {
 // ever reach it.
 var errKeys = errors.New("the subscription's keys are not a P-256 public key and an auth secret in base64url")
 
+// errLease is a delivery stopped because its lease no longer leaves the
+// time a message and recording the outcome need.
+var errLease = errors.New("the claim's lease runs out before another message could be sent and recorded")
+
 // deliver sends d's messages and records the outcome.
 func (s *Sender) deliver(ctx context.Context, d *store.PushDelivery) {
 	r := &d.Registration
@@ -207,6 +265,10 @@ func (s *Sender) deliver(ctx context.Context, d *store.PushDelivery) {
 	o := s.send(ctx, d)
 	if o.status == 0 && ctx.Err() != nil {
 		return // stopped: the claim runs out and the message goes out later
+	}
+	if errors.Is(o.err, errLease) {
+		log.Info("push message left for the next claim: " + errLease.Error())
+		return
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
@@ -305,11 +367,24 @@ func (s *Sender) send(ctx context.Context, d *store.PushDelivery) outcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
-	sub := &webpush.Subscription{Endpoint: r.Resource, Keys: webpush.Keys{Auth: r.AuthSecret, P256dh: r.PublicKey}}
+	// Normalised here too for registrations stored before CheckResource
+	// normalised them: the VAPID audience must be the origin.
+	endpoint, err := checkResource(r.Resource, s.opt.AllowPrivate)
+	if err != nil {
+		return outcome{err: err}
+	}
+	sub := &webpush.Subscription{Endpoint: endpoint, Keys: webpush.Keys{Auth: r.AuthSecret, P256dh: r.PublicKey}}
 	for _, m := range msgs {
+		if s.Now().Add(requestTimeout + recordTimeout).After(d.Lease) {
+			return outcome{err: errLease}
+		}
 		resp, err := webpush.SendNotificationWithContext(ctx, m.body, sub, &webpush.Options{
 			HTTPClient: s.client,
-			RecordSize: recordSize(len(m.body)),
+			// webpush-go's default record size, 4096, and it pads every
+			// message to fill it: the only size Tink's decrypter (in
+			// UnifiedPush's connector library) takes by default, and the
+			// push service does not learn a message's length.
+			RecordSize: 0,
 			// webpush-go puts "mailto:" before a subject that is not an
 			// https: URL.
 			Subscriber:      strings.TrimPrefix(s.opt.Subject, "mailto:"),
@@ -330,13 +405,6 @@ func (s *Sender) send(ctx context.Context, d *store.PushDelivery) outcome {
 		}
 	}
 	return outcome{status: http.StatusCreated}
-}
-
-// recordSize is the record size for a message of n bytes: webpush-go pads
-// every message to it (4096 unless told), so the smallest that holds the
-// message, rounded up to padTo.
-func recordSize(n int) uint32 {
-	return uint32((n + overhead + padTo - 1) / padTo * padTo)
 }
 
 // topicHeader is the Topic header of messages for topic: up to 32
@@ -371,13 +439,16 @@ func decodeKey(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(s)
 }
 
-// retryAfter reads a Retry-After header (seconds or a date); 0 for none.
+// retryAfter reads a Retry-After header (seconds or a date): at least a
+// second, at most maxBackoff; 0 for none.
 func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		return max(time.Duration(n)*time.Second, time.Second)
+	// Capped in seconds before it becomes a Duration, which a large
+	// number would overflow; ParseInt saturates what is out of its range.
+	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return time.Duration(min(max(n, 1), int64(maxBackoff/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), time.Second)
@@ -400,6 +471,20 @@ func describe(o outcome) string {
 		s += ": " + o.answer
 	}
 	return s
+}
+
+// hostKey is the push service (host, and port unless the default) whose
+// deliveries perHost bounds.
+func hostKey(resource string) string {
+	u, err := url.Parse(resource)
+	if err != nil {
+		return ""
+	}
+	h := strings.ToLower(u.Hostname())
+	if p := u.Port(); p != "" && p != defaultPorts[u.Scheme] {
+		return net.JoinHostPort(h, p)
+	}
+	return h
 }
 
 func host(resource string) string {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -580,6 +583,126 @@ func TestTwoSenders(t *testing.T) {
 	}
 	if n := len(e.srv.Messages()); n != len(subs) {
 		t.Errorf("%d messages for %d subscriptions", n, len(subs))
+	}
+}
+
+// Push services that take connections and never answer (a tarpit, or a
+// self-hosted one down behind a firewall that drops packets) hold up only
+// their own messages: another collection's message, to another push
+// service, arrives at once although twenty older ones wait for the
+// tarpit, more than the Sender delivers at once.
+func TestTarpitHoldsUpOnlyItsOwn(t *testing.T) {
+	e := newEnv(t, time.Millisecond)
+	tarpit := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Minute):
+		}
+	}))
+	t.Cleanup(tarpit.Close)
+	ctx := context.Background()
+	for range 20 {
+		sub := e.srv.Subscribe(t)
+		r := &store.PushRegistration{Login: "ann", Collection: e.coll.ID, Resource: tarpit.URL + "/push/" + sub.ID,
+			PublicKey: sub.PublicKey, AuthSecret: sub.AuthSecret, Content: true, Expires: time.Now().Add(72 * time.Hour)}
+		if _, err := e.st.RegisterPush(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := &store.Collection{Owner: "ann", Kind: store.KindCard, Name: "other"}
+	if err := e.st.CreateCollection(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	victim := e.srv.Subscribe(t)
+	if _, err := e.st.RegisterPush(ctx, &store.PushRegistration{Login: "ann", Collection: other.ID, Resource: victim.Resource,
+		PublicKey: victim.PublicKey, AuthSecret: victim.AuthSecret, Content: true, Expires: time.Now().Add(72 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, nil)
+	e.put(t, e.wake, "a") // twenty messages for the tarpit
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:v\r\nFN:v\r\nEND:VCARD\r\n"
+	if _, _, err := e.st.PutObject(e.wake, &store.Object{Collection: other.ID, Name: "v.vcf", UID: "v", Data: []byte(card)}, store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	m := e.srv.WaitFor(t, victim, 1, 60*time.Second)[0]
+	lat := m.Received.Sub(start)
+	t.Logf("the other collection's message arrived %v after its write", lat)
+	if lat > 5*time.Second {
+		t.Fatalf("the other collection's message waited %v behind a push service that does not answer", lat)
+	}
+}
+
+// At most two deliveries to one push service's host are under way at
+// once; the others wait for their turn (not for their leases to run out)
+// and all go out.
+func TestPerHostLimit(t *testing.T) {
+	e := newEnv(t, time.Millisecond)
+	var subs []*pushtest.Subscription
+	for range 10 {
+		sub := e.srv.Subscribe(t)
+		e.register(t, sub)
+		subs = append(subs, sub)
+	}
+	e.srv.SetDelay(300 * time.Millisecond)
+	e.run(t, nil)
+	start := time.Now()
+	e.put(t, e.wake, "a")
+	e.srv.Wait(t, len(subs), 20*time.Second)
+	t.Logf("%d messages to one host in %v", len(subs), time.Since(start))
+	if p := e.srv.Peak(); p > 2 {
+		t.Fatalf("%d deliveries to one host at once", p)
+	}
+	for _, sub := range subs {
+		if n := len(e.srv.MessagesTo(sub)); n != 1 {
+			t.Errorf("%d messages to one subscription", n)
+		}
+	}
+}
+
+// lateClaims is the store, whose claims, while late is set, take their
+// leases from a clock read a minute before: as a claim's would that waited
+// that long for the database's write lock.
+type lateClaims struct {
+	store.Store
+	late atomic.Bool
+}
+
+func (l *lateClaims) ClaimPushes(ctx context.Context, now time.Time, lease, spacing time.Duration, limit int) ([]store.PushDelivery, time.Time, error) {
+	if l.late.Load() {
+		now = now.Add(-lease - time.Second)
+	}
+	ds, next, err := l.Store.ClaimPushes(ctx, now, lease, spacing, limit)
+	if len(ds) > 0 {
+		l.late.Store(false)
+	}
+	return ds, next, err
+}
+
+// A claim whose leases have (almost) run out when it returns sends
+// nothing: the messages are left for the next claim, which sends them
+// once, instead of being sent twice.
+func TestStaleLeaseSentOnce(t *testing.T) {
+	e := newEnv(t, time.Millisecond)
+	sub := e.srv.Subscribe(t)
+	e.register(t, sub)
+	e.srv.SetDelay(time.Second)
+	lc := &lateClaims{Store: e.st}
+	e.st = lc
+	s, _ := e.run(t, func(s *push.Sender) { s.Poll = time.Hour })
+	time.Sleep(100 * time.Millisecond) // Run's first claim
+	lc.late.Store(true)
+	seq := e.put(t, e.wake, "a")
+	time.Sleep(200 * time.Millisecond)
+	s.Wake() // another claim, while a delivery of the late one would be under way
+	if p := parse(t, e.srv.WaitFor(t, sub, 1, 10*time.Second)[0]); p.SyncToken != store.SyncToken(e.coll.ID, seq) {
+		t.Fatalf("%+v", p)
+	}
+	time.Sleep(2 * time.Second)
+	if n := len(e.srv.MessagesTo(sub)); n != 1 {
+		t.Fatalf("%d messages for one write", n)
 	}
 }
 

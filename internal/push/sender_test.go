@@ -3,7 +3,10 @@ package push
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -29,14 +32,14 @@ func delivery(t *testing.T, sub *pushtest.Subscription) *store.PushDelivery {
 	return &store.PushDelivery{
 		Registration: store.PushRegistration{ID: 3, Login: "ann", Collection: 7, Resource: sub.Resource,
 			PublicKey: sub.PublicKey, AuthSecret: sub.AuthSecret, Content: true},
-		Key: k, SyncSeq: 42, Content: true,
+		Key: k, SyncSeq: 42, Content: true, Lease: time.Now().Add(lease),
 	}
 }
 
 // What send delivers is what the draft and the RFCs ask for, read as the
 // client reads it: the topic and the sync token in the encrypted message,
 // signed with the registration's key, the subject once "mailto:", a short
-// Topic header, a small record.
+// Topic header, the record size 4096.
 func TestSend(t *testing.T) {
 	srv := pushtest.Start(t)
 	sub := srv.Subscribe(t)
@@ -67,12 +70,11 @@ func TestSend(t *testing.T) {
 	if m.ContentType != contentType {
 		t.Errorf("Content-Type %q", m.ContentType)
 	}
-	// webpush-go pads every message to its record size: 4096 bytes unless
-	// told otherwise.
-	if m.Size != m.RecordSize || m.Size%padTo != 0 || m.Size > 512 || m.Size < len(m.Body)+overhead {
+	// The record size Tink takes, and webpush-go pads the body to it
+	// whatever the message's length.
+	if m.RecordSize != 4096 || m.Size != 4096 {
 		t.Errorf("a message of %d bytes took %d (record size %d)", len(m.Body), m.Size, m.RecordSize)
 	}
-	t.Logf("a content update of %d bytes is sent as %d", len(m.Body), m.Size)
 
 	// Properties of a home, and a key rotation: two messages, the second
 	// without a Topic header (it must not replace the update).
@@ -89,6 +91,81 @@ func TestSend(t *testing.T) {
 	}
 	if rot != (pushtest.PushMessage{Property: true, Transports: true}) || ms[2].Topic != "" || ms[2].Err != nil {
 		t.Errorf("rotation %+v, Topic %q, %v", rot, ms[2].Topic, ms[2].Err)
+	}
+}
+
+// captureRT answers 201 to every request, and keeps the last.
+type captureRT struct{ got *http.Request }
+
+func (c *captureRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.got = r
+	return &http.Response{StatusCode: 201, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+}
+
+// The VAPID audience is the push resource's origin as RFC 6454 serializes
+// it (RFC 8292 section 2), also for a registration stored before
+// CheckResource normalised resources: lower case, no default port.
+func TestSendAudienceIsTheOrigin(t *testing.T) {
+	srv := pushtest.Start(t)
+	sub := srv.Subscribe(t)
+	for resource, origin := range map[string]string{
+		"https://Push.Example.COM/wpush/x":      "https://push.example.com",
+		"https://push.example.com:443/wpush/x":  "https://push.example.com",
+		"https://push.example.com:8443/wpush/x": "https://push.example.com:8443",
+	} {
+		s := storelessSender(t, Options{Subject: "mailto:ops@example.org"})
+		rt := &captureRT{}
+		s.client.hc.Transport = rt
+		d := delivery(t, sub)
+		d.Registration.Resource = resource
+		if o := s.send(context.Background(), d); o.status != 201 {
+			t.Fatalf("%s: %+v", resource, o)
+		}
+		tok, _, _ := strings.Cut(strings.TrimPrefix(rt.got.Header.Get("Authorization"), "vapid t="), ",")
+		parts := strings.Split(tok, ".")
+		b, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var c struct{ Aud string }
+		if err := json.Unmarshal(b, &c); err != nil || c.Aud != origin || rt.got.URL.Host != strings.TrimPrefix(origin, "https://") {
+			t.Errorf("resource %s: sent to %s with aud %q, want the origin %q (%v)", resource, rt.got.URL, c.Aud, origin, err)
+		}
+	}
+	// The stand-in checks the audience against the origin it was reached
+	// at, serialized.
+	s := storelessSender(t, Options{AllowPrivate: true, Subject: "mailto:ops@example.org"})
+	d := delivery(t, sub)
+	d.Registration.Resource = strings.Replace(sub.Resource, "127.0.0.1", "LOCALHOST", 1)
+	if o := s.send(context.Background(), d); o.status != 201 {
+		t.Fatalf("%s: %s", d.Registration.Resource, describe(o))
+	}
+}
+
+// A message goes out only while the claim's lease leaves time for its
+// request and for recording the outcome; otherwise the delivery stops,
+// and the message is left for another claim once the lease has run out.
+func TestSendWithinTheLease(t *testing.T) {
+	srv := pushtest.Start(t)
+	sub := srv.Subscribe(t)
+	s := storelessSender(t, Options{AllowPrivate: true, Subject: "mailto:ops@example.org"})
+	base := time.Now()
+	// The clock says 25 s passed once a message is in: the update took
+	// that long.
+	s.Now = func() time.Time {
+		if len(srv.Messages()) > 0 {
+			return base.Add(25 * time.Second)
+		}
+		return base
+	}
+	d := delivery(t, sub)
+	d.Rotation = true
+	d.Lease = base.Add(40 * time.Second)
+	if o := s.send(context.Background(), d); o.err == nil || len(srv.Messages()) != 1 {
+		t.Fatalf("%+v; %d messages, want the update only", o, len(srv.Messages()))
+	}
+	// A lease almost run out already: nothing is sent.
+	s.Now = time.Now
+	d.Lease = time.Now().Add(15 * time.Second)
+	if o := s.send(context.Background(), d); o.err == nil || len(srv.Messages()) != 1 {
+		t.Fatalf("%+v; %d messages", o, len(srv.Messages()))
 	}
 }
 
@@ -184,6 +261,9 @@ func TestRetryAfter(t *testing.T) {
 		"": 0, "120": 2 * time.Minute, " 5 ": 5 * time.Second, "0": time.Second, "soon": 0,
 		"Fri, 02 Jan 2026 03:05:05 GMT": time.Minute,
 		"Fri, 02 Jan 2026 03:00:00 GMT": time.Second,
+		// Beyond what time.Duration holds in nanoseconds: capped, not
+		// wrapped round to a second.
+		"9999999999": time.Hour, "99999999999999999999999": time.Hour, "-9999999999": time.Second,
 	} {
 		if got := retryAfter(v, now); got != want {
 			t.Errorf("%q: %v, want %v", v, got, want)

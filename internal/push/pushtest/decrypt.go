@@ -39,13 +39,24 @@ func decrypt(body []byte, priv *ecdh.PrivateKey, auth []byte) ([]byte, int, erro
 		return nil, rs, fmt.Errorf("application server key: %w", err)
 	}
 	record := body[headerSize:]
-	// RFC 8188: a record size below 18 is invalid; RFC 8291 section 4: a
-	// push message is a single record, so it cannot exceed rs.
+	// RFC 8188 section 2.1: "Values smaller than 18 are invalid." Section
+	// 2: each record is rs octets after encryption ("final size is rs;
+	// the last record can be smaller"), so a longer one is more than one
+	// record. RFC 8291 section 4: "An application server MUST set the
+	// 'rs' parameter [...] to a size that is greater than the sum of the
+	// lengths of the plaintext, the padding delimiter (1 octet), any
+	// padding, and the authentication tag (16 octets)": the one record of
+	// a push message is shorter than rs. (The header is not part of the
+	// record: webpush-go's body of exactly rs bytes holds a record of
+	// rs-86.)
 	if rs < 18 {
 		return nil, rs, fmt.Errorf("record size %d below 18", rs)
 	}
 	if len(record) > rs {
 		return nil, rs, fmt.Errorf("%d bytes of records with a record size of %d: more than one record", len(record), rs)
+	}
+	if len(record) == rs {
+		return nil, rs, fmt.Errorf("a record of %d bytes with a record size of %d: RFC 8291 wants it shorter than rs", len(record), rs)
 	}
 	if len(record) < 17 {
 		return nil, rs, errors.New("record shorter than its tag and delimiter")

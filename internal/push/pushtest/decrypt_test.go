@@ -103,6 +103,8 @@ func TestDecryptPadding(t *testing.T) {
 		{"only zeros", 4096, "\x00\x00\x00", "no padding delimiter"},
 		{"not the last record", 4096, "hello\x01\x00", "not marked as the last"},
 		{"two records' worth", 20, "hello\x02\x00\x00", "more than one record"},
+		{"a record as long as rs", 22, "hello\x02", "shorter than rs"},
+		{"a record just shorter than rs", 23, "hello\x02", ""},
 		{"record size below 18", 17, "\x02", "below 18"},
 	} {
 		plain, _, err := decrypt(encrypt(t, ua.PublicKey(), auth, c.rs, []byte(c.padded)), ua, auth)

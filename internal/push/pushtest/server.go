@@ -17,9 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,9 +31,13 @@ import (
 // (RFC 8030 section 7.2) and answer 413 above their limit.
 const maxBody = 4096
 
+// tinkRecordSize is the only record size Tink's WebPushHybridDecrypt takes
+// unless told another.
+const tinkRecordSize = 4096
+
 // Server is a running push service stand-in.
 type Server struct {
-	URL string // scheme://host:port, the VAPID audience of its push resources
+	URL string // scheme://host:port: the origin of its push resources
 
 	hs *httptest.Server
 
@@ -44,6 +48,7 @@ type Server struct {
 	vapidKey string
 	delay    time.Duration
 	held     int // POSTs waiting out the delay
+	peak     int // the most held at once
 }
 
 // Subscription is what a user agent registers with an application server:
@@ -176,6 +181,13 @@ func (s *Server) Held() int {
 	return s.held
 }
 
+// Peak is the most POSTs that waited out the delay (SetDelay) at once.
+func (s *Server) Peak() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
+}
+
 // Messages returns the messages received, in order.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -286,6 +298,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if delay > 0 {
 		s.mu.Lock()
 		s.held++
+		s.peak = max(s.peak, s.held)
 		s.mu.Unlock()
 		defer func() {
 			s.mu.Lock()
@@ -329,6 +342,13 @@ func (s *Server) check(r *http.Request, sub *Subscription, body []byte, wantKey 
 	if err != nil {
 		return http.StatusBadRequest, err
 	}
+	// Stricter than RFC 8291, as Tink's WebPushHybridDecrypt (what
+	// UnifiedPush's connector library decrypts with) is by default: the
+	// record size must be 4096, the size it was built with. (Its other
+	// check, a body of at most rs bytes, is maxBody.)
+	if m.RecordSize != tinkRecordSize {
+		return http.StatusBadRequest, fmt.Errorf("record size %d: Tink's decrypter takes %d only", m.RecordSize, tinkRecordSize)
+	}
 	if m.ContentEncoding != "aes128gcm" {
 		return http.StatusUnsupportedMediaType, fmt.Errorf("Content-Encoding %q, want aes128gcm", m.ContentEncoding)
 	}
@@ -343,7 +363,11 @@ func (s *Server) check(r *http.Request, sub *Subscription, body []byte, wantKey 
 	default:
 		return http.StatusBadRequest, fmt.Errorf("Urgency %q", m.Urgency)
 	}
-	aud := audience(sub.Resource)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	aud := audience(scheme, r.Host)
 	m.VAPIDKey, m.Claims, err = checkVAPID(r.Header.Get("Authorization"), aud, wantKey, time.Now())
 	switch {
 	case errors.Is(err, errWrongKey):
@@ -354,10 +378,20 @@ func (s *Server) check(r *http.Request, sub *Subscription, body []byte, wantKey 
 	return http.StatusCreated, nil
 }
 
-// audience is the VAPID aud of a push resource: its origin.
-func audience(resource string) string {
-	u, _ := url.Parse(resource)
-	return u.Scheme + "://" + u.Host
+// audience is the VAPID aud of a push resource (RFC 8292 section 2: its
+// origin) at scheme and host (host[:port], as the request's Host): the
+// origin serialized as RFC 6454 section 6.2 says, scheme and host in lower
+// case, the port left out when it is the scheme's default.
+func audience(scheme, host string) string {
+	scheme, host = strings.ToLower(scheme), strings.ToLower(host)
+	if h, port, err := net.SplitHostPort(host); err == nil &&
+		(port == "" || scheme == "http" && port == "80" || scheme == "https" && port == "443") {
+		host = h
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]"
+		}
+	}
+	return scheme + "://" + host
 }
 
 // PushMessage is a WebDAV-Push push-message taken apart.

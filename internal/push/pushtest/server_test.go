@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -55,7 +56,7 @@ func send(t *testing.T, sub *pushtest.Subscription, endpoint string, key vapid, 
 	resp, err := webpush.SendNotificationWithContext(context.Background(), []byte(msg),
 		&webpush.Subscription{Endpoint: endpoint, Keys: webpush.Keys{Auth: sub.AuthSecret, P256dh: sub.PublicKey}},
 		&webpush.Options{HTTPClient: client, Subscriber: "ops@example.org", TTL: 60, Topic: "abc_-1", Urgency: webpush.UrgencyNormal,
-			RecordSize: 512, VAPIDPrivateKey: key.priv, VAPIDPublicKey: key.pub})
+			VAPIDPrivateKey: key.priv, VAPIDPublicKey: key.pub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestReceivesWebpushGo(t *testing.T) {
 		t.Fatalf("%+v", m)
 	}
 	if m.TTL != "60" || m.Topic != "abc_-1" || m.Urgency != "normal" || m.ContentEncoding != "aes128gcm" ||
-		m.Size != 512 || m.RecordSize != 512 || m.VAPIDKey != key.pub || m.Claims.Aud != srv.URL ||
+		m.Size != 4096 || m.RecordSize != 4096 || m.VAPIDKey != key.pub || m.Claims.Aud != srv.URL ||
 		m.Claims.Sub != "mailto:ops@example.org" || m.Subscription != sub.ID || m.Seq != 1 {
 		t.Fatalf("%+v", m)
 	}
@@ -141,6 +142,12 @@ func TestRefuses(t *testing.T) {
 			r.Body = io.NopCloser(bytes.NewReader(b))
 		}, status: 400, why: "decryption"},
 		{name: "encrypted for another subscription", endpoint: other.Resource, status: 400, why: "decryption"},
+		{name: "record size not 4096", edit: func(r *http.Request) {
+			// rs is outside the encryption: the record still decrypts.
+			b, _ := io.ReadAll(r.Body)
+			binary.BigEndian.PutUint32(b[16:20], 4095)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}, status: 400, why: "record size 4095"},
 		{name: "no Content-Encoding", edit: func(r *http.Request) { r.Header.Del("Content-Encoding") }, status: 415, why: "Content-Encoding"},
 		{name: "no TTL", edit: func(r *http.Request) { r.Header.Del("TTL") }, status: 400, why: "TTL"},
 		{name: "Topic too long", edit: func(r *http.Request) { r.Header.Set("Topic", strings.Repeat("a", 33)) }, status: 400, why: "Topic"},
@@ -158,7 +165,9 @@ func TestRefuses(t *testing.T) {
 			h := r.Header.Get("Authorization")
 			r.Header.Set("Authorization", h[:strings.Index(h, ", k=")]+", k="+newVAPID(t).pub)
 		}, status: 401, why: "signature"},
-		{name: "wrong aud", endpoint: localhost + "/push/" + sub.ID, status: 401, why: "aud"},
+		{name: "aud of another origin", edit: setAuth(signJWT(t, key, claims(localhost, "mailto:ops@example.org", exp(time.Hour)))), status: 401, why: "aud"},
+		// webpush-go signs for scheme://host as the URL spells it.
+		{name: "aud not serialized", endpoint: strings.Replace(srv.URL, "127.0.0.1", "LocalHost", 1) + "/push/" + sub.ID, status: 401, why: "aud"},
 		{name: "expired", edit: setAuth(signJWT(t, key, claims(srv.URL, "mailto:ops@example.org", exp(-time.Minute)))), status: 401, why: "expired"},
 		{name: "exp over 24 h ahead", edit: setAuth(signJWT(t, key, claims(srv.URL, "mailto:ops@example.org", exp(25*time.Hour)))), status: 401, why: "24h"},
 		{name: "sub no URL", edit: setAuth(signJWT(t, key, claims(srv.URL, "ops@example.org", exp(time.Hour)))), status: 401, why: "sub"},
@@ -278,8 +287,8 @@ func TestDelay(t *testing.T) {
 		t.Fatal("answered before the delay")
 	}
 	m := srv.Wait(t, 1, 10*time.Second)[0]
-	if m.Err == nil || !strings.Contains(m.Err.Error(), "went away") || string(m.Body) != "x" || srv.Held() != 0 {
-		t.Fatalf("%+v, %d held", m, srv.Held())
+	if m.Err == nil || !strings.Contains(m.Err.Error(), "went away") || string(m.Body) != "x" || srv.Held() != 0 || srv.Peak() != 1 {
+		t.Fatalf("%+v, %d held, at most %d", m, srv.Held(), srv.Peak())
 	}
 }
 
