@@ -44,12 +44,15 @@ const (
 	recordTimeout = 10 * time.Second
 	need          = sendTimeout + recordTimeout
 	// concurrency bounds the deliveries under way, perHost those to one
-	// push service's host, so that push services that take connections
-	// and never answer hold up their own messages only. The Sender claims
-	// no more than it has free slots for; a message whose host has its
-	// share under way waits for its turn while its lease allows.
+	// push service's host and perLogin those of one user's registrations,
+	// so that push services that take connections and never answer hold
+	// up their own messages only, however many host names a user has
+	// them under. The Sender claims no more than it has free slots for; a
+	// message whose host or user has its share under way waits for its
+	// turn while its lease allows.
 	concurrency = 16
 	perHost     = 2
+	perLogin    = 4
 	// claimGap is the least time between two claims: every write that
 	// queues a message wakes the Sender, and each claim is a write
 	// transaction, so a burst of writes (an import) makes one claim per
@@ -130,7 +133,7 @@ func (s *Sender) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer s.client.hc.CloseIdleConnections()
 	defer wg.Wait()
-	p := &pool{hosts: map[string]int{}, done: make(chan string, concurrency), wg: &wg}
+	p := &pool{hosts: map[string]int{}, logins: map[string]int{}, done: make(chan slot, concurrency), wg: &wg}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	var last time.Time
@@ -139,8 +142,8 @@ func (s *Sender) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.wake:
-		case h := <-p.done:
-			p.ended(h)
+		case sl := <-p.done:
+			p.ended(sl)
 			s.startWaiting(ctx, p)
 		case <-t.C:
 		}
@@ -162,15 +165,22 @@ func (s *Sender) Run(ctx context.Context) {
 type pool struct {
 	running int
 	hosts   map[string]int        // deliveries under way per host
+	logins  map[string]int        // deliveries under way per registering user
 	waiting []*store.PushDelivery // claimed, oldest first
-	done    chan string           // the host of each delivery that ended; never full: at most concurrency run
+	done    chan slot             // each delivery that ended; never full: at most concurrency run
 	wg      *sync.WaitGroup
 }
 
-func (p *pool) ended(host string) {
+// slot is whose share a delivery under way takes.
+type slot struct{ host, login string }
+
+func (p *pool) ended(s slot) {
 	p.running--
-	if p.hosts[host]--; p.hosts[host] == 0 {
-		delete(p.hosts, host)
+	if p.hosts[s.host]--; p.hosts[s.host] == 0 {
+		delete(p.hosts, s.host)
+	}
+	if p.logins[s.login]--; p.logins[s.login] == 0 {
+		delete(p.logins, s.login)
 	}
 }
 
@@ -218,19 +228,20 @@ func (s *Sender) startWaiting(ctx context.Context, p *pool) {
 	now := s.Now()
 	kept := p.waiting[:0]
 	for _, d := range p.waiting {
-		h := hostKey(d.Registration.Resource)
+		sl := slot{host: hostKey(d.Registration.Resource), login: d.Registration.Login}
 		switch {
 		case now.Add(need).After(d.Lease):
 			s.log.Debug("push message left for the next claim: its lease runs out before a delivery could end",
-				"registration", d.Registration.ID, "service", h)
-		case p.running < concurrency && p.hosts[h] < perHost:
+				"registration", d.Registration.ID, "service", sl.host)
+		case p.running < concurrency && p.hosts[sl.host] < perHost && p.logins[sl.login] < perLogin:
 			p.running++
-			p.hosts[h]++
+			p.hosts[sl.host]++
+			p.logins[sl.login]++
 			p.wg.Add(1)
 			go func() {
 				defer p.wg.Done()
 				s.deliver(ctx, d)
-				p.done <- h
+				p.done <- sl
 			}()
 		default:
 			kept = append(kept, d)

@@ -635,6 +635,59 @@ func TestTarpitHoldsUpOnlyItsOwn(t *testing.T) {
 	}
 }
 
+// One user's push services that never answer, on more hosts than the
+// Sender delivers to at once (a wildcard DNS name makes as many as one
+// likes), hold up that user's messages only: at most four of one user's
+// deliveries are under way at once.
+func TestTarpitsOfOneUserHoldUpOnlyTheirs(t *testing.T) {
+	e := newEnv(t, time.Millisecond)
+	ctx := context.Background()
+	for range 10 {
+		tarpit := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Minute):
+			}
+		}))
+		t.Cleanup(tarpit.Close)
+		for range 2 {
+			sub := e.srv.Subscribe(t)
+			r := &store.PushRegistration{Login: "ann", Collection: e.coll.ID, Resource: tarpit.URL + "/push/" + sub.ID,
+				PublicKey: sub.PublicKey, AuthSecret: sub.AuthSecret, Content: true, Expires: time.Now().Add(72 * time.Hour)}
+			if _, err := e.st.RegisterPush(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := e.st.CreateUser(ctx, &store.User{Login: "bob", PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	book := &store.Collection{Owner: "bob", Kind: store.KindCard, Name: "contacts"}
+	if err := e.st.CreateCollection(ctx, book); err != nil {
+		t.Fatal(err)
+	}
+	victim := e.srv.Subscribe(t)
+	if _, err := e.st.RegisterPush(ctx, &store.PushRegistration{Login: "bob", Collection: book.ID, Resource: victim.Resource,
+		PublicKey: victim.PublicKey, AuthSecret: victim.AuthSecret, Content: true, Expires: time.Now().Add(72 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, nil)
+	e.put(t, e.wake, "a") // twenty messages for ten tarpits
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:v\r\nFN:v\r\nEND:VCARD\r\n"
+	if _, _, err := e.st.PutObject(e.wake, &store.Object{Collection: book.ID, Name: "v.vcf", UID: "v", Data: []byte(card)}, store.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	m := e.srv.WaitFor(t, victim, 1, 60*time.Second)[0]
+	lat := m.Received.Sub(start)
+	t.Logf("bob's message arrived %v after his write", lat)
+	if lat > 5*time.Second {
+		t.Fatalf("bob's message waited %v behind ann's push services that do not answer", lat)
+	}
+}
+
 // At most two deliveries to one push service's host are under way at
 // once; the others wait for their turn (not for their leases to run out)
 // and all go out.
