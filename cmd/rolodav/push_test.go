@@ -581,3 +581,58 @@ func TestPushContactFlag(t *testing.T) {
 		}
 	}
 }
+
+// rolodav push rotate-key: a registered device gets the draft's key
+// rotation message (no topic, a property update of transports) signed
+// with the old key, and keeps getting messages signed with it; the
+// server advertises the new key, and a device that registers again gets
+// messages signed with that.
+func TestPushRotateKey(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	pushUsers(t, data, "alice")
+	d := pushServe(t, data)
+	const book = "/dav/addressbooks/alice/contacts/"
+	ps := pushtest.Start(t)
+	sub := ps.Subscribe(t)
+	mustRegister(t, d, "alice", book, sub)
+	old := propfindPush(t, d, "alice", book).vapid
+
+	out, errOut, code := cli(t, "", "push", "rotate-key", "--data", data)
+	if code != 0 || !strings.Contains(out, "new VAPID public key: ") {
+		t.Fatalf("push rotate-key: exit %d\n%s%s", code, out, errOut)
+	}
+	newKey := strings.TrimSpace(strings.SplitN(strings.TrimPrefix(out, "new VAPID public key: "), "\n", 2)[0])
+	if newKey == old || newKey == "" {
+		t.Fatalf("new key %q, old %q", newKey, old)
+	}
+	m := ps.WaitFor(t, sub, 1, pushArrive)[0] // the command line queues; the server's poll sends
+	pm, err := pushtest.Parse(m.Body)
+	if m.Err != nil || err != nil || !pm.Transports || pm.Topic != "" || pm.Content || m.VAPIDKey != old {
+		t.Fatalf("rotation message: %+v (err %v, %v), signed with %s, old key %s", pm, m.Err, err, m.VAPIDKey, old)
+	}
+	// Until it registers again, the device's messages are signed with the
+	// key its subscription is bound to.
+	if code, _, _ := d.req(t, "PUT", book+"a.vcf", "alice", "alice password", vcard("a")); code != http.StatusCreated {
+		t.Fatalf("PUT: %d", code)
+	}
+	if m := ps.WaitFor(t, sub, 2, pushArrive)[1]; m.Err != nil || m.VAPIDKey != old {
+		t.Fatalf("after the rotation: signed with %s, want the old %s (%v)", m.VAPIDKey, old, m.Err)
+	}
+	// A restarted server advertises the new key at once (a running one
+	// within a minute); registering again binds to it.
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	<-d.done
+	d = pushServe(t, data)
+	if got := propfindPush(t, d, "alice", book).vapid; got != newKey {
+		t.Fatalf("advertised key %s, want the new %s", got, newKey)
+	}
+	fresh := ps.Subscribe(t)
+	mustRegister(t, d, "alice", book, fresh)
+	if code, _, _ := d.req(t, "PUT", book+"b.vcf", "alice", "alice password", vcard("b")); code != http.StatusCreated {
+		t.Fatalf("PUT: %d", code)
+	}
+	if m := ps.WaitFor(t, fresh, 1, pushArrive)[0]; m.Err != nil || m.VAPIDKey != newKey {
+		t.Fatalf("a new registration's message: signed with %s, want %s (%v)", m.VAPIDKey, newKey, m.Err)
+	}
+}
