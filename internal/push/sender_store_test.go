@@ -590,9 +590,9 @@ func TestTwoSenders(t *testing.T) {
 // self-hosted one down behind a firewall that drops packets) hold up only
 // their own messages: another collection's message, to another push
 // service, arrives at once although twenty older ones wait for the
-// tarpit, more than the Sender delivers at once.
-func TestTarpitHoldsUpOnlyItsOwn(t *testing.T) {
-	e := newEnv(t, time.Millisecond)
+// startTarpit starts a push service that takes connections and requests
+// and never answers.
+func startTarpit(t *testing.T) *httptest.Server {
 	tarpit := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		select {
@@ -601,6 +601,13 @@ func TestTarpitHoldsUpOnlyItsOwn(t *testing.T) {
 		}
 	}))
 	t.Cleanup(tarpit.Close)
+	return tarpit
+}
+
+// tarpit, more than the Sender delivers at once.
+func TestTarpitHoldsUpOnlyItsOwn(t *testing.T) {
+	e := newEnv(t, time.Millisecond)
+	tarpit := startTarpit(t)
 	ctx := context.Background()
 	for range 20 {
 		sub := e.srv.Subscribe(t)
@@ -643,14 +650,7 @@ func TestTarpitsOfOneUserHoldUpOnlyTheirs(t *testing.T) {
 	e := newEnv(t, time.Millisecond)
 	ctx := context.Background()
 	for range 10 {
-		tarpit := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.Copy(io.Discard, r.Body)
-			select {
-			case <-r.Context().Done():
-			case <-time.After(2 * time.Minute):
-			}
-		}))
-		t.Cleanup(tarpit.Close)
+		tarpit := startTarpit(t)
 		for range 2 {
 			sub := e.srv.Subscribe(t)
 			r := &store.PushRegistration{Login: "ann", Collection: e.coll.ID, Resource: tarpit.URL + "/push/" + sub.ID,
