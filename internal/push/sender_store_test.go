@@ -586,10 +586,6 @@ func TestTwoSenders(t *testing.T) {
 	}
 }
 
-// Push services that take connections and never answer (a tarpit, or a
-// self-hosted one down behind a firewall that drops packets) hold up only
-// their own messages: another collection's message, to another push
-// service, arrives at once although twenty older ones wait for the
 // startTarpit starts a push service that takes connections and requests
 // and never answers.
 func startTarpit(t *testing.T) *httptest.Server {
@@ -604,6 +600,10 @@ func startTarpit(t *testing.T) *httptest.Server {
 	return tarpit
 }
 
+// Push services that take connections and never answer (a tarpit, or a
+// self-hosted one down behind a firewall that drops packets) hold up only
+// their own messages: another collection's message, to another push
+// service, arrives at once although twenty older ones wait for the
 // tarpit, more than the Sender delivers at once.
 func TestTarpitHoldsUpOnlyItsOwn(t *testing.T) {
 	e := newEnv(t, time.Millisecond)
