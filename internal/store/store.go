@@ -5,7 +5,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -882,6 +884,38 @@ type PushRegistration struct {
 	Created    time.Time
 	Expires    time.Time // no message is sent after it; PrunePush deletes it then
 	LastSent   time.Time // the last message delivered; zero for none
+}
+
+// Check refuses a registration that lacks what a message needs, or names
+// no valid target; drivers call it before RegisterPush writes.
+func (r *PushRegistration) Check() error {
+	switch {
+	case r.Login == "":
+		return errors.New("no login")
+	case r.Resource == "":
+		return errors.New("no push resource")
+	case r.PublicKey == "" || r.AuthSecret == "":
+		return errors.New("the subscription's public key and authentication secret are required")
+	case r.Expires.IsZero():
+		return errors.New("no expiry")
+	case r.Collection < 0:
+		return fmt.Errorf("invalid collection %d", r.Collection)
+	case r.Collection > 0 && r.Home != "":
+		return fmt.Errorf("a registration on collection %d names a home (%q) too", r.Collection, r.Home)
+	case r.Collection == 0 && r.Home != KindCard && r.Home != KindCal:
+		return fmt.Errorf("neither a collection nor a home (%q)", r.Home)
+	}
+	return nil
+}
+
+// NewPushToken returns an unguessable registration token (192 bits,
+// base64url), as drivers give a new registration.
+func NewPushToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // PushDelivery is a message owed to one registration, claimed by

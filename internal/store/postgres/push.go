@@ -3,8 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -197,37 +195,6 @@ func scanRegistration(sc interface{ Scan(...any) error }, r *store.PushRegistrat
 	return nil
 }
 
-// checkRegistration refuses a registration that lacks what a message
-// needs, or names no valid target.
-func checkRegistration(r *store.PushRegistration) error {
-	switch {
-	case r.Login == "":
-		return errors.New("no login")
-	case r.Resource == "":
-		return errors.New("no push resource")
-	case r.PublicKey == "" || r.AuthSecret == "":
-		return errors.New("the subscription's public key and authentication secret are required")
-	case r.Expires.IsZero():
-		return errors.New("no expiry")
-	case r.Collection < 0:
-		return fmt.Errorf("invalid collection %d", r.Collection)
-	case r.Collection > 0 && r.Home != "":
-		return fmt.Errorf("a registration on collection %d names a home (%q) too", r.Collection, r.Home)
-	case r.Collection == 0 && r.Home != store.KindCard && r.Home != store.KindCal:
-		return fmt.Errorf("neither a collection nor a home (%q)", r.Home)
-	}
-	return nil
-}
-
-// newToken returns an unguessable registration token: 192 bits, base64url.
-func newToken() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
 // RegisterPush implements store.Push. The target is checked in the
 // transaction, and the foreign keys catch a target deleted before it
 // commits. An insert that meets another's registration of the same
@@ -235,10 +202,10 @@ func newToken() (string, error) {
 // nothing; the update after it, a statement of its own, then finds it.
 // The user's expired registrations go first, as in SQLite.
 func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bool, error) {
-	if err := checkRegistration(r); err != nil {
+	if err := r.Check(); err != nil {
 		return false, fmt.Errorf("postgres: register push of %s: %w", r.Login, err)
 	}
-	token, err := newToken()
+	token, err := store.NewPushToken()
 	if err != nil {
 		return false, fmt.Errorf("postgres: register push of %s: %w", r.Login, err)
 	}

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -151,47 +149,16 @@ func scanRegistration(sc interface{ Scan(...any) error }, more ...any) (store.Pu
 	return r, nil
 }
 
-// checkRegistration refuses a registration that lacks what a message
-// needs, or names no valid target.
-func checkRegistration(r *store.PushRegistration) error {
-	switch {
-	case r.Login == "":
-		return errors.New("no login")
-	case r.Resource == "":
-		return errors.New("no push resource")
-	case r.PublicKey == "" || r.AuthSecret == "":
-		return errors.New("the subscription's public key and authentication secret are required")
-	case r.Expires.IsZero():
-		return errors.New("no expiry")
-	case r.Collection < 0:
-		return fmt.Errorf("invalid collection %d", r.Collection)
-	case r.Collection > 0 && r.Home != "":
-		return fmt.Errorf("a registration on collection %d names a home (%q) too", r.Collection, r.Home)
-	case r.Collection == 0 && r.Home != store.KindCard && r.Home != store.KindCal:
-		return fmt.Errorf("neither a collection nor a home (%q)", r.Home)
-	}
-	return nil
-}
-
-// newToken makes a registration's token: 24 random bytes, base64url.
-func newToken() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
 // RegisterPush implements store.Push. Created and LastSent of a new
 // registration are set by the store (Created to now unless given); an
 // update keeps the stored ones and sets r's to them. The user's expired
 // registrations go first: no cap counts them, so kept they would pile up,
 // and one registered again would be an update, back uncounted.
 func (s *Store) RegisterPush(ctx context.Context, r *store.PushRegistration) (bool, error) {
-	if err := checkRegistration(r); err != nil {
+	if err := r.Check(); err != nil {
 		return false, fmt.Errorf("sqlite: register push for %s: %w", r.Login, err)
 	}
-	token, err := newToken()
+	token, err := store.NewPushToken()
 	if err != nil {
 		return false, fmt.Errorf("sqlite: register push for %s: %w", r.Login, err)
 	}
