@@ -38,6 +38,8 @@ var (
 	// MaxPushRegistrationsPerTarget on its collection or home. Drivers
 	// return it as a *TooManyRegistrationsError, which names the cap.
 	ErrTooManyRegistrations = errors.New("too many push registrations")
+	// ErrTooLarge refuses a value over its documented bound.
+	ErrTooLarge = errors.New("too large")
 )
 
 // Caps of push registrations that have not expired (RegisterPush). A phone
@@ -394,6 +396,7 @@ type Store interface {
 	Maintenance // pruning and scheduled runs: see the block "Maintenance" below
 	Secrets     // keys the server makes once: see the block "WebDAV-Push" below
 	Push        // WebDAV-Push registrations and their queue: see the block "WebDAV-Push" below
+	Migrations  // moving from another provider: see the block "Moving from another provider" below
 
 	Close() error
 }
@@ -1049,6 +1052,102 @@ type Push interface {
 	// retired keys no registration is bound to, and returns how many
 	// registrations it deleted.
 	PrunePush(ctx context.Context, now time.Time) (int, error)
+}
+
+// --- Moving from another provider ----------------------------------------
+//
+// `rolodav migrate` and the pages' "Import from another provider" pull the
+// collections of an account at another CardDAV/CalDAV server into a user's
+// (package migrate). The store remembers, per source collection, which of
+// the user's collections it goes into and the source's sync token after the
+// last complete pass, so that the next run fetches only what changed; and a
+// record of each run, which the progress page reads while it runs (from any
+// process) and the activity page afterwards.
+
+// MigrationSource is what is remembered of one source collection. It goes
+// with the collection it names: deleting that collection deletes it.
+type MigrationSource struct {
+	Owner      string
+	URL        string // the source collection's absolute URL, as discovered
+	Collection int64  // the owner's collection its objects go into
+	SyncToken  string // the source's sync token after the last complete pass; "" when none
+	Updated    time.Time
+}
+
+// States of a Migration.
+const (
+	MigrationRunning     = "running"
+	MigrationDone        = "done"        // it ended; objects may have been rejected (see Report)
+	MigrationFailed      = "failed"      // an error stopped it (Error)
+	MigrationInterrupted = "interrupted" // the process running it stopped (see Migration.StateAt)
+)
+
+// MigrationStale is how long a running migration may go without a
+// Heartbeat before it counts as interrupted: its runner writes one at least
+// every few seconds while it works.
+const MigrationStale = 2 * time.Minute
+
+// MigrationsKept is how many migrations per user the store keeps:
+// StartMigration deletes older ones.
+const MigrationsKept = 20
+
+// MaxMigrationReport bounds Migration.Report, in bytes.
+const MaxMigrationReport = 256 << 10
+
+// Migration is one run of a migration from another provider.
+type Migration struct {
+	ID         int64
+	Owner      string
+	Source     string // the URL the user gave, without credentials
+	SourceUser string // the login at the source
+	Started    time.Time
+	Heartbeat  time.Time // the runner's last sign of life
+	Finished   time.Time // zero while running
+	State      string    // one of the Migration* states
+	// Report is package migrate's JSON: progress while it runs, the
+	// summary when it ended. At most MaxMigrationReport bytes.
+	Report []byte
+	Error  string // why it failed; "" otherwise
+}
+
+// StateAt is m's state as of now: a running migration whose Heartbeat is
+// more than MigrationStale before now was interrupted (its process died
+// without saying so).
+func (m *Migration) StateAt(now time.Time) string {
+	if m.State == MigrationRunning && now.Sub(m.Heartbeat) > MigrationStale {
+		return MigrationInterrupted
+	}
+	return m.State
+}
+
+// Migrations are the records of migrations from another provider.
+type Migrations interface {
+	// GetMigrationSource returns owner's record of the source collection
+	// at url; ErrNotFound when there is none.
+	GetMigrationSource(ctx context.Context, owner, url string) (*MigrationSource, error)
+	// PutMigrationSource creates or replaces the record of (s.Owner,
+	// s.URL), setting s.Updated to now when zero. s.Collection must be a
+	// collection of s.Owner (ErrNotFound otherwise).
+	PutMigrationSource(ctx context.Context, s *MigrationSource) error
+	// StartMigration records m (Owner, Source, SourceUser, Started) as
+	// running, with Heartbeat = Started, and sets m.ID. A user runs one
+	// migration at a time, across processes: when m.Owner has a running
+	// migration whose Heartbeat is within MigrationStale of m.Started, it
+	// stores nothing and returns ErrExists; an older running one is
+	// marked MigrationInterrupted. It keeps the owner's MigrationsKept
+	// newest migrations and deletes the rest. An unknown owner is
+	// ErrNotFound; a Report over MaxMigrationReport is ErrTooLarge.
+	StartMigration(ctx context.Context, m *Migration) error
+	// UpdateMigration writes m's Heartbeat, Finished, State, Report and
+	// Error to migration (m.Owner, m.ID): ErrNotFound when there is none.
+	// A Report over MaxMigrationReport is ErrTooLarge.
+	UpdateMigration(ctx context.Context, m *Migration) error
+	// GetMigration returns owner's migration id; ErrNotFound when there
+	// is none (another user's included).
+	GetMigration(ctx context.Context, owner string, id int64) (*Migration, error)
+	// ListMigrations returns owner's migrations, newest Started first, at
+	// most limit (0 = all).
+	ListMigrations(ctx context.Context, owner string, limit int) ([]Migration, error)
 }
 
 // --- Raw rows ------------------------------------------------------------

@@ -162,6 +162,13 @@ var Tables = []Table{
 		{"queued", Int}, {"version", Int}, {"attempts", Int}, {"not_before", Int},
 		{"lease_until", Int}, {"last_error", Text},
 	}},
+	{Name: "migration_sources", Key: []string{"owner", "url"}, Columns: []Column{
+		{"owner", Text}, {"url", Text}, {"collection", Int}, {"sync_token", Text}, {"updated", Int},
+	}},
+	{Name: "migrations", Key: []string{"id"}, Identity: "id", Columns: []Column{
+		{"id", Int}, {"owner", Text}, {"source", Text}, {"source_user", Text}, {"started", Int},
+		{"heartbeat", Int}, {"finished", Int}, {"state", Text}, {"report", Bytes}, {"error", Text},
+	}},
 }
 
 // Value converts v, a value a driver read from a column of type t, to the
