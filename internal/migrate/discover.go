@@ -114,7 +114,7 @@ func describe(err error) string {
 	var se *SourceError
 	switch {
 	case !errors.As(err, &se):
-		return err.Error()
+		return fmt.Sprintf("its answer to PROPFIND is not what a DAV server answers: %v", err)
 	case se.Detail != "":
 		return se.Detail
 	case se.Status != 0:
@@ -142,6 +142,9 @@ func (s *Source) findPrincipal(ctx context.Context, cand *url.URL) (*url.URL, er
 		if !errors.As(err, &se) && strings.Contains(err.Error(), "unauthenticated") {
 			// The server answered, but as to someone not signed in.
 			return nil, &SourceError{Problem: Unauthorized, URL: cand.String(), Method: "PROPFIND", User: s.c.user}
+		}
+		if !errors.As(err, &se) && strings.Contains(err.Error(), "current-user-principal") {
+			return nil, nil // answered 404 (or another status) for the property
 		}
 		return nil, err
 	}
@@ -175,7 +178,7 @@ func (s *Source) findHomes(ctx context.Context, principal *url.URL) error {
 		return nil
 	})
 	if err != nil {
-		return accountErr(err)
+		return s.accountErr(err)
 	}
 	for _, h := range []struct {
 		href string
@@ -270,11 +273,11 @@ func (s *Source) propfind(ctx context.Context, u *url.URL, depth string, body []
 
 // accountErr turns a 403 on the account's own resources into
 // Unauthorized: the login is known, but not allowed there.
-func accountErr(err error) error {
+func (s *Source) accountErr(err error) error {
 	var se *SourceError
 	if errors.As(err, &se) && se.Problem == Failed && se.Status == http.StatusForbidden {
 		c := *se
-		c.Problem = Unauthorized
+		c.Problem, c.User = Unauthorized, s.c.user
 		return &c
 	}
 	return err
@@ -310,6 +313,9 @@ func (s *Source) extraProps(ctx context.Context, u *url.URL, depth string) (map[
 // hrefs that name one resource in different spellings (Radicale and
 // Xandikos answer a multiget for c%32.vcf with c2.vcf).
 func pathKey(base *url.URL, href string) string {
+	if strings.HasPrefix(href, "/") && !strings.HasPrefix(href, "//") && !strings.ContainsAny(href, "%?#") && !strings.Contains(href, "/.") {
+		return strings.TrimSuffix(href, "/") // as url.Parse would give it, without its cost
+	}
 	u, err := base.Parse(href)
 	if err != nil {
 		return href
@@ -347,7 +353,7 @@ func (s *Source) listErr(ctx context.Context, home *url.URL, err error) error {
 	}
 	var se *SourceError
 	if errors.As(err, &se) {
-		return accountErr(se)
+		return s.accountErr(se)
 	}
 	return &SourceError{Problem: Failed, URL: home.String(), Method: "PROPFIND", Err: err}
 }

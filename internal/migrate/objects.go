@@ -99,7 +99,7 @@ func (s *Source) listPropfind(ctx context.Context, u *url.URL, add func(*entry) 
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusMultiStatus {
 		discard(resp)
-		return accountErr(&SourceError{Problem: Failed, URL: u.String(), Method: "PROPFIND", Status: resp.StatusCode})
+		return s.accountErr(&SourceError{Problem: Failed, URL: u.String(), Method: "PROPFIND", Status: resp.StatusCode})
 	}
 	_, _, _, err = s.readListing(ctx, "PROPFIND", u, resp.Body, add)
 	return err

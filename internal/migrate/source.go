@@ -177,7 +177,7 @@ func (s *Source) homeExtras(ctx context.Context, home *url.URL, n int) (map[stri
 	extra, err := s.extraProps(ctx, home, "1")
 	var se *SourceError
 	if err != nil && (!errors.As(err, &se) || se.Problem != Failed) {
-		return nil, accountErr(err)
+		return nil, s.accountErr(err)
 	}
 	return extra, nil
 }
@@ -227,7 +227,7 @@ func (s *Source) singleCollection(ctx context.Context) ([]SourceCollection, erro
 		return nil
 	})
 	if err != nil {
-		return nil, accountErr(err)
+		return nil, s.accountErr(err)
 	}
 	if len(out) == 0 {
 		return nil, &SourceError{Problem: NotDAV, URL: s.single.String(), Detail: "it is no longer an address book or calendar"}
@@ -403,7 +403,8 @@ func tlsError(err error) bool {
 		rh    tls.RecordHeaderError
 		alert tls.AlertError
 	)
-	return errors.As(err, &rh) || errors.As(err, &alert) || strings.Contains(err.Error(), "tls: ")
+	return errors.As(err, &rh) || errors.As(err, &alert) || strings.Contains(err.Error(), "tls: ") ||
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // unreachableReason says in a few words why a connection failed.
