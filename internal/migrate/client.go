@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +29,7 @@ const (
 	maxRedirects  = 5
 	// maxDiscoveryAnswer bounds the answers read whole (discovery and the
 	// lists of collections, which go-webdav decodes in memory).
-	maxDiscoveryAnswer = 4 << 20
+	maxDiscoveryAnswer = 1 << 20
 )
 
 // newHTTPClient is the client made when SourceOptions.Client is nil.
@@ -170,8 +171,10 @@ func (c *client) request(ctx context.Context, method string, u *url.URL, depth s
 
 // davClient is what go-webdav's clients send through: send, with every
 // status that is not 2xx a *SourceError (go-webdav's own errors for them
-// are of an internal type), and answers read to at most
-// maxDiscoveryAnswer bytes (go-webdav decodes them whole).
+// are of an internal type). go-webdav decodes answers whole, and
+// encoding/xml takes some hundred times an answer's size in memory for
+// one of deeply nested or countless elements: an answer is read first, up
+// to maxDiscoveryAnswer bytes, and handed over only if checkXML passes.
 type davClient struct{ c *client }
 
 func (d davClient) Do(req *http.Request) (*http.Response, error) {
@@ -183,8 +186,47 @@ func (d davClient) Do(req *http.Request) (*http.Response, error) {
 		discard(resp)
 		return nil, &SourceError{Problem: Failed, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode}
 	}
-	resp.Body = &limitedBody{r: resp.Body, n: maxDiscoveryAnswer}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryAnswer+1))
+	resp.Body.Close()
+	if err == nil && len(body) > maxDiscoveryAnswer {
+		err = fmt.Errorf("an answer longer than %d bytes", maxDiscoveryAnswer)
+	}
+	if err == nil {
+		err = checkXML(body)
+	}
+	if err != nil {
+		return nil, wrapErr(req.Context(), req.Method, req.URL, err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
+}
+
+// maxDiscoveryTokens bounds the XML tokens of an answer read whole: a
+// home of a hundred collections has a few thousand.
+const maxDiscoveryTokens = 50_000
+
+// checkXML checks that b, XML or not, nests no deeper than maxXMLDepth
+// and has at most maxDiscoveryTokens tokens.
+func checkXML(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	depth := 0
+	for n := 0; ; n++ {
+		t, err := d.RawToken()
+		if err != nil {
+			return nil // the end, or XML that go-webdav will refuse
+		}
+		if n > maxDiscoveryTokens {
+			return fmt.Errorf("more than %d XML tokens", maxDiscoveryTokens)
+		}
+		switch t.(type) {
+		case xml.StartElement:
+			if depth++; depth > maxXMLDepth {
+				return errXMLTooDeep
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
 }
 
 // webdavClient is the HTTP client for go-webdav: davClient with the login.
@@ -194,29 +236,6 @@ func (c *client) webdavClient() webdav.HTTPClient {
 	}
 	return webdav.HTTPClientWithBasicAuth(davClient{c}, c.user, c.password)
 }
-
-// limitedBody reads at most n bytes of a body and fails past them (rather
-// than end early, which would pass for a short answer).
-type limitedBody struct {
-	r io.ReadCloser
-	n int64
-}
-
-var errAnswerTooLong = fmt.Errorf("an answer longer than %d bytes", maxDiscoveryAnswer)
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.n <= 0 {
-		return 0, errAnswerTooLong
-	}
-	if int64(len(p)) > b.n {
-		p = p[:b.n]
-	}
-	k, err := b.r.Read(p)
-	b.n -= int64(k)
-	return k, err
-}
-
-func (b *limitedBody) Close() error { return b.r.Close() }
 
 // transportError is the error of a request that got no answer: the
 // context's when it is done, else a *SourceError saying why.

@@ -303,7 +303,9 @@ func TestTruncatedSync(t *testing.T) {
 		cut := `<d:response><d:href>/book/</d:href><d:status>HTTP/1.1 507 Insufficient Storage</d:status></d:response>`
 		switch token {
 		case "":
-			multistatus(w, member("/book/a.vcf", "1")+member("/book/b.vcf", "1")+cut+`<d:sync-token>t1</d:sync-token>`)
+			// Radicale lists members deleted long ago as 404 in an initial
+			// sync too: they are no news.
+			multistatus(w, member("/book/a.vcf", "1")+gone("/book/old.vcf")+member("/book/b.vcf", "1")+cut+`<d:sync-token>t1</d:sync-token>`)
 		case "t1":
 			multistatus(w, `<d:sync-token>t2</d:sync-token>`+member("/book/c.vcf", "1")+gone("/book/d.vcf"))
 		default:
@@ -323,6 +325,9 @@ func TestTruncatedSync(t *testing.T) {
 	}
 	if f := got["/book/d.vcf"]; f == nil || !f.Deleted {
 		t.Errorf("d: %+v", f)
+	}
+	if f := got["/book/old.vcf"]; f != nil || len(got) != 4 {
+		t.Errorf("%d objects; a deletion in the initial listing: %+v", len(got), f)
 	}
 	// One multiget for the three.
 	if len(b.asked) != 1 || len(b.asked[0]) != 3 {
@@ -478,6 +483,28 @@ func TestHostileListings(t *testing.T) {
 			}
 			if alloc > 8<<20 || time.Since(start) > 20*time.Second {
 				t.Errorf("%d bytes allocated in %v (the server sent %d)", alloc, time.Since(start), sent.Load())
+			}
+		})
+	}
+}
+
+// Discovery reads answers whole (go-webdav decodes them in memory): an
+// endless one stops at maxDiscoveryAnswer, and one of countless or deeply
+// nested elements is not handed to go-webdav, which would take some
+// hundred times its size to decode it.
+func TestHostileDiscovery(t *testing.T) {
+	for name, chunk := range map[string]string{"elements": `<d:x>a</d:x>`, "deep": "<d:x>", "text": "aaaa"} {
+		t.Run(name, func(t *testing.T) {
+			var sent atomic.Int64
+			head := msOpen + `<d:response><d:href>/</d:href><d:propstat><d:prop><d:current-user-principal>`
+			srv := httptestServer(t, endless(head, chunk, &sent))
+			start := time.Now()
+			peak := peakHeap()
+			_, err := Open(context.Background(), SourceOptions{URL: srv.URL, AllowPrivate: true})
+			p := peak()
+			sourceErr(t, err, NotDAV)
+			if p > 32<<20 || time.Since(start) > 20*time.Second {
+				t.Errorf("a peak of %d bytes on the heap, in %v (the server sent %d)", p, time.Since(start), sent.Load())
 			}
 		})
 	}

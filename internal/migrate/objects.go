@@ -69,7 +69,7 @@ func (s *Source) list(ctx context.Context, c *SourceCollection, u *url.URL, toke
 			}
 			return "", true, s.listPropfind(ctx, u, add)
 		}
-		next, truncated, n, err := s.readListing(ctx, "REPORT", u, resp.Body, add)
+		next, truncated, n, err := s.readListing(ctx, "REPORT", u, resp.Body, tok != "", add)
 		resp.Body.Close()
 		if err != nil {
 			return "", full, err
@@ -101,7 +101,7 @@ func (s *Source) listPropfind(ctx context.Context, u *url.URL, add func(*entry) 
 		discard(resp)
 		return s.accountErr(&SourceError{Problem: Failed, URL: u.String(), Method: "PROPFIND", Status: resp.StatusCode})
 	}
-	_, _, _, err = s.readListing(ctx, "PROPFIND", u, resp.Body, add)
+	_, _, _, err = s.readListing(ctx, "PROPFIND", u, resp.Body, false, add)
 	return err
 }
 
@@ -113,8 +113,10 @@ func syncBody(token string) []byte {
 // readListing reads a listing's multistatus (PROPFIND or
 // sync-collection): it returns its sync token, whether the collection
 // itself was answered 507 (the answer is cut short), and how many members
-// it listed.
-func (s *Source) readListing(ctx context.Context, method string, u *url.URL, body io.Reader, add func(*entry) error) (token string, truncated bool, n int, err error) {
+// it listed. Deleted members (404) are news only since a token:
+// deletions false leaves them out (Radicale lists members deleted long
+// ago in an initial sync).
+func (s *Source) readListing(ctx context.Context, method string, u *url.URL, body io.Reader, deletions bool, add func(*entry) error) (token string, truncated bool, n int, err error) {
 	m := newMSReader(body, 0, maxSmallText)
 	self := pathKey(u, u.String())
 	var r davResponse
@@ -135,6 +137,8 @@ func (s *Source) readListing(ctx context.Context, method string, u *url.URL, bod
 		for i, h := range r.hrefs {
 			e := entry{href: h, size: -1}
 			switch {
+			case r.status == http.StatusNotFound && !deletions:
+				continue
 			case r.status == http.StatusNotFound:
 				e.deleted = true
 			case r.status != 0 && r.status/100 != 2:
@@ -172,6 +176,9 @@ func (s *Source) fetch(ctx context.Context, c *SourceCollection, u *url.URL, sp 
 		return err
 	}
 	err := sp.each(func(e *entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		switch {
 		case e.deleted:
 			return fn(&Fetched{Href: hrefPath(u, e.href), Deleted: true})
