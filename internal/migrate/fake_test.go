@@ -353,7 +353,7 @@ func TestRefusedToken(t *testing.T) {
 		{http.StatusForbidden, `<d:error xmlns:d="DAV:"><d:valid-sync-token/></d:error>`}, // RFC 6578, Radicale
 		{http.StatusConflict, ""},
 		{http.StatusBadRequest, `<d:error xmlns:d="DAV:"><d:valid-sync-token/></d:error>`}, // rolodav
-		{http.StatusInternalServerError, "Server got itself in trouble"},                 // Xandikos
+		{http.StatusInternalServerError, "Server got itself in trouble"},                   // Xandikos
 	} {
 		b := &fakeBook{objects: map[string]string{"/book/a.vcf": card("a", "A")}}
 		b.sync = func(w http.ResponseWriter, token string) {
@@ -385,7 +385,7 @@ func TestRefusedToken(t *testing.T) {
 func TestMultigetProblems(t *testing.T) {
 	b := &fakeBook{objects: map[string]string{
 		"/book/raw.vcf":     "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:raw\r\nFN:R &amp; &lt;R&gt;\r\nEND:VCARD\r\n", // raw CR LF: XML reads LF
-		"/book/escaped.vcf": "BEGIN:VCARD&#13;\nVERSION:3.0&#13;\nUID:esc&#13;\nEND:VCARD&#13;\n",            // CR escaped: kept
+		"/book/escaped.vcf": "BEGIN:VCARD&#13;\nVERSION:3.0&#13;\nUID:esc&#13;\nEND:VCARD&#13;\n",             // CR escaped: kept
 		"/book/bare.vcf":    "BEGIN:VCARD\nEND:VCARD&#13;\n",                                                  // mixed: as it is
 	}}
 	b.sync = func(w http.ResponseWriter, token string) {
