@@ -434,19 +434,3 @@ func (m *msReader) skip() error {
 	}
 	return nil
 }
-
-// hasDAVCondition reports whether body, a DAV:error (RFC 4918 §16), names
-// the precondition DAV:<cond>. It reads at most 64 KiB.
-func hasDAVCondition(body io.Reader, cond string) bool {
-	d := xml.NewDecoder(io.LimitReader(body, 64<<10))
-	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return false
-		}
-		if s, ok := t.(xml.StartElement); ok && s.Name.Space == nsDAV && s.Name.Local == cond {
-			return true
-		}
-	}
-}

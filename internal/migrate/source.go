@@ -35,8 +35,9 @@ type SourceOptions struct {
 	// bigger one is reported (Fetched.Err), not read. 0 means
 	// imports.DefaultMaxObjectSize.
 	MaxObjectSize int64
-	// Client, when set, is used as is (tests); otherwise one is made
-	// from Insecure and AllowPrivate, with timeouts.
+	// Client, when set, is used as is (tests), but for redirects, which
+	// the Source follows itself; otherwise one is made from Insecure and
+	// AllowPrivate, with timeouts.
 	Client *http.Client
 }
 
@@ -257,6 +258,13 @@ func components(names []string) []string {
 // has no sync-collection. full reports that every object was listed: token
 // was "", or the source refused it as no longer valid and Objects started
 // over. An error from fn stops it and is returned.
+//
+// Objects that are gone come as Deleted only in a listing since a token.
+// The names are listed first (into a temporary file, so that the
+// source's answer is not held open while fn works), then fetched by 100
+// with multiget: an object the multiget leaves out, or that the source
+// lists with an error status or a size over MaxObjectSize, comes with
+// Err. Data is the object's text as the source sent it, not re-encoded.
 func (s *Source) Objects(ctx context.Context, c *SourceCollection, token string, fn func(f *Fetched) error) (next string, full bool, err error) {
 	u, err := url.Parse(c.URL)
 	if err != nil {
