@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-webdav"
@@ -26,7 +27,11 @@ const (
 	// a big REPORT may take the source a while to start. There is no bound
 	// on the whole request: answers stream.
 	headerTimeout = 60 * time.Second
-	maxRedirects  = 5
+	// idleTimeout bounds a wait for more of an answer once it started: a
+	// source that stops sending mid-answer fails rather than hold a
+	// background migration forever.
+	idleTimeout  = 2 * time.Minute
+	maxRedirects = 5
 	// maxDiscoveryAnswer bounds the answers read whole (discovery and the
 	// lists of collections, which go-webdav decodes in memory).
 	maxDiscoveryAnswer = 1 << 20
@@ -66,6 +71,9 @@ func newHTTPClient(opt SourceOptions) *http.Client {
 type client struct {
 	hc             *http.Client // never follows a redirect itself
 	user, password string
+	// idle bounds a wait for more of an answer (idleTimeout; tests
+	// shorten it).
+	idle time.Duration
 }
 
 func newClient(opt SourceOptions) *client {
@@ -75,7 +83,7 @@ func newClient(opt SourceOptions) *client {
 	}
 	own := *hc
 	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &client{hc: &own, user: opt.User, password: opt.Password}
+	return &client{hc: &own, user: opt.User, password: opt.Password, idle: idleTimeout}
 }
 
 // traceKey is the context key of a *url.URL that send sets to the URL
@@ -90,8 +98,52 @@ func withTrace(ctx context.Context) (context.Context, *url.URL) {
 
 // send sends req and follows up to maxRedirects redirects with the same
 // method, headers and body. A 401 is a *SourceError (Unauthorized), as is
-// a failure to connect; any other status is the caller's to judge.
+// a failure to connect; any other status is the caller's to judge. A read
+// of the answer's body that waits longer than c.idle fails.
 func (c *client) send(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	resp, err := c.follow(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	b := &idleBody{ReadCloser: resp.Body, idle: c.idle, cancel: cancel}
+	b.timer = time.AfterFunc(c.idle, func() { b.fired.Store(true); cancel() })
+	b.timer.Stop()
+	resp.Body = b
+	return resp, nil
+}
+
+// idleBody is an answer's body whose reads fail once one waited longer
+// than idle. Only the wait in Read counts: the time the migration spends
+// between reads (importing what it read) does not.
+type idleBody struct {
+	io.ReadCloser
+	idle   time.Duration
+	timer  *time.Timer
+	fired  atomic.Bool
+	cancel context.CancelFunc // of the request
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.timer.Reset(b.idle)
+	n, err := b.ReadCloser.Read(p)
+	b.timer.Stop()
+	if b.fired.Load() {
+		return n, fmt.Errorf("the server sent nothing more for %v", b.idle)
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.timer.Stop()
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// follow is send without the bound on reads.
+func (c *client) follow(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	for hops := 0; ; hops++ {
 		if t, ok := ctx.Value(traceKey{}).(*url.URL); ok {

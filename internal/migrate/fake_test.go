@@ -596,6 +596,26 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// A source that stops sending in the middle of an answer fails the
+// migration once it has sent nothing for a while.
+func TestStalledSource(t *testing.T) {
+	hang := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusMultiStatus)
+		io.WriteString(w, msOpen+member("/book/a.vcf", "1"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	src, c := fakeSource(t, httptestServer(t, hang), false, 0)
+	src.c.idle = 200 * time.Millisecond
+	start := time.Now()
+	_, _, err := src.Objects(context.Background(), c, "", func(*Fetched) error { return nil })
+	se := sourceErr(t, err, Failed)
+	if !strings.Contains(se.Error(), "sent nothing more for 200ms") || time.Since(start) > 10*time.Second {
+		t.Errorf("%v after %v", err, time.Since(start))
+	}
+}
+
 // An error from fn stops Objects and is returned as it is.
 func TestObjectsStopsOnFnError(t *testing.T) {
 	b := &fakeBook{objects: map[string]string{"/book/a.vcf": card("a", "A"), "/book/b.vcf": card("b", "B")}}
