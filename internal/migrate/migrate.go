@@ -77,6 +77,11 @@ type Planned struct {
 	// Remembered is what the previous run kept of this source collection
 	// (its sync token), nil when none.
 	Remembered *store.MigrationSource
+	// Routes send the objects whose component Dest does not take to the
+	// user's default collection that takes it (component → collection):
+	// a source calendar that takes events and tasks goes to the user's
+	// calendar, and its tasks to the user's task list.
+	Routes map[string]store.Collection
 }
 
 // Plan is what a migration will do.
@@ -99,6 +104,9 @@ type CollectionResult struct {
 	DeletedAtSource int
 	// Unreadable counts objects the source listed but did not give.
 	Unreadable int
+	// Routed counts, per name of a collection of Planned.Routes, the
+	// objects that went there (they are in the counts above too).
+	Routed map[string]int
 	// DryRunCount is, for a dry run, how many objects the source has.
 	DryRunCount int
 }

@@ -1,9 +1,11 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rolodav/rolodav/internal/imports"
@@ -63,16 +65,37 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 		}
 	}
 	r.Before = r.Dest.Count
-	im, err := imports.NewImporter(ctx, st, &r.Dest, imports.Options{
+	iopt := imports.Options{
 		MaxObjectSize: opt.MaxObjectSize,
 		OnProblem: func(p imports.Problem) {
 			if opt.OnProblem != nil {
 				opt.OnProblem(&r.Planned, p)
 			}
 		},
-	})
+	}
+	im, err := imports.NewImporter(ctx, st, &r.Dest, iopt)
 	if err != nil {
 		return fmt.Errorf("migrate: %s: %w", r.Dest.Name, err)
+	}
+	// Importers of the collections of r.Routes, made when first needed.
+	routed := map[string]*imports.Importer{}
+	importerFor := func(data []byte) (*imports.Importer, error) {
+		if len(r.Routes) == 0 {
+			return im, nil
+		}
+		to, ok := r.Routes[mainComponent(data)]
+		if !ok {
+			return im, nil
+		}
+		if ri, ok := routed[to.Name]; ok {
+			return ri, nil
+		}
+		ri, err := imports.NewImporter(ctx, st, &to, iopt)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %s: %w", to.Name, err)
+		}
+		routed[to.Name] = ri
+		return ri, nil
 	}
 	token := ""
 	if m := r.Remembered; m != nil && m.Collection == r.Dest.ID {
@@ -93,9 +116,30 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 			im.Reject(f.Href, f.Err.Error())
 			return nil
 		}
-		return im.Add(f.Data, f.Href)
+		to, err := importerFor(f.Data)
+		if err != nil {
+			return err
+		}
+		return to.Add(f.Data, f.Href)
 	})
 	r.Result = *im.Result()
+	for name, ri := range routed {
+		if r.Routed == nil {
+			r.Routed = map[string]int{}
+		}
+		res := ri.Result()
+		r.Routed[name] = res.Objects
+		r.Added += res.Added
+		r.Updated += res.Updated
+		r.Skipped += res.Skipped
+		r.Rejected += res.Rejected
+		r.OverQuota += res.OverQuota
+		r.Folded += res.Folded
+		r.Absorbed += res.Absorbed
+		r.Objects += res.Objects
+		r.Problems = append(r.Problems, res.Problems...)
+		r.MoreProblems += res.MoreProblems
+	}
 	r.Incremental = token != "" && !full
 	if err != nil {
 		return err
@@ -121,4 +165,28 @@ func (c *SourceCollection) label() string {
 		return c.DisplayName
 	}
 	return c.Name
+}
+
+// mainComponent is the first component of an iCalendar object that is not
+// the VCALENDAR, a time zone or an alarm: "VEVENT", "VTODO"… ("" when
+// there is none). It only looks; validation is imports'.
+func mainComponent(data []byte) string {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) < 7 || !bytes.EqualFold(line[:6], []byte("BEGIN:")) {
+			continue
+		}
+		switch comp := strings.ToUpper(string(bytes.TrimSpace(line[6:]))); comp {
+		case "VCALENDAR", "VTIMEZONE", "STANDARD", "DAYLIGHT", "VALARM":
+		default:
+			return comp
+		}
+	}
+	return ""
 }

@@ -288,3 +288,30 @@ func TestRunKeepsMergesAfterSourceChanges(t *testing.T) {
 		t.Errorf("the survivor did not take the source's change:\n%s", got)
 	}
 }
+
+// The source's default calendar goes to the user's calendar even when it
+// also takes tasks (Nextcloud's "personal" does); its tasks go to the
+// user's task list, not rejected.
+func TestRunRoutesTasksOfTheDefaultCalendar(t *testing.T) {
+	s := seeded(t, nil)
+	if code, _, b := s.do("DELETE", s.path(store.KindCal, "calendar"), ""); code != 204 {
+		t.Fatalf("DELETE calendar: %d %s", code, b)
+	}
+	s.collection(store.Collection{Kind: store.KindCal, Name: "personal", DisplayName: "Personal",
+		Components: []string{"VEVENT", "VTODO"}})
+	s.put(s.path(store.KindCal, "personal", "p1.ics"), event("p1", "Dentist"))
+	s.put(s.path(store.KindCal, "personal", "p2.ics"), todo("p2", "Call back"))
+	st := destStore(t)
+	sum := migrateAll(t, st, runOpts(s))
+	r := result(t, sum, store.KindCal, "personal")
+	if r.Dest.Name != "calendar" || r.Why != WhyDefault || counts4(r) != [4]int{2, 0, 0, 0} || r.Routed["tasks"] != 1 {
+		t.Fatalf("personal: to %s (%s), %+v, routed %v", r.Dest.Name, r.Why, r.Result, r.Routed)
+	}
+	if got := objectData(t, st, store.KindCal, "tasks", "p2.ics"); !bytes.Equal(got, []byte(todo("p2", "Call back"))) {
+		t.Errorf("routed task: %q", got)
+	}
+	objectData(t, st, store.KindCal, "calendar", "p1.ics")
+	if mainComponent([]byte(todo("x", "y"))) != "VTODO" || mainComponent([]byte("BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nBEGIN:STANDARD\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nbegin:vevent\r\nEND:VEVENT\r\nEND:VCALENDAR")) != "VEVENT" {
+		t.Error("mainComponent")
+	}
+}
