@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,6 +179,9 @@ func printMigration(w io.Writer, login string, sum *migrate.Summary) {
 		}
 		if c.Absorbed > 0 {
 			extra = append(extra, fmt.Sprintf("%d taken into merged cards", c.Absorbed))
+		}
+		for _, to := range slices.Sorted(maps.Keys(c.Routed)) {
+			extra = append(extra, fmt.Sprintf("%d of them to %q, which takes their component", c.Routed[to], to))
 		}
 		if c.DeletedAtSource > 0 {
 			extra = append(extra, fmt.Sprintf("%d deleted at the other provider (kept here)", c.DeletedAtSource))
