@@ -50,8 +50,8 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	only := fs.String("only", "", "bring only contacts or only calendars (and task lists)")
 	dryRun := fs.Bool("dry-run", false, "show what would be made and how many objects each collection has; write nothing")
 	maxSize := fs.Int64("max-resource-size", imports.DefaultMaxObjectSize, "largest card or event brought over, in bytes (as for serve)")
-	maps := mapFlags{}
-	fs.Var(maps, "map", "SRC=DST: bring the source collection SRC (its URL's last segment or its display name) into your collection DST (repeatable)")
+	mapped := mapFlags{}
+	fs.Var(mapped, "map", "SRC=DST: bring the source collection SRC (its URL's last segment or its display name) into your collection DST (repeatable)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		SourceOptions: migrate.SourceOptions{URL: *from, User: *fromUser, Password: password,
 			Insecure: *insecure, AllowPrivate: true, MaxObjectSize: *maxSize},
 		Only:   *only,
-		Map:    maps,
+		Map:    mapped,
 		DryRun: *dryRun,
 		Progress: func(p migrate.Progress) {
 			bars.step(p)
