@@ -342,7 +342,12 @@ func (t *Tracked) finish(ctx context.Context, sum *Summary, runErr error) error 
 	case stopped:
 		t.m.State, t.m.Error = store.MigrationInterrupted, StoppedError
 	default:
-		t.m.State, t.m.Error = store.MigrationFailed, t.clean(runErr.Error())
+		msg := runErr.Error()
+		var se *SourceError
+		if errors.As(runErr, &se) {
+			msg = se.Error() // the sentence, without what wraps it
+		}
+		t.m.State, t.m.Error = store.MigrationFailed, t.clean(msg)
 	}
 	var errs []error
 	if err := t.st.UpdateMigration(ctx, &t.m); err != nil {

@@ -68,6 +68,9 @@ func (s *Server) startMigration(w http.ResponseWriter, r *http.Request, c *call)
 		msg = "Choose what to bring: contacts, calendars, or both."
 	}
 	if msg != "" {
+		if strings.Contains(f.URL, "@") {
+			f.URL = "" // it may hold a password: not shown again
+		}
 		s.showCollections(w, r, c, http.StatusBadRequest, msg, f)
 		return
 	}
