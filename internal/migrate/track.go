@@ -320,7 +320,7 @@ func (t *Tracked) reportProblem(p imports.Problem) ReportProblem {
 	if p.Line > 1 {
 		msg = fmt.Sprintf("line %d: %s", p.Line, msg)
 	}
-	return ReportProblem{Skipped: p.Skipped, Msg: t.clean(msg)}
+	return ReportProblem{Ref: t.clean(p.Ref), Skipped: p.Skipped, Msg: t.clean(msg)}
 }
 
 // finish writes the end of the migration, and queues its mail.
