@@ -128,7 +128,7 @@ func seedJane(t *testing.T, d *daemon) {
 // The provider the migrate scenario imports from, and what it has.
 const (
 	sourceLogin, sourcePassword = "ann@old.example", "ann's password at the old provider"
-	sourceCards                 = 3000
+	sourceCards                 = 2000
 )
 
 // migrateSource starts a second rolodav, the provider the migrate
@@ -158,7 +158,7 @@ func migrateSource(t *testing.T) (flags, env []string) {
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := 100 * time.Millisecond
 		if r.Method == "REPORT" {
-			d = time.Second
+			d = 500 * time.Millisecond
 		}
 		select {
 		case <-time.After(d):

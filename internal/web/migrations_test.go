@@ -319,13 +319,17 @@ func TestMigrationFlow(t *testing.T) {
 		t.Error("a run that added nothing offers the duplicates page")
 	}
 
-	for what, text := range map[string]string{"store": migRows(t, ts.Store), "log": log.String()} {
+	ts.waitRequest(t, "GET "+path2)
+	ts.requests.mu.Lock()
+	requests := strings.Join(ts.requests.lines, "\n")
+	ts.requests.mu.Unlock()
+	for what, text := range map[string]string{"store": migRows(t, ts.Store), "pages' log": log.String(), "request log": requests} {
 		if strings.Contains(text, migPassword) {
 			t.Errorf("the password is in the %s", what)
 		}
 	}
-	if !strings.Contains(log.String(), "/account/migrations") {
-		t.Error("the log has no request: it is not the pages' log")
+	if !strings.Contains(requests, "POST /account/migrations 303") {
+		t.Errorf("the request log has no start:\n%s", requests)
 	}
 }
 
