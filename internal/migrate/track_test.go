@@ -165,7 +165,7 @@ func TestTrack(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.State != store.MigrationRunning || m.Source != src || m.SourceUser != trackSrcLogin || m.Started.IsZero() {
-		t.Fatalf("recorded %+v", m)
+		t.Fatalf("recorded %s", trackDesc(m))
 	}
 	if _, err := Track(ctx, st, trackOwner, trackOptions(src, trackSrcPW)); !errors.Is(err, ErrRunning) {
 		t.Fatalf("a second start while one runs: %v", err)
@@ -181,7 +181,7 @@ func TestTrack(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.State != store.MigrationDone || m.Finished.IsZero() || m.Error != "" || m.Heartbeat.Before(m.Started) {
-		t.Fatalf("ended %+v", m)
+		t.Fatalf("ended %s", trackDesc(m))
 	}
 	rep := trackReport(t, m)
 	if !rep.Ended || len(rep.Collections) != len(sum.Collections) || len(rep.Collections) != 3 {
@@ -304,7 +304,7 @@ func TestTrackStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.State != store.MigrationInterrupted || m.Error != StoppedError || m.Finished.IsZero() {
-		t.Fatalf("stopped: %+v", m)
+		t.Fatalf("stopped: %s", trackDesc(m))
 	}
 	rep := trackReport(t, m)
 	if !rep.Ended || len(rep.Collections) == 0 || rep.Collections[0].Status != StatusStopped {
@@ -337,7 +337,7 @@ func TestTrackSourceError(t *testing.T) {
 	}
 	m, _ := st.GetMigration(ctx, trackOwner, tr.ID())
 	if m.State != store.MigrationFailed || m.Error != se.Error() || m.Finished.IsZero() {
-		t.Fatalf("failed: %+v, want Error %q", m, se.Error())
+		t.Fatalf("failed: %s, want Error %q", trackDesc(m), se.Error())
 	}
 	if list := trackNotices(t, st); len(list) != 1 || list[0].Detail != "failed 0 0 0 0 127.0.0.1" {
 		t.Fatalf("notices %+v", list)
@@ -362,7 +362,7 @@ func TestTrackDryRun(t *testing.T) {
 	m, _ := st.GetMigration(ctx, trackOwner, tr.ID())
 	rep := trackReport(t, m)
 	if m.State != store.MigrationDone || !rep.DryRun || len(rep.Collections) != 3 {
-		t.Fatalf("dry run: %+v %+v", m, rep)
+		t.Fatalf("dry run: %s %+v", trackDesc(m), rep)
 	}
 	counts := map[string]int{}
 	for _, c := range rep.Collections {
@@ -433,4 +433,11 @@ func TestTrackReportBounded(t *testing.T) {
 	if rep.MoreCollections == 0 || len(rep.Collections)+rep.MoreCollections != 5000 {
 		t.Fatalf("%d collections and %d more, want 5000", len(rep.Collections), rep.MoreCollections)
 	}
+}
+
+// trackDesc shows a migration with its report as text.
+func trackDesc(m *store.Migration) string {
+	c := *m
+	c.Report = nil
+	return fmt.Sprintf("%+v, report %s", c, m.Report)
 }

@@ -276,7 +276,7 @@ func TestMigrationFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.State != store.MigrationDone || m.Finished.IsZero() || m.Error != "" || m.Source != src.URL || m.SourceUser != migLogin {
-		t.Fatalf("migration %+v", m)
+		t.Fatalf("migration %s", migDesc(m))
 	}
 	migHas(t, "summary", body, "<h1>Import from another provider</h1>", ">Done<", "<code>"+src.URL+"</code>",
 		"In all: 27 added, 0 updated, 0 already here, 1 not imported.",
@@ -430,7 +430,7 @@ func TestMigrationSourceErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			if m.State != store.MigrationFailed || m.Error == "" || sentences[m.Error] {
-				t.Fatalf("migration %+v", m)
+				t.Fatalf("migration %s", migDesc(m))
 			}
 			sentences[m.Error] = true
 			migHas(t, tc.name, body, ">Failed<", `<p class="error">`+html.EscapeString(m.Error)+"</p>")
@@ -637,8 +637,15 @@ func TestMigrationShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.State != store.MigrationInterrupted || m.Error != migrate.StoppedError || m.Finished.IsZero() {
-		t.Fatalf("after shutdown: %+v", m)
+		t.Fatalf("after shutdown: %s", migDesc(m))
 	}
 	_, body := s.get(t, path)
 	migHas(t, "interrupted", body, ">Interrupted<", "Stopped before the end")
+}
+
+// migDesc shows a migration with its report as text.
+func migDesc(m *store.Migration) string {
+	c := *m
+	c.Report = nil
+	return fmt.Sprintf("%+v, report %s", c, m.Report)
 }
