@@ -157,6 +157,7 @@ type TrackStore interface {
 type Tracked struct {
 	st  TrackStore
 	opt Options
+	id  int64
 	m   store.Migration // written by the writer while it runs, then by finish
 	// every and beat are ReportEvery and HeartbeatEvery (tests shorten
 	// them).
@@ -182,11 +183,13 @@ func Track(ctx context.Context, st TrackStore, owner string, opt Options) (*Trac
 	} else if err != nil {
 		return nil, fmt.Errorf("migrate: recording the migration: %w", err)
 	}
+	t.id = t.m.ID
 	return t, nil
 }
 
-// ID is the migration's store.Migration ID.
-func (t *Tracked) ID() int64 { return t.m.ID }
+// ID is the migration's store.Migration ID; it may be read while the
+// migration runs.
+func (t *Tracked) ID() int64 { return t.id }
 
 // Run runs the migration (the function Run) and keeps its record current:
 // the progress at most every ReportEvery, and at least every

@@ -209,6 +209,15 @@ func (s *Server) migrationView(m *store.Migration) migrationView {
 		}
 	}
 	for _, c := range rep.Collections {
+		if !v.Running && !rep.Ended {
+			// Its process died: the last progress written is all there is.
+			switch c.Status {
+			case migrate.StatusRunning:
+				c.Status = migrate.StatusStopped
+			case migrate.StatusWaiting:
+				c.Status = migrate.StatusNotReached
+			}
+		}
 		row := migrationRow{ReportCollection: c, KindLabel: "Calendar or task list"}
 		dest := &store.Collection{Kind: c.Kind, Name: c.Dest}
 		if c.Kind == store.KindCard {

@@ -590,16 +590,25 @@ func TestMigrationRecord(t *testing.T) {
 	migHas(t, "ended", body, ">Failed<", `<p class="error">The other server answered 500.</p>`, "In all: 1233 added, 0 updated, 0 already here, 1 not imported.",
 		"Work had 10 cards before this import and got new ones.", `<a href="/account/duplicates/work">Look for duplicates in Work</a>`, ">Not reached<")
 
-	// A running record whose heartbeat stopped: its process died.
+	// A running record whose heartbeat stopped: its process died midway.
 	m2 := &store.Migration{Owner: testLogin, Source: "https://dead.example.com/", SourceUser: "ann", Started: now.Add(-time.Hour)}
 	if err := ts.Store.StartMigration(ctx, m2); err != nil {
+		t.Fatal(err)
+	}
+	rep.Ended = false
+	rep.Collections[0].Status, rep.Collections[1].Status = migrate.StatusRunning, migrate.StatusWaiting
+	m2.Heartbeat, m2.Report = now.Add(-time.Hour+time.Minute), migJSON(t, &rep)
+	if err := ts.Store.UpdateMigration(ctx, m2); err != nil {
 		t.Fatal(err)
 	}
 	_, body = s.get(t, migrationPath(m2.ID))
 	if migRefresh.MatchString(body) {
 		t.Error("an interrupted migration's page reloads")
 	}
-	migHas(t, "interrupted", body, ">Interrupted<", "The server running it stopped before the end.")
+	migHas(t, "interrupted", body, ">Interrupted<", "The server running it stopped before the end.", ">Stopped<", ">Not reached<")
+	if strings.Contains(body, ">Reading<") || strings.Contains(body, ">Waiting<") {
+		t.Errorf("a dead migration's collections are still being read:\n%s", body)
+	}
 	_, body = s.get(t, "/account/activity")
 	migHas(t, "activity", body, "dead.example.com", ">Interrupted<", ">Failed<", "1233 added")
 }
