@@ -49,6 +49,9 @@ type Options struct {
 	Map map[string]string
 	// DryRun plans and counts, and writes nothing.
 	DryRun bool
+	// OnPlan, when set, is told of the plan once it is made, before any
+	// collection is made or object read (Track shows it as it runs).
+	OnPlan func(*Plan)
 	// Progress, when set, is told of each object read from the source.
 	Progress func(Progress)
 	// OnProblem, when set, is told of each object rejected or skipped as

@@ -33,6 +33,9 @@ func Run(ctx context.Context, st Store, owner string, opt Options) (*Summary, er
 		return sum, err
 	}
 	sum.Principal = plan.Principal
+	if opt.OnPlan != nil {
+		opt.OnPlan(plan)
+	}
 	sum.Collections = make([]CollectionResult, 0, len(plan.Collections))
 	for i, p := range plan.Collections {
 		sum.Collections = append(sum.Collections, CollectionResult{Planned: p})
