@@ -98,7 +98,18 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			fmt.Fprintf(stderr, "%s: %s: %s\n", where, what, p.Msg)
 		},
 	}
-	sum, err := migrate.Run(ctx, st, login, opt)
+	var sum *migrate.Summary
+	if *dryRun {
+		sum, err = migrate.Run(ctx, st, login, opt)
+	} else {
+		// Recorded like the pages' runs: the activity page lists it, and
+		// the user gets the confirmation mail (sent by serve's mailer).
+		var t *migrate.Tracked
+		if t, err = migrate.Track(ctx, st, login, opt); err != nil {
+			return err
+		}
+		sum, err = t.Run(ctx)
+	}
 	bars.finish()
 	if sum != nil {
 		printMigration(stdout, login, sum)
