@@ -126,5 +126,5 @@ type Summary struct {
 // OfferDuplicates reports whether a collection result added cards to an
 // address book that had some before: the duplicates page is worth a look.
 func (r *CollectionResult) OfferDuplicates() bool {
-	return r.Dest.Kind == store.KindCard && r.Before > 0 && r.Added+r.Folded+r.Absorbed > 0
+	return r.Dest.Kind == store.KindCard && r.Before > 0 && r.Added > 0
 }

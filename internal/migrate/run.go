@@ -3,11 +3,16 @@ package migrate
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/rolodav/rolodav/internal/calendars"
+	"github.com/rolodav/rolodav/internal/contacts"
 	"github.com/rolodav/rolodav/internal/imports"
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -83,12 +88,25 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 	// Importers of the collections of r.Routes, made when first needed.
 	routed := map[string]*imports.Importer{}
 	importerFor := func(data []byte) (*imports.Importer, error) {
-		if len(r.Routes) == 0 {
+		if r.Dest.Kind != store.KindCal || len(r.Dest.Components) == 0 {
 			return im, nil
 		}
-		to, ok := r.Routes[mainComponent(data)]
-		if !ok {
+		comp := mainComponent(data)
+		if comp == "" || slices.Contains(r.Dest.Components, comp) {
 			return im, nil
+		}
+		to, ok := r.Routes[comp]
+		if !ok {
+			// The user has no collection for it: make one, as a client
+			// would ("tasks" for tasks, "journal" for journal entries).
+			c, err := collectionFor(ctx, st, r.Dest.Owner, comp)
+			if err != nil {
+				return nil, err
+			}
+			if r.Routes == nil {
+				r.Routes = map[string]store.Collection{}
+			}
+			r.Routes[comp], to = *c, *c
 		}
 		if ri, ok := routed[to.Name]; ok {
 			return ri, nil
@@ -119,11 +137,18 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 			im.Reject(f.Href, f.Err.Error())
 			return nil
 		}
-		to, err := importerFor(f.Data)
+		data := f.Data
+		if r.Dest.Kind == store.KindCard && !hasUID(data) {
+			// A UID of its own would be new on every run, so that the
+			// card, once changed at the source, would come again as
+			// another: its UID is made of where it is at the source.
+			data = contacts.AddUID(data, sourceUID(r.Source.URL, f.Href))
+		}
+		to, err := importerFor(data)
 		if err != nil {
 			return err
 		}
-		return to.Add(f.Data, f.Href)
+		return to.Add(data, f.Href)
 	})
 	r.Result = *im.Result()
 	for name, ri := range routed {
@@ -192,4 +217,73 @@ func mainComponent(data []byte) string {
 		}
 	}
 	return ""
+}
+
+// hasUID reports whether card data has a UID property (maybe in a group:
+// "item1.UID").
+func hasUID(data []byte) bool {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if i := bytes.IndexAny(line, ":;"); i >= 0 {
+			name := line[:i]
+			if j := bytes.LastIndexByte(name, '.'); j >= 0 {
+				name = name[j+1:]
+			}
+			if bytes.EqualFold(name, []byte("UID")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sourceUID is the UID given to a card the source serves without one: the
+// same for the same source object on every run.
+func sourceUID(collection, href string) string {
+	sum := sha256.Sum256([]byte(collection + "\x00" + href))
+	return "migrated-" + hex.EncodeToString(sum[:16])
+}
+
+// collectionFor returns owner's calendar for component comp, made when
+// there is none: "calendar" for events, "tasks" for tasks, "journal" for
+// journal entries, holding only comp; a name taken by a calendar for
+// other components gets a number.
+func collectionFor(ctx context.Context, st Store, owner, comp string) (*store.Collection, error) {
+	base, display := strings.ToLower(strings.TrimPrefix(comp, "V")), comp
+	switch comp {
+	case calendars.VEVENT:
+		base, display = "calendar", "Calendar"
+	case calendars.VTODO:
+		base, display = "tasks", "Tasks"
+	case calendars.VJOURNAL:
+		base, display = "journal", "Journal"
+	}
+	for n := 1; n <= 100; n++ {
+		name := base
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d", base, n)
+		}
+		c, err := st.GetCollection(ctx, owner, store.KindCal, name)
+		if err == nil {
+			if len(c.Components) == 0 || slices.Contains(c.Components, comp) {
+				return c, nil
+			}
+			continue
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("migrate: calendar %s: %w", name, err)
+		}
+		c = &store.Collection{Owner: owner, Kind: store.KindCal, Name: name, DisplayName: display, Components: []string{comp}}
+		if err := st.CreateCollection(ctx, c); err != nil && !errors.Is(err, store.ErrExists) {
+			return nil, fmt.Errorf("migrate: create %s: %w", name, err)
+		} else if err == nil {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("migrate: no name left for a calendar of %s", comp)
 }
