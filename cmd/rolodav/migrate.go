@@ -105,19 +105,26 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		// Recorded like the pages' runs: the activity page lists it, and
 		// the user gets the confirmation mail (sent by serve's mailer).
 		var t *migrate.Tracked
-		if t, err = migrate.Track(ctx, st, login, opt); err != nil {
+		if t, err = migrate.Track(ctx, st, login, opt); errors.Is(err, migrate.ErrRunning) {
+			return fmt.Errorf("%w (one whose process died counts as interrupted %s after its last sign of life)",
+				err, store.MigrationStale)
+		} else if err != nil {
 			return err
 		}
 		sum, err = t.Run(ctx)
 	}
 	bars.finish()
-	if sum != nil {
+	if sum != nil && (err == nil || len(sum.Collections) > 0) {
 		printMigration(stdout, login, sum)
 	}
 	if err != nil {
 		var se *migrate.SourceError
-		if errors.As(err, &se) {
+		var me *migrate.MapError
+		switch {
+		case errors.As(err, &se):
 			return errors.New(se.Error())
+		case errors.As(err, &me):
+			return usageError{me.Error()}
 		}
 		return err
 	}
@@ -150,7 +157,7 @@ func readSourcePassword(in *bufio.Reader, stderr io.Writer, fromStdin bool, from
 	}
 	line, err := in.ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", errors.New("no password on standard input")
+		return "", usageError{"--password-stdin: no password on standard input"}
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -21,6 +22,15 @@ const (
 	WhySameName = "same name"    // the user has a collection of that name and kind
 	WhyNew      = "new"          // made for it
 )
+
+// MapError is an Options.Map that does not fit the source: a mistake of
+// the caller's, found before anything is written.
+type MapError struct {
+	Key string // the source collection it names
+	Msg string
+}
+
+func (e *MapError) Error() string { return "--map " + e.Key + ": " + e.Msg }
 
 // Names that providers give their default collections: Nextcloud and
 // Radicale's clients "contacts" and "personal", SOGo "personal", iCloud
@@ -82,10 +92,15 @@ func MakePlan(ctx context.Context, st Store, owner string, src *Source, opt Opti
 		}
 		wanted = append(wanted, c)
 	}
-	for key := range opt.Map {
-		if !slices.ContainsFunc(wanted, func(c SourceCollection) bool { return c.Name == key || c.DisplayName == key }) {
-			return nil, fmt.Errorf("migrate: --map %s: the source has no collection of that name (it has %s)", key, sourceNames(wanted))
+	for _, key := range slices.Sorted(maps.Keys(opt.Map)) {
+		named := func(c SourceCollection) bool { return c.Name == key || c.DisplayName == key }
+		if slices.ContainsFunc(wanted, named) {
+			continue
 		}
+		if slices.ContainsFunc(found, named) {
+			return nil, &MapError{Key: key, Msg: fmt.Sprintf("--only %s leaves it out", opt.Only)}
+		}
+		return nil, &MapError{Key: key, Msg: "the source has no collection of that name (it has " + sourceNames(wanted) + ")"}
 	}
 	// Collections named by --map and remembered ones are placed first, so
 	// that the defaults and same names do not take their destinations.

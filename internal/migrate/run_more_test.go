@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -249,5 +250,26 @@ func TestRunOverridesByteExact(t *testing.T) {
 	migrateAll(t, st, opt)
 	if got := objectData(t, st, store.KindCal, "calendar", "rec1.ics"); string(got) != ev {
 		t.Errorf("override event: %q", got)
+	}
+}
+
+// A --map that names no source collection is the caller's mistake: an
+// error that says so, and no mail.
+func TestTrackMapMistakeMailsNothing(t *testing.T) {
+	src := trackSource(t, 3, 0, nil)
+	st := trackOpen(t, trackOwner, "owner password")
+	opt := trackOptions(src, trackSrcPW)
+	opt.Map = map[string]string{"nope": "x"}
+	tr, err := Track(context.Background(), st, trackOwner, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tr.Run(context.Background())
+	var me *MapError
+	if !errors.As(err, &me) || me.Key != "nope" {
+		t.Fatalf("run: %v", err)
+	}
+	if n := trackNotices(t, st); len(n) != 0 {
+		t.Errorf("a --map mistake queued %d mails: %+v", len(n), n)
 	}
 }

@@ -356,7 +356,10 @@ func (t *Tracked) finish(ctx context.Context, sum *Summary, runErr error) error 
 	if err := t.st.UpdateMigration(ctx, &t.m); err != nil {
 		errs = append(errs, fmt.Errorf("migrate: recording the end of migration %d: %w", t.m.ID, err))
 	}
-	if !t.opt.DryRun {
+	// A --map that does not fit the source is the caller's mistake, told
+	// at once; the run did nothing worth a mail.
+	var me *MapError
+	if !t.opt.DryRun && !errors.As(runErr, &me) {
 		host := ""
 		if u, err := url.Parse(t.m.Source); err == nil {
 			host = u.Hostname()
