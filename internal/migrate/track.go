@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -103,9 +105,21 @@ type ReportCollection struct {
 	Unreadable      int   `json:"unreadable,omitempty"`
 	DryRunCount     int   `json:"dry_run_count,omitempty"`
 	// OfferDuplicates: see CollectionResult.OfferDuplicates.
-	OfferDuplicates bool            `json:"offer_duplicates,omitempty"`
-	Problems        []ReportProblem `json:"problems,omitempty"`
-	MoreProblems    int             `json:"more_problems,omitempty"`
+	OfferDuplicates bool `json:"offer_duplicates,omitempty"`
+	// Routed is where objects went that Dest does not take, by name
+	// (CollectionResult.Routed); they are in the counts above too.
+	Routed       []ReportRoute   `json:"routed,omitempty"`
+	Problems     []ReportProblem `json:"problems,omitempty"`
+	MoreProblems int             `json:"more_problems,omitempty"`
+}
+
+// ReportRoute is the user's collection that some objects of a source
+// collection went to, because their component is not one Dest takes.
+type ReportRoute struct {
+	Dest       string   `json:"dest"`       // the name of the user's collection
+	DestName   string   `json:"dest_name"`  // its display name
+	Components []string `json:"components"` // the components that went there: "VTODO"…
+	Objects    int      `json:"objects"`
 }
 
 // ReportProblem is an object rejected, or skipped because its content is
@@ -398,6 +412,7 @@ func (t *Tracked) summarize(sum *Summary, runErr error) {
 		rc.Folded, rc.Absorbed, rc.OverQuota = cr.Folded, cr.Absorbed, cr.OverQuota
 		rc.Before, rc.Incremental, rc.DeletedAtSource, rc.Unreadable = cr.Before, cr.Incremental, cr.DeletedAtSource, cr.Unreadable
 		rc.DryRunCount, rc.OfferDuplicates = cr.DryRunCount, cr.OfferDuplicates()
+		rc.Routed = t.routed(cr)
 		for _, p := range cr.Problems {
 			if len(rc.Problems) == reportProblems {
 				break
@@ -414,6 +429,23 @@ func (t *Tracked) summarize(sum *Summary, runErr error) {
 	for i := len(sum.Collections); i < len(t.rep.Collections); i++ {
 		t.rep.Collections[i].Status = StatusNotReached
 	}
+}
+
+// routed is cr.Routed for the report, by name, with each collection's
+// display name and the components of cr.Routes that go to it.
+func (t *Tracked) routed(cr *CollectionResult) []ReportRoute {
+	var out []ReportRoute
+	for _, name := range slices.Sorted(maps.Keys(cr.Routed)) {
+		r := ReportRoute{Dest: t.clean(name), DestName: t.clean(name), Components: []string{}, Objects: cr.Routed[name]}
+		for _, comp := range slices.Sorted(maps.Keys(cr.Routes)) {
+			if c := cr.Routes[comp]; c.Name == name {
+				r.DestName = t.clean(cmp.Or(c.DisplayName, c.Name))
+				r.Components = append(r.Components, comp)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // encode writes the report as JSON within store.MaxMigrationReport:

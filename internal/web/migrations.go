@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rolodav/rolodav/internal/calendars"
 	"github.com/rolodav/rolodav/internal/migrate"
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -179,6 +181,35 @@ type migrationRow struct {
 	StatusLabel string
 	DestHref    string // the destination's page; "" while it is not made
 	DupHref     string // its duplicates page, when worth a look
+	Routes      []migrationRouted
+}
+
+// migrationRouted is a collection some objects of a row went to instead
+// of its destination.
+type migrationRouted struct {
+	migrate.ReportRoute
+	Href  string // its page; "" for a dry run
+	Takes string // what it takes, for a person: "tasks"; "" when not known
+}
+
+// componentWords names the components for a person.
+var componentWords = map[string]string{
+	calendars.VEVENT:   "events",
+	calendars.VTODO:    "tasks",
+	calendars.VJOURNAL: "journal entries",
+}
+
+// takes says what a collection of components comps takes: "tasks",
+// "events and tasks".
+func takes(comps []string) string {
+	words := make([]string, len(comps))
+	for i, c := range comps {
+		words[i] = cmp.Or(componentWords[c], c)
+	}
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 func (s *Server) migrationView(m *store.Migration) migrationView {
@@ -245,6 +276,13 @@ func (s *Server) migrationView(m *store.Migration) migrationView {
 		}
 		if c.OfferDuplicates && c.Dest != "" {
 			row.DupHref = s.path(newDupBook(dest).URL())
+		}
+		for _, to := range c.Routed {
+			r := migrationRouted{ReportRoute: to, Takes: takes(to.Components)}
+			if !rep.DryRun {
+				r.Href = s.path(collPath(&store.Collection{Kind: c.Kind, Name: to.Dest}))
+			}
+			row.Routes = append(row.Routes, r)
 		}
 		v.Rows = append(v.Rows, row)
 	}
