@@ -21,8 +21,8 @@ type replayBody struct{ *bytes.Reader }
 
 func (replayBody) Close() error { return nil }
 
-// rewriteAnswers wraps a handler so that fn may rewrite each answer's body.
-func rewriteAnswers(fn func(r *http.Request, reqBody string, body []byte) []byte) func(http.Handler) http.Handler {
+// rewriteSource wraps a handler so that fn may rewrite each answer's body.
+func rewriteSource(fn func(r *http.Request, reqBody string, body []byte) []byte) func(http.Handler) http.Handler {
 	return func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var rb bytes.Buffer
@@ -57,7 +57,7 @@ func cardCount(t *testing.T, st store.Store, kind store.Kind, coll string) int {
 // rather than adding it again.
 func TestRunCardWithoutUIDChangedAtSourceIsUpdated(t *testing.T) {
 	noUID := regexp.MustCompile(`UID:nouid(&#13;|&#xD;|\r)?\n`)
-	s := seeded(t, rewriteAnswers(func(r *http.Request, _ string, b []byte) []byte {
+	s := seeded(t, rewriteSource(func(r *http.Request, _ string, b []byte) []byte {
 		if r.Method == "REPORT" || r.Method == http.MethodGet {
 			return noUID.ReplaceAll(b, nil)
 		}
