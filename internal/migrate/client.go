@@ -303,7 +303,7 @@ func transportError(ctx context.Context, req *http.Request, err error) error {
 	var ae *netcheck.AddrError
 	switch {
 	case errors.As(err, &ae):
-		e.Problem, e.Detail = Forbidden, ae.Addr.String()
+		e.Problem = Forbidden
 	case certificateError(err) != nil:
 		e.Problem, e.Err = BadCertificate, certificateError(err)
 	case tlsError(err):

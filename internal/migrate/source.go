@@ -324,8 +324,8 @@ type SourceError struct {
 	Status  int    // the HTTP status, when there was one
 	User    string // the login, for Unauthorized
 	// Detail is a few words on what happened (NotDAV: what the URL
-	// answered; Forbidden: the address; Failed: what was wrong with the
-	// answer), when Err does not say it.
+	// answered; Failed: what was wrong with the answer), when Err does
+	// not say it.
 	Detail string
 	Err    error // the underlying error, when there was one
 }
@@ -355,7 +355,9 @@ func (e *SourceError) Error() string {
 	case NotDAV:
 		return fmt.Sprintf("%s does not answer as a CardDAV or CalDAV server (%s)", redacted(e.URL), e.Detail)
 	case Forbidden:
-		return fmt.Sprintf("%s is at %s, a private address: migrations started from the pages reach only public servers", host, e.Detail)
+		// Not the address: the pages would tell whoever asks what the
+		// server's internal names resolve to.
+		return fmt.Sprintf("%s is on a private network, which this server does not reach: migrations started from the pages reach only public servers", host)
 	case BadURL:
 		return fmt.Sprintf("%q is not the URL of a server: %s", e.URL, e.Detail)
 	}
