@@ -100,7 +100,12 @@ func withTrace(ctx context.Context) (context.Context, *url.URL) {
 // method, headers and body. A 401 is a *SourceError (Unauthorized), as is
 // a failure to connect; any other status is the caller's to judge. A read
 // of the answer's body that waits longer than c.idle fails.
+//
+// Answers are asked for uncompressed (the transport would ask for gzip
+// and inflate it): every bound on what is read from a source is then one
+// on what it sent, not a thousandth of it.
 func (c *client) send(req *http.Request) (*http.Response, error) {
+	req.Header.Set("Accept-Encoding", "identity")
 	ctx, cancel := context.WithCancel(req.Context())
 	resp, err := c.follow(req.WithContext(ctx))
 	if err != nil {
@@ -160,6 +165,11 @@ func (c *client) follow(req *http.Request) (*http.Response, error) {
 			discard(resp)
 			return nil, &SourceError{Problem: Unauthorized, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode, User: c.user}
 		default:
+			if ce := resp.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
+				resp.Body.Close()
+				return nil, &SourceError{Problem: Failed, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode,
+					Detail: fmt.Sprintf("a compressed answer (Content-Encoding: %.40s), which was not asked for", ce)}
+			}
 			return resp, nil
 		}
 		loc := resp.Header.Get("Location")
