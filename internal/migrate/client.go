@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -71,6 +72,12 @@ func newHTTPClient(opt SourceOptions) *http.Client {
 type client struct {
 	hc             *http.Client // never follows a redirect itself
 	user, password string
+	// given is the URL the person gave (nil when it does not read as
+	// one: then the login goes nowhere). Whatever URL a source's answers
+	// lead to (redirects, home sets, hrefs), the login goes only to
+	// given's host and the hosts under it, as net/http does on
+	// redirects, and nothing goes over plain http when given is https.
+	given *url.URL
 	// idle bounds a wait for more of an answer (idleTimeout; tests
 	// shorten it).
 	idle time.Duration
@@ -83,7 +90,26 @@ func newClient(opt SourceOptions) *client {
 	}
 	own := *hc
 	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &client{hc: &own, user: opt.User, password: opt.Password, idle: idleTimeout}
+	given, _ := parseSourceURL(opt.URL)
+	return &client{hc: &own, user: opt.User, password: opt.Password, given: given, idle: idleTimeout}
+}
+
+// authorize sets req's login when its host is the given host or one
+// under it, and takes it out otherwise; it reports whether it is set.
+func (c *client) authorize(req *http.Request) bool {
+	if c.user == "" && c.password == "" || c.given == nil || !underHost(req.URL.Hostname(), c.given.Hostname()) {
+		req.Header.Del("Authorization")
+		return false
+	}
+	req.SetBasicAuth(c.user, c.password)
+	return true
+}
+
+// underHost reports whether host is parent or a name under it (the rule
+// net/http follows to keep credentials on a redirect).
+func underHost(host, parent string) bool {
+	host, parent = strings.ToLower(host), strings.ToLower(parent)
+	return host == parent || strings.HasSuffix(host, "."+parent)
 }
 
 // traceKey is the context key of a *url.URL that send sets to the URL
@@ -151,6 +177,10 @@ func (b *idleBody) Close() error {
 func (c *client) follow(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	for hops := 0; ; hops++ {
+		if c.given != nil && c.given.Scheme == "https" && req.URL.Scheme != "https" {
+			return nil, &SourceError{Problem: PlainHTTP, URL: req.URL.String(), Method: req.Method}
+		}
+		authorized := c.authorize(req)
 		if t, ok := ctx.Value(traceKey{}).(*url.URL); ok {
 			*t = *req.URL
 		}
@@ -163,7 +193,11 @@ func (c *client) follow(req *http.Request) (*http.Response, error) {
 			http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		case http.StatusUnauthorized:
 			discard(resp)
-			return nil, &SourceError{Problem: Unauthorized, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode, User: c.user}
+			e := &SourceError{Problem: Unauthorized, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode, User: c.user}
+			if !authorized && c.given != nil && (c.user != "" || c.password != "") {
+				e.Detail = fmt.Sprintf("the login goes only to %s and the hosts under it", c.given.Hostname())
+			}
+			return nil, e
 		default:
 			if ce := resp.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
 				resp.Body.Close()
@@ -182,9 +216,6 @@ func (c *client) follow(req *http.Request) (*http.Response, error) {
 		case err != nil || next.Host == "" || next.Scheme != "http" && next.Scheme != "https":
 			return nil, &SourceError{Problem: Failed, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode,
 				Detail: fmt.Sprintf("a redirect to %q, which is not an http or https URL", loc)}
-		case req.URL.Scheme == "https" && next.Scheme == "http":
-			return nil, &SourceError{Problem: Failed, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode,
-				Detail: fmt.Sprintf("a redirect from https to plain http (%s), which would send the password in the clear", next.Redacted())}
 		case hops == maxRedirects:
 			return nil, &SourceError{Problem: Failed, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode,
 				Detail: fmt.Sprintf("more than %d redirects", maxRedirects)}
@@ -224,9 +255,6 @@ func (c *client) request(ctx context.Context, method string, u *url.URL, depth s
 	}
 	if depth != "" {
 		req.Header.Set("Depth", depth)
-	}
-	if c.user != "" || c.password != "" {
-		req.SetBasicAuth(c.user, c.password)
 	}
 	return c.send(req)
 }
@@ -291,12 +319,9 @@ func checkXML(b []byte) error {
 	}
 }
 
-// webdavClient is the HTTP client for go-webdav: davClient with the login.
+// webdavClient is the HTTP client for go-webdav (send sets the login).
 func (c *client) webdavClient() webdav.HTTPClient {
-	if c.user == "" && c.password == "" {
-		return davClient{c}
-	}
-	return webdav.HTTPClientWithBasicAuth(davClient{c}, c.user, c.password)
+	return davClient{c}
 }
 
 // transportError is the error of a request that got no answer: the
