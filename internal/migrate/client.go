@@ -81,8 +81,8 @@ type client struct {
 	// idle bounds a wait for more of an answer (idleTimeout; tests
 	// shorten it).
 	idle time.Duration
-	// list bounds a listing (defaultListLimits; tests lower them).
-	list listLimits
+	// list bounds a listing (maxListSize; tests lower it).
+	list listSize
 }
 
 func newClient(opt SourceOptions) *client {
@@ -93,7 +93,7 @@ func newClient(opt SourceOptions) *client {
 	own := *hc
 	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	given, _ := parseSourceURL(opt.URL)
-	return &client{hc: &own, user: opt.User, password: opt.Password, given: given, idle: idleTimeout, list: defaultListLimits}
+	return &client{hc: &own, user: opt.User, password: opt.Password, given: given, idle: idleTimeout, list: maxListSize}
 }
 
 // authorize sets req's login when its host is the given host or one

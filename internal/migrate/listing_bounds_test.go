@@ -28,12 +28,12 @@ func TestEndlessSyncRounds(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		members int
-		limits  listLimits
+		limits  listSize
 		want    string
 		answers int64
 	}{
-		{"answers", 1, listLimits{hrefs: 1 << 20, bytes: 1 << 30, rounds: 50}, "more than 50 sync-collection answers cut short (507)", 51},
-		{"hrefs", 100, listLimits{hrefs: 1000, bytes: 1 << 30, rounds: 1000}, "a listing of more than 1000 hrefs", 10},
+		{"answers", 1, listSize{hrefs: 1 << 20, bytes: 1 << 30, rounds: 50}, "more than 50 sync-collection answers cut short (507)", 51},
+		{"hrefs", 100, listSize{hrefs: 1000, bytes: 1 << 30, rounds: 1000}, "a listing of more than 1000 hrefs", 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var answers atomic.Int64
@@ -77,7 +77,7 @@ func TestEndlessUncountedResponses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var sent atomic.Int64
 			src, c := fakeSource(t, httptestServer(t, endless(msOpen, tc.chunk, &sent)), false, 0)
-			src.c.list = listLimits{hrefs: 10_000, bytes: 4 << 20, rounds: 1000}
+			src.c.list = listSize{hrefs: 10_000, bytes: 4 << 20, rounds: 1000}
 			err := listErr(t, src, c, "")
 			se := sourceErr(t, err, Failed)
 			if !strings.Contains(se.Error(), tc.want) || !strings.Contains(se.Error(), "PROPFIND") {

@@ -24,28 +24,22 @@ const (
 	batchSize = 100
 )
 
-// listLimits bound one listing over all the answers it takes (a
-// sync-collection cut short goes on in another), so that a source that
-// lists without end stops: hrefs of any response (members, the
-// collection itself, member collections, deleted ones), bytes of XML
-// (which bound the temporary file too: an entry there is shorter than its
-// response), and answers cut short (507).
-type listLimits struct {
+// listSize is how much a listing read, over all the answers it takes (a
+// sync-collection cut short goes on in another): the hrefs of every
+// response (members, the collection itself, member collections, deleted
+// ones), bytes of XML, and answers cut short (507). The client bounds it
+// (client.list), so that a source that lists without end stops; the bytes
+// bound the temporary file too, where an entry is shorter than its
+// response.
+type listSize struct {
 	hrefs  int
 	bytes  int64
 	rounds int
 }
 
-// defaultListLimits: twenty times the 100 000-card book, a gigabyte,
-// and a thousand answers cut short.
-var defaultListLimits = listLimits{hrefs: 2_000_000, bytes: 1 << 30, rounds: 1000}
-
-// listed is what a listing read so far.
-type listed struct {
-	hrefs  int
-	bytes  int64
-	rounds int
-}
+// maxListSize: twenty times the 100 000-card book, a gigabyte, and a
+// thousand answers cut short.
+var maxListSize = listSize{hrefs: 2_000_000, bytes: 1 << 30, rounds: 1000}
 
 // entry is one member of a listing: an object to fetch, one the source
 // deleted, or one it listed with an error status.
@@ -61,7 +55,7 @@ type entry struct {
 // token, else PROPFIND), handing each to add; reset is called when the
 // source refused the token and the listing starts over.
 func (s *Source) list(ctx context.Context, c *SourceCollection, u *url.URL, token string, add func(*entry) error, reset func() error) (next string, full bool, err error) {
-	var so listed
+	var so listSize
 	if c.SyncToken == "" {
 		return "", true, s.listPropfind(ctx, u, add, &so)
 	}
@@ -116,7 +110,7 @@ var listBody = []byte(`<?xml version="1.0" encoding="utf-8"?>` +
 	`<propfind xmlns="DAV:"><prop><resourcetype/><getetag/><getcontentlength/></prop></propfind>`)
 
 // listPropfind lists u's members with PROPFIND at Depth 1.
-func (s *Source) listPropfind(ctx context.Context, u *url.URL, add func(*entry) error, so *listed) error {
+func (s *Source) listPropfind(ctx context.Context, u *url.URL, add func(*entry) error, so *listSize) error {
 	resp, err := s.c.request(ctx, "PROPFIND", u, "1", listBody)
 	if err != nil {
 		return err
@@ -142,7 +136,7 @@ func syncBody(token string) []byte {
 // deletions false leaves them out (Radicale lists members deleted long
 // ago in an initial sync). What it reads is added to so, and bounded by
 // s.c.list.
-func (s *Source) readListing(ctx context.Context, method string, u *url.URL, body io.Reader, deletions bool, add func(*entry) error, so *listed) (token string, truncated bool, n int, err error) {
+func (s *Source) readListing(ctx context.Context, method string, u *url.URL, body io.Reader, deletions bool, add func(*entry) error, so *listSize) (token string, truncated bool, n int, err error) {
 	m := newMSReader(body, 0, maxSmallText)
 	before := so.bytes
 	defer func() { so.bytes = before + m.b.total }()
@@ -454,7 +448,7 @@ func restoreCRLF(b []byte) []byte {
 // request ends before the objects are fetched (a server's answer is not
 // held open while the migration imports) and memory does not grow with
 // the collection. It is no bigger than the listing's XML, which
-// listLimits bounds.
+// client.list bounds.
 type spool struct {
 	f *os.File
 	w *bufio.Writer
