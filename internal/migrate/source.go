@@ -112,6 +112,10 @@ func Open(ctx context.Context, opt SourceOptions) (*Source, error) {
 	return s, nil
 }
 
+// Close lets go of the connections kept open to the source between
+// requests. Call it when a run (or the check of a source) ends.
+func (s *Source) Close() { s.c.hc.CloseIdleConnections() }
+
 // Principal is the URL of the account's principal; the URL given when the
 // server names none.
 func (s *Source) Principal() string {
