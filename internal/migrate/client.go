@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -71,9 +72,17 @@ func newHTTPClient(opt SourceOptions) *http.Client {
 type client struct {
 	hc             *http.Client // never follows a redirect itself
 	user, password string
+	// given is the URL the person gave (nil when it does not read as
+	// one: then the login goes nowhere). Whatever URL a source's answers
+	// lead to (redirects, home sets, hrefs), the login goes only to
+	// given's host and the hosts under it, as net/http does on
+	// redirects, and nothing goes over plain http when given is https.
+	given *url.URL
 	// idle bounds a wait for more of an answer (idleTimeout; tests
 	// shorten it).
 	idle time.Duration
+	// list bounds a listing (maxListSize; tests lower it).
+	list listSize
 }
 
 func newClient(opt SourceOptions) *client {
@@ -83,7 +92,26 @@ func newClient(opt SourceOptions) *client {
 	}
 	own := *hc
 	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &client{hc: &own, user: opt.User, password: opt.Password, idle: idleTimeout}
+	given, _ := parseSourceURL(opt.URL)
+	return &client{hc: &own, user: opt.User, password: opt.Password, given: given, idle: idleTimeout, list: maxListSize}
+}
+
+// authorize sets req's login when its host is the given host or one
+// under it, and takes it out otherwise; it reports whether it is set.
+func (c *client) authorize(req *http.Request) bool {
+	if c.user == "" && c.password == "" || c.given == nil || !underHost(req.URL.Hostname(), c.given.Hostname()) {
+		req.Header.Del("Authorization")
+		return false
+	}
+	req.SetBasicAuth(c.user, c.password)
+	return true
+}
+
+// underHost reports whether host is parent or a name under it (the rule
+// net/http follows to keep credentials on a redirect).
+func underHost(host, parent string) bool {
+	host, parent = strings.ToLower(host), strings.ToLower(parent)
+	return host == parent || strings.HasSuffix(host, "."+parent)
 }
 
 // traceKey is the context key of a *url.URL that send sets to the URL
@@ -100,7 +128,12 @@ func withTrace(ctx context.Context) (context.Context, *url.URL) {
 // method, headers and body. A 401 is a *SourceError (Unauthorized), as is
 // a failure to connect; any other status is the caller's to judge. A read
 // of the answer's body that waits longer than c.idle fails.
+//
+// Answers are asked for uncompressed (the transport would ask for gzip
+// and inflate it): every bound on what is read from a source is then one
+// on what it sent, not a thousandth of it.
 func (c *client) send(req *http.Request) (*http.Response, error) {
+	req.Header.Set("Accept-Encoding", "identity")
 	ctx, cancel := context.WithCancel(req.Context())
 	resp, err := c.follow(req.WithContext(ctx))
 	if err != nil {
@@ -146,6 +179,10 @@ func (b *idleBody) Close() error {
 func (c *client) follow(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	for hops := 0; ; hops++ {
+		if c.given != nil && c.given.Scheme == "https" && req.URL.Scheme != "https" {
+			return nil, &SourceError{Problem: PlainHTTP, URL: req.URL.String(), Method: req.Method}
+		}
+		authorized := c.authorize(req)
 		if t, ok := ctx.Value(traceKey{}).(*url.URL); ok {
 			*t = *req.URL
 		}
@@ -158,8 +195,17 @@ func (c *client) follow(req *http.Request) (*http.Response, error) {
 			http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		case http.StatusUnauthorized:
 			discard(resp)
-			return nil, &SourceError{Problem: Unauthorized, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode, User: c.user}
+			e := &SourceError{Problem: Unauthorized, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode, User: c.user}
+			if !authorized && c.given != nil && (c.user != "" || c.password != "") {
+				e.Detail = fmt.Sprintf("the login goes only to %s and the hosts under it", c.given.Hostname())
+			}
+			return nil, e
 		default:
+			if ce := resp.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
+				resp.Body.Close()
+				return nil, &SourceError{Problem: Failed, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode,
+					Detail: fmt.Sprintf("a compressed answer (Content-Encoding: %.40s), which was not asked for", ce)}
+			}
 			return resp, nil
 		}
 		loc := resp.Header.Get("Location")
@@ -172,9 +218,6 @@ func (c *client) follow(req *http.Request) (*http.Response, error) {
 		case err != nil || next.Host == "" || next.Scheme != "http" && next.Scheme != "https":
 			return nil, &SourceError{Problem: Failed, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode,
 				Detail: fmt.Sprintf("a redirect to %q, which is not an http or https URL", loc)}
-		case req.URL.Scheme == "https" && next.Scheme == "http":
-			return nil, &SourceError{Problem: Failed, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode,
-				Detail: fmt.Sprintf("a redirect from https to plain http (%s), which would send the password in the clear", next.Redacted())}
 		case hops == maxRedirects:
 			return nil, &SourceError{Problem: Failed, URL: req.URL.String(), Method: req.Method, Status: resp.StatusCode,
 				Detail: fmt.Sprintf("more than %d redirects", maxRedirects)}
@@ -214,9 +257,6 @@ func (c *client) request(ctx context.Context, method string, u *url.URL, depth s
 	}
 	if depth != "" {
 		req.Header.Set("Depth", depth)
-	}
-	if c.user != "" || c.password != "" {
-		req.SetBasicAuth(c.user, c.password)
 	}
 	return c.send(req)
 }
@@ -281,12 +321,9 @@ func checkXML(b []byte) error {
 	}
 }
 
-// webdavClient is the HTTP client for go-webdav: davClient with the login.
+// webdavClient is the HTTP client for go-webdav (send sets the login).
 func (c *client) webdavClient() webdav.HTTPClient {
-	if c.user == "" && c.password == "" {
-		return davClient{c}
-	}
-	return webdav.HTTPClientWithBasicAuth(davClient{c}, c.user, c.password)
+	return davClient{c}
 }
 
 // transportError is the error of a request that got no answer: the
@@ -303,7 +340,7 @@ func transportError(ctx context.Context, req *http.Request, err error) error {
 	var ae *netcheck.AddrError
 	switch {
 	case errors.As(err, &ae):
-		e.Problem, e.Detail = Forbidden, ae.Addr.String()
+		e.Problem = Forbidden
 	case certificateError(err) != nil:
 		e.Problem, e.Err = BadCertificate, certificateError(err)
 	case tlsError(err):

@@ -27,6 +27,14 @@ const (
 	dataSlack = 64 << 10
 	// maxSmallText bounds the text of a property that is not an object.
 	maxSmallText = 16 << 10
+	// responseSlack is what one response (or what comes between two)
+	// may hold besides its object's data and its slack: hrefs, ETags,
+	// statuses and markup. With the data it bounds the bytes read into
+	// one response, so that it holds no more than one object's worth.
+	responseSlack = 1 << 20
+	// maxResponseHrefs bounds the hrefs of one response (several
+	// hrefs share a status).
+	maxResponseHrefs = 1000
 )
 
 // XML names read from sources.
@@ -40,6 +48,7 @@ const (
 
 var (
 	errTooLarge   = errors.New("an XML token or text over the size limit")
+	errManyHrefs  = fmt.Errorf("more than %d hrefs in one response", maxResponseHrefs)
 	errXMLTooDeep = fmt.Errorf("XML nested deeper than %d elements", maxXMLDepth)
 	errXMLTokens  = fmt.Errorf("more than %d XML tokens in one response", maxResponseTokens)
 )
@@ -47,12 +56,14 @@ var (
 // boundedReader is what the XML decoder reads through: it counts the
 // bytes read since the decoder's last token (reset) and fails past limit,
 // so that no single token (a text, a tag with its attributes) is buffered
-// whole when it is too big; and the bytes of the whole answer, past
+// whole when it is too big; the bytes of one response (reset by
+// msReader.next), past respMax; and the bytes of the whole answer, past
 // maxTotal when that is set.
 type boundedReader struct {
-	r          *bufio.Reader
-	n, limit   int64
-	total, max int64 // max 0: no bound on the whole answer
+	r             *bufio.Reader
+	n, limit      int64
+	resp, respMax int64
+	total, max    int64 // max 0: no bound on the whole answer
 }
 
 func newBoundedReader(r io.Reader, maxTotal int64) *boundedReader {
@@ -61,9 +72,13 @@ func newBoundedReader(r io.Reader, maxTotal int64) *boundedReader {
 
 func (b *boundedReader) count(k int) error {
 	b.n += int64(k)
+	b.resp += int64(k)
 	b.total += int64(k)
 	if b.n > b.limit {
 		return errTooLarge
+	}
+	if b.resp > b.respMax {
+		return fmt.Errorf("a response longer than %d bytes", b.respMax)
 	}
 	if b.max > 0 && b.total > b.max {
 		return fmt.Errorf("an answer longer than %d bytes", b.max)
@@ -116,6 +131,16 @@ func (r *davResponse) prop(space, local string) *davProp {
 	return nil
 }
 
+// hasProp reports whether r has a property n, whatever its status.
+func (r *davResponse) hasProp(n xml.Name) bool {
+	for i := range r.props {
+		if r.props[i].name == n {
+			return true
+		}
+	}
+	return false
+}
+
 // child returns p's first child element n, nil when none.
 func (p *davProp) child(space, local string) *davProp {
 	for i := range p.children {
@@ -155,6 +180,7 @@ type msReader struct {
 // (0: no bound, for the streamed listings).
 func newMSReader(r io.Reader, maxTotal, maxData int64, dataProps ...xml.Name) *msReader {
 	b := newBoundedReader(r, maxTotal)
+	b.respMax = maxData + dataSlack + responseSlack
 	d := xml.NewDecoder(b)
 	// Sources declare utf-8 or nothing; a declared ISO-8859-1 is read as
 	// is rather than refused (its bytes are then not UTF-8, and the
@@ -204,7 +230,7 @@ func (m *msReader) next(r *davResponse) error {
 			return err
 		}
 	}
-	m.tokens = 0
+	m.tokens, m.b.resp = 0, 0
 	for {
 		t, err := m.token()
 		if err != nil {
@@ -265,6 +291,8 @@ func (m *msReader) response(r *davResponse) error {
 			switch {
 			case t.Name.Space != nsDAV:
 				err = m.skip()
+			case t.Name.Local == "href" && len(r.hrefs) == maxResponseHrefs:
+				err = errManyHrefs
 			case t.Name.Local == "href":
 				var b []byte
 				if b, err = m.text(maxSmallText); err == nil {
@@ -329,6 +357,13 @@ func (m *msReader) props(r *davResponse) error {
 		}
 		switch t := t.(type) {
 		case xml.StartElement:
+			if m.dataProps[t.Name] && r.hasProp(t.Name) {
+				// The object's data again: one copy is kept.
+				if err := m.skip(); err != nil {
+					return err
+				}
+				continue
+			}
 			p, err := m.element(t)
 			if err != nil {
 				return err
@@ -340,10 +375,12 @@ func (m *msReader) props(r *davResponse) error {
 	}
 }
 
-// element reads the element s started, with its text and children.
+// element reads the element s started, with its text and children. Its
+// attributes are kept only where they are read: a calendar's component
+// set names its components in them.
 func (m *msReader) element(s xml.StartElement) (davProp, error) {
 	p := davProp{name: s.Name}
-	if len(s.Attr) > 0 {
+	if len(s.Attr) > 0 && s.Name.Space == nsCalDAV && s.Name.Local == "comp" {
 		p.attrs = append([]xml.Attr(nil), s.Attr...)
 	}
 	max := int64(maxSmallText)

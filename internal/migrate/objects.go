@@ -22,10 +22,24 @@ const (
 	// Thunderbird's CalDAV client): a request per 100 objects, and an
 	// answer of at most 100 objects to read through.
 	batchSize = 100
-	// maxListed bounds the objects of one listing, so that a source that
-	// lists without end stops (twenty times the 100 000-card book).
-	maxListed = 2_000_000
 )
+
+// listSize is how much a listing read, over all the answers it takes (a
+// sync-collection cut short goes on in another): the hrefs of every
+// response (members, the collection itself, member collections, deleted
+// ones), bytes of XML, and answers cut short (507). The client bounds it
+// (client.list), so that a source that lists without end stops; the bytes
+// bound the temporary file too, where an entry is shorter than its
+// response.
+type listSize struct {
+	hrefs  int
+	bytes  int64
+	rounds int
+}
+
+// maxListSize: twenty times the 100 000-card book, a gigabyte, and a
+// thousand answers cut short.
+var maxListSize = listSize{hrefs: 2_000_000, bytes: 1 << 30, rounds: 1000}
 
 // entry is one member of a listing: an object to fetch, one the source
 // deleted, or one it listed with an error status.
@@ -41,8 +55,9 @@ type entry struct {
 // token, else PROPFIND), handing each to add; reset is called when the
 // source refused the token and the listing starts over.
 func (s *Source) list(ctx context.Context, c *SourceCollection, u *url.URL, token string, add func(*entry) error, reset func() error) (next string, full bool, err error) {
+	var so listSize
 	if c.SyncToken == "" {
-		return "", true, s.listPropfind(ctx, u, add)
+		return "", true, s.listPropfind(ctx, u, add, &so)
 	}
 	tok, full := token, token == ""
 	for {
@@ -67,9 +82,9 @@ func (s *Source) list(ctx context.Context, c *SourceCollection, u *url.URL, toke
 			if err := reset(); err != nil {
 				return "", full, err
 			}
-			return "", true, s.listPropfind(ctx, u, add)
+			return "", true, s.listPropfind(ctx, u, add, &so)
 		}
-		next, truncated, n, err := s.readListing(ctx, "REPORT", u, resp.Body, tok != "", add)
+		next, truncated, n, err := s.readListing(ctx, "REPORT", u, resp.Body, tok != "", add, &so)
 		resp.Body.Close()
 		if err != nil {
 			return "", full, err
@@ -83,6 +98,10 @@ func (s *Source) list(ctx context.Context, c *SourceCollection, u *url.URL, toke
 			return "", full, &SourceError{Problem: Failed, URL: u.String(), Method: "REPORT",
 				Detail: "a sync-collection answer cut short (507) that gives no new token or no member"}
 		}
+		if so.rounds++; so.rounds > s.c.list.rounds {
+			return "", full, &SourceError{Problem: Failed, URL: u.String(), Method: "REPORT",
+				Detail: fmt.Sprintf("more than %d sync-collection answers cut short (507)", s.c.list.rounds)}
+		}
 		tok = next
 	}
 }
@@ -91,7 +110,7 @@ var listBody = []byte(`<?xml version="1.0" encoding="utf-8"?>` +
 	`<propfind xmlns="DAV:"><prop><resourcetype/><getetag/><getcontentlength/></prop></propfind>`)
 
 // listPropfind lists u's members with PROPFIND at Depth 1.
-func (s *Source) listPropfind(ctx context.Context, u *url.URL, add func(*entry) error) error {
+func (s *Source) listPropfind(ctx context.Context, u *url.URL, add func(*entry) error, so *listSize) error {
 	resp, err := s.c.request(ctx, "PROPFIND", u, "1", listBody)
 	if err != nil {
 		return err
@@ -101,7 +120,7 @@ func (s *Source) listPropfind(ctx context.Context, u *url.URL, add func(*entry) 
 		discard(resp)
 		return s.accountErr(&SourceError{Problem: Failed, URL: u.String(), Method: "PROPFIND", Status: resp.StatusCode})
 	}
-	_, _, _, err = s.readListing(ctx, "PROPFIND", u, resp.Body, false, add)
+	_, _, _, err = s.readListing(ctx, "PROPFIND", u, resp.Body, false, add, so)
 	return err
 }
 
@@ -115,18 +134,29 @@ func syncBody(token string) []byte {
 // itself was answered 507 (the answer is cut short), and how many members
 // it listed. Deleted members (404) are news only since a token:
 // deletions false leaves them out (Radicale lists members deleted long
-// ago in an initial sync).
-func (s *Source) readListing(ctx context.Context, method string, u *url.URL, body io.Reader, deletions bool, add func(*entry) error) (token string, truncated bool, n int, err error) {
+// ago in an initial sync). What it reads is added to so, and bounded by
+// s.c.list.
+func (s *Source) readListing(ctx context.Context, method string, u *url.URL, body io.Reader, deletions bool, add func(*entry) error, so *listSize) (token string, truncated bool, n int, err error) {
 	m := newMSReader(body, 0, maxSmallText)
+	before := so.bytes
+	defer func() { so.bytes = before + m.b.total }()
 	self := pathKey(u, u.String())
 	var r davResponse
 	for {
-		if err := m.next(&r); err != nil {
+		err := m.next(&r)
+		switch {
+		case before+m.b.total > s.c.list.bytes:
+			err = fmt.Errorf("a listing of more than %d MiB", s.c.list.bytes>>20)
+		case err == nil && so.hrefs+len(r.hrefs) > s.c.list.hrefs:
+			err = fmt.Errorf("a listing of more than %d hrefs", s.c.list.hrefs)
+		}
+		if err != nil {
 			if err == io.EOF {
 				return m.syncToken, truncated, n, nil
 			}
 			return "", false, n, wrapErr(ctx, method, u, err)
 		}
+		so.hrefs += len(r.hrefs)
 		if pathKey(u, r.hrefs[0]) == self {
 			truncated = truncated || r.status == http.StatusInsufficientStorage
 			continue
@@ -151,10 +181,7 @@ func (s *Source) readListing(ctx context.Context, method string, u *url.URL, bod
 					e.size = cl
 				}
 			}
-			if n++; n > maxListed {
-				return "", false, n, &SourceError{Problem: Failed, URL: u.String(), Method: method,
-					Detail: fmt.Sprintf("a listing of more than %d objects", maxListed)}
-			}
+			n++
 			if err := add(&e); err != nil {
 				return "", false, n, err
 			}
@@ -486,7 +513,8 @@ func restoreCRLF(b []byte) []byte {
 // spool keeps a listing in a temporary file, so that the listing's
 // request ends before the objects are fetched (a server's answer is not
 // held open while the migration imports) and memory does not grow with
-// the collection.
+// the collection. It is no bigger than the listing's XML, which
+// client.list bounds.
 type spool struct {
 	f *os.File
 	w *bufio.Writer

@@ -112,6 +112,10 @@ func Open(ctx context.Context, opt SourceOptions) (*Source, error) {
 	return s, nil
 }
 
+// Close lets go of the connections kept open to the source between
+// requests. Call it when a run (or the check of a source) ends.
+func (s *Source) Close() { s.c.hc.CloseIdleConnections() }
+
 // Principal is the URL of the account's principal; the URL given when the
 // server names none.
 func (s *Source) Principal() string {
@@ -319,6 +323,7 @@ const (
 	Forbidden                         // a private address the pages do not reach (SourceOptions.AllowPrivate)
 	Failed                            // the source answered a request with an error status or a body that does not parse
 	BadURL                            // the URL given does not read as an http or https URL of a server
+	PlainHTTP                         // a source given as https leads to a plain http URL, which would carry the login in the clear
 )
 
 // SourceError is a source that cannot be used, worded for a person.
@@ -329,8 +334,8 @@ type SourceError struct {
 	Status  int    // the HTTP status, when there was one
 	User    string // the login, for Unauthorized
 	// Detail is a few words on what happened (NotDAV: what the URL
-	// answered; Forbidden: the address; Failed: what was wrong with the
-	// answer), when Err does not say it.
+	// answered; Failed: what was wrong with the answer; Unauthorized:
+	// why the login was not sent), when Err does not say it.
 	Detail string
 	Err    error // the underlying error, when there was one
 }
@@ -343,10 +348,12 @@ func (e *SourceError) Error() string {
 	}
 	switch e.Problem {
 	case Unauthorized:
-		switch e.Status {
-		case http.StatusForbidden:
+		switch {
+		case e.Detail != "":
+			return fmt.Sprintf("the server at %s asks for a login: %s", host, e.Detail)
+		case e.Status == http.StatusForbidden:
 			return fmt.Sprintf("the server at %s refused the login %q access to the account (403): check the login, or the provider needs an app password", host, e.User)
-		case 0:
+		case e.Status == 0:
 			return fmt.Sprintf("the server at %s did not accept the login %q: wrong password, or the provider needs an app password", host, e.User)
 		}
 		return fmt.Sprintf("the server at %s refused the login %q (%d): wrong password, or the provider needs an app password", host, e.User, e.Status)
@@ -360,9 +367,13 @@ func (e *SourceError) Error() string {
 	case NotDAV:
 		return fmt.Sprintf("%s does not answer as a CardDAV or CalDAV server (%s)", redacted(e.URL), e.Detail)
 	case Forbidden:
-		return fmt.Sprintf("%s is at %s, a private address: migrations started from the pages reach only public servers", host, e.Detail)
+		// Not the address: the pages would tell whoever asks what the
+		// server's internal names resolve to.
+		return fmt.Sprintf("%s is on a private network, which this server does not reach: migrations started from the pages reach only public servers", host)
 	case BadURL:
 		return fmt.Sprintf("%q is not the URL of a server: %s", e.URL, e.Detail)
+	case PlainHTTP:
+		return fmt.Sprintf("the source, given as https, leads to %s, a plain http URL: the login is not sent in the clear", redacted(e.URL))
 	}
 	what := "a request"
 	if e.Method != "" {

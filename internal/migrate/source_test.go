@@ -272,9 +272,12 @@ func TestDiscoveryFollowsRedirects(t *testing.T) {
 // A principal whose home sets are on another host (iCloud's principals
 // at caldav.icloud.com name homes at p42-caldav.icloud.com): the
 // collections are read at the homes' host. go-webdav's own home-set
-// lookup keeps only the path and would ask the principal's host.
+// lookup keeps only the path and would ask the principal's host. The
+// homes' host is under the host given, so the login goes there too
+// (TestLoginStaysOnTheGivenHost: not to another one).
 func TestHomesOnAnotherHost(t *testing.T) {
 	homes := seeded(t, nil)
+	const homesURL = "http://p42.dav.example.test"
 	front := httptestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != "PROPFIND" {
 			http.Error(w, "no", http.StatusMethodNotAllowed)
@@ -282,14 +285,19 @@ func TestHomesOnAnotherHost(t *testing.T) {
 		}
 		body := `<d:current-user-principal><d:href>/1234/principal/</d:href></d:current-user-principal>`
 		if r.URL.Path == "/1234/principal/" {
-			body = `<C:addressbook-home-set><d:href>` + homes.URL + `/dav/addressbooks/` + srcLogin + `/</d:href></C:addressbook-home-set>` +
-				`<CAL:calendar-home-set><d:href>` + homes.URL + `/dav/calendars/` + srcLogin + `/</d:href></CAL:calendar-home-set>`
+			body = `<C:addressbook-home-set><d:href>` + homesURL + `/dav/addressbooks/` + srcLogin + `/</d:href></C:addressbook-home-set>` +
+				`<CAL:calendar-home-set><d:href>` + homesURL + `/dav/calendars/` + srcLogin + `/</d:href></CAL:calendar-home-set>`
 		}
 		multistatus(w, `<d:response><d:href>`+r.URL.Path+`</d:href><d:propstat><d:prop>`+body+
 			`</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`)
 	}))
-	src := open(t, front.URL)
-	if src.Principal() != front.URL+"/1234/principal/" {
+	hc := namedHosts(map[string]string{"dav.example.test:80": front.Listener.Addr().String(),
+		"p42.dav.example.test:80": homes.Listener.Addr().String()})
+	src, err := Open(context.Background(), SourceOptions{URL: "http://dav.example.test/", User: srcLogin, Password: srcPW, Client: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Principal() != "http://dav.example.test/1234/principal/" {
 		t.Errorf("principal %s", src.Principal())
 	}
 	cs, err := src.Collections(context.Background())
@@ -297,7 +305,7 @@ func TestHomesOnAnotherHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	book := find(t, cs, store.KindCard, "friends")
-	if u, _ := url.Parse(book.URL); "http://"+u.Host != homes.URL || book.Color != "#FF000080" {
+	if u, _ := url.Parse(book.URL); "http://"+u.Host != homesURL || book.Color != "#FF000080" {
 		t.Errorf("friends: %+v", book)
 	}
 	got, _, _ := collect(t, src, find(t, cs, store.KindCal, "work"), "")

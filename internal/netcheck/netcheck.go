@@ -41,7 +41,8 @@ func Control(network, address string, _ syscall.RawConn) error {
 
 // Public reports whether ip is a globally reachable unicast address: not
 // loopback, private (RFC 1918, unique local), link-local, unspecified,
-// multicast, carrier-grade NAT, Teredo, or an IPv6 address carrying an
+// multicast, carrier-grade NAT, Teredo, another of IANA's special-purpose
+// ranges (documentation, benchmarking, ...), or an IPv6 address carrying an
 // IPv4 address that is one of those (mapped, NAT64, 6to4,
 // IPv4-compatible).
 func Public(ip netip.Addr) bool {
@@ -86,15 +87,27 @@ func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// nonPublic are ranges Go's netip predicates do not cover.
+// nonPublic are ranges Go's netip predicates do not cover: those of
+// IANA's special-purpose registries that are not globally reachable.
 var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),    // reserved, broadcast
-	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
-	netip.MustParsePrefix("2001::/32"),      // Teredo: tunnels to an IPv4 address, obfuscated
-	netip.MustParsePrefix("2001:db8::/32"),  // documentation
-	netip.MustParsePrefix("fec0::/10"),      // site-local (deprecated)
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation (TEST-NET-1)
+	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast (deprecated)
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation (TEST-NET-2)
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation (TEST-NET-3)
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (RFC 2765; IPv4-mapped ::ffff:0:0/96 is unmapped above)
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("100::/64"),        // discard-only
+	netip.MustParsePrefix("2001::/32"),       // Teredo: tunnels to an IPv4 address, obfuscated
+	netip.MustParsePrefix("2001:2::/48"),     // benchmarking
+	netip.MustParsePrefix("2001:10::/28"),    // ORCHID (deprecated)
+	netip.MustParsePrefix("2001:20::/28"),    // ORCHIDv2
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("3fff::/20"),       // documentation
+	netip.MustParsePrefix("5f00::/16"),       // SRv6 segment identifiers
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
 }

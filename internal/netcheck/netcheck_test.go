@@ -52,3 +52,20 @@ func TestPublicEmbeddedIPv4(t *testing.T) {
 		}
 	}
 }
+
+// IANA's special-purpose ranges that are not globally reachable, which
+// Go's predicates do not cover: documentation, relays, discard-only,
+// benchmarking, ORCHID, SRv6 SIDs, IPv4-translated.
+func TestPublicSpecialPurpose(t *testing.T) {
+	for _, a := range []string{"192.0.2.1", "198.51.100.7", "203.0.113.200", "192.88.99.1", "100::1", "2001:2::1",
+		"2001:10::1", "2001:1f:ffff::1", "2001:20::1", "3fff::1", "3fff:fff::1", "5f00::1", "::ffff:0:a00:1", "::ffff:0:5db8:d822"} {
+		if Public(netip.MustParseAddr(a)) {
+			t.Errorf("Public(%s) = true", a)
+		}
+	}
+	for _, a := range []string{"192.0.3.1", "198.51.101.1", "203.0.114.1", "192.88.100.1", "100:0:0:1::1", "2001:3::1", "2001:30::1", "3fff:1000::1", "5f01::1"} {
+		if !Public(netip.MustParseAddr(a)) {
+			t.Errorf("Public(%s) = false", a)
+		}
+	}
+}
