@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -78,6 +79,12 @@ type client struct {
 	// given's host and the hosts under it, as net/http does on
 	// redirects, and nothing goes over plain http when given is https.
 	given *url.URL
+	// homes are the hosts, other than given's, of the home sets the
+	// account's own principal named over https (iCloud keeps an account
+	// on p42-contacts.icloud.com when given contacts.icloud.com): the
+	// login goes there too, over https only. Written once during
+	// discovery, before any request that reads it.
+	homes []string
 	// idle bounds a wait for more of an answer (idleTimeout; tests
 	// shorten it).
 	idle time.Duration
@@ -97,9 +104,12 @@ func newClient(opt SourceOptions) *client {
 }
 
 // authorize sets req's login when its host is the given host or one
-// under it, and takes it out otherwise; it reports whether it is set.
+// under it, or over https a host of the account's homes, and takes it out
+// otherwise; it reports whether it is set.
 func (c *client) authorize(req *http.Request) bool {
-	if c.user == "" && c.password == "" || c.given == nil || !underHost(req.URL.Hostname(), c.given.Hostname()) {
+	host := req.URL.Hostname()
+	home := req.URL.Scheme == "https" && slices.ContainsFunc(c.homes, func(h string) bool { return strings.EqualFold(h, host) })
+	if c.user == "" && c.password == "" || c.given == nil || !underHost(host, c.given.Hostname()) && !home {
 		req.Header.Del("Authorization")
 		return false
 	}

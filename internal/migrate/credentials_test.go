@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -155,5 +156,43 @@ func TestNothingInTheClearFromHTTPS(t *testing.T) {
 	}
 	if n := plainHits.Load(); n != 0 {
 		t.Errorf("%d requests in the clear", n)
+	}
+}
+
+// iCloud keeps an account on another host than the one people give
+// (contacts.icloud.com → p42-contacts.icloud.com): the login goes to the
+// hosts of the home sets the account's principal names over https.
+func TestLoginGoesToHomesNamedOverHTTPS(t *testing.T) {
+	homes := seeded(t, nil)
+	homesTLS := httptest.NewTLSServer(homes.Config.Handler)
+	t.Cleanup(homesTLS.Close)
+	const homesURL = "https://p42-contacts.icloud.test"
+	front := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			http.Error(w, "who?", http.StatusUnauthorized)
+			return
+		}
+		body := `<d:current-user-principal><d:href>/1234/principal/</d:href></d:current-user-principal>`
+		if r.URL.Path == "/1234/principal/" {
+			body = `<C:addressbook-home-set><d:href>` + homesURL + `/dav/addressbooks/` + srcLogin + `/</d:href></C:addressbook-home-set>`
+		}
+		multistatus(w, `<d:response><d:href>`+r.URL.Path+`</d:href><d:propstat><d:prop>`+body+
+			`</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`)
+	}))
+	t.Cleanup(front.Close)
+	hc := namedHosts(map[string]string{"contacts.icloud.test:443": front.Listener.Addr().String(),
+		"p42-contacts.icloud.test:443": homesTLS.Listener.Addr().String()})
+	hc.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	src, err := Open(context.Background(), SourceOptions{URL: "https://contacts.icloud.test/", User: srcLogin, Password: srcPW, Client: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := src.Collections(context.Background())
+	if err != nil {
+		t.Fatalf("collections on the home's host: %v", err)
+	}
+	got, _, _ := collect(t, src, find(t, cs, store.KindCard, "contacts"), "")
+	if len(got) != 2 {
+		t.Errorf("%d cards from the home's host, want 2", len(got))
 	}
 }

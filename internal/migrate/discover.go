@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-webdav"
@@ -193,6 +194,13 @@ func (s *Source) findHomes(ctx context.Context, principal *url.URL) error {
 				Err: fmt.Errorf("a home set %q that is not an http or https URL", h.href)}
 		}
 		*h.to = u
+		// The principal's answer came with the login (the given host or
+		// one under it): a home it names on another host, over https,
+		// is the same account's.
+		if u.Scheme == "https" && s.c.given != nil && underHost(final.Hostname(), s.c.given.Hostname()) &&
+			!underHost(u.Hostname(), s.c.given.Hostname()) && !slices.Contains(s.c.homes, u.Hostname()) {
+			s.c.homes = append(s.c.homes, u.Hostname())
+		}
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ func Run(ctx context.Context, st Store, owner string, opt Options) (*Summary, er
 	if err != nil {
 		return sum, err
 	}
+	defer src.Close()
 	plan, err := MakePlan(ctx, st, owner, src, opt)
 	if err != nil {
 		return sum, err
