@@ -37,7 +37,7 @@ func (e *MapError) Error() string { return "--map " + e.Key + ": " + e.Msg }
 // "card" and "home", Google "default", DAVx5-made "addressbook".
 var (
 	defaultBookNames     = []string{accounts.DefaultBook, "default", "personal", "card", "addressbook", "addressbooks"}
-	defaultCalendarNames = []string{"calendar", "default", "personal", "home", "events"}
+	defaultCalendarNames = []string{"calendar", "default", "personal", "home"}
 	defaultTaskNames     = []string{"tasks", "todo", "todos", "reminders"}
 )
 
@@ -231,7 +231,9 @@ func sourceDefaults(found []SourceCollection) map[string]string {
 		}
 		for _, n := range names {
 			for _, c := range cands {
-				if strings.EqualFold(c.Name, n) {
+				// Radicale names collections by UUID: their display
+				// names ("Contacts", "Calendar") tell.
+				if strings.EqualFold(c.Name, n) || strings.EqualFold(c.DisplayName, n) {
 					out[c.URL] = ours
 					return
 				}
@@ -300,9 +302,11 @@ func newDest(owner string, c SourceCollection, name string) store.Collection {
 
 // destName is the name of the collection made for c here: the source's
 // last path segment when it is a plain one (letters, digits, '-', '_',
-// '.'), else one made of its display name.
+// '.') and says something, else one made of its display name.
 func destName(c SourceCollection) string {
-	if plainSegment(c.Name) {
+	// Google's calendars all end in /events/: their display names tell
+	// them apart.
+	if plainSegment(c.Name) && !(c.Kind == store.KindCal && c.Name == "events" && c.DisplayName != "") {
 		return c.Name
 	}
 	var b strings.Builder

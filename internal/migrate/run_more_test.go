@@ -273,3 +273,27 @@ func TestTrackMapMistakeMailsNothing(t *testing.T) {
 		t.Errorf("a --map mistake queued %d mails: %+v", len(n), n)
 	}
 }
+
+// Radicale names collections by UUID: the default goes by display name.
+// A calendar whose last segment says nothing (Google's "events") is made
+// under its display name.
+func TestRunDefaultsByDisplayName(t *testing.T) {
+	s := newOurServer(t, nil)
+	if code, _, b := s.do("DELETE", s.path(store.KindCard, "contacts"), ""); code != 204 {
+		t.Fatalf("DELETE contacts: %d %s", code, b)
+	}
+	s.collection(store.Collection{Kind: store.KindCard, Name: "8f1c2e4a-uuid", DisplayName: "Contacts"})
+	s.collection(store.Collection{Kind: store.KindCard, Name: "77aa-uuid", DisplayName: "Old phone"})
+	s.collection(store.Collection{Kind: store.KindCal, Name: "events", DisplayName: "Family Trips", Components: []string{"VEVENT"}})
+	st := destStore(t)
+	sum := migrateAll(t, st, runOpts(s))
+	if r := result(t, sum, store.KindCard, "8f1c2e4a-uuid"); r.Dest.Name != "contacts" || r.Why != WhyDefault {
+		t.Errorf("the UUID-named Contacts went to %s (%s)", r.Dest.Name, r.Why)
+	}
+	if r := result(t, sum, store.KindCard, "77aa-uuid"); r.Dest.Name != "77aa-uuid" || r.Why != WhyNew {
+		t.Errorf("Old phone went to %s (%s)", r.Dest.Name, r.Why)
+	}
+	if r := result(t, sum, store.KindCal, "events"); r.Dest.Name != "family-trips" {
+		t.Errorf("events went to %s (%s)", r.Dest.Name, r.Why)
+	}
+}
