@@ -26,6 +26,8 @@ Usage:
   rolodav user    2fa disable LOGIN [--data DIR | --database URL]
   rolodav export  --user LOGIN [--book NAME | --calendar NAME] [--data DIR | --database URL] [--out FILE]
   rolodav import  --user LOGIN [--book NAME | --calendar NAME] [--same-content skip|keep] [--data DIR | --database URL] FILE|-
+  rolodav migrate --user LOGIN --from URL --from-user LOGIN [--password-stdin] [--map SRC=DST]…
+                  [--only contacts|calendars] [--dry-run] [--insecure] [--data DIR | --database URL]
   rolodav duplicates find|list|merge|hide|undo …   (rolodav duplicates for details)
   rolodav merge-duplicates …                        (the same as duplicates merge)
   rolodav profile --user LOGIN --host HOST [--port N] [--no-ssl] [--password-stdin]
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = profileCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "store":
 		err = storeCmd(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = migrateCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "push":
 		err = pushCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -49,7 +49,10 @@ const MaxProblems = 1000
 // Problem is an object that was rejected (it is not valid) or skipped
 // because its content is already there under another UID.
 type Problem struct {
-	Line    int // in the file
+	Line int // in the file; for an object added by Importer.Add, within the object
+	// Ref names the object an Importer.Add call was given (its name at
+	// the source of a migration); "" in a file.
+	Ref     string
 	Skipped bool
 	Msg     string
 	// SameAs is, for a skipped object, the UID that already holds its
@@ -94,25 +97,11 @@ type Result struct {
 // rest of the file is only counted, in Result.OverQuota. st is the store's
 // objects and merges, as package merges needs them.
 func Run(ctx context.Context, st merges.Store, coll *store.Collection, r io.Reader, opt Options) (*Result, error) {
-	if opt.MaxObjectSize <= 0 {
-		opt.MaxObjectSize = DefaultMaxObjectSize
-	}
-	im := &importer{ctx: ctx, st: st, coll: coll, opt: opt, res: &Result{},
-		byUID: map[string]string{}, byContent: map[string]string{}}
-	if coll.Kind == store.KindCard {
-		var err error
-		if im.survivors, err = merges.Survivors(ctx, st, coll); err != nil {
-			return im.res, fmt.Errorf("merges of %s: %w", coll.Name, err)
-		}
-	}
-	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
-		im.byUID[o.UID] = o.Name
-		im.byContent[contentKey(o.Data)] = o.UID
-		return nil
-	})
+	im, err := newImporter(ctx, st, coll, opt)
 	if err != nil {
-		return im.res, fmt.Errorf("list %s: %w", coll.Name, err)
+		return im.res, err
 	}
+	opt = im.opt
 	step := func() {
 		im.res.Objects++
 		if opt.Progress != nil {
@@ -149,6 +138,96 @@ func Run(ctx context.Context, st merges.Store, coll *store.Collection, r io.Read
 	return im.res, err
 }
 
+// newImporter reads what coll holds: the UIDs and contents of its objects,
+// and the survivors of its merges.
+func newImporter(ctx context.Context, st merges.Store, coll *store.Collection, opt Options) (*importer, error) {
+	if opt.MaxObjectSize <= 0 {
+		opt.MaxObjectSize = DefaultMaxObjectSize
+	}
+	im := &importer{ctx: ctx, st: st, coll: coll, opt: opt, res: &Result{},
+		byUID: map[string]string{}, byContent: map[string]string{}}
+	if coll.Kind == store.KindCard {
+		var err error
+		if im.survivors, err = merges.Survivors(ctx, st, coll); err != nil {
+			return im, fmt.Errorf("merges of %s: %w", coll.Name, err)
+		}
+	}
+	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
+		im.byUID[o.UID] = o.Name
+		im.byContent[contentKey(o.Data)] = o.UID
+		return nil
+	})
+	if err != nil {
+		return im, fmt.Errorf("list %s: %w", coll.Name, err)
+	}
+	return im, nil
+}
+
+// Importer adds objects to a collection one at a time, by the rules of
+// Run: for objects that come one by one rather than in a file (a
+// migration from another server).
+type Importer struct {
+	im *importer
+}
+
+// NewImporter reads what coll holds, for the objects Add will add. Its
+// Progress option is not used: the caller knows its own progress.
+func NewImporter(ctx context.Context, st merges.Store, coll *store.Collection, opt Options) (*Importer, error) {
+	im, err := newImporter(ctx, st, coll, opt)
+	if err != nil {
+		return nil, err
+	}
+	return &Importer{im: im}, nil
+}
+
+// Add adds one object as a CardDAV or CalDAV server serves it: a vCard
+// to an address book, one calendar object resource (a VCALENDAR whose
+// components share one UID) to a calendar. Its bytes are stored as they
+// are (a card without a UID gets one). ref names it in the problems it
+// causes (Problem.Ref), whose lines are within the object. Add fails as
+// Run does: only when the store fails; after the quota was reached, it
+// only counts (Result.OverQuota).
+func (i *Importer) Add(data []byte, ref string) error {
+	im := i.im
+	im.res.Objects++
+	if err := im.ctx.Err(); err != nil {
+		return err
+	}
+	if im.res.OverQuota > 0 {
+		im.res.OverQuota++
+		return nil
+	}
+	im.ref = ref
+	defer func() { im.ref = "" }()
+	if im.coll.Kind == store.KindCard {
+		if im.tooBig(int64(len(data)), "card", 1) {
+			return nil
+		}
+		return im.card(data, 1)
+	}
+	if im.tooBig(int64(len(data)), "calendar object", 1) {
+		return nil
+	}
+	info, err := calendars.Validate(im.ctx, data, im.coll.Components, nil)
+	if err != nil {
+		im.reject(ProblemAt(1, err))
+		return nil
+	}
+	o := &store.Object{UID: info.UID, Data: data, Component: info.Component, FirstStart: info.Start, LastEnd: info.End}
+	return im.put(o, ".ics", 1)
+}
+
+// Reject records an object that could not be added, for a reason of the
+// caller's: an object the source would not give.
+func (i *Importer) Reject(ref, msg string) {
+	i.im.res.Objects++
+	i.im.res.Rejected++
+	i.im.problem(Problem{Ref: ref, Msg: msg})
+}
+
+// Result is what the Add calls did so far.
+func (i *Importer) Result() *Result { return i.im.res }
+
 // ProblemAt turns a validation error of an object that starts at line into
 // the line in the file and a message without the object-relative line.
 func ProblemAt(line int, err error) (int, string) {
@@ -181,9 +260,13 @@ type importer struct {
 	byUID     map[string]string // UID → resource name
 	byContent map[string]string // content key → UID
 	survivors map[string]string // name → UID of the cards that merges in effect merged others into
+	ref       string            // the object Importer.Add is adding, for its problems
 }
 
 func (im *importer) problem(p Problem) {
+	if p.Ref == "" {
+		p.Ref = im.ref
+	}
 	if im.opt.OnProblem != nil {
 		im.opt.OnProblem(p)
 	}

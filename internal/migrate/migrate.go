@@ -58,8 +58,9 @@ type Options struct {
 
 // Progress is how far a migration got.
 type Progress struct {
-	Collection int // index into Plan.Collections
-	Done       int // objects read from the source so far in this collection
+	Collection int    // index into Plan.Collections
+	Name       string // the source collection's display name (else its name)
+	Done       int    // objects read from the source so far in this collection
 }
 
 // Planned is one source collection and where it goes.

@@ -72,6 +72,9 @@ func Open(ctx context.Context, opt SourceOptions) (*Source, error) {
 	return nil, errStub
 }
 
+// Principal is the source account's principal URL.
+func (s *Source) Principal() string { return s.opt.URL }
+
 // Collections lists the source account's address books, calendars and
 // task lists, with their names, colours, descriptions and component sets.
 func (s *Source) Collections(ctx context.Context) ([]SourceCollection, error) {
@@ -100,12 +103,12 @@ type Problem int
 
 // Problems a source can have.
 const (
-	Unauthorized Problem = iota + 1 // 401 (or 403) on the account: wrong login or password, or an app password is needed
-	Unreachable                     // DNS, connection refused, timeout
-	BadCertificate                  // TLS: the certificate is not trusted (see --insecure) or the handshake failed
-	NotDAV                          // the URL answers, but not as CardDAV/CalDAV
-	Forbidden                       // a private address the pages do not reach (SourceOptions.AllowPrivate)
-	Failed                          // the source answered a request with an error status or a body that does not parse
+	Unauthorized   Problem = iota + 1 // 401 (or 403) on the account: wrong login or password, or an app password is needed
+	Unreachable                       // DNS, connection refused, timeout
+	BadCertificate                    // TLS: the certificate is not trusted (see --insecure) or the handshake failed
+	NotDAV                            // the URL answers, but not as CardDAV/CalDAV
+	Forbidden                         // a private address the pages do not reach (SourceOptions.AllowPrivate)
+	Failed                            // the source answered a request with an error status or a body that does not parse
 )
 
 // SourceError is a source that cannot be used, worded for a person.

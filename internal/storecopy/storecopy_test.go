@@ -189,6 +189,18 @@ func fill(t testing.TB, s *sqlite.Store, extra int) {
 		Content: true, Expires: now.Add(72 * time.Hour)})
 	must(t, err)
 	must(t, s.DeleteCollection(ctx, old.ID))
+
+	// Moving from another provider: the record of a source collection, a
+	// migration ended and one running (without a report yet).
+	must(t, s.PutMigrationSource(ctx, &store.MigrationSource{Owner: "ann@example.org",
+		URL: "https://dav.example.net/ann/contacts/", Collection: book.ID, SyncToken: "http://radicale.org/ns/sync/7"}))
+	done := &store.Migration{Owner: "ann@example.org", Source: "https://dav.example.net/", SourceUser: "ann",
+		Started: now.Add(-time.Hour), Report: []byte(`{"added":5}`)}
+	must(t, s.StartMigration(ctx, done))
+	done.State, done.Finished, done.Heartbeat = store.MigrationDone, now, now
+	must(t, s.UpdateMigration(ctx, done))
+	must(t, s.StartMigration(ctx, &store.Migration{Owner: "ann@example.org", Source: "https://dav.example.net/",
+		SourceUser: "ann", Started: now}))
 }
 
 // identityTables counts the tables with an identity: dump gives a line

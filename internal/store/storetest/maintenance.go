@@ -26,6 +26,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"PruneWhileWriting", testSharedPruneWhileWriting},
 		{"PushKeys", testSharedPushKeys},
 		{"PushClaims", testSharedPushClaims},
+		{"Migrations", testSharedMigrations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

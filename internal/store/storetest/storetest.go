@@ -117,6 +117,13 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"PushRotate", testPushRotate},
 		{"PushPrune", testPushPrune},
 		{"PushCascade", testPushCascade},
+		{"MigrationSources", testMigrationSources},
+		{"MigrationSourceCascade", testMigrationSourceCascade},
+		{"Migrations", testMigrations},
+		{"MigrationOneAtATime", testMigrationOneAtATime},
+		{"MigrationsKept", testMigrationsKept},
+		{"ListMigrations", testListMigrations},
+		{"MigrationsConcurrent", testMigrationsConcurrent},
 	}
 	// These open their store with a quota.
 	quotaTests := []struct {
