@@ -2,6 +2,7 @@ package realdav
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -10,6 +11,9 @@ import (
 )
 
 var small = Size{Cards: 120, Events: 40, Tasks: 10}
+
+// radicalePhotoRE is a vCard 4.0 PNG photo, folded.
+var radicalePhotoRE = regexp.MustCompile(`PHOTO:data:image/png;base64,[^\r]*\r\n( [^\r]*\r\n)*`)
 
 // Fixtures parse (go-vcard, go-ical), come out the same for a seed, and
 // hold what the end-to-end tests rely on.
@@ -152,13 +156,20 @@ func TestServers(t *testing.T) {
 				if len(members) != len(c.Objects) {
 					t.Errorf("%s: %d members over DAV, %d uploaded", c.Name, len(members), len(c.Objects))
 				}
-				for _, o := range c.Objects[:3] {
+				for _, o := range c.Objects {
 					data, etag := e.Get(t, o.Name)
 					if etag == "" || members[o.Name] != etag {
 						t.Errorf("%s/%s: ETag %q, PROPFIND says %q", c.Name, o.Name, etag, members[o.Name])
 					}
-					if canonical(data) != canonical(o.Data) {
-						t.Errorf("%s/%s is not what was uploaded:\n%s", c.Name, o.Name, lineDiff(canonical(o.Data), canonical(data)))
+					want := o.Data
+					if s.Name == "Radicale" {
+						// Radicale (its vobject) cuts a vCard 4.0 photo's
+						// data URI at the comma, and escapes the semicolon
+						// (Kozea/Radicale#648, #1863).
+						want = radicalePhotoRE.ReplaceAllString(want, "PHOTO:data:image/png\\;base64\r\n")
+					}
+					if canonical(data) != canonical(want) {
+						t.Errorf("%s/%s is not what was uploaded:\n%s", c.Name, o.Name, lineDiff(canonical(want), canonical(data)))
 					}
 				}
 				if e.SyncToken(t) == "" {

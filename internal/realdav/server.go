@@ -102,7 +102,10 @@ func requireProgram(t testing.TB, name, debianPackage string) string {
 // StartRadicale starts Radicale 3 with htpasswd authentication (plain
 // passwords) and one user, storing in a temporary directory; it is stopped
 // when the test ends. The user's principal is URL+User+"/", which is also
-// both home sets.
+// both home sets. Radicale serves objects as its vobject writes them out:
+// a vCard 4.0 photo's data URI comes back cut at the comma
+// ("PHOTO:data:image/png\;base64", Kozea/Radicale#648 and #1863), as on
+// any Radicale people migrate from.
 func StartRadicale(t testing.TB) *Server {
 	t.Helper()
 	bin := requireProgram(t, "radicale", "radicale")
