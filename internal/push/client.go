@@ -16,6 +16,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/rolodav/rolodav/internal/netcheck"
 )
 
 // Limits of the client that delivers push messages.
@@ -130,13 +132,9 @@ func (c *client) checkRedirect(req *http.Request, via []*http.Request) error {
 
 // refusePrivate is the dialer's Control without a proxy: it sees the
 // address a connection is about to be made to, after DNS resolution.
-func refusePrivate(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: cannot read the address %q", ErrResource, address)
-	}
-	if !Public(ap.Addr()) {
-		return fmt.Errorf("%w: %s is not a public address", ErrResource, ap.Addr())
+func refusePrivate(network, address string, c syscall.RawConn) error {
+	if err := netcheck.Control(network, address, c); err != nil {
+		return fmt.Errorf("%w: %w", ErrResource, err)
 	}
 	return nil
 }
@@ -235,7 +233,7 @@ func (rt *router) resolve(ctx context.Context, host string) ([]netip.Addr, error
 		return nil, fmt.Errorf("push: %s resolves to no address", host)
 	}
 	for i, ip := range ips {
-		if !Public(ip) {
+		if !netcheck.Public(ip) {
 			return nil, fmt.Errorf("%w: %s resolves to %s, not a public address", ErrResource, host, ip)
 		}
 		ips[i] = ip.Unmap()

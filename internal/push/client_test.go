@@ -358,29 +358,9 @@ func TestCloseIdleConnections(t *testing.T) {
 	}
 }
 
-// IPv6 addresses that carry an IPv4 address (NAT64, 6to4, IPv4-compatible)
-// are as public as the IPv4 address they carry: a NAT64 gateway (an
-// IPv6-only host's way out) connects to it. Teredo is refused whole.
-func TestPublicEmbeddedIPv4(t *testing.T) {
-	for a, want := range map[string]bool{
-		"64:ff9b::a00:5":       false, // NAT64 of 10.0.0.5
-		"64:ff9b::a9fe:a9fe":   false, // 169.254.169.254
-		"64:ff9b::7f00:1":      false, // 127.0.0.1
-		"64:ff9b::c0a8:101":    false, // 192.168.1.1
-		"64:ff9b::5db8:d822":   true,  // 93.184.216.34
-		"2002:a00:5::1":        false, // 6to4 of 10.0.0.5
-		"2002:7f00:1::":        false, // 127.0.0.1
-		"2002:5db8:d822::1":    true,
-		"::a00:5":              false, // IPv4-compatible 10.0.0.5
-		"::7f00:1":             false,
-		"::5db8:d822":          true,
-		"2001:0:4136:e378::1":  false, // Teredo
-		"2001:4860:4860::8888": true,
-	} {
-		if got := Public(netip.MustParseAddr(a)); got != want {
-			t.Errorf("Public(%s) = %v", a, got)
-		}
-	}
+// IPv6 addresses that carry a private IPv4 address are refused by the
+// dialer and by CheckResource (netcheck.Public has the table).
+func TestRefuseEmbeddedIPv4(t *testing.T) {
 	if err := refusePrivate("tcp", "[64:ff9b::a00:5]:443", nil); !errors.Is(err, ErrResource) {
 		t.Errorf("the dialer: %v", err)
 	}
