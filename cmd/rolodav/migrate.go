@@ -98,7 +98,9 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	sum, err := migrate.Run(ctx, st, login, opt)
 	bars.finish()
-	if sum != nil {
+	// A run stopped before its first collection (a wrong password, say)
+	// has nothing to sum up: "no address book or calendar" would be wrong.
+	if sum != nil && (err == nil || len(sum.Collections) > 0) {
 		printMigration(stdout, login, sum)
 	}
 	if err != nil {
