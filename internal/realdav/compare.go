@@ -74,6 +74,10 @@ read_only = true
 `, name, dir, p.Kind.Ext(), typ, side.e.URL, side.e.User, side.e.Password)
 		}
 	}
+	start := time.Now()
+	defer func() {
+		t.Logf("realdav: vdirsyncer read %d pairs of collections in %v", len(pairs), time.Since(start).Round(time.Millisecond))
+	}()
 	config := filepath.Join(home, "vdirsyncer.conf")
 	if err := os.WriteFile(config, []byte(conf.String()), 0o600); err != nil {
 		t.Fatal(err)

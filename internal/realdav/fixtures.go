@@ -102,10 +102,10 @@ func Generate(seed uint64, size Size) *Fixtures {
 // A big one would take minutes that way (both servers take longer for
 // each PUT the more objects a collection has: 2 000 cards, 4 at a time,
 // took Radicale 6 minutes, and Xandikos 3.7 minutes for the first 1 000),
-// so Load writes its objects
-// straight into the server's storage, as files (Radicale) or a git commit
-// (Xandikos), which the server reads as if they had been PUT, apart from
-// the rewriting Xandikos does of what it is sent.
+// so Load writes its objects straight into the server's storage, as files
+// (Radicale) or a git commit (Xandikos, which then starts again on
+// another port: see StartXandikos), which the server reads as if they had
+// been PUT, but for the rewriting Xandikos does of what it is sent.
 func (s *Server) Load(t testing.TB, f *Fixtures) map[string]Collection {
 	t.Helper()
 	out := map[string]Collection{}
@@ -118,6 +118,9 @@ func (s *Server) Load(t testing.TB, f *Fixtures) map[string]Collection {
 			s.store(t, c.Collection, c.Objects)
 		}
 		t.Logf("realdav: %s: %d objects into %s in %v", s.Name, len(c.Objects), c.Name, time.Since(start).Round(time.Millisecond))
+	}
+	if s.stored != nil {
+		s.stored(t)
 	}
 	return out
 }
