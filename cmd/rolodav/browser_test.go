@@ -2,9 +2,15 @@ package main_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,22 +57,31 @@ func TestBrowser(t *testing.T) {
 	for _, sc := range []struct {
 		name string
 		seed func(t *testing.T, d *daemon)
+		// source, when set, starts what the scenario needs besides the
+		// server, and returns the server's extra flags and the script's
+		// extra environment.
+		source func(t *testing.T) (flags, env []string)
 	}{
-		{"signin", nil},
-		{"activity", nil},
-		{"apppassword", nil},
-		{"profile", nil},
-		{"duplicates", seedJane},
-		{"nojs", nil},
-		{"security", nil},
-		{"totp", nil},
+		{name: "signin"},
+		{name: "activity"},
+		{name: "apppassword"},
+		{name: "profile"},
+		{name: "duplicates", seed: seedJane},
+		{name: "nojs"},
+		{name: "security"},
+		{name: "totp"},
+		{name: "migrate", seed: seedJane, source: migrateSource},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			data := t.TempDir()
 			if _, errOut, code := cli(t, browserPassword+"\n", "user", "add", browserUser, "--data", data, "--password-stdin"); code != 0 {
 				t.Fatalf("user add: %d %s", code, errOut)
 			}
-			d := start(t, data)
+			var flags, env []string
+			if sc.source != nil {
+				flags, env = sc.source(t)
+			}
+			d := start(t, data, flags...)
 			if sc.seed != nil {
 				sc.seed(t, d)
 			}
@@ -76,6 +91,7 @@ func TestBrowser(t *testing.T) {
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "BASE_URL="+d.url, "LOGIN="+browserUser, "PASSWORD="+browserPassword,
 				"SCREENSHOT_DIR="+shots, "CHROMIUM="+chromium)
+			cmd.Env = append(cmd.Env, env...)
 			began := time.Now()
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -107,4 +123,51 @@ func seedJane(t *testing.T, d *daemon) {
 			t.Fatalf("PUT %s: %d %s", uid, code, body)
 		}
 	}
+}
+
+// The provider the migrate scenario imports from, and what it has.
+const (
+	sourceLogin, sourcePassword = "ann@old.example", "ann's password at the old provider"
+	sourceCards                 = 2000
+)
+
+// migrateSource starts a second rolodav, the provider the migrate
+// scenario imports from, with sourceCards cards, behind a proxy that
+// slows its answers down (REPORTs, the listing and the multigets, most),
+// so that the scenario closes the progress page while the import runs.
+// The server under test reaches it on loopback with
+// --migrate-allow-private.
+func migrateSource(t *testing.T) (flags, env []string) {
+	data := t.TempDir()
+	if _, errOut, code := cli(t, sourcePassword+"\n", "user", "add", sourceLogin, "--data", data, "--password-stdin"); code != 0 {
+		t.Fatalf("source user add: %d %s", code, errOut)
+	}
+	var vcf strings.Builder
+	for i := range sourceCards {
+		vcf.WriteString(vcard(fmt.Sprintf("old-%04d", i)))
+	}
+	if _, errOut, code := cli(t, vcf.String(), "import", "--user", sourceLogin, "--data", data, "-"); code != 0 {
+		t.Fatalf("source import: %d %s", code, errOut)
+	}
+	src := start(t, data)
+	target, err := url.Parse(src.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := 100 * time.Millisecond
+		if r.Method == "REPORT" {
+			d = 500 * time.Millisecond
+		}
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	return []string{"--migrate-allow-private"}, []string{"SOURCE_URL=" + slow.URL + "/", "SOURCE_LOGIN=" + sourceLogin,
+		"SOURCE_PASSWORD=" + sourcePassword, "SOURCE_CARDS=" + strconv.Itoa(sourceCards)}
 }

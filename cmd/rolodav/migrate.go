@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,8 +50,8 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	only := fs.String("only", "", "bring only contacts or only calendars (and task lists)")
 	dryRun := fs.Bool("dry-run", false, "show what would be made and how many objects each collection has; write nothing")
 	maxSize := fs.Int64("max-resource-size", imports.DefaultMaxObjectSize, "largest card or event brought over, in bytes (as for serve)")
-	maps := mapFlags{}
-	fs.Var(maps, "map", "SRC=DST: bring the source collection SRC (its URL's last segment or its display name) into your collection DST (repeatable)")
+	mapped := mapFlags{}
+	fs.Var(mapped, "map", "SRC=DST: bring the source collection SRC (its URL's last segment or its display name) into your collection DST (repeatable)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -78,7 +80,7 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		SourceOptions: migrate.SourceOptions{URL: *from, User: *fromUser, Password: password,
 			Insecure: *insecure, AllowPrivate: true, MaxObjectSize: *maxSize},
 		Only:   *only,
-		Map:    maps,
+		Map:    mapped,
 		DryRun: *dryRun,
 		Progress: func(p migrate.Progress) {
 			bars.step(p)
@@ -96,17 +98,33 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			fmt.Fprintf(stderr, "%s: %s: %s\n", where, what, p.Msg)
 		},
 	}
-	sum, err := migrate.Run(ctx, st, login, opt)
+	var sum *migrate.Summary
+	if *dryRun {
+		sum, err = migrate.Run(ctx, st, login, opt)
+	} else {
+		// Recorded like the pages' runs: the activity page lists it, and
+		// the user gets the confirmation mail (sent by serve's mailer).
+		var t *migrate.Tracked
+		if t, err = migrate.Track(ctx, st, login, opt); errors.Is(err, migrate.ErrRunning) {
+			return fmt.Errorf("%w (one whose process died counts as interrupted %s after its last sign of life)",
+				err, store.MigrationStale)
+		} else if err != nil {
+			return err
+		}
+		sum, err = t.Run(ctx)
+	}
 	bars.finish()
-	// A run stopped before its first collection (a wrong password, say)
-	// has nothing to sum up: "no address book or calendar" would be wrong.
 	if sum != nil && (err == nil || len(sum.Collections) > 0) {
 		printMigration(stdout, login, sum)
 	}
 	if err != nil {
 		var se *migrate.SourceError
-		if errors.As(err, &se) {
+		var me *migrate.MapError
+		switch {
+		case errors.As(err, &se):
 			return errors.New(se.Error())
+		case errors.As(err, &me):
+			return usageError{me.Error()}
 		}
 		return err
 	}
@@ -139,7 +157,7 @@ func readSourcePassword(in *bufio.Reader, stderr io.Writer, fromStdin bool, from
 	}
 	line, err := in.ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", errors.New("no password on standard input")
+		return "", usageError{"--password-stdin: no password on standard input"}
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
@@ -179,6 +197,9 @@ func printMigration(w io.Writer, login string, sum *migrate.Summary) {
 		}
 		if c.Absorbed > 0 {
 			extra = append(extra, fmt.Sprintf("%d taken into merged cards", c.Absorbed))
+		}
+		for _, to := range slices.Sorted(maps.Keys(c.Routed)) {
+			extra = append(extra, fmt.Sprintf("%d of them to %q, which takes their component", c.Routed[to], to))
 		}
 		if c.DeletedAtSource > 0 {
 			extra = append(extra, fmt.Sprintf("%d deleted at the other provider (kept here)", c.DeletedAtSource))

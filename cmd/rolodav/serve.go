@@ -59,6 +59,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pushPrivate := fs.Bool("push-allow-private", false, "allow push resources on loopback, private and link-local addresses, and plain http (tests, self-hosted push servers)")
 	pushSubject := fs.String("push-contact", "", "how push services reach the operator (VAPID subject): mailto:ADDRESS or an https URL; default: the --smtp-from address, or --base-url when https")
 	pushSpacing := fs.Duration("push-spacing", push.DefaultSpacing, "least time between two push messages to one device for one collection; changes within it go out together")
+	migratePrivate := fs.Bool("migrate-allow-private", false, "let \"Import from another provider\" on the account pages reach servers on loopback, private and link-local addresses (tests, a provider on the same network)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -164,7 +165,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MailEnabled:     sender != nil,
 		Push:            pushSvc != nil,
 		Logger:          log,
+		// Imports the pages started stop with the server; the store
+		// closes after they recorded their end.
+		Background:          ctx,
+		MigrateAllowPrivate: *migratePrivate,
 	})
+	defer pages.Wait()
 	mux.Handle(prefix+web.AccountPath, pages)
 	mux.Handle(prefix+web.ProfilePath, pages)
 	if prefix != "" {

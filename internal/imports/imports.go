@@ -68,13 +68,14 @@ type Result struct {
 	// one after it, which are not even tried.
 	OverQuota int
 	// Folded counts the cards that came back under a merged-away name or
-	// UID: each was folded into the card it was merged into
-	// (merges.Fold), not added again.
+	// UID and brought something new: each was folded into the card it was
+	// merged into (merges.Fold), not added again. One that brought
+	// nothing new counts as skipped.
 	Folded int
-	// Absorbed counts the cards with the UID of a card that merges made:
-	// the merged card was kept and took what it lacked from the file's
-	// (merges.Absorb), rather than be replaced by a copy from before the
-	// merge.
+	// Absorbed counts the cards with the UID of a card that merges made,
+	// and something the merged card lacked: the merged card was kept and
+	// took it (merges.Absorb), rather than be replaced by a copy from
+	// before the merge. One that brought nothing new counts as skipped.
 	Absorbed     int
 	Objects      int       // objects read from the file
 	Problems     []Problem // the first MaxProblems
@@ -385,10 +386,15 @@ func (im *importer) absorb(o *store.Object, key string, line int) error {
 	if err != nil {
 		return fmt.Errorf("line %d: %w", line, err)
 	}
-	if err := merges.Absorb(im.ctx, im.st, s, o.Data, time.Now()); err != nil {
+	changed, err := merges.Absorb(im.ctx, im.st, s, o.Data, time.Now())
+	if err != nil {
 		return im.failed(o, line, err)
 	}
-	im.res.Absorbed++
+	if changed {
+		im.res.Absorbed++
+	} else {
+		im.res.Skipped++ // the merged card holds all of it already
+	}
 	im.byContent[key] = o.UID
 	return nil
 }
@@ -399,8 +405,13 @@ func (im *importer) absorb(o *store.Object, key string, line int) error {
 func (im *importer) failed(o *store.Object, line int, err error) error {
 	var away *store.MergedAwayError
 	if errors.As(err, &away) {
-		if _, err = merges.Fold(im.ctx, im.st, im.coll, away, o, merges.Imported, time.Now()); err == nil {
-			im.res.Folded++
+		var f *merges.Folded
+		if f, err = merges.Fold(im.ctx, im.st, im.coll, away, o, merges.Imported, time.Now()); err == nil {
+			if f.Changed {
+				im.res.Folded++
+			} else {
+				im.res.Skipped++ // its survivor holds all of it already
+			}
 			return nil
 		}
 	}

@@ -7,7 +7,8 @@ var Languages = []string{"en", "fr", "de", "it"}
 
 // catalog is the text of the mails in one language. In the strings,
 // {login}, {name} and {count} stand for the account, the app password's
-// name and the number of failures. Labels carry their own colon, for
+// name and the number of failures; a migration's mail has {host} (the
+// source's) and {added}, {updated}, {skipped} and {rejected}. Labels carry their own colon, for
 // French spacing.
 type catalog struct {
 	months   [12]string
@@ -34,7 +35,8 @@ const failedCodes = store.NoticeFailedSignIns + "/code"
 type kindText struct {
 	subject string
 	summary string
-	// failed sign-ins: when the count is unknown; two-factor: when turned off.
+	// failed sign-ins: when the count is unknown; two-factor: when turned
+	// off; migration: when it did not end as done.
 	subjectAlt, summaryAlt string
 	more                   string // a second paragraph; "" for none
 	ifYou                  string // "" = the catalog's
@@ -103,6 +105,16 @@ var catalogs = map[string]*catalog{
 				summary:  "The password of your account {login} was changed. Every browser signed in with the old password was signed out.",
 				ifNotYou: "If it was not you, someone else has access to your account: contact your administrator at once, and check the recent activity and the app passwords.",
 			},
+			store.NoticeMigration: {
+				subject:      "Import from {host} finished",
+				subjectAlt:   "Import from {host} stopped before the end",
+				summary:      "The import of contacts and calendars from {host} into your account {login} is finished: {added} added, {updated} updated, {skipped} already here, {rejected} not imported.",
+				summaryAlt:   "The import of contacts and calendars from {host} into your account {login} stopped before the end. Until then: {added} added, {updated} updated, {skipped} already here, {rejected} not imported. Starting it again brings the rest and adds nothing twice.",
+				more:         "Its report, on the activity page, lists each address book and calendar, with the reason for each card or event not imported.",
+				ifYou:        "If you started it, there is nothing to do.",
+				ifNotYou:     "If you did not start it, someone else has access to your account: change your password at once, then check the recent activity and the app passwords.",
+				securityLink: true,
+			},
 		},
 	},
 	"fr": {
@@ -162,6 +174,16 @@ var catalogs = map[string]*catalog{
 				subject:  "Votre mot de passe a été modifié",
 				summary:  "Le mot de passe de votre compte {login} a été modifié. Tous les navigateurs connectés avec l'ancien mot de passe ont été déconnectés.",
 				ifNotYou: "Si ce n'était pas vous, quelqu'un d'autre a accès à votre compte\u00a0: contactez immédiatement votre administrateur, puis vérifiez l'activité récente et les mots de passe d'application.",
+			},
+			store.NoticeMigration: {
+				subject:      "Importation depuis {host} terminée",
+				subjectAlt:   "Importation depuis {host} arrêtée avant la fin",
+				summary:      "L'importation des contacts et agendas de {host} dans votre compte {login} est terminée\u00a0: {added}\u00a0ajoutés, {updated}\u00a0mis à jour, {skipped}\u00a0déjà présents, {rejected}\u00a0non importés.",
+				summaryAlt:   "L'importation des contacts et agendas de {host} dans votre compte {login} s'est arrêtée avant la fin. Jusque-là\u00a0: {added}\u00a0ajoutés, {updated}\u00a0mis à jour, {skipped}\u00a0déjà présents, {rejected}\u00a0non importés. La relancer importe le reste sans rien ajouter deux fois.",
+				more:         "Son rapport, sur la page d'activité, détaille chaque carnet d'adresses et chaque agenda, avec la raison de chaque contact ou événement non importé.",
+				ifYou:        "Si c'est vous qui l'avez lancée, vous n'avez rien à faire.",
+				ifNotYou:     "Si ce n'est pas vous qui l'avez lancée, quelqu'un d'autre a accès à votre compte\u00a0: changez votre mot de passe immédiatement, puis vérifiez l'activité récente et les mots de passe d'application.",
+				securityLink: true,
 			},
 		},
 	},
@@ -223,6 +245,16 @@ var catalogs = map[string]*catalog{
 				summary:  "Das Passwort Ihres Kontos {login} wurde geändert. Alle Browser, die mit dem alten Passwort angemeldet waren, wurden abgemeldet.",
 				ifNotYou: "Wenn Sie das nicht waren, hat jemand anderes Zugriff auf Ihr Konto: Wenden Sie sich sofort an Ihre Administration und prüfen Sie die letzten Aktivitäten und die App-Passwörter.",
 			},
+			store.NoticeMigration: {
+				subject:      "Import von {host} abgeschlossen",
+				subjectAlt:   "Import von {host} vor dem Ende abgebrochen",
+				summary:      "Der Import der Kontakte und Kalender von {host} in Ihr Konto {login} ist abgeschlossen: {added} hinzugefügt, {updated} aktualisiert, {skipped} bereits vorhanden, {rejected} nicht importiert.",
+				summaryAlt:   "Der Import der Kontakte und Kalender von {host} in Ihr Konto {login} wurde vor dem Ende abgebrochen. Bis dahin: {added} hinzugefügt, {updated} aktualisiert, {skipped} bereits vorhanden, {rejected} nicht importiert. Ein neuer Start holt den Rest und fügt nichts doppelt hinzu.",
+				more:         "Sein Bericht auf der Aktivitätsseite führt jedes Adressbuch und jeden Kalender auf, mit dem Grund für jeden nicht importierten Kontakt und Termin.",
+				ifYou:        "Wenn Sie ihn gestartet haben, müssen Sie nichts tun.",
+				ifNotYou:     "Wenn Sie ihn nicht gestartet haben, hat jemand anderes Zugriff auf Ihr Konto: Ändern Sie sofort Ihr Passwort und prüfen Sie dann die letzten Aktivitäten und die App-Passwörter.",
+				securityLink: true,
+			},
 		},
 	},
 	"it": {
@@ -282,6 +314,16 @@ var catalogs = map[string]*catalog{
 				subject:  "La tua password è stata modificata",
 				summary:  "La password del tuo account {login} è stata modificata. Tutti i browser collegati con la vecchia password sono stati disconnessi.",
 				ifNotYou: "Se non eri tu, qualcun altro ha accesso al tuo account: contatta subito l'amministratore, poi controlla l'attività recente e le password per app.",
+			},
+			store.NoticeMigration: {
+				subject:      "Importazione da {host} completata",
+				subjectAlt:   "Importazione da {host} interrotta prima della fine",
+				summary:      "L'importazione di contatti e calendari da {host} nel tuo account {login} è completata: {added} aggiunti, {updated} aggiornati, {skipped} già presenti, {rejected} non importati.",
+				summaryAlt:   "L'importazione di contatti e calendari da {host} nel tuo account {login} si è fermata prima della fine. Fin lì: {added} aggiunti, {updated} aggiornati, {skipped} già presenti, {rejected} non importati. Riavviarla importa il resto senza aggiungere nulla due volte.",
+				more:         "Il suo resoconto, nella pagina dell'attività, elenca ogni rubrica e ogni calendario, con il motivo di ogni contatto o evento non importato.",
+				ifYou:        "Se l'hai avviata tu, non devi fare nulla.",
+				ifNotYou:     "Se non l'hai avviata tu, qualcun altro ha accesso al tuo account: cambia subito la password, poi controlla l'attività recente e le password per app.",
+				securityLink: true,
 			},
 		},
 	},

@@ -90,7 +90,14 @@ func Render(n store.Notice, ls Links) (subject, text, html string, err error) {
 		return "", "", "", fmt.Errorf("render: unknown kind of notice %q", n.Kind)
 	}
 	detail := clean(n.Detail, maxDetail)
-	fill := strings.NewReplacer("{login}", clean(n.Login, 320), "{name}", detail, "{count}", clean(count, maxDetail)).Replace
+	vars := []string{"{login}", clean(n.Login, 320), "{name}", detail, "{count}", clean(count, maxDetail)}
+	migrated := store.MigrationDone
+	if n.Kind == store.NoticeMigration {
+		var counts []string
+		migrated, counts = migrationDetail(n.Detail)
+		vars = append(vars, "{added}", counts[0], "{updated}", counts[1], "{skipped}", counts[2], "{rejected}", counts[3], "{host}", counts[4])
+	}
+	fill := strings.NewReplacer(vars...).Replace
 
 	summary, ifNotYou := k.summary, k.ifNotYou
 	subject = k.subject
@@ -103,6 +110,10 @@ func Render(n store.Notice, ls Links) (subject, text, html string, err error) {
 	case store.NoticeFailedSignIns:
 		if c, err := strconv.Atoi(count); err != nil || c < 2 {
 			summary = k.summaryAlt
+		}
+	case store.NoticeMigration:
+		if migrated != store.MigrationDone {
+			subject, summary = k.subjectAlt, k.summaryAlt
 		}
 	}
 	paras = append(paras, fill(summary))
@@ -146,6 +157,28 @@ func Render(n store.Notice, ls Links) (subject, text, html string, err error) {
 		return "", "", "", fmt.Errorf("render %s notice: %w", n.Kind, err)
 	}
 	return d.Subject, tb.String(), hb.String(), nil
+}
+
+// migrationDetail reads a NoticeMigration's Detail: the migration's final
+// state, and its counts and source host (in that order, as text to show;
+// "0" and "?" for what is missing).
+func migrationDetail(detail string) (state string, counts []string) {
+	f := strings.Fields(detail)
+	counts = []string{"0", "0", "0", "0", "?"}
+	if len(f) > 0 {
+		state = f[0]
+	}
+	for i := range 4 {
+		if i+1 < len(f) {
+			if n, err := strconv.Atoi(f[i+1]); err == nil && n >= 0 {
+				counts[i] = strconv.Itoa(n)
+			}
+		}
+	}
+	if len(f) > 5 {
+		counts[4] = clean(f[5], maxDetail)
+	}
+	return state, counts
 }
 
 // formatTime writes t in UTC: "5 December 2026, 14:03 UTC".

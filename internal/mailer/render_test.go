@@ -19,7 +19,7 @@ var (
 	davx5    = "DAVx5/4.4.3-ose (dav4jvm; okhttp/4.12.0) Android/14"
 )
 
-var allKinds = []string{store.NoticeNewSignIn, store.NoticeFailedSignIns, store.NoticeTwoFactor, store.NoticeAppPassword, store.NoticePassword}
+var allKinds = []string{store.NoticeNewSignIn, store.NoticeFailedSignIns, store.NoticeTwoFactor, store.NoticeAppPassword, store.NoticePassword, store.NoticeMigration}
 
 func testNotice(kind, lang, detail string) store.Notice {
 	return store.Notice{ID: 1, Login: "alice@example.org", Kind: kind, To: "alice@example.org", Language: lang,
@@ -119,6 +119,21 @@ func TestRenderKinds(t *testing.T) {
 		{store.NoticeAppPassword, "de", "Handy", "Neues App-Passwort: Handy", []string{"„Handy“"}},
 		{store.NoticePassword, "en", "", "Your password was changed", []string{"was signed out"}},
 		{store.NoticePassword, "it", "", "La tua password è stata modificata", []string{"sono stati disconnessi"}},
+		// A migration's mail has its counts and the source's host.
+		{store.NoticeMigration, "en", "done 1998 3 12 2 dav.example.com", "Import from dav.example.com finished",
+			[]string{"from dav.example.com into your account alice@example.org is finished: 1998 added, 3 updated, 12 already here, 2 not imported.",
+				"If you did not start it", "lists each address book and calendar"}},
+		{store.NoticeMigration, "en", "interrupted 5 0 0 0 dav.example.com", "Import from dav.example.com stopped before the end",
+			[]string{"stopped before the end. Until then: 5 added, 0 updated, 0 already here, 0 not imported.", "adds nothing twice"}},
+		{store.NoticeMigration, "en", "failed 0 0 0 0 dav.example.com", "Import from dav.example.com stopped before the end", []string{"Until then: 0 added"}},
+		{store.NoticeMigration, "fr", "done 7 1 0 0 dav.example.com", "Importation depuis dav.example.com terminée",
+			[]string{"est terminée\u00a0: 7\u00a0ajoutés, 1\u00a0mis à jour, 0\u00a0déjà présents, 0\u00a0non importés."}},
+		{store.NoticeMigration, "de", "done 7 1 0 0 dav.example.com", "Import von dav.example.com abgeschlossen",
+			[]string{"ist abgeschlossen: 7 hinzugefügt, 1 aktualisiert, 0 bereits vorhanden, 0 nicht importiert."}},
+		{store.NoticeMigration, "it", "failed 7 1 0 0 dav.example.com", "Importazione da dav.example.com interrotta prima della fine",
+			[]string{"Fin lì: 7 aggiunti, 1 aggiornati, 0 già presenti, 0 non importati."}},
+		// A Detail that is not the store's form shows no raw text.
+		{store.NoticeMigration, "en", "done x", "Import from ? finished", []string{"0 added, 0 updated, 0 already here, 0 not imported."}},
 	} {
 		subject, text, html := render(t, testNotice(tc.kind, tc.lang, tc.detail))
 		if subject != tc.subject {
@@ -251,6 +266,16 @@ func TestCatalogsComplete(t *testing.T) {
 		}
 		if k := c.kinds[store.NoticeNewSignIn]; k.viaWeb == "" || k.viaDAV == "" {
 			t.Errorf("%s: new sign-in incomplete", lang)
+		}
+		if k := c.kinds[store.NoticeMigration]; k.subjectAlt == "" || k.more == "" || k.ifYou == "" ||
+			!strings.Contains(k.subject, "{host}") || !strings.Contains(k.subjectAlt, "{host}") {
+			t.Errorf("%s: migration incomplete", lang)
+		} else {
+			for _, v := range []string{"{host}", "{login}", "{added}", "{updated}", "{skipped}", "{rejected}"} {
+				if !strings.Contains(k.summary, v) || !strings.Contains(k.summaryAlt, v) {
+					t.Errorf("%s: migration summary lacks %s", lang, v)
+				}
+			}
 		}
 		if k := c.kinds[store.NoticeAppPassword]; !strings.Contains(k.subject, "{name}") || !strings.Contains(k.summary, "{name}") {
 			t.Errorf("%s: app password does not name it", lang)

@@ -152,16 +152,16 @@ func Survivors(ctx context.Context, st store.Merges, coll *store.Collection) (ma
 // replacing s with it: a copy from before the merge must not undo what
 // the merge brought. It writes nothing when s already holds all of data;
 // else it replaces s if s still has its ETag (store.ErrPrecondition
-// otherwise). Like any edit of s, it makes an undo of those merges need
-// force.
-func Absorb(ctx context.Context, st store.Objects, s *store.Object, data []byte, now time.Time) error {
+// otherwise), and says whether it wrote. Like any edit of s, it makes an
+// undo of those merges need force.
+func Absorb(ctx context.Context, st store.Objects, s *store.Object, data []byte, now time.Time) (changed bool, err error) {
 	merged, changed, err := mergeInto(s, dedup.Card{UID: s.UID + " (imported)", Data: data}, now)
 	if err != nil || !changed {
-		return err
+		return false, err
 	}
 	_, _, err = st.PutObject(ctx, &store.Object{Collection: s.Collection, Name: s.Name, UID: s.UID, Data: merged},
 		store.Conditions{IfMatch: s.ETag})
-	return err
+	return err == nil, err
 }
 
 // mergeInto merges card c into survivor s and says whether that changes

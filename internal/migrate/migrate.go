@@ -49,6 +49,9 @@ type Options struct {
 	Map map[string]string
 	// DryRun plans and counts, and writes nothing.
 	DryRun bool
+	// OnPlan, when set, is told of the plan once it is made, before any
+	// collection is made or object read (Track shows it as it runs).
+	OnPlan func(*Plan)
 	// Progress, when set, is told of each object read from the source.
 	Progress func(Progress)
 	// OnProblem, when set, is told of each object rejected or skipped as
@@ -77,6 +80,11 @@ type Planned struct {
 	// Remembered is what the previous run kept of this source collection
 	// (its sync token), nil when none.
 	Remembered *store.MigrationSource
+	// Routes send the objects whose component Dest does not take to the
+	// user's default collection that takes it (component → collection):
+	// a source calendar that takes events and tasks goes to the user's
+	// calendar, and its tasks to the user's task list.
+	Routes map[string]store.Collection
 }
 
 // Plan is what a migration will do.
@@ -99,6 +107,9 @@ type CollectionResult struct {
 	DeletedAtSource int
 	// Unreadable counts objects the source listed but did not give.
 	Unreadable int
+	// Routed counts, per name of a collection of Planned.Routes, the
+	// objects that went there (they are in the counts above too).
+	Routed map[string]int
 	// DryRunCount is, for a dry run, how many objects the source has.
 	DryRunCount int
 }
@@ -115,5 +126,5 @@ type Summary struct {
 // OfferDuplicates reports whether a collection result added cards to an
 // address book that had some before: the duplicates page is worth a look.
 func (r *CollectionResult) OfferDuplicates() bool {
-	return r.Dest.Kind == store.KindCard && r.Before > 0 && r.Added+r.Folded+r.Absorbed > 0
+	return r.Dest.Kind == store.KindCard && r.Before > 0 && r.Added > 0
 }

@@ -164,10 +164,13 @@ func (s *Source) readListing(ctx context.Context, method string, u *url.URL, bod
 
 // fetch hands the members spooled in sp to fn: the deleted ones and
 // those that cannot be read as they come, the others read with multiget
-// in batches.
+// in batches. A member the source lists twice within a window is handed
+// over once.
 func (s *Source) fetch(ctx context.Context, c *SourceCollection, u *url.URL, sp *spool, fn func(*Fetched) error) error {
 	batch := make([]entry, 0, batchSize)
+	win := newWindow(u)
 	flush := func() error {
+		win.clear()
 		if len(batch) == 0 {
 			return nil
 		}
@@ -179,24 +182,87 @@ func (s *Source) fetch(ctx context.Context, c *SourceCollection, u *url.URL, sp 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if win.repeat(e, s.batched(e)) {
+			return nil
+		}
+		var err error
 		switch {
 		case e.deleted:
-			return fn(&Fetched{Href: hrefPath(u, e.href), Deleted: true})
+			err = fn(&Fetched{Href: hrefPath(u, e.href), Deleted: true})
 		case e.status != 0:
-			return fn(&Fetched{Href: hrefPath(u, e.href), ETag: e.etag, Err: statusErr("lists", e.status)})
+			err = fn(&Fetched{Href: hrefPath(u, e.href), ETag: e.etag, Err: statusErr("lists", e.status)})
 		case e.size > s.opt.MaxObjectSize:
-			return fn(&Fetched{Href: hrefPath(u, e.href), ETag: e.etag, Err: s.tooLarge(e.size)})
+			err = fn(&Fetched{Href: hrefPath(u, e.href), ETag: e.etag, Err: s.tooLarge(e.size)})
+		default:
+			batch = append(batch, *e)
 		}
-		batch = append(batch, *e)
-		if len(batch) == batchSize {
-			return flush()
+		if err == nil && win.full() {
+			err = flush()
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	return flush()
+}
+
+// batched reports whether fetch reads e with multiget.
+func (s *Source) batched(e *entry) bool {
+	return !e.deleted && e.status == 0 && e.size <= s.opt.MaxObjectSize
+}
+
+// maxWindow bounds the members a window remembers.
+const maxWindow = 4 * batchSize
+
+// window remembers the members of a listing handed over since the last
+// multiget, so that a member the source lists twice among them is
+// fetched, handed over and counted once: a multiget answers for an href
+// once, and the other would be reported as not returned. It holds at
+// most one batch and maxWindow members, not the whole listing (up to
+// maxListed): a member listed again further on is fetched and handed
+// over again, which imports the same object again and does no harm.
+type window struct {
+	u       *url.URL
+	seen    map[windowKey]struct{}
+	batched int // members in the window that go in the batch
+}
+
+// windowKey tells members apart: the same href listed deleted and not,
+// or with another status, is not a repeat.
+type windowKey struct {
+	path    string
+	deleted bool
+	status  int
+}
+
+func newWindow(u *url.URL) *window {
+	return &window{u: u, seen: make(map[windowKey]struct{}, batchSize)}
+}
+
+// repeat reports whether e is in the window, and adds it when not;
+// batched says whether it goes in the batch.
+func (w *window) repeat(e *entry, batched bool) bool {
+	k := windowKey{path: pathKey(w.u, e.href), deleted: e.deleted, status: e.status}
+	if _, ok := w.seen[k]; ok {
+		return true
+	}
+	w.seen[k] = struct{}{}
+	if batched {
+		w.batched++
+	}
+	return false
+}
+
+// full reports whether the window holds a batch or maxWindow members:
+// the batch is to be fetched and the window cleared.
+func (w *window) full() bool {
+	return w.batched == batchSize || len(w.seen) >= maxWindow
+}
+
+func (w *window) clear() {
+	clear(w.seen)
+	w.batched = 0
 }
 
 // ErrObjectTooLarge is the Fetched.Err of an object over MaxObjectSize.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -21,6 +22,15 @@ const (
 	WhySameName = "same name"    // the user has a collection of that name and kind
 	WhyNew      = "new"          // made for it
 )
+
+// MapError is an Options.Map that does not fit the source: a mistake of
+// the caller's, found before anything is written.
+type MapError struct {
+	Key string // the source collection it names
+	Msg string
+}
+
+func (e *MapError) Error() string { return "--map " + e.Key + ": " + e.Msg }
 
 // Names that providers give their default collections: Nextcloud and
 // Radicale's clients "contacts" and "personal", SOGo "personal", iCloud
@@ -82,10 +92,15 @@ func MakePlan(ctx context.Context, st Store, owner string, src *Source, opt Opti
 		}
 		wanted = append(wanted, c)
 	}
-	for key := range opt.Map {
-		if !slices.ContainsFunc(wanted, func(c SourceCollection) bool { return c.Name == key || c.DisplayName == key }) {
-			return nil, fmt.Errorf("migrate: --map %s: the source has no collection of that name (it has %s)", key, sourceNames(wanted))
+	for _, key := range slices.Sorted(maps.Keys(opt.Map)) {
+		named := func(c SourceCollection) bool { return c.Name == key || c.DisplayName == key }
+		if slices.ContainsFunc(wanted, named) {
+			continue
 		}
+		if slices.ContainsFunc(found, named) {
+			return nil, &MapError{Key: key, Msg: fmt.Sprintf("--only %s leaves it out", opt.Only)}
+		}
+		return nil, &MapError{Key: key, Msg: "the source has no collection of that name (it has " + sourceNames(wanted) + ")"}
 	}
 	// Collections named by --map and remembered ones are placed first, so
 	// that the defaults and same names do not take their destinations.
@@ -134,7 +149,7 @@ func MakePlan(ctx context.Context, st Store, owner string, src *Source, opt Opti
 		}
 		p := &plan.Collections[i]
 		if name, ok := defaults[c.URL]; ok {
-			if d := byName(c.Kind, name); d != nil && !used[d.ID] && fits(c, d) {
+			if d := byName(c.Kind, name); d != nil && !used[d.ID] && shares(c, d) {
 				place(i, d, WhyDefault)
 				continue
 			}
@@ -150,7 +165,56 @@ func MakePlan(ctx context.Context, st Store, owner string, src *Source, opt Opti
 		taken[c.Kind][name] = true
 		p.Dest, p.Create, p.Why = newDest(owner, c, name), true, WhyNew
 	}
+	for i := range plan.Collections {
+		p := &plan.Collections[i]
+		p.Routes = routes(p.Source, &p.Dest, ours[store.KindCal])
+	}
 	return plan, nil
+}
+
+// routes says where the objects of source calendar c go whose component
+// dest does not take: to the user's default calendar or task list when it
+// takes them. The rest would be rejected.
+func routes(c SourceCollection, dest *store.Collection, ours []store.Collection) map[string]store.Collection {
+	if c.Kind != store.KindCal || len(dest.Components) == 0 {
+		return nil
+	}
+	comps := c.Components
+	if len(comps) == 0 {
+		comps = []string{calendars.VEVENT, calendars.VTODO, calendars.VJOURNAL}
+	}
+	var out map[string]store.Collection
+	for _, comp := range comps {
+		if slices.Contains(dest.Components, comp) {
+			continue
+		}
+		for _, name := range []string{"calendar", "tasks"} {
+			for _, o := range ours {
+				if o.Name == name && o.ID != dest.ID && (len(o.Components) == 0 || slices.Contains(o.Components, comp)) {
+					if out == nil {
+						out = map[string]store.Collection{}
+					}
+					if _, ok := out[comp]; !ok {
+						out[comp] = o
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// shares reports whether source collection c and d have a component in
+// common (address books always do): enough for the defaults, whose other
+// components have Routes.
+func shares(c SourceCollection, d *store.Collection) bool {
+	if c.Kind != d.Kind {
+		return false
+	}
+	if c.Kind == store.KindCard || len(d.Components) == 0 || len(c.Components) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(c.Components, func(comp string) bool { return slices.Contains(d.Components, comp) })
 }
 
 // sourceDefaults picks the source's default address book, calendar and
@@ -177,12 +241,22 @@ func sourceDefaults(found []SourceCollection) map[string]string {
 			out[cands[0].URL] = ours
 		}
 	}
+	takes := func(c SourceCollection, comp string) bool {
+		return len(c.Components) == 0 || slices.Contains(c.Components, comp)
+	}
+	// A task list takes tasks and either nothing else or has a task
+	// list's name: some servers (Xandikos) say every calendar takes
+	// every component.
 	isTasks := func(c SourceCollection) bool {
-		return c.Kind == store.KindCal && len(c.Components) > 0 && !slices.Contains(c.Components, calendars.VEVENT) && slices.Contains(c.Components, calendars.VTODO)
+		if c.Kind != store.KindCal || !takes(c, calendars.VTODO) {
+			return false
+		}
+		onlyTasks := len(c.Components) > 0 && !slices.Contains(c.Components, calendars.VEVENT)
+		return onlyTasks || slices.ContainsFunc(defaultTaskNames, func(n string) bool { return strings.EqualFold(c.Name, n) })
 	}
 	pick(func(c SourceCollection) bool { return c.Kind == store.KindCard }, defaultBookNames, accounts.DefaultBook)
 	pick(func(c SourceCollection) bool {
-		return c.Kind == store.KindCal && !isTasks(c) && (len(c.Components) == 0 || slices.Contains(c.Components, calendars.VEVENT))
+		return c.Kind == store.KindCal && !isTasks(c) && takes(c, calendars.VEVENT)
 	}, defaultCalendarNames, "calendar")
 	pick(isTasks, defaultTaskNames, "tasks")
 	return out

@@ -1,11 +1,18 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/rolodav/rolodav/internal/calendars"
+	"github.com/rolodav/rolodav/internal/contacts"
 	"github.com/rolodav/rolodav/internal/imports"
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -31,6 +38,9 @@ func Run(ctx context.Context, st Store, owner string, opt Options) (*Summary, er
 		return sum, err
 	}
 	sum.Principal = plan.Principal
+	if opt.OnPlan != nil {
+		opt.OnPlan(plan)
+	}
 	sum.Collections = make([]CollectionResult, 0, len(plan.Collections))
 	for i, p := range plan.Collections {
 		sum.Collections = append(sum.Collections, CollectionResult{Planned: p})
@@ -63,16 +73,50 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 		}
 	}
 	r.Before = r.Dest.Count
-	im, err := imports.NewImporter(ctx, st, &r.Dest, imports.Options{
+	iopt := imports.Options{
 		MaxObjectSize: opt.MaxObjectSize,
 		OnProblem: func(p imports.Problem) {
 			if opt.OnProblem != nil {
 				opt.OnProblem(&r.Planned, p)
 			}
 		},
-	})
+	}
+	im, err := imports.NewImporter(ctx, st, &r.Dest, iopt)
 	if err != nil {
 		return fmt.Errorf("migrate: %s: %w", r.Dest.Name, err)
+	}
+	// Importers of the collections of r.Routes, made when first needed.
+	routed := map[string]*imports.Importer{}
+	importerFor := func(data []byte) (*imports.Importer, error) {
+		if r.Dest.Kind != store.KindCal || len(r.Dest.Components) == 0 {
+			return im, nil
+		}
+		comp := mainComponent(data)
+		if comp == "" || slices.Contains(r.Dest.Components, comp) {
+			return im, nil
+		}
+		to, ok := r.Routes[comp]
+		if !ok {
+			// The user has no collection for it: make one, as a client
+			// would ("tasks" for tasks, "journal" for journal entries).
+			c, err := collectionFor(ctx, st, r.Dest.Owner, comp)
+			if err != nil {
+				return nil, err
+			}
+			if r.Routes == nil {
+				r.Routes = map[string]store.Collection{}
+			}
+			r.Routes[comp], to = *c, *c
+		}
+		if ri, ok := routed[to.Name]; ok {
+			return ri, nil
+		}
+		ri, err := imports.NewImporter(ctx, st, &to, iopt)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %s: %w", to.Name, err)
+		}
+		routed[to.Name] = ri
+		return ri, nil
 	}
 	token := ""
 	if m := r.Remembered; m != nil && m.Collection == r.Dest.ID {
@@ -93,9 +137,37 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 			im.Reject(f.Href, f.Err.Error())
 			return nil
 		}
-		return im.Add(f.Data, f.Href)
+		data := f.Data
+		if r.Dest.Kind == store.KindCard && !hasUID(data) {
+			// A UID of its own would be new on every run, so that the
+			// card, once changed at the source, would come again as
+			// another: its UID is made of where it is at the source.
+			data = contacts.AddUID(data, sourceUID(r.Source.URL, f.Href))
+		}
+		to, err := importerFor(data)
+		if err != nil {
+			return err
+		}
+		return to.Add(data, f.Href)
 	})
 	r.Result = *im.Result()
+	for name, ri := range routed {
+		if r.Routed == nil {
+			r.Routed = map[string]int{}
+		}
+		res := ri.Result()
+		r.Routed[name] = res.Objects
+		r.Added += res.Added
+		r.Updated += res.Updated
+		r.Skipped += res.Skipped
+		r.Rejected += res.Rejected
+		r.OverQuota += res.OverQuota
+		r.Folded += res.Folded
+		r.Absorbed += res.Absorbed
+		r.Objects += res.Objects
+		r.Problems = append(r.Problems, res.Problems...)
+		r.MoreProblems += res.MoreProblems
+	}
 	r.Incremental = token != "" && !full
 	if err != nil {
 		return err
@@ -121,4 +193,97 @@ func (c *SourceCollection) label() string {
 		return c.DisplayName
 	}
 	return c.Name
+}
+
+// mainComponent is the first component of an iCalendar object that is not
+// the VCALENDAR, a time zone or an alarm: "VEVENT", "VTODO"… ("" when
+// there is none). It only looks; validation is imports'.
+func mainComponent(data []byte) string {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) < 7 || !bytes.EqualFold(line[:6], []byte("BEGIN:")) {
+			continue
+		}
+		switch comp := strings.ToUpper(string(bytes.TrimSpace(line[6:]))); comp {
+		case "VCALENDAR", "VTIMEZONE", "STANDARD", "DAYLIGHT", "VALARM":
+		default:
+			return comp
+		}
+	}
+	return ""
+}
+
+// hasUID reports whether card data has a UID property (maybe in a group:
+// "item1.UID").
+func hasUID(data []byte) bool {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if i := bytes.IndexAny(line, ":;"); i >= 0 {
+			name := line[:i]
+			if j := bytes.LastIndexByte(name, '.'); j >= 0 {
+				name = name[j+1:]
+			}
+			if bytes.EqualFold(name, []byte("UID")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sourceUID is the UID given to a card the source serves without one: the
+// same for the same source object on every run.
+func sourceUID(collection, href string) string {
+	sum := sha256.Sum256([]byte(collection + "\x00" + href))
+	return "migrated-" + hex.EncodeToString(sum[:16])
+}
+
+// collectionFor returns owner's calendar for component comp, made when
+// there is none: "calendar" for events, "tasks" for tasks, "journal" for
+// journal entries, holding only comp; a name taken by a calendar for
+// other components gets a number.
+func collectionFor(ctx context.Context, st Store, owner, comp string) (*store.Collection, error) {
+	base, display := strings.ToLower(strings.TrimPrefix(comp, "V")), comp
+	switch comp {
+	case calendars.VEVENT:
+		base, display = "calendar", "Calendar"
+	case calendars.VTODO:
+		base, display = "tasks", "Tasks"
+	case calendars.VJOURNAL:
+		base, display = "journal", "Journal"
+	}
+	for n := 1; n <= 100; n++ {
+		name := base
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d", base, n)
+		}
+		c, err := st.GetCollection(ctx, owner, store.KindCal, name)
+		if err == nil {
+			if len(c.Components) == 0 || slices.Contains(c.Components, comp) {
+				return c, nil
+			}
+			continue
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("migrate: calendar %s: %w", name, err)
+		}
+		c = &store.Collection{Owner: owner, Kind: store.KindCal, Name: name, DisplayName: display, Components: []string{comp}}
+		if err := st.CreateCollection(ctx, c); err != nil && !errors.Is(err, store.ErrExists) {
+			return nil, fmt.Errorf("migrate: create %s: %w", name, err)
+		} else if err == nil {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("migrate: no name left for a calendar of %s", comp)
 }

@@ -292,13 +292,18 @@ func (s *Source) Count(ctx context.Context, c *SourceCollection) (int, error) {
 	if err != nil {
 		return 0, &SourceError{Problem: BadURL, URL: c.URL, Detail: err.Error()}
 	}
-	n := 0
+	// Members listed twice count once, within the window Objects
+	// hands them over once.
+	n, win := 0, newWindow(u)
 	_, _, err = s.list(ctx, c, u, "", func(e *entry) error {
-		if !e.deleted {
+		if !win.repeat(e, s.batched(e)) && !e.deleted {
 			n++
 		}
+		if win.full() {
+			win.clear()
+		}
 		return nil
-	}, func() error { n = 0; return nil })
+	}, func() error { n = 0; win.clear(); return nil })
 	return n, err
 }
 

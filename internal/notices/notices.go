@@ -40,6 +40,7 @@ var Kinds = []Kind{
 	{store.NoticeTwoFactor, "Two-factor sign-in turned on or off"},
 	{store.NoticeAppPassword, "A new app password"},
 	{store.NoticePassword, "A password change"},
+	{store.NoticeMigration, "An import from another provider ended"},
 }
 
 // Known reports whether kind is one of Kinds.
@@ -49,7 +50,8 @@ func Known(kind string) bool {
 
 // Queue queues n for its user unless the user turned its kind off, the
 // login is not a mail address to send it to, or a notice of the kind was
-// queued within Per; it reports whether it queued. It fills in To (the
+// queued within Per (migrations excepted: each run gets its mail); it
+// reports whether it queued. It fills in To (the
 // login), Language (the user's) and Time (now, when zero), and Addr and
 // Client from ctx's Origin when the caller set neither, and wakes the
 // sender (WithWake) when it queued; the caller sets
@@ -74,7 +76,14 @@ func Queue(ctx context.Context, st Store, n store.Notice) (bool, error) {
 	if n.Time.IsZero() {
 		n.Time = time.Now()
 	}
-	ok, err := st.QueueNotice(ctx, &n, Per)
+	per := Per
+	if n.Kind == store.NoticeMigration {
+		// The answer to a run the user started, one at a time: each run
+		// gets its mail, and a second run within the hour (contacts, then
+		// calendars) must not go unconfirmed.
+		per = 0
+	}
+	ok, err := st.QueueNotice(ctx, &n, per)
 	if err != nil {
 		return false, fmt.Errorf("notices: %w", err)
 	}

@@ -132,7 +132,7 @@ func TestDeliverable(t *testing.T) {
 }
 
 func TestKinds(t *testing.T) {
-	want := []string{store.NoticeNewSignIn, store.NoticeFailedSignIns, store.NoticeTwoFactor, store.NoticeAppPassword, store.NoticePassword}
+	want := []string{store.NoticeNewSignIn, store.NoticeFailedSignIns, store.NoticeTwoFactor, store.NoticeAppPassword, store.NoticePassword, store.NoticeMigration}
 	if len(Kinds) != len(want) {
 		t.Fatalf("%d kinds", len(Kinds))
 	}
@@ -162,5 +162,28 @@ func TestQueueWakes(t *testing.T) {
 	// Without a sender to wake, queueing works the same.
 	if ok, err := Queue(ctx, s, store.Notice{Login: "alice@example.org", Kind: store.NoticeAppPassword}); !ok || err != nil {
 		t.Fatalf("Queue without a wake: %v, %v", ok, err)
+	}
+}
+
+// Each migration's end is mailed, however close together: the user started
+// each run and waits for its confirmation.
+func TestQueueMigrationsUnlimited(t *testing.T) {
+	s := open(t)
+	user(t, s, "alice@example.org", "")
+	at := time.Date(2026, 12, 5, 14, 3, 0, 0, time.UTC)
+	for i := range 3 {
+		ok, err := Queue(ctx, s, store.Notice{Login: "alice@example.org", Kind: store.NoticeMigration,
+			Time: at.Add(time.Duration(i) * time.Minute), Detail: "done 1 0 0 0 dav.example.com"})
+		if err != nil || !ok {
+			t.Fatalf("migration notice %d: %v, %v", i, ok, err)
+		}
+	}
+	if n := len(queued(t, s, "alice@example.org")); n != 3 {
+		t.Fatalf("%d notices queued, want 3", n)
+	}
+	// Turned off, none.
+	user(t, s, "bob@example.org", "", store.NoticeMigration)
+	if ok, err := Queue(ctx, s, store.Notice{Login: "bob@example.org", Kind: store.NoticeMigration, Time: at}); err != nil || ok {
+		t.Fatalf("turned off: %v, %v", ok, err)
 	}
 }

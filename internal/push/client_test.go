@@ -397,13 +397,22 @@ func connectProxy(t *testing.T, tlsToo bool, names map[string]string) (*httptest
 			return
 		}
 		defer up.Close()
-		w.WriteHeader(http.StatusOK)
-		down, _, err := w.(http.Hijacker).Hijack()
+		// The answer goes out after Hijack, not with WriteHeader before it:
+		// Hijack would send it and only then stop the server's read-ahead,
+		// which could by then hold the first byte of the client's TLS
+		// handshake. Whatever the server read ahead is in brw.
+		down, brw, err := w.(http.Hijacker).Hijack()
 		if err != nil {
 			return
 		}
 		defer down.Close()
-		go io.Copy(up, down)
+		if _, err := io.WriteString(down, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+			return
+		}
+		go func() {
+			io.Copy(up, brw.Reader)
+			up.Close() // the client is gone: end the copy below too
+		}()
 		io.Copy(down, up)
 	})
 	var p *httptest.Server

@@ -717,6 +717,7 @@ const (
 	NoticeTwoFactor     = "two-factor"      // two-factor sign-in turned on or off
 	NoticeAppPassword   = "app-password"    // an app password was created
 	NoticePassword      = "password"        // the account password was changed
+	NoticeMigration     = "migration"       // a migration from another provider ended
 )
 
 // NoticeRetention is how long a finished notice is kept after its Time:
@@ -739,7 +740,9 @@ type Notice struct {
 	// wrong passwords, or "code:<n>" for the right password followed by n
 	// wrong two-factor codes (n in decimal: the failures counted when the
 	// notice was queued); NoticeTwoFactor "on" or "off"; NoticeAppPassword
-	// the new password's name; NoticePassword "".
+	// the new password's name; NoticePassword ""; NoticeMigration
+	// "<state> <added> <updated> <skipped> <not imported> <host>" (the
+	// Migration's final state, its counts in decimal, the source's host).
 	Detail string
 
 	// Kept by the store and the sender.

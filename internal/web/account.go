@@ -220,6 +220,14 @@ func (s *Server) requireAppPasswords(w http.ResponseWriter, r *http.Request, c *
 	s.done(w, r, AccountPath+"passwords", notice)
 }
 
+// activityData is the activity page: sign-ins, and imports from another
+// provider (which bring data into the account, so they belong with who
+// came in).
+type activityData struct {
+	SignIns    []activityRow
+	Migrations []migrationLine
+}
+
 // activityRow is one sign-in worded for the activity page.
 type activityRow struct {
 	store.SignIn
@@ -253,5 +261,11 @@ func (s *Server) activity(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 		rows[i] = row
 	}
-	s.render(w, r, c, http.StatusOK, "activity", page{Title: "Activity", Nav: "activity", Data: rows})
+	migrations, err := s.migrationLines(r.Context(), c.User.Login)
+	if err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, "activity", page{Title: "Activity", Nav: "activity",
+		Data: activityData{SignIns: rows, Migrations: migrations}})
 }

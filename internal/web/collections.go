@@ -103,6 +103,9 @@ type collectionsData struct {
 	Kinds            []struct{ Value, Label string }
 	Colour           string
 	Usage            store.Usage
+	// Import from another provider.
+	Migrate migrateForm
+	Only    []struct{ Value, Label string }
 }
 
 // collTable is one table of the list; Kind adds the kind column.
@@ -112,7 +115,14 @@ type collTable struct {
 }
 
 func (s *Server) collections(w http.ResponseWriter, r *http.Request, c *call) {
-	d := collectionsData{Kinds: newKinds, Colour: defaultColour, Calendars: collTable{Kind: true}}
+	s.showCollections(w, r, c, http.StatusOK, "", migrateForm{})
+}
+
+// showCollections renders the list; msg and f show a refused import form
+// again.
+func (s *Server) showCollections(w http.ResponseWriter, r *http.Request, c *call, status int, msg string, f migrateForm) {
+	f.Running = s.runningMigration(r.Context(), c.User.Login)
+	d := collectionsData{Kinds: newKinds, Colour: defaultColour, Calendars: collTable{Kind: true}, Migrate: f, Only: onlyChoices}
 	u, err := s.st.Usage(r.Context(), c.User.Login)
 	if err != nil {
 		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("usage: %w", err))
@@ -133,7 +143,7 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request, c *call) {
 			}
 		}
 	}
-	s.render(w, r, c, http.StatusOK, "collections", page{Title: "Address books and calendars", Nav: "collections", Data: d})
+	s.render(w, r, c, status, "collections", page{Title: "Address books and calendars", Nav: "collections", Error: msg, Data: d})
 }
 
 func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, c *call) {

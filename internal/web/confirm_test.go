@@ -85,7 +85,7 @@ func TestOldSessionConfirmsBeforeSecurityChanges(t *testing.T) {
 	if _, err := ts.Store.GetTOTP(context.Background(), testLogin); err == nil {
 		t.Error("a setup was started without confirming")
 	}
-	all := url.Values{"on": {"new-sign-in", "failed-sign-ins", "two-factor", "app-password", "password"}}
+	all := url.Values{"on": {"new-sign-in", "failed-sign-ins", "two-factor", "app-password", "password", "migration"}}
 	lang := url.Values{"on": all["on"], "language": {"fr"}}
 	if resp, _ := old.post(t, "/account/security/mails", lang); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("language only: %d", resp.StatusCode)

@@ -27,7 +27,7 @@ func TestSecurityMailSettings(t *testing.T) {
 	}
 	u, _ := ts.Store.GetUser(context.Background(), testLogin)
 	slices.Sort(u.MailOff)
-	if u.Language != "it" || !slices.Equal(u.MailOff, []string{"app-password", "failed-sign-ins", "new-sign-in"}) {
+	if u.Language != "it" || !slices.Equal(u.MailOff, []string{"app-password", "failed-sign-ins", "migration", "new-sign-in"}) {
 		t.Errorf("saved language %q, off %v", u.Language, u.MailOff)
 	}
 	_, body = browser.get(t, "/account/security")

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rolodav/rolodav/internal/auth"
@@ -44,6 +45,7 @@ type Store interface {
 	store.Objects
 	store.Merges
 	store.NoticeQueue
+	store.Migrations
 	ListPushRegistrations(ctx context.Context, login string) ([]store.PushRegistration, error)
 }
 
@@ -73,8 +75,17 @@ type Config struct {
 	MailEnabled bool
 	// Push: the server sends WebDAV-Push messages (serve --push), so the
 	// devices page explains how DAVx5 uses them.
-	Push   bool
-	Logger *slog.Logger
+	Push bool
+	// MigrateAllowPrivate lets "Import from another provider" reach
+	// servers on loopback, private and link-local addresses
+	// (--migrate-allow-private); off, a user cannot make the server reach
+	// into its own network.
+	MigrateAllowPrivate bool
+	// Background is what the work the pages start beyond a request (an
+	// import from another provider) runs under: its end stops that work,
+	// and Server.Wait waits for it. nil means it runs to its end.
+	Background context.Context
+	Logger     *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -86,6 +97,10 @@ type Server struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	// background is Config.Background; running counts the work started
+	// under it.
+	background context.Context
+	running    sync.WaitGroup
 }
 
 // AccountPath is where the pages live, under Config.Prefix.
@@ -103,12 +118,20 @@ func New(cfg Config) *Server {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = 64 << 20
 	}
-	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, pages: map[string]*template.Template{}}
+	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, pages: map[string]*template.Template{}, background: cfg.Background}
+	if s.background == nil {
+		s.background = context.Background()
+	}
 	s.parseTemplates()
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s
 }
+
+// Wait waits for the work the pages started in the background (imports
+// from another provider) to end: once Config.Background has ended, and the
+// server no longer takes requests, before the store is closed.
+func (s *Server) Wait() { s.running.Wait() }
 
 // ServeHTTP serves everything under Prefix+AccountPath, the profile
 // download and the root redirect.
@@ -139,6 +162,7 @@ func (s *Server) routes() {
 	s.securityRoutes()
 	s.collectionRoutes()
 	s.duplicateRoutes()
+	s.migrationRoutes()
 }
 
 // handle registers a page for signed-in users only; see signedIn.
@@ -175,7 +199,10 @@ type page struct {
 	Prefix string
 	Notice string // a one-time message from the previous action
 	Error  string // what went wrong with the previous form
-	Data   any
+	// Refresh, when more than 0, reloads the page after that many
+	// seconds (a progress page, without JavaScript).
+	Refresh int
+	Data    any
 }
 
 func (s *Server) parseTemplates() {

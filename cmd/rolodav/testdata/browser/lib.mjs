@@ -2,6 +2,7 @@
 // (environment), a headless chromium, and small checks that throw.
 import { chromium } from 'playwright-core';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 export const base = process.env.BASE_URL.replace(/\/$/, '');
@@ -90,4 +91,23 @@ export function whoAmI(user, pw) {
   return dav('PROPFIND', '/dav/', user, pw,
     '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:current-user-principal/></D:prop></D:propfind>',
     { Depth: '0' });
+}
+
+// axe runs axe-core on the page as it is and throws on any violation of
+// the WCAG 2.x A and AA rules and axe's best practices. It is evaluated
+// through the DevTools protocol, which the pages' CSP does not govern.
+// disable names rules to skip; the caller says why.
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export async function axe(page, disable = []) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async (off) => {
+    const rules = Object.fromEntries(off.map((id) => [id, { enabled: false }]));
+    const res = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+      rules,
+    });
+    return res.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
+  }, disable);
+  check(violations.length === 0, `axe on ${page.url()}:\n${violations.join('\n')}`);
 }
