@@ -297,3 +297,38 @@ func TestRunDefaultsByDisplayName(t *testing.T) {
 		t.Errorf("events went to %s (%s)", r.Dest.Name, r.Why)
 	}
 }
+
+// A run that stalled past store.MigrationStale, whose place another start
+// took, stops at its next write, leaves the record as the other start
+// marked it, and mails nothing.
+func TestTrackTakenOver(t *testing.T) {
+	src := trackSource(t, 20, 0, trackDelay(time.Second, func(r *http.Request) bool { return r.Method == "REPORT" }))
+	st := trackOpen(t, trackOwner, "owner password")
+	ctx := context.Background()
+	tr, err := Track(ctx, st, trackOwner, trackOptions(src, trackSrcPW))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.every, tr.beat = 10*time.Millisecond, 20*time.Millisecond
+	// Another process, later, finds it stale and starts its own.
+	other := &store.Migration{Owner: trackOwner, Source: "https://elsewhere.example/", SourceUser: "x",
+		Started: time.Now().Add(store.MigrationStale + time.Minute)}
+	if err := st.StartMigration(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	_, err = tr.Run(ctx)
+	if !errors.Is(err, ErrTakenOver) {
+		t.Fatalf("run: %v", err)
+	}
+	if took := time.Since(began); took > 30*time.Second {
+		t.Errorf("the run went on for %v after its place was taken", took)
+	}
+	m, err := st.GetMigration(ctx, trackOwner, tr.ID())
+	if err != nil || m.State != store.MigrationInterrupted {
+		t.Errorf("the taken-over record: %+v (%v)", m, err)
+	}
+	if n := trackNotices(t, st); len(n) != 0 {
+		t.Errorf("a taken-over run queued %d mails", len(n))
+	}
+}

@@ -233,18 +233,30 @@ func (t *Tracked) Run(ctx context.Context) (*Summary, error) {
 		}
 	}
 	stop, stopped := make(chan struct{}), make(chan struct{})
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	go func() {
 		defer close(stopped)
-		t.write(ctx, stop)
+		t.write(ctx, stop, cancel)
 	}()
-	sum, err := Run(ctx, t.st, t.m.Owner, opt)
+	sum, err := Run(runCtx, t.st, t.m.Owner, opt)
+	if err != nil && errors.Is(context.Cause(runCtx), ErrTakenOver) {
+		err = ErrTakenOver
+	}
 	close(stop)
 	<-stopped
 	return sum, errors.Join(err, t.finish(ctx, sum, err))
 }
 
-// write writes the progress while the migration runs, until stop.
-func (t *Tracked) write(ctx context.Context, stop <-chan struct{}) {
+// ErrTakenOver stops a run whose record another start marked
+// interrupted: it had stalled past store.MigrationStale, and a new run
+// took its place.
+var ErrTakenOver = errors.New("migrate: this run stalled and another took its place")
+
+// write writes the progress while the migration runs, until stop. When
+// the store says the record is no longer running (another start took its
+// place), it stops the run with ErrTakenOver.
+func (t *Tracked) write(ctx context.Context, stop <-chan struct{}, cancel context.CancelCauseFunc) {
 	tick := time.NewTicker(t.every)
 	defer tick.Stop()
 	last := time.Now()
@@ -264,7 +276,10 @@ func (t *Tracked) write(ctx context.Context, stop <-chan struct{}) {
 		t.m.Heartbeat, t.m.Report = last, t.encode()
 		// A failed write is tried again at the next tick; the end is
 		// written whatever happened meanwhile.
-		_ = t.st.UpdateMigration(ctx, &t.m)
+		if err := t.st.UpdateMigration(ctx, &t.m); errors.Is(err, store.ErrPrecondition) {
+			cancel(ErrTakenOver)
+			return
+		}
 	}
 }
 
@@ -367,13 +382,15 @@ func (t *Tracked) finish(ctx context.Context, sum *Summary, runErr error) error 
 		t.m.State, t.m.Error = store.MigrationFailed, t.clean(msg)
 	}
 	var errs []error
-	if err := t.st.UpdateMigration(ctx, &t.m); err != nil {
+	err := t.st.UpdateMigration(ctx, &t.m)
+	if err != nil {
 		errs = append(errs, fmt.Errorf("migrate: recording the end of migration %d: %w", t.m.ID, err))
 	}
 	// A --map that does not fit the source is the caller's mistake, told
-	// at once; the run did nothing worth a mail.
+	// at once; the run did nothing worth a mail. Nor did a run whose place
+	// another took (its record is no longer its own).
 	var me *MapError
-	if !t.opt.DryRun && !errors.As(runErr, &me) {
+	if !t.opt.DryRun && !errors.As(runErr, &me) && !errors.Is(err, store.ErrPrecondition) {
 		host := ""
 		if u, err := url.Parse(t.m.Source); err == nil {
 			host = u.Hostname()

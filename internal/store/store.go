@@ -1142,8 +1142,12 @@ type Migrations interface {
 	// ErrNotFound; a Report over MaxMigrationReport is ErrTooLarge.
 	StartMigration(ctx context.Context, m *Migration) error
 	// UpdateMigration writes m's Heartbeat, Finished, State, Report and
-	// Error to migration (m.Owner, m.ID): ErrNotFound when there is none.
-	// A Report over MaxMigrationReport is ErrTooLarge.
+	// Error to migration (m.Owner, m.ID), while it is running: when it
+	// ended or was marked interrupted (by a StartMigration that found it
+	// stale), it writes nothing and returns ErrPrecondition, so that a
+	// runner that stalled past MigrationStale learns that its place was
+	// taken. ErrNotFound when there is none. A Report over
+	// MaxMigrationReport is ErrTooLarge.
 	UpdateMigration(ctx context.Context, m *Migration) error
 	// GetMigration returns owner's migration id; ErrNotFound when there
 	// is none (another user's included).

@@ -158,11 +158,17 @@ func (s *Store) UpdateMigration(ctx context.Context, m *store.Migration) error {
 	report, err := checkReport(m.Report)
 	if err == nil {
 		tag, execErr := s.exec(ctx, `UPDATE migrations SET heartbeat = $1, finished = $2, state = $3, report = $4, error = $5
-			WHERE id = $6 AND owner = $7`,
-			micros(m.Heartbeat), optMicros(m.Finished), m.State, report, m.Error, m.ID, m.Owner)
+			WHERE id = $6 AND owner = $7 AND state = $8`,
+			micros(m.Heartbeat), optMicros(m.Finished), m.State, report, m.Error, m.ID, m.Owner, store.MigrationRunning)
 		err = notFound(execErr)
 		if err == nil {
 			err = affected(tag, store.ErrNotFound)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			var one int
+			if s.pool.QueryRow(ctx, `SELECT 1 FROM migrations WHERE id = $1 AND owner = $2`, m.ID, m.Owner).Scan(&one) == nil {
+				err = store.ErrPrecondition
+			}
 		}
 	}
 	if err != nil {

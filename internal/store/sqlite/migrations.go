@@ -162,10 +162,16 @@ func (s *Store) UpdateMigration(ctx context.Context, m *store.Migration) error {
 	if err == nil {
 		var res sql.Result
 		res, err = s.wdb.ExecContext(ctx, `UPDATE migrations SET heartbeat = ?, finished = ?, state = ?, report = ?, error = ?
-			WHERE id = ? AND owner = ?`,
-			micros(m.Heartbeat), optMicros(m.Finished), m.State, report, m.Error, m.ID, m.Owner)
+			WHERE id = ? AND owner = ? AND state = ?`,
+			micros(m.Heartbeat), optMicros(m.Finished), m.State, report, m.Error, m.ID, m.Owner, store.MigrationRunning)
 		if err == nil {
 			err = affected(res, store.ErrNotFound)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			var one int
+			if s.rdb.QueryRowContext(ctx, `SELECT 1 FROM migrations WHERE id = ? AND owner = ?`, m.ID, m.Owner).Scan(&one) == nil {
+				err = store.ErrPrecondition
+			}
 		}
 	}
 	if err != nil {

@@ -329,6 +329,13 @@ func testMigrationOneAtATime(t *testing.T, s store.Store) {
 	sameMigration(t, "the stale migration", getMigration(t, s, "a@example.com", first.ID), interrupted)
 	eq(t, "state of the new one", getMigration(t, s, "a@example.com", second.ID).State, store.MigrationRunning)
 
+	// Its runner, back from a stall, learns that its place was taken,
+	// and writes nothing: the user still has one running migration.
+	late := *first
+	late.Heartbeat = second.Started.Add(time.Second)
+	wantErr(t, "UpdateMigration of an interrupted one", s.UpdateMigration(ctx, &late), store.ErrPrecondition)
+	sameMigration(t, "the interrupted migration after its runner wrote", getMigration(t, s, "a@example.com", first.ID), interrupted)
+
 	// Ended ones, whichever way, do not count.
 	finishMigration(t, s, second)
 	third := startMigration(t, s, migration("a@example.com", second.Finished.Add(time.Second)))
@@ -338,6 +345,9 @@ func testMigrationOneAtATime(t *testing.T, s store.Store) {
 	eq(t, "a's migrations", migrationIDs(listMigrations(t, s, "a@example.com", 0)), []int64{fourth.ID, third.ID, second.ID, first.ID})
 	eq(t, "states", []string{getMigration(t, s, "a@example.com", second.ID).State, getMigration(t, s, "a@example.com", third.ID).State},
 		[]string{store.MigrationDone, store.MigrationFailed})
+	again := *third
+	again.State = store.MigrationDone
+	wantErr(t, "UpdateMigration of an ended one", s.UpdateMigration(ctx, &again), store.ErrPrecondition)
 }
 
 // testMigrationsKept: StartMigration keeps the MigrationsKept newest of
