@@ -84,8 +84,6 @@ type Fetched struct {
 	Err error
 }
 
-// ErrNotImplemented marks what is still a stub.
-var errStub = errors.New("migrate: not written yet")
 
 // Open discovers the account at opt.URL: the current user principal and
 // its address book and calendar home sets (RFC 6764, with go-webdav's

@@ -133,11 +133,10 @@ const (
 )
 
 type gen struct {
-	r      *rand.Rand
-	stamp  string   // DTSTAMP of every object
-	jpegs  []string // base64
-	pngs   []string
-	serial int
+	r     *rand.Rand
+	stamp string   // DTSTAMP of every object
+	jpegs []string // base64
+	pngs  []string
 }
 
 func (g *gen) uuid() string {
