@@ -3,43 +3,16 @@ package migrate
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rolodav/rolodav/internal/dedup"
 	"github.com/rolodav/rolodav/internal/store"
 )
-
-type replayBody struct{ *bytes.Reader }
-
-func (replayBody) Close() error { return nil }
-
-// rewriteSource wraps a handler so that fn may rewrite each answer's body.
-func rewriteSource(fn func(r *http.Request, reqBody string, body []byte) []byte) func(http.Handler) http.Handler {
-	return func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var rb bytes.Buffer
-			rb.ReadFrom(r.Body)
-			r.Body = replayBody{bytes.NewReader(rb.Bytes())}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			out := fn(r, rb.String(), rec.Body.Bytes())
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.Header().Del("Content-Length")
-			w.WriteHeader(rec.Code)
-			w.Write(out)
-		})
-	}
-}
 
 func cardCount(t *testing.T, st store.Store, kind store.Kind, coll string) int {
 	t.Helper()
@@ -57,7 +30,7 @@ func cardCount(t *testing.T, st store.Store, kind store.Kind, coll string) int {
 // rather than adding it again.
 func TestRunCardWithoutUIDChangedAtSourceIsUpdated(t *testing.T) {
 	noUID := regexp.MustCompile(`UID:nouid(&#13;|&#xD;|\r)?\n`)
-	s := seeded(t, rewriteSource(func(r *http.Request, _ string, b []byte) []byte {
+	s := seeded(t, rewriteAnswers(func(r *http.Request, _ string, b []byte) []byte {
 		if r.Method == "REPORT" || r.Method == http.MethodGet {
 			return noUID.ReplaceAll(b, nil)
 		}
@@ -93,7 +66,7 @@ func TestRunFullListingAfterMergeCountsNothing(t *testing.T) {
 					http.Error(w, "no sync here", http.StatusForbidden)
 					return
 				}
-				r.Body = replayBody{bytes.NewReader(b.Bytes())}
+				r.Body = readAgain{bytes.NewReader(b.Bytes())}
 			}
 			h.ServeHTTP(w, r)
 		})
@@ -104,19 +77,7 @@ func TestRunFullListingAfterMergeCountsNothing(t *testing.T) {
 	opt.Only = OnlyContacts
 	migrateAll(t, st, opt)
 	c, _ := st.GetCollection(ctx, destLogin, store.KindCard, "contacts")
-	ref, _ := st.GetObject(ctx, c.ID, "ann.vcf")
-	away, _ := st.GetObject(ctx, c.ID, "bob.vcf")
-	merged, undo, err := dedup.Merge(dedup.Card{UID: ref.UID, Data: ref.Data}, []dedup.Card{{UID: away.UID, Data: away.Data}}, nil, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := json.Marshal(undo)
-	if _, err := st.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
-		Reference:     &store.Object{Collection: c.ID, Name: ref.Name, UID: ref.UID, Data: merged},
-		ReferenceETag: ref.ETag, Removed: []store.Removed{{Name: away.Name, UID: away.UID, ETag: away.ETag}},
-		Undo: u}); err != nil {
-		t.Fatal(err)
-	}
+	mergeHere(t, st, c, "ann.vcf", "bob.vcf")
 	before, _ := st.GetObject(ctx, c.ID, "ann.vcf")
 	for run := 2; run <= 3; run++ {
 		sum := migrateAll(t, st, opt)

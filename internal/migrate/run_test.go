@@ -262,19 +262,7 @@ func TestRunKeepsMergesAfterSourceChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, _ := st.GetObject(ctx, c.ID, "ann.vcf")
-	away, _ := st.GetObject(ctx, c.ID, "bob.vcf")
-	merged, undo, err := dedup.Merge(dedup.Card{UID: ref.UID, Data: ref.Data}, []dedup.Card{{UID: away.UID, Data: away.Data}}, nil, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := json.Marshal(undo)
-	if _, err := st.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
-		Reference:     &store.Object{Collection: c.ID, Name: ref.Name, UID: ref.UID, Data: merged},
-		ReferenceETag: ref.ETag, Removed: []store.Removed{{Name: away.Name, UID: away.UID, ETag: away.ETag}},
-		Undo: u}); err != nil {
-		t.Fatal(err)
-	}
+	mergeHere(t, st, c, "ann.vcf", "bob.vcf")
 	s.put(s.path(store.KindCard, "contacts", "bob.vcf"), "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bob\r\nFN:Bob\r\nN:Bob;;;;\r\nEMAIL:bob@example.net\r\nEND:VCARD\r\n")
 	sum := migrateAll(t, st, runOpts(s))
 	r := result(t, sum, store.KindCard, "contacts")
@@ -313,5 +301,31 @@ func TestRunRoutesTasksOfTheDefaultCalendar(t *testing.T) {
 	objectData(t, st, store.KindCal, "calendar", "p1.ics")
 	if mainComponent([]byte(todo("x", "y"))) != "VTODO" || mainComponent([]byte("BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nBEGIN:STANDARD\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nbegin:vevent\r\nEND:VEVENT\r\nEND:VCALENDAR")) != "VEVENT" {
 		t.Error("mainComponent")
+	}
+}
+
+// mergeHere merges the card named away into the one named ref in
+// collection c of the destination, as the duplicates pages do.
+func mergeHere(t *testing.T, st store.Store, c *store.Collection, ref, away string) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := st.GetObject(ctx, c.ID, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.GetObject(ctx, c.ID, away)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, undo, err := dedup.Merge(dedup.Card{UID: r.UID, Data: r.Data}, []dedup.Card{{UID: a.UID, Data: a.Data}}, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := json.Marshal(undo)
+	if _, err := st.ApplyMerge(ctx, &store.MergeWrite{Collection: c.ID,
+		Reference:     &store.Object{Collection: c.ID, Name: r.Name, UID: r.UID, Data: merged},
+		ReferenceETag: r.ETag, Removed: []store.Removed{{Name: a.Name, UID: a.UID, ETag: a.ETag}},
+		Undo: u}); err != nil {
+		t.Fatal(err)
 	}
 }
