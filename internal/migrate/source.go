@@ -84,7 +84,6 @@ type Fetched struct {
 	Err error
 }
 
-
 // Open discovers the account at opt.URL: the current user principal and
 // its address book and calendar home sets (RFC 6764, with go-webdav's
 // CardDAV and CalDAV clients). Its errors are *SourceError.
