@@ -106,8 +106,8 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		// the user gets the confirmation mail (sent by serve's mailer).
 		var t *migrate.Tracked
 		if t, err = migrate.Track(ctx, st, login, opt); errors.Is(err, migrate.ErrRunning) {
-			return fmt.Errorf("%w (one whose process died counts as interrupted %s after its last sign of life)",
-				err, store.MigrationStale)
+			return fmt.Errorf("%w (one whose process died counts as interrupted %d minutes after its last sign of life)",
+				err, int(store.MigrationStale.Minutes()))
 		} else if err != nil {
 			return err
 		}
