@@ -1123,6 +1123,27 @@ func (m *Migration) StateAt(now time.Time) string {
 	return m.State
 }
 
+// StoredReport returns m's Report as the drivers store it (never nil),
+// or ErrTooLarge when it is over MaxMigrationReport.
+func (m *Migration) StoredReport() ([]byte, error) {
+	if len(m.Report) > MaxMigrationReport {
+		return nil, fmt.Errorf("report of %d bytes, more than %d: %w", len(m.Report), MaxMigrationReport, ErrTooLarge)
+	}
+	if m.Report == nil {
+		return []byte{}, nil
+	}
+	return m.Report, nil
+}
+
+// KnownState reports whether m.State is one of the Migration* states.
+func (m *Migration) KnownState() bool {
+	switch m.State {
+	case MigrationRunning, MigrationDone, MigrationFailed, MigrationInterrupted:
+		return true
+	}
+	return false
+}
+
 // Migrations are the records of migrations from another provider.
 type Migrations interface {
 	// GetMigrationSource returns owner's record of the source collection

@@ -76,18 +76,6 @@ func scanMigration(sc interface{ Scan(...any) error }) (store.Migration, error) 
 	return m, nil
 }
 
-// checkReport refuses a report over store.MaxMigrationReport and returns
-// what to store: never NULL (pgx sends a nil slice as NULL).
-func checkReport(report []byte) ([]byte, error) {
-	if len(report) > store.MaxMigrationReport {
-		return nil, fmt.Errorf("report of %d bytes, more than %d: %w", len(report), store.MaxMigrationReport, store.ErrTooLarge)
-	}
-	if report == nil {
-		return []byte{}, nil
-	}
-	return report, nil
-}
-
 // StartMigration implements store.Migrations. The user's row is locked
 // first (lockUser): starts of one user's migrations, in any process, take
 // turns, and each sees the migration the one before it started.
@@ -95,7 +83,7 @@ func (s *Store) StartMigration(ctx context.Context, m *store.Migration) error {
 	if m.Owner == "" || m.Source == "" || m.Started.IsZero() {
 		return fmt.Errorf("postgres: start migration: owner, source and start are required")
 	}
-	report, err := checkReport(m.Report)
+	report, err := m.StoredReport()
 	if err != nil {
 		return fmt.Errorf("postgres: start migration of %s: %w", m.Owner, err)
 	}
@@ -141,21 +129,12 @@ func (s *Store) StartMigration(ctx context.Context, m *store.Migration) error {
 	return nil
 }
 
-// validState reports whether state is one of the store.Migration* states.
-func validState(state string) bool {
-	switch state {
-	case store.MigrationRunning, store.MigrationDone, store.MigrationFailed, store.MigrationInterrupted:
-		return true
-	}
-	return false
-}
-
 // UpdateMigration implements store.Migrations.
 func (s *Store) UpdateMigration(ctx context.Context, m *store.Migration) error {
-	if !validState(m.State) {
+	if !m.KnownState() {
 		return fmt.Errorf("postgres: update migration %d of %s: unknown state %q", m.ID, m.Owner, m.State)
 	}
-	report, err := checkReport(m.Report)
+	report, err := m.StoredReport()
 	if err == nil {
 		tag, execErr := s.exec(ctx, `UPDATE migrations SET heartbeat = $1, finished = $2, state = $3, report = $4, error = $5
 			WHERE id = $6 AND owner = $7 AND state = $8`,

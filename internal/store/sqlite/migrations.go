@@ -73,18 +73,6 @@ func scanMigration(sc interface{ Scan(...any) error }) (store.Migration, error) 
 	return m, nil
 }
 
-// checkReport refuses a report over store.MaxMigrationReport and returns
-// what to store: never NULL.
-func checkReport(report []byte) ([]byte, error) {
-	if len(report) > store.MaxMigrationReport {
-		return nil, fmt.Errorf("report of %d bytes, more than %d: %w", len(report), store.MaxMigrationReport, store.ErrTooLarge)
-	}
-	if report == nil {
-		return []byte{}, nil
-	}
-	return report, nil
-}
-
 // StartMigration implements store.Migrations. The write transaction
 // (BEGIN IMMEDIATE) serialises it with every other writer, in any
 // process: the check of the running migration and the insert are one
@@ -93,7 +81,7 @@ func (s *Store) StartMigration(ctx context.Context, m *store.Migration) error {
 	if m.Owner == "" || m.Source == "" || m.Started.IsZero() {
 		return fmt.Errorf("sqlite: start migration: owner, source and start are required")
 	}
-	report, err := checkReport(m.Report)
+	report, err := m.StoredReport()
 	if err != nil {
 		return fmt.Errorf("sqlite: start migration of %s: %w", m.Owner, err)
 	}
@@ -144,21 +132,12 @@ func pruneMigrations(ctx context.Context, tx *sql.Tx, owner string, id int64) er
 	return err
 }
 
-// validState reports whether state is one of the store.Migration* states.
-func validState(state string) bool {
-	switch state {
-	case store.MigrationRunning, store.MigrationDone, store.MigrationFailed, store.MigrationInterrupted:
-		return true
-	}
-	return false
-}
-
 // UpdateMigration implements store.Migrations.
 func (s *Store) UpdateMigration(ctx context.Context, m *store.Migration) error {
-	if !validState(m.State) {
+	if !m.KnownState() {
 		return fmt.Errorf("sqlite: update migration %d of %s: unknown state %q", m.ID, m.Owner, m.State)
 	}
-	report, err := checkReport(m.Report)
+	report, err := m.StoredReport()
 	if err == nil {
 		var res sql.Result
 		res, err = s.wdb.ExecContext(ctx, `UPDATE migrations SET heartbeat = ?, finished = ?, state = ?, report = ?, error = ?
