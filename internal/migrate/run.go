@@ -82,19 +82,29 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 			}
 		},
 	}
-	im, err := imports.NewImporter(ctx, st, &r.Dest, iopt)
-	if err != nil {
-		return fmt.Errorf("migrate: %s: %w", r.Dest.Name, err)
+	// Importers read what their collection holds when made, so they are
+	// made when the first object comes: a run that brings no change
+	// reads nothing here. importers[r.Dest.Name] is Dest's; the others
+	// are those of r.Routes.
+	importers := map[string]*imports.Importer{}
+	importer := func(c *store.Collection) (*imports.Importer, error) {
+		if im, ok := importers[c.Name]; ok {
+			return im, nil
+		}
+		im, err := imports.NewImporter(ctx, st, c, iopt)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %s: %w", c.Name, err)
+		}
+		importers[c.Name] = im
+		return im, nil
 	}
-	// Importers of the collections of r.Routes, made when first needed.
-	routed := map[string]*imports.Importer{}
 	importerFor := func(data []byte) (*imports.Importer, error) {
 		if r.Dest.Kind != store.KindCal || len(r.Dest.Components) == 0 {
-			return im, nil
+			return importer(&r.Dest)
 		}
 		comp := mainComponent(data)
 		if comp == "" || slices.Contains(r.Dest.Components, comp) {
-			return im, nil
+			return importer(&r.Dest)
 		}
 		to, ok := r.Routes[comp]
 		if !ok {
@@ -109,15 +119,7 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 			}
 			r.Routes[comp], to = *c, *c
 		}
-		if ri, ok := routed[to.Name]; ok {
-			return ri, nil
-		}
-		ri, err := imports.NewImporter(ctx, st, &to, iopt)
-		if err != nil {
-			return nil, fmt.Errorf("migrate: %s: %w", to.Name, err)
-		}
-		routed[to.Name] = ri
-		return ri, nil
+		return importer(&to)
 	}
 	token := ""
 	if m := r.Remembered; m != nil && m.Collection == r.Dest.ID {
@@ -135,6 +137,10 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 			return nil
 		case f.Err != nil:
 			r.Unreadable++
+			im, err := importer(&r.Dest)
+			if err != nil {
+				return err
+			}
 			im.Reject(f.Href, f.Err.Error())
 			return nil
 		}
@@ -151,8 +157,13 @@ func migrateCollection(ctx context.Context, st Store, src *Source, i int, r *Col
 		}
 		return to.Add(data, f.Href)
 	})
-	r.Result = *im.Result()
-	for name, ri := range routed {
+	if im, ok := importers[r.Dest.Name]; ok {
+		r.Result = *im.Result()
+	}
+	for name, ri := range importers {
+		if name == r.Dest.Name {
+			continue
+		}
 		if r.Routed == nil {
 			r.Routed = map[string]int{}
 		}
