@@ -205,6 +205,13 @@ type User struct {
 	// Settings the user changes on the pages (UpdateUserSettings).
 	Language string   // for mails: "en", "fr", "de", "it"; "" = not known
 	MailOff  []string // kinds of security mail the user turned off
+	// Region is the country of phone numbers written without a country
+	// code in the user's books (ISO 3166 alpha-2, "DE"), for the duplicate
+	// matcher; "" = the server's --region.
+	Region string
+	// TimeZone is the IANA zone the pages show times in ("Europe/Berlin");
+	// "" = the browser's zone where known, else UTC.
+	TimeZone string
 }
 
 // Backends of User.Backend.
@@ -410,8 +417,8 @@ type Users interface {
 	// with the old password must not stay signed in.
 	SetPasswordHash(ctx context.Context, login, hash string) error
 	SetRequireAppPasswords(ctx context.Context, login string, on bool) error
-	// UpdateUserSettings loads the user, lets fn change Language and
-	// MailOff, and saves them, in one transaction. An error from fn aborts
+	// UpdateUserSettings loads the user, lets fn change Language,
+	// MailOff, Region and TimeZone, and saves them, in one transaction. An error from fn aborts
 	// the update; an unknown login is ErrNotFound. fn may run more than
 	// once, on a freshly loaded user each time (a driver runs a transaction
 	// again that the database aborted to resolve a conflict), and must not
@@ -657,6 +664,9 @@ type Merges interface {
 	// of each other; HiddenGroups lists what was hidden in a collection.
 	HideGroup(ctx context.Context, coll int64, uids []string) error
 	HiddenGroups(ctx context.Context, coll int64) ([][]string, error)
+	// UnhideGroup forgets a hidden group: the UID set as HiddenGroups
+	// lists it (in any order). ErrNotFound when it is not hidden.
+	UnhideGroup(ctx context.Context, coll int64, uids []string) error
 }
 
 // MergeWrite is what applying a merge changes.
@@ -667,6 +677,9 @@ type MergeWrite struct {
 	Groups        []Rewrite // group cards whose members now point at the reference
 	Removed       []Removed // cards merged away
 	Undo          []byte    // opaque to the store; kept for UndoMerge's caller
+	// Batch ties the merges of one "merge all" together, so that one undo
+	// undoes them all (an unguessable token); "" for a merge on its own.
+	Batch string
 }
 
 // Rewrite is a card replaced as part of a merge, if it still has ETag.
@@ -691,6 +704,7 @@ type Merge struct {
 	// server's latest fold into it); undo checks it to protect later edits.
 	ReferenceETag string
 	Undo          []byte // empty once undone
+	Batch         string // MergeWrite.Batch
 	Created       time.Time
 	Undone        time.Time // zero while the merge is in effect
 }

@@ -694,3 +694,8 @@ func (s *Store) HiddenGroups(ctx context.Context, coll int64) ([][]string, error
 	}
 	return out, nil
 }
+
+// UnhideGroup forgets a hidden group.
+func (s *Store) UnhideGroup(ctx context.Context, coll int64, uids []string) error {
+	return errors.New("TODO: UnhideGroup (issue 17 store helper)")
+}
