@@ -87,6 +87,7 @@ var Tables = []Table{
 	{Name: "users", Key: []string{"login"}, Columns: []Column{
 		{"login", Text}, {"password_hash", Text}, {"created", Int}, {"require_app_passwords", Bool},
 		{"used_bytes", Int}, {"language", Text}, {"mail_off", Text}, {"backend", Text}, {"two_factor", Bool},
+		{"region", Text}, {"time_zone", Text},
 	}},
 	{Name: "collections", Key: []string{"id"}, Identity: "id", Columns: []Column{
 		{"id", Int}, {"owner", Text}, {"kind", Text}, {"name", Text}, {"displayname", Text},
@@ -108,6 +109,7 @@ var Tables = []Table{
 	{Name: "merges", Key: []string{"id"}, Identity: "id", Columns: []Column{
 		{"id", Int}, {"collection", Int}, {"reference", Text}, {"removed", Text}, {"grps", Text},
 		{"undo", Bytes}, {"created", Int}, {"undone", NullInt}, {"reference_etag", Text},
+		{"batch", Text},
 	}},
 	{Name: "merged_away", Columns: []Column{
 		{"collection", Int}, {"name", Text}, {"uid", NullText}, {"survivor", Text}, {"merge_id", Int},

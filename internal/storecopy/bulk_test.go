@@ -32,7 +32,7 @@ func bulk(t testing.TB, s store.Rows, n, size int) {
 			_, err := w.Insert(ctx, table(name), func(yield func([]any, error) bool) { yield(row, nil) })
 			return err
 		}
-		if err := one("users", "u", "h", int64(1), false, int64(0), "", "", "", false); err != nil {
+		if err := one("users", "u", "h", int64(1), false, int64(0), "", "", "", false, "", ""); err != nil {
 			return err
 		}
 		if err := one("collections", int64(1), "u", "card", "book", "", "", "", int64(0), "", "", int64(1), int64(1),

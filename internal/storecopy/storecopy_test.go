@@ -77,6 +77,7 @@ func fill(t testing.TB, s *sqlite.Store, extra int) {
 	must(t, s.CreateUser(ctx, &store.User{Login: "imap@example.org", Backend: store.BackendIMAP}))
 	must(t, s.UpdateUserSettings(ctx, "ann@example.org", func(u *store.User) error {
 		u.Language, u.MailOff = "fr", []string{store.NoticeNewSignIn, store.NoticePassword}
+		u.Region, u.TimeZone = "FR", "Europe/Paris"
 		return nil
 	}))
 	must(t, s.SetRequireAppPasswords(ctx, "bob", true))
@@ -136,19 +137,19 @@ func fill(t testing.TB, s *sqlite.Store, extra int) {
 
 	// A merge in effect (merged_away), and one undone (undone set, undo
 	// empty).
-	merge := func(removed, removedUID string) *store.Merge {
+	merge := func(removed, removedUID, batch string) *store.Merge {
 		ref, err := s.GetObject(ctx, book.ID, "a.vcf")
 		must(t, err)
 		m, err := s.ApplyMerge(ctx, &store.MergeWrite{Collection: book.ID,
 			Reference:     &store.Object{Collection: book.ID, Name: "a.vcf", UID: "uid-a", Data: append(ref.Data, removed...)},
 			ReferenceETag: ref.ETag,
 			Removed:       []store.Removed{{Name: removed, UID: removedUID, ETag: etags[removed]}},
-			Undo:          []byte("undo " + removed)})
+			Undo:          []byte("undo " + removed), Batch: batch})
 		must(t, err)
 		return m
 	}
-	merge("b.vcf", "uid-b")
-	undone := merge("x.vcf", "uid-x")
+	merge("b.vcf", "uid-b", "batch-1")
+	undone := merge("x.vcf", "uid-x", "")
 	a, err := s.GetObject(ctx, book.ID, "a.vcf")
 	must(t, err)
 	must(t, s.UndoMerge(ctx, book.ID, undone.ID, undone.Undo, []store.Object{

@@ -38,7 +38,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 	var m *store.Merge
 	err := s.writeCounted(ctx, func(tx pgx.Tx, l *ledger) error {
 		// write may run this again: m starts afresh each time.
-		m = &store.Merge{Collection: coll, Reference: w.Reference.Name, Undo: undo}
+		m = &store.Merge{Collection: coll, Reference: w.Reference.Name, Undo: undo, Batch: w.Batch}
 		owner, err := lockCollection(ctx, tx, coll)
 		if err != nil {
 			return err
@@ -146,9 +146,9 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO merges (collection, reference, removed, grps, undo, created, reference_etag)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t, m.ReferenceETag).Scan(&m.ID); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO merges (collection, reference, removed, grps, undo, created, reference_etag, batch)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t, m.ReferenceETag, m.Batch).Scan(&m.ID); err != nil {
 			return err
 		}
 		l.add(owner, store.MergeUsage(m))
@@ -175,7 +175,7 @@ func jsonNames(names []string) (string, error) {
 	return string(b), err
 }
 
-const mergeCols = `id, collection, reference, removed, grps, undo, created, undone, reference_etag`
+const mergeCols = `id, collection, reference, removed, grps, undo, created, undone, reference_etag, batch`
 
 // scanMerge reads a merges row.
 func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, error) {
@@ -183,7 +183,7 @@ func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, error) {
 	var removed, groups string
 	var created int64
 	var undone *int64
-	if err := sc.Scan(&m.ID, &m.Collection, &m.Reference, &removed, &groups, &m.Undo, &created, &undone, &m.ReferenceETag); err != nil {
+	if err := sc.Scan(&m.ID, &m.Collection, &m.Reference, &removed, &groups, &m.Undo, &created, &undone, &m.ReferenceETag, &m.Batch); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(removed), &m.Removed); err != nil {
@@ -639,7 +639,19 @@ func (s *Store) HiddenGroups(ctx context.Context, coll int64) ([][]string, error
 	return out, nil
 }
 
-// UnhideGroup forgets a hidden group.
+// UnhideGroup forgets the hidden set of uids (in any order, as HideGroup
+// keeps it sorted); store.ErrNotFound when coll has no such set.
 func (s *Store) UnhideGroup(ctx context.Context, coll int64, uids []string) error {
-	return errors.New("TODO: UnhideGroup (issue 17 store helper)")
+	b, err := json.Marshal(normUIDs(uids))
+	if err != nil {
+		return fmt.Errorf("postgres: unhide group in %d: %w", coll, err)
+	}
+	tag, err := s.exec(ctx, `DELETE FROM hidden_groups WHERE collection = $1 AND uids = $2`, coll, string(b))
+	if err == nil {
+		err = affected(tag, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: unhide group in %d: %w", coll, err)
+	}
+	return nil
 }

@@ -49,7 +49,7 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		return nil, fmt.Errorf("sqlite: apply merge: no reference")
 	}
 	coll := w.Collection
-	m := &store.Merge{Collection: coll, Reference: w.Reference.Name, Undo: slices.Clone(w.Undo)}
+	m := &store.Merge{Collection: coll, Reference: w.Reference.Name, Undo: slices.Clone(w.Undo), Batch: w.Batch}
 	if m.Undo == nil {
 		m.Undo = []byte{}
 	}
@@ -161,9 +161,9 @@ func (s *Store) ApplyMerge(ctx context.Context, w *store.MergeWrite) (*store.Mer
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO merges (collection, reference, removed, grps, undo, created, reference_etag)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t, m.ReferenceETag).Scan(&m.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO merges (collection, reference, removed, grps, undo, created, reference_etag, batch)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			coll, m.Reference, removedJSON, groupsJSON, m.Undo, t, m.ReferenceETag, m.Batch).Scan(&m.ID); err != nil {
 			return err
 		}
 		l.usage[owner] += store.MergeUsage(m)
@@ -218,7 +218,7 @@ func jsonNames(names []string) (string, error) {
 	return string(b), err
 }
 
-const mergeCols = `id, collection, reference, removed, grps, undo, created, undone, reference_etag`
+const mergeCols = `id, collection, reference, removed, grps, undo, created, undone, reference_etag, batch`
 
 // scanMerge reads a merges row.
 func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, error) {
@@ -226,7 +226,7 @@ func scanMerge(sc interface{ Scan(...any) error }) (*store.Merge, error) {
 	var removed, groups string
 	var created int64
 	var undone sql.NullInt64
-	if err := sc.Scan(&m.ID, &m.Collection, &m.Reference, &removed, &groups, &m.Undo, &created, &undone, &m.ReferenceETag); err != nil {
+	if err := sc.Scan(&m.ID, &m.Collection, &m.Reference, &removed, &groups, &m.Undo, &created, &undone, &m.ReferenceETag, &m.Batch); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(removed), &m.Removed); err != nil {
@@ -695,7 +695,19 @@ func (s *Store) HiddenGroups(ctx context.Context, coll int64) ([][]string, error
 	return out, nil
 }
 
-// UnhideGroup forgets a hidden group.
+// UnhideGroup forgets the hidden set of uids (in any order, as HideGroup
+// keeps it sorted); store.ErrNotFound when coll has no such set.
 func (s *Store) UnhideGroup(ctx context.Context, coll int64, uids []string) error {
-	return errors.New("TODO: UnhideGroup (issue 17 store helper)")
+	b, err := json.Marshal(normUIDs(uids))
+	if err != nil {
+		return fmt.Errorf("sqlite: unhide group in %d: %w", coll, err)
+	}
+	res, err := s.wdb.ExecContext(ctx, `DELETE FROM hidden_groups WHERE collection = ? AND uids = ?`, coll, string(b))
+	if err == nil {
+		err = affected(res, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: unhide group in %d: %w", coll, err)
+	}
+	return nil
 }

@@ -19,10 +19,10 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 		u.Created = now()
 	}
 	res, err := s.wdb.ExecContext(ctx, `INSERT INTO users (login, password_hash, created, require_app_passwords,
-		backend, language, mail_off)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (login) DO NOTHING`,
+		backend, language, mail_off, region, time_zone)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (login) DO NOTHING`,
 		u.Login, u.PasswordHash, micros(u.Created), b2i(u.RequireAppPasswords),
-		u.Backend, u.Language, strings.Join(u.MailOff, ","))
+		u.Backend, u.Language, strings.Join(u.MailOff, ","), u.Region, u.TimeZone)
 	if err == nil {
 		err = affected(res, store.ErrExists)
 	}
@@ -43,14 +43,14 @@ func (s *Store) GetUser(ctx context.Context, login string) (*store.User, error) 
 	return u, nil
 }
 
-const userColumns = `login, password_hash, created, require_app_passwords, backend, two_factor, language, mail_off`
+const userColumns = `login, password_hash, created, require_app_passwords, backend, two_factor, language, mail_off, region, time_zone`
 
 func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
 	var u store.User
 	var created int64
 	var mailOff string
 	if err := row.Scan(&u.Login, &u.PasswordHash, &created, &u.RequireAppPasswords, &u.Backend, &u.TwoFactor,
-		&u.Language, &mailOff); err != nil {
+		&u.Language, &mailOff, &u.Region, &u.TimeZone); err != nil {
 		return nil, err
 	}
 	u.Created = fromMicros(created)
@@ -73,8 +73,8 @@ func (s *Store) UpdateUserSettings(ctx context.Context, login string, fn func(u 
 		if err := fn(u); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET language = ?, mail_off = ? WHERE login = ?`,
-			u.Language, strings.Join(u.MailOff, ","), login)
+		_, err = tx.ExecContext(ctx, `UPDATE users SET language = ?, mail_off = ?, region = ?, time_zone = ? WHERE login = ?`,
+			u.Language, strings.Join(u.MailOff, ","), u.Region, u.TimeZone, login)
 		return err
 	})
 	if err != nil {

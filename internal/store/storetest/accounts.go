@@ -101,6 +101,49 @@ func testUserSettings(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	eq(t, "mail off cleared", len(get("mailer@example.org").MailOff), 0)
+
+	// Region and time zone: none at first, then what fn set, kept by an
+	// update of another setting, and cleared again.
+	eq(t, "region and time zone at first", []string{u.Region, u.TimeZone}, []string{"", ""})
+	err = s.UpdateUserSettings(ctx, "mailer@example.org", func(u *store.User) error {
+		u.Region, u.TimeZone = "DE", "Europe/Berlin"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u = get("mailer@example.org")
+	eq(t, "region and time zone saved", []string{u.Region, u.TimeZone}, []string{"DE", "Europe/Berlin"})
+	eq(t, "other user's region", get("local").Region, "")
+	err = s.UpdateUserSettings(ctx, "mailer@example.org", func(u *store.User) error {
+		eq(t, "region loaded for fn", u.Region, "DE")
+		u.Language = "it"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u = get("mailer@example.org")
+	eq(t, "region and time zone kept", []string{u.Region, u.TimeZone}, []string{"DE", "Europe/Berlin"})
+	users, err = s.ListUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ListUsers region", users[1].Region, "DE")
+	err = s.UpdateUserSettings(ctx, "mailer@example.org", func(u *store.User) error {
+		u.Region, u.TimeZone = "", ""
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u = get("mailer@example.org")
+	eq(t, "region and time zone cleared", []string{u.Region, u.TimeZone}, []string{"", ""})
+	if err := s.CreateUser(ctx, &store.User{Login: "created", Region: "CH", TimeZone: "Europe/Zurich"}); err != nil {
+		t.Fatal(err)
+	}
+	u = get("created")
+	eq(t, "CreateUser region and time zone", []string{u.Region, u.TimeZone}, []string{"CH", "Europe/Zurich"})
 	wantErr(t, "unknown login", s.UpdateUserSettings(ctx, "nobody", func(*store.User) error { return nil }), store.ErrNotFound)
 }
 

@@ -54,11 +54,13 @@ func Run(t *testing.T, open func(t *testing.T, o store.Options) store.Store) {
 		{"MergeUndoConflict", testMergeUndoConflict},
 		{"MergeUndoEdited", testMergeUndoEdited},
 		{"MergeChain", testMergeChain},
+		{"MergeBatch", testMergeBatch},
 		{"FoldInto", testFoldInto},
 		{"FoldIntoUnnamed", testFoldIntoUnnamed},
 		{"MergedAwayWrites", testMergedAwayWrites},
 		{"MergedAwaySurvivorGone", testMergedAwaySurvivorGone},
 		{"HiddenGroups", testHiddenGroups},
+		{"UnhideGroup", testUnhideGroup},
 		{"MergeCascade", testMergeCascade},
 		{"RequireAppPasswords", testRequireAppPasswords},
 		{"UserSettings", testUserSettings},
@@ -2120,6 +2122,95 @@ func testHiddenGroups(t *testing.T, s store.Store) {
 	wantErr(t, "HideGroup in missing collection", s.HideGroup(ctx, c.ID+1000, []string{"a", "b"}), store.ErrNotFound)
 	_, err = s.HiddenGroups(ctx, c.ID+1000)
 	wantErr(t, "HiddenGroups of missing collection", err, store.ErrNotFound)
+}
+
+// testMergeBatch: the batch of a merge ("merge all") comes back from
+// ApplyMerge, GetMerge and ListMerges, also once undone; a merge on its
+// own has none.
+func testMergeBatch(t *testing.T, s store.Store) {
+	f := newMergeFixture(t, s)
+	w := f.write()
+	w.Batch = "batch-1"
+	m, err := s.ApplyMerge(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ApplyMerge batch", m.Batch, "batch-1")
+	ref, err := s.GetObject(ctx, f.c.ID, "a.vcf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dEtag := put(t, s, f.c.ID, "d.vcf", "uid-d", "Ann S")
+	alone, err := s.ApplyMerge(ctx, &store.MergeWrite{
+		Collection:    f.c.ID,
+		Reference:     &store.Object{Collection: f.c.ID, Name: "a.vcf", UID: "uid-a", Data: vcard("uid-a", "Ann Smith 2")},
+		ReferenceETag: ref.ETag,
+		Removed:       []store.Removed{{Name: "d.vcf", UID: "uid-d", ETag: dEtag}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ApplyMerge without batch", alone.Batch, "")
+	got, err := s.GetMerge(ctx, f.c.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "GetMerge batch", got.Batch, "batch-1")
+	batches := func() map[int64]string {
+		t.Helper()
+		list, err := s.ListMerges(ctx, f.c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int64]string{}
+		for _, x := range list {
+			out[x.ID] = x.Batch
+		}
+		return out
+	}
+	eq(t, "ListMerges batches", batches(), map[int64]string{m.ID: "batch-1", alone.ID: ""})
+	if err := s.UndoMerge(ctx, f.c.ID, m.ID, m.Undo, f.originals(), true); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ListMerges batches after undo", batches(), map[int64]string{m.ID: "batch-1", alone.ID: ""})
+}
+
+// testUnhideGroup: unhiding takes the set in any order, forgets only
+// that set of that collection, and an unknown set is ErrNotFound.
+func testUnhideGroup(t *testing.T, s store.Store) {
+	c := book(t, s, "u", "book")
+	other := mkColl(t, s, "u", store.KindCard, "other")
+	hidden := func(coll int64) [][]string {
+		t.Helper()
+		got, err := s.HiddenGroups(ctx, coll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, h := range []struct {
+		coll int64
+		uids []string
+	}{{c.ID, []string{"z", "b", "m"}}, {c.ID, []string{"x", "y"}}, {other.ID, []string{"b", "m", "z"}}} {
+		if err := s.HideGroup(ctx, h.coll, h.uids); err != nil {
+			t.Fatalf("HideGroup(%v): %v", h.uids, err)
+		}
+	}
+	if err := s.UnhideGroup(ctx, c.ID, []string{"m", "z", "b"}); err != nil {
+		t.Fatalf("UnhideGroup: %v", err)
+	}
+	eq(t, "HiddenGroups after unhide", hidden(c.ID), [][]string{{"x", "y"}})
+	eq(t, "HiddenGroups of the other collection", hidden(other.ID), [][]string{{"b", "m", "z"}})
+	wantErr(t, "UnhideGroup again", s.UnhideGroup(ctx, c.ID, []string{"b", "m", "z"}), store.ErrNotFound)
+	wantErr(t, "UnhideGroup of a subset", s.UnhideGroup(ctx, c.ID, []string{"x"}), store.ErrNotFound)
+	wantErr(t, "UnhideGroup of a superset", s.UnhideGroup(ctx, c.ID, []string{"x", "y", "z"}), store.ErrNotFound)
+	wantErr(t, "UnhideGroup in a missing collection", s.UnhideGroup(ctx, c.ID+1000, []string{"x", "y"}), store.ErrNotFound)
+	eq(t, "HiddenGroups after failed unhides", hidden(c.ID), [][]string{{"x", "y"}})
+	// Hidden again after an unhide, it is listed again.
+	if err := s.HideGroup(ctx, c.ID, []string{"b", "z", "m"}); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "HiddenGroups after hiding again", hidden(c.ID), [][]string{{"b", "m", "z"}, {"x", "y"}})
 }
 
 func testMergeCascade(t *testing.T, s store.Store) {
