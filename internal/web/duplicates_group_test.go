@@ -148,8 +148,8 @@ func TestReviewWholeCardLink(t *testing.T) {
 	s := ts.signedIn(t, testLogin)
 	_, body := dupReview(t, s, "?reference=jane-1")
 	dupHas(t, body, `id="cards"`,
-		`<a class="dup-pick" href="?reference=jane-2#cards">Keep card 2<span class="visually-hidden">, Jane Doe,</span> as the reference</a>`,
-		`<a class="dup-pick" href="?reference=jane-3#cards">Keep card 3<span class="visually-hidden">, Jane Doe,</span> as the reference</a>`,
+		`<a class="dup-pick" href="?reference=jane-2#cards">Keep card 2 as the reference<span class="visually-hidden"> (Jane Doe)</span></a>`,
+		`<a class="dup-pick" href="?reference=jane-3#cards">Keep card 3 as the reference<span class="visually-hidden"> (Jane Doe)</span></a>`,
 		`<span class="badge ok">Reference</span>`)
 	if strings.Contains(body, "?reference=jane-1") || strings.Contains(body, "Keep card 1") {
 		t.Error("the reference offers to be made the reference")

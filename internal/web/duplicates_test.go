@@ -125,7 +125,7 @@ func TestDuplicatesFlow(t *testing.T) {
 	resp, body = s.get(t, group+"?reference=jane-1")
 	dupStatus(t, resp, http.StatusOK, body)
 	dupHas(t, body, "<h1>Review duplicates</h1>",
-		`<a class="dup-pick" href="?reference=jane-2#cards">Keep card 2<span class="visually-hidden">, Jane Doe,</span> as the reference</a>`,
+		`<a class="dup-pick" href="?reference=jane-2#cards">Keep card 2 as the reference<span class="visually-hidden"> (Jane Doe)</span></a>`,
 		`<span class="badge ok">Reference</span>`,
 		`<li class="identical"><strong>Phone:</strong> &#43;33 6 12 34 56 78</li>`,
 		`<li class="added"><strong>E-mail:</strong> jane.doe@work.example`,
