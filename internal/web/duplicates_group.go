@@ -49,7 +49,7 @@ func (d dupGroupData) ListURL() string {
 }
 
 type dupCardView struct {
-	UID, Name string
+	Name      string
 	Number    int
 	Reference bool
 	Pick      string // the link that makes it the reference
@@ -223,9 +223,8 @@ func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
 	s.render(w, r, c, http.StatusOK, "duplicates_group", page{Title: "Review duplicates", Nav: "duplicates", Data: d})
 }
 
-// dupCardName is what the page knows of a card's name.
+// dupCardName is what the name choice says of a card.
 type dupCardName struct {
-	fn    string // raw FN, "" when none
 	n     string // raw N
 	hasN  bool
 	which string // "card 2", or "the reference, card 1"
@@ -258,10 +257,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 		}
 		for j := range props {
 			p := &props[j]
-			switch {
-			case p.Name == "FN" && cn.fn == "":
-				cn.fn = p.Value
-			case p.Name == "N" && !cn.hasN:
+			if p.Name == "N" && !cn.hasN {
 				cn.n, cn.hasN = p.Value, true
 			}
 			if uid == ref {
@@ -273,7 +269,7 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 		if back != "" {
 			pick += "&back=" + url.QueryEscape(back)
 		}
-		cv := dupCardView{UID: uid, Name: fn, Number: i + 1, Reference: uid == ref, Pick: pick + "#cards"}
+		cv := dupCardView{Name: fn, Number: i + 1, Reference: uid == ref, Pick: pick + "#cards"}
 		for _, name := range dupShown {
 			shown, more := 0, 0
 			for j := range props {
@@ -334,15 +330,22 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 			d.Conflicts = append(d.Conflicts, conflictView(cf, ref, func(v dedup.PropValue) (string, string) { return displayText(v.Name, v.Value), "" }, from))
 		}
 	}
-	// The name is one choice: the full name brings its parts (see
-	// dedup.Merge), so the parts are chosen apart only when the cards
-	// agree on the full name. Each option names its card by number: the
-	// name is the option.
-	which := func(uid string) string { return cardNames[uid].which }
+	d.NameChoice = nameChoiceView(fnConflict, nConflict, ref, cardNames)
+	return d, nil
+}
+
+// nameChoiceView is the one choice of the name. The full name brings its
+// parts (see dedup.Merge), so the parts are chosen apart only when the
+// cards agree on the full name; nil when they agree on both. Each option
+// names its card by number (the name is the option) and says how its
+// card writes the name in parts when that reads otherwise.
+func nameChoiceView(fn, n *dedup.Conflict, ref string, cards map[string]dupCardName) *dupConflict {
+	which := func(uid string) string { return cards[uid].which }
+	var cv dupConflict
 	switch {
-	case fnConflict != nil:
-		cv := conflictView(fnConflict, ref, func(v dedup.PropValue) (string, string) {
-			text, cn := contacts.UnescapeText(v.Value), cardNames[v.From]
+	case fn != nil:
+		cv = conflictView(fn, ref, func(v dedup.PropValue) (string, string) {
+			text, cn := displayText(v.Name, v.Value), cards[v.From]
 			read, parts := readName(cn.n)
 			switch {
 			case !cn.hasN:
@@ -352,12 +355,13 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 			}
 			return text, ""
 		}, which)
-		d.NameChoice = &cv
-	case nConflict != nil:
-		cv := conflictView(nConflict, ref, func(v dedup.PropValue) (string, string) { return readName(v.Value) }, which)
-		d.NameChoice = &cv
+	case n != nil:
+		cv = conflictView(n, ref, func(v dedup.PropValue) (string, string) { return readName(v.Value) }, which)
+		cv.Label = propLabel("FN")
+	default:
+		return nil
 	}
-	return d, nil
+	return &cv
 }
 
 // conflictView shows a conflict of the plan as a choice: the reference's

@@ -171,3 +171,35 @@ func TestReviewWholeCardLink(t *testing.T) {
 		t.Errorf("a back that is no query is carried on:\n%s", body)
 	}
 }
+
+// When the cards agree on the full name but not on its parts, the parts
+// are the "Name" choice, read as names.
+func TestReviewNameChoiceWhenOnlyThePartsDiffer(t *testing.T) {
+	ts := newTestServer(t)
+	coll := dupPut(t, ts.Store, testLogin, map[string]string{
+		"jo-1": dupCard("jo-1", "FN:Jo Park", "N:Park;Jo;;;", "EMAIL:jo@example.org", "BDAY:1980-05-17", "NOTE:the fullest card, the default reference"),
+		"jo-2": dupCard("jo-2", "FN:Jo Park", "N:Park;Jo;Min;;", "EMAIL:jo@example.org", "BDAY:1980-05-17"),
+	})
+	s := ts.signedIn(t, testLogin)
+	group, body := dupReview(t, s, "")
+	if n := strings.Count(body, "<legend>"); n != 1 || !strings.Contains(body, "<legend>Name</legend>") {
+		t.Errorf("want one choice, Name:\n%s", body)
+	}
+	text := dupText(body)
+	for _, want := range []string{"Jo Park (from the reference, card 1; first name Jo, last name Park)",
+		"Jo Min Park (from card 2; first name Jo, middle name Min, last name Park)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page lacks %q:\n%s", want, text)
+		}
+	}
+	m := regexp.MustCompile(`<input type="radio" name="([^"]+)" value="([^"]+)"[^>]*> Jo Min Park `).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no radio for Jo Min Park:\n%s", body)
+	}
+	resp, body := s.post(t, group+"/merge", url.Values{m[1]: {m[2]},
+		"reference": {dupInput(t, body, "reference")}, "version": {dupInput(t, body, "version")}})
+	dupStatus(t, resp, http.StatusSeeOther, body)
+	if o := dupObject(t, ts.Store, coll, "jo-1.vcf"); o == nil || !strings.Contains(string(o.Data), "\r\nN:Park;Jo;Min;;\r\n") {
+		t.Errorf("the chosen parts are not kept: %+v", o)
+	}
+}
