@@ -192,11 +192,15 @@ func dupKey(p *contacts.Prop) string {
 	return p.Name + "\x00" + dedup.ValueKey(p)
 }
 
+// dupBackMax bounds the list query a review page carries: it is repeated
+// in the link of every card, and a list's query (page, filter) is short.
+const dupBackMax = 512
+
 // dupBack is the list query a review page carries back ("back"), in
-// canonical form; "" when it is not a query.
+// canonical form; "" when it is not a query or too long for one.
 func dupBack(raw string) string {
 	q, err := url.ParseQuery(raw)
-	if err != nil {
+	if err != nil || len(raw) > dupBackMax {
 		return ""
 	}
 	return q.Encode()

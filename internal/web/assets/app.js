@@ -24,7 +24,8 @@ document.addEventListener("click", async (e) => {
   const y = window.scrollY;
   try {
     const res = await fetch(a.href);
-    if (!res.ok) throw new Error(`status ${res.status}`);
+    // A redirect is the sign-in page (the session ended): go there as is.
+    if (!res.ok || res.redirected) throw new Error(`status ${res.status}`);
     const next = new DOMParser().parseFromString(await res.text(), "text/html");
     const main = next.querySelector("main");
     if (!main) throw new Error("no main in the page");
