@@ -67,6 +67,7 @@ func TestBrowser(t *testing.T) {
 		{name: "apppassword"},
 		{name: "profile"},
 		{name: "duplicates", seed: seedJane},
+		{name: "review"},
 		{name: "nojs"},
 		{name: "security"},
 		{name: "totp"},

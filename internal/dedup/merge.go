@@ -97,7 +97,10 @@ func PlanMerge(reference Card, others []Card) (*Plan, error) {
 // values to the kept value; grouped values (item1.TEL) bring their
 // X-ABLabel/X-ABADR under a fresh group name. Single-valued properties keep
 // the reference's value unless choices (property name → index in that
-// Conflict's Others; -1 keeps the reference) picks another. Distinct NOTEs
+// Conflict's Others; -1 keeps the reference) picks another. The name is
+// one choice: a full name (FN) chosen from another card brings that card's
+// name parts (N), or leaves the merged card without parts when that card
+// has none, and N may not be chosen besides. Distinct NOTEs
 // (compared after normalisation, whole or with a paragraph of a note already
 // there) are appended to the reference's first NOTE, separated by a blank line;
 // CATEGORIES are united item by item. UID, REV, PRODID and X-ABUID of the
@@ -232,11 +235,6 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 	}
 
 	// Single-valued properties: find the conflicts first, so that choices can be checked.
-	type single struct {
-		conflict Conflict
-		props    []*contacts.Prop // the candidates, parallel to conflict.Others
-		refHas   bool
-	}
 	singles := map[string]*single{}
 	var singleOrder []string
 	refSingle := map[string]bool{} // name+"\x00"+normalised value of the reference's single-valued props
@@ -290,9 +288,13 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 			return nil, fmt.Errorf("dedup: choice %d for %s out of range (0..%d)", idx, name, len(s.props)-1)
 		}
 	}
+	nameFrom, err := nameChoice(singles["FN"], choices)
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range singleOrder {
 		s := singles[name]
-		if len(s.props) == 0 {
+		if len(s.props) == 0 || (name == "N" && nameFrom != "") {
 			continue
 		}
 		idx, chosen := choices[name]
@@ -322,6 +324,17 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 		}
 	}
 
+	if nameFrom != "" {
+		var parts *contacts.Prop
+		for _, o := range os {
+			if o.uid == nameFrom {
+				parts = firstProp(o.props, "N")
+				break
+			}
+		}
+		m.setNameParts(parts)
+	}
+
 	// Everything else.
 	for _, o := range os {
 		m.mergeOther(o.uid, o.props)
@@ -337,6 +350,64 @@ func newMerger(reference Card, others []Card, choices map[string]int) (*merger, 
 		m.cats.Value += strings.Join(m.catAppend, ",")
 	}
 	return m, nil
+}
+
+// single is a single-valued property of the others while merging.
+type single struct {
+	conflict Conflict
+	props    []*contacts.Prop // the candidates, parallel to conflict.Others
+	refHas   bool
+}
+
+// nameChoice returns the UID of the other card whose full name (FN) is
+// chosen, "" when the reference's is kept. A name is one choice: its parts
+// (N) come from the same card, so a choice of N besides is refused.
+func nameChoice(fn *single, choices map[string]int) (string, error) {
+	idx, ok := choices["FN"]
+	if !ok || idx < 0 {
+		return "", nil
+	}
+	if _, both := choices["N"]; both {
+		return "", errors.New("dedup: N is chosen with FN (the name parts come from the card of the chosen name)")
+	}
+	return fn.conflict.Others[idx].From, nil
+}
+
+// setNameParts makes parts, the N of the card whose name is chosen, the
+// merged card's name parts: the reference's N is replaced, or parts added
+// when it has none. When that card has no parts (nil), the merged card has
+// none either: nothing is derived from the full name, which would guess
+// where the family name is.
+func (m *merger) setNameParts(parts *contacts.Prop) {
+	var ref []*contacts.Prop
+	for _, r := range m.out {
+		if r.Name == "N" {
+			ref = append(ref, r)
+		}
+	}
+	for i, r := range ref {
+		if i > 0 || parts == nil {
+			m.drop[r] = true
+			continue
+		}
+		np := *parts
+		np.Group = r.Group
+		*r = np
+	}
+	if len(ref) == 0 && parts != nil {
+		np := *parts
+		np.Group = m.newGroupFor(np.Group, map[string]string{})
+		m.insert(&np)
+	}
+}
+
+func firstProp(props []contacts.Prop, name string) *contacts.Prop {
+	for i := range props {
+		if props[i].Name == name {
+			return &props[i]
+		}
+	}
+	return nil
 }
 
 // mergeOther unites the multi-valued properties, notes and categories of

@@ -180,7 +180,9 @@ func (b *Book) merge(ctx context.Context, g dedup.Group, ref string, cs []Choice
 }
 
 // choices checks a person's choices against the conflicts of the plan and
-// returns them as dedup.Merge takes them.
+// returns them as dedup.Merge takes them. A full name (FN) chosen from
+// another card brings that card's name parts (N) too, so N is not chosen
+// besides FN (unless both keep the reference's).
 func choices(plan *dedup.Plan, cs []Choice) (map[string]int, error) {
 	conflicts := make(map[string]*dedup.Conflict, len(plan.Conflicts))
 	for i := range plan.Conflicts {
@@ -203,6 +205,13 @@ func choices(plan *dedup.Plan, cs []Choice) (map[string]int, error) {
 			return nil, fmt.Errorf("%w: value %d of %s", ErrBadChoice, c.Keep, c.Field)
 		}
 		out[c.Field] = c.Keep
+	}
+	// A name is one choice (see dedup.Merge): its parts come from the card
+	// whose full name is kept, so choosing both can only contradict it.
+	fn, name := out["FN"]
+	n, parts := out["N"]
+	if name && parts && (fn != KeepReference || n != KeepReference) {
+		return nil, fmt.Errorf("%w: the name parts follow the chosen name, they are not chosen apart", ErrBadChoice)
 	}
 	return out, nil
 }

@@ -28,16 +28,31 @@ type dupGroupData struct {
 	Reference string
 	Version   string
 	Why       string // merges.Explain of the group
+	// Back is the query of the list page the person came from, carried
+	// through the page and posted with the merge: "" for the first page.
+	Back      string
 	Cards     []dupCardView
-	Identical []dupValue
+	Identical []dupValue // values on every card, as the reference writes them
 	Added     []dupValue
-	Conflicts []dupConflict
+	// NameChoice is the one choice of the name, in full and in parts
+	// (which follow it, see dedup.Merge); nil when the cards agree.
+	NameChoice *dupConflict
+	Conflicts  []dupConflict
+}
+
+// ListURL is the list page the person came from (without the prefix).
+func (d dupGroupData) ListURL() string {
+	if d.Back == "" {
+		return d.Book.URL()
+	}
+	return d.Book.URL() + "?" + d.Back
 }
 
 type dupCardView struct {
-	UID, Name string
+	Name      string
 	Number    int
 	Reference bool
+	Pick      string // the link that makes it the reference
 	Values    []dupValue
 }
 
@@ -45,18 +60,19 @@ type dupCardView struct {
 // set it stands for that many values of Label not shown.
 type dupValue struct {
 	Label, Text, Types, From string
-	Identical                bool
+	Shared                   string // on how many cards it is, in words; "" when on this one only
 	More                     int
 }
 
 type dupConflict struct {
-	Name, Label string
-	Options     []dupOption
-	More        int // options not shown
+	Field, Label string
+	Options      []dupOption
+	More         int // options not shown
 }
 
 type dupOption struct {
 	Value, Text, From string
+	Hint              string // more about the value, in words
 	Checked           bool
 }
 
@@ -73,15 +89,27 @@ var dupLabels = map[string]string{
 	"FN": "Name", "N": "Name parts", "TEL": "Phone", "EMAIL": "E-mail", "ADR": "Address", "ORG": "Organisation",
 	"TITLE": "Job title", "ROLE": "Role", "BDAY": "Birthday", "ANNIVERSARY": "Anniversary", "URL": "Website",
 	"NICKNAME": "Nickname", "IMPP": "Chat", "X-SOCIALPROFILE": "Social profile", "CATEGORIES": "Categories",
-	"NOTE": "Note", "PHOTO": "Photo", "LOGO": "Logo", "GENDER": "Gender", "RELATED": "Related", "TZ": "Time zone",
-	"GEO": "Location", "X-ABLABEL": "Label",
+	"NOTE": "Note", "PHOTO": "Photo", "LOGO": "Logo", "SOUND": "Sound", "KEY": "Encryption key", "GENDER": "Gender",
+	"X-GENDER": "Gender", "RELATED": "Related", "TZ": "Time zone", "GEO": "Location", "X-ABLABEL": "Label",
+	"KIND": "Kind of card", "X-ADDRESSBOOKSERVER-KIND": "Kind of card", "MEMBER": "Member",
+	"X-ADDRESSBOOKSERVER-MEMBER": "Member", "SORT-STRING": "Sort as", "X-ABSHOWAS": "Show as",
+	"X-PHONETIC-FIRST-NAME": "First name as spoken", "X-PHONETIC-MIDDLE-NAME": "Middle name as spoken",
+	"X-PHONETIC-LAST-NAME": "Last name as spoken", "X-PHONETIC-ORG": "Organisation as spoken",
+	"X-MAIDENNAME": "Maiden name", "X-ABADR": "Address format", "LANG": "Language", "SOURCE": "Source",
+	"CALURI": "Calendar", "FBURL": "Free/busy", "CALADRURI": "Meeting requests",
 }
 
+// propLabel names a property for people; one without a label reads as
+// its name in words ("X-SPOUSE" is "Spouse").
 func propLabel(name string) string {
 	if l, ok := dupLabels[name]; ok {
 		return l
 	}
-	return name
+	w := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "X-"), "-", " "))
+	if w == "" {
+		return name
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
 }
 
 // displayText turns a raw value into text for a person: escapes resolved,
@@ -108,10 +136,74 @@ func joinParts(raw []string) string {
 	return strings.Join(parts, ", ")
 }
 
+// nameParts are the parts of a name (N: family;given;additional;prefix;
+// suffix) in the order a name is read, with what each is called.
+var nameParts = []struct {
+	index int
+	word  string
+}{{3, "prefix"}, {1, "first name"}, {2, "middle name"}, {0, "last name"}, {4, "suffix"}}
+
+// readName reads the parts of a name (a raw N) as a name, "Jane M. Doe",
+// and says what each part is: "first name Jane, middle name M., last
+// name Doe".
+func readName(raw string) (read, parts string) {
+	comps := contacts.SplitRaw(raw, ';')
+	var words, said []string
+	for _, np := range nameParts {
+		if np.index >= len(comps) {
+			continue
+		}
+		var vals []string
+		for _, v := range contacts.SplitRaw(comps[np.index], ',') {
+			if t := strings.TrimSpace(contacts.UnescapeText(v)); t != "" {
+				vals = append(vals, t)
+			}
+		}
+		if len(vals) > 0 {
+			words = append(words, vals...)
+			said = append(said, np.word+" "+strings.Join(vals, " "))
+		}
+	}
+	return strings.Join(words, " "), strings.Join(said, ", ")
+}
+
+// sameWords tells whether two texts have the same words, whatever the case
+// and the blanks.
+func sameWords(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
+// sharedText says on how many of the group's cards a value is.
+func sharedText(n, total int) string {
+	switch {
+	case n < 2:
+		return ""
+	case n == total && total == 2:
+		return "on both cards"
+	case n == total:
+		return fmt.Sprintf("on all %d cards", total)
+	}
+	return fmt.Sprintf("on %d of %d cards", n, total)
+}
+
 // dupKey tells a card's values apart as the merge plan does, so that what
 // the cards highlight as shared agrees with the plan.
 func dupKey(p *contacts.Prop) string {
 	return p.Name + "\x00" + dedup.ValueKey(p)
+}
+
+// dupBackMax bounds the list query a review page carries: it is repeated
+// in the link of every card, and a list's query (page, filter) is short.
+const dupBackMax = 512
+
+// dupBack is the list query a review page carries back ("back"), in
+// canonical form; "" when it is not a query or too long for one.
+func dupBack(raw string) string {
+	q, err := url.ParseQuery(raw)
+	if err != nil || len(raw) > dupBackMax {
+		return ""
+	}
+	return q.Encode()
 }
 
 func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
@@ -127,7 +219,7 @@ func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
 		s.fail(w, r, c, http.StatusBadRequest, "That card is not in this group.", nil)
 		return
 	}
-	d, err := s.dupGroupView(b, coll, g, ref)
+	d, err := s.dupGroupView(b, coll, g, ref, dupBack(r.URL.Query().Get("back")))
 	if err != nil {
 		s.fail(w, r, c, http.StatusInternalServerError, "", err)
 		return
@@ -135,14 +227,23 @@ func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
 	s.render(w, r, c, http.StatusOK, "duplicates_group", page{Title: "Review duplicates", Nav: "duplicates", Data: d})
 }
 
-func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Group, ref string) (*dupGroupData, error) {
+// dupCardName is what the name choice says of a card.
+type dupCardName struct {
+	n     string // raw N
+	hasN  bool
+	which string // "card 2", or "the reference, card 1"
+}
+
+func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Group, ref, back string) (*dupGroupData, error) {
 	plan, err := b.Plan(g.ID, ref)
 	if err != nil {
 		return nil, fmt.Errorf("planning merge of group %s into %s: %w", g.ID, ref, err)
 	}
-	d := &dupGroupData{Book: newDupBook(coll), GroupID: g.ID, Reference: ref, Version: b.Version(g), Why: merges.Explain(g.Why)}
-	names := map[string]string{} // UID → what "from …" says
-	// Values of every card, then which are on more than one card.
+	d := &dupGroupData{Book: newDupBook(coll), GroupID: g.ID, Reference: ref, Version: b.Version(g), Why: merges.Explain(g.Why), Back: back}
+	names := map[string]string{}          // UID → what "from …" says
+	cardNames := map[string]dupCardName{} // UID → its name
+	refText := map[string]string{}        // dupKey → the reference's own text of the value
+	// Values of every card, then on how many cards each is.
 	holders := map[string]uint64{} // dupKey → the cards holding it, one bit each (dedup caps a group at 50 cards)
 	keys := make([][]string, len(g.UIDs))
 	for i, uid := range g.UIDs {
@@ -154,7 +255,25 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 		if err != nil {
 			return nil, fmt.Errorf("reading card %s: %w", uid, err)
 		}
-		cv := dupCardView{UID: uid, Name: fn, Number: i + 1, Reference: uid == ref}
+		cn := dupCardName{which: fmt.Sprintf("card %d", i+1)}
+		if uid == ref {
+			cn.which = "the reference, " + cn.which
+		}
+		for j := range props {
+			p := &props[j]
+			if p.Name == "N" && !cn.hasN {
+				cn.n, cn.hasN = p.Value, true
+			}
+			if uid == ref {
+				refValues(refText, p)
+			}
+		}
+		cardNames[uid] = cn
+		pick := "?reference=" + url.QueryEscape(uid)
+		if back != "" {
+			pick += "&back=" + url.QueryEscape(back)
+		}
+		cv := dupCardView{Name: fn, Number: i + 1, Reference: uid == ref, Pick: pick + "#cards"}
 		for _, name := range dupShown {
 			shown, more := 0, 0
 			for j := range props {
@@ -186,45 +305,139 @@ func (s *Server) dupGroupView(b *merges.Book, coll *store.Collection, g dedup.Gr
 	}
 	for i := range d.Cards {
 		for j := range d.Cards[i].Values {
-			d.Cards[i].Values[j].Identical = bits.OnesCount64(holders[keys[i][j]]) > 1
+			d.Cards[i].Values[j].Shared = sharedText(bits.OnesCount64(holders[keys[i][j]]), len(g.UIDs))
 		}
 	}
-	view := func(v dedup.PropValue) dupValue {
-		return dupValue{Label: propLabel(v.Name), Text: displayText(v.Name, v.Value), From: names[v.From]}
-	}
-	// The plan lists a shared value once per other card: show it once.
-	seen := map[string]bool{}
-	identical := newDupList()
-	for _, v := range plan.Identical {
-		if k := dupKey(&contacts.Prop{Name: v.Name, Value: v.Value}); !seen[k] {
-			seen[k] = true
-			identical.add(v.Name, func() dupValue { return view(v) })
-		}
-	}
-	d.Identical = identical.values()
+	d.Identical = onEveryCard(plan, refText, len(g.UIDs)-1)
 	added := newDupList()
 	for _, v := range plan.Added {
-		added.add(v.Name, func() dupValue { return view(v) })
+		added.add(v.Name, func() dupValue {
+			return dupValue{Label: propLabel(v.Name), Text: displayText(v.Name, v.Value), From: names[v.From]}
+		})
 	}
 	d.Added = added.values()
-	for _, cf := range plan.Conflicts {
-		dc := dupConflict{Name: cf.Name, Label: propLabel(cf.Name)}
-		// With no reference value the first other value is the default
-		// (dedup.Merge's rule), so there is no "keep" option then.
-		if cf.Reference != "" {
-			dc.Options = append(dc.Options, dupOption{Value: "-1", Text: displayText(cf.Name, cf.Reference), From: "the reference", Checked: true})
+	from := func(uid string) string {
+		if uid == ref {
+			return "the reference"
 		}
-		for i, o := range cf.Others {
-			if i == dupShownPerField {
-				dc.More = len(cf.Others) - i
-				break
-			}
-			dc.Options = append(dc.Options, dupOption{Value: strconv.Itoa(i), Text: displayText(cf.Name, o.Value), From: names[o.From],
-				Checked: cf.Reference == "" && i == 0})
-		}
-		d.Conflicts = append(d.Conflicts, dc)
+		return names[uid]
 	}
+	var fnConflict, nConflict *dedup.Conflict
+	for i := range plan.Conflicts {
+		cf := &plan.Conflicts[i]
+		switch cf.Name {
+		case "FN":
+			fnConflict = cf
+		case "N":
+			nConflict = cf
+		default:
+			d.Conflicts = append(d.Conflicts, conflictView(cf, ref, func(v dedup.PropValue) (string, string) { return displayText(v.Name, v.Value), "" }, from))
+		}
+	}
+	d.NameChoice = nameChoiceView(fnConflict, nConflict, ref, cardNames)
 	return d, nil
+}
+
+// nameChoiceView is the one choice of the name. The full name brings its
+// parts (see dedup.Merge), so the parts are chosen apart only when the
+// cards agree on the full name; nil when they agree on both. Each option
+// names its card by number (the name is the option) and says how its
+// card writes the name in parts when that reads otherwise.
+func nameChoiceView(fn, n *dedup.Conflict, ref string, cards map[string]dupCardName) *dupConflict {
+	which := func(uid string) string { return cards[uid].which }
+	var cv dupConflict
+	switch {
+	case fn != nil:
+		cv = conflictView(fn, ref, func(v dedup.PropValue) (string, string) {
+			text, cn := displayText(v.Name, v.Value), cards[v.From]
+			read, parts := readName(cn.n)
+			switch {
+			case !cn.hasN:
+				return text, "no separate first and last name"
+			case !sameWords(read, text):
+				return text, parts
+			}
+			return text, ""
+		}, which)
+	case n != nil:
+		cv = conflictView(n, ref, func(v dedup.PropValue) (string, string) { return readName(v.Value) }, which)
+		cv.Label = propLabel("FN")
+	default:
+		return nil
+	}
+	return &cv
+}
+
+// conflictView shows a conflict of the plan as a choice: the reference's
+// value first (kept unless another is chosen), then the others', each
+// said by text (the value and a hint) and from (its card).
+func conflictView(cf *dedup.Conflict, ref string, text func(dedup.PropValue) (string, string), from func(uid string) string) dupConflict {
+	dc := dupConflict{Field: cf.Name, Label: propLabel(cf.Name)}
+	option := func(value string, v dedup.PropValue, checked bool) {
+		t, hint := text(v)
+		dc.Options = append(dc.Options, dupOption{Value: value, Text: t, Hint: hint, From: from(v.From), Checked: checked})
+	}
+	// With no reference value the first other value is the default
+	// (dedup.Merge's rule), so there is no "keep" option then.
+	if cf.Reference != "" {
+		option(strconv.Itoa(merges.KeepReference), dedup.PropValue{Name: cf.Name, Value: cf.Reference, From: ref}, true)
+	}
+	for i, o := range cf.Others {
+		if i == dupShownPerField {
+			dc.More = len(cf.Others) - i
+			break
+		}
+		option(strconv.Itoa(i), o, cf.Reference == "" && i == 0)
+	}
+	return dc
+}
+
+// refValues records the reference's own text of the values of p, by key.
+func refValues(refText map[string]string, p *contacts.Prop) {
+	if p.Name == "CATEGORIES" {
+		// The plan compares categories item by item.
+		for _, item := range contacts.SplitRaw(p.Value, ',') {
+			if k := dupKey(&contacts.Prop{Name: p.Name, Value: item}); refText[k] == "" {
+				refText[k] = displayText(p.Name, item)
+			}
+		}
+		return
+	}
+	if k := dupKey(p); refText[k] == "" {
+		refText[k] = displayText(p.Name, p.Value)
+	}
+}
+
+// onEveryCard are the values of the plan that every other card shares
+// with the reference, as the reference writes them. The plan lists a
+// shared value once per other card that has it.
+func onEveryCard(plan *dedup.Plan, refText map[string]string, others int) []dupValue {
+	holders := map[string]map[string]bool{} // dupKey → the other cards that have it
+	var order []dedup.PropValue
+	for _, v := range plan.Identical {
+		k := dupKey(&contacts.Prop{Name: v.Name, Value: v.Value})
+		if holders[k] == nil {
+			holders[k] = map[string]bool{}
+			order = append(order, v)
+		}
+		holders[k][v.From] = true
+	}
+	l := newDupList()
+	for _, v := range order {
+		k := dupKey(&contacts.Prop{Name: v.Name, Value: v.Value})
+		if len(holders[k]) < others {
+			continue
+		}
+		l.add(v.Name, func() dupValue {
+			text, ok := refText[k]
+			if !ok {
+				// A note shared with a paragraph of the reference's.
+				text = displayText(v.Name, v.Value)
+			}
+			return dupValue{Label: propLabel(v.Name), Text: text}
+		})
+	}
+	return l.values()
 }
 
 // dupList is a list of the group page that shows at most dupShownPerField
