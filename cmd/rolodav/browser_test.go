@@ -72,6 +72,7 @@ func TestBrowser(t *testing.T) {
 		{name: "security"},
 		{name: "totp"},
 		{name: "migrate", seed: seedJane, source: migrateSource},
+		{name: "region", seed: seedTina},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			data := t.TempDir()

@@ -46,7 +46,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	quota := quotaFlag(fs)
 	user := fs.String("user", "", "owner of the address book (login)")
 	book := fs.String("book", accounts.DefaultBook, "address book name")
-	region := fs.String("region", "", "default country for phone numbers without one, e.g. DE")
+	region := fs.String("region", "", "default country for phone numbers without one, e.g. DE (default: the user's setting on the duplicates page)")
 	format := fs.String("format", "text", "list output: text or json")
 	group := fs.String("group", "", "group ID (from list)")
 	ref := fs.String("reference", "", "UID of the card to keep (default: the one with the most information)")
@@ -84,9 +84,18 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		fmt.Fprintf(stdout, "undid merge %d: the original cards are back\n", *mergeID)
 		return nil
 	}
+	// An explicit --region wins over the user's setting, for this run.
+	r := strings.ToUpper(*region)
+	if r == "" {
+		u, err := st.GetUser(ctx, c.Owner)
+		if err != nil {
+			return fmt.Errorf("reading the settings of %s: %w", c.Owner, err)
+		}
+		r = merges.Region(u, "")
+	}
 	progress := newProgress(stderr)
 	progress.done(fmt.Sprintf("comparing the %d cards of %s", c.Count, c.Name))
-	b, err := merges.Load(ctx, st, c, strings.ToUpper(*region))
+	b, err := merges.Load(ctx, st, c, r)
 	progress.done("")
 	if err != nil {
 		return err

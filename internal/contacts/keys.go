@@ -2,6 +2,8 @@ package contacts
 
 import (
 	"bytes"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -389,6 +391,13 @@ func NormalizePhone(raw, region string) string {
 		}
 	}
 	return clean
+}
+
+// PhoneRegions are the regions NormalizePhone can read a number written
+// without a country code as a number of: ISO 3166 alpha-2 codes ("DE"),
+// sorted.
+func PhoneRegions() []string {
+	return slices.Sorted(maps.Keys(phonenumbers.GetSupportedRegions()))
 }
 
 // NormalizeEmail lower-cases an address, strips a "mailto:" prefix and

@@ -55,7 +55,8 @@ func (s *Server) dupBooks(w http.ResponseWriter, r *http.Request, c *call) {
 	for i := range cs {
 		books[i] = newDupBook(&cs[i])
 	}
-	s.render(w, r, c, http.StatusOK, "duplicates_books", page{Title: "Duplicates", Nav: "duplicates", Data: books})
+	s.render(w, r, c, http.StatusOK, "duplicates_books", page{Title: "Duplicates", Nav: "duplicates",
+		Data: dupBooksData{Books: books, Region: s.regionForm(r, c.User)}})
 }
 
 // dupCollection returns the signed-in user's address book named in the URL,
@@ -80,7 +81,7 @@ func (s *Server) dupLoad(w http.ResponseWriter, r *http.Request, c *call) (*stor
 	if coll == nil {
 		return nil, nil
 	}
-	b, err := merges.Load(r.Context(), s.st, coll, s.cfg.Region)
+	b, err := merges.Load(r.Context(), s.st, coll, s.userRegion(c.User))
 	if err != nil {
 		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("finding duplicates in %s: %w", coll.Name, err))
 		return nil, nil

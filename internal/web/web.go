@@ -162,6 +162,7 @@ func (s *Server) routes() {
 	s.securityRoutes()
 	s.collectionRoutes()
 	s.duplicateRoutes()
+	s.regionRoutes()
 	s.migrationRoutes()
 }
 
