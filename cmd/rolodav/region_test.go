@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rolodav/rolodav/internal/store"
@@ -86,6 +87,20 @@ func seedTina(t *testing.T, d *daemon) {
 		card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\n" + props + "END:VCARD\r\n"
 		if code, _, body := d.req(t, "PUT", "/dav/addressbooks/"+browserUser+"/contacts/"+uid+".vcf", browserUser, browserPassword, card, "Content-Type: text/vcard"); code != 201 {
 			t.Fatalf("PUT %s: %d %s", uid, code, body)
+		}
+	}
+}
+
+// A --region that is no country is refused before anything starts: a
+// typo would otherwise mean "no country" without a word.
+func TestRegionFlagChecked(t *testing.T) {
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"serve", "--data", data, "--listen", "127.0.0.1:0", "--region", "XX"},
+	} {
+		_, errOut, code := cli(t, "", args...)
+		if code != 2 || !strings.Contains(errOut, "is not a country code of phone numbers") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and the reason", args, code, errOut)
 		}
 	}
 }

@@ -92,6 +92,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	serverRegion, err := regionFlag(*region)
+	if err != nil {
+		return err
+	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
@@ -159,7 +163,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Prefix:          prefix,
 		PublicURL:       public,
 		Secure:          hsts,
-		Region:          *region,
+		Region:          serverRegion,
 		MaxUpload:       *maxUpload,
 		MaxResourceSize: *maxSize,
 		MailEnabled:     sender != nil,
