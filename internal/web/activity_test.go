@@ -239,3 +239,31 @@ func TestPagesInManyZonesAtOnce(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The devices page names each device that gets push messages, and offers
+// what it sent on demand, as the activity page does.
+func TestPushDevicesRawClientOnDemand(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t, func(c *Config) { c.Push = true })
+	if _, err := ts.Store.PushKey(ctx, func() (store.PushKey, error) {
+		return store.PushKey{Private: "private", Public: "public"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	book := &store.Collection{Owner: testLogin, Kind: store.KindCard, Name: "people", DisplayName: "People"}
+	if err := ts.Store.CreateCollection(ctx, book); err != nil {
+		t.Fatal(err)
+	}
+	const ua = "DAVx5/4.5.3-ose (2025/07/14; dav4jvm; okhttp/4.12.0) Android/14"
+	if _, err := ts.Store.RegisterPush(ctx, &store.PushRegistration{Login: testLogin, Collection: book.ID,
+		Resource: "https://push.example.net/people", PublicKey: "key", AuthSecret: "auth", Content: true,
+		Client: ua, Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ts.signedIn(t, testLogin).get(t, "/account/devices")
+	want := `<span class="client-name">DAVx5 4.5 on Android 14</span>
+      <details class="raw-client"><summary>Show what the device sent</summary><code>` + ua + `</code></details>`
+	if !strings.Contains(body, want) {
+		t.Errorf("the devices page lacks\n%s\nin\n%s", want, body)
+	}
+}
