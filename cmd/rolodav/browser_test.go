@@ -63,7 +63,7 @@ func TestBrowser(t *testing.T) {
 		source func(t *testing.T) (flags, env []string)
 	}{
 		{name: "signin"},
-		{name: "activity"},
+		{name: "activity", seed: seedClients},
 		{name: "apppassword"},
 		{name: "profile"},
 		{name: "duplicates", seed: seedJane},
@@ -73,6 +73,7 @@ func TestBrowser(t *testing.T) {
 		{name: "totp"},
 		{name: "migrate", seed: seedJane, source: migrateSource},
 		{name: "region", seed: seedTina},
+		{name: "pages", seed: seedPages},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			data := t.TempDir()
@@ -125,6 +126,39 @@ func seedJane(t *testing.T, d *daemon) {
 			t.Fatalf("PUT %s: %d %s", uid, code, body)
 		}
 	}
+}
+
+// clientAgents are User-Agent headers of real clients, as they send them
+// (from their source: DAVx5's UserAgentInterceptor, Apple's daemons,
+// Thunderbird, vdirsyncer, Evolution's data server).
+var clientAgents = []string{
+	"DAVx5/4.5.3-ose (2025/07/14; dav4jvm; okhttp/4.12.0) Android/14",
+	"iOS/18.0 (22A3354) dataaccessd/1.0",
+	"macOS/15.5 (24F74) AddressBookCore/2695.500.71",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Thunderbird/140.3.0",
+	"vdirsyncer/0.19.0",
+	"Evolution/3.54.1",
+}
+
+// seedClients signs alice in over DAV once from each of clientAgents,
+// and fails once, so that the activity page lists them.
+func seedClients(t *testing.T, d *daemon) {
+	const propfind = `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:current-user-principal/></D:prop></D:propfind>`
+	for _, ua := range clientAgents {
+		if code, _, body := d.req(t, "PROPFIND", "/dav/", browserUser, browserPassword, propfind, "Depth: 0", "User-Agent: "+ua); code != 207 {
+			t.Fatalf("PROPFIND as %s: %d %s", ua, code, body)
+		}
+	}
+	if code, _, _ := d.req(t, "PROPFIND", "/dav/", browserUser, "not the password", propfind, "Depth: 0", "User-Agent: curl/8.5.0"); code != 401 {
+		t.Fatalf("PROPFIND with a wrong password: %d", code)
+	}
+}
+
+// seedPages is what the crawl of every page needs: duplicates to review,
+// and sign-ins of several clients.
+func seedPages(t *testing.T, d *daemon) {
+	seedJane(t, d)
+	seedClients(t, d)
 }
 
 // The provider the migrate scenario imports from, and what it has.

@@ -1,14 +1,15 @@
 // Package useragent names the client behind a User-Agent header in words
-// its user recognises ("DAVx5 on Android 14", "Firefox on Windows"), for
-// the security mails and the activity page. It knows the sync clients
-// rolodav is used with and the common browsers; any other client is named
-// by its first product token, unless that looks like an address or a link,
-// and is marked unknown (Client.Known), so that a mail does not repeat
-// what the sender of the header chose.
+// its user recognises ("DAVx5 4.5 on Android 14", "Contacts on macOS 15",
+// "Firefox 121 on Windows"), for the security mails and the activity page.
+// It knows the sync clients rolodav is used with and the common browsers;
+// any other client is named by its first product token, unless that looks
+// like an address or a link, and is marked unknown (Client.Known), so that
+// a mail does not repeat what the sender of the header chose.
 package useragent
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,25 +17,36 @@ import (
 
 // Client is what a User-Agent says.
 type Client struct {
-	App string // "DAVx5", "Apple Calendar", "Firefox"; "" when the header is empty or unreadable
-	OS  string // "Android 14", "iOS 17.2", "Windows"; "" when unknown
-	// Known: the client was recognised, and App and OS are this package's
-	// words and version numbers. Otherwise App is a product name from the
-	// header, which whoever sent it chose.
+	App string // "DAVx5", "Calendar", "Firefox"; "" when the header is empty or unreadable
+	// Version is the app's version as its users know it: "4.5" for DAVx5,
+	// "140" for Thunderbird; only numbers, "" when unknown.
+	Version string
+	OS      string // "Android 14", "iOS 18", "macOS 10.15", "Windows"; "" when unknown
+	// Known: the client was recognised, and App, Version and OS are this
+	// package's words and numbers. Otherwise App is a product name from
+	// the header, which whoever sent it chose.
 	Known bool
 }
 
-// Describe is the client in English, for the activity page: "App on OS",
-// "App", or "an unknown client".
+// Describe is the client in English, for the activity page: "App 1.2 on
+// OS", "App 1.2", "App on OS", or "an unknown client".
 func Describe(ua string) string {
-	c := Parse(ua)
-	switch {
-	case c.App == "":
+	return Parse(ua).String()
+}
+
+// String is the client in English; see Describe.
+func (c Client) String() string {
+	if c.App == "" {
 		return "an unknown client"
-	case c.OS == "":
-		return c.App
 	}
-	return c.App + " on " + c.OS
+	s := c.App
+	if c.Version != "" {
+		s += " " + c.Version
+	}
+	if c.OS != "" {
+		s += " on " + c.OS
+	}
+	return s
 }
 
 // maxUnknown bounds the name of an unknown client, in characters.
@@ -56,43 +68,70 @@ var (
 	// Older Apple clients list the system anywhere: "...; Mac OS X/10.6.8 (10K549)".
 	appleSystem = regexp.MustCompile(`(Mac[ _+]OS[ _+]X|macOS|iOS|iPadOS)/` + version)
 	androidVer  = regexp.MustCompile(`Android[ /]` + version)
+	darwinVer   = regexp.MustCompile(`Darwin/(\d+)`)
+	// number is a version as headers write it, "4.5.3-ose": its leading
+	// numbers.
+	number = regexp.MustCompile(`^\d+(?:\.\d+)*`)
 )
 
-// appleApps names Apple's daemons by the app the user sees.
+// appleApps names Apple's daemons by the app the user sees. On iOS,
+// dataaccessd syncs both Contacts and Calendar; on macOS 13 and later it
+// syncs Calendar, and AddressBookCore Contacts.
 var appleApps = map[string]string{
-	"dataaccessd":           "Apple Calendar and Contacts",
-	"CalendarAgent":         "Apple Calendar",
-	"iCal":                  "Apple Calendar",
-	"remindd":               "Apple Reminders",
-	"AddressBook":           "Apple Contacts",
-	"AddressBookSourceSync": "Apple Contacts",
-	"ContactsAgent":         "Apple Contacts",
-	"accountsd":             "Apple account settings",
-	"Preferences":           "Apple account settings",
-	"DAVKit":                "Apple Calendar and Contacts",
-	"CoreDAV":               "Apple Calendar and Contacts",
+	"dataaccessd":           "Contacts and Calendar",
+	"CalendarAgent":         "Calendar",
+	"iCal":                  "Calendar",
+	"remindd":               "Reminders",
+	"AddressBook":           "Contacts",
+	"AddressBookCore":       "Contacts",
+	"AddressBookSourceSync": "Contacts",
+	"ContactsAgent":         "Contacts",
+	"accountsd":             "Settings",
+	"Preferences":           "Settings",
+	"DAVKit":                "Calendar and Contacts",
+	"CoreDAV":               "Calendar and Contacts",
 }
 
-// prefixes are clients that put their name first; the first match wins.
-var prefixes = []struct{ prefix, app, os string }{
-	{"Evolution/", "Evolution", ""},
-	{"GNOME Calendar/", "GNOME Calendar", ""},
-	{"gnome-online-accounts/", "GNOME Online Accounts", ""},
-	{"vdirsyncer/", "vdirsyncer", ""},
-	{"python-caldav/", "python-caldav", ""},
-	{"python-requests/", "Python program", ""},
-	{"python-httpx/", "Python program", ""},
-	{"Python-urllib/", "Python program", ""},
-	{"aiohttp/", "Python program", ""},
-	{"CalDavSynchronizer/", "Outlook CalDav Synchronizer", "Windows"},
-	{"tsdav/", "tsdav", ""},
-	{"node-fetch/", "Node.js program", ""},
-	{"undici", "Node.js program", ""},
-	{"axios/", "Node.js program", ""},
-	{"curl/", "curl", ""},
-	{"Wget/", "Wget", ""},
-	{"Go-http-client/", "Go program", ""},
-	{CommandLine, "rolodav command line (an administrator)", ""},
+// prefix is a client that puts its name first: "Name/1.2.3 ...".
+type prefix struct {
+	prefix, app, os string
+	// parts is how many numbers of the version after the prefix people
+	// use ("0.19" of vdirsyncer 0.19.2); 0 leaves the version out (a
+	// library's version says nothing about the program).
+	parts int
+	// android: the header ends in "Android/14" (apps on okhttp).
+	android bool
+}
+
+// prefixes are tried in order; the first match wins.
+var prefixes = []prefix{
+	{prefix: "DAVx5/", app: "DAVx5", parts: 2, android: true},
+	{prefix: "DAVdroid/", app: "DAVdroid", parts: 2, android: true},
+	{prefix: "org.tasks/", app: "Tasks.org", parts: 2, android: true},
+	{prefix: "CardDAV-Sync (Android)", app: "CardDAV-Sync", os: "Android"},
+	{prefix: "CalDAV-Sync (Android)", app: "CalDAV-Sync", os: "Android"},
+	{prefix: "Dalvik/", app: "Android app", android: true},
+	{prefix: "Evolution/", app: "Evolution", parts: 2},
+	{prefix: "GNOME Calendar/", app: "GNOME Calendar", parts: 1},
+	{prefix: "gnome-online-accounts/", app: "GNOME Online Accounts", parts: 2},
+	{prefix: "vdirsyncer/", app: "vdirsyncer", parts: 2},
+	{prefix: "python-caldav/", app: "python-caldav", parts: 2},
+	{prefix: "python-requests/", app: "Python program"},
+	{prefix: "python-httpx/", app: "Python program"},
+	{prefix: "Python-urllib/", app: "Python program"},
+	{prefix: "aiohttp/", app: "Python program"},
+	{prefix: "CalDavSynchronizer/", app: "Outlook CalDav Synchronizer", os: "Windows", parts: 2},
+	{prefix: "eM Client/", app: "eM Client", parts: 2},
+	{prefix: "tsdav/", app: "tsdav", parts: 2},
+	{prefix: "node-fetch/", app: "Node.js program"},
+	{prefix: "undici", app: "Node.js program"},
+	{prefix: "axios/", app: "Node.js program"},
+	{prefix: "curl/", app: "curl", parts: 2},
+	{prefix: "Wget/", app: "Wget", parts: 2},
+	{prefix: "Go-http-client/", app: "Go program"},
+	// Apple's Address Book of Mac OS X 10.6, which names Darwin only.
+	{prefix: "Address%20Book/", app: "Contacts"},
+	{prefix: CommandLine, app: "rolodav command line (an administrator)"},
 }
 
 // CommandLine is the client that changes made with the rolodav command
@@ -105,24 +144,19 @@ func Parse(ua string) Client {
 	if ua == "" {
 		return Client{}
 	}
-	for _, p := range []string{"DAVx5/", "DAVdroid/"} {
-		if strings.HasPrefix(ua, p) {
-			c := Client{App: strings.TrimSuffix(p, "/"), Known: true}
-			if m := androidVer.FindStringSubmatch(ua); m != nil {
-				c.OS = "Android " + m[1]
-			}
-			return c
-		}
-	}
 	if m := appleDaemon.FindStringSubmatch(ua); m != nil {
+		os := appleOS(m[1], m[2])
 		if app, ok := appleApps[m[3]]; ok {
-			return Client{App: app, OS: appleOS(m[1], m[2]), Known: true}
+			if m[3] == "dataaccessd" && strings.HasPrefix(os, "macOS") {
+				app = "Calendar"
+			}
+			return Client{App: app, OS: os, Known: true}
 		}
 		app := "Apple app"
 		if name := unknownName(m[3]); name != "" {
 			app = "Apple " + name
 		}
-		return Client{App: app, OS: appleOS(m[1], m[2])}
+		return Client{App: app, OS: os}
 	}
 	if c, ok := oldApple(ua); ok {
 		return c
@@ -131,9 +165,20 @@ func Parse(ua string) Client {
 		return Client{App: "Node.js program", Known: true}
 	}
 	for _, p := range prefixes {
-		if strings.HasPrefix(ua, p.prefix) {
-			return Client{App: p.app, OS: p.os, Known: true}
+		rest, ok := strings.CutPrefix(ua, p.prefix)
+		if !ok {
+			continue
 		}
+		c := Client{App: p.app, OS: p.os, Known: true, Version: shortVersion(number.FindString(rest), p.parts)}
+		switch {
+		case p.android:
+			if m := androidVer.FindStringSubmatch(rest); m != nil {
+				c.OS = "Android " + shortVersion(m[1], 2)
+			}
+		case p.prefix == "Address%20Book/":
+			c.OS = darwinMacOS(ua)
+		}
+		return c
 	}
 	if strings.HasPrefix(ua, "Mozilla/") {
 		return browser(ua)
@@ -144,64 +189,109 @@ func Parse(ua string) Client {
 // oldApple reads the clients of Mac OS X 10.6 to 10.8 (DAVKit, iCal,
 // AddressBook), which name the system after the app.
 func oldApple(ua string) (Client, bool) {
-	sys := appleSystem.FindStringSubmatch(ua)
-	if sys == nil {
-		return Client{}, false
-	}
 	for _, daemon := range []string{"iCal", "CalendarAgent", "AddressBook", "DAVKit", "CoreDAV"} {
-		if strings.Contains(ua, daemon+"/") {
-			app, ok := appleApps[daemon]
-			if !ok {
-				app = "Apple Calendar and Contacts"
-			}
-			return Client{App: app, OS: appleOS(sys[1], sys[2]), Known: true}, true
+		if !strings.Contains(ua, daemon+"/") {
+			continue
 		}
+		if sys := appleSystem.FindStringSubmatch(ua); sys != nil {
+			return Client{App: appleApps[daemon], OS: appleOS(sys[1], sys[2]), Known: true}, true
+		}
+		break
 	}
 	return Client{}, false
 }
 
-// appleOS is "macOS 14.2", "iOS 17.2" from the name and version of the
-// header.
+// appleOS is "macOS 14", "macOS 10.15", "iOS 18" from the name and
+// version of the header: the numbers Apple names its releases by.
 func appleOS(name, ver string) string {
+	ver = strings.ReplaceAll(ver, "_", ".")
 	if strings.HasPrefix(name, "Mac") {
 		name = "macOS"
+		if strings.HasPrefix(ver, "10.") {
+			return name + " " + shortVersion(ver, 2)
+		}
 	}
-	return name + " " + strings.ReplaceAll(ver, "_", ".")
+	return name + " " + shortVersion(ver, 1)
+}
+
+// darwinMacOS is the macOS release of a header's "Darwin/10.7.0": Darwin
+// 10 was Mac OS X 10.6, 19 macOS 10.15, 20 macOS 11.
+func darwinMacOS(ua string) string {
+	m := darwinVer.FindStringSubmatch(ua)
+	if m == nil || len(m[1]) > 2 {
+		return "macOS"
+	}
+	n, _ := strconv.Atoi(m[1])
+	switch {
+	case n < 5:
+		return "macOS"
+	case n < 20:
+		return "macOS 10." + strconv.Itoa(n-4)
+	}
+	return "macOS " + strconv.Itoa(n-9)
+}
+
+// maxVersionDigits bounds each number of a version: real ones are short,
+// and a long one is not a version.
+const maxVersionDigits = 6
+
+// shortVersion is the first parts numbers of v ("4.5.3" → "4.5"); "" when
+// parts is 0, v holds no number, or a number is too long to be one.
+func shortVersion(v string, parts int) string {
+	if parts == 0 || v == "" {
+		return ""
+	}
+	nums := strings.SplitN(v, ".", parts+1)
+	if len(nums) > parts {
+		nums = nums[:parts]
+	}
+	for _, n := range nums {
+		if n == "" || len(n) > maxVersionDigits {
+			return ""
+		}
+	}
+	return strings.Join(nums, ".")
+}
+
+// browsers are the apps a "Mozilla/5.0 (platform) engine app/version"
+// header names, in the order to look for them (Edge and Opera also say
+// Chrome; everything says Safari).
+var browsers = []struct{ app, token string }{
+	{"Thunderbird", "Thunderbird/"},
+	{"SeaMonkey", "SeaMonkey/"},
+	{"Edge", "Edg/"},
+	{"Edge", "EdgA/"},
+	{"Edge", "EdgiOS/"},
+	{"Edge", "Edge/"},
+	{"Opera", "OPR/"},
+	{"Opera", "OPiOS/"},
+	{"Samsung Internet", "SamsungBrowser/"},
+	{"Vivaldi", "Vivaldi/"},
+	{"Firefox", "Firefox/"},
+	{"Firefox", "FxiOS/"},
+	{"Chromium", "Chromium/"},
+	{"Chrome", "HeadlessChrome/"},
+	{"Chrome", "Chrome/"},
+	{"Chrome", "CriOS/"},
 }
 
 // browser reads a "Mozilla/5.0 (platform) engine app/version" header:
-// browsers, and Thunderbird.
+// browsers, and Thunderbird. Versions are the first number only, as
+// these apps name their releases.
 func browser(ua string) Client {
 	c := Client{OS: platform(ua), Known: true}
-	has := func(tokens ...string) bool {
-		for _, t := range tokens {
-			if strings.Contains(ua, t) {
-				return true
-			}
+	for _, b := range browsers {
+		if _, rest, ok := strings.Cut(ua, b.token); ok {
+			c.App, c.Version = b.app, shortVersion(number.FindString(rest), 1)
+			return c
 		}
-		return false
 	}
 	switch {
-	case has("Thunderbird/"):
-		c.App = "Thunderbird"
-	case has("SeaMonkey/"):
-		c.App = "SeaMonkey"
-	case has("Edg/", "EdgA/", "EdgiOS/", "Edge/"):
-		c.App = "Edge"
-	case has("OPR/", "OPiOS/", "Opera"):
+	case strings.Contains(ua, "Opera"):
 		c.App = "Opera"
-	case has("SamsungBrowser/"):
-		c.App = "Samsung Internet"
-	case has("Vivaldi/"):
-		c.App = "Vivaldi"
-	case has("Firefox/", "FxiOS/"):
-		c.App = "Firefox"
-	case has("Chromium/"):
-		c.App = "Chromium"
-	case has("Chrome/", "CriOS/"):
-		c.App = "Chrome"
-	case has("Safari/") && has("Version/"):
-		c.App = "Safari"
+	case strings.Contains(ua, "Safari/") && strings.Contains(ua, "Version/"):
+		_, rest, _ := strings.Cut(ua, "Version/")
+		c.App, c.Version = "Safari", shortVersion(number.FindString(rest), 1)
 	default:
 		c.App = "Web browser"
 	}
@@ -225,7 +315,7 @@ func platform(ua string) string {
 		return "iPad"
 	case strings.Contains(comment, "Android"):
 		if m := androidVer.FindStringSubmatch(comment); m != nil {
-			return "Android " + m[1]
+			return "Android " + shortVersion(m[1], 2)
 		}
 		return "Android"
 	case strings.Contains(comment, "Windows"):

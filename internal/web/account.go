@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/rolodav/rolodav/internal/accounts"
-	"github.com/rolodav/rolodav/internal/auth"
 	"github.com/rolodav/rolodav/internal/store"
 )
 
@@ -218,54 +217,4 @@ func (s *Server) requireAppPasswords(w http.ResponseWriter, r *http.Request, c *
 		notice = "Devices must now use an app password."
 	}
 	s.done(w, r, AccountPath+"passwords", notice)
-}
-
-// activityData is the activity page: sign-ins, and imports from another
-// provider (which bring data into the account, so they belong with who
-// came in).
-type activityData struct {
-	SignIns    []activityRow
-	Migrations []migrationLine
-}
-
-// activityRow is one sign-in worded for the activity page.
-type activityRow struct {
-	store.SignIn
-	What, Where, Credential string
-}
-
-func (s *Server) activity(w http.ResponseWriter, r *http.Request, c *call) {
-	list, err := s.st.ListSignIns(r.Context(), c.User.Login, signInsShown)
-	if err != nil {
-		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("listing sign-ins: %w", err))
-		return
-	}
-	rows := make([]activityRow, len(list))
-	for i, e := range list {
-		row := activityRow{SignIn: e, What: "Failed sign-in", Where: e.Via, Credential: "—"}
-		if e.OK {
-			row.What = "Signed in"
-		}
-		switch e.Via {
-		case auth.ViaWeb:
-			row.Where = "web page"
-		case auth.ViaDAV:
-			row.Where = "device (DAV)"
-		}
-		if e.Credential == "password" {
-			row.Credential = "account password"
-		} else if e.Credential == "code" {
-			row.Credential = "right password, wrong two-factor code"
-		} else if name, ok := strings.CutPrefix(e.Credential, "app:"); ok {
-			row.Credential = "app password: " + name
-		}
-		rows[i] = row
-	}
-	migrations, err := s.migrationLines(r.Context(), c.User.Login)
-	if err != nil {
-		s.fail(w, r, c, http.StatusInternalServerError, "", err)
-		return
-	}
-	s.render(w, r, c, http.StatusOK, "activity", page{Title: "Activity", Nav: "activity",
-		Data: activityData{SignIns: rows, Migrations: migrations}})
 }

@@ -95,7 +95,8 @@ type Server struct {
 	cfg   Config
 	st    Store
 	log   *slog.Logger
-	pages map[string]*template.Template
+	pages map[string]*template.Template // parsed, never executed: see zoned
+	zoned zonedTemplates                // the pages as executed, per time zone
 	mux   *http.ServeMux
 	// background is Config.Background; running counts the work started
 	// under it.
@@ -122,6 +123,7 @@ func New(cfg Config) *Server {
 	if s.background == nil {
 		s.background = context.Background()
 	}
+	s.zoned.sets = map[string]map[string]*template.Template{}
 	s.parseTemplates()
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -164,6 +166,7 @@ func (s *Server) routes() {
 	s.duplicateRoutes()
 	s.regionRoutes()
 	s.migrationRoutes()
+	s.timeZoneRoutes()
 }
 
 // handle registers a page for signed-in users only; see signedIn.
@@ -204,21 +207,23 @@ type page struct {
 	// seconds (a progress page, without JavaScript).
 	Refresh int
 	Data    any
+	// Zone is the time zone the user chose, which times are written in;
+	// "" when they chose none (times are in UTC, and app.js shows them in
+	// the browser's zone).
+	Zone string
 }
 
 func (s *Server) parseTemplates() {
 	funcs := template.FuncMap{
 		"path": s.path,
-		"when": func(t time.Time) string {
-			if t.IsZero() {
-				return "never"
-			}
-			return t.Local().Format("2006-01-02 15:04")
-		},
-		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		// when writes a time for people, in the user's zone (see
+		// Server.zonedTemplate, which replaces it), with the zone named; iso is
+		// the same time for <time datetime>.
+		"when":  func(t time.Time) string { return formatWhen(t, time.UTC) },
+		"iso":   isoTime,
 		"bytes": humanBytes,
-		// The full User-Agent stays in a title: the readable name is what
-		// people recognise.
+		// The readable name is what people recognise; pages offer the full
+		// User-Agent on demand.
 		"client": useragent.Describe,
 		"noticeLabel": func(kind string) string {
 			for _, k := range notices.Kinds {
@@ -246,8 +251,7 @@ func (s *Server) parseTemplates() {
 // render writes page name (templates/<name>.html) inside the layout with
 // status. It reads and clears the one-time notice.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, c *call, status int, name string, p page) {
-	t, ok := s.pages[name]
-	if !ok {
+	if _, ok := s.pages[name]; !ok {
 		panic("web: no template " + name)
 	}
 	p.Prefix = s.cfg.Prefix
@@ -256,6 +260,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, c *call, status 
 		if c.Session != nil {
 			p.CSRF = c.Session.CSRF
 		}
+	}
+	loc, zone := userZone(p.User)
+	p.Zone = zone
+	t, err := s.zonedTemplate(name, loc, zone)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "rendering page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
 	}
 	if p.Notice == "" {
 		p.Notice = s.takeNotice(w, r)

@@ -40,3 +40,59 @@ document.addEventListener("click", async (e) => {
     location.assign(a.href); // the page as without JavaScript
   }
 });
+// --- times and time zones (activity page's zone form) ---
+// The server writes times in the zone the user chose, or in UTC with the
+// zone named. With none chosen (no data-zone on <html>), show each
+// <time datetime> in this browser's zone, named the same way.
+(() => {
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  let zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    return;
+  }
+  // zoneName is "CET", "EDT", or "UTC+5:30" where the browser knows no
+  // abbreviation (it writes "GMT+5:30").
+  const names = ["en-GB", "en-US"].map((l) => new Intl.DateTimeFormat(l, { timeZone: zone, timeZoneName: "short" }));
+  const zoneName = (d) => {
+    let name = "";
+    for (const f of names) {
+      name = f.formatToParts(d).find((p) => p.type === "timeZoneName")?.value || "";
+      if (!/^GMT[+-]/.test(name)) break;
+    }
+    return name.replace(/^GMT(?=[+-])/, "UTC").replace(/^GMT$/, "UTC");
+  };
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone, year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  const format = (d) => {
+    const p = Object.fromEntries(parts.formatToParts(d).map((x) => [x.type, x.value]));
+    return `${Number(p.day)} ${months[Number(p.month) - 1]} ${p.year}, ${p.hour}:${p.minute} ${zoneName(d)}`;
+  };
+  if (!document.documentElement.dataset.zone) {
+    for (const el of document.querySelectorAll("time[datetime]")) {
+      const d = new Date(el.dateTime);
+      if (!Number.isNaN(d.getTime()) && el.dateTime.includes("T")) el.textContent = format(d);
+    }
+  }
+
+  // The zone form: offer every zone the browser knows, and this
+  // browser's zone as the value when the user has not chosen one.
+  const input = document.querySelector("input[list=zone-names]");
+  const list = document.getElementById("zone-names");
+  if (!input || !list) return;
+  if (typeof Intl.supportedValuesOf === "function") {
+    for (const name of ["UTC", ...Intl.supportedValuesOf("timeZone")]) {
+      list.append(new Option(name));
+    }
+  }
+  if (input.hasAttribute("data-offer-browser-zone") && input.value === "") {
+    input.value = zone;
+    const said = document.querySelector(".browser-zone");
+    if (said) {
+      said.textContent = ` (${zone})`;
+      said.hidden = false;
+    }
+  }
+})();
