@@ -352,10 +352,32 @@ func TestMigrationOnlyContacts(t *testing.T) {
 // reloading, and stops once the migration ended. The migration keeps
 // running when the browser goes.
 func TestMigrationProgress(t *testing.T) {
-	src := newMigSource(t, 40, 0, false, migSlow(150*time.Millisecond))
+	// The source answers no REPORT until the test saw the run going: a
+	// source that is merely slow races with a loaded machine.
+	release := make(chan struct{})
+	held := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "REPORT" {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	src := newMigSource(t, 40, 0, false, held)
 	ts, _, _ := migServer(t)
 	s := ts.signedIn(t, testLogin)
 	path := migStart(t, s, migForm(src, migPassword))
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	var body string
 	for {
@@ -379,6 +401,7 @@ func TestMigrationProgress(t *testing.T) {
 	migHas(t, "collections while running", coll, `An import is running. <a href="`+path+`">See its progress</a>`)
 
 	// Nobody looks: it ends all the same.
+	close(release)
 	ts.Server.Wait()
 	m, err := ts.Store.GetMigration(context.Background(), testLogin, migID(t, path))
 	if err != nil || m.State != store.MigrationDone {
