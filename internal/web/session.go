@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/duration"
 	"github.com/rolodav/rolodav/internal/httplog"
 	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
@@ -370,7 +371,7 @@ func (s *Server) passwordRefusal(w http.ResponseWriter, r *http.Request, err err
 		return 0, ""
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
-		return http.StatusTooManyRequests, "Too many failed sign-ins. Try again in " + waitText(te.RetryAfterSeconds()) + "."
+		return http.StatusTooManyRequests, "Too many failed sign-ins. Try again in " + duration.Words(time.Duration(te.RetryAfterSeconds())*time.Second) + "."
 	case errors.Is(err, auth.ErrBadCredentials):
 		return http.StatusUnauthorized, wrong
 	case errors.Is(err, auth.ErrUnavailable):
