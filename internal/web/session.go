@@ -200,9 +200,9 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request, c *call) (stri
 		err := r.ParseForm()
 		return r.PostFormValue("csrf"), err
 	}
-	if r.ContentLength > s.cfg.MaxUpload {
-		return "", &http.MaxBytesError{Limit: s.cfg.MaxUpload}
-	}
+	// A file said to be too large is not read, but the fields before it
+	// are, so that the page can say so (see importCollection).
+	tooBig := r.ContentLength > s.cfg.MaxUpload
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -220,6 +220,9 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request, c *call) (stri
 		}
 		if part.FileName() != "" {
 			c.upload = part
+			if tooBig {
+				c.uploadTooBig = &http.MaxBytesError{Limit: s.cfg.MaxUpload}
+			}
 			break
 		}
 		if n >= maxFormFields {

@@ -188,6 +188,9 @@ type call struct {
 	// upload is the file of a multipart form, unread (see readForm); nil
 	// when there is none.
 	upload *multipart.Part
+	// uploadTooBig is set when the request said (Content-Length) that it
+	// is over the upload limit: its fields were read, its file must not be.
+	uploadTooBig *http.MaxBytesError
 }
 
 // page is what every template gets as ".".
