@@ -71,6 +71,7 @@ func TestBrowser(t *testing.T) {
 		{name: "security"},
 		{name: "totp"},
 		{name: "migrate", seed: seedJane, source: migrateSource},
+		{name: "import"},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			data := t.TempDir()

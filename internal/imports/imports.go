@@ -59,7 +59,8 @@ type Problem struct {
 	// the size limit).
 	Name    string
 	Skipped bool
-	// End marks Result.End: the file could not be read past Line.
+	// End marks Result.End: the file could not be read past Line (which
+	// its Msg names).
 	End bool
 	Msg string // says what happened, naming other objects by their names
 	// SameAs is, for a skipped object, the UID that already holds its
@@ -155,8 +156,8 @@ func Run(ctx context.Context, st merges.Store, coll *store.Collection, r io.Read
 }
 
 // ended records, as Result.End, an error of the framing of the file's
-// objects: the file cannot be read past its line. It returns any other
-// error.
+// objects: the file cannot be read past its line, which the message
+// names. It returns any other error.
 func (im *importer) ended(err error) error {
 	var ce *contacts.ValidationError
 	var ke *calendars.ValidationError
@@ -167,10 +168,10 @@ func (im *importer) ended(err error) error {
 		im.res.Rejected++
 		p.Line, p.Msg = ce.Line, fmt.Sprintf("the file ends inside a card that starts at line %d: that card was not imported", ce.Line)
 	case errors.As(err, &ce):
-		p.Line, p.Msg = ce.Line, ce.Msg+": nothing from this line on was imported"
+		p.Line, p.Msg = ce.Line, fmt.Sprintf("line %d: %s: nothing from this line on was imported", ce.Line, ce.Msg)
 	case errors.As(err, &ke):
 		// Split reads the whole file before it hands out an object.
-		p.Line, p.Msg = ke.Line, ke.Msg+": the file cannot be read, so nothing in it was imported"
+		p.Line, p.Msg = ke.Line, fmt.Sprintf("line %d: %s: the file cannot be read, so nothing in it was imported", ke.Line, ke.Msg)
 	default:
 		return err
 	}

@@ -61,7 +61,7 @@ func TestImportBrokenLastCardShowsCounts(t *testing.T) {
 	importSummary(t, "broken last card", body, "Imported phone.vcf", "Added: 217", "Updated: 0", "Skipped (already here): 1", "Rejected: 2",
 		`<th scope="row">1303</th><td>Person 5</td><td>Skipped: same content as Person 5, already in this address book</td>`,
 		`<th scope="row">1313</th><td>Broken Bob</td><td>Rejected: property without a colon</td>`,
-		`<strong>Stopped at line 1315:</strong> the file ends inside a card that starts at line 1315: that card was not imported.`)
+		`<strong>Stopped:</strong> the file ends inside a card that starts at line 1315: that card was not imported.`)
 	if strings.Contains(body, "same content as u5") {
 		t.Error("a problem names a card by its UID")
 	}
