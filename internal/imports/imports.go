@@ -189,7 +189,7 @@ func newImporter(ctx context.Context, st merges.Store, coll *store.Collection, o
 		opt.MaxObjectSize = DefaultMaxObjectSize
 	}
 	im := &importer{ctx: ctx, st: st, coll: coll, opt: opt, res: &Result{},
-		byUID: map[string]string{}, byContent: map[string]string{}, names: map[string]string{}}
+		byUID: map[string]string{}, byContent: map[string]held{}}
 	if coll.Kind == store.KindCard {
 		var err error
 		if im.survivors, err = merges.Survivors(ctx, st, coll); err != nil {
@@ -198,7 +198,7 @@ func newImporter(ctx context.Context, st merges.Store, coll *store.Collection, o
 	}
 	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
 		im.byUID[o.UID] = o.Name
-		im.byContent[contentKey(o.Data)] = o.UID
+		im.byContent[contentKey(o.Data)] = held{o.UID, objectName(o.Data, coll.Kind)}
 		return nil
 	})
 	if err != nil {
@@ -303,8 +303,7 @@ type importer struct {
 	opt       Options
 	res       *Result
 	byUID     map[string]string // UID → resource name
-	byContent map[string]string // content key → UID
-	names     map[string]string // UID → the object's name for people, once looked up (nameOf)
+	byContent map[string]held   // content key → the object that holds it
 	survivors map[string]string // name → UID of the cards that merges in effect merged others into
 	ref       string            // the object Importer.Add is adding, for its problems
 }
@@ -391,7 +390,7 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 	o.Collection = im.coll.ID
 	key := contentKey(o.Data)
 	if name, ok := im.byUID[o.UID]; ok {
-		if im.byContent[key] == o.UID {
+		if im.byContent[key].uid == o.UID {
 			im.res.Skipped++
 			return nil
 		}
@@ -403,13 +402,13 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 			return im.failed(o, line, err)
 		}
 		im.res.Updated++
-		im.byContent[key] = o.UID
+		im.byContent[key] = held{o.UID, objectName(o.Data, im.coll.Kind)}
 		return nil
 	}
 	if other, ok := im.byContent[key]; ok && !im.opt.KeepSameContent {
 		im.res.Skipped++
-		im.problem(Problem{Line: line, Name: objectName(o.Data, im.coll.Kind), Skipped: true, SameAs: other,
-			Msg: im.sameAs(other)})
+		im.problem(Problem{Line: line, Name: objectName(o.Data, im.coll.Kind), Skipped: true, SameAs: other.uid,
+			Msg: im.sameAs(other.name)})
 		return nil
 	}
 	o.Name = resourceName(o.UID, ext)
@@ -424,7 +423,7 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 	}
 	im.res.Added++
 	im.byUID[o.UID] = o.Name
-	im.byContent[key] = o.UID
+	im.byContent[key] = held{o.UID, objectName(o.Data, im.coll.Kind)}
 	return nil
 }
 
@@ -444,7 +443,7 @@ func (im *importer) absorb(o *store.Object, key string, line int) error {
 	} else {
 		im.res.Skipped++ // the merged card holds all of it already
 	}
-	im.byContent[key] = o.UID
+	im.byContent[key] = held{o.UID, objectName(s.Data, im.coll.Kind)}
 	return nil
 }
 
@@ -473,9 +472,13 @@ func (im *importer) failed(o *store.Object, line int, err error) error {
 	return fmt.Errorf("line %d: %w", line, err)
 }
 
+// held is the object that holds a content: its UID, and its name for the
+// message that skips a copy (objectName).
+type held struct{ uid, name string }
+
 // sameAs says that an object's content is already in the collection, in
-// the object with uid, by that one's name.
-func (im *importer) sameAs(uid string) string {
+// the object named name.
+func (im *importer) sameAs(name string) string {
 	where := "this address book"
 	if im.coll.Kind == store.KindCal {
 		where = "this calendar"
@@ -483,27 +486,10 @@ func (im *importer) sameAs(uid string) string {
 			where = "this task list"
 		}
 	}
-	if name := im.nameOf(uid); name != "" {
+	if name != "" {
 		return "same content as " + name + ", already in " + where
 	}
 	return "same content as one already in " + where
-}
-
-// nameOf is the name of the collection's object with uid, read when first
-// asked for: only skipped objects need it, so an import does not keep the
-// names of a whole book.
-func (im *importer) nameOf(uid string) string {
-	if name, ok := im.names[uid]; ok {
-		return name
-	}
-	name := ""
-	if res, ok := im.byUID[uid]; ok {
-		if o, err := im.st.GetObject(im.ctx, im.coll.ID, res); err == nil {
-			name = objectName(o.Data, im.coll.Kind)
-		}
-	}
-	im.names[uid] = name
-	return name
 }
 
 // maxName bounds a name in a message, in characters.

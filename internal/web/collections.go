@@ -401,7 +401,6 @@ func (s *Server) importCollection(w http.ResponseWriter, r *http.Request, c *cal
 	up := &uploadReader{r: c.upload}
 	in := bufio.NewReaderSize(up, 64<<10)
 	if msg := wrongKind(in, coll.Kind); msg != "" {
-		d.File = ""
 		s.showCollection(w, r, c, http.StatusBadRequest, msg, d)
 		return
 	}
