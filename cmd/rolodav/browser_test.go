@@ -74,6 +74,7 @@ func TestBrowser(t *testing.T) {
 		{name: "migrate", seed: seedJane, source: migrateSource},
 		{name: "region", seed: seedTina},
 		{name: "pages", seed: seedPages},
+		{name: "import"},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			data := t.TempDir()

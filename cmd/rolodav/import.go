@@ -55,15 +55,26 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		Progress:        func(n int) { progress.step("importing", n) },
 		OnProblem: func(p imports.Problem) {
 			progress.done("") // the report goes on its own line, not after the counter
-			if p.Skipped {
-				fmt.Fprintf(stderr, "%s:%d: skipped: %s (--same-content keep imports it anyway)\n", name, p.Line, p.Msg)
-			} else {
-				fmt.Fprintf(stderr, "%s:%d: rejected: %s\n", name, p.Line, p.Msg)
+			at := fmt.Sprintf("%s:%d: ", name, p.Line)
+			if p.Name != "" {
+				at += p.Name + ": "
+			}
+			switch {
+			case p.End:
+				fmt.Fprintf(stderr, "%sstopped: %s\n", at, p.Msg)
+			case p.Skipped:
+				fmt.Fprintf(stderr, "%sskipped: %s (--same-content keep imports it anyway)\n", at, p.Msg)
+			default:
+				fmt.Fprintf(stderr, "%srejected: %s\n", at, p.Msg)
 			}
 		},
 	})
 	progress.done("")
 	if err != nil {
+		if res != nil && res.Added+res.Updated > 0 {
+			return fmt.Errorf("%s: %w (added %d and updated %d before that; importing the file again adds none of them twice)",
+				name, err, res.Added, res.Updated)
+		}
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	fmt.Fprintf(stdout, "%s: added %d, updated %d, skipped %d (already present), rejected %d%s\n",
@@ -71,6 +82,9 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if res.OverQuota > 0 {
 		return fmt.Errorf("quota reached: %d of %d objects not imported (%s may store %s; see --quota-per-user)",
 			res.OverQuota, res.Objects, c.Owner, quota)
+	}
+	if res.End != nil {
+		return fmt.Errorf("%s could not be read past line %d (see above)", name, res.End.Line)
 	}
 	if res.Rejected > 0 {
 		return fmt.Errorf("%d of them rejected (see above)", res.Rejected)

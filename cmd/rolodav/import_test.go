@@ -27,7 +27,8 @@ func TestImportCardsTwiceCreatesNoDuplicates(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "added 2, updated 0, skipped 1 (already present), rejected 1") {
 		t.Fatalf("first import: %d %q %q", code, out, errOut)
 	}
-	if !strings.Contains(errOut, file+":22: rejected: property without a colon") || !strings.Contains(errOut, "same content as c1") {
+	if !strings.Contains(errOut, file+":22: rejected: property without a colon") ||
+		!strings.Contains(errOut, file+":12: Carla One: skipped: same content as Carla One, already in this address book") {
 		t.Errorf("first import report: %q", errOut)
 	}
 	out, _, _ = cli(t, "", "import", "--user", "ivy", "--data", data, file)
@@ -53,6 +54,22 @@ func TestImportCardsTwiceCreatesNoDuplicates(t *testing.T) {
 	}
 	if _, errOut, code := cli(t, "", "import", "--user", "ivy", "--book", "nope", "--data", data, file); code != 1 || !strings.Contains(errOut, `"nope"`) {
 		t.Errorf("import into a missing book: %d %q", code, errOut)
+	}
+}
+
+// TestImportFileEndsInsideACard: the cards before a cut last card are
+// imported and counted, and the report ends with where the file stopped.
+func TestImportFileEndsInsideACard(t *testing.T) {
+	data := t.TempDir()
+	cli(t, "ivy password\n", "user", "add", "ivy", "--data", data, "--password-stdin")
+	file := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Carla One\r\nEND:VCARD\r\n" +
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c2\r\nFN:Carla Two\r\n"
+	out, errOut, code := cli(t, file, "import", "--user", "ivy", "--data", data, "-")
+	if code != 1 || !strings.Contains(out, "added 1, updated 0, skipped 0 (already present), rejected 1") {
+		t.Fatalf("import: %d %q %q", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "standard input:6: stopped: the file ends inside a card that starts at line 6: that card was not imported") {
+		t.Errorf("report: %q", errOut)
 	}
 }
 
@@ -152,7 +169,7 @@ func TestImportObeysMaxResourceSize(t *testing.T) {
 	out, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(out), "Rejected: 1") ||
-		!strings.Contains(string(out), `<th scope="row">7</th><td>rejected: the card has`) || !strings.Contains(string(out), "at most 100000 bytes") {
+		!strings.Contains(string(out), `<th scope="row">7</th><td>—</td><td>Rejected: the card has`) || !strings.Contains(string(out), "at most 100000 bytes") {
 		t.Errorf("page import: %d\n%.3000s", resp.StatusCode, out)
 	}
 	for name, want := range map[string]int{"small-a.vcf": 200, "small-b.vcf": 200, "big.vcf": 404} {

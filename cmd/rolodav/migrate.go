@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/duration"
 	"github.com/rolodav/rolodav/internal/imports"
 	"github.com/rolodav/rolodav/internal/migrate"
 	"github.com/rolodav/rolodav/internal/store"
@@ -106,8 +107,8 @@ func migrateCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		// the user gets the confirmation mail (sent by serve's mailer).
 		var t *migrate.Tracked
 		if t, err = migrate.Track(ctx, st, login, opt); errors.Is(err, migrate.ErrRunning) {
-			return fmt.Errorf("%w (one whose process died counts as interrupted %d minutes after its last sign of life)",
-				err, int(store.MigrationStale.Minutes()))
+			return fmt.Errorf("%w (one whose process died counts as interrupted %s after its last sign of life)",
+				err, duration.Words(store.MigrationStale))
 		} else if err != nil {
 			return err
 		}

@@ -403,7 +403,7 @@ func TestTwoServersKillOne(t *testing.T) {
 }
 
 var appPasswordRE = regexp.MustCompile(`<code id="new-app-password" class="secret">([^<]+)</code>`)
-var revokeRE = regexp.MustCompile(`action="(/account/passwords/\d+/revoke)"`)
+var revokeRE = regexp.MustCompile(`href="(/account/passwords/\d+/revoke)"`)
 
 // An app password revoked through A is refused by B at once; so is a
 // password changed on the command line, and the web sessions it ends.

@@ -34,9 +34,10 @@ func TestImportQuota(t *testing.T) {
 	if refused == 0 || refused == 10 || !strings.Contains(out, "added "+strconv.Itoa(10-refused)+",") {
 		t.Fatalf("%d refused; stdout %q", refused, out)
 	}
-	// The first refused card is named by its line: 6 lines per card.
+	// The first refused card is named by its line (6 lines per card) and
+	// its name.
 	line := 1 + 6*(10-refused)
-	if !strings.Contains(errOut, path+":"+strconv.Itoa(line)+": rejected: storage quota reached") {
+	if !regexp.MustCompile(regexp.QuoteMeta(path+":"+strconv.Itoa(line)+": ") + `Person \w+: rejected: storage quota reached`).MatchString(errOut) {
 		t.Errorf("no report at line %d: %q", line, errOut)
 	}
 	exported, _, _ := cli(t, "", "export", "--user", "kim", "--data", data)

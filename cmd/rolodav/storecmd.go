@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/rolodav/rolodav/internal/duration"
 	"github.com/rolodav/rolodav/internal/store"
 	"github.com/rolodav/rolodav/internal/store/database"
 	"github.com/rolodav/rolodav/internal/storecopy"
@@ -107,7 +108,7 @@ func storeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "Replaced what %s held: %s.\n", toName, describeCounts(res.Replaced))
 	}
 	fmt.Fprintf(stdout, "Copied %s from %s to %s (schema version %d) in %s:\n",
-		rows(res.Rows()), fromName, toName, res.Version, time.Since(began).Round(time.Millisecond))
+		rows(res.Rows()), fromName, toName, res.Version, duration.Words(time.Since(began)))
 	for _, c := range res.Counts {
 		fmt.Fprintf(stdout, "  %-17s %9d\n", c.Table, c.Rows)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -86,6 +87,10 @@ func TestStoreCopySQLite(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
+	}
+	// How long it took, in words ("in 1 second"), not Go's "in 12.345ms".
+	if !regexp.MustCompile(`\) in \d+ (second|minute)s?:\n`).MatchString(out) {
+		t.Errorf("the report does not say how long the copy took in words:\n%s", out)
 	}
 	// Not a terminal: a line per table, no bar.
 	if !strings.Contains(errOut, "copied objects: 4 rows\n") || strings.Contains(errOut, "\r") {

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
+	"github.com/rolodav/rolodav/internal/duration"
 	"github.com/rolodav/rolodav/internal/httplog"
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -37,7 +39,7 @@ func (a *Authenticator) Basic(w http.ResponseWriter, r *http.Request, log *slog.
 		return id.User, true
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
-		http.Error(w, "too many failed sign-in attempts; try again later", http.StatusTooManyRequests)
+		http.Error(w, "too many failed sign-in attempts; try again in "+duration.Words(time.Duration(te.RetryAfterSeconds())*time.Second), http.StatusTooManyRequests)
 	case errors.Is(err, ErrBadCredentials):
 		challenge(w)
 	case errors.Is(err, ErrUnavailable):

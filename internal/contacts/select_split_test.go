@@ -129,6 +129,10 @@ func TestSplitErrors(t *testing.T) {
 			if ve.Line != tt.line || ve.Msg != tt.msg || len(got) != tt.cards {
 				t.Errorf("Split = %d cards, line %d %q; want %d cards, line %d %q", len(got), ve.Line, ve.Msg, tt.cards, tt.line, tt.msg)
 			}
+			// Only a card cut by the end of the input is unterminated.
+			if cut := strings.HasPrefix(tt.msg, "vCard not terminated"); errors.Is(err, ErrUnterminated) != cut {
+				t.Errorf("errors.Is(%v, ErrUnterminated) = %v, want %v", err, !cut, cut)
+			}
 		})
 	}
 

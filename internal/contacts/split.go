@@ -16,7 +16,9 @@ import (
 // lines between cards and a leading UTF-8 BOM are skipped. It stops at fn's
 // first error and returns it unchanged. Anything else between cards, a
 // BEGIN:VCARD inside a card and a card without END:VCARD are reported as a
-// *ValidationError naming the line. Split only frames the cards (folded
+// *ValidationError naming the line; the last one also matches
+// ErrUnterminated (errors.Is), its Line being where that card starts.
+// Split only frames the cards (folded
 // lines are unfolded to find BEGIN and END, as Validate does): check each
 // card with Validate.
 //
@@ -35,6 +37,10 @@ func Split(r io.Reader, fn func(card []byte, line int) error) error {
 func SplitMax(r io.Reader, max int64, fn func(card []byte, line int) error, tooBig func(line int, size int64) error) error {
 	return split(r, max, readBufferSize, fn, tooBig)
 }
+
+// ErrUnterminated is matched by Split's error for input that ends inside a
+// card: its cards before that one were framed, and only it is cut.
+var ErrUnterminated = errors.New("vCard not terminated")
 
 // readBufferSize is the size of the pieces lines are read in.
 const readBufferSize = 64 << 10
@@ -88,7 +94,9 @@ func split(r io.Reader, max int64, bufSize int, fn func(card []byte, line int) e
 		}
 	}
 	if sp.in {
-		return verr(sp.start, "vCard not terminated: missing END:VCARD")
+		e := verr(sp.start, "vCard not terminated: missing END:VCARD")
+		e.err = ErrUnterminated
+		return e
 	}
 	return nil
 }

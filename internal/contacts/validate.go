@@ -25,7 +25,10 @@ type Info struct {
 type ValidationError struct {
 	Line int
 	Msg  string
+	err  error // what it matches with errors.Is, as ErrUnterminated
 }
+
+func (e *ValidationError) Unwrap() error { return e.err }
 
 func (e *ValidationError) Error() string {
 	if e.Line <= 0 {

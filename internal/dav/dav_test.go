@@ -3,7 +3,9 @@ package dav_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +51,7 @@ func TestAuthRequired(t *testing.T) {
 func TestRepeatedFailuresAreRefused(t *testing.T) {
 	s := newServer(t)
 	var last *http.Response
+	var lastBody string
 	for i := 0; i < 15; i++ {
 		req, _ := http.NewRequest("PROPFIND", s.URL+"/dav/", nil)
 		req.SetBasicAuth(alice, fmt.Sprintf("guess-%d", i))
@@ -56,14 +59,19 @@ func TestRepeatedFailuresAreRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		last = resp
+		last, lastBody = resp, string(body)
 	}
 	if last.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("after 15 failures: %d, want 429", last.StatusCode)
 	}
 	if last.Header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
+	}
+	// Clients show the body: it says how long, in words.
+	if !regexp.MustCompile(`try again in \d+ (seconds?|minutes?)\b`).MatchString(lastBody) {
+		t.Errorf("429 body %q does not say when to try again", lastBody)
 	}
 	// The right password from the locked-out address is refused too.
 	s.do("PROPFIND", "/dav/", alice, "", "Depth: 0").expect(t, http.StatusTooManyRequests)

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rolodav/rolodav/internal/duration"
 )
 
 // Options tune Handler. The zero value of a field selects its default.
@@ -141,7 +143,7 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	if err != nil && isTimeout(err) {
 		return n, fmt.Errorf("%w: %d bytes in %s of waiting (at least %d bytes/s are needed)",
-			ErrBodyTimeout, b.read, b.waited.Round(time.Second), b.opt.MinRate)
+			ErrBodyTimeout, b.read, duration.Words(b.waited), b.opt.MinRate)
 	}
 	return n, err
 }

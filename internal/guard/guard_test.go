@@ -88,6 +88,10 @@ func TestSilentBodyTimesOut(t *testing.T) {
 		if !errors.Is(err, ErrBodyTimeout) || !strings.Contains(err.Error(), "10 bytes") {
 			t.Fatalf("read error %v, want ErrBodyTimeout after 10 bytes", err)
 		}
+		// DAV clients show this text: the wait in words, not Go's "0s".
+		if !strings.Contains(err.Error(), "1 second of waiting") {
+			t.Errorf("read error %q does not say the wait in words", err)
+		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the handler is still waiting for the body")
 	}

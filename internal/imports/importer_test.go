@@ -35,7 +35,7 @@ func TestImporterCards(t *testing.T) {
 		t.Fatalf("first pass: %+v", res)
 	}
 	want := []imports.Problem{
-		{Line: 1, Ref: "/src/c.vcf", Skipped: true, SameAs: "b", Msg: "same content as b"},
+		{Line: 1, Ref: "/src/c.vcf", Name: "Bob", Skipped: true, SameAs: "b", Msg: "same content as Bob, already in this address book"},
 		{Line: 4, Ref: "/src/d.vcf", Msg: "property without a colon"},
 		{Ref: "/src/e.vcf", Msg: "the source answered 500 for it"},
 	}

@@ -47,14 +47,22 @@ const DefaultMaxObjectSize = 10 << 20
 const MaxProblems = 1000
 
 // Problem is an object that was rejected (it is not valid) or skipped
-// because its content is already there under another UID.
+// because its content is already there under another UID, or the end of
+// what could be read of a file (End).
 type Problem struct {
 	Line int // in the file; for an object added by Importer.Add, within the object
 	// Ref names the object an Importer.Add call was given (its name at
 	// the source of a migration); "" in a file.
-	Ref     string
+	Ref string
+	// Name is what people call the object: a card's name, an event's or
+	// task's title; "" when it has none or it was not read (a card over
+	// the size limit).
+	Name    string
 	Skipped bool
-	Msg     string
+	// End marks Result.End: the file could not be read past Line (which
+	// its Msg names).
+	End bool
+	Msg string // says what happened, naming other objects by their names
 	// SameAs is, for a skipped object, the UID that already holds its
 	// content.
 	SameAs string
@@ -80,6 +88,12 @@ type Result struct {
 	Objects      int       // objects read from the file
 	Problems     []Problem // the first MaxProblems
 	MoreProblems int
+	// End, when not nil, is why the file could not be read to its end:
+	// it ends inside a card (which counts as rejected), or a line breaks
+	// the framing of its cards or events. Nothing after End.Line was
+	// imported; what came before was. It is kept apart from Problems, so
+	// that MaxProblems never drops it.
+	End *Problem
 }
 
 // Run adds the objects read from r to coll: .vcf cards to an address
@@ -90,10 +104,12 @@ type Result struct {
 // whose name or UID was merged away is folded into the card it was merged
 // into (Result.Folded), and a card with the UID of such a survivor adds
 // to it what it lacks instead of replacing it (Result.Absorbed), so that
-// importing a file again after a merge changes nothing. Run fails only when
-// the file cannot be framed into objects (a *contacts.ValidationError or
-// *calendars.ValidationError naming the line) or the store fails; the
-// Result then counts what was done before. Once the store refuses an
+// importing a file again after a merge changes nothing. A file that cannot
+// be read to its end (it ends inside a card, or is not framed into
+// objects) does not fail Run: Result.End says where it stopped, and the
+// Result counts what was done before. Run fails only when reading r or
+// the store fails (or ctx ends); the Result then counts what was done
+// before. Once the store refuses an
 // object for the quota (store.ErrQuotaExceeded), a problem says so and the
 // rest of the file is only counted, in Result.OverQuota. st is the store's
 // objects and merges, as package merges needs them.
@@ -131,12 +147,39 @@ func Run(ctx context.Context, st merges.Store, coll *store.Collection, r io.Read
 			return each(func() error { return im.card(card, line) })
 		}, func(line int, size int64) error {
 			return each(func() error {
-				im.tooBig(size, "card", line)
+				im.tooBig(size, "card", line, "")
 				return nil
 			})
 		})
 	}
-	return im.res, err
+	return im.res, im.ended(err)
+}
+
+// ended records, as Result.End, an error of the framing of the file's
+// objects: the file cannot be read past its line, which the message
+// names. It returns any other error.
+func (im *importer) ended(err error) error {
+	var ce *contacts.ValidationError
+	var ke *calendars.ValidationError
+	p := Problem{End: true}
+	switch {
+	case errors.Is(err, contacts.ErrUnterminated) && errors.As(err, &ce):
+		im.res.Objects++
+		im.res.Rejected++
+		p.Line, p.Msg = ce.Line, fmt.Sprintf("the file ends inside a card that starts at line %d: that card was not imported", ce.Line)
+	case errors.As(err, &ce):
+		p.Line, p.Msg = ce.Line, fmt.Sprintf("line %d: %s: nothing from this line on was imported", ce.Line, ce.Msg)
+	case errors.As(err, &ke):
+		// Split reads the whole file before it hands out an object.
+		p.Line, p.Msg = ke.Line, fmt.Sprintf("line %d: %s: the file cannot be read, so nothing in it was imported", ke.Line, ke.Msg)
+	default:
+		return err
+	}
+	im.res.End = &p
+	if im.opt.OnProblem != nil {
+		im.opt.OnProblem(p)
+	}
+	return nil
 }
 
 // newImporter reads what coll holds: the UIDs and contents of its objects,
@@ -146,7 +189,7 @@ func newImporter(ctx context.Context, st merges.Store, coll *store.Collection, o
 		opt.MaxObjectSize = DefaultMaxObjectSize
 	}
 	im := &importer{ctx: ctx, st: st, coll: coll, opt: opt, res: &Result{},
-		byUID: map[string]string{}, byContent: map[string]string{}}
+		byUID: map[string]string{}, byContent: map[string]held{}}
 	if coll.Kind == store.KindCard {
 		var err error
 		if im.survivors, err = merges.Survivors(ctx, st, coll); err != nil {
@@ -155,7 +198,7 @@ func newImporter(ctx context.Context, st merges.Store, coll *store.Collection, o
 	}
 	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
 		im.byUID[o.UID] = o.Name
-		im.byContent[contentKey(o.Data)] = o.UID
+		im.byContent[contentKey(o.Data)] = held{o.UID, objectName(o.Data, coll.Kind)}
 		return nil
 	})
 	if err != nil {
@@ -201,17 +244,18 @@ func (i *Importer) Add(data []byte, ref string) error {
 	im.ref = ref
 	defer func() { im.ref = "" }()
 	if im.coll.Kind == store.KindCard {
-		if im.tooBig(int64(len(data)), "card", 1) {
+		if im.tooBig(int64(len(data)), "card", 1, objectName(data, store.KindCard)) {
 			return nil
 		}
 		return im.card(data, 1)
 	}
-	if im.tooBig(int64(len(data)), "calendar object", 1) {
+	if im.tooBig(int64(len(data)), "calendar object", 1, objectName(data, store.KindCal)) {
 		return nil
 	}
 	info, err := calendars.Validate(im.ctx, data, im.coll.Components, nil)
 	if err != nil {
-		im.reject(ProblemAt(1, err))
+		line, msg := ProblemAt(1, err)
+		im.reject(objectName(data, store.KindCal), line, msg)
 		return nil
 	}
 	o := &store.Object{UID: info.UID, Data: data, Component: info.Component, FirstStart: info.Start, LastEnd: info.End}
@@ -259,7 +303,7 @@ type importer struct {
 	opt       Options
 	res       *Result
 	byUID     map[string]string // UID → resource name
-	byContent map[string]string // content key → UID
+	byContent map[string]held   // content key → the object that holds it
 	survivors map[string]string // name → UID of the cards that merges in effect merged others into
 	ref       string            // the object Importer.Add is adding, for its problems
 }
@@ -278,17 +322,19 @@ func (im *importer) problem(p Problem) {
 	}
 }
 
-// reject records an object that cannot be imported, at its line in the file.
-func (im *importer) reject(line int, msg string) {
+// reject records an object that cannot be imported, at its line in the
+// file; name is the object's (objectName).
+func (im *importer) reject(name string, line int, msg string) {
 	im.res.Rejected++
-	im.problem(Problem{Line: line, Msg: msg})
+	im.problem(Problem{Line: line, Name: name, Msg: msg})
 }
 
 // card imports a card that SplitMax found within the size limit.
 func (im *importer) card(card []byte, line int) error {
 	info, err := contacts.Validate(card)
 	if err != nil {
-		im.reject(ProblemAt(line, err))
+		at, msg := ProblemAt(line, err)
+		im.reject(objectName(card, store.KindCard), at, msg)
 		return nil
 	}
 	if info.UID == "" {
@@ -299,11 +345,12 @@ func (im *importer) card(card []byte, line int) error {
 }
 
 func (im *importer) calendarObject(obj []byte, uid string, line int) error {
+	name := objectName(obj, store.KindCal)
 	if uid == "" {
-		im.reject(line, "the component has no UID")
+		im.reject(name, line, "the component has no UID")
 		return nil
 	}
-	if im.tooBig(int64(len(obj)), "calendar object", line) {
+	if im.tooBig(int64(len(obj)), "calendar object", line, name) {
 		return nil
 	}
 	info, err := calendars.Validate(im.ctx, obj, im.coll.Components, nil)
@@ -312,19 +359,20 @@ func (im *importer) calendarObject(obj []byte, uid string, line int) error {
 		// line within it does not map back to the file: name where the
 		// object starts.
 		_, msg := ProblemAt(line, err)
-		im.reject(line, msg)
+		im.reject(name, line, msg)
 		return nil
 	}
 	o := &store.Object{UID: info.UID, Data: obj, Component: info.Component, FirstStart: info.Start, LastEnd: info.End}
 	return im.put(o, ".ics", line)
 }
 
-// tooBig rejects an object of n bytes over the size limit.
-func (im *importer) tooBig(n int64, what string, line int) bool {
+// tooBig rejects an object of n bytes over the size limit; name is the
+// object's, when it was read.
+func (im *importer) tooBig(n int64, what string, line int, name string) bool {
 	if n <= im.opt.MaxObjectSize {
 		return false
 	}
-	im.reject(line, fmt.Sprintf("the %s has %d bytes; this server takes at most %d bytes per %s", what, n, im.opt.MaxObjectSize, what))
+	im.reject(name, line, fmt.Sprintf("the %s has %d bytes; this server takes at most %d bytes per %s", what, n, im.opt.MaxObjectSize, what))
 	return true
 }
 
@@ -336,13 +384,13 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 	if ext == ".ics" {
 		what = "calendar object"
 	}
-	if im.tooBig(int64(len(o.Data)), what, line) {
+	if im.tooBig(int64(len(o.Data)), what, line, objectName(o.Data, im.coll.Kind)) {
 		return nil
 	}
 	o.Collection = im.coll.ID
 	key := contentKey(o.Data)
 	if name, ok := im.byUID[o.UID]; ok {
-		if im.byContent[key] == o.UID {
+		if im.byContent[key].uid == o.UID {
 			im.res.Skipped++
 			return nil
 		}
@@ -354,13 +402,13 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 			return im.failed(o, line, err)
 		}
 		im.res.Updated++
-		im.byContent[key] = o.UID
+		im.byContent[key] = held{o.UID, objectName(o.Data, im.coll.Kind)}
 		return nil
 	}
 	if other, ok := im.byContent[key]; ok && !im.opt.KeepSameContent {
 		im.res.Skipped++
-		im.problem(Problem{Line: line, Skipped: true, SameAs: other,
-			Msg: "same content as " + other})
+		im.problem(Problem{Line: line, Name: objectName(o.Data, im.coll.Kind), Skipped: true, SameAs: other.uid,
+			Msg: im.sameAs(other.name)})
 		return nil
 	}
 	o.Name = resourceName(o.UID, ext)
@@ -375,7 +423,7 @@ func (im *importer) put(o *store.Object, ext string, line int) error {
 	}
 	im.res.Added++
 	im.byUID[o.UID] = o.Name
-	im.byContent[key] = o.UID
+	im.byContent[key] = held{o.UID, objectName(o.Data, im.coll.Kind)}
 	return nil
 }
 
@@ -395,7 +443,7 @@ func (im *importer) absorb(o *store.Object, key string, line int) error {
 	} else {
 		im.res.Skipped++ // the merged card holds all of it already
 	}
-	im.byContent[key] = o.UID
+	im.byContent[key] = held{o.UID, objectName(s.Data, im.coll.Kind)}
 	return nil
 }
 
@@ -417,10 +465,74 @@ func (im *importer) failed(o *store.Object, line int, err error) error {
 	}
 	if errors.Is(err, store.ErrQuotaExceeded) {
 		im.res.OverQuota = 1
-		im.problem(Problem{Line: line, Msg: "storage quota reached: neither this nor anything after it was imported"})
+		im.problem(Problem{Line: line, Name: objectName(o.Data, im.coll.Kind),
+			Msg: "storage quota reached: neither this nor anything after it was imported"})
 		return nil
 	}
 	return fmt.Errorf("line %d: %w", line, err)
+}
+
+// held is the object that holds a content: its UID, and its name for the
+// message that skips a copy (objectName).
+type held struct{ uid, name string }
+
+// sameAs says that an object's content is already in the collection, in
+// the object named name.
+func (im *importer) sameAs(name string) string {
+	where := "this address book"
+	if im.coll.Kind == store.KindCal {
+		where = "this calendar"
+		if len(im.coll.Components) == 1 && im.coll.Components[0] == calendars.VTODO {
+			where = "this task list"
+		}
+	}
+	if name != "" {
+		return "same content as " + name + ", already in " + where
+	}
+	return "same content as one already in " + where
+}
+
+// maxName bounds a name in a message, in characters.
+const maxName = 80
+
+// objectName is what people call an object: a card's FN, or the SUMMARY of
+// the first component of a calendar object (not an alarm's); "" when it
+// has none. It reads only up to that line, and copes with an object that
+// is not valid, so that a rejected one is named too.
+func objectName(data []byte, kind store.Kind) string {
+	prop, depth, syn := "FN", 1, contentline.Syntax{Groups: true, BareParams: true, QuoteInValues: true}
+	if kind == store.KindCal {
+		prop, depth, syn = "SUMMARY", 2, contentline.Syntax{DotInNames: true}
+	}
+	level := 0
+	var buf []byte
+	sc := contentline.NewScanner(data)
+	for {
+		ll, ok := sc.Next()
+		if !ok {
+			return ""
+		}
+		text := sc.Text(ll, buf)
+		if ll.Folded {
+			buf = text
+		}
+		p, f := contentline.Parse(text, syn)
+		if f.Code != contentline.OK {
+			continue
+		}
+		switch name := string(p.Name); {
+		case strings.EqualFold(name, "BEGIN"):
+			level++
+		case strings.EqualFold(name, "END"):
+			level--
+		case level == depth && strings.EqualFold(name, prop):
+			v := strings.Join(strings.Fields(contacts.UnescapeText(string(p.Value))), " ")
+			if r := []rune(v); len(r) > maxName {
+				v = string(r[:maxName-1]) + "…"
+			}
+			return v
+		}
+	}
 }
 
 // resourceName is "<uid><ext>" like clients make them, unless the UID

@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,6 +30,8 @@ func (s *Server) accountRoutes() {
 	s.handle("GET "+AccountPath+"qr.svg", s.qrCode)
 	s.handle("GET "+AccountPath+"passwords", s.passwords)
 	s.handle("POST "+AccountPath+"passwords", s.createPassword)
+	s.handle("GET "+AccountPath+"passwords/created", s.passwordCreated)
+	s.handle("GET "+AccountPath+"passwords/{id}/revoke", s.confirmRevokePassword)
 	s.handle("POST "+AccountPath+"passwords/{id}/revoke", s.revokePassword)
 	s.handle("POST "+AccountPath+"passwords/require", s.requireAppPasswords)
 	s.handle("GET "+AccountPath+"activity", s.activity)
@@ -163,9 +166,35 @@ type passwordCreatedData struct {
 	Password, Name, Login, URL string
 }
 
-// createPassword makes an app password and shows it on the answer itself
-// rather than after a redirect: only its digest is kept, so this page is
-// the one chance to see it.
+// newPassword is what the cookie of a new app password holds, sealed.
+type newPassword struct {
+	Name     string `json:"n"`
+	Password string `json:"p"`
+}
+
+// newPasswordShown is how long after its creation an app password can be
+// shown: the redirect to the page that shows it takes a moment.
+const newPasswordShown = time.Minute
+
+// newPasswordPurpose is what the sealed cookie of a new app password is
+// for; it is bound to the session as well.
+const newPasswordPurpose = "new app password"
+
+// newPasswordCookieName is the cookie that holds a new app password from
+// its creation to the page that shows it; Secure under the __Secure-
+// prefix when the server's cookies are.
+func (s *Server) newPasswordCookieName() string {
+	if s.cfg.Secure {
+		return "__Secure-rolodav_new_password"
+	}
+	return "rolodav_new_password"
+}
+
+// createPassword makes an app password and sends the browser to the page
+// that shows it (post/redirect/get: a reload creates no other). Only its
+// digest is stored; the password itself rides to that page in a cookie,
+// encrypted and bound to this session, which lives a minute, goes only to
+// that page and is read once.
 func (s *Server) createPassword(w http.ResponseWriter, r *http.Request, c *call) {
 	if !s.signedInRecently(w, r, c, AccountPath+"passwords", "An app password opens your account to a device.") {
 		return
@@ -179,22 +208,83 @@ func (s *Server) createPassword(w http.ResponseWriter, r *http.Request, c *call)
 		s.showPasswords(w, r, c, http.StatusBadRequest, fmt.Sprintf("The device name is too long: at most %d characters.", maxAppPasswordName), name)
 		return
 	}
+	// The key first: a password made that cannot be shown is of no use.
+	if _, err := s.sealKey(r.Context()); err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", err)
+		return
+	}
 	password, err := accounts.CreateAppPassword(r.Context(), s.st, c.User.Login, name)
 	if err != nil {
 		s.fail(w, r, c, http.StatusInternalServerError, "", err)
 		return
 	}
-	s.render(w, r, c, http.StatusOK, "password_created", page{Title: "App password created", Nav: "passwords",
-		Data: passwordCreatedData{Password: password, Name: name, Login: c.User.Login, URL: s.accountURL(r)}})
+	plain, _ := json.Marshal(newPassword{Name: name, Password: password})
+	value, err := s.seal(r.Context(), newPasswordPurpose, c.Session.ID, plain, s.cfg.Now().Add(newPasswordShown))
+	if err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: s.newPasswordCookieName(), Value: value, Path: s.path(AccountPath + "passwords/created"),
+		MaxAge: int(newPasswordShown.Seconds()), HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, s.path(AccountPath+"passwords/created"), http.StatusSeeOther)
+}
+
+// passwordCreated shows the app password just created, once: it clears
+// the cookie that holds it, so that a reload leads to the list.
+func (s *Server) passwordCreated(w http.ResponseWriter, r *http.Request, c *call) {
+	ck, err := r.Cookie(s.newPasswordCookieName())
+	if err == nil {
+		http.SetCookie(w, &http.Cookie{Name: s.newPasswordCookieName(), Path: s.path(AccountPath + "passwords/created"),
+			MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteStrictMode})
+		var p newPassword
+		if plain, ok := s.unseal(r.Context(), newPasswordPurpose, c.Session.ID, ck.Value); ok && json.Unmarshal(plain, &p) == nil {
+			s.render(w, r, c, http.StatusOK, "password_created", page{Title: "App password created", Nav: "passwords",
+				Data: passwordCreatedData{Password: p.Password, Name: p.Name, Login: c.User.Login, URL: s.accountURL(r)}})
+			return
+		}
+	}
+	s.done(w, r, AccountPath+"passwords", "The new app password was shown once and is not kept: if you did not copy it, revoke it and create another.")
+}
+
+// ownAppPassword returns the signed-in user's app password of the URL's
+// {id}, or answers 404 (another user's is not found either).
+func (s *Server) ownAppPassword(w http.ResponseWriter, r *http.Request, c *call) *store.AppPassword {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, c, http.StatusNotFound, "There is no such app password.", nil)
+		return nil
+	}
+	list, err := s.st.ListAppPasswords(r.Context(), c.User.Login)
+	if err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("listing app passwords: %w", err))
+		return nil
+	}
+	for i := range list {
+		if list[i].ID == id {
+			return &list[i]
+		}
+	}
+	s.fail(w, r, c, http.StatusNotFound, "There is no such app password.", nil)
+	return nil
+}
+
+// quoted is a name as the pages quote it: “Anna's phone”.
+func quoted(name string) string { return "“" + name + "”" }
+
+// confirmRevokePassword asks before revoking, naming the device.
+func (s *Server) confirmRevokePassword(w http.ResponseWriter, r *http.Request, c *call) {
+	if p := s.ownAppPassword(w, r, c); p != nil {
+		s.render(w, r, c, http.StatusOK, "password_revoke", page{Title: "Revoke the app password of " + quoted(p.Name) + "?",
+			Nav: "passwords", Data: p})
+	}
 }
 
 func (s *Server) revokePassword(w http.ResponseWriter, r *http.Request, c *call) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err == nil {
-		err = s.st.DeleteAppPassword(r.Context(), c.User.Login, id)
-	} else {
-		err = store.ErrNotFound
+	p := s.ownAppPassword(w, r, c)
+	if p == nil {
+		return
 	}
+	err := s.st.DeleteAppPassword(r.Context(), c.User.Login, p.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, c, http.StatusNotFound, "There is no such app password.", nil)
 		return
@@ -203,7 +293,7 @@ func (s *Server) revokePassword(w http.ResponseWriter, r *http.Request, c *call)
 		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("revoking app password: %w", err))
 		return
 	}
-	s.done(w, r, AccountPath+"passwords", "App password revoked: the device using it can no longer connect.")
+	s.done(w, r, AccountPath+"passwords", "Revoked the app password of "+quoted(p.Name)+".")
 }
 
 func (s *Server) requireAppPasswords(w http.ResponseWriter, r *http.Request, c *call) {

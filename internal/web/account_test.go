@@ -253,9 +253,10 @@ var newPasswordRE = regexp.MustCompile(`<code id="new-app-password" class="secre
 func createAppPassword(t *testing.T, s *testSession, name string) string {
 	t.Helper()
 	resp, body := s.post(t, "/account/passwords", url.Values{"name": {name}})
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create app password %q: %d\n%s", name, resp.StatusCode, body)
 	}
+	resp, body = s.get(t, resp.Header.Get("Location"))
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("created page Cache-Control %q", cc)
 	}
@@ -287,7 +288,7 @@ func TestAppPasswords(t *testing.T) {
 	}
 
 	_, list := ann.get(t, "/account/passwords")
-	for _, want := range []string{"<h1>App passwords</h1>", html.EscapeString("Ann's phone"), `aria-label="Revoke ` + html.EscapeString("Ann's phone") + `"`, ">Revoke</button>", "never"} {
+	for _, want := range []string{"<h1>App passwords</h1>", html.EscapeString("Ann's phone"), `aria-label="Revoke ` + html.EscapeString("Ann's phone") + `"`, ">Revoke</a>", "never"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("list lacks %s", want)
 		}
@@ -316,7 +317,7 @@ func TestAppPasswords(t *testing.T) {
 		t.Errorf("revoked password still found: %v", err)
 	}
 	_, list = ann.get(t, "/account/passwords")
-	if strings.Contains(list, "Ann&#39;s phone") || !strings.Contains(list, `role="status"`) {
+	if strings.Contains(list, `aria-label="Revoke Ann&#39;s phone"`) || !strings.Contains(list, `role="status"`) {
 		t.Errorf("after revoking: still listed, or no notice:\n%s", list)
 	}
 	for _, path := range []string{revoke, "/account/passwords/x/revoke"} {

@@ -53,6 +53,7 @@ type collView struct {
 	Name, DisplayName string
 	KindLabel         string // "Address book", "Calendar", "Task list", "Calendar and tasks"
 	Size              string // "3 cards"
+	Noun              string // "Card", "Event", "Task" or "Item": one of its objects
 	Bytes             int64
 	Colour            string       // #rrggbb for the colour input
 	Swatch            template.URL // a data: image of the colour; "" when unset
@@ -82,6 +83,7 @@ func (s *Server) view(c *store.Collection) collView {
 	default:
 		v.KindLabel, noun = "Calendar and tasks", "item"
 	}
+	v.Noun = strings.ToUpper(noun[:1]) + noun[1:]
 	v.Size = strconv.FormatInt(c.Count, 10) + " " + noun
 	if c.Count != 1 {
 		v.Size += "s"
@@ -264,16 +266,22 @@ type collectionData struct {
 	collView
 	Import *imports.Result // the summary of an import just done
 	File   string
+	// MaxUpload is the largest file the import form takes, in bytes: the
+	// script tells a file over it before sending it.
+	MaxUpload int64
 }
 
 func (s *Server) collection(w http.ResponseWriter, r *http.Request, c *call) {
 	if coll := s.own(w, r, c); coll != nil {
-		s.showCollection(w, r, c, collectionData{collView: s.view(coll)})
+		s.showCollection(w, r, c, http.StatusOK, "", collectionData{collView: s.view(coll)})
 	}
 }
 
-func (s *Server) showCollection(w http.ResponseWriter, r *http.Request, c *call, d collectionData) {
-	s.render(w, r, c, http.StatusOK, "collection", page{Title: d.DisplayName, Nav: "collections", Data: d})
+// showCollection renders a collection's page; msg is an error of its
+// forms, d.Import the summary of an import.
+func (s *Server) showCollection(w http.ResponseWriter, r *http.Request, c *call, status int, msg string, d collectionData) {
+	d.MaxUpload = s.cfg.MaxUpload
+	s.render(w, r, c, status, "collection", page{Title: d.DisplayName, Nav: "collections", Error: msg, Data: d})
 }
 
 func (s *Server) saveCollection(w http.ResponseWriter, r *http.Request, c *call) {
@@ -363,53 +371,71 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// importCollection imports the uploaded file and answers with the
+// collection's page and the import's summary: the counts, each problem at
+// its line, and, when the file could not be read to its end, where it
+// stopped (Result.End). Each object is stored on its own, so what was
+// imported before a problem stays, and importing the file again adds none
+// of it twice. The status is 200 whenever the file was read, whatever it
+// held: the page reports what was done, and a 4xx would tell a client
+// that nothing was. A file refused before any of it is read is a 4xx on
+// the same page: 400 for no file or one of the wrong kind, 413 for one
+// whose Content-Length is over the limit (Config.MaxUpload).
 func (s *Server) importCollection(w http.ResponseWriter, r *http.Request, c *call) {
 	coll := s.own(w, r, c)
 	if coll == nil {
 		return
 	}
+	d := collectionData{collView: s.view(coll)}
 	if c.upload == nil || c.upload.FormName() != "file" {
-		s.fail(w, r, c, http.StatusBadRequest, "Choose a .vcf or .ics file to import.", nil)
+		s.showCollection(w, r, c, http.StatusBadRequest, "Choose a .vcf or .ics file to import.", d)
 		return
 	}
-	file := c.upload.FileName()
+	d.File = c.upload.FileName()
+	if c.uploadTooBig != nil {
+		d.Import = &imports.Result{End: &imports.Problem{End: true, Msg: fmt.Sprintf(
+			"%s is more than this server accepts (%s), so nothing was imported. Split it into smaller files", d.File, humanBytes(c.uploadTooBig.Limit))}}
+		s.showCollection(w, r, c, http.StatusRequestEntityTooLarge, "", d)
+		return
+	}
 	up := &uploadReader{r: c.upload}
 	in := bufio.NewReaderSize(up, 64<<10)
-	msg := wrongKind(in, coll.Kind)
-	var res *imports.Result
-	var err error
-	if msg == "" {
-		// One request's work for recurrence rules, as over DAV: an upload
-		// of many costly rules must not cost the server more.
-		ctx := calendars.WithWorkBudget(r.Context(), calendars.RequestWork)
-		res, err = imports.Run(ctx, s.st, coll, in, imports.Options{
-			KeepSameContent: r.PostFormValue("keep") != "",
-			MaxObjectSize:   s.cfg.MaxResourceSize,
-		})
+	if msg := wrongKind(in, coll.Kind); msg != "" {
+		s.showCollection(w, r, c, http.StatusBadRequest, msg, d)
+		return
 	}
+	// One request's work for recurrence rules, as over DAV: an upload of
+	// many costly rules must not cost the server more.
+	ctx := calendars.WithWorkBudget(r.Context(), calendars.RequestWork)
+	res, err := imports.Run(ctx, s.st, coll, in, imports.Options{
+		KeepSameContent: r.PostFormValue("keep") != "",
+		MaxObjectSize:   s.cfg.MaxResourceSize,
+	})
+	if res == nil {
+		res = &imports.Result{}
+	}
+	status := http.StatusOK
 	// The upload's own failures first: they cut the file short.
 	var tooBig *http.MaxBytesError
-	var ce *contacts.ValidationError
-	var ke *calendars.ValidationError
 	switch {
 	case errors.As(up.err, &tooBig):
-		s.fail(w, r, c, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is more than this server accepts (%s). %s",
-			file, humanBytes(tooBig.Limit), importedSoFar(res)), nil)
+		res.End = &imports.Problem{End: true, Msg: fmt.Sprintf(
+			"the upload was cut off at %s, the most this server accepts. What came before was imported; to import the rest, split the file", humanBytes(tooBig.Limit))}
 	case up.err != nil:
-		s.fail(w, r, c, http.StatusBadRequest, fmt.Sprintf("%s did not arrive whole. %s", file, importedSoFar(res)), nil)
-	case msg != "":
-		s.fail(w, r, c, http.StatusBadRequest, msg, nil)
-	case errors.As(err, &ce) || errors.As(err, &ke):
-		s.fail(w, r, c, http.StatusBadRequest, fmt.Sprintf("%s cannot be read, %s. Nothing after that line was imported.", file, err), nil)
+		res.End = &imports.Problem{End: true,
+			Msg: "the upload stopped before the end of the file. What came before was imported; importing the whole file again adds none of it twice"}
 	case err != nil:
-		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("import into %d: %w", coll.ID, err))
-	default:
-		// The counts changed: read the collection again for its size.
-		if fresh, err := s.st.GetCollection(r.Context(), c.User.Login, coll.Kind, coll.Name); err == nil {
-			coll = fresh
-		}
-		s.showCollection(w, r, c, collectionData{collView: s.view(coll), Import: res, File: file})
+		s.log.ErrorContext(r.Context(), "import failed", "collection", coll.ID, "err", err)
+		status = http.StatusInternalServerError
+		res.End = &imports.Problem{End: true,
+			Msg: "the server could not store the rest (the error is logged for the administrator). What came before was imported; importing the whole file again later adds none of it twice"}
 	}
+	// The counts changed: read the collection again for its size.
+	if fresh, err := s.st.GetCollection(r.Context(), c.User.Login, coll.Kind, coll.Name); err == nil {
+		d.collView = s.view(fresh)
+	}
+	d.Import = res
+	s.showCollection(w, r, c, status, "", d)
 }
 
 // uploadReader keeps the error of reading an upload, so that a file cut
@@ -425,15 +451,6 @@ func (u *uploadReader) Read(p []byte) (int, error) {
 		u.err = err
 	}
 	return n, err
-}
-
-// importedSoFar says what an import cut short did: each object is stored
-// on its own, and importing the same file again adds nothing twice.
-func importedSoFar(res *imports.Result) string {
-	if res == nil || res.Added+res.Updated == 0 {
-		return "Nothing was imported."
-	}
-	return fmt.Sprintf("%d were added and %d updated before that; importing the whole file again adds none of them twice.", res.Added, res.Updated)
 }
 
 // wrongKind explains why the file cannot go into a collection of kind, by

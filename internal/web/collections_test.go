@@ -216,7 +216,7 @@ func TestCollectionImport(t *testing.T) {
 		t.Fatalf("import: %d\n%s", resp.StatusCode, body)
 	}
 	for _, want := range []string{"Imported phone.vcf", "Added: 2", "Updated: 0", "Skipped (already here): 1", "Rejected: 1",
-		`<th scope="row">10</th><td>rejected: property without a colon</td>`, `<th scope="row">18</th><td>skipped: same content as b</td>`} {
+		`<th scope="row">10</th><td>—</td><td>Rejected: property without a colon</td>`, `<th scope="row">18</th><td>Bob</td><td>Skipped: same content as Bob, already in this address book</td>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("summary lacks %s\n%s", want, body)
 		}

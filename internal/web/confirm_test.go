@@ -69,7 +69,7 @@ func TestOldSessionConfirmsBeforeAppPassword(t *testing.T) {
 		t.Fatalf("after confirming: %d\n%s", resp.StatusCode, body)
 	}
 	old.CSRF = m[1]
-	if resp, body := old.post(t, "/account/passwords", url.Values{"name": {"Phone"}}); resp.StatusCode != http.StatusOK || appPasswords(t, ts) != 1 {
+	if resp, body := old.post(t, "/account/passwords", url.Values{"name": {"Phone"}}); resp.StatusCode != http.StatusSeeOther || appPasswords(t, ts) != 1 {
 		t.Fatalf("app password after confirming: %d\n%s", resp.StatusCode, body)
 	}
 }

@@ -28,7 +28,7 @@ func TestCollectionsQuota(t *testing.T) {
 	}
 	resp, body := collUpload(t, s, "/account/collections/addressbooks/friends/import", s.CSRF, "big.vcf", file.String(), false)
 	m := regexp.MustCompile(`Not imported, storage quota reached: (\d+) of 10`).FindStringSubmatch(body)
-	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(body, "rejected: storage quota reached") {
+	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(body, "Rejected: storage quota reached") {
 		t.Fatalf("import beyond the quota: %d\n%s", resp.StatusCode, body)
 	}
 	if n, _ := strconv.Atoi(m[1]); collGet(t, ts, testLogin, store.KindCard, "friends").Count != int64(10-n) {

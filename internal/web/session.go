@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/duration"
 	"github.com/rolodav/rolodav/internal/httplog"
 	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
@@ -199,9 +200,9 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request, c *call) (stri
 		err := r.ParseForm()
 		return r.PostFormValue("csrf"), err
 	}
-	if r.ContentLength > s.cfg.MaxUpload {
-		return "", &http.MaxBytesError{Limit: s.cfg.MaxUpload}
-	}
+	// A file said to be too large is not read, but the fields before it
+	// are, so that the page can say so (see importCollection).
+	tooBig := r.ContentLength > s.cfg.MaxUpload
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -219,6 +220,9 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request, c *call) (stri
 		}
 		if part.FileName() != "" {
 			c.upload = part
+			if tooBig {
+				c.uploadTooBig = &http.MaxBytesError{Limit: s.cfg.MaxUpload}
+			}
 			break
 		}
 		if n >= maxFormFields {
@@ -370,7 +374,7 @@ func (s *Server) passwordRefusal(w http.ResponseWriter, r *http.Request, err err
 		return 0, ""
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
-		return http.StatusTooManyRequests, "Too many failed sign-ins. Try again in " + waitText(te.RetryAfterSeconds()) + "."
+		return http.StatusTooManyRequests, "Too many failed sign-ins. Try again in " + duration.Words(time.Duration(te.RetryAfterSeconds())*time.Second) + "."
 	case errors.Is(err, auth.ErrBadCredentials):
 		return http.StatusUnauthorized, wrong
 	case errors.Is(err, auth.ErrUnavailable):

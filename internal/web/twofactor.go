@@ -13,6 +13,7 @@ import (
 
 	"github.com/rolodav/rolodav/internal/accounts"
 	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/duration"
 	"github.com/rolodav/rolodav/internal/store"
 )
 
@@ -109,28 +110,13 @@ func codeRefusal(w http.ResponseWriter, err error) (int, string) {
 		return 0, ""
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
-		return http.StatusTooManyRequests, "Too many wrong codes. Try again in " + waitText(te.RetryAfterSeconds()) + "."
+		return http.StatusTooManyRequests, "Too many wrong codes. Try again in " + duration.Words(time.Duration(te.RetryAfterSeconds())*time.Second) + "."
 	case errors.Is(err, auth.ErrCodeUsed):
 		return http.StatusUnauthorized, msgCodeUsed
 	case errors.Is(err, auth.ErrBadCredentials):
 		return http.StatusUnauthorized, msgWrongCode
 	default:
 		return http.StatusInternalServerError, ""
-	}
-}
-
-// waitText words a wait of n seconds for people: "40 seconds", "15
-// minutes" (rounded up).
-func waitText(n int) string {
-	switch m := (n + 59) / 60; {
-	case n == 1:
-		return "1 second"
-	case n < 60:
-		return strconv.Itoa(n) + " seconds"
-	case m == 1:
-		return "1 minute"
-	default:
-		return strconv.Itoa(m) + " minutes"
 	}
 }
 

@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/cipher"
 	"embed"
 	"errors"
 	"fmt"
@@ -33,8 +34,9 @@ var assetFS embed.FS
 // Store is what the pages need of the store: the account with its
 // credentials, sessions and activity, the collections with their objects
 // and merges (imports, exports, duplicates), and the security mails
-// (package accounts queues them, the security page lists them). The
-// sign-in failure counters are the Authenticator's.
+// (package accounts queues them, the security page lists them), and the
+// secret that sealed cookies' key derives from. The sign-in failure
+// counters are the Authenticator's.
 type Store interface {
 	store.Users
 	store.AppPasswords
@@ -46,6 +48,7 @@ type Store interface {
 	store.Merges
 	store.NoticeQueue
 	store.Migrations
+	store.Secrets
 	ListPushRegistrations(ctx context.Context, login string) ([]store.PushRegistration, error)
 }
 
@@ -102,6 +105,9 @@ type Server struct {
 	// under it.
 	background context.Context
 	running    sync.WaitGroup
+	// sealAEAD seals cookies (sealed.go); nil until first needed.
+	sealMu   sync.Mutex
+	sealAEAD cipher.AEAD
 }
 
 // AccountPath is where the pages live, under Config.Prefix.
@@ -192,6 +198,9 @@ type call struct {
 	// upload is the file of a multipart form, unread (see readForm); nil
 	// when there is none.
 	upload *multipart.Part
+	// uploadTooBig is set when the request said (Content-Length) that it
+	// is over the upload limit: its fields were read, its file must not be.
+	uploadTooBig *http.MaxBytesError
 }
 
 // page is what every template gets as ".".

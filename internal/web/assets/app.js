@@ -96,3 +96,98 @@ document.addEventListener("click", async (e) => {
     }
   }
 })();
+// --- Import with progress (collection page) ---
+// The import form is sent with XMLHttpRequest (fetch reports no upload
+// progress): a bar shows how much of the file went up, then "Importing…"
+// until the answer, whose page then takes this one's place (at this
+// page's address, so that a reload imports nothing). A file over the
+// server's limit is refused before it is sent.
+(() => {
+  const size = (n) => {
+    if (n < 1024) return `${n} bytes`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+    if (n < 1024 * 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+    return `${(n / (1024 * 1024 * 1024)).toFixed(1)} GB`;
+  };
+
+  // The summary of an import is what its answer is about: the focus goes
+  // there (or, after a refused upload, to why), so that a screen reader
+  // starts there.
+  const focusResult = (refused) => {
+    const el = document.getElementById("import-summary") || (refused && document.querySelector("main .error"));
+    if (el) {
+      el.tabIndex = -1;
+      el.focus();
+    }
+  };
+
+  // show puts the answer's page in place of this one. Its scripts do not
+  // run again: this one enhances the new form itself.
+  const show = (html) => {
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    document.title = doc.title;
+    document.body.replaceWith(document.adoptNode(doc.body));
+    enhance();
+    focusResult(true);
+  };
+
+  const send = (form, file) => {
+    const box = form.querySelector(".import-progress");
+    const bar = form.querySelector("progress");
+    const label = form.querySelector(".import-progress label");
+    const amount = form.querySelector(".import-progress .hint");
+    const status = form.querySelector(".import-status");
+    const button = form.querySelector("button[type=submit]");
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", (ev) => {
+      if (!ev.lengthComputable) return;
+      bar.max = ev.total;
+      bar.value = ev.loaded;
+      amount.textContent = `${Math.floor((100 * ev.loaded) / ev.total)}% (${size(ev.loaded)} of ${size(ev.total)})`;
+    });
+    xhr.upload.addEventListener("load", () => {
+      label.textContent = `Importing ${file.name}…`;
+      bar.removeAttribute("value"); // the server's work has no measure here: an indeterminate bar
+      amount.textContent = "";
+      status.textContent = `Uploaded ${file.name}. Importing…`;
+    });
+    xhr.addEventListener("load", () => show(xhr.responseText));
+    const failed = () => {
+      box.hidden = true;
+      button.disabled = false;
+      status.textContent = `The upload of ${file.name} stopped: the connection to the server broke. What arrived may have been imported; importing the file again adds none of it twice.`;
+    };
+    xhr.addEventListener("error", failed);
+    xhr.addEventListener("abort", failed);
+    label.textContent = `Uploading ${file.name}`;
+    bar.max = 100;
+    bar.value = 0;
+    amount.textContent = "";
+    box.hidden = false;
+    button.disabled = true;
+    status.textContent = `Uploading ${file.name}…`;
+    xhr.send(new FormData(form));
+  };
+
+  const enhance = () => {
+    for (const form of document.querySelectorAll("form[data-import]")) {
+      form.addEventListener("submit", (e) => {
+        const file = form.elements.file.files[0];
+        if (!file) return;
+        e.preventDefault();
+        const max = Number(form.dataset.maxUpload);
+        if (max > 0 && file.size > max) {
+          form.querySelector(".import-status").textContent =
+            `${file.name} is ${size(file.size)}; this server accepts at most ${size(max)}. Split it into smaller files.`;
+          return;
+        }
+        send(form, file);
+      });
+    }
+  };
+
+  enhance();
+  focusResult(false);
+})();
+// --- end import with progress ---
