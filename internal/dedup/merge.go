@@ -375,10 +375,13 @@ func nameChoice(fn *single, choices map[string]int) (string, error) {
 
 // setNameParts makes parts, the N of the card whose name is chosen, the
 // merged card's name parts: the reference's N is replaced, or parts added
-// when it has none. When that card has no parts (nil), the merged card has
-// none either: nothing is derived from the full name, which would guess
-// where the family name is.
+// when it has none. When that card has no parts (nil), nothing is derived
+// from the full name, which would guess where the family name is: a vCard
+// 4.0 then has none, and an older one, which must have N, empty parts.
 func (m *merger) setNameParts(parts *contacts.Prop) {
+	if parts == nil && m.version != "4.0" {
+		parts = &contacts.Prop{Name: "N", Value: ";;;;"}
+	}
 	var ref []*contacts.Prop
 	for _, r := range m.out {
 		if r.Name == "N" {

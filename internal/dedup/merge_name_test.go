@@ -44,11 +44,17 @@ func TestMergeNamePartsFollowTheChosenName(t *testing.T) {
 		t.Errorf("the reference's name kept; merged:\n%s", m)
 	}
 
-	// A card without parts: the merged card has none, nothing is derived
-	// from the full name.
+	// A card without parts: nothing is derived from the full name; a
+	// vCard 3.0 must have N (RFC 2426), so its parts are empty.
 	m = mustMerge(t, ref, others, map[string]int{"FN": 1 - fn})
-	if !strings.Contains(m, "\r\nFN:T. Krüger\r\n") || strings.Contains(m, "\r\nN:") {
+	if !strings.Contains(m, "\r\nFN:T. Krüger\r\n") || !strings.Contains(m, "\r\nN:;;;;\r\n") || strings.Count(m, "\r\nN:") != 1 {
 		t.Errorf("name of card c (no parts) chosen; merged:\n%s", m)
+	}
+	// A vCard 4.0 may have none: it has none.
+	ref40 := card("e", "VERSION:4.0", "UID:e", "FN:Tina Krueger", "N:kruger;tina;X.;;", "EMAIL:tina@example.org")
+	m = mustMerge(t, ref40, []Card{noN}, map[string]int{"FN": 0})
+	if !strings.Contains(m, "\r\nFN:T. Krüger\r\n") || strings.Contains(m, "\r\nN:") {
+		t.Errorf("name of card c (no parts) chosen into a 4.0 card; merged:\n%s", m)
 	}
 
 	// A reference without parts gets those of the card whose name is chosen.

@@ -33,7 +33,11 @@ func Words(d time.Duration) string {
 
 // ceil is how many units d holds, rounded up.
 func ceil(d, unit time.Duration) int64 {
-	return int64((d + unit - 1) / unit)
+	n := int64(d / unit)
+	if d%unit != 0 {
+		n++ // without overflowing d + unit - 1 near the largest duration
+	}
+	return n
 }
 
 func pair(n int64, unit string, rest int64, restUnit string) string {

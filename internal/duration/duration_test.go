@@ -1,6 +1,8 @@
 package duration
 
 import (
+	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,6 +32,15 @@ func TestWords(t *testing.T) {
 	} {
 		if got := Words(d); got != want {
 			t.Errorf("Words(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// The largest durations read as days, not as a negative number of seconds.
+func TestWordsHuge(t *testing.T) {
+	for _, d := range []time.Duration{math.MaxInt64, math.MaxInt64 - time.Millisecond, time.Duration(math.MaxInt64/time.Second) * time.Second} {
+		if got := Words(d); strings.HasPrefix(got, "-") || !strings.Contains(got, "day") {
+			t.Errorf("Words(%d) = %q, want days", int64(d), got)
 		}
 	}
 }

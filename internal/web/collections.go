@@ -415,20 +415,26 @@ func (s *Server) importCollection(w http.ResponseWriter, r *http.Request, c *cal
 		res = &imports.Result{}
 	}
 	status := http.StatusOK
+	// A calendar is read whole before anything is stored: a cut one
+	// stored nothing, and the page must not say otherwise.
+	before := "What came before was imported"
+	if res.Added+res.Updated+res.Absorbed == 0 {
+		before = "Nothing was imported"
+	}
 	// The upload's own failures first: they cut the file short.
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(up.err, &tooBig):
 		res.End = &imports.Problem{End: true, Msg: fmt.Sprintf(
-			"the upload was cut off at %s, the most this server accepts. What came before was imported; to import the rest, split the file", humanBytes(tooBig.Limit))}
+			"the upload was cut off at %s, the most this server accepts. %s; to import the rest, split the file", humanBytes(tooBig.Limit), before)}
 	case up.err != nil:
 		res.End = &imports.Problem{End: true,
-			Msg: "the upload stopped before the end of the file. What came before was imported; importing the whole file again adds none of it twice"}
+			Msg: "the upload stopped before the end of the file. " + before + "; importing the whole file again adds none of it twice"}
 	case err != nil:
 		s.log.ErrorContext(r.Context(), "import failed", "collection", coll.ID, "err", err)
 		status = http.StatusInternalServerError
 		res.End = &imports.Problem{End: true,
-			Msg: "the server could not store the rest (the error is logged for the administrator). What came before was imported; importing the whole file again later adds none of it twice"}
+			Msg: "the server could not store the rest (the error is logged for the administrator). " + before + "; importing the whole file again later adds none of it twice"}
 	}
 	// The counts changed: read the collection again for its size.
 	if fresh, err := s.st.GetCollection(r.Context(), c.User.Login, coll.Kind, coll.Name); err == nil {

@@ -149,3 +149,41 @@ func collCal(t *testing.T, ts *testServer, name string) {
 		t.Fatal(err)
 	}
 }
+
+// A calendar is read whole before anything is stored: a cut .ics upload
+// (no Content-Length, so it is cut at the limit rather than refused) stored
+// nothing, and the page says so instead of "what came before was imported".
+func TestImportCutCalendarUploadSaysNothingImported(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.MaxUpload = 8 << 10 })
+	collCal(t, ts, "home")
+	s := ts.signedIn(t, testLogin)
+	var ics strings.Builder
+	ics.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\n")
+	for i := range 200 {
+		fmt.Fprintf(&ics, "BEGIN:VEVENT\r\nUID:e%d\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261102T090000Z\r\nSUMMARY:Event %d\r\nEND:VEVENT\r\n", i, i)
+	}
+	ics.WriteString("END:VCALENDAR\r\n")
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	if err := mw.WriteField("csrf", s.CSRF); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("file", "all.ics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write([]byte(ics.String())); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// io.MultiReader hides the length: the request goes without Content-Length.
+	_, body := s.do(t, http.MethodPost, "/account/collections/calendars/home/import", mw.FormDataContentType(), io.MultiReader(&b))
+	if !strings.Contains(body, "Added: 0") {
+		t.Fatalf("want nothing added:\n%s", body)
+	}
+	if strings.Contains(body, "What came before was imported") || !strings.Contains(body, "Nothing was imported") {
+		t.Errorf("the page does not say that nothing was imported:\n%s", body)
+	}
+}
