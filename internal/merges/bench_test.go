@@ -80,7 +80,7 @@ func BenchmarkMergeAuto(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out, err := bk.MergeAuto(ctx, time.Now(), false)
+		out, err := bk.MergeAuto(ctx, merges.NewBatch(), time.Now(), false)
 		if err != nil {
 			b.Fatal(err)
 		}
