@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/rolodav/rolodav/internal/store"
 )
@@ -48,7 +49,8 @@ func UndoBatch(ctx context.Context, st Store, coll *store.Collection, batch stri
 		return nil, err
 	}
 	found := false
-	for _, m := range list { // newest first
+	for i := range list { // newest first
+		m := &list[i]
 		if m.Batch != batch {
 			continue
 		}
@@ -56,9 +58,14 @@ func UndoBatch(ctx context.Context, st Store, coll *store.Collection, batch stri
 		if !m.Undone.IsZero() {
 			continue
 		}
-		if err := Undo(ctx, st, coll, m.ID, false); err != nil {
+		// The list read once serves every undo's check for later merges:
+		// a merge made by someone else meanwhile that took a kept card
+		// away is refused all the same, by the store (the kept card is
+		// not as the merge left it).
+		if err := undoWith(ctx, st, coll, m.ID, false, list); err != nil {
 			return undone, &BatchUndoError{Undone: undone, Merge: m.ID, Err: err}
 		}
+		m.Undone = time.Now()
 		undone = append(undone, m.ID)
 	}
 	switch {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/merges"
 	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
 	"github.com/rolodav/rolodav/internal/useragent"
@@ -101,6 +102,8 @@ type Server struct {
 	// under it.
 	background context.Context
 	running    sync.WaitGroup
+	// dupCache keeps the duplicates found in the books last looked at.
+	dupCache *merges.Cache
 }
 
 // AccountPath is where the pages live, under Config.Prefix.
