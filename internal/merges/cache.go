@@ -66,7 +66,7 @@ func (c *Cache) Load(ctx context.Context, st Store, coll *store.Collection, regi
 			b.settle(ctx)
 		}
 	}
-	if err := b.hide(ctx); err != nil {
+	if err := b.propose(ctx); err != nil {
 		return nil, err
 	}
 	return b, nil

@@ -1,9 +1,10 @@
 // Package merges is the use-case API of duplicate contacts: one call per
-// thing a person does with them. Load finds a book's groups (dedup); then
-// Book.Merge merges one group into a chosen reference with chosen values,
-// Book.MergeAuto merges every group of the auto band, Book.Hide hides one,
-// Undo undoes a merge, and Fold folds a re-uploaded merged-away card into
-// its survivor. The CLI, the web pages and the DAV layer only read their
+// thing a person does with them. Load finds a book's groups (dedup), or
+// Cache.Load keeps them for the next time; then Book.Merge merges one group
+// into a chosen reference with chosen values, Book.MergeAuto merges every
+// group of the auto band as one batch, Book.Hide hides one, Undo undoes a
+// merge and UndoBatch a batch, and Fold folds a re-uploaded merged-away
+// card into its survivor. The CLI, the web pages and the DAV layer only read their
 // input and show the outcome, so the rules live here; dedup decides, the
 // store commits.
 package merges
@@ -70,7 +71,7 @@ func Load(ctx context.Context, st Store, coll *store.Collection, region string) 
 	if err != nil {
 		return nil, err
 	}
-	if err := b.hide(ctx); err != nil {
+	if err := b.propose(ctx); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -95,8 +96,8 @@ func find(ctx context.Context, st Store, coll *store.Collection, region string) 
 	return b, nil
 }
 
-// hide sets the proposed groups: those found, less the hidden ones.
-func (b *Book) hide(ctx context.Context) error {
+// propose sets the proposed groups: those found, less the hidden ones.
+func (b *Book) propose(ctx context.Context) error {
 	hidden, err := b.st.HiddenGroups(ctx, b.coll.ID)
 	if err != nil {
 		return err
