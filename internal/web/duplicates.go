@@ -157,8 +157,9 @@ func dupParseQuery(q url.Values) dupQuery {
 	return d
 }
 
-// dupBack reads the "back" field of a list form.
-func dupBack(r *http.Request) dupQuery {
+// dupListQuery reads the "back" field of a list form (the list query it
+// came from, or the review page carried).
+func dupListQuery(r *http.Request) dupQuery {
 	q, _ := url.ParseQuery(r.PostFormValue("back"))
 	return dupParseQuery(q)
 }
@@ -489,7 +490,7 @@ func (s *Server) dupDone(w http.ResponseWriter, r *http.Request, coll *store.Col
 	if next := r.PostFormValue("next"); isGroupID(next) {
 		extra.Set("at", next)
 	}
-	http.Redirect(w, r, s.path(dupListURL(coll, dupBack(r), extra)), http.StatusSeeOther)
+	http.Redirect(w, r, s.path(dupListURL(coll, dupListQuery(r), extra)), http.StatusSeeOther)
 }
 
 // dupMerged answers a merge just done, from the review page or the list:
@@ -546,7 +547,7 @@ func (s *Server) dupMergeAll(w http.ResponseWriter, r *http.Request, c *call) {
 		// The merges made stand, and the batch's Undo takes them back.
 		s.log.ErrorContext(r.Context(), "merging all likely duplicates stopped", "book", coll.ID, "merged", merged, "err", err)
 	}
-	back := dupBack(r)
+	back := dupListQuery(r)
 	back.Page = 1
 	switch {
 	case merged == 0 && skipped == 0:

@@ -148,6 +148,13 @@ func TestDuplicatesListPaging(t *testing.T) {
 	_, likely := s.get(t, list+"?band=likely&page=2")
 	dupHas(t, likely, "Groups 26–30 of 30,", `href="/account/duplicates/contacts?band=likely" rel="prev">Previous</a>`,
 		`name="back" value="band=likely&amp;page=2"`)
+	// The review page is told where the list was, to come back there.
+	if n := strings.Count(likely, `?back=band%3dlikely%26page%3d2">Review</a>`); n != 5 {
+		t.Errorf("%d Review links carry the list's query, want 5:\n%s", n, likely)
+	}
+	if strings.Contains(first, "?back=") {
+		t.Error("the first page's Review links carry an empty query")
+	}
 
 	for _, tc := range []struct{ query, want string }{
 		{"?page=0", "Groups 1–25 of 40,"},

@@ -150,7 +150,7 @@ func (s *Server) dupUndo(w http.ResponseWriter, r *http.Request, c *call) {
 		// From the list's message, back to the list; else to past merges.
 		to := newDupBook(coll).URL() + "/merges"
 		if r.PostForm.Has("back") {
-			to = dupListURL(coll, dupBack(r), nil)
+			to = dupListURL(coll, dupListQuery(r), nil)
 		}
 		s.done(w, r, to, "Merge undone: the original cards are back.")
 		return
@@ -181,7 +181,7 @@ func (s *Server) dupUndoBatch(w http.ResponseWriter, r *http.Request, c *call) {
 	if err == nil {
 		to := newDupBook(coll).URL() + "/merges"
 		if r.PostForm.Has("back") {
-			to = dupListURL(coll, dupBack(r), nil)
+			to = dupListURL(coll, dupListQuery(r), nil)
 		}
 		s.done(w, r, to, fmt.Sprintf("Undid %s: the original cards are back.", plural(len(undone), "merge", "merges")))
 		return
@@ -304,7 +304,7 @@ func (s *Server) dupUnhide(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	to := newDupBook(coll).URL() + "/hidden"
 	if r.PostForm.Has("back") {
-		to = dupListURL(coll, dupBack(r), nil)
+		to = dupListURL(coll, dupListQuery(r), nil)
 	}
 	s.done(w, r, to, "Unhidden: these cards can be proposed as duplicates again.")
 }
