@@ -61,6 +61,10 @@ func TestBrowser(t *testing.T) {
 		// server, and returns the server's extra flags and the script's
 		// extra environment.
 		source func(t *testing.T) (flags, env []string)
+		// prepare, when set, fills the data directory before the server
+		// starts and returns the build of rolodav to serve it with ("" =
+		// the one under test).
+		prepare func(t *testing.T, data string) (bin string)
 	}{
 		{name: "signin"},
 		{name: "activity", seed: seedClients},
@@ -75,6 +79,7 @@ func TestBrowser(t *testing.T) {
 		{name: "region", seed: seedTina},
 		{name: "pages", seed: seedPages},
 		{name: "import"},
+		{name: "duplist", prepare: prepareDuplist},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			data := t.TempDir()
@@ -85,7 +90,13 @@ func TestBrowser(t *testing.T) {
 			if sc.source != nil {
 				flags, env = sc.source(t)
 			}
-			d := start(t, data, flags...)
+			bin := binary
+			if sc.prepare != nil {
+				if b := sc.prepare(t, data); b != "" {
+					bin = b
+				}
+			}
+			d := startBinary(t, bin, data, flags...)
 			if sc.seed != nil {
 				sc.seed(t, d)
 			}
@@ -105,6 +116,12 @@ func TestBrowser(t *testing.T) {
 				t.Fatalf("browser scenario %s did not finish:\n%s", sc.name, out)
 			}
 			t.Logf("browser scenario %s passed in %v", sc.name, time.Since(began).Round(100*time.Millisecond))
+			// What a script measured ("measured: …" lines) goes in the log.
+			for _, l := range strings.Split(string(out), "\n") {
+				if m, ok := strings.CutPrefix(l, "measured: "); ok {
+					t.Logf("%s: %s", sc.name, m)
+				}
+			}
 		})
 	}
 }

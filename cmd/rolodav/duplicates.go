@@ -24,7 +24,7 @@ const duplicatesUsage = `usage:
   rolodav duplicates list  --user U [--book B] [--region CC] [--format text|json]
   rolodav duplicates merge --user U [--book B] (--group ID [--reference UID] | --auto) [--dry-run]
   rolodav duplicates hide  --user U [--book B] --group ID
-  rolodav duplicates undo  --user U [--book B] --merge ID [--force]`
+  rolodav duplicates undo  --user U [--book B] (--merge ID [--force] | --batch TOKEN)`
 
 func duplicatesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -53,6 +53,7 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	auto := fs.Bool("auto", false, "merge every group of the auto band")
 	dry := fs.Bool("dry-run", false, "show what a merge would do; change nothing")
 	mergeID := fs.Int64("merge", 0, "merge ID to undo (from merge's output)")
+	batch := fs.String("batch", "", "undo every merge of one merge --auto (its batch, from merge's output)")
 	force := fs.Bool("force", false, "undo even though the surviving card was edited or deleted after the merge (that change is lost)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -67,8 +68,10 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		return usageError{"--reference is for --group: --auto keeps the card with the most information of each group"}
 	case verb == "hide" && *group == "":
 		return usageError{"hide needs --group ID"}
-	case verb == "undo" && *mergeID <= 0:
-		return usageError{"undo needs --merge ID"}
+	case verb == "undo" && (*mergeID <= 0) == (*batch == ""):
+		return usageError{"undo needs --merge ID or --batch TOKEN (not both)"}
+	case verb == "undo" && *batch != "" && *force:
+		return usageError{"--force is for --merge: undo a batch's refused merge on its own"}
 	case *format != "text" && *format != "json":
 		return usageError{"--format must be text or json"}
 	}
@@ -77,6 +80,14 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		return err
 	}
 	defer st.Close()
+	if verb == "undo" && *batch != "" {
+		undone, err := merges.UndoBatch(ctx, st, c, *batch)
+		if err != nil {
+			return fmt.Errorf("undo batch %s: %w", *batch, err)
+		}
+		fmt.Fprintf(stdout, "undid the %d merges of batch %s: the original cards are back\n", len(undone), *batch)
+		return nil
+	}
 	if verb == "undo" {
 		if err := merges.Undo(ctx, st, c, *mergeID, *force); err != nil {
 			return fmt.Errorf("undo merge %d: %w", *mergeID, err)
@@ -128,7 +139,8 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		printOutcome(stdout, c, o, name)
 		return nil
 	}
-	outs, err := b.MergeAuto(ctx, time.Now(), *dry)
+	batchID := merges.NewBatch()
+	outs, err := b.MergeAuto(ctx, batchID, time.Now(), *dry)
 	skipped := 0
 	for i := range outs {
 		o := &outs[i]
@@ -150,6 +162,9 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		return nil
 	}
 	fmt.Fprintf(stdout, "merged %d of %d groups of the auto band\n", len(outs)-skipped, len(outs))
+	if len(outs) > skipped {
+		fmt.Fprintf(stdout, "undo them all with: rolodav duplicates undo --user %s --book %s --batch %s\n", c.Owner, c.Name, batchID)
+	}
 	if skipped > 0 {
 		return fmt.Errorf("%d groups not merged (see above); list the duplicates again to review them", skipped)
 	}

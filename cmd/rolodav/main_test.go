@@ -80,7 +80,13 @@ var listenRE = regexp.MustCompile(`url=(https?://127\.0\.0\.1:\d+)\S*/dav/`)
 
 func start(t *testing.T, data string, extra ...string) *daemon {
 	t.Helper()
-	d, found := spawn(t, data, extra...)
+	return startBinary(t, binary, data, extra...)
+}
+
+// startBinary is start with another build of rolodav.
+func startBinary(t *testing.T, bin, data string, extra ...string) *daemon {
+	t.Helper()
+	d, found := spawnBinary(t, bin, data, extra...)
 	d.await(t, found)
 	return d
 }
@@ -89,8 +95,13 @@ func start(t *testing.T, data string, extra ...string) *daemon {
 // it listens on.
 func spawn(t *testing.T, data string, extra ...string) (*daemon, <-chan string) {
 	t.Helper()
+	return spawnBinary(t, binary, data, extra...)
+}
+
+func spawnBinary(t *testing.T, bin, data string, extra ...string) (*daemon, <-chan string) {
+	t.Helper()
 	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, extra...)
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(bin, args...)
 	d := &daemon{cmd: cmd, stdout: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout = d.stdout
 	pr, pw := io.Pipe()

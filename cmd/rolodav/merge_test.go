@@ -230,4 +230,23 @@ func TestDuplicatesMergeAutoSharedGroupCard(t *testing.T) {
 			t.Errorf("%s was not merged away", gone)
 		}
 	}
+
+	// The three merges are one batch, undone in one go.
+	batch := regexp.MustCompile(`undo them all with: rolodav duplicates undo .* --batch ([0-9a-f]+)\n`).FindStringSubmatch(out)
+	if batch == nil {
+		t.Fatalf("merge --auto does not say how to undo the batch:\n%s", out)
+	}
+	if _, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--merge", "1", "--batch", batch[1], "--data", data); code != 2 {
+		t.Errorf("undo with --merge and --batch: %d %q", code, errOut)
+	}
+	out, errOut, code = cli(t, "", "duplicates", "undo", "--user", "kim", "--batch", batch[1], "--data", data)
+	if code != 0 || !strings.Contains(out, "undid the 3 merges of batch") {
+		t.Fatalf("undo --batch: %d %q %q", code, out, errOut)
+	}
+	if l := listGroups(t, data, "kim"); l.Cards != 8 || len(l.Groups) != 3 {
+		t.Errorf("after undo --batch: %d cards, %d groups", l.Cards, len(l.Groups))
+	}
+	if _, errOut, code := cli(t, "", "duplicates", "undo", "--user", "kim", "--batch", batch[1], "--data", data); code == 0 || !strings.Contains(errOut, "undone already") {
+		t.Errorf("undoing the batch again: %d %q", code, errOut)
+	}
 }

@@ -80,7 +80,7 @@ func BenchmarkMergeAuto(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out, err := bk.MergeAuto(ctx, time.Now(), false)
+		out, err := bk.MergeAuto(ctx, merges.NewBatch(), time.Now(), false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -112,4 +112,55 @@ func copyFile(b *testing.B, from, to string) {
 	if err := out.Close(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkUndoBatch merges every auto group of a generated book of 5 000
+// cards as one batch, and undoes the batch; each run on the book as the
+// undo left it. It reports the time of each half.
+func BenchmarkUndoBatch(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(filepath.Join(b.TempDir(), "rolodav.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreateUser(ctx, &store.User{Login: "ann", PasswordHash: "h"}); err != nil {
+		b.Fatal(err)
+	}
+	c := &store.Collection{Owner: "ann", Kind: store.KindCard, Name: "contacts"}
+	if err := st.CreateCollection(ctx, c); err != nil {
+		b.Fatal(err)
+	}
+	book := gen.Generate(gen.Options{Cards: 5000, Seed: 1})
+	for _, card := range book.Cards {
+		if _, _, err := st.PutObject(ctx, &store.Object{Collection: c.ID, Name: card.UID + ".vcf", UID: card.UID, Data: card.Data}, store.Conditions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var merging, undoing time.Duration
+	merged := 0
+	for b.Loop() {
+		b.StopTimer()
+		bk, err := merges.Load(ctx, st, c, book.Region)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		batch := merges.NewBatch()
+		start := time.Now()
+		out, err := bk.MergeAuto(ctx, batch, time.Now(), false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		merging += time.Since(start)
+		merged += len(out)
+		start = time.Now()
+		if _, err := merges.UndoBatch(ctx, st, c, batch); err != nil {
+			b.Fatal(err)
+		}
+		undoing += time.Since(start)
+	}
+	b.ReportMetric(float64(merged)/float64(b.N), "merges/op")
+	b.ReportMetric(float64(merging.Milliseconds())/float64(b.N), "merge-ms/op")
+	b.ReportMetric(float64(undoing.Milliseconds())/float64(b.N), "undo-ms/op")
 }

@@ -71,15 +71,20 @@ func (b *Book) Merge(ctx context.Context, req Request, now time.Time) (*Outcome,
 	if req.Version != "" && req.Version != b.Version(g) {
 		return nil, fmt.Errorf("%w: group %s", ErrGroupChanged, g.ID)
 	}
-	return b.merge(ctx, g, req.Reference, req.Choices, now)
+	o, err := b.merge(ctx, g, req.Reference, req.Choices, "", now)
+	if err == nil {
+		b.settle(ctx)
+	}
+	return o, err
 }
 
 // MergeAuto merges every group of the auto band into its default
-// reference, or with dryRun only plans them. A group that cannot be merged
-// (its cards changed underneath, or dedup cannot merge them) is reported
-// with Skipped and the others are merged all the same; any other error
-// stops it, returning the outcomes so far.
-func (b *Book) MergeAuto(ctx context.Context, now time.Time, dryRun bool) ([]Outcome, error) {
+// reference, or with dryRun only plans them. Every merge it makes carries
+// batch (NewBatch), so that UndoBatch undoes them together. A group that
+// cannot be merged (its cards changed underneath, or dedup cannot merge
+// them) is reported with Skipped and the others are merged all the same;
+// any other error stops it, returning the outcomes so far.
+func (b *Book) MergeAuto(ctx context.Context, batch string, now time.Time, dryRun bool) ([]Outcome, error) {
 	var auto []dedup.Group
 	for _, g := range b.groups {
 		if g.Band == dedup.BandAuto {
@@ -87,6 +92,10 @@ func (b *Book) MergeAuto(ctx context.Context, now time.Time, dryRun bool) ([]Out
 		}
 	}
 	out := make([]Outcome, 0, len(auto))
+	if !dryRun {
+		// Once, for all the merges: what the cache keeps follows them.
+		defer b.settle(ctx)
+	}
 	for _, g := range auto {
 		if err := ctx.Err(); err != nil {
 			return out, err
@@ -96,7 +105,7 @@ func (b *Book) MergeAuto(ctx context.Context, now time.Time, dryRun bool) ([]Out
 			out = append(out, Outcome{Group: g, Plan: plan, Skipped: err})
 			continue
 		}
-		o, err := b.merge(ctx, g, "", nil, now)
+		o, err := b.merge(ctx, g, "", nil, batch, now)
 		switch {
 		case err == nil:
 			out = append(out, *o)
@@ -109,7 +118,7 @@ func (b *Book) MergeAuto(ctx context.Context, now time.Time, dryRun bool) ([]Out
 	return out, nil
 }
 
-func (b *Book) merge(ctx context.Context, g dedup.Group, ref string, cs []Choice, now time.Time) (*Outcome, error) {
+func (b *Book) merge(ctx context.Context, g dedup.Group, ref string, cs []Choice, batch string, now time.Time) (*Outcome, error) {
 	if ref == "" {
 		ref = b.DefaultReference(g)
 	}
@@ -134,6 +143,7 @@ func (b *Book) merge(ctx context.Context, g dedup.Group, ref string, cs []Choice
 		Collection:    b.coll.ID,
 		Reference:     &store.Object{Collection: b.coll.ID, Name: refObj.Name, UID: r.UID, Data: merged},
 		ReferenceETag: refObj.ETag,
+		Batch:         batch,
 	}
 	touched := []*store.Object{refObj}
 	away := make([]string, len(others))
@@ -175,7 +185,7 @@ func (b *Book) merge(ctx context.Context, g dedup.Group, ref string, cs []Choice
 	if err := b.refresh(ctx, touched); err != nil {
 		return nil, fmt.Errorf("merge %d done; reading the cards again: %w", m.ID, err)
 	}
-	b.dropGroup(g.ID)
+	b.dropGroup(g.ID, true)
 	return &Outcome{Group: g, Plan: plan, Merge: m, Survivor: b.cards[r.UID]}, nil
 }
 
@@ -235,7 +245,12 @@ func (b *Book) refresh(ctx context.Context, cards []*store.Object) error {
 	return nil
 }
 
-// dropGroup removes a group that was merged or hidden from the proposals.
-func (b *Book) dropGroup(id string) {
-	b.groups = slices.DeleteFunc(b.groups, func(g dedup.Group) bool { return g.ID == id })
+// dropGroup removes a group that was merged or hidden from the proposals;
+// a merged one (merged) also from the groups found.
+func (b *Book) dropGroup(id string, merged bool) {
+	same := func(g dedup.Group) bool { return g.ID == id }
+	b.groups = slices.DeleteFunc(b.groups, same)
+	if merged {
+		b.found = slices.DeleteFunc(b.found, same)
+	}
 }

@@ -1,9 +1,10 @@
 // Package merges is the use-case API of duplicate contacts: one call per
-// thing a person does with them. Load finds a book's groups (dedup); then
-// Book.Merge merges one group into a chosen reference with chosen values,
-// Book.MergeAuto merges every group of the auto band, Book.Hide hides one,
-// Undo undoes a merge, and Fold folds a re-uploaded merged-away card into
-// its survivor. The CLI, the web pages and the DAV layer only read their
+// thing a person does with them. Load finds a book's groups (dedup), or
+// Cache.Load keeps them for the next time; then Book.Merge merges one group
+// into a chosen reference with chosen values, Book.MergeAuto merges every
+// group of the auto band as one batch, Book.Hide hides one, Undo undoes a
+// merge and UndoBatch a batch, and Fold folds a re-uploaded merged-away
+// card into its survivor. The CLI, the web pages and the DAV layer only read their
 // input and show the outcome, so the rules live here; dedup decides, the
 // store commits.
 package merges
@@ -50,15 +51,35 @@ type Store interface {
 type Book struct {
 	st      Store
 	coll    *store.Collection
-	cards   map[string]*store.Object // by UID
+	region  string
+	cards   map[string]*store.Object // by UID; shared with the cache: never changed in place
 	members map[string]bool          // UIDs of the cards that may list members (group cards)
-	groups  []dedup.Group
+	// found are the groups the matcher found, hidden ones too, less those
+	// merged since; groups are those proposed, without the hidden ones.
+	found, groups []dedup.Group
+	// cache, when the book was loaded through one, is kept up to date
+	// with the merges made in the book; seq is the collection's sync
+	// sequence number the cards are known to be at (0: not known).
+	cache *Cache
+	seq   int64
 }
 
 // Load reads the book and finds its groups of duplicates, leaving out the
 // groups a person hid (a hidden group stays hidden while no new card joins it).
 func Load(ctx context.Context, st Store, coll *store.Collection, region string) (*Book, error) {
-	b := &Book{st: st, coll: coll, cards: map[string]*store.Object{}, members: map[string]bool{}}
+	b, err := find(ctx, st, coll, region)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.propose(ctx); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// find reads the book and runs the matcher: the expensive part of Load.
+func find(ctx context.Context, st Store, coll *store.Collection, region string) (*Book, error) {
+	b := &Book{st: st, coll: coll, region: region, cards: map[string]*store.Object{}, members: map[string]bool{}}
 	var in []dedup.Card
 	err := st.ListObjects(ctx, coll.ID, true, func(o *store.Object) error {
 		c := *o
@@ -69,20 +90,25 @@ func Load(ctx context.Context, st Store, coll *store.Collection, region string) 
 	if err != nil {
 		return nil, err
 	}
-	groups, err := dedup.Find(in, dedup.Options{Region: region})
-	if err != nil {
+	if b.found, err = dedup.Find(in, dedup.Options{Region: region}); err != nil {
 		return nil, err
 	}
-	hidden, err := st.HiddenGroups(ctx, coll.ID)
+	return b, nil
+}
+
+// propose sets the proposed groups: those found, less the hidden ones.
+func (b *Book) propose(ctx context.Context) error {
+	hidden, err := b.st.HiddenGroups(ctx, b.coll.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, g := range groups {
+	b.groups = make([]dedup.Group, 0, len(b.found))
+	for _, g := range b.found {
 		if !coveredBy(g.UIDs, hidden) {
 			b.groups = append(b.groups, g)
 		}
 	}
-	return b, nil
+	return nil
 }
 
 // add puts a card in the book.
@@ -223,6 +249,6 @@ func (b *Book) Hide(ctx context.Context, groupID string) error {
 	if err := b.st.HideGroup(ctx, b.coll.ID, g.UIDs); err != nil {
 		return err
 	}
-	b.dropGroup(g.ID)
+	b.dropGroup(g.ID, false)
 	return nil
 }

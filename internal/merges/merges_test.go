@@ -163,7 +163,7 @@ func TestMergeAutoGroupsSharingGroupCards(t *testing.T) {
 	ctx := context.Background()
 	st, c := newBook(t, threeGroupsOneTeam())
 	b := load(t, st, c)
-	out, err := b.MergeAuto(ctx, now, false)
+	out, err := b.MergeAuto(ctx, "", now, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestMergeAutoSkipsGroupChangedUnderneath(t *testing.T) {
 		Data: []byte(strings.Replace(string(o.Data), "END:VCARD", "NOTE:edited on the phone\r\nEND:VCARD", 1))}, store.Conditions{}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := b.MergeAuto(ctx, now, false)
+	out, err := b.MergeAuto(ctx, "", now, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestMergeAutoSkipsGroupChangedUnderneath(t *testing.T) {
 		t.Error("a card of the skipped group is gone")
 	}
 	// The book holds the edit now: a second run merges the group.
-	out, err = b.MergeAuto(ctx, now, false)
+	out, err = b.MergeAuto(ctx, "", now, false)
 	if err != nil || len(out) != 1 || out[0].Merge == nil {
 		t.Errorf("second run: %v %+v", err, out)
 	}

@@ -164,8 +164,15 @@ func holds(props []contacts.Prop, p *contacts.Prop) bool {
 // record, and the store refuses the undo decoded from the older one. Undo
 // then starts again from the new record, a few times at most.
 func Undo(ctx context.Context, st Store, coll *store.Collection, id int64, force bool) error {
+	return undoWith(ctx, st, coll, id, force, nil)
+}
+
+// undoWith is Undo. list, when not nil, are the collection's merges as
+// ListMerges gave them (the caller keeps their Undone up to date), so that
+// undoing many does not read them all again for each.
+func undoWith(ctx context.Context, st Store, coll *store.Collection, id int64, force bool, list []store.Merge) error {
 	for attempt := 1; ; attempt++ {
-		record, err := undo(ctx, st, coll, id, force)
+		record, err := undo(ctx, st, coll, id, force, list)
 		if err == nil || attempt == undoAttempts || !errors.Is(err, store.ErrPrecondition) {
 			return err
 		}
@@ -180,7 +187,7 @@ func Undo(ctx context.Context, st Store, coll *store.Collection, id int64, force
 const undoAttempts = 3
 
 // undo is one attempt of Undo; it returns the undo record it decoded.
-func undo(ctx context.Context, st Store, coll *store.Collection, id int64, force bool) ([]byte, error) {
+func undo(ctx context.Context, st Store, coll *store.Collection, id int64, force bool, list []store.Merge) ([]byte, error) {
 	m, err := st.GetMerge(ctx, coll.ID, id)
 	if err != nil {
 		return nil, err
@@ -195,7 +202,7 @@ func undo(ctx context.Context, st Store, coll *store.Collection, id int64, force
 	if len(u.Others) != len(m.Removed) {
 		return nil, fmt.Errorf("merge %d: undo record does not match the merge", id)
 	}
-	later, err := mergedSince(ctx, st, coll, m)
+	later, err := mergedSince(ctx, st, coll, m, list)
 	if err != nil {
 		return nil, err
 	}
@@ -224,11 +231,14 @@ func undo(ctx context.Context, st Store, coll *store.Collection, id int64, force
 
 // mergedSince returns the newest merge in effect that took m's surviving
 // card away after m (0 when none), whether or not its own survivor is
-// still there: undoing m first would bring cards back beside it.
-func mergedSince(ctx context.Context, st store.Merges, coll *store.Collection, m *store.Merge) (int64, error) {
-	list, err := st.ListMerges(ctx, coll.ID)
-	if err != nil {
-		return 0, err
+// still there: undoing m first would bring cards back beside it. It reads
+// the merges unless given them (list).
+func mergedSince(ctx context.Context, st store.Merges, coll *store.Collection, m *store.Merge, list []store.Merge) (int64, error) {
+	if list == nil {
+		var err error
+		if list, err = st.ListMerges(ctx, coll.ID); err != nil {
+			return 0, err
+		}
 	}
 	for _, l := range list {
 		if l.ID > m.ID && l.Undone.IsZero() && slices.Contains(l.Removed, m.Reference) {

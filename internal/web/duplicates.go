@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/rolodav/rolodav/internal/contacts"
 	"github.com/rolodav/rolodav/internal/dedup"
 	"github.com/rolodav/rolodav/internal/merges"
 	"github.com/rolodav/rolodav/internal/store"
@@ -17,14 +18,27 @@ import (
 // duplicateRoutes registers the duplicates manager. It calls package
 // merges, like the CLI, so that both follow the same rules.
 func (s *Server) duplicateRoutes() {
+	s.dupCache = merges.NewCache(dupCacheBooks, dupCacheBytes)
 	s.handle("GET /account/duplicates", s.dupBooks)
 	s.handle("GET /account/duplicates/{book}", s.dupGroups)
+	s.handle("POST /account/duplicates/{book}/merge-all", s.dupMergeAll)
 	s.handle("GET /account/duplicates/{book}/groups/{id}", s.dupGroup)
 	s.handle("POST /account/duplicates/{book}/groups/{id}/merge", s.dupMerge)
 	s.handle("POST /account/duplicates/{book}/groups/{id}/hide", s.dupHide)
 	s.handle("GET /account/duplicates/{book}/merges", s.dupMerges)
 	s.handle("POST /account/duplicates/{book}/merges/{id}/undo", s.dupUndo)
+	s.handle("POST /account/duplicates/{book}/batches/{batch}/undo", s.dupUndoBatch)
+	s.handle("GET /account/duplicates/{book}/hidden", s.dupHidden)
+	s.handle("POST /account/duplicates/{book}/hidden/{id}/unhide", s.dupUnhide)
 }
+
+// The cache of groups found keeps a few books: those being worked on.
+// Its bytes bound what it holds of cards (a 10 000-card book is about
+// 5 MB).
+const (
+	dupCacheBooks = 8
+	dupCacheBytes = 256 << 20
+)
 
 // dupBook is an address book as the duplicates pages name it.
 type dupBook struct {
@@ -74,68 +88,20 @@ func (s *Server) dupCollection(w http.ResponseWriter, r *http.Request, c *call) 
 	return coll
 }
 
-// dupLoad reads the book and finds its groups: once per request, it is
-// the expensive part.
+// dupLoad reads the book and its groups. The groups found come from the
+// server's cache while the book is unchanged (see merges.Cache): paging
+// and the list after a merge do not run the matcher again.
 func (s *Server) dupLoad(w http.ResponseWriter, r *http.Request, c *call) (*store.Collection, *merges.Book) {
 	coll := s.dupCollection(w, r, c)
 	if coll == nil {
 		return nil, nil
 	}
-	b, err := merges.Load(r.Context(), s.st, coll, s.userRegion(c.User))
+	b, err := s.dupCache.Load(r.Context(), s.st, coll, s.userRegion(c.User))
 	if err != nil {
 		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("finding duplicates in %s: %w", coll.Name, err))
 		return nil, nil
 	}
 	return coll, b
-}
-
-// dupGroupItem is one group in the book's list.
-type dupGroupItem struct {
-	ID    string
-	Band  string
-	Auto  bool
-	Names []string
-	Why   string // merges.Explain of the group, "" when dedup gave no reasons
-}
-
-type dupGroupsData struct {
-	Book   dupBook
-	Groups []dupGroupItem
-}
-
-func (s *Server) dupGroups(w http.ResponseWriter, r *http.Request, c *call) {
-	coll, b := s.dupLoad(w, r, c)
-	if b == nil {
-		return
-	}
-	d := dupGroupsData{Book: newDupBook(coll)}
-	// merges keeps the groups strongest first.
-	for _, g := range b.Groups() {
-		it := dupGroupItem{ID: g.ID, Band: bandText(g.Band), Auto: g.Band == dedup.BandAuto, Why: merges.Explain(g.Why)}
-		for _, uid := range g.UIDs {
-			it.Names = append(it.Names, cardFN(b.Card(uid)))
-		}
-		d.Groups = append(d.Groups, it)
-	}
-	s.render(w, r, c, http.StatusOK, "duplicates", page{Title: "Duplicates in " + d.Book.Title, Nav: "duplicates", Data: d})
-}
-
-func bandText(b dedup.Band) string {
-	if b == dedup.BandAuto {
-		return "likely the same"
-	}
-	return "maybe the same"
-}
-
-// cardFN is the name a card shows, "(no name)" when it has none.
-func cardFN(o *store.Object) string {
-	if o == nil {
-		return ""
-	}
-	if fn := strings.TrimSpace(merges.CardName(o)); fn != "" {
-		return fn
-	}
-	return "(no name)"
 }
 
 // dupGone says the group is no longer proposed: its cards changed (which
@@ -161,11 +127,380 @@ func (s *Server) dupLoadGroup(w http.ResponseWriter, r *http.Request, c *call) (
 	return coll, b, g, true
 }
 
+// dupPerPage is how many groups a page of the list shows.
+const dupPerPage = 25
+
+// dupQuery is where a person is in a book's list: the band shown and the
+// page. Forms of the list send it back ("back") so that the answer returns
+// there.
+type dupQuery struct {
+	Band string // "likely", "maybe" or "all"
+	Page int    // from 1
+}
+
+// dupBands are the list's filters, as the query names them.
+var dupBands = []struct{ Value, Label string }{
+	{"all", "All"}, {"likely", "Likely the same"}, {"maybe", "Maybe the same"},
+}
+
+// dupParseQuery reads a list query; anything it does not know reads as
+// the default (all groups, the first page).
+func dupParseQuery(q url.Values) dupQuery {
+	d := dupQuery{Band: "all", Page: 1}
+	switch b := q.Get("band"); b {
+	case "likely", "maybe":
+		d.Band = b
+	}
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
+		d.Page = n
+	}
+	return d
+}
+
+// dupListQuery reads the "back" field of a list form (the list query it
+// came from, or the review page carried).
+func dupListQuery(r *http.Request) dupQuery {
+	q, _ := url.ParseQuery(r.PostFormValue("back"))
+	return dupParseQuery(q)
+}
+
+// values is the query of the list page, without its defaults.
+func (q dupQuery) values() url.Values {
+	v := url.Values{}
+	if q.Band != "all" {
+		v.Set("band", q.Band)
+	}
+	if q.Page > 1 {
+		v.Set("page", strconv.Itoa(q.Page))
+	}
+	return v
+}
+
+// Encode is the query as a form's "back" field carries it.
+func (q dupQuery) Encode() string { return q.values().Encode() }
+
+// in reports whether the band shown holds g.
+func (q dupQuery) in(g dedup.Group) bool {
+	switch q.Band {
+	case "likely":
+		return g.Band == dedup.BandAuto
+	case "maybe":
+		return g.Band != dedup.BandAuto
+	}
+	return true
+}
+
+// dupListURL is the book's list at q (without the prefix), with extra
+// parameters (what was just done), and at the message of what was done.
+func dupListURL(coll *store.Collection, q dupQuery, extra url.Values) string {
+	v := q.values()
+	for k, vs := range extra {
+		v[k] = vs
+	}
+	u := newDupBook(coll).URL()
+	if len(v) > 0 {
+		u += "?" + v.Encode()
+	}
+	if len(extra) > 0 {
+		u += "#done"
+	}
+	return u
+}
+
+// isGroupID tells a group ID (dedup.GroupID: 32 hex digits) from anything
+// else a form or a URL may carry.
+func isGroupID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// dupGroupItem is one group in the book's list.
+type dupGroupItem struct {
+	ID        string
+	Band      string
+	Auto      bool
+	Cards     []dupCardLine
+	Why       string // merges.Explain of the group, "" when dedup gave no reasons
+	Version   string // merges.Book.Version, for the merge form
+	Reference string // the card a merge from the list keeps
+	Next      string // the group after this one in the list ("" for the last)
+	NoteHere  bool   // the message of what was just done goes before this group
+}
+
+// dupCardLine is a card of a group in the list: its name and its first
+// e-mail and phone, as plain text.
+type dupCardLine struct {
+	Name string
+	Keys []string
+}
+
+// dupNote is the message of what was just done on the list, with the
+// button that takes it back.
+type dupNote struct {
+	Text   string
+	Action string // the path the button posts to (without the prefix)
+	Button string
+}
+
+type dupGroupsData struct {
+	Book   dupBook
+	Query  dupQuery
+	Bands  []dupBandLink
+	Groups []dupGroupItem
+	// Shown are the positions of the groups shown (from 1) of Total in
+	// the band; Prev and Next the other pages ("" when none).
+	First, Last, Total int
+	Page, Pages        int
+	Prev, Next         string
+	Auto               int // groups of the auto band in the book
+	Hidden             int // groups hidden in the book
+	Note               *dupNote
+	NoteTop            bool // the note goes before the list, not before a group
+}
+
+type dupBandLink struct {
+	Label, URL string
+	Groups     int
+	Current    bool
+}
+
+func (s *Server) dupGroups(w http.ResponseWriter, r *http.Request, c *call) {
+	coll, b := s.dupLoad(w, r, c)
+	if b == nil {
+		return
+	}
+	ctx := r.Context()
+	query := r.URL.Query()
+	q := dupParseQuery(query)
+	d := dupGroupsData{Book: newDupBook(coll), Query: q}
+	counts := map[string]int{}
+	var shown []dedup.Group
+	for _, g := range b.Groups() { // strongest first
+		for _, band := range dupBands {
+			if (dupQuery{Band: band.Value}).in(g) {
+				counts[band.Value]++
+			}
+		}
+		if q.in(g) {
+			shown = append(shown, g)
+		}
+	}
+	d.Auto = counts["likely"]
+	for _, band := range dupBands {
+		d.Bands = append(d.Bands, dupBandLink{Label: band.Label, Groups: counts[band.Value], Current: band.Value == q.Band,
+			URL: dupListURL(coll, dupQuery{Band: band.Value, Page: 1}, nil)})
+	}
+	// A page past the end (after merges emptied it) shows the last one.
+	d.Total = len(shown)
+	d.Pages = max(1, (d.Total+dupPerPage-1)/dupPerPage)
+	d.Page = min(q.Page, d.Pages)
+	d.Query.Page = d.Page
+	from, to := (d.Page-1)*dupPerPage, min(d.Page*dupPerPage, d.Total)
+	if d.Total > 0 {
+		d.First, d.Last = from+1, to
+	}
+	if d.Page > 1 {
+		d.Prev = dupListURL(coll, dupQuery{Band: q.Band, Page: d.Page - 1}, nil)
+	}
+	if d.Page < d.Pages {
+		d.Next = dupListURL(coll, dupQuery{Band: q.Band, Page: d.Page + 1}, nil)
+	}
+	at := query.Get("at") // the group the message goes before
+	for i := from; i < to; i++ {
+		g := shown[i]
+		it := dupGroupItem{ID: g.ID, Band: bandText(g.Band), Auto: g.Band == dedup.BandAuto, Why: merges.Explain(g.Why),
+			Version: b.Version(g), Reference: b.DefaultReference(g), NoteHere: g.ID == at}
+		if i+1 < len(shown) {
+			it.Next = shown[i+1].ID
+		}
+		for _, uid := range g.UIDs {
+			o := b.Card(uid)
+			it.Cards = append(it.Cards, dupCardLine{Name: cardFN(o), Keys: dupKeyValues(o)})
+		}
+		d.Groups = append(d.Groups, it)
+	}
+	hidden, err := s.st.HiddenGroups(ctx, coll.ID)
+	if err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("listing hidden groups of %s: %w", coll.Name, err))
+		return
+	}
+	d.Hidden = len(hidden)
+	if d.Note, err = s.dupNote(r, coll, b, hidden, query); err != nil {
+		s.fail(w, r, c, http.StatusInternalServerError, "", err)
+		return
+	}
+	d.NoteTop = d.Note != nil && !slices.ContainsFunc(d.Groups, func(it dupGroupItem) bool { return it.NoteHere })
+	s.render(w, r, c, http.StatusOK, "duplicates", page{Title: "Duplicates in " + d.Book.Title, Nav: "duplicates", Data: d})
+}
+
+// dupNote is the message of what the list's URL says was just done: a
+// merge (merged=ID), a merge of all likely duplicates (batch=TOKEN,
+// skipped=N) or a hide (hidden=GROUP). The merge, the batch or the hidden
+// group is looked up in this book, so a URL naming another's shows
+// nothing; so does one already undone.
+func (s *Server) dupNote(r *http.Request, coll *store.Collection, b *merges.Book, hidden [][]string, q url.Values) (*dupNote, error) {
+	ctx := r.Context()
+	base := newDupBook(coll).URL()
+	switch {
+	case q.Has("merged"):
+		id, err := strconv.ParseInt(q.Get("merged"), 10, 64)
+		if err != nil || id <= 0 {
+			return nil, nil
+		}
+		m, err := s.st.GetMerge(ctx, coll.ID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading merge %d of %s: %w", id, coll.Name, err)
+		}
+		if !m.Undone.IsZero() {
+			return nil, nil
+		}
+		name := ""
+		if o, err := s.st.GetObject(ctx, coll.ID, m.Reference); err == nil {
+			name = cardFN(o)
+		} else if names := merges.CardNames(m); len(names) > 0 {
+			name = names[0]
+		}
+		return &dupNote{Text: fmt.Sprintf("Merged %d cards into %s.", len(m.Removed)+1, name),
+			Action: base + "/merges/" + strconv.FormatInt(m.ID, 10) + "/undo", Button: "Undo"}, nil
+	case q.Has("batch"):
+		batch := q.Get("batch")
+		ms, err := s.st.ListMerges(ctx, coll.ID)
+		if err != nil {
+			return nil, fmt.Errorf("listing merges of %s: %w", coll.Name, err)
+		}
+		groups, cards := 0, 0
+		for _, m := range ms {
+			if batch != "" && m.Batch == batch && m.Undone.IsZero() {
+				groups++
+				cards += len(m.Removed) + 1
+			}
+		}
+		if groups == 0 {
+			return nil, nil
+		}
+		text := fmt.Sprintf("Merged %s (%s).", plural(groups, "group", "groups"), plural(cards, "card", "cards"))
+		if n, err := strconv.Atoi(q.Get("skipped")); err == nil && n > 0 {
+			text += fmt.Sprintf(" %s not merged: their cards changed meanwhile, or could not be read. They are still listed.", plural(n, "group was", "groups were"))
+		}
+		return &dupNote{Text: text, Action: base + "/batches/" + url.PathEscape(batch) + "/undo", Button: "Undo all"}, nil
+	case q.Has("hidden"):
+		id := q.Get("hidden")
+		for _, set := range hidden {
+			if dedup.GroupID(set) != id {
+				continue
+			}
+			names := make([]string, len(set))
+			for i, uid := range set {
+				names[i] = dupHiddenName(b.Card(uid))
+			}
+			return &dupNote{Text: "Hidden: " + joinNames(names) + " will not be proposed as duplicates again.",
+				Action: base + "/hidden/" + id + "/unhide", Button: "Unhide"}, nil
+		}
+	}
+	return nil, nil
+}
+
+// plural is "1 card" or "3 cards".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// joinNames is "Ann", "Ann and Bob" or "Ann, Bob and Carl".
+func joinNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// dupKeyValues are what tells a card's person apart in the list: the first
+// e-mail and the first phone, or the first two of either when the card
+// has only one kind.
+func dupKeyValues(o *store.Object) []string {
+	if o == nil {
+		return nil
+	}
+	_, props, err := contacts.ParseProps(o.Data)
+	if err != nil {
+		return nil
+	}
+	var emails, phones []string
+	for i := range props {
+		p := &props[i]
+		if p.Name != "EMAIL" && p.Name != "TEL" {
+			continue
+		}
+		v := strings.TrimSpace(contacts.UnescapeText(p.Value))
+		if p.Name == "TEL" {
+			v = strings.TrimPrefix(v, "tel:") // vCard 4's VALUE=uri
+		}
+		if v == "" {
+			continue
+		}
+		if p.Name == "EMAIL" && len(emails) < 2 {
+			emails = append(emails, v)
+		} else if p.Name == "TEL" && len(phones) < 2 {
+			phones = append(phones, v)
+		}
+	}
+	switch {
+	case len(emails) > 0 && len(phones) > 0:
+		return []string{emails[0], phones[0]}
+	case len(emails) > 0:
+		return emails
+	}
+	return phones
+}
+
+func bandText(b dedup.Band) string {
+	if b == dedup.BandAuto {
+		return "likely the same"
+	}
+	return "maybe the same"
+}
+
+// cardFN is the name a card shows, "(no name)" when it has none.
+func cardFN(o *store.Object) string {
+	if o == nil {
+		return ""
+	}
+	if fn := strings.TrimSpace(merges.CardName(o)); fn != "" {
+		return fn
+	}
+	return "(no name)"
+}
+
+// dupDone redirects to the list where the form was (its "back"), at the
+// message of what was done (extra says what), which stands before the
+// group that followed (the form's "next") when there is one.
+func (s *Server) dupDone(w http.ResponseWriter, r *http.Request, coll *store.Collection, extra url.Values) {
+	if next := r.PostFormValue("next"); isGroupID(next) {
+		extra.Set("at", next)
+	}
+	http.Redirect(w, r, s.path(dupListURL(coll, dupListQuery(r), extra)), http.StatusSeeOther)
+}
+
 // dupMerged answers a merge just done, from the review page or the list:
 // back to the list where the person was (the form's "back", the list's
-// query), at the next group, with the merged message and its Undo.
+// query), at the next group (the form's "next"), with the merged message
+// and its Undo. The URL names the merge, not its message: the list reads
+// the merge from the store, so the message is true and its Undo is the
+// user's own.
 func (s *Server) dupMerged(w http.ResponseWriter, r *http.Request, coll *store.Collection, o *merges.Outcome) {
-	s.done(w, r, newDupBook(coll).URL(), fmt.Sprintf("Merged %d cards into %s.", len(o.Merge.Removed)+1, cardFN(o.Survivor)))
+	s.dupDone(w, r, coll, url.Values{"merged": {strconv.FormatInt(o.Merge.ID, 10)}})
 }
 
 func (s *Server) dupHide(w http.ResponseWriter, r *http.Request, c *call) {
@@ -173,7 +508,8 @@ func (s *Server) dupHide(w http.ResponseWriter, r *http.Request, c *call) {
 	if b == nil {
 		return
 	}
-	err := b.Hide(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	err := b.Hide(r.Context(), id)
 	if errors.Is(err, merges.ErrNoGroup) {
 		s.dupGone(w, r, c, coll)
 		return
@@ -182,90 +518,44 @@ func (s *Server) dupHide(w http.ResponseWriter, r *http.Request, c *call) {
 		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("hiding group of %s: %w", coll.Name, err))
 		return
 	}
-	s.done(w, r, newDupBook(coll).URL(), "Hidden: these cards will not be proposed as duplicates again.")
+	s.dupDone(w, r, coll, url.Values{"hidden": {id}})
 }
 
-type dupMergesData struct {
-	Book    dupBook
-	Merges  []dupMergeRow
-	Refused int64 // the merge whose undo was refused for a later edit: offer to force it
-}
-
-type dupMergeRow struct {
-	ID      int64
-	Name    string
-	Cards   int
-	Created time.Time
-	Undone  time.Time // zero while in effect
-}
-
-func (s *Server) dupMerges(w http.ResponseWriter, r *http.Request, c *call) {
-	coll := s.dupCollection(w, r, c)
-	if coll == nil {
+// dupMergeAll merges every group of the auto band of the book (not only
+// those shown) into its default reference, as one batch that one Undo
+// takes back.
+func (s *Server) dupMergeAll(w http.ResponseWriter, r *http.Request, c *call) {
+	coll, b := s.dupLoad(w, r, c)
+	if b == nil {
 		return
 	}
-	s.showMerges(w, r, c, coll, http.StatusOK, "", 0)
-}
-
-func (s *Server) showMerges(w http.ResponseWriter, r *http.Request, c *call, coll *store.Collection, status int, msg string, refused int64) {
-	ms, err := s.st.ListMerges(r.Context(), coll.ID)
-	if err != nil {
-		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("listing merges of %s: %w", coll.Name, err))
-		return
-	}
-	var refs []string
-	for _, m := range ms {
-		refs = append(refs, m.Reference)
-	}
-	survivors, err := s.st.GetObjects(r.Context(), coll.ID, refs, true)
-	if err != nil {
-		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("reading merged cards of %s: %w", coll.Name, err))
-		return
-	}
-	names := map[string]string{} // UID → what "from …" says
-	for i := range survivors {
-		names[survivors[i].Name] = cardFN(&survivors[i])
-	}
-	d := dupMergesData{Book: newDupBook(coll), Refused: refused}
-	for _, m := range ms {
-		row := dupMergeRow{ID: m.ID, Name: names[m.Reference], Cards: len(m.Removed) + 1, Created: m.Created, Undone: m.Undone}
-		if row.Name == "" {
-			row.Name = m.Reference // the card is gone: its resource name is all there is
+	batch := merges.NewBatch()
+	outs, err := b.MergeAuto(r.Context(), batch, s.cfg.Now(), false)
+	merged, skipped := 0, 0
+	for _, o := range outs {
+		if o.Merge != nil {
+			merged++
+		} else {
+			skipped++
 		}
-		d.Merges = append(d.Merges, row)
 	}
-	s.render(w, r, c, status, "duplicates_merges", page{Title: "Past merges", Nav: "duplicates", Error: msg, Data: d})
-}
-
-func (s *Server) dupUndo(w http.ResponseWriter, r *http.Request, c *call) {
-	coll := s.dupCollection(w, r, c)
-	if coll == nil {
-		return
+	if err != nil {
+		if merged == 0 {
+			s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("merging all of %s: %w", coll.Name, err))
+			return
+		}
+		// The merges made stand, and the batch's Undo takes them back.
+		s.log.ErrorContext(r.Context(), "merging all likely duplicates stopped", "book", coll.ID, "merged", merged, "err", err)
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.fail(w, r, c, http.StatusNotFound, "There is no such merge.", nil)
-		return
-	}
-	force := r.PostFormValue("force") == "1"
-	err = merges.Undo(r.Context(), s.st, coll, id, force)
+	back := dupListQuery(r)
+	back.Page = 1
 	switch {
-	case err == nil:
-		s.done(w, r, newDupBook(coll).URL()+"/merges", "Merge undone: the original cards are back.")
-	case errors.Is(err, store.ErrNotFound):
-		s.fail(w, r, c, http.StatusNotFound, "There is no such merge.", nil)
-	case errors.As(err, new(*merges.MergedSinceError)):
-		s.showMerges(w, r, c, coll, http.StatusConflict,
-			"The card kept by this merge was merged into another card by a later merge. Undo the later merge first (the newest are listed first).", 0)
-	case errors.Is(err, merges.ErrReferenceChanged):
-		s.showMerges(w, r, c, coll, http.StatusConflict,
-			"The card kept by this merge was edited or deleted since. Undoing brings back the original cards and loses that change. Choose “Undo anyway” to do it.", id)
-	case errors.Is(err, merges.ErrAlreadyUndone):
-		s.showMerges(w, r, c, coll, http.StatusConflict, "This merge was undone already.", 0)
-	case errors.Is(err, store.ErrPrecondition):
-		s.showMerges(w, r, c, coll, http.StatusConflict,
-			"This merge cannot be undone: a card it removed is back under the same name or UID, or it was undone meanwhile.", 0)
-	default:
-		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("undoing merge %d of %s: %w", id, coll.Name, err))
+	case merged == 0 && skipped == 0:
+		s.done(w, r, dupListURL(coll, back, nil), "There are no likely duplicates to merge.")
+		return
+	case merged == 0:
+		s.done(w, r, dupListURL(coll, back, nil), "Nothing was merged: the cards of the likely duplicates changed meanwhile, or could not be read. Look at the list again.")
+		return
 	}
+	http.Redirect(w, r, s.path(dupListURL(coll, back, url.Values{"batch": {batch}, "skipped": {strconv.Itoa(skipped)}})), http.StatusSeeOther)
 }

@@ -24,7 +24,7 @@ func TestDuplicatesWhyShown(t *testing.T) {
 		data any
 		want string
 	}{
-		{"duplicates", dupGroupsData{Book: book, Groups: []dupGroupItem{{ID: "g1", Band: "likely the same", Names: []string{"Ann", "Ann"}, Why: why}}},
+		{"duplicates", dupGroupsData{Book: book, Groups: []dupGroupItem{{ID: "g1", Band: "likely the same", Cards: []dupCardLine{{Name: "Ann"}, {Name: "Ann"}}, Why: why}}},
 			`<p class="hint dup-why">Why: birthday identical (+9.1), given name different (−3.0)</p>`},
 		{"duplicates_group", &dupGroupData{Book: book, GroupID: "g1", Reference: "a", Why: why},
 			`<p class="dup-why">Why: birthday identical (+9.1), given name different (−3.0)</p>`},
@@ -36,7 +36,7 @@ func TestDuplicatesWhyShown(t *testing.T) {
 		}
 	}
 	for name, data := range map[string]any{
-		"duplicates":       dupGroupsData{Book: book, Groups: []dupGroupItem{{ID: "g1", Band: "likely the same", Names: []string{"Ann", "Ann"}}}},
+		"duplicates":       dupGroupsData{Book: book, Groups: []dupGroupItem{{ID: "g1", Band: "likely the same", Cards: []dupCardLine{{Name: "Ann"}, {Name: "Ann"}}}}},
 		"duplicates_group": &dupGroupData{Book: book, GroupID: "g1", Reference: "a"},
 	} {
 		rec := httptest.NewRecorder()

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rolodav/rolodav/internal/auth"
+	"github.com/rolodav/rolodav/internal/merges"
 	"github.com/rolodav/rolodav/internal/notices"
 	"github.com/rolodav/rolodav/internal/store"
 	"github.com/rolodav/rolodav/internal/useragent"
@@ -108,6 +109,8 @@ type Server struct {
 	// sealAEAD seals cookies (sealed.go); nil until first needed.
 	sealMu   sync.Mutex
 	sealAEAD cipher.AEAD
+	// dupCache keeps the duplicates found in the books last looked at.
+	dupCache *merges.Cache
 }
 
 // AccountPath is where the pages live, under Config.Prefix.
