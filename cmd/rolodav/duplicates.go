@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -75,6 +74,11 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 	case *format != "text" && *format != "json":
 		return usageError{"--format must be text or json"}
 	}
+	// An explicit --region wins over the user's setting, for this run.
+	r, err := regionFlag(*region)
+	if err != nil {
+		return err
+	}
 	st, c, err := openCollection(ctx, loc, store.Options{QuotaPerUser: int64(*quota)}, *user, store.KindCard, *book)
 	if err != nil {
 		return err
@@ -95,8 +99,6 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		fmt.Fprintf(stdout, "undid merge %d: the original cards are back\n", *mergeID)
 		return nil
 	}
-	// An explicit --region wins over the user's setting, for this run.
-	r := strings.ToUpper(*region)
 	if r == "" {
 		u, err := st.GetUser(ctx, c.Owner)
 		if err != nil {
@@ -234,6 +236,10 @@ func findCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if *format != "text" && *format != "json" {
 		return usageError{"--format must be text or json"}
 	}
+	r, err := regionFlag(*region)
+	if err != nil {
+		return err
+	}
 	name, in, closeIn, err := openInput(pos[0], stdin)
 	if err != nil {
 		return err
@@ -262,7 +268,7 @@ func findCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	progress.done(fmt.Sprintf("read %d cards; comparing", len(cards)))
-	groups, err := dedup.Find(cards, dedup.Options{Region: strings.ToUpper(*region)})
+	groups, err := dedup.Find(cards, dedup.Options{Region: r})
 	if err != nil {
 		return err
 	}

@@ -97,6 +97,8 @@ func TestRegionFlagChecked(t *testing.T) {
 	data := t.TempDir()
 	for _, args := range [][]string{
 		{"serve", "--data", data, "--listen", "127.0.0.1:0", "--region", "XX"},
+		{"duplicates", "find", "--region", "Germany", "-"},
+		{"duplicates", "list", "--data", data, "--user", "nobody", "--region", "XX"},
 	} {
 		_, errOut, code := cli(t, "", args...)
 		if code != 2 || !strings.Contains(errOut, "is not a country code of phone numbers") {
