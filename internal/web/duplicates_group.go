@@ -30,7 +30,10 @@ type dupGroupData struct {
 	Why       string // merges.Explain of the group
 	// Back is the query of the list page the person came from, carried
 	// through the page and posted with the merge: "" for the first page.
-	Back      string
+	Back string
+	// Next is the group after this one in that list, where the list opens
+	// after a merge or a hide; "" when this is the last.
+	Next      string
 	Cards     []dupCardView
 	Identical []dupValue // values on every card, as the reference writes them
 	Added     []dupValue
@@ -219,11 +222,13 @@ func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
 		s.fail(w, r, c, http.StatusBadRequest, "That card is not in this group.", nil)
 		return
 	}
-	d, err := s.dupGroupView(b, coll, g, ref, dupBack(r.URL.Query().Get("back")))
+	back := dupBack(r.URL.Query().Get("back"))
+	d, err := s.dupGroupView(b, coll, g, ref, back)
 	if err != nil {
 		s.fail(w, r, c, http.StatusInternalServerError, "", err)
 		return
 	}
+	d.Next = dupNextGroup(b.Groups(), g.ID, back)
 	s.render(w, r, c, http.StatusOK, "duplicates_group", page{Title: "Review duplicates", Nav: "duplicates", Data: d})
 }
 
@@ -528,4 +533,22 @@ func (s *Server) dupMerge(w http.ResponseWriter, r *http.Request, c *call) {
 	default:
 		s.fail(w, r, c, http.StatusInternalServerError, "", fmt.Errorf("merging group %s of %s: %w", g.ID, coll.Name, err))
 	}
+}
+
+// dupNextGroup is the group after id in the list the query back shows
+// (its band), "" when id is the last one there.
+func dupNextGroup(groups []dedup.Group, id, back string) string {
+	q, _ := url.ParseQuery(back)
+	list := dupParseQuery(q)
+	found := false
+	for _, g := range groups {
+		if !list.in(g) {
+			continue
+		}
+		if found {
+			return g.ID
+		}
+		found = g.ID == id
+	}
+	return ""
 }

@@ -467,3 +467,28 @@ func TestDuplicatesPastMergesNames(t *testing.T) {
 	_, body = s.get(t, list+"/merges")
 	dupHas(t, body, `<td>3 cards: <ul class="dup-merged"><li>Jane Doe</li><li>Jane Doe</li><li>Jane Doe</li></ul></td>`, "undone ")
 }
+
+// A merge from the review page lands on the list where the person came
+// from, at the group after the merged one, as a merge from the list does.
+func TestReviewMergeLandsOnTheNextGroup(t *testing.T) {
+	_, _, s := dupListServer(t, 30, 10)
+	const list = "/account/duplicates/contacts"
+	_, body := s.get(t, list+"?band=likely&page=2")
+	ids := dupShownGroups(body)
+	if len(ids) < 3 {
+		t.Fatalf("%d groups on page 2 of the likely ones", len(ids))
+	}
+	review := list + "/groups/" + ids[1]
+	resp, body := s.get(t, review+"?back="+url.QueryEscape("band=likely&page=2"))
+	dupStatus(t, resp, http.StatusOK, body)
+	form := dupForm(t, body, review+"/merge")
+	if form.Get("next") != ids[2] || form.Get("back") != "band=likely&page=2" {
+		t.Fatalf("the review page's merge form: %v", form)
+	}
+	resp, _ = s.post(t, review+"/merge", form)
+	dupStatus(t, resp, http.StatusSeeOther, "")
+	loc := resp.Header.Get("Location")
+	if !regexp.MustCompile(`^/account/duplicates/contacts\?at=` + ids[2] + `&band=likely&merged=\d+&page=2#done$`).MatchString(loc) {
+		t.Errorf("the merge from the review page redirects to %q", loc)
+	}
+}
