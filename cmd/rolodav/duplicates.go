@@ -156,6 +156,11 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 			printOutcome(stdout, c, o, name)
 		}
 	}
+	if !*dry && len(outs) > skipped {
+		// Also when stopped: the merges made stand, as one batch.
+		fmt.Fprintf(stdout, "merged %d of %d groups of the auto band\n", len(outs)-skipped, len(outs))
+		fmt.Fprintf(stdout, "undo them all with: rolodav duplicates undo --user %s --book %s --batch %s\n", c.Owner, c.Name, batchID)
+	}
 	if err != nil {
 		return fmt.Errorf("stopped after %d of the auto groups: %w", len(outs), err)
 	}
@@ -163,9 +168,8 @@ func bookDuplicatesCmd(ctx context.Context, verb string, args []string, stdout, 
 		fmt.Fprintf(stdout, "dry run: nothing changed (%d groups of the auto band)\n", len(outs))
 		return nil
 	}
-	fmt.Fprintf(stdout, "merged %d of %d groups of the auto band\n", len(outs)-skipped, len(outs))
-	if len(outs) > skipped {
-		fmt.Fprintf(stdout, "undo them all with: rolodav duplicates undo --user %s --book %s --batch %s\n", c.Owner, c.Name, batchID)
+	if len(outs) == skipped {
+		fmt.Fprintf(stdout, "merged 0 of %d groups of the auto band\n", len(outs))
 	}
 	if skipped > 0 {
 		return fmt.Errorf("%d groups not merged (see above); list the duplicates again to review them", skipped)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rolodav/rolodav/internal/store"
@@ -47,6 +48,19 @@ func UndoBatch(ctx context.Context, st Store, coll *store.Collection, batch stri
 	list, err := st.ListMerges(ctx, coll.ID)
 	if err != nil {
 		return nil, err
+	}
+	// A merge outside the batch that took a kept card of the batch away
+	// refuses that merge's undo whatever happens before: refuse the
+	// batch before undoing any of it, rather than leave it half undone.
+	for _, m := range list {
+		if m.Batch != batch || !m.Undone.IsZero() {
+			continue
+		}
+		for _, l := range list {
+			if l.ID > m.ID && l.Batch != batch && l.Undone.IsZero() && slices.Contains(l.Removed, m.Reference) {
+				return nil, &BatchUndoError{Merge: m.ID, Err: &MergedSinceError{Merge: l.ID}}
+			}
+		}
 	}
 	found := false
 	for i := range list { // newest first

@@ -106,7 +106,10 @@ func (c *Cache) put(b *Book) {
 	e := &entry{coll: b.coll.ID, seq: b.seq, region: b.region, cards: maps.Clone(b.cards), members: maps.Clone(b.members),
 		found: slices.Clone(b.found)}
 	for _, o := range e.cards {
-		e.size += int64(len(o.Data))
+		e.size += int64(len(o.Data)+len(o.Name)+len(o.UID)+len(o.ETag)) + cardOverhead
+	}
+	for _, g := range e.found {
+		e.size += groupOverhead + int64(len(g.UIDs))*16 + int64(len(g.Why))*64
 	}
 	if e.size > c.bytes {
 		return
@@ -128,6 +131,15 @@ func (c *Cache) put(b *Book) {
 		c.size -= last.size
 	}
 }
+
+// What a card and a group cost on the heap besides their text: the
+// store.Object (about 180 bytes) and its map entries, a group's
+// dedup.Group and ID. Without them a book of small cards holds more than
+// twice the bytes counted.
+const (
+	cardOverhead  = 256
+	groupOverhead = 160
+)
 
 // errUnsettled stops reading the changes at the first that b does not hold.
 var errUnsettled = errors.New("the book changed beyond its own merges")

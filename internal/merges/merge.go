@@ -173,7 +173,10 @@ func (b *Book) merge(ctx context.Context, g dedup.Group, ref string, cs []Choice
 	m, err := b.st.ApplyMerge(ctx, w)
 	if errors.Is(err, store.ErrPrecondition) {
 		// Another client wrote meanwhile: take its cards, so that the next
-		// merge in this book does not fail on them too.
+		// merge in this book does not fail on them too. The groups found
+		// are then no longer those of the cards held: the cache must not
+		// keep them (settle does nothing at seq 0).
+		b.seq = 0
 		if rerr := b.refresh(ctx, touched); rerr != nil {
 			return nil, fmt.Errorf("group %s changed while merging; reading its cards again: %w", g.ID, rerr)
 		}

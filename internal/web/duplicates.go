@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -259,8 +261,9 @@ type dupGroupsData struct {
 	First, Last, Total int
 	Page, Pages        int
 	Prev, Next         string
-	Auto               int // groups of the auto band in the book
-	Hidden             int // groups hidden in the book
+	Auto               int    // groups of the auto band in the book
+	AutoVersion        string // dupAutoVersion, for the merge all form
+	Hidden             int    // groups hidden in the book
 	Note               *dupNote
 	NoteTop            bool // the note goes before the list, not before a group
 }
@@ -293,6 +296,7 @@ func (s *Server) dupGroups(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 	}
 	d.Auto = counts["likely"]
+	d.AutoVersion = dupAutoVersion(b)
 	for _, band := range dupBands {
 		d.Bands = append(d.Bands, dupBandLink{Label: band.Label, Groups: counts[band.Value], Current: band.Value == q.Band,
 			URL: dupListURL(coll, dupQuery{Band: band.Value, Page: 1}, nil)})
@@ -521,12 +525,28 @@ func (s *Server) dupHide(w http.ResponseWriter, r *http.Request, c *call) {
 	s.dupDone(w, r, coll, url.Values{"hidden": {id}})
 }
 
+// dupAutoVersion is a token of the likely groups and their cards, so
+// that "Merge all likely duplicates (N)" merges the N the page showed.
+func dupAutoVersion(b *merges.Book) string {
+	h := sha256.New()
+	for _, g := range b.Groups() {
+		if g.Band == dedup.BandAuto {
+			h.Write([]byte(g.ID + b.Version(g)))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
 // dupMergeAll merges every group of the auto band of the book (not only
 // those shown) into its default reference, as one batch that one Undo
 // takes back.
 func (s *Server) dupMergeAll(w http.ResponseWriter, r *http.Request, c *call) {
 	coll, b := s.dupLoad(w, r, c)
 	if b == nil {
+		return
+	}
+	if r.PostFormValue("version") != dupAutoVersion(b) {
+		s.done(w, r, dupListURL(coll, dupListQuery(r), nil), "Nothing was merged: the likely duplicates changed since the page was shown. Look at them again.")
 		return
 	}
 	batch := merges.NewBatch()

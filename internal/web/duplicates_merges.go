@@ -200,8 +200,11 @@ func (s *Server) dupUndoBatch(w http.ResponseWriter, r *http.Request, c *call) {
 		if canForce {
 			refused = be.Merge
 		}
-		s.showMerges(w, r, c, coll, http.StatusConflict, fmt.Sprintf("Undid %s of this “merge all”, then one could not be undone. %s",
-			plural(len(be.Undone), "merge", "merges"), why), refused)
+		msg := fmt.Sprintf("Undid %s of this “merge all”, then one could not be undone. %s", plural(len(be.Undone), "merge", "merges"), why)
+		if len(be.Undone) == 0 {
+			msg = "Nothing of this “merge all” was undone. " + why
+		}
+		s.showMerges(w, r, c, coll, http.StatusConflict, msg, refused)
 	case errors.Is(err, merges.ErrAlreadyUndone):
 		s.showMerges(w, r, c, coll, http.StatusConflict, "These merges were undone already.", 0)
 	default:
