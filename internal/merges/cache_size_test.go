@@ -27,7 +27,9 @@ func (s *listStore) ListObjects(ctx context.Context, coll int64, withData bool, 
 	return nil
 }
 
-func (s *listStore) HiddenGroups(ctx context.Context, coll int64) ([][]string, error) { return nil, nil }
+func (s *listStore) HiddenGroups(ctx context.Context, coll int64) ([][]string, error) {
+	return nil, nil
+}
 
 func (s *listStore) ChangesSince(ctx context.Context, coll, seq int64, limit int, withData bool, fn func(c *store.Change) error) (int64, bool, error) {
 	return seq, false, nil
