@@ -252,10 +252,13 @@ type dupNote struct {
 }
 
 type dupGroupsData struct {
-	Book   dupBook
-	Query  dupQuery
-	Bands  []dupBandLink
-	Groups []dupGroupItem
+	Book dupBook
+	// Country is the country phone numbers without a country code are
+	// read as, by name; "" when there is none (they match only as written).
+	Country string
+	Query   dupQuery
+	Bands   []dupBandLink
+	Groups  []dupGroupItem
 	// Shown are the positions of the groups shown (from 1) of Total in
 	// the band; Prev and Next the other pages ("" when none).
 	First, Last, Total int
@@ -297,6 +300,9 @@ func (s *Server) dupGroups(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	d.Auto = counts["likely"]
 	d.AutoVersion = dupAutoVersion(b)
+	if r := s.userRegion(c.User); r != "" {
+		d.Country = countryName(r)
+	}
 	for _, band := range dupBands {
 		d.Bands = append(d.Bands, dupBandLink{Label: band.Label, Groups: counts[band.Value], Current: band.Value == q.Band,
 			URL: dupListURL(coll, dupQuery{Band: band.Value, Page: 1}, nil)})

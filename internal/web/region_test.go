@@ -72,7 +72,11 @@ func TestRegionSetting(t *testing.T) {
 	if regionGrouped(t, ann) {
 		t.Fatal("the two cards are proposed before any country is set")
 	}
-	resp, body := ann.get(t, "/account/duplicates")
+	// The list of groups says how numbers without a country code are read.
+	resp, body := ann.get(t, "/account/duplicates/contacts")
+	dupStatus(t, resp, http.StatusOK, body)
+	dupHas(t, body, "Phone numbers without a country code match only when written the same way.", `#phone-region">Set their country</a>`)
+	resp, body = ann.get(t, "/account/duplicates")
 	dupStatus(t, resp, http.StatusOK, body)
 	dupHas(t, body, `<label for="region">Phone numbers without a country code are from</label>`,
 		`<select id="region" name="region"`, `<option value="">No country</option>`, `<option value="DE">Germany</option>`,
@@ -109,6 +113,7 @@ func TestRegionSetting(t *testing.T) {
 	// The review page finds the group too (every page of the book
 	// matches with the same region).
 	_, body = ann.get(t, "/account/duplicates/contacts")
+	dupHas(t, body, "Phone numbers without a country code are read as numbers of Germany.", `#phone-region">Change the country</a>`)
 	resp, body = ann.get(t, dupGroupLink(t, body))
 	dupStatus(t, resp, http.StatusOK, body)
 	if regionGrouped(t, bob) {
