@@ -174,6 +174,7 @@ func TestDuplicatesFlow(t *testing.T) {
 		}
 	}
 	resp, body = s.get(t, merged)
+	dupStatus(t, resp, http.StatusOK, body)
 	dupHas(t, body, `role="status" id="done">`, `<p>Merged 3 cards into Jane Doe.</p>`, ">Undo</button>", "No duplicates found")
 
 	resp, body = s.get(t, "/account/duplicates/contacts/merges")
