@@ -267,3 +267,28 @@ func TestPushDevicesRawClientOnDemand(t *testing.T) {
 		t.Errorf("the devices page lacks\n%s\nin\n%s", want, body)
 	}
 }
+
+// The app passwords list names the client that last used each password,
+// with what it sent on demand, as the activity page does (a title is
+// reachable neither by keyboard nor by touch).
+func TestPasswordsRawClientOnDemand(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	p := &store.AppPassword{Owner: testLogin, Name: "Anna's phone", Digest: "d1"}
+	if err := ts.Store.CreateAppPassword(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	const ua = "DAVx5/4.5.3-ose (dav4jvm; okhttp/4.12.0) Android/14"
+	e := &store.SignIn{Login: testLogin, Time: time.Now(), OK: true, Via: auth.ViaDAV, Credential: "app:Anna's phone", Addr: "192.0.2.1", Client: ua}
+	if err := ts.Store.RecordSignIn(ctx, e, p.ID, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ts.signedIn(t, testLogin).get(t, "/account/passwords")
+	want := `<details class="raw-client"><summary>Show what the device sent</summary><code>` + ua + `</code></details>`
+	if !strings.Contains(body, "DAVx5 4.5 on Android 14") || !strings.Contains(body, want) {
+		t.Errorf("the app passwords page lacks the client's name or\n%s\nin\n%s", want, body)
+	}
+	if strings.Contains(body, `title="`+ua) {
+		t.Error("the raw header is still only in a title")
+	}
+}
