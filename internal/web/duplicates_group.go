@@ -199,14 +199,15 @@ func dupKey(p *contacts.Prop) string {
 // in the link of every card, and a list's query (page, filter) is short.
 const dupBackMax = 512
 
-// dupBack is the list query a review page carries back ("back"), in
-// canonical form; "" when it is not a query or too long for one.
-func dupBack(raw string) string {
+// dupBack is the list query a review page carries back ("back"), read as
+// the list reads it (its band and page); the default list when it is not
+// a query or too long for one.
+func dupBack(raw string) dupQuery {
 	q, err := url.ParseQuery(raw)
 	if err != nil || len(raw) > dupBackMax {
-		return ""
+		q = nil
 	}
-	return q.Encode()
+	return dupParseQuery(q)
 }
 
 func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
@@ -223,7 +224,7 @@ func (s *Server) dupGroup(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	back := dupBack(r.URL.Query().Get("back"))
-	d, err := s.dupGroupView(b, coll, g, ref, back)
+	d, err := s.dupGroupView(b, coll, g, ref, back.Encode())
 	if err != nil {
 		s.fail(w, r, c, http.StatusInternalServerError, "", err)
 		return
@@ -535,11 +536,9 @@ func (s *Server) dupMerge(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 }
 
-// dupNextGroup is the group after id in the list the query back shows
-// (its band), "" when id is the last one there.
-func dupNextGroup(groups []dedup.Group, id, back string) string {
-	q, _ := url.ParseQuery(back)
-	list := dupParseQuery(q)
+// dupNextGroup is the group after id in the list that list shows (its
+// band), "" when id is the last one there.
+func dupNextGroup(groups []dedup.Group, id string, list dupQuery) string {
 	found := false
 	for _, g := range groups {
 		if !list.in(g) {
