@@ -536,7 +536,7 @@ func (s *Server) dupMerge(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 }
 
-// dupNextGroup is the group after id in the list that list shows (its
+// dupNextGroup is the group after id among those the list shows (its
 // band), "" when id is the last one there.
 func dupNextGroup(groups []dedup.Group, id string, list dupQuery) string {
 	found := false
